@@ -1,0 +1,175 @@
+//! Turns the protocol tables in `protocol/*.tsv` into static Rust arrays.
+//!
+//! The TSV files are the one place where tags, commands and device error codes are written
+//! down; this script only checks them (a malformed row stops the build with its line number)
+//! and emits sorted arrays that `src/protocol/tables.rs` searches.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn rows(path: &str, columns: usize) -> Vec<(usize, Vec<String>)> {
+    println!("cargo:rerun-if-changed={path}");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut out = Vec::new();
+    let mut header_seen = false;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !header_seen {
+            header_seen = true; // first non-comment line is the header
+            continue;
+        }
+        let cols: Vec<String> = line.split('\t').map(|c| c.trim().to_string()).collect();
+        if cols.len() != columns {
+            panic!("{path}:{n}: expected {columns} tab-separated columns, found {}", cols.len());
+        }
+        out.push((n, cols));
+    }
+    out
+}
+
+fn code(path: &str, n: usize, s: &str, max: u32) -> u32 {
+    let v = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16)
+    } else {
+        s.parse()
+    }
+    .unwrap_or_else(|_| panic!("{path}:{n}: bad number {s:?}"));
+    assert!(v <= max, "{path}:{n}: {v} is out of range (max {max})");
+    v
+}
+
+fn lit(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn check_sorted_unique(path: &str, mut v: Vec<(u32, usize)>) {
+    v.sort();
+    for w in v.windows(2) {
+        if w[0].0 == w[1].0 {
+            panic!("{path}:{}: duplicate code {} (also on line {})", w[1].1, w[1].0, w[0].1);
+        }
+    }
+}
+
+fn variant(path: &str, n: usize, s: &str, allowed: &[(&str, &str)]) -> String {
+    allowed
+        .iter()
+        .find(|(k, _)| *k == s)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(|| {
+            let names: Vec<&str> = allowed.iter().map(|(k, _)| *k).collect();
+            panic!("{path}:{n}: {s:?} is not one of {names:?}")
+        })
+}
+
+fn main() {
+    let out_dir = std::env::var("OUT_DIR").unwrap();
+    let mut src = String::new();
+
+    // tags.tsv: tag, type, max_len, repeatable, name_ru, name_en, source
+    let path = "protocol/tags.tsv";
+    let types = [
+        ("byte", "TagType::Byte"),
+        ("u16", "TagType::U16"),
+        ("u32", "TagType::U32"),
+        ("u40", "TagType::U40"),
+        ("vln", "TagType::Vln"),
+        ("fvln", "TagType::Fvln"),
+        ("unixtime", "TagType::UnixTime"),
+        ("datetime3", "TagType::DateTime3"),
+        ("datetime5", "TagType::DateTime5"),
+        ("string", "TagType::String"),
+        ("bytes", "TagType::Bytes"),
+        ("stlv", "TagType::Stlv"),
+    ];
+    let mut tags: Vec<(u32, String)> = Vec::new();
+    let mut seen = Vec::new();
+    for (n, c) in rows(path, 7) {
+        let tag = code(path, n, &c[0], 65535);
+        let ty = variant(path, n, &c[1], &types);
+        let max_len = code(path, n, &c[2], 65535);
+        let rep = variant(path, n, &c[3], &[("yes", "true"), ("no", "false")]);
+        assert!(!c[4].is_empty() && !c[5].is_empty(), "{path}:{n}: empty name");
+        seen.push((tag, n));
+        tags.push((
+            tag,
+            format!(
+                "TagInfo {{ tag: {tag}, ty: {ty}, max_len: {max_len}, repeatable: {rep}, name_ru: {}, name_en: {}, source: {} }},\n",
+                lit(&c[4]), lit(&c[5]), lit(&c[6])
+            ),
+        ));
+    }
+    check_sorted_unique(path, seen);
+    tags.sort_by_key(|t| t.0);
+    writeln!(src, "pub(crate) static TAGS: [TagInfo; {}] = [", tags.len()).unwrap();
+    tags.iter().for_each(|t| src.push_str(&t.1));
+    src.push_str("];\n");
+
+    // commands.tsv: code, class, timeout_ms, name_ru, name_en, source
+    let path = "protocol/commands.tsv";
+    let classes = [
+        ("query", "CommandClass::Query"),
+        ("setting", "CommandClass::Setting"),
+        ("document", "CommandClass::Document"),
+        ("fiscal", "CommandClass::Fiscal"),
+        ("marking", "CommandClass::Marking"),
+        ("service", "CommandClass::Service"),
+    ];
+    let mut cmds: Vec<(u32, String)> = Vec::new();
+    let mut seen = Vec::new();
+    for (n, c) in rows(path, 6) {
+        let code_v = code(path, n, &c[0], 255);
+        let class = variant(path, n, &c[1], &classes);
+        let timeout = code(path, n, &c[2], 600_000);
+        seen.push((code_v, n));
+        cmds.push((
+            code_v,
+            format!(
+                "CommandInfo {{ code: {code_v}, class: {class}, timeout_ms: {timeout}, name_ru: {}, name_en: {}, source: {} }},\n",
+                lit(&c[3]), lit(&c[4]), lit(&c[5])
+            ),
+        ));
+    }
+    check_sorted_unique(path, seen);
+    cmds.sort_by_key(|t| t.0);
+    writeln!(src, "pub(crate) static COMMANDS: [CommandInfo; {}] = [", cmds.len()).unwrap();
+    cmds.iter().for_each(|t| src.push_str(&t.1));
+    src.push_str("];\n");
+
+    // errors.tsv: code, category, name_ru, name_en, hint_ru, hint_en, source
+    let path = "protocol/errors.tsv";
+    let cats = [
+        ("frame", "ErrorCategory::Frame"),
+        ("sequence", "ErrorCategory::Sequence"),
+        ("fn_state", "ErrorCategory::FnState"),
+        ("fn_resource", "ErrorCategory::FnResource"),
+        ("marking", "ErrorCategory::Marking"),
+        ("data", "ErrorCategory::DataValue"),
+        ("link", "ErrorCategory::Link"),
+        ("hardware", "ErrorCategory::Hardware"),
+    ];
+    let mut errs: Vec<(u32, String)> = Vec::new();
+    let mut seen = Vec::new();
+    for (n, c) in rows(path, 7) {
+        let code_v = code(path, n, &c[0], 255);
+        let cat = variant(path, n, &c[1], &cats);
+        seen.push((code_v, n));
+        errs.push((
+            code_v,
+            format!(
+                "ErrorInfo {{ code: {code_v}, category: {cat}, name_ru: {}, name_en: {}, hint_ru: {}, hint_en: {}, source: {} }},\n",
+                lit(&c[2]), lit(&c[3]), lit(&c[4]), lit(&c[5]), lit(&c[6])
+            ),
+        ));
+    }
+    check_sorted_unique(path, seen);
+    errs.sort_by_key(|t| t.0);
+    writeln!(src, "pub(crate) static ERRORS: [ErrorInfo; {}] = [", errs.len()).unwrap();
+    errs.iter().for_each(|t| src.push_str(&t.1));
+    src.push_str("];\n");
+
+    std::fs::write(Path::new(&out_dir).join("tables.rs"), src).unwrap();
+}

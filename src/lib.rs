@@ -1,0 +1,13 @@
+//! # kkt
+//!
+//! An open, memory-safe driver for Russian fiscal cash registers (ККТ) of the Терминал-ФА /
+//! КИТ Онлайн-Ф family, which speak the binary "B6 29" protocol, with ФФД 1.2 marked goods.
+//!
+//! * [`protocol`]: the sans-IO core: frame codec, data types, TLV/STLV, the tag, command and
+//!   device-error tables.
+//! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod describe;
+pub mod protocol;

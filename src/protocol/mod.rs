@@ -1,0 +1,15 @@
+//! The protocol core: frames, data types, TLV, the tables and the device errors.
+//!
+//! Nothing here does I/O or reads a clock: bytes in, values out, and back.
+
+pub mod error;
+pub mod frame;
+pub mod tables;
+pub mod tlv;
+pub mod types;
+
+pub use error::DeviceError;
+pub use frame::{Frame, FrameDecoder, FrameError, FrameRef, Parsed, ResponseError};
+pub use tables::{command_info, error_info, tag_info, CommandClass, ErrorCategory, TagType};
+pub use tlv::{Tlv, TlvNode, TlvValue, TlvWriter, Value};
+pub use types::Decimal;
