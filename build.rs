@@ -55,14 +55,10 @@ fn check_sorted_unique(path: &str, mut v: Vec<(u32, usize)>) {
 }
 
 fn variant(path: &str, n: usize, s: &str, allowed: &[(&str, &str)]) -> String {
-    allowed
-        .iter()
-        .find(|(k, _)| *k == s)
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_else(|| {
-            let names: Vec<&str> = allowed.iter().map(|(k, _)| *k).collect();
-            panic!("{path}:{n}: {s:?} is not one of {names:?}")
-        })
+    allowed.iter().find(|(k, _)| *k == s).map(|(_, v)| v.to_string()).unwrap_or_else(|| {
+        let names: Vec<&str> = allowed.iter().map(|(k, _)| *k).collect();
+        panic!("{path}:{n}: {s:?} is not one of {names:?}")
+    })
 }
 
 fn main() {

@@ -5,9 +5,12 @@
 //!
 //! * [`protocol`]: the sans-IO core: frame codec, data types, TLV/STLV, the tag, command and
 //!   device-error tables.
+//! * [`commands`]: every command as a typed request and response.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cli;
+pub mod commands;
 pub mod describe;
 pub mod protocol;

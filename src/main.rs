@@ -1,1 +1,6 @@
-fn main() {}
+#![forbid(unsafe_code)]
+//! The `kkt` binary: see `kkt --help`.
+
+fn main() -> std::process::ExitCode {
+    kkt::cli::run()
+}

@@ -224,7 +224,11 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
     }
     let len = u16::from_be_bytes([rest[2], rest[3]]);
     if len == 0 || usize::from(len) > MAX_LEN {
-        return Parsed::Invalid { error: FrameError::BadLength { len, offset: start }, skipped: start, consumed: start + 1 };
+        return Parsed::Invalid {
+            error: FrameError::BadLength { len, offset: start },
+            skipped: start,
+            consumed: start + 1,
+        };
     }
     let total = 4 + usize::from(len) + 2;
     if rest.len() < total {

@@ -375,7 +375,11 @@ impl TlvWriter {
     }
 
     /// Appends an STLV whose children `f` writes.
-    pub fn stlv(&mut self, tag: u16, f: impl FnOnce(&mut TlvWriter) -> Result<(), TagValueError>) -> Result<&mut Self, TagValueError> {
+    pub fn stlv(
+        &mut self,
+        tag: u16,
+        f: impl FnOnce(&mut TlvWriter) -> Result<(), TagValueError>,
+    ) -> Result<&mut Self, TagValueError> {
         let mut inner = TlvWriter::new();
         f(&mut inner)?;
         self.raw(tag, &inner.buf)
@@ -393,7 +397,10 @@ mod tests {
         let b = hex::decode("230412 00F1030500 68656C6C6F F10305006865 6C6C6F".replace(' ', "")).unwrap();
         let nest = |t: u16| t == 1059;
         let tree = parse_tree(&b, &nest).unwrap();
-        assert_eq!(tree, vec![TlvNode::nested(1059, vec![TlvNode::raw(1009, *b"hello"), TlvNode::raw(1009, *b"hello")])]);
+        assert_eq!(
+            tree,
+            vec![TlvNode::nested(1059, vec![TlvNode::raw(1009, *b"hello"), TlvNode::raw(1009, *b"hello")])]
+        );
         assert_eq!(encode_list(&tree), b);
     }
 

@@ -216,9 +216,7 @@ impl<'de> Deserialize<'de> for Decimal {
 
 /// FVLN: one byte with the number of decimal places, then the mantissa as VLN (1–7 bytes).
 pub fn decode_fvln(b: &[u8]) -> Result<Decimal, TypeError> {
-    let (&scale, rest) = b
-        .split_first()
-        .ok_or(TypeError::Length { ty: "FVLN", expected: "2 to 8", got: 0 })?;
+    let (&scale, rest) = b.split_first().ok_or(TypeError::Length { ty: "FVLN", expected: "2 to 8", got: 0 })?;
     if rest.is_empty() || rest.len() > 7 {
         return Err(TypeError::Length { ty: "FVLN", expected: "2 to 8", got: b.len() });
     }

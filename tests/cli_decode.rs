@@ -1,0 +1,102 @@
+//! `kkt decode` as a user runs it.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn kkt() -> Command {
+    Command::cargo_bin("kkt").unwrap()
+}
+
+const REQ_92: &str = "B6 29 00 26 92 D3 07 01 00 01 36 08 01 00 00 FF 03 02 00 00 00 3C 08 01 00 00 0D 05 04 00 00 00 00 00 0E 05 04 00 00 00 00 00 ED A2";
+const RESP_92: &str = "B6 29 00 3D 00 0F 42 08 04 00 38 2E 54 61 39 08 01 00 00 D5 07 01 00 0F 3D 08 01 00 01 35 08 1B 00 30 34 36 34 30 30 37 38 30 31 36 33 37 32 67 44 44 4A 32 56 4D 4F 71 76 64 4E 47 34 08 01 00 03 B3 02";
+
+#[test]
+fn request_human() {
+    kkt().args(["decode", REQ_92]).assert().success().stdout(
+        predicate::str::contains("request 0x92")
+            .and(predicate::str::contains("Выполнить проверку текущего КМ в ОИСМ"))
+            .and(predicate::str::contains("planned_status: 1")),
+    );
+}
+
+#[test]
+fn response_json_has_the_fields_the_issue_names() {
+    let out = kkt().args(["decode", "--json", "--response", "--command", "0x92", RESP_92]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "response");
+    assert_eq!(v["code"], 0);
+    assert_eq!(v["crc_ok"], true);
+    assert!(v["name"].as_str().unwrap().contains("ОИСМ"));
+    assert_eq!(v["error"], serde_json::Value::Null);
+    assert_eq!(v["fields"]["result"]["checked"], true);
+    assert_eq!(v["tlv"][4]["name"], "Product identifier");
+    assert_eq!(v["tlv"][4]["value"], "04640078016372gDDJ2VMOqvdNG");
+}
+
+#[test]
+fn a_log_with_request_and_response_uses_the_request_code() {
+    let log = format!("12:00:01.100 > {REQ_92}\n12:00:02.300 < {RESP_92}\n");
+    let out = kkt().args(["decode", "--json"]).write_stdin(log).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["kind"], "request");
+    assert_eq!(lines[1]["kind"], "response");
+    assert_eq!(lines[1]["command"], 0x92);
+    assert_eq!(lines[1]["fields"]["result"]["raw"], 15);
+}
+
+#[test]
+fn several_frames_and_garbage() {
+    kkt()
+        .args(["decode", "00 FF", "B6290001018CEF", "B62900010429BF"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 garbage bytes skipped").and(predicate::str::contains("request 0x04")));
+}
+
+#[test]
+fn device_error_response() {
+    kkt()
+        .args(["decode", "--response", "--command", "0x21", "B629000201E0BF24"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("refused").and(predicate::str::contains("error 0xE0")));
+}
+
+#[test]
+fn cp866_text_and_unknown_command() {
+    // 0xAB is not a command of either document; its TLV 1030 holds cp866 «Тест».
+    let mut data = vec![0x06, 0x04, 0x04, 0x00, 0x92, 0xA5, 0xE1, 0xE2];
+    let mut frame = Vec::new();
+    kkt::protocol::frame::encode(0xAB, &data, &mut frame).unwrap();
+    data.clear();
+    let out = kkt().args(["decode", "--json", &hex::encode(&frame)]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["name"], serde_json::Value::Null);
+    assert_eq!(v["tlv"][0]["value"], "Тест");
+}
+
+#[test]
+fn malformed_frames_say_what_and_where() {
+    kkt()
+        .args(["decode", "B629000201E0BF25"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("CRC").and(predicate::str::contains("byte 0")));
+    kkt()
+        .args(["decode", "AA BB B6 29 00 00"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("LEN = 0").and(predicate::str::contains("byte 2")));
+    kkt().args(["decode", "B6 29 00 05 30 01"]).assert().code(2).stderr(predicate::str::contains("more bytes needed"));
+    kkt().args(["decode", "hello"]).assert().code(2);
+    kkt()
+        .args(["decode", "--json", "B6 29 0"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("\"error\"").and(predicate::str::contains("odd number")));
+}
