@@ -6,6 +6,7 @@
 //! * [`protocol`]: the sans-IO core: frame codec, data types, TLV/STLV, the tag, command and
 //!   device-error tables.
 //! * [`commands`]: every command as a typed request and response.
+//! * [`session`]: the register's command order (shift, receipt, marked-item steps) as pure state.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -14,3 +15,4 @@ pub mod cli;
 pub mod commands;
 pub mod describe;
 pub mod protocol;
+pub mod session;
