@@ -55,14 +55,6 @@ pub enum State {
 }
 
 impl State {
-    fn as_str(self) -> &'static str {
-        match self {
-            State::Pending => "pending",
-            State::Formed => "formed",
-            State::NotFormed => "not_formed",
-        }
-    }
-
     fn parse(s: &str) -> State {
         match s {
             "formed" => State::Formed,
@@ -121,7 +113,7 @@ pub enum Begun {
     New(i64),
     /// The idempotency key was used before for the same content: do not send; reconcile or
     /// return this entry.
-    Existing(Entry),
+    Existing(Box<Entry>),
 }
 
 /// The SHA-256 of `bytes`, hex.
@@ -212,7 +204,7 @@ impl Journal {
                     if e.content_hash != content_hash || e.operation != operation {
                         return Err(JournalError::KeyReused { id: id.to_string(), operation: e.operation });
                     }
-                    return Ok(Begun::Existing(e));
+                    return Ok(Begun::Existing(Box::new(e)));
                 }
             }
         }
