@@ -8,6 +8,8 @@
 //! * [`commands`]: every command as a typed request and response.
 //! * [`session`]: the register's command order (shift, receipt, marked-item steps) as pure state.
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
+//! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
+//! * [`emulator`]: the virtual register (device and fiscal storage) and its servers.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -15,6 +17,8 @@
 pub mod cli;
 pub mod commands;
 pub mod describe;
+pub mod emulator;
 pub mod journal;
+pub mod marking;
 pub mod protocol;
 pub mod session;
