@@ -353,6 +353,15 @@ registry! {
     info::GetOfdExchangeStatus,
     info::GetDateTime,
     info::SetDateTime,
+    info::GetSerial,
+    info::GetFirmwareVersion,
+    info::GetFnSerial,
+    info::GetFnFirmwareVersion,
+    info::GetFnValidity,
+    info::GetFnErrors,
+    info::GetConfigVersion,
+    info::GetTcpIp,
+    info::GetLineWidth,
     marking::CheckMarkOnline,
 }
 
