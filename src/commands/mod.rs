@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::protocol::tlv::{self, TagValueError, TlvError, TlvNode};
 use crate::protocol::types::{self, TypeError};
 
+pub mod document;
 pub mod info;
 pub mod marking;
 
@@ -362,6 +363,7 @@ registry! {
     info::GetConfigVersion,
     info::GetTcpIp,
     info::GetLineWidth,
+    document::CancelDocument,
     marking::CheckMarkOnline,
 }
 
