@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::protocol::tlv::{self, TagValueError, TlvError, TlvNode};
 use crate::protocol::types::{self, TypeError};
 
+pub mod archive;
 pub mod document;
 pub mod info;
 pub mod marking;
@@ -364,6 +365,14 @@ registry! {
     info::GetTcpIp,
     info::GetLineWidth,
     document::CancelDocument,
+    archive::FindDocument,
+    archive::PrintDocument,
+    archive::PrintOfdConfirmation,
+    archive::GetUnconfirmedCount,
+    archive::RequestDocumentTlv,
+    archive::ReadDocumentTlv,
+    archive::ReadDocumentAsTlv,
+    archive::ReadRegistrationTlv,
     marking::CheckMarkOnline,
 }
 
