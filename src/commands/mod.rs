@@ -17,6 +17,7 @@ use crate::protocol::tlv::{self, TagValueError, TlvError, TlvNode};
 use crate::protocol::types::{self, TypeError};
 
 pub mod archive;
+pub mod cash;
 pub mod document;
 pub mod info;
 pub mod marking;
@@ -373,6 +374,11 @@ registry! {
     archive::ReadDocumentTlv,
     archive::ReadDocumentAsTlv,
     archive::ReadRegistrationTlv,
+    cash::GetCashTotals,
+    cash::ResetCashCounters,
+    cash::PrintCashReport,
+    cash::CashIn,
+    cash::CashOut,
     marking::CheckMarkOnline,
 }
 
