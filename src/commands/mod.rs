@@ -22,6 +22,7 @@ pub mod document;
 pub mod fields;
 pub mod info;
 pub mod marking;
+pub mod network;
 pub mod receipt;
 pub mod registration;
 pub mod report;
@@ -385,6 +386,12 @@ registry! {
     cash::PrintCashReport,
     cash::CashIn,
     cash::CashOut,
+    network::GetNetworkSettings,
+    network::SetNetworkSettings,
+    network::GetOfdSettings,
+    network::SetOfdSettings,
+    network::GetControlSettings,
+    network::SetControlSettings,
     marking::CheckMarkOnline,
     settings::GetFnFormat,
     settings::SetOismHost,
