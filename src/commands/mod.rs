@@ -23,6 +23,7 @@ pub mod fields;
 pub mod info;
 pub mod marking;
 pub mod network;
+pub mod printer;
 pub mod receipt;
 pub mod registration;
 pub mod report;
@@ -392,6 +393,8 @@ registry! {
     network::SetOfdSettings,
     network::GetControlSettings,
     network::SetControlSettings,
+    printer::GetPrintSettings,
+    printer::SetPrintSettings,
     marking::CheckMarkOnline,
     settings::GetFnFormat,
     settings::SetOismHost,
