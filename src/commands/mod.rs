@@ -378,6 +378,7 @@ registry! {
     archive::PrintDocument,
     archive::PrintOfdConfirmation,
     archive::GetUnconfirmedCount,
+    archive::GetActivationTotals,
     archive::RequestDocumentTlv,
     archive::ReadDocumentTlv,
     archive::ReadDocumentAsTlv,
