@@ -16,9 +16,14 @@ use serde::Serialize;
 use crate::protocol::tlv::{self, TagValueError, TlvError, TlvNode};
 use crate::protocol::types::{self, TypeError};
 
+pub mod archive;
+pub mod cash;
+pub mod document;
 pub mod fields;
 pub mod info;
 pub mod marking;
+pub mod network;
+pub mod printer;
 pub mod receipt;
 pub mod registration;
 pub mod report;
@@ -359,6 +364,38 @@ registry! {
     info::GetOfdExchangeStatus,
     info::GetDateTime,
     info::SetDateTime,
+    info::GetSerial,
+    info::GetFirmwareVersion,
+    info::GetFnSerial,
+    info::GetFnFirmwareVersion,
+    info::GetFnValidity,
+    info::GetFnErrors,
+    info::GetConfigVersion,
+    info::GetTcpIp,
+    info::GetLineWidth,
+    document::CancelDocument,
+    archive::FindDocument,
+    archive::PrintDocument,
+    archive::PrintOfdConfirmation,
+    archive::GetUnconfirmedCount,
+    archive::GetActivationTotals,
+    archive::RequestDocumentTlv,
+    archive::ReadDocumentTlv,
+    archive::ReadDocumentAsTlv,
+    archive::ReadRegistrationTlv,
+    cash::GetCashTotals,
+    cash::ResetCashCounters,
+    cash::PrintCashReport,
+    cash::CashIn,
+    cash::CashOut,
+    network::GetNetworkSettings,
+    network::SetNetworkSettings,
+    network::GetOfdSettings,
+    network::SetOfdSettings,
+    network::GetControlSettings,
+    network::SetControlSettings,
+    printer::GetPrintSettings,
+    printer::SetPrintSettings,
     marking::CheckMarkOnline,
     settings::GetFnFormat,
     settings::SetOismHost,
