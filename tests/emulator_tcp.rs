@@ -306,3 +306,106 @@ fn faults_close_corrupt_and_drop() {
     assert!(matches!(frame::parse(&resp), frame::Parsed::Incomplete { .. }));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn registration_from_factory_fresh_then_fn_close() {
+    use kkt::commands::registration::{modes, usage, BeginRegistration, FormRegistration, RegistrationData};
+    let emu = Emulator::tcp(&["--factory-fresh"]);
+    assert_eq!(emu.call(&info::GetStatus).unwrap().fn_phase, 1, "ready for registration");
+    assert_eq!(emu.call(&settings::GetFnFormat).unwrap().ffd, 0);
+    assert_eq!(emu.call(&shift::BeginShiftOpen::default()).unwrap_err(), 0x02, "no shift before registration");
+    assert_eq!(emu.call(&BeginRegistration { report_type: 2 }).unwrap_err(), 0x02, "re-registration of a fresh FN");
+    let data = RegistrationData {
+        user_name: "ООО Ромашка".into(),
+        address: "Москва, Тверская, 1".into(),
+        place: "Магазин".into(),
+        cashier: "Петров П.П.".into(),
+        ofd_inn: Some("7704358518".into()),
+        usage: usage::MARKING,
+        modes: modes::ENCRYPTION,
+        ..Default::default()
+    };
+    let form = FormRegistration {
+        inn: "7806197274".into(),
+        registration_number: "0000000001002937".into(),
+        taxation: 0b1,
+        reasons: None,
+    };
+    // ФФД 1.2 with marking needs the OISM and key-update hosts first.
+    emu.call(&BeginRegistration { report_type: 0 }).unwrap();
+    emu.call(&data).unwrap();
+    assert_eq!(emu.call(&form).unwrap_err(), 0x32);
+    emu.raw(0x10, &[]).unwrap();
+    emu.call(&settings::SetOismHost(settings::OismHost::new("127.0.0.1", 21701, 30))).unwrap();
+    emu.call(&settings::SetKeyUpdateHost(settings::KeyUpdateHost::new("127.0.0.1", 31101))).unwrap();
+    assert_eq!(emu.call(&settings::GetOismHost).unwrap(), settings::OismHost::new("127.0.0.1", 21701, 30));
+    assert_eq!(emu.call(&form).unwrap_err(), 0x02, "0xE3 without 0xE1");
+    emu.call(&BeginRegistration { report_type: 0 }).unwrap();
+    assert_eq!(emu.call(&form).unwrap_err(), 0x32, "0xE3 without the 0xE2 data");
+    emu.call(&data).unwrap();
+    let done = emu.call(&form).unwrap();
+    assert_eq!(done.fd_number, 1);
+    let reg = emu.call(&info::GetRegistration).unwrap();
+    assert_eq!(
+        (reg.inn.as_str(), reg.registration_number.as_str(), reg.taxation),
+        ("7806197274", "0000000001002937", 1)
+    );
+    assert_eq!(emu.call(&settings::GetFnFormat).unwrap().ffd, 4);
+    let found = emu.call(&kkt::commands::archive::FindDocument { fd_number: 1 }).unwrap();
+    assert_eq!(found.document.document_type(), 1);
+    assert_eq!(found.document.header().unwrap().fiscal_sign, done.fiscal_sign);
+    // Close the FN: 0x14, 0x17 (the captured data), 0x15.
+    emu.call(&report::BeginFnClose).unwrap();
+    let data_0x17 =
+        hex::decode("FD03140088A2A0ADAEA22088A2A0AD2088A2A0ADAEA2A8E7B3040C00202020202020202020202020").unwrap();
+    emu.raw(0x17, &data_0x17).unwrap();
+    let closed = emu.call(&report::FormFnClose).unwrap();
+    assert_eq!(closed.fd_number, 2);
+    assert_eq!(emu.call(&info::GetStatus).unwrap().fn_phase, 7, "post-fiscal");
+    assert_eq!(emu.call(&shift::BeginShiftOpen::default()).unwrap_err(), 0xF5, "the FN is closed");
+    emu.call(&report::BeginSettlementReport).unwrap();
+    assert_eq!(emu.call(&report::FormSettlementReport).unwrap().fd_number, 3, "reports still possible");
+}
+
+#[test]
+fn archive_cash_and_information_commands() {
+    use kkt::commands::{archive, cash};
+    let emu = Emulator::tcp(&[]);
+    let mut c = emu.connect();
+    for (code, data) in business_day() {
+        c.raw(code, &data).unwrap();
+    }
+    drop(c);
+    let last = emu.call(&info::GetFnStatus).unwrap().last_fd_number;
+    // The last receipt (the correction) comes before the settlement report and the shift close.
+    let found = emu.call(&archive::FindDocument { fd_number: last - 2 }).unwrap();
+    match found.document {
+        archive::ArchiveDocument::CorrectionReceipt(r) => assert_eq!((r.operation, r.total), (1, 9100)),
+        other => panic!("not a correction receipt: {other:?}"),
+    }
+    let tlv = emu.call(&archive::ReadDocumentAsTlv { fd_number: last - 2 }).unwrap();
+    assert_eq!(tlv.tlv.raw(1040), Some(&(last - 2).to_le_bytes()[..]));
+    assert_eq!(tlv.tlv.raw(1054), Some(&[1][..]));
+    assert_eq!(emu.call(&archive::FindDocument { fd_number: last + 1 }).unwrap_err(), 0x08);
+    // Cash: the day's cash receipts: +9100, -9100 (return), +9100 (correction).
+    assert_eq!(emu.call(&cash::GetCashTotals).unwrap(), cash::CashTotals { cash: 9100, electronic: 18090 });
+    assert_eq!(emu.call(&cash::CashIn { amount: 500 }).unwrap_err(), 0x43, "cash in needs an open shift");
+    emu.call(&shift::BeginShiftOpen::default()).unwrap();
+    emu.call(&shift::OpenShift).unwrap();
+    emu.call(&cash::CashIn { amount: 500 }).unwrap();
+    assert_eq!(emu.call(&cash::CashOut { amount: 10_000 }).unwrap_err(), 0x42, "more than the drawer holds");
+    emu.call(&cash::CashOut { amount: 9600 }).unwrap();
+    assert_eq!(emu.call(&cash::GetCashTotals).unwrap(), cash::CashTotals { cash: 0, electronic: 0 });
+    // Information commands.
+    assert_eq!(emu.call(&info::GetSerial).unwrap().serial, "0000000001");
+    assert_eq!(emu.call(&info::GetFnSerial).unwrap().text, "9999078900000001");
+    assert!(!emu.call(&info::GetFirmwareVersion).unwrap().text.is_empty());
+    assert!(emu.call(&info::GetFnValidity).unwrap().valid_until > chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+    assert!(emu.call(&info::GetFnErrors).is_ok());
+    assert!(emu.call(&info::GetConfigVersion).is_ok());
+    assert_eq!(emu.call(&marking::GetFnMemory).unwrap().notifications_percent, Some(0));
+    assert_eq!(emu.call(&marking::GetNotificationState).unwrap().queue, 0);
+    let ms = emu.call(&marking::GetMarkingStatus).unwrap();
+    assert_eq!((ms.check_state, ms.kept_results), (1, 0));
+    assert!(!emu.call(&settings::GetServiceParams).unwrap().text.is_empty());
+}

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use super::scenario::{OismStatus, Scenario};
 use super::state::*;
 use crate::commands::{
-    self, info, marking, receipt, registration, report, settings, shift, DecodeError, DecodeErrorKind, Request,
-    Response,
+    self, archive, cash, document, info, marking, receipt, registration, report, settings, shift, DecodeError,
+    DecodeErrorKind, Request, Response,
 };
 use crate::marking::{local_check, MarkingCode};
 use crate::protocol::frame::{self, FrameRef, Parsed, RESULT_ERROR, RESULT_OK};
@@ -80,7 +80,9 @@ mod err {
     pub const UNKNOWN: u8 = 0x26;
     pub const LENGTH: u8 = 0x27;
     pub const VALUE: u8 = 0x28;
+    pub const NO_DATA: u8 = 0x08;
     pub const NOT_ALL_DATA: u8 = 0x32;
+    pub const CASH_SHORT: u8 = 0x42;
     pub const OPERATION: u8 = 0x36;
     pub const VAT: u8 = 0x37;
     pub const PAYMENT_SUM: u8 = 0x39;
@@ -107,9 +109,10 @@ type Answer = Result<Vec<u8>, u8>;
 
 /// Commands this register answers; anything else is 0x26.
 pub const COMMANDS: &[u8] = &[
-    0x01, 0x04, 0x08, 0x0A, 0x0F, 0x10, 0x14, 0x15, 0x17, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29,
-    0x2A, 0x2D, 0x50, 0x72, 0x73, 0x82, 0x83, 0x84, 0x85, 0x90, 0x91, 0x92, 0x94, 0x95, 0x96, 0x97, 0x98, 0x9D, 0x9E,
-    0xA2, 0xDD, 0xE1, 0xE2, 0xE3, 0xE4, 0xE5, 0xE6,
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0E, 0x0F, 0x10, 0x30, 0x3A, 0xB0, 0xB3, 0xB4,
+    0xBB, 0x14, 0x15, 0x17, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2D, 0x50, 0x72, 0x73,
+    0x82, 0x83, 0x84, 0x85, 0x90, 0x91, 0x92, 0x94, 0x95, 0x96, 0x97, 0x98, 0x9D, 0x9E, 0xA2, 0xDD, 0xE1, 0xE2, 0xE3,
+    0xE4, 0xE5, 0xE6,
 ];
 
 /// Commands closed until the activation code is entered (when the option sets one).
@@ -195,6 +198,7 @@ impl Register {
             oism_host: (String::new(), 0, 0),
             key_host: (String::new(), 0),
             activated: false,
+            electronic: 0,
         };
         if !options.factory_fresh {
             state.oism_host = ("82.202.183.18".into(), 21701, 30);
@@ -329,6 +333,7 @@ impl Register {
             receipt: if matches!(doc_type, 3 | 31) { self.state.receipts_in_shift } else { 0 },
             operation,
             total,
+            reason: 0,
         };
         self.state.last_fd = number;
         self.state.last_document_at = t;
@@ -398,9 +403,56 @@ impl Register {
                     agent: 0,
                 })
             }
+            0x02 => ok(&info::Serial { serial: s.serial.clone() }),
+            0x03 => ok(&info::Text { text: format!("kkt-emulator {}", env!("CARGO_PKG_VERSION")) }),
+            0x05 => ok(&info::Text { text: s.fn_number.clone() }),
+            0x06 => ok(&info::Text { text: "FN-1.2 emulated".into() }),
+            0x07 => {
+                let registered = s.documents.iter().find(|d| d.doc_type == 1).map_or(t, |d| d.datetime);
+                ok(&info::FnValidity {
+                    valid_until: (registered + TimeDelta::days(410)).date(),
+                    registrations_left: 30u8.saturating_sub(self.registrations_done()),
+                    registrations_done: self.registrations_done(),
+                })
+            }
+            0x09 => ok(&info::FnErrors { data: Vec::new() }),
+            0x0B => ok(&info::Text { text: "1.0.0".into() }),
+            0x0E => ok(&info::TcpIp {
+                ip: std::net::Ipv4Addr::LOCALHOST,
+                mask: std::net::Ipv4Addr::new(255, 0, 0, 0),
+                gateway: std::net::Ipv4Addr::UNSPECIFIED,
+            }),
+            0xBB => ok(&info::LineWidth { chars: 48 }),
+            0x30 => {
+                let r = decode::<archive::FindDocument>(data)?;
+                let doc = self.document(r.fd_number)?;
+                ok(&archive::FoundDocument { ofd_confirmed: 1, document: self.archive_document(&doc) })
+            }
+            0x3A => {
+                let r = decode::<archive::ReadDocumentAsTlv>(data)?;
+                let doc = self.document(r.fd_number)?;
+                ok(&archive::TlvAnswer { tlv: self.document_tlv(&doc)? })
+            }
+            0xB0 => ok(&cash::CashTotals { cash: s.cash, electronic: s.electronic }),
+            0xB3 | 0xB4 => {
+                let amount = if code == 0xB3 {
+                    decode::<cash::CashIn>(data)?.amount
+                } else {
+                    decode::<cash::CashOut>(data)?.amount
+                };
+                self.need_fiscal()?;
+                let next = self.order(code, data, t)?;
+                if code == 0xB4 && amount > s.cash {
+                    return Err(err::CASH_SHORT);
+                }
+                self.state.session = next;
+                self.state.cash =
+                    if code == 0xB3 { self.state.cash.saturating_add(amount) } else { self.state.cash - amount };
+                Ok(Vec::new())
+            }
             0x0F => ok(&settings::FnFormat { ffd: s.ffd, ffd_supported: 4 }),
             0x10 => {
-                decode::<NoData>(data)?;
+                decode::<document::CancelDocument>(data)?;
                 self.state.session = self.order(code, data, t)?;
                 self.state.receipt = None;
                 self.state.mark = None;
@@ -564,6 +616,7 @@ impl Register {
                 if code == 0x22 {
                     self.state.shift_number = self.state.shift_number.wrapping_add(1);
                     self.state.receipts_in_shift = 0;
+                    self.state.electronic = 0;
                 } else {
                     self.state.check_table.clear();
                 }
@@ -748,6 +801,9 @@ impl Register {
                 self.state.phase = FnPhase::Fiscal;
                 self.state.ffd = 4;
                 let doc = self.add_document(if report_type == 0 { 1 } else { 11 }, t, 0, 0);
+                if let Some(last) = self.state.documents.last_mut() {
+                    last.reason = f.reasons.unwrap_or(0);
+                }
                 ok(&report::FiscalResult { fd_number: doc.number, fiscal_sign: doc.fiscal_sign })
             }
             _ => Err(err::UNKNOWN),
@@ -756,6 +812,70 @@ impl Register {
 
     fn validate(&self, _code: u8, encoded: &Result<Vec<u8>, commands::InputError>) -> Result<(), u8> {
         encoded.as_ref().map(|_| ()).map_err(|_| err::VALUE)
+    }
+
+    fn registrations_done(&self) -> u8 {
+        self.state.documents.iter().filter(|d| d.doc_type == 11).count().min(255) as u8
+    }
+
+    fn document(&self, number: u32) -> Result<DocumentRecord, u8> {
+        if self.state.phase == FnPhase::Setup && self.state.documents.is_empty() {
+            return Err(err::FN_STATE);
+        }
+        self.state.documents.iter().find(|d| d.number == number).cloned().ok_or(err::NO_DATA)
+    }
+
+    fn archive_document(&self, d: &DocumentRecord) -> archive::ArchiveDocument {
+        use archive::*;
+        let header = DocumentHeader { datetime: d.datetime, fd_number: d.number, fiscal_sign: d.fiscal_sign };
+        let reg = self.state.registration.as_ref();
+        let inn = reg.map_or(String::new(), |r| r.inn.trim_end().to_string());
+        let rnm = reg.map_or(String::new(), |r| r.registration_number.trim_end().to_string());
+        let registration = RegistrationRecord {
+            header,
+            inn: inn.clone(),
+            registration_number: rnm.clone(),
+            taxation: reg.map_or(0, |r| r.taxation),
+            modes: reg.map_or(0, |r| r.modes),
+        };
+        let receipt = ReceiptRecord { header, operation: d.operation, total: d.total };
+        match d.doc_type {
+            1 => ArchiveDocument::Registration(registration),
+            11 => ArchiveDocument::RegistrationChange(RegistrationChangeRecord { registration, reason: d.reason }),
+            2 => ArchiveDocument::ShiftOpen(ShiftRecord { header, shift_number: d.shift }),
+            5 => ArchiveDocument::ShiftClose(ShiftRecord { header, shift_number: d.shift }),
+            3 => ArchiveDocument::Receipt(receipt),
+            31 => ArchiveDocument::CorrectionReceipt(receipt),
+            6 => ArchiveDocument::FnClose(FnCloseRecord { header, inn, registration_number: rnm }),
+            _ => ArchiveDocument::SettlementReport(SettlementRecord {
+                header,
+                unconfirmed_count: 0,
+                first_unconfirmed: None,
+                first_unconfirmed_width: 3,
+            }),
+        }
+    }
+
+    /// The document as TLVs (0x3A): date, number, shift, receipt data, the FN and the
+    /// registration numbers. The fiscal sign is in 0x30's answer (tag 1077 is not modelled).
+    fn document_tlv(&self, d: &DocumentRecord) -> Result<commands::TlvList, u8> {
+        use crate::protocol::Value;
+        let mut w = TlvWriter::new();
+        let built = (|| {
+            w.value(1012, &Value::UnixTime(d.datetime))?.u32(1040, d.number)?.string(1041, &self.state.fn_number)?;
+            if let Some(r) = &self.state.registration {
+                w.string(1018, &r.inn)?.string(1037, &r.registration_number)?;
+            }
+            if d.doc_type != 1 && d.doc_type != 11 {
+                w.u32(1038, u32::from(d.shift))?;
+            }
+            if matches!(d.doc_type, 3 | 31) {
+                w.u32(1042, u32::from(d.receipt))?.byte(1054, d.operation)?.vln(1020, d.total)?;
+            }
+            Ok::<_, crate::protocol::tlv::TagValueError>(())
+        })();
+        built.map_err(|_| err::VALUE)?;
+        commands::TlvList::parse(w.as_bytes()).map_err(|_| err::VALUE)
     }
 
     fn notification_percent(&self) -> u8 {
@@ -928,6 +1048,7 @@ impl Register {
             1 | 4 => self.state.cash.saturating_add(pay.cash),
             _ => self.state.cash.saturating_sub(pay.cash),
         };
+        self.state.electronic = self.state.electronic.saturating_add(pay.non_cash);
         let doc = self.add_document(if code == 0x24 { 3 } else { 31 }, t, operation, total);
         if rc.items.iter().any(|i| i.code.is_some()) {
             self.state.last_notification += 1;

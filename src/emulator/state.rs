@@ -149,6 +149,9 @@ pub struct DocumentRecord {
     pub operation: u8,
     /// Total of a receipt, kopecks.
     pub total: u64,
+    /// Re-registration reasons (0xE3), for type 11.
+    #[serde(default)]
+    pub reason: u8,
 }
 
 /// A marked-goods sale notification waiting for the OISM's receipt.
@@ -209,4 +212,7 @@ pub struct RegisterState {
     pub key_host: (String, u16),
     /// Whether the activation code was entered (0xDD).
     pub activated: bool,
+    /// Electronic payments since the shift opened, kopecks (0xB0).
+    #[serde(default)]
+    pub electronic: u64,
 }
