@@ -14,3 +14,4 @@ pub mod cli;
 pub mod commands;
 pub mod describe;
 pub mod protocol;
+pub mod transport;
