@@ -6,6 +6,8 @@
 //! * [`protocol`]: the sans-IO core: frame codec, data types, TLV/STLV, the tag, command and
 //!   device-error tables.
 //! * [`commands`]: every command as a typed request and response.
+//! * [`session`]: the register's command order (shift, receipt, marked-item steps) as pure state.
+//! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -13,5 +15,7 @@
 pub mod cli;
 pub mod commands;
 pub mod describe;
+pub mod journal;
 pub mod protocol;
 pub mod transport;
+pub mod session;
