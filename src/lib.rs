@@ -17,5 +17,6 @@ pub mod commands;
 pub mod describe;
 pub mod journal;
 pub mod protocol;
-pub mod transport;
+pub mod receipt;
 pub mod session;
+pub mod transport;
