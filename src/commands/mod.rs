@@ -16,6 +16,8 @@ use serde::Serialize;
 use crate::protocol::tlv::{self, TagValueError, TlvError, TlvNode};
 use crate::protocol::types::{self, TypeError};
 
+pub mod archive;
+pub mod document;
 pub mod fields;
 pub mod info;
 pub mod marking;
@@ -359,6 +361,24 @@ registry! {
     info::GetOfdExchangeStatus,
     info::GetDateTime,
     info::SetDateTime,
+    info::GetSerial,
+    info::GetFirmwareVersion,
+    info::GetFnSerial,
+    info::GetFnFirmwareVersion,
+    info::GetFnValidity,
+    info::GetFnErrors,
+    info::GetConfigVersion,
+    info::GetTcpIp,
+    info::GetLineWidth,
+    document::CancelDocument,
+    archive::FindDocument,
+    archive::PrintDocument,
+    archive::PrintOfdConfirmation,
+    archive::GetUnconfirmedCount,
+    archive::RequestDocumentTlv,
+    archive::ReadDocumentTlv,
+    archive::ReadDocumentAsTlv,
+    archive::ReadRegistrationTlv,
     marking::CheckMarkOnline,
     settings::GetFnFormat,
     settings::SetOismHost,
