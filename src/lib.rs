@@ -15,8 +15,13 @@
 pub mod cli;
 pub mod commands;
 pub mod describe;
+pub mod driver;
+pub mod error;
 pub mod journal;
 pub mod protocol;
 pub mod receipt;
 pub mod session;
 pub mod transport;
+
+pub use driver::{AsyncKkt, Kkt};
+pub use error::{Error, Result};
