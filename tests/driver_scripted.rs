@@ -337,3 +337,28 @@ fn bad_input_is_refused_before_sending() {
     assert_eq!(i.field, "name");
     assert_eq!(s.left(), 0);
 }
+
+#[test]
+fn the_async_client_reconciles_the_same_way() {
+    let s = script(vec![
+        connect(10, 4),
+        vec![
+            (0x08, fn_status(10, true, 4)),
+            (0x24, Answer::Lost),
+            (0x08, fn_status(11, true, 0)),
+            (0x30, receipt_doc(11, 1, 15000)),
+            (0x20, bytes(ShiftParams { open: true, shift_number: 3, receipt_number: 17 })),
+        ],
+        resync(11, 0),
+    ]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let t = InProcTransport::new(Arc::new(s.responder()));
+        let mut k = kkt::AsyncKkt::with_transport(t, Options::fast()).await.unwrap();
+        let r = k.call(&FORM).await.unwrap();
+        assert_eq!((r.fd_number, r.receipt_number), (11, 17));
+        assert_eq!(k.last_reconciliation().map(|r| r.command), Some(0x24));
+    });
+    assert_eq!(s.sent().iter().filter(|c| **c == 0x24).count(), 1);
+    assert_eq!(s.left(), 0);
+}
