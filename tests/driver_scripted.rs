@@ -362,3 +362,75 @@ fn the_async_client_reconciles_the_same_way() {
     assert_eq!(s.sent().iter().filter(|c| **c == 0x24).count(), 1);
     assert_eq!(s.left(), 0);
 }
+
+/// A transport that refuses the connection (nothing sent) for the listed commands, once each.
+struct Refusing {
+    refuse: Arc<Mutex<Vec<u8>>>,
+    inner: InProcTransport,
+}
+
+impl kkt::transport::Transport for Refusing {
+    fn exchange(
+        &mut self,
+        request: &[u8],
+        timeout: std::time::Duration,
+    ) -> Result<kkt::protocol::Frame, kkt::transport::ExchangeError> {
+        let mut r = self.refuse.lock().unwrap();
+        if let Some(i) = r.iter().position(|c| *c == request[4]) {
+            r.remove(i);
+            return Err(kkt::transport::LinkError::Connect {
+                peer: "test".into(),
+                source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+            }
+            .into());
+        }
+        drop(r);
+        kkt::transport::Transport::exchange(&mut self.inner, request, timeout)
+    }
+
+    fn peer(&self) -> &str {
+        "test"
+    }
+}
+
+#[test]
+fn a_request_that_never_left_is_sent_again_even_when_fiscal() {
+    let s = script(vec![
+        connect(10, 4),
+        vec![
+            (0x08, fn_status(10, true, 4)),
+            (
+                0x24,
+                bytes(ReceiptResult {
+                    receipt_number: 1,
+                    fd_number: 11,
+                    fiscal_sign: 9,
+                    datetime: t(),
+                    shift_number: 3,
+                }),
+            ),
+        ],
+        vec![(0x08, fn_status(11, true, 0))],
+    ]);
+    let refuse = Arc::new(Mutex::new(Vec::new()));
+    let t = Refusing { refuse: refuse.clone(), inner: InProcTransport::new(Arc::new(s.responder())) };
+    let mut k = Kkt::with_transport(t, Options::fast()).unwrap();
+    let retries = Arc::new(Mutex::new(Vec::new()));
+    let r2 = retries.clone();
+    k.on_event(move |e| {
+        if let Event::Retrying { command, .. } = e {
+            r2.lock().unwrap().push(*command)
+        }
+    });
+    *refuse.lock().unwrap() = vec![0x24, 0x24];
+    assert_eq!(k.call(&FORM).unwrap().fd_number, 11);
+    assert_eq!(*retries.lock().unwrap(), vec![0x24, 0x24]);
+    assert_eq!(s.sent().iter().filter(|c| **c == 0x24).count(), 1, "reached the register once");
+
+    // Refusals beyond the retries: a link error, and nothing was sent.
+    *refuse.lock().unwrap() = vec![0x08; 3];
+    let e = k.resync().unwrap_err();
+    assert_eq!(e.kind(), "link");
+    assert!(matches!(e, Error::Link { error, .. } if error.request_not_sent()));
+    assert_eq!(s.left(), 1);
+}
