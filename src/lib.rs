@@ -18,8 +18,8 @@
 pub mod cli;
 pub mod commands;
 pub mod describe;
-pub mod emulator;
 pub mod driver;
+pub mod emulator;
 pub mod error;
 pub mod journal;
 pub mod marking;
