@@ -8,6 +8,13 @@
 //! * [`commands`]: every command as a typed request and response.
 //! * [`session`]: the register's command order (shift, receipt, marked-item steps) as pure state.
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
+//! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
+//! * [`emulator`]: the virtual register (device and fiscal storage) and its servers.
+//! * [`transport`]: serial, TCP (sync and tokio) and in-process links, device URIs.
+//! * [`driver`]: [`Kkt`] and [`AsyncKkt`], what a POS embeds: session checks, retries, reconciliation
+//!   of lost fiscal answers, shifts, receipts, marked goods, reports.
+//! * [`receipt`]: the receipt model (and its JSON), money in kopecks.
+//! * [`error`]: [`Error`], told apart by what to do about it.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -16,8 +23,10 @@ pub mod cli;
 pub mod commands;
 pub mod describe;
 pub mod driver;
+pub mod emulator;
 pub mod error;
 pub mod journal;
+pub mod marking;
 pub mod protocol;
 pub mod receipt;
 pub mod session;

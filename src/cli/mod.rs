@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod config;
 pub mod decode;
+pub mod emulator;
 
 /// Exit codes, as README documents them.
 pub mod exit {
@@ -53,6 +54,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode frames given in hex (spaces allowed; several frames or a log line; `-` or none reads stdin).
     Decode(decode::Args),
+    /// Run the virtual register (device and fiscal storage) on TCP or a pseudo-terminal.
+    Emulator(emulator::Args),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -69,6 +72,7 @@ pub fn run() -> ExitCode {
     }
     let code = match &cli.command {
         Command::Decode(a) => decode::run(a, cli.json),
+        Command::Emulator(a) => emulator::run(a, cli.json),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

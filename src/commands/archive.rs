@@ -1,8 +1,8 @@
 //! The FN archive (v01.05 «Получение данных из архива ФН», «Чтение … в виде TLV»): find a
 //! fiscal document by number (0x30, with the layouts of Приложение 5), print a copy of it or
 //! of its OFD confirmation (0x39, 0x31), count the documents the OFD has not confirmed (0x32),
-//! and read a document as TLVs (0x35 then 0x36 until done; 0x3A; 0x3B for a registration
-//! report).
+//! read a registration report's totals (0x33), and read a document as TLVs (0x35 then 0x36
+//! until done; 0x3A; 0x3B for a registration report).
 
 use chrono::NaiveDateTime;
 use serde::ser::SerializeStruct;
@@ -674,6 +674,93 @@ impl Request for ReadRegistrationTlv {
     }
 }
 
+/// 0x33 «Запрос итогов активации ФН»: the data of a registration (re-registration) report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GetActivationTotals {
+    /// Ordinal number of the report (from 1), BYTE; `None` sends no data and asks for the
+    /// first registration (the answer then has no reason byte).
+    pub report_number: Option<u8>,
+}
+
+impl Request for GetActivationTotals {
+    const CODE: u8 = 0x33;
+    type Response = ActivationTotals;
+
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
+        if let Some(n) = self.report_number {
+            if n == 0 {
+                return Err(InputError::new("report_number", "0: registration reports are numbered from 1"));
+            }
+            out.push(n);
+        }
+        Ok(())
+    }
+
+    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(data);
+        let report_number = if r.remaining() == 0 { None } else { Some(r.byte("report_number")?) };
+        r.end("data")?;
+        Ok(GetActivationTotals { report_number })
+    }
+}
+
+/// Answer to 0x33: 47 bytes, or 48 with the reason when a report number was asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActivationTotals {
+    /// Date and time of the report, DATETIME(5).
+    pub datetime: NaiveDateTime,
+    /// User's INN, ASCII(12).
+    pub inn: String,
+    /// Registration number, ASCII(20).
+    pub registration_number: String,
+    /// Taxation systems, bits (Приложение 7).
+    pub taxation: u8,
+    /// Operating modes, bits (Приложение 7).
+    pub modes: u8,
+    /// Re-registration reason (0 for the first registration); absent from the 47-byte answer.
+    pub reason: Option<u8>,
+    /// Fiscal document number of the report.
+    pub fd_number: u32,
+    /// Its fiscal sign.
+    pub fiscal_sign: u32,
+}
+
+impl Response for ActivationTotals {
+    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(data);
+        let datetime = r.datetime5("datetime")?;
+        let inn = r.string("inn", 12)?;
+        let registration_number = r.string("registration_number", 20)?;
+        let taxation = r.byte("taxation")?;
+        let modes = r.byte("modes")?;
+        // 8 bytes (FD number, fiscal sign) remain without the reason, 9 with it.
+        let reason = if r.remaining() == 9 { Some(r.byte("reason")?) } else { None };
+        let v = ActivationTotals {
+            datetime,
+            inn,
+            registration_number,
+            taxation,
+            modes,
+            reason,
+            fd_number: r.u32("fd_number")?,
+            fiscal_sign: r.u32("fiscal_sign")?,
+        };
+        r.end("data")?;
+        Ok(v)
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
+        put_datetime5(out, "datetime", self.datetime)?;
+        put_fixed_string(out, "inn", &self.inn, 12)?;
+        put_fixed_string(out, "registration_number", &self.registration_number, 20)?;
+        out.extend_from_slice(&[self.taxation, self.modes]);
+        out.extend(self.reason);
+        out.extend_from_slice(&self.fd_number.to_le_bytes());
+        out.extend_from_slice(&self.fiscal_sign.to_le_bytes());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -975,6 +1062,48 @@ mod tests {
     }
 
     #[test]
+    fn activation_totals_0x33_47_and_48_bytes() {
+        assert!(request_bytes(&GetActivationTotals { report_number: None }).is_empty());
+        assert_eq!(request_bytes(&GetActivationTotals { report_number: Some(2) }), [2]);
+        assert_eq!(GetActivationTotals::decode(&[]).unwrap(), GetActivationTotals { report_number: None });
+        assert_eq!(GetActivationTotals::decode(&[3]).unwrap(), GetActivationTotals { report_number: Some(3) });
+        assert_eq!(GetActivationTotals::decode(&[3, 0]).unwrap_err().kind, DecodeErrorKind::Length);
+        let e = GetActivationTotals { report_number: Some(0) }.encode(&mut Vec::new()).unwrap_err();
+        assert_eq!(e.field, "report_number");
+
+        let mut data = vec![0x16, 0x03, 0x1C, 0x09, 0x29];
+        data.extend_from_slice(b"7806197274  0000000000038045    ");
+        data.extend_from_slice(&[0x04, 0x0C]);
+        let tail = [1, 0, 0, 0, 0x87, 0x40, 0x96, 0xFE];
+        let first = [&data[..], &tail].concat();
+        assert_eq!(first.len(), 47);
+        let a: ActivationTotals = roundtrip(&first);
+        assert_eq!(
+            a,
+            ActivationTotals {
+                datetime: dt(2022, 3, 28, 9, 41),
+                inn: "7806197274".into(),
+                registration_number: "0000000000038045".into(),
+                taxation: 4,
+                modes: 12,
+                reason: None,
+                fd_number: 1,
+                fiscal_sign: 0xFE96_4087,
+            }
+        );
+        let with_reason = [&data[..], &[4], &tail].concat();
+        assert_eq!(with_reason.len(), 48);
+        let a: ActivationTotals = roundtrip(&with_reason);
+        assert_eq!((a.reason, a.fd_number), (Some(4), 1));
+        let e = ActivationTotals::decode(&first[..46]).unwrap_err();
+        assert_eq!((e.kind, e.field), (DecodeErrorKind::Length, "fiscal_sign"));
+        assert_eq!(
+            ActivationTotals::decode(&[&with_reason[..], &[0]].concat()).unwrap_err().kind,
+            DecodeErrorKind::Length
+        );
+    }
+
+    #[test]
     fn registry_describes_0x30() {
         let d = crate::commands::describe_response(0x30, &hex::decode(REAL_SHIFT_CLOSE).unwrap()).unwrap().unwrap();
         assert_eq!(d.fields["document"]["kind"], "shift_close");
@@ -1105,6 +1234,27 @@ mod tests {
             prop_assert_eq!(DocumentTlvInfo::decode(&out).unwrap(), i);
             let r = ReadRegistrationTlv { report_number };
             prop_assert_eq!(ReadRegistrationTlv::decode(&request_bytes(&r)).unwrap(), r);
+        }
+
+        #[test]
+        fn activation_totals_roundtrip(
+            reg in arb_registration(),
+            reason in proptest::option::of(any::<u8>()),
+        ) {
+            let a = ActivationTotals {
+                datetime: reg.header.datetime,
+                inn: reg.inn,
+                registration_number: reg.registration_number,
+                taxation: reg.taxation,
+                modes: reg.modes,
+                reason,
+                fd_number: reg.header.fd_number,
+                fiscal_sign: reg.header.fiscal_sign,
+            };
+            let mut out = Vec::new();
+            a.encode(&mut out).unwrap();
+            prop_assert_eq!(out.len(), 47 + usize::from(reason.is_some()));
+            prop_assert_eq!(ActivationTotals::decode(&out).unwrap(), a);
         }
 
         #[test]

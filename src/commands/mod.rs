@@ -17,10 +17,13 @@ use crate::protocol::tlv::{self, TagValueError, TlvError, TlvNode};
 use crate::protocol::types::{self, TypeError};
 
 pub mod archive;
+pub mod cash;
 pub mod document;
 pub mod fields;
 pub mod info;
 pub mod marking;
+pub mod network;
+pub mod printer;
 pub mod receipt;
 pub mod registration;
 pub mod report;
@@ -375,10 +378,24 @@ registry! {
     archive::PrintDocument,
     archive::PrintOfdConfirmation,
     archive::GetUnconfirmedCount,
+    archive::GetActivationTotals,
     archive::RequestDocumentTlv,
     archive::ReadDocumentTlv,
     archive::ReadDocumentAsTlv,
     archive::ReadRegistrationTlv,
+    cash::GetCashTotals,
+    cash::ResetCashCounters,
+    cash::PrintCashReport,
+    cash::CashIn,
+    cash::CashOut,
+    network::GetNetworkSettings,
+    network::SetNetworkSettings,
+    network::GetOfdSettings,
+    network::SetOfdSettings,
+    network::GetControlSettings,
+    network::SetControlSettings,
+    printer::GetPrintSettings,
+    printer::SetPrintSettings,
     marking::CheckMarkOnline,
     settings::GetFnFormat,
     settings::SetOismHost,

@@ -17,12 +17,13 @@
 //!   archive, the shift parameters) and returns the document it formed, or
 //!   [`Error::NotFormed`], or [`Error::UnknownOutcome`] with what to check.
 //!
-//! ```no_run
+//! ```
 //! # fn main() -> Result<(), kkt::Error> {
 //! use kkt::receipt::{Cashier, Item, Money, Receipt, Taxation, Vat};
 //! use kkt::protocol::Decimal;
 //!
-//! let mut kkt = kkt::Kkt::connect("tcp://192.168.1.50:7778")?;
+//! // "tcp://192.168.1.50:7778", "serial:///dev/ttyUSB0", "COM3", or the virtual register:
+//! let mut kkt = kkt::Kkt::connect("emulator")?;
 //! kkt.open_shift(&Cashier::new("Иванова А.А."))?;
 //! let mut r = Receipt::sell(Taxation::Osn);
 //! r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::Vat10));
