@@ -497,3 +497,21 @@ fn keep_result_toggle_is_a_marking_step() {
     let e = k.call(&KeepMarkCheck { keep: true }).unwrap_err();
     assert!(matches!(e, Error::Sequence(_)), "{e}");
 }
+
+#[test]
+fn a_shift_open_whose_begin_answer_was_lost_is_finished() {
+    let (mut k, f) = register();
+    let fd0 = f.last_fd();
+    f.arm(0x21, FaultAction::CloseAfter);
+    let e = k.open_shift(&cashier()).unwrap_err();
+    assert_eq!(e.kind(), "link", "{e}");
+    assert_eq!(f.fn_status().current_document, 0x02, "the register is opening a shift");
+    let r = k.open_shift(&cashier()).unwrap();
+    assert_eq!(r.fd_number, fd0 + 1);
+    assert_eq!(f.sent(0x21), 1, "0x21 not repeated");
+    // Same for the close.
+    f.arm(0x29, FaultAction::Corrupt);
+    assert_eq!(k.close_shift().unwrap_err().kind(), "protocol");
+    assert_eq!(k.close_shift().unwrap().fd_number, fd0 + 2);
+    assert_eq!(f.sent(0x29), 1);
+}
