@@ -176,3 +176,139 @@ fn async_pty_sale() {
         assert!(d.recovered);
     });
 }
+
+/// A register's whole life through the driver, from a factory-fresh FN to its closing, using
+/// every command the virtual register implements. Returns nothing; panics on a wrong answer.
+fn whole_life(k: &mut Kkt) {
+    use kkt::commands::{archive, cash, info, marking, receipt, report, settings};
+    // Settings a register selling marked goods needs before registration.
+    k.call(&settings::SetOismHost(settings::OismHost::new("82.202.183.18", 21701, 30))).unwrap();
+    assert_eq!(k.call(&settings::GetOismHost).unwrap().port, 21701);
+    k.call(&settings::SetKeyUpdateHost(settings::KeyUpdateHost::new("test.okp.atlas-kard.ru", 31101))).unwrap();
+    assert_eq!(k.call(&settings::GetKeyUpdateHost).unwrap().port, 31101);
+    k.call(&settings::EnterActivationCode { code: *b"ABCDEF0123456789" }).unwrap();
+    k.call(&settings::GetServiceParams).unwrap();
+    k.call(&settings::GetFnFormat).unwrap();
+    // Information.
+    let st = k.call(&info::GetStatus).unwrap();
+    assert!(!st.serial.is_empty());
+    k.call(&info::GetSerial).unwrap();
+    k.call(&info::GetFirmwareVersion).unwrap();
+    assert!(!k.call(&info::GetModel).unwrap().text.is_empty());
+    k.call(&info::GetFnSerial).unwrap();
+    k.call(&info::GetFnFirmwareVersion).unwrap();
+    let _ = k.call(&info::GetFnValidity); // a fresh FN may have no validity yet
+    k.call(&info::GetFnErrors).unwrap();
+    let _ = k.call(&info::GetRegistration); // not registered yet: refused
+    k.call(&info::GetConfigVersion).unwrap();
+    k.call(&info::GetTcpIp).unwrap();
+    k.call(&info::GetOfdExchangeStatus).unwrap();
+    let now = k.call(&info::GetDateTime).unwrap();
+    k.call(&info::SetDateTime(now.clone())).unwrap();
+    k.call(&info::GetLineWidth).unwrap();
+    k.call(&marking::GetFnMemory).unwrap();
+    k.call(&marking::GetNotificationState).unwrap();
+    k.call(&marking::GetMarkingStatus).unwrap();
+    // Registration.
+    let data = kkt::commands::registration::RegistrationData {
+        user_name: "ООО Ромашка".into(),
+        address: "г. Москва, ул. Ленина, 1".into(),
+        place: "Магазин".into(),
+        cashier: "Иванова А.А.".into(),
+        ofd_inn: Some("7704211201".into()),
+        usage: kkt::commands::registration::usage::MARKING,
+        modes: kkt::commands::registration::modes::ENCRYPTION,
+        ..Default::default()
+    };
+    let form = kkt::commands::registration::FormRegistration {
+        inn: "7806197274".into(),
+        registration_number: "0000000000038045".into(),
+        taxation: 1,
+        reasons: None,
+    };
+    let reg = k.register(&data, &form).unwrap();
+    assert_eq!(k.call(&info::GetRegistration).unwrap().inn, "7806197274");
+    // The day.
+    let cashier = Cashier { name: "Иванова А.А.".into(), inn: Some("500100732259".into()) };
+    let opened = k.open_shift(&cashier).unwrap();
+    assert_eq!(opened.fd_number, reg.fd_number + 1);
+    assert!(k.shift_params().unwrap().open);
+    k.call(&cash::CashIn { amount: 100_000 }).unwrap();
+    k.call(&cash::CashOut { amount: 10_000 }).unwrap();
+    k.call(&cash::GetCashTotals).unwrap();
+    let mut r = sale(true);
+    r.cashier = Some(cashier.clone());
+    r.customer = Some(kkt::receipt::Customer { contact: Some("+79990000000".into()), ..Default::default() });
+    let sold = k.sell(&r).unwrap();
+    assert_eq!(sold.fd_number, opened.fd_number + 1);
+    // A receipt begun, a code checked and dropped, the checks cleared, the receipt cancelled.
+    k.call(&receipt::OpenReceipt::default()).unwrap();
+    k.check_mark(CODE, kkt::receipt::PlannedStatus::PieceSold, 1.into()).unwrap();
+    k.decline_mark().unwrap();
+    k.call(&marking::ClearMarkChecks).unwrap();
+    k.cancel_document().unwrap();
+    let mut corr = sale(false);
+    corr.correction = Some(kkt::receipt::CorrectionBasis { date: now.datetime.date(), order_number: None });
+    let c = k.correction(&corr).unwrap();
+    assert_eq!(c.fd_number, sold.fd_number + 1);
+    k.call(&report::BeginSettlementReport).unwrap();
+    let rd =
+        report::ReportData {
+            address: Some("г. Москва".into()), place: Some("Магазин".into()), ..Default::default()
+        };
+    k.call(&report::SettlementReportData(rd)).unwrap();
+    let s = k.call(&report::FormSettlementReport).unwrap();
+    assert_eq!(s.fd_number, c.fd_number + 1);
+    let closed = k.close_shift().unwrap();
+    assert_eq!(closed.fd_number, s.fd_number + 1);
+    // The archive.
+    let found = k.call(&archive::FindDocument { fd_number: sold.fd_number }).unwrap();
+    assert_eq!(found.document.header().map(|h| h.fiscal_sign), Some(sold.fiscal_sign));
+    k.call(&archive::ReadDocumentAsTlv { fd_number: sold.fd_number }).unwrap();
+    // The end of the FN.
+    let end =
+        k.close_fn(Some(&report::ReportData { cashier: Some("Иванова А.А.".into()), ..Default::default() })).unwrap();
+    assert_eq!(end.fd_number, closed.fd_number + 1);
+}
+
+/// The virtual register in process, counting the commands it is sent.
+struct Counting {
+    reg: kkt::emulator::VirtualRegister,
+    seen: Mutex<std::collections::BTreeSet<u8>>,
+}
+
+impl kkt::transport::Responder for Counting {
+    fn respond(&self, request: &[u8]) -> Vec<u8> {
+        self.seen.lock().unwrap().insert(request[4]);
+        self.reg.exchange(request)
+    }
+}
+
+#[test]
+fn whole_life_in_process_uses_every_command_of_the_register() {
+    let c = std::sync::Arc::new(Counting {
+        reg: kkt::emulator::VirtualRegister::new(kkt::emulator::Options { factory_fresh: true, ..Default::default() }),
+        seen: Mutex::default(),
+    });
+    let mut k = Kkt::with_transport(kkt::transport::InProcTransport::new(c.clone()), opts()).unwrap();
+    whole_life(&mut k);
+    let seen = c.seen.lock().unwrap();
+    let missing: Vec<String> =
+        kkt::emulator::register::COMMANDS.iter().filter(|c| !seen.contains(c)).map(|c| format!("{c:#04X}")).collect();
+    assert!(missing.is_empty(), "commands the driver never sent: {missing:?}");
+}
+
+#[test]
+fn whole_life_over_tcp() {
+    let emu = Emulator::start(&["--listen", "127.0.0.1:0", "--factory-fresh"], "[]");
+    let mut k = Kkt::connect_with(&format!("tcp://{}", emu.at), opts()).unwrap();
+    whole_life(&mut k);
+}
+
+#[test]
+fn whole_life_over_a_pty() {
+    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let emu = Emulator::start(&["--pty", "--factory-fresh"], "[]");
+    let mut k = Kkt::connect_with(&format!("serial://{}?baud=115200", emu.at), opts()).unwrap();
+    whole_life(&mut k);
+}
