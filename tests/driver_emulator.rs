@@ -515,3 +515,20 @@ fn a_shift_open_whose_begin_answer_was_lost_is_finished() {
     assert_eq!(k.close_shift().unwrap().fd_number, fd0 + 2);
     assert_eq!(f.sent(0x29), 1);
 }
+
+#[test]
+fn the_emulator_uri_keeps_its_state_in_a_file() {
+    let dir = std::env::temp_dir().join(format!("kkt-drv-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("register.json");
+    let uri = format!("emulator?state={}", path.display());
+    let fd = {
+        let mut k = Kkt::connect_with(&uri, Options::fast()).unwrap();
+        k.open_shift(&cashier()).unwrap();
+        k.sell(&bread(Operation::Sell)).unwrap().fd_number
+    };
+    let mut k = Kkt::connect_with(&uri, Options::fast()).unwrap();
+    assert_eq!(k.session().shift, ShiftState::Open, "the shift is still open");
+    assert_eq!(k.status().unwrap().fn_status.last_fd_number, fd);
+    let _ = std::fs::remove_dir_all(&dir);
+}
