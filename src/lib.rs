@@ -10,7 +10,11 @@
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
 //! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
 //! * [`emulator`]: the virtual register (device and fiscal storage) and its servers.
-//! * [`driver`], [`transport`], [`receipt`]: the client POS systems embed (sync and async), its links and the receipt model.
+//! * [`transport`]: serial, TCP (sync and tokio) and in-process links, device URIs.
+//! * [`driver`]: [`Kkt`] and [`AsyncKkt`], what a POS embeds: session checks, retries, reconciliation
+//!   of lost fiscal answers, shifts, receipts, marked goods, reports.
+//! * [`receipt`]: the receipt model (and its JSON), money in kopecks.
+//! * [`error`]: [`Error`], told apart by what to do about it.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

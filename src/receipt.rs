@@ -16,7 +16,10 @@
 //! ```
 //!
 //! * Amounts and quantities are decimal strings or JSON numbers, read from their text exactly
-//!   (`45.5`, `"45.50"`, `2`); more than 2 decimal places of a ruble amount is an error.
+//!   (`45.5`, `"45.50"`, `2`); more than 2 decimal places of a ruble amount is an error. The
+//!   text is taken with serde_json's `RawValue`, so a `Receipt` is read from JSON text
+//!   (`from_str`, `from_slice`, `from_reader`, [`Receipt::from_json`]), not from an already
+//!   parsed `serde_json::Value`, whose numbers are floats.
 //! * Unknown fields are an error. `measure` defaults to `piece`, `print` to `true`.
 //! * Enumerations are named after the seed's tables: [`Operation`] (1054), [`Taxation`] (1055),
 //!   [`Vat`] (1199), [`PaymentObject`] (1212), [`PaymentMethod`] (1214), [`PlannedStatus`]
@@ -853,7 +856,7 @@ impl Receipt {
             if it.quantity.scale > 6 {
                 return Err(InputError::new(at(i, "quantity"), "at most 6 decimal places"));
             }
-            if it.amount().map_or(true, |a| a.0 > types::U40_MAX) {
+            if it.amount().is_none_or(|a| a.0 > types::U40_MAX) {
                 return Err(InputError::new(at(i, "price"), "price × quantity is too large"));
             }
             if let Some(b) = &it.barcode {

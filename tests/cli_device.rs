@@ -84,7 +84,8 @@ fn a_day_through_the_command_line() {
     emu.kkt().args(["report", "settlement"]).assert().success().stdout(predicate::str::contains("settlement report"));
     emu.kkt().args(["info"]).assert().success().stdout(predicate::str::contains("model"));
     emu.kkt().args(["datetime", "get"]).assert().success();
-    emu.kkt().args(["datetime", "set", "2026-11-23T12:00"]).assert().success();
+    emu.kkt().args(["datetime", "set", "tomorrow"]).assert().code(2);
+    emu.kkt().args(["--json", "datetime", "get"]).assert().success().stdout(predicate::str::contains("datetime"));
     emu.kkt().args(["settings", "oism", "set", "--host", "test.oism.example", "--port", "19000"]).assert().success();
     emu.kkt()
         .args(["--json", "settings", "oism", "get"])
@@ -110,7 +111,8 @@ fn bad_input_exits_2_and_sends_nothing() {
     std::fs::create_dir_all(&dir).unwrap();
     let base: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("sale.json")).unwrap()).unwrap();
-    let variants: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    type Change = Box<dyn Fn(&mut serde_json::Value)>;
+    let variants: Vec<(&str, Change, &str)> = vec![
         ("malformed", Box::new(|_| {}), ""),
         ("unknown field", Box::new(|v| v["colour"] = "red".into()), "colour"),
         ("negative price", Box::new(|v| v["items"][0]["price"] = "-1.00".into()), "items[0].price"),
@@ -161,7 +163,29 @@ fn errors_are_json_with_kind_code_message_hint() {
 }
 
 #[test]
+fn clock_set_forward() {
+    let emu = Emulator::start(&[]);
+    emu.kkt().args(["datetime", "set", "2030-01-02T03:04"]).assert().success();
+    emu.kkt().args(["datetime", "get"]).assert().success().stdout(predicate::str::contains("2030-01-02 03:0"));
+    emu.log();
+}
+
+#[test]
 fn completions_and_ports() {
     Command::new(BIN).args(["completions", "bash"]).assert().success().stdout(predicate::str::contains("kkt"));
     Command::new(BIN).args(["--json", "ports"]).assert().success();
+}
+#[test]
+fn demo_runs_on_the_built_in_register() {
+    let out = Command::new(BIN).env_remove("KKT_DEVICE").args(["--json", "demo"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json_of(&out);
+    assert!(v["receipt"]["fd_number"].as_u64().unwrap() > 0);
+    assert_eq!(v["receipt"]["marks"].as_array().unwrap().len(), 2);
+    Command::new(BIN)
+        .env_remove("KKT_DEVICE")
+        .args(["demo"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("КАССОВЫЙ ЧЕК"));
 }

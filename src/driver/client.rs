@@ -29,12 +29,18 @@ pub struct Kkt {
 
 /// An async client of one register (tokio): the methods of [`Kkt`], `async`.
 ///
-/// ```no_run
+/// ```
 /// # async fn run() -> Result<(), kkt::Error> {
-/// let mut kkt = kkt::AsyncKkt::connect("tcp://192.168.1.50:7778").await?;
-/// let st = kkt.status().await?;
-/// println!("last FD {}", st.fn_status.last_fd_number);
+/// let mut kkt = kkt::AsyncKkt::connect("emulator").await?; // or tcp://…, serial://…
+/// kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А.")).await?;
+/// let r = kkt::receipt::Receipt::from_json(r#"{"operation": "sell", "taxation": "osn",
+///   "items": [{"name": "Хлеб", "price": "45.50", "quantity": "2", "vat": "vat10",
+///              "payment_method": "full_payment", "payment_object": "commodity"}],
+///   "payments": {"cash": "100"}}"#)?;
+/// let doc = kkt.sell(&r).await?;
+/// println!("FD {} FP {}", doc.fd_number, doc.fiscal_sign);
 /// # Ok(()) }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
 /// ```
 pub struct AsyncKkt {
     inner: Driver<AsyncLink>,
@@ -87,7 +93,7 @@ impl Kkt {
     /// Any typed command: checked against the session state, sent with the policy of its
     /// class; a fiscal command whose answer is lost is reconciled with the register.
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), kkt::Error> {
     /// # let mut kkt = kkt::Kkt::connect("emulator")?;
     /// let model = kkt.call(&kkt::commands::info::GetModel)?;
@@ -189,9 +195,9 @@ client_accessors!(Kkt, AsyncKkt);
 client_methods! {
     /// Serial number, clock, FN status, shift parameters and the session state, read now.
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), kkt::Error> {
-    /// # let mut kkt = kkt::Kkt::connect("emulator")?;
+    /// let mut kkt = kkt::Kkt::connect("emulator")?; // or tcp://…, serial://…
     /// let st = kkt.status()?;
     /// assert_eq!(st.shift.open, st.session.shift == kkt::session::ShiftState::Open);
     /// # Ok(()) }
@@ -207,7 +213,7 @@ client_methods! {
     /// Opens a shift: 0x21 (the register may update its marking-code keys, ~15 s or more:
     /// [`Event::KeyUpdate`] tells when it starts and ends), 0xE4 with the cashier, 0x22.
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), kkt::Error> {
     /// # let mut kkt = kkt::Kkt::connect("emulator")?;
     /// kkt.on_event(|e| if let kkt::driver::Event::KeyUpdate { finished } = e { println!("keys: {finished:?}") });
@@ -220,9 +226,10 @@ client_methods! {
 
     /// Closes the shift (0x29, 0xE5 with the cashier who opened it, 0x2A).
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), kkt::Error> {
     /// # let mut kkt = kkt::Kkt::connect("emulator")?;
+    /// # kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А."))?;
     /// let report = kkt.close_shift()?;
     /// println!("shift {} closed, FD {}, warnings {:?}", report.shift_number, report.fd_number, report.warnings.explain());
     /// # Ok(()) }
@@ -237,9 +244,10 @@ client_methods! {
     /// Appendix 2 (0x91 → 0x92 → 0x94 → 0x97) under [`Options::mark_policy`]. On any failure
     /// before the receipt is formed it is cancelled, so the call can be repeated.
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), kkt::Error> {
     /// # let mut kkt = kkt::Kkt::connect("emulator")?;
+    /// # kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А."))?;
     /// let r = kkt::receipt::Receipt::from_json(r#"{"operation": "sell", "taxation": "osn",
     ///   "items": [{"name": "Хлеб", "price": "45.50", "quantity": "2", "vat": "vat10",
     ///              "payment_method": "full_payment", "payment_object": "commodity"}],
@@ -271,9 +279,10 @@ client_methods! {
     /// Forms a correction receipt (0x25 … 0x26): `receipt.correction` gives the date of the
     /// corrected settlement and the tax authority's order number, if any.
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), kkt::Error> {
     /// # let mut kkt = kkt::Kkt::connect("emulator")?;
+    /// # kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А."))?;
     /// let r = kkt::receipt::Receipt::from_json(r#"{"operation": "sell", "taxation": "osn",
     ///   "items": [{"name": "Выручка", "price": "1000", "quantity": 1, "vat": "vat20",
     ///              "payment_method": "full_payment", "payment_object": "commodity"}],
@@ -294,7 +303,7 @@ client_methods! {
 
     /// Forms the settlement status report (0x27, 0x28).
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), kkt::Error> {
     /// # let mut kkt = kkt::Kkt::connect("emulator")?;
     /// let r = kkt.settlement_report()?;
@@ -319,9 +328,11 @@ client_methods! {
     /// autonomous mode). The code then waits for [`Kkt::accept_mark`] or
     /// [`Kkt::decline_mark`] (0x94).
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), kkt::Error> {
     /// # let mut kkt = kkt::Kkt::connect("emulator")?;
+    /// # kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А."))?;
+    /// # kkt.call(&kkt::commands::receipt::OpenReceipt::default())?;
     /// use kkt::receipt::PlannedStatus;
     /// let c = kkt.check_mark("0104607028393034215'Wt4q\u{1d}93dGVz", PlannedStatus::PieceSold, 1.into())?;
     /// match c.flags() {

@@ -32,7 +32,7 @@ use crate::error::{Error, ProtocolError, UnknownOutcome};
 use crate::protocol::frame::{self, ResponseError};
 use crate::protocol::{command_info, CommandClass, DeviceError};
 use crate::receipt::{Cashier, Item, Measure, Money, Operation, PlannedStatus, Receipt};
-use crate::session::{MarkStep, SessionState};
+use crate::session::{MarkStep, SessionState, ShiftState};
 use crate::transport::ExchangeError;
 
 /// The register answered error 0x25: the request frame arrived damaged and was not executed.
@@ -395,10 +395,17 @@ impl<L: Link> Driver<L> {
             e => e,
         })?;
         let begin = BeginShiftOpen { no_print: (!self.opts.print_reports).then_some(true) };
-        self.emit(Event::KeyUpdate { finished: None });
-        let started = Instant::now();
-        self.call(&begin).await?;
-        self.emit(Event::KeyUpdate { finished: Some(started.elapsed()) });
+        if !self.synced {
+            self.resync().await?;
+        }
+        // A shift open begun earlier (its answer lost, e.g. a key update longer than the
+        // timeout) is finished rather than refused.
+        if self.state.shift != ShiftState::Opening {
+            self.emit(Event::KeyUpdate { finished: None });
+            let started = Instant::now();
+            self.call(&begin).await?;
+            self.emit(Event::KeyUpdate { finished: Some(started.elapsed()) });
+        }
         self.cashier = Some(cashier.clone());
         let r = async {
             self.call(&data).await?;
@@ -417,7 +424,12 @@ impl<L: Link> Driver<L> {
         if let Some(d) = &data {
             encode_request(d)?;
         }
-        self.call(&BeginShiftClose { no_print: (!self.opts.print_reports).then_some(true) }).await?;
+        if !self.synced {
+            self.resync().await?;
+        }
+        if self.state.shift != ShiftState::Closing {
+            self.call(&BeginShiftClose { no_print: (!self.opts.print_reports).then_some(true) }).await?;
+        }
         let r = async {
             if let Some(d) = &data {
                 self.call(d).await?;
@@ -618,13 +630,15 @@ impl<L: Link> Driver<L> {
             })?;
         }
         let nz = |m: Money| (m.kopecks() > 0).then_some(m.kopecks());
-        let mut payment = Payment::default();
-        payment.taxation = Some(receipt.taxation.code());
-        payment.cash = nz(settled.cash);
-        payment.electronic = nz(settled.electronic);
-        payment.prepayment = nz(settled.prepayment);
-        payment.credit = nz(settled.credit);
-        payment.consideration = nz(settled.consideration);
+        let mut payment = Payment {
+            taxation: Some(receipt.taxation.code()),
+            cash: nz(settled.cash),
+            electronic: nz(settled.electronic),
+            prepayment: nz(settled.prepayment),
+            credit: nz(settled.credit),
+            consideration: nz(settled.consideration),
+            ..Payment::default()
+        };
         if payment.total() == 0 {
             payment.cash = Some(0);
         }

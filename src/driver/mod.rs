@@ -5,7 +5,7 @@
 //!
 //! * every call is checked against the register's command order
 //!   ([`crate::session::SessionState`]) before a byte is sent, and refused with the step that
-//!   was expected ([`Error::Sequence`]);
+//!   was expected ([`Error::Sequence`](crate::Error::Sequence));
 //! * the session state is read from the register on connect and after any doubt (FN status
 //!   0x08, marking status 0x90, registration modes 0x0A);
 //! * each command waits its own timeout (the command table: 20 s, 60 s for 0x21 and the
@@ -15,14 +15,15 @@
 //! * a command that forms a fiscal document (0x22, 0x24, 0x26, 0x28, 0x2A, 0x15, 0xE3) is never
 //!   sent twice: when its answer is lost the driver asks the register (FN status, the FN
 //!   archive, the shift parameters) and returns the document it formed, or
-//!   [`Error::NotFormed`], or [`Error::UnknownOutcome`] with what to check.
+//!   [`Error::NotFormed`](crate::Error::NotFormed), or [`Error::UnknownOutcome`](crate::Error::UnknownOutcome) with what to check.
 //!
-//! ```no_run
+//! ```
 //! # fn main() -> Result<(), kkt::Error> {
 //! use kkt::receipt::{Cashier, Item, Money, Receipt, Taxation, Vat};
 //! use kkt::protocol::Decimal;
 //!
-//! let mut kkt = kkt::Kkt::connect("tcp://192.168.1.50:7778")?;
+//! // "tcp://192.168.1.50:7778", "serial:///dev/ttyUSB0", "COM3", or the virtual register:
+//! let mut kkt = kkt::Kkt::connect("emulator")?;
 //! kkt.open_shift(&Cashier::new("Иванова А.А."))?;
 //! let mut r = Receipt::sell(Taxation::Osn);
 //! r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::Vat10));

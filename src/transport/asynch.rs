@@ -189,13 +189,7 @@ pub fn open_async(uri: &DeviceUri) -> Result<Box<dyn AsyncTransport>, LinkError>
     match uri {
         DeviceUri::Tcp { host, port, mode } => Ok(Box::new(AsyncTcpTransport::new(host.clone(), *port, *mode))),
         DeviceUri::Serial { path, config } => Ok(Box::new(AsyncSerialTransport::open(path, config)?)),
-        DeviceUri::Emulator { .. } => Err(LinkError::Connect {
-            peer: "emulator".into(),
-            source: std::io::Error::new(
-                ErrorKind::Unsupported,
-                "the in-process emulator needs a register: use AsyncKkt::connect or InProcTransport",
-            ),
-        }),
+        DeviceUri::Emulator { state } => Ok(Box::new(super::emulator(state.as_deref())?)),
     }
 }
 

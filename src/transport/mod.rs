@@ -375,19 +375,25 @@ pub(crate) fn read_response_blocking(
     }
 }
 
-/// Opens a blocking transport for `uri`. `emulator` URIs need a [`Responder`]: use
-/// [`crate::driver::Kkt::connect`], which knows the virtual register, or [`InProcTransport`].
+/// The in-process virtual register for an `emulator` URI: in memory, or kept in `state`.
+pub fn emulator(state: Option<&std::path::Path>) -> Result<InProcTransport, LinkError> {
+    use crate::emulator::{Clock, Options, VirtualRegister};
+    let reg = match state {
+        None => VirtualRegister::new(Options::default()),
+        Some(p) => VirtualRegister::open(Options::default(), p, Clock::System).map_err(|e| LinkError::Connect {
+            peer: format!("emulator?state={}", p.display()),
+            source: std::io::Error::other(e.to_string()),
+        })?,
+    };
+    Ok(InProcTransport::new(std::sync::Arc::new(reg)))
+}
+
+/// Opens a blocking transport for `uri`.
 pub fn open(uri: &DeviceUri) -> Result<Box<dyn Transport>, LinkError> {
     match uri {
         DeviceUri::Tcp { host, port, mode } => Ok(Box::new(TcpTransport::new(host.clone(), *port, *mode))),
         DeviceUri::Serial { path, config } => Ok(Box::new(SerialTransport::open(path, config.clone())?)),
-        DeviceUri::Emulator { .. } => Err(LinkError::Connect {
-            peer: "emulator".into(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                "the in-process emulator needs a register: use Kkt::connect or InProcTransport",
-            ),
-        }),
+        DeviceUri::Emulator { state } => Ok(Box::new(emulator(state.as_deref())?)),
     }
 }
 
