@@ -10,6 +10,7 @@
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
 //! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
 //! * [`emulator`]: the virtual register (device and fiscal storage) and its servers.
+//! * [`driver`], [`transport`], [`receipt`]: the client POS systems embed (sync and async), its links and the receipt model.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,8 +18,15 @@
 pub mod cli;
 pub mod commands;
 pub mod describe;
+pub mod driver;
 pub mod emulator;
+pub mod error;
 pub mod journal;
 pub mod marking;
 pub mod protocol;
+pub mod receipt;
 pub mod session;
+pub mod transport;
+
+pub use driver::{AsyncKkt, Kkt};
+pub use error::{Error, Result};
