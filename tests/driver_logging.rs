@@ -50,10 +50,12 @@ fn frames_are_traced_in_hex_and_personal_data_is_masked() {
     let mut k = Kkt::with_transport(InProcTransport::new(Arc::new(answer)), opts).unwrap();
     let st = k.call(&GetStatus).unwrap();
     assert_eq!(st.serial, "550101006105");
-    let mut req = ReceiptRequisites::default();
-    req.customer_contact = Some("+79990001122".into());
-    req.customer_inn = Some("500100732259".into());
-    req.cashier = Some("Кассир".into());
+    let req = ReceiptRequisites {
+        customer_contact: Some("+79990001122".into()),
+        customer_inn: Some("500100732259".into()),
+        cashier: Some("Кассир".into()),
+        ..Default::default()
+    };
     // The driver refuses 0x98 outside a receipt before sending, so send it on the transport.
     let mut t = InProcTransport::new(Arc::new(answer));
     let mut data = Vec::new();

@@ -618,13 +618,15 @@ impl<L: Link> Driver<L> {
             })?;
         }
         let nz = |m: Money| (m.kopecks() > 0).then_some(m.kopecks());
-        let mut payment = Payment::default();
-        payment.taxation = Some(receipt.taxation.code());
-        payment.cash = nz(settled.cash);
-        payment.electronic = nz(settled.electronic);
-        payment.prepayment = nz(settled.prepayment);
-        payment.credit = nz(settled.credit);
-        payment.consideration = nz(settled.consideration);
+        let mut payment = Payment {
+            taxation: Some(receipt.taxation.code()),
+            cash: nz(settled.cash),
+            electronic: nz(settled.electronic),
+            prepayment: nz(settled.prepayment),
+            credit: nz(settled.credit),
+            consideration: nz(settled.consideration),
+            ..Payment::default()
+        };
         if payment.total() == 0 {
             payment.cash = Some(0);
         }
