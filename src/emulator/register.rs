@@ -603,7 +603,7 @@ impl Register {
                 } else {
                     decode::<shift::ShiftCloseData>(data)?.0
                 };
-                self.validate(code, &v_encode(code, v))?;
+                v_encode(code, v).map_err(|_| err::VALUE)?;
                 self.state.session = self.order(code, data, t)?;
                 Ok(Vec::new())
             }
@@ -808,10 +808,6 @@ impl Register {
             }
             _ => Err(err::UNKNOWN),
         }
-    }
-
-    fn validate(&self, _code: u8, encoded: &Result<Vec<u8>, commands::InputError>) -> Result<(), u8> {
-        encoded.as_ref().map(|_| ()).map_err(|_| err::VALUE)
     }
 
     fn registrations_done(&self) -> u8 {
@@ -1066,6 +1062,7 @@ impl Register {
     }
 }
 
+/// Encodes shift report data (0xE4/0xE5), which checks every field.
 fn v_encode(code: u8, v: shift::ShiftReportData) -> Result<Vec<u8>, commands::InputError> {
     let mut out = Vec::new();
     if code == 0xE4 {
