@@ -74,9 +74,9 @@ pub enum HostAction {
         /// TCP port.
         #[arg(long)]
         port: u16,
-        /// Answer timeout in seconds (OISM; 30 recommended) or the OFD timer.
-        #[arg(long)]
-        timeout: Option<u16>,
+        /// OISM answer timeout in seconds (30 recommended), or the OFD exchange timer.
+        #[arg(long, value_name = "SECS")]
+        host_timeout: Option<u16>,
     },
 }
 
@@ -581,7 +581,7 @@ pub fn settings(kkt: &mut Kkt, cmd: &SettingsCmd, json: bool) -> Result<(), Fail
             let h = kkt.call(&settings::GetOismHost)?;
             output(json, &h, || format!("OISM host {}:{} (timeout {} s)\n", h.address, h.port, h.timeout_s));
         }
-        SettingsCmd::Oism { action: HostAction::Set { host, port, timeout } } => {
+        SettingsCmd::Oism { action: HostAction::Set { host, port, host_timeout: timeout } } => {
             let h = settings::OismHost {
                 address: host.clone(),
                 port: *port,
@@ -604,7 +604,7 @@ pub fn settings(kkt: &mut Kkt, cmd: &SettingsCmd, json: bool) -> Result<(), Fail
             let h = kkt.call(&network::GetOfdSettings)?;
             output(json, &h, || format!("OFD {}:{} (timer {} s)\n", h.host, h.port, h.timer_s));
         }
-        SettingsCmd::Ofd { action: HostAction::Set { host, port, timeout } } => {
+        SettingsCmd::Ofd { action: HostAction::Set { host, port, host_timeout: timeout } } => {
             let mut h = kkt.call(&network::GetOfdSettings)?;
             h.host = host.clone();
             h.port = *port;

@@ -221,11 +221,3 @@ impl VirtualRegister {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clock = clock;
     }
 }
-
-/// The driver's in-process transport ([`crate::transport::InProcTransport`]) talks to the
-/// virtual register through this.
-impl crate::transport::Responder for VirtualRegister {
-    fn respond(&self, request: &[u8]) -> Vec<u8> {
-        self.exchange(request)
-    }
-}
