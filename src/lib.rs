@@ -8,6 +8,7 @@
 //! * [`commands`]: every command as a typed request and response.
 //! * [`session`]: the register's command order (shift, receipt, marked-item steps) as pure state.
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
+//! * [`journaled`]: [`journaled::JournaledKkt`], the driver with the journal: idempotent receipts, recovery.
 //! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
 //! * [`emulator`]: the virtual register (device and fiscal storage) and its servers.
 //! * [`transport`]: serial, TCP (sync and tokio) and in-process links, device URIs.
@@ -26,6 +27,7 @@ pub mod driver;
 pub mod emulator;
 pub mod error;
 pub mod journal;
+pub mod journaled;
 pub mod marking;
 pub mod protocol;
 pub mod receipt;

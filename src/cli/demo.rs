@@ -62,6 +62,8 @@ pub fn run(uri: &str, json: bool) -> Result<(), Failure> {
         total: doc.total.to_string(),
         change: doc.change.to_string(),
         recovered: doc.recovered,
+        replayed: false,
+        journal_seq: None,
         marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
         receipt: &receipt,
     };
