@@ -7,6 +7,7 @@
 //!   device-error tables.
 //! * [`commands`]: every command as a typed request and response.
 //! * [`session`]: the register's command order (shift, receipt, marked-item steps) as pure state.
+//! * [`marking`]: marking codes as scanned (GS1 DataMatrix, tobacco packs), the MRP encoding.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -14,5 +15,6 @@
 pub mod cli;
 pub mod commands;
 pub mod describe;
+pub mod marking;
 pub mod protocol;
 pub mod session;

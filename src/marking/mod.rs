@@ -1,0 +1,7 @@
+//! Marked goods on the host side: marking codes as scanned ([`code`]) and the tobacco MRP
+//! encoding ([`mrp`]).
+
+pub mod code;
+pub mod mrp;
+
+pub use code::{CodeError, MarkingCode};
