@@ -8,10 +8,13 @@
 //! * [`commands`]: every command as a typed request and response.
 //! * [`session`]: the register's command order (shift, receipt, marked-item steps) as pure state.
 //! * [`marking`]: marking codes as scanned (GS1 DataMatrix, tobacco packs), the MRP encoding.
+//! * [`checker`]: ГИС МТ permissive-mode check, Local Module fallback, ban rules, tag 1260,
+//!   sold-codes store.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod checker;
 pub mod cli;
 pub mod commands;
 pub mod describe;
