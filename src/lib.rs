@@ -10,6 +10,7 @@
 //! * [`marking`]: marking codes as scanned (GS1 DataMatrix, tobacco packs), the MRP encoding.
 //! * [`checker`]: ГИС МТ permissive-mode check, Local Module fallback, ban rules, tag 1260,
 //!   sold-codes store.
+//! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -18,6 +19,7 @@ pub mod checker;
 pub mod cli;
 pub mod commands;
 pub mod describe;
+pub mod journal;
 pub mod marking;
 pub mod protocol;
 pub mod session;

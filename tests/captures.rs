@@ -1,7 +1,7 @@
 //! Every frame of the shared captures (fixtures/captures.tsv): decoded, its meaning checked
 //! against captures.md, and re-encoded byte for byte.
 
-use kkt::commands::{info, marking, Request, Response};
+use kkt::commands::{info, marking, receipt, report, shift, Request, Response};
 use kkt::describe::{describe, Direction};
 use kkt::protocol::frame::{self, Parsed};
 use kkt::protocol::{DeviceError, ResponseError};
@@ -211,33 +211,71 @@ fn requests_without_data() {
     assert!(json_of("kitpos_fn_close_request")["name"].as_str().unwrap().contains("Сформировать отчет о закрытии ФН"));
 }
 
+fn request_roundtrip<T: Request + std::fmt::Debug>(name: &str) -> T {
+    let (code, data) = frame_of(name);
+    assert_eq!(code, T::CODE, "{name}");
+    let v = T::decode(&data).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut out = Vec::new();
+    v.encode(&mut out).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(hex::encode_upper(&out), hex::encode_upper(&data), "{name}: typed re-encoding differs");
+    v
+}
+
 #[test]
 fn fn_close_data_0x17() {
+    let d: report::FnCloseData = request_roundtrip("kitpos_fn_close_data_request");
+    assert_eq!(d.0.cashier.as_deref(), Some("Иванов Иван Иванович"));
+    assert_eq!(d.0.cashier_inn.as_deref(), Some("            "));
+    assert!(d.0.extra.0.is_empty());
     let j = json_of("kitpos_fn_close_data_request");
-    let tlv = j["tlv"].as_array().unwrap();
-    assert_eq!(tlv[0]["tag"], 1021);
-    assert_eq!(tlv[0]["value"], "Иванов Иван Иванович");
-    assert_eq!(tlv[1]["tag"], 1203);
-    assert_eq!(tlv[1]["value"], " ".repeat(12));
+    assert_eq!(j["fields"]["cashier"], "Иванов Иван Иванович");
+    assert_eq!(j["data_error"], serde_json::Value::Null);
+}
+
+#[test]
+fn shift_and_fn_close_requests() {
+    assert_eq!(request_roundtrip::<shift::BeginShiftOpen>("kitpos_begin_shift_open_request").no_print, Some(true));
+    assert_eq!(request_roundtrip::<shift::BeginShiftClose>("kitpos_begin_shift_close_request").no_print, Some(true));
+    request_roundtrip::<shift::OpenShift>("kitpos_open_shift_request");
+    request_roundtrip::<shift::CloseShift>("kitpos_close_shift_request");
+    request_roundtrip::<shift::GetShiftParams>("kitpos_shift_params_request");
+    request_roundtrip::<report::BeginFnClose>("kitpos_begin_fn_close_request");
+    request_roundtrip::<report::FormFnClose>("kitpos_fn_close_request");
 }
 
 #[test]
 fn item_0x96_from_registrator() {
-    let j = json_of("registrator_0x96_request");
-    let tlv = j["tlv"].as_array().unwrap();
-    let get = |tag: u64| tlv.iter().find(|t| t["tag"] == tag).unwrap_or_else(|| panic!("tag {tag}"));
-    assert_eq!(get(1030)["value"], "Сок апельсиновый");
-    assert_eq!(get(1079)["value"], 15000);
-    assert_eq!(get(1214)["value"], 4);
-    assert_eq!(get(1212)["value"], 1);
-    assert_eq!(get(1023)["value"], "1");
-    assert_eq!(get(1199)["value"], 1);
-    for t in [2000, 1231, 1230, 1191, 1026, 1005, 1016, 1171, 1225] {
-        assert_eq!(get(t)["value"], "", "zero-length {t}");
+    let item: receipt::UnmarkedItem = request_roundtrip("registrator_0x96_request");
+    assert_eq!(item.name, "Сок апельсиновый");
+    assert_eq!(item.price, 15000);
+    assert_eq!(item.quantity.to_string(), "1");
+    assert_eq!((item.payment_method, item.item_type, item.vat), (4, 1, 1));
+    assert_eq!(item.measure, None);
+    let d = &item.details;
+    for (name, v) in [
+        ("barcode", &item.barcode),
+        ("customs", &d.customs_declaration),
+        ("country", &d.country),
+        ("additional", &d.additional),
+        ("transfer operator", &d.agent.transfer_operator_name),
+        ("transfer address", &d.agent.transfer_operator_address),
+        ("supplier name", &d.agent.supplier_name),
+    ] {
+        assert_eq!(v.as_deref(), Some(""), "zero-length {name}");
     }
-    assert_eq!(get(1226)["value"], "7740000076  ");
-    let s = get(1260)["tlv"].as_array().unwrap();
-    let tags: Vec<u64> = s.iter().map(|t| t["tag"].as_u64().unwrap()).collect();
-    assert_eq!(tags, vec![1262, 1263, 1264, 1265]);
-    assert_eq!(s[0]["value"], 0);
+    assert_eq!(d.agent.transfer_operator_inns, vec![String::new()]);
+    assert_eq!(d.agent.supplier_phones, vec![String::new()]);
+    assert_eq!(d.agent.transfer_operator_phones, vec!["9209999999"]);
+    assert_eq!(d.agent.operation.as_deref(), Some("перевод денежных средств"));
+    assert_eq!(d.agent.agent_phones, vec!["8888888888"]);
+    assert_eq!(d.agent.acceptance_operator_phones, vec!["9999999999"]);
+    assert_eq!(d.agent.supplier_inn.as_deref(), Some("7740000076  "));
+    assert_eq!((d.excise, d.agent.agent_type), (Some(0), Some(0)));
+    assert_eq!(d.industry.len(), 1);
+    assert_eq!(d.industry[0].authority, 0, "1262 is one BYTE");
+    assert!(item.extra.0.is_empty(), "every tag typed");
+    let j = json_of("registrator_0x96_request");
+    assert_eq!(j["fields"]["name"], "Сок апельсиновый");
+    assert_eq!(j["fields"]["price"], 15000);
+    assert_eq!(j["fields"]["industry"][0]["authority"], 0);
 }

@@ -100,3 +100,23 @@ fn malformed_frames_say_what_and_where() {
         .code(2)
         .stdout(predicate::str::contains("\"error\"").and(predicate::str::contains("odd number")));
 }
+
+/// A 0x30 answer built from a real register's data (a receipt, FD 3, 16.00 RUB).
+const RESP_30_RECEIPT: &str = "B629001600030016031C092F03000000ECC57C690140060000006892";
+
+#[test]
+fn found_document_0x30_human_and_json() {
+    kkt().args(["decode", "--response", "--command", "0x30", RESP_30_RECEIPT]).assert().success().stdout(
+        predicate::str::contains("response to 0x30")
+            .and(predicate::str::contains("Найти ФД по номеру"))
+            .and(predicate::str::contains("document_type: 3"))
+            .and(predicate::str::contains("kind: \"receipt\""))
+            .and(predicate::str::contains("total: 1600")),
+    );
+    let out = kkt().args(["decode", "--json", "--response", "--command", "0x30", RESP_30_RECEIPT]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["data_error"], serde_json::Value::Null);
+    assert_eq!(v["fields"]["document"]["fd_number"], 3);
+    assert_eq!(v["fields"]["document"]["datetime"], "2022-03-28T09:47:00");
+}

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod config;
 pub mod decode;
 
 /// Exit codes, as README documents them.
@@ -30,6 +31,18 @@ pub struct Cli {
     /// More logging on stderr: -v info, -vv debug, -vvv every frame in hex.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Write the log to this file instead of stderr.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<std::path::PathBuf>,
+    /// The register: tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200 (or a bare path, COM3), emulator[?state=FILE].
+    #[arg(long, global = true, env = "KKT_DEVICE", value_name = "URI")]
+    pub device: Option<String>,
+    /// Answer timeout per command, in seconds (default: the command table's, 20 s; 60 s for shift open).
+    #[arg(long, global = true, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Config file (TOML: device, timeout, [cashier] name/inn); default ~/.config/kkt/config.toml.
+    #[arg(long, global = true, env = "KKT_CONFIG", value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -40,19 +53,35 @@ pub struct Cli {
 pub enum Command {
     /// Decode frames given in hex (spaces allowed; several frames or a log line; `-` or none reads stdin).
     Decode(decode::Args),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
-    let code = match cli.command {
-        Command::Decode(a) => decode::run(&a, cli.json),
+    if let Err(e) = init_tracing(cli.verbose, cli.log_file.as_deref()) {
+        print_error(cli.json, "input", None, &e, "");
+        return ExitCode::from(exit::INPUT);
+    }
+    let code = match &cli.command {
+        Command::Decode(a) => decode::run(a, cli.json),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "kkt", &mut out);
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &out);
+            exit::OK
+        }
     };
     ExitCode::from(code)
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), String> {
     let level = match verbose {
         0 => "warn",
         1 => "info",
@@ -60,8 +89,27 @@ fn init_tracing(verbose: u8) {
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("KKT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("kkt={level}")));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match log_file {
+        Some(p) => {
+            let f = open_private_append(p).map_err(|e| format!("log file {}: {e}", p.display()))?;
+            let _ = builder.with_ansi(false).with_writer(std::sync::Mutex::new(f)).try_init();
+        }
+        None => {
+            let _ = builder.with_writer(std::io::stderr).try_init();
+        }
+    }
+    Ok(())
+}
+
+/// Opens a file for appending, created with mode 0600 on unix (logs may name devices and documents).
+pub fn open_private_append(p: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(p)
 }
 
 /// Prints an error the way every command does: JSON `{"error": {...}}` with `--json`, text otherwise.

@@ -16,8 +16,19 @@ use serde::Serialize;
 use crate::protocol::tlv::{self, TagValueError, TlvError, TlvNode};
 use crate::protocol::types::{self, TypeError};
 
+pub mod archive;
+pub mod cash;
+pub mod document;
+pub mod fields;
 pub mod info;
 pub mod marking;
+pub mod network;
+pub mod printer;
+pub mod receipt;
+pub mod registration;
+pub mod report;
+pub mod settings;
+pub mod shift;
 
 /// Input that cannot be sent: names the field and the limit. Nothing was sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -353,7 +364,76 @@ registry! {
     info::GetOfdExchangeStatus,
     info::GetDateTime,
     info::SetDateTime,
+    info::GetSerial,
+    info::GetFirmwareVersion,
+    info::GetFnSerial,
+    info::GetFnFirmwareVersion,
+    info::GetFnValidity,
+    info::GetFnErrors,
+    info::GetConfigVersion,
+    info::GetTcpIp,
+    info::GetLineWidth,
+    document::CancelDocument,
+    archive::FindDocument,
+    archive::PrintDocument,
+    archive::PrintOfdConfirmation,
+    archive::GetUnconfirmedCount,
+    archive::GetActivationTotals,
+    archive::RequestDocumentTlv,
+    archive::ReadDocumentTlv,
+    archive::ReadDocumentAsTlv,
+    archive::ReadRegistrationTlv,
+    cash::GetCashTotals,
+    cash::ResetCashCounters,
+    cash::PrintCashReport,
+    cash::CashIn,
+    cash::CashOut,
+    network::GetNetworkSettings,
+    network::SetNetworkSettings,
+    network::GetOfdSettings,
+    network::SetOfdSettings,
+    network::GetControlSettings,
+    network::SetControlSettings,
+    printer::GetPrintSettings,
+    printer::SetPrintSettings,
     marking::CheckMarkOnline,
+    settings::GetFnFormat,
+    settings::SetOismHost,
+    settings::GetOismHost,
+    settings::SetKeyUpdateHost,
+    settings::GetKeyUpdateHost,
+    settings::GetServiceParams,
+    settings::EnterActivationCode,
+    report::BeginFnClose,
+    report::FnCloseData,
+    report::FormFnClose,
+    report::BeginSettlementReport,
+    report::SettlementReportData,
+    report::FormSettlementReport,
+    shift::GetShiftParams,
+    shift::BeginShiftOpen,
+    shift::ShiftOpenData,
+    shift::OpenShift,
+    shift::BeginShiftClose,
+    shift::ShiftCloseData,
+    shift::CloseShift,
+    receipt::OpenReceipt,
+    receipt::OpenCorrectionReceipt,
+    receipt::UnmarkedItem,
+    receipt::MarkedItem,
+    receipt::ReceiptRequisites,
+    receipt::Payment,
+    receipt::FormReceipt,
+    receipt::FormCorrectionReceipt,
+    registration::BeginRegistration,
+    registration::RegistrationData,
+    registration::FormRegistration,
+    marking::GetMarkingStatus,
+    marking::CheckMarkLocal,
+    marking::KeepMarkCheck,
+    marking::ClearMarkChecks,
+    marking::GetFnMemory,
+    marking::GetNotificationState,
 }
 
 /// Appends `s` as cp866 ASCII(n), padded with spaces on the right; longer text is an error.

@@ -1,0 +1,72 @@
+//! The optional config file (TOML): device, cashier, timeouts.
+//!
+//! Looked up at `--config PATH`, `$KKT_CONFIG`, then `kkt/config.toml` in the user's config
+//! directory (`~/.config/kkt/config.toml` on Linux). Command-line options win over the file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The config file's contents. Unknown keys are an error, so that a typo is not ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Device URI (`tcp://HOST:PORT`, `serial:///dev/ttyUSB0?baud=115200`, `emulator`).
+    pub device: Option<String>,
+    /// Default answer timeout in seconds (per command; 0x21 keeps its longer default).
+    pub timeout: Option<u64>,
+    /// The cashier for shift and receipt commands.
+    pub cashier: Option<Cashier>,
+}
+
+/// A cashier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cashier {
+    /// Name (tag 1021).
+    pub name: Option<String>,
+    /// INN, 12 digits (tag 1203).
+    pub inn: Option<String>,
+}
+
+/// Where the default config file lives.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("kkt").join("config.toml"))
+}
+
+/// Reads the config: the explicit path must exist; the default path may be absent.
+pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
+    let (path, required) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => match default_path() {
+            Some(p) => (p, false),
+            None => return Ok(Config::default()),
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display())),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) => Err(format!("config file {}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_refuses_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("kkt-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("c.toml");
+        std::fs::write(&p, "device = \"tcp://127.0.0.1:7777\"\ntimeout = 30\n[cashier]\nname = \"Иванова А.А.\"\ninn = \"500100732259\"\n").unwrap();
+        let c = load(Some(&p)).unwrap();
+        assert_eq!(c.device.as_deref(), Some("tcp://127.0.0.1:7777"));
+        assert_eq!(c.timeout, Some(30));
+        assert_eq!(c.cashier.unwrap().inn.as_deref(), Some("500100732259"));
+        std::fs::write(&p, "devise = \"x\"\n").unwrap();
+        assert!(load(Some(&p)).unwrap_err().contains("devise"));
+        assert!(load(Some(&dir.join("missing.toml"))).is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

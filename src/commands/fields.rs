@@ -1,0 +1,454 @@
+//! Typed TLV bodies: read documented tags into fields, keep everything else, and write them
+//! back byte for byte.
+//!
+//! [`TlvFields`] takes the documented tags out of a decoded TLV list one by one; what is left
+//! (unknown or repeated tags, zero-length values of non-text tags) becomes the body's `extra`
+//! list, and the order the tags came in is kept as a [`WireOrder`]. [`TlvBuilder`] writes the
+//! fields (checking each value against the tag table), then [`TlvBuilder::finish`] lays them
+//! out in the recorded order, so decode → encode gives the same bytes; a body built in code
+//! (empty order) is written in the documented order with `extra` at the end.
+
+use chrono::NaiveDateTime;
+
+use super::{DecodeError, DecodeErrorKind, InputError, TlvList};
+use crate::protocol::tlv::{self, TlvNode, TlvValue, TlvWriter, Value};
+use crate::protocol::types::{self, Decimal};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// A documented field with this tag (the next unused one).
+    Field(u16),
+    /// The next TLV of `extra`.
+    Extra,
+}
+
+/// The order of the tags of a decoded body, so that encoding it again gives the same bytes.
+///
+/// It is a detail of the wire, not part of the value: any two orders compare equal.
+#[derive(Debug, Clone, Default)]
+pub struct WireOrder(Vec<Slot>);
+
+impl PartialEq for WireOrder {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for WireOrder {}
+
+impl WireOrder {
+    /// Whether no order was recorded (the body was built in code).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A decoded TLV body from which documented tags are taken one by one.
+#[derive(Debug, Clone)]
+pub struct TlvFields {
+    nodes: Vec<TlvNode>,
+    offsets: Vec<usize>,
+    taken: Vec<bool>,
+}
+
+fn value_error(field: &'static str, offset: usize, e: impl std::fmt::Display) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::Value, field, offset, e)
+}
+
+impl TlvFields {
+    /// Parses `data` (the whole TLV body) starting at byte `base` of the command's DATA.
+    pub fn parse(data: &[u8], base: usize, field: &'static str) -> Result<Self, DecodeError> {
+        let list = TlvList::parse(data).map_err(|e| DecodeError::new(DecodeErrorKind::Tlv, field, base, e))?;
+        Ok(Self::from_nodes(list.0, base))
+    }
+
+    fn from_nodes(nodes: Vec<TlvNode>, base: usize) -> Self {
+        let mut offsets = Vec::with_capacity(nodes.len());
+        let mut at = base;
+        for n in &nodes {
+            offsets.push(at);
+            at += tlv::HEADER + n.value_len();
+        }
+        let taken = vec![false; nodes.len()];
+        Self { nodes, offsets, taken }
+    }
+
+    /// Takes the first unused leaf with `tag` (a zero-length one only if `empty_ok`).
+    fn take_raw(&mut self, tag: u16, empty_ok: bool) -> Option<(usize, Vec<u8>)> {
+        let i = self.nodes.iter().enumerate().position(|(i, n)| {
+            !self.taken[i] && n.tag == tag && matches!(&n.value, TlvValue::Raw(v) if empty_ok || !v.is_empty())
+        })?;
+        self.taken[i] = true;
+        match &self.nodes[i].value {
+            TlvValue::Raw(v) => Some((self.offsets[i], v.clone())),
+            TlvValue::Nested(_) => None,
+        }
+    }
+
+    /// Text (cp866), as on the wire; a zero-length TLV is `Some("")`.
+    pub fn string(&mut self, tag: u16) -> Option<String> {
+        self.take_raw(tag, true).map(|(_, v)| types::decode_cp866(&v).into_owned())
+    }
+
+    /// Every TLV with `tag`, as text.
+    pub fn strings(&mut self, tag: u16) -> Vec<String> {
+        std::iter::from_fn(|| self.string(tag)).collect()
+    }
+
+    /// Raw bytes; a zero-length TLV is `Some([])`.
+    pub fn bytes(&mut self, tag: u16) -> Option<Vec<u8>> {
+        self.take_raw(tag, true).map(|(_, v)| v)
+    }
+
+    fn typed<T>(
+        &mut self,
+        tag: u16,
+        field: &'static str,
+        f: impl FnOnce(&[u8]) -> Result<T, types::TypeError>,
+    ) -> Result<Option<T>, DecodeError> {
+        match self.take_raw(tag, false) {
+            None => Ok(None),
+            Some((at, v)) => f(&v).map(Some).map_err(|e| value_error(field, at, format!("tag {tag}: {e}"))),
+        }
+    }
+
+    /// A BYTE (zero-length TLVs are left in `extra`).
+    pub fn byte(&mut self, tag: u16, field: &'static str) -> Result<Option<u8>, DecodeError> {
+        self.typed(tag, field, types::decode_byte)
+    }
+
+    /// A UINT16.
+    pub fn u16(&mut self, tag: u16, field: &'static str) -> Result<Option<u16>, DecodeError> {
+        self.typed(tag, field, types::decode_u16)
+    }
+
+    /// A UINT32.
+    pub fn u32(&mut self, tag: u16, field: &'static str) -> Result<Option<u32>, DecodeError> {
+        self.typed(tag, field, types::decode_u32)
+    }
+
+    /// A VLN (money in kopecks). A value not written in the fewest bytes is read too, and
+    /// written back minimally.
+    pub fn vln(&mut self, tag: u16, field: &'static str) -> Result<Option<u64>, DecodeError> {
+        self.typed(tag, field, types::decode_vln)
+    }
+
+    /// A FVLN.
+    pub fn fvln(&mut self, tag: u16, field: &'static str) -> Result<Option<Decimal>, DecodeError> {
+        self.typed(tag, field, types::decode_fvln)
+    }
+
+    /// A UNIXTIME.
+    pub fn unixtime(&mut self, tag: u16, field: &'static str) -> Result<Option<NaiveDateTime>, DecodeError> {
+        self.typed(tag, field, types::decode_unixtime)
+    }
+
+    /// Every STLV with `tag`, each as its own body.
+    pub fn stlvs(&mut self, tag: u16) -> Vec<TlvFields> {
+        let mut out = Vec::new();
+        for i in 0..self.nodes.len() {
+            if self.taken[i] || self.nodes[i].tag != tag {
+                continue;
+            }
+            if let TlvValue::Nested(children) = &self.nodes[i].value {
+                self.taken[i] = true;
+                out.push(TlvFields::from_nodes(children.clone(), self.offsets[i] + tlv::HEADER));
+            }
+        }
+        out
+    }
+
+    /// What was not taken (in wire order), and the order of everything.
+    pub fn finish(self) -> (TlvList, WireOrder) {
+        let mut extra = Vec::new();
+        let mut order = Vec::with_capacity(self.nodes.len());
+        for (n, taken) in self.nodes.into_iter().zip(self.taken) {
+            if taken {
+                order.push(Slot::Field(n.tag));
+            } else {
+                order.push(Slot::Extra);
+                extra.push(n);
+            }
+        }
+        (TlvList(extra), WireOrder(order))
+    }
+}
+
+/// A required field: an error naming it when the tag is missing.
+pub fn required<T>(v: Option<T>, tag: u16, field: &'static str) -> Result<T, DecodeError> {
+    v.ok_or_else(|| value_error(field, 0, format!("tag {tag} missing")))
+}
+
+/// Writes a body's fields, checking each against the tag table, then lays them out.
+#[derive(Debug, Default, Clone)]
+pub struct TlvBuilder {
+    entries: Vec<(u16, Vec<u8>)>,
+}
+
+fn tag_error(field: &'static str) -> impl Fn(crate::protocol::tlv::TagValueError) -> InputError {
+    move |e| InputError::new(field, e.to_string())
+}
+
+impl TlvBuilder {
+    /// Nothing written yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, tag: u16, field: &'static str, v: &Value) -> Result<&mut Self, InputError> {
+        let mut w = TlvWriter::new();
+        w.value(tag, v).map_err(tag_error(field))?;
+        self.entries.push((tag, w.into_bytes()));
+        Ok(self)
+    }
+
+    /// Text in cp866 (length checked against the tag table).
+    pub fn string(&mut self, tag: u16, field: &'static str, s: &str) -> Result<&mut Self, InputError> {
+        self.push(tag, field, &Value::String(s.to_string()))
+    }
+
+    /// Optional text.
+    pub fn opt_string(&mut self, tag: u16, field: &'static str, s: &Option<String>) -> Result<&mut Self, InputError> {
+        match s {
+            Some(s) => self.string(tag, field, s),
+            None => Ok(self),
+        }
+    }
+
+    /// Repeated text.
+    pub fn strings(&mut self, tag: u16, field: &'static str, v: &[String]) -> Result<&mut Self, InputError> {
+        for s in v {
+            self.string(tag, field, s)?;
+        }
+        Ok(self)
+    }
+
+    /// Raw bytes.
+    pub fn bytes(&mut self, tag: u16, field: &'static str, b: &[u8]) -> Result<&mut Self, InputError> {
+        self.push(tag, field, &Value::Bytes(b.to_vec()))
+    }
+
+    /// Optional raw bytes.
+    pub fn opt_bytes(&mut self, tag: u16, field: &'static str, b: &Option<Vec<u8>>) -> Result<&mut Self, InputError> {
+        match b {
+            Some(b) => self.bytes(tag, field, b),
+            None => Ok(self),
+        }
+    }
+
+    /// A BYTE.
+    pub fn byte(&mut self, tag: u16, field: &'static str, v: u8) -> Result<&mut Self, InputError> {
+        self.push(tag, field, &Value::Byte(v))
+    }
+
+    /// An optional BYTE.
+    pub fn opt_byte(&mut self, tag: u16, field: &'static str, v: Option<u8>) -> Result<&mut Self, InputError> {
+        match v {
+            Some(v) => self.byte(tag, field, v),
+            None => Ok(self),
+        }
+    }
+
+    /// A UINT16.
+    pub fn u16(&mut self, tag: u16, field: &'static str, v: u16) -> Result<&mut Self, InputError> {
+        self.push(tag, field, &Value::U16(v))
+    }
+
+    /// A UINT32.
+    pub fn u32(&mut self, tag: u16, field: &'static str, v: u32) -> Result<&mut Self, InputError> {
+        self.push(tag, field, &Value::U32(v))
+    }
+
+    /// A VLN (money in kopecks).
+    pub fn vln(&mut self, tag: u16, field: &'static str, v: u64) -> Result<&mut Self, InputError> {
+        self.push(tag, field, &Value::Vln(v))
+    }
+
+    /// An optional VLN.
+    pub fn opt_vln(&mut self, tag: u16, field: &'static str, v: Option<u64>) -> Result<&mut Self, InputError> {
+        match v {
+            Some(v) => self.vln(tag, field, v),
+            None => Ok(self),
+        }
+    }
+
+    /// A FVLN.
+    pub fn fvln(&mut self, tag: u16, field: &'static str, v: Decimal) -> Result<&mut Self, InputError> {
+        self.push(tag, field, &Value::Fvln(v))
+    }
+
+    /// A UNIXTIME.
+    pub fn unixtime(&mut self, tag: u16, field: &'static str, t: NaiveDateTime) -> Result<&mut Self, InputError> {
+        self.push(tag, field, &Value::UnixTime(t))
+    }
+
+    /// An STLV whose body `inner` wrote (laid out by its own order).
+    pub fn stlv(
+        &mut self,
+        tag: u16,
+        field: &'static str,
+        inner: TlvBuilder,
+        extra: &TlvList,
+        order: &WireOrder,
+    ) -> Result<&mut Self, InputError> {
+        let mut body = Vec::new();
+        inner.finish(extra, order, &mut body);
+        let mut w = TlvWriter::new();
+        w.raw(tag, &body).map_err(tag_error(field))?;
+        self.entries.push((tag, w.into_bytes()));
+        Ok(self)
+    }
+
+    /// Appends the body to `out`: in `order` when one was recorded, then whatever it does not
+    /// place (fields in the order written, then `extra`).
+    pub fn finish(self, extra: &TlvList, order: &WireOrder, out: &mut Vec<u8>) {
+        let mut used = vec![false; self.entries.len()];
+        let extras: Vec<Vec<u8>> = extra
+            .0
+            .iter()
+            .map(|n| {
+                let mut b = Vec::new();
+                n.encode(&mut b);
+                b
+            })
+            .collect();
+        let mut next_extra = 0;
+        for slot in &order.0 {
+            match *slot {
+                Slot::Field(tag) => {
+                    if let Some(i) = (0..self.entries.len()).find(|&i| !used[i] && self.entries[i].0 == tag) {
+                        used[i] = true;
+                        out.extend_from_slice(&self.entries[i].1);
+                    }
+                }
+                Slot::Extra => {
+                    if let Some(b) = extras.get(next_extra) {
+                        out.extend_from_slice(b);
+                        next_extra += 1;
+                    }
+                }
+            }
+        }
+        for (i, (_, b)) in self.entries.iter().enumerate() {
+            if !used[i] {
+                out.extend_from_slice(b);
+            }
+        }
+        for b in &extras[next_extra..] {
+            out.extend_from_slice(b);
+        }
+    }
+}
+
+/// Checks an enumeration value against its allowed set.
+pub fn check_enum(field: &'static str, v: u8, allowed: &[u8]) -> Result<(), InputError> {
+    if allowed.contains(&v) {
+        Ok(())
+    } else {
+        Err(InputError::new(field, format!("{v} is not one of {allowed:?}")))
+    }
+}
+
+/// Checks a bit mask against the bits it may have.
+pub fn check_mask(field: &'static str, v: u8, allowed: u8) -> Result<(), InputError> {
+    if v & !allowed == 0 {
+        Ok(())
+    } else {
+        Err(InputError::new(field, format!("bits {:#04x} are not defined (allowed mask {allowed:#04x})", v & !allowed)))
+    }
+}
+
+/// An INN as the device takes it: 10 or 12 digits, padded with spaces to 12. A value that
+/// is already padded (or all spaces, as some registers send for "no INN") is kept as it is.
+pub fn inn(field: &'static str, s: &str) -> Result<String, InputError> {
+    let digits = s.trim_end_matches(' ');
+    if s.len() > 12
+        || !(digits.is_empty() || (matches!(digits.len(), 10 | 12) && digits.bytes().all(|b| b.is_ascii_digit())))
+    {
+        return Err(InputError::new(field, format!("{s:?} is not an INN of 10 or 12 digits (12 characters at most)")));
+    }
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(format!("{s:<12}"))
+}
+
+/// An INN that must be a person's: 12 digits (or spaces/empty for "none").
+pub fn person_inn(field: &'static str, s: &str) -> Result<String, InputError> {
+    let digits = s.trim_end_matches(' ');
+    if !digits.is_empty() && digits.len() != 12 {
+        return Err(InputError::new(field, format!("{s:?}: must be exactly 12 digits")));
+    }
+    inn(field, s)
+}
+
+/// Text padded with spaces on the right to `n` characters (country codes); empty stays empty.
+pub fn pad_right(field: &'static str, s: &str, n: usize) -> Result<String, InputError> {
+    let len = s.chars().count();
+    if len > n {
+        return Err(InputError::new(field, format!("{len} characters is longer than the limit of {n}")));
+    }
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(format!("{s:<n$}"))
+}
+
+/// A date written DD.MM.YYYY (or empty).
+pub fn dd_mm_yyyy(field: &'static str, s: &str) -> Result<(), InputError> {
+    if s.is_empty() || chrono::NaiveDate::parse_from_str(s, "%d.%m.%Y").is_ok() && s.len() == 10 {
+        Ok(())
+    } else {
+        Err(InputError::new(field, format!("{s:?} is not a date written DD.MM.YYYY")))
+    }
+}
+
+/// Checks that two optional values are given together (e.g. tags 1276 and 1277).
+pub fn both_or_neither<A, B>(field: &'static str, a: &Option<A>, b: &Option<B>) -> Result<(), InputError> {
+    if a.is_some() == b.is_some() {
+        Ok(())
+    } else {
+        Err(InputError::new(field, "the requisite and its data are given together or not at all"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_and_extra_roundtrip() {
+        // 1021 "A", unknown 7777 = 01, zero-length 1229 (VLN), 1009 "B".
+        let data = hex::decode("FD030100 41 611E0100 01 CD040000 F1030100 42".replace(' ', "")).unwrap();
+        let mut f = TlvFields::parse(&data, 0, "tlv").unwrap();
+        let b = f.string(1009).unwrap();
+        let a = f.string(1021).unwrap();
+        assert_eq!(f.vln(1229, "excise").unwrap(), None);
+        let (extra, order) = f.finish();
+        assert_eq!(extra.0.len(), 2);
+        let mut w = TlvBuilder::new();
+        w.string(1009, "b", &b).unwrap().string(1021, "a", &a).unwrap();
+        let mut out = Vec::new();
+        w.clone().finish(&extra, &order, &mut out);
+        assert_eq!(out, data);
+        // Built in code: fields first, then extra.
+        let mut out = Vec::new();
+        w.finish(&extra, &WireOrder::default(), &mut out);
+        assert_eq!(hex::encode_upper(&out), "F103010042FD030100 41611E010001CD040000".replace(' ', ""));
+    }
+
+    #[test]
+    fn inn_rules() {
+        assert_eq!(inn("inn", "7740000076").unwrap(), "7740000076  ");
+        assert_eq!(inn("inn", "7740000076  ").unwrap(), "7740000076  ");
+        assert_eq!(inn("inn", "").unwrap(), "");
+        assert_eq!(inn("inn", "            ").unwrap(), "            ");
+        assert!(inn("inn", "12345").is_err());
+        assert!(inn("inn", "77400000761234").is_err());
+        assert!(person_inn("inn", "7740000076").is_err());
+        assert!(person_inn("inn", "774000007612").is_ok());
+        assert!(dd_mm_yyyy("d", "01.02.2024").is_ok());
+        assert!(dd_mm_yyyy("d", "1.2.2024").is_err());
+        assert!(dd_mm_yyyy("d", "31.02.2024").is_err());
+    }
+}

@@ -1,0 +1,372 @@
+//! The host's journal of fiscal commands: nothing lost, nothing twice.
+//!
+//! Before a command that forms a fiscal document is sent, [`Journal::begin`] writes an entry
+//! (operation, content hash, expected FD number, optional idempotency key) and syncs it to
+//! disk; after the answer, [`Journal::complete`] records the outcome. An entry still
+//! `pending` after a crash is reconciled with the register (recovery) and becomes `formed` or
+//! `not_formed`. SQLite in WAL mode with `synchronous = FULL`: a power cut at any moment
+//! leaves a readable journal. The file is created with mode 0600.
+//!
+//! No personal data is stored: the content hash identifies a receipt, and the outcome holds
+//! only the document's numbers.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A journal failure (the disk, or a misuse of an idempotency key).
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// SQLite failed.
+    #[error("journal: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The file could not be prepared.
+    #[error("journal file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// An idempotency key was reused for different content.
+    #[error(
+        "id {id:?} was already used for a different {operation} (content differs); choose a new id for a new document"
+    )]
+    KeyReused {
+        /// The key.
+        id: String,
+        /// The operation of the first use.
+        operation: String,
+    },
+}
+
+/// Where an entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Sent (or about to be); the outcome is not known yet.
+    Pending,
+    /// The register formed the document.
+    Formed,
+    /// The register did not form the document.
+    NotFormed,
+}
+
+impl State {
+    fn parse(s: &str) -> State {
+        match s {
+            "formed" => State::Formed,
+            "not_formed" => State::NotFormed,
+            _ => State::Pending,
+        }
+    }
+}
+
+/// The document a formed entry produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Document {
+    /// Fiscal document number.
+    pub fd_number: u32,
+    /// Fiscal sign (ФПД).
+    pub fiscal_sign: u32,
+    /// Date and time of the document (ISO 8601), if known.
+    pub datetime: Option<String>,
+    /// Shift number, if known.
+    pub shift_number: Option<u32>,
+    /// Receipt number in the shift, if known.
+    pub receipt_number: Option<u32>,
+}
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// Sequence number in the journal.
+    pub seq: i64,
+    /// The POS's idempotency key, if given.
+    pub id: Option<String>,
+    /// What was done: `sell`, `sell_return`, `buy`, `buy_return`, `correction`, `open_shift`, ...
+    pub operation: String,
+    /// SHA-256 of the request's content, hex.
+    pub content_hash: String,
+    /// The register (FN number) the entry was sent to, if known.
+    pub device: Option<String>,
+    /// The FD number the document would get (last FD + 1 before sending), if known.
+    pub expected_fd: Option<u32>,
+    /// Where it stands.
+    pub state: State,
+    /// The document, when formed.
+    pub document: Option<Document>,
+    /// Why it was not formed, or what is still unknown.
+    pub note: Option<String>,
+    /// When the entry was written (UTC, ISO 8601).
+    pub created_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+/// What [`Journal::begin`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// A new entry: send the command.
+    New(i64),
+    /// The idempotency key was used before for the same content: do not send; reconcile or
+    /// return this entry.
+    Existing(Box<Entry>),
+}
+
+/// The SHA-256 of `bytes`, hex.
+pub fn content_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The journal.
+#[derive(Debug)]
+pub struct Journal {
+    db: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idem_key TEXT UNIQUE,
+    operation TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    device TEXT,
+    expected_fd INTEGER,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'formed', 'not_formed')),
+    fd_number INTEGER,
+    fiscal_sign INTEGER,
+    doc_datetime TEXT,
+    shift_number INTEGER,
+    receipt_number INTEGER,
+    note TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_state ON entries(state);
+";
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+impl Journal {
+    /// Opens (or creates, mode 0600) the journal at `path`.
+    pub fn open(path: &Path) -> Result<Self, JournalError> {
+        let io = |source| JournalError::Io { path: path.display().to_string(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        if !path.exists() {
+            let mut o = std::fs::OpenOptions::new();
+            o.create(true).append(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            o.open(path).map_err(io)?;
+        }
+        let db = Connection::open(path)?;
+        Self::init(db)
+    }
+
+    /// A journal in memory (tests, the demo).
+    pub fn in_memory() -> Result<Self, JournalError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(db: Connection) -> Result<Self, JournalError> {
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "FULL")?;
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        db.execute_batch(SCHEMA)?;
+        Ok(Self { db })
+    }
+
+    /// Writes a pending entry before the command is sent. With an idempotency key already in
+    /// the journal for the same content, nothing is written and the old entry is returned; for
+    /// different content it is an error.
+    pub fn begin(
+        &mut self,
+        id: Option<&str>,
+        operation: &str,
+        content_hash: &str,
+        device: Option<&str>,
+        expected_fd: Option<u32>,
+    ) -> Result<Begun, JournalError> {
+        let tx = self.db.transaction()?;
+        if let Some(id) = id {
+            let old =
+                tx.query_row("SELECT seq FROM entries WHERE idem_key = ?1", [id], |r| r.get::<_, i64>(0)).optional()?;
+            if let Some(seq) = old {
+                let e = Self::get_in(&tx, seq)?;
+                if let Some(e) = e {
+                    if e.content_hash != content_hash || e.operation != operation {
+                        return Err(JournalError::KeyReused { id: id.to_string(), operation: e.operation });
+                    }
+                    return Ok(Begun::Existing(Box::new(e)));
+                }
+            }
+        }
+        let t = now();
+        tx.execute(
+            "INSERT INTO entries (idem_key, operation, content_hash, device, expected_fd, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+            params![id, operation, content_hash, device, expected_fd, t],
+        )?;
+        let seq = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Begun::New(seq))
+    }
+
+    /// Records that entry `seq` formed `doc`.
+    pub fn formed(&mut self, seq: i64, doc: &Document) -> Result<(), JournalError> {
+        self.db.execute(
+            "UPDATE entries SET state = 'formed', fd_number = ?2, fiscal_sign = ?3, doc_datetime = ?4,
+             shift_number = ?5, receipt_number = ?6, note = NULL, updated_at = ?7 WHERE seq = ?1",
+            params![seq, doc.fd_number, doc.fiscal_sign, doc.datetime, doc.shift_number, doc.receipt_number, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records that entry `seq` formed no document, and why.
+    pub fn not_formed(&mut self, seq: i64, why: &str) -> Result<(), JournalError> {
+        self.db.execute(
+            "UPDATE entries SET state = 'not_formed', note = ?2, updated_at = ?3 WHERE seq = ?1",
+            params![seq, why, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Leaves entry `seq` pending with a note on what is unknown.
+    pub fn note(&mut self, seq: i64, note: &str) -> Result<(), JournalError> {
+        self.db.execute("UPDATE entries SET note = ?2, updated_at = ?3 WHERE seq = ?1", params![seq, note, now()])?;
+        Ok(())
+    }
+
+    /// Entry `seq`.
+    pub fn get(&self, seq: i64) -> Result<Option<Entry>, JournalError> {
+        Self::get_in(&self.db, seq)
+    }
+
+    /// The entry with idempotency key `id`.
+    pub fn by_id(&self, id: &str) -> Result<Option<Entry>, JournalError> {
+        let seq = self.db.query_row("SELECT seq FROM entries WHERE idem_key = ?1", [id], |r| r.get(0)).optional()?;
+        match seq {
+            Some(s) => Self::get_in(&self.db, s),
+            None => Ok(None),
+        }
+    }
+
+    /// Entries, newest first; only pending ones with `pending_only`.
+    pub fn list(&self, pending_only: bool, limit: usize) -> Result<Vec<Entry>, JournalError> {
+        let sql = format!(
+            "SELECT {COLS} FROM entries {} ORDER BY seq DESC LIMIT ?1",
+            if pending_only { "WHERE state = 'pending'" } else { "" }
+        );
+        let mut st = self.db.prepare(&sql)?;
+        let rows = st.query_map([limit as i64], row_to_entry)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn get_in(db: &Connection, seq: i64) -> Result<Option<Entry>, JournalError> {
+        Ok(db.query_row(&format!("SELECT {COLS} FROM entries WHERE seq = ?1"), [seq], row_to_entry).optional()?)
+    }
+}
+
+const COLS: &str = "seq, idem_key, operation, content_hash, device, expected_fd, state, fd_number, fiscal_sign,
+    doc_datetime, shift_number, receipt_number, note, created_at, updated_at";
+
+fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let state = State::parse(&r.get::<_, String>(6)?);
+    let fd: Option<u32> = r.get(7)?;
+    let document = match (state, fd) {
+        (State::Formed, Some(fd_number)) => Some(Document {
+            fd_number,
+            fiscal_sign: r.get::<_, Option<u32>>(8)?.unwrap_or(0),
+            datetime: r.get(9)?,
+            shift_number: r.get(10)?,
+            receipt_number: r.get(11)?,
+        }),
+        _ => None,
+    };
+    Ok(Entry {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        operation: r.get(2)?,
+        content_hash: r.get(3)?,
+        device: r.get(4)?,
+        expected_fd: r.get(5)?,
+        state,
+        document,
+        note: r.get(12)?,
+        created_at: r.get(13)?,
+        updated_at: r.get(14)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(fd: u32) -> Document {
+        Document {
+            fd_number: fd,
+            fiscal_sign: 123456,
+            datetime: Some("2026-11-23T10:00:00".into()),
+            shift_number: Some(1),
+            receipt_number: Some(2),
+        }
+    }
+
+    #[test]
+    fn pending_then_formed() {
+        let mut j = Journal::in_memory().unwrap();
+        let h = content_hash(b"receipt 1");
+        let Begun::New(seq) = j.begin(None, "sell", &h, Some("9999078902003867"), Some(11)).unwrap() else { panic!() };
+        assert_eq!(j.list(true, 10).unwrap().len(), 1);
+        j.formed(seq, &doc(11)).unwrap();
+        assert!(j.list(true, 10).unwrap().is_empty());
+        let e = j.get(seq).unwrap().unwrap();
+        assert_eq!(e.state, State::Formed);
+        assert_eq!(e.document, Some(doc(11)));
+    }
+
+    #[test]
+    fn idempotency_key_returns_the_first_entry() {
+        let mut j = Journal::in_memory().unwrap();
+        let h = content_hash(b"receipt");
+        let Begun::New(seq) = j.begin(Some("pos-1"), "sell", &h, None, Some(5)).unwrap() else { panic!() };
+        j.formed(seq, &doc(5)).unwrap();
+        match j.begin(Some("pos-1"), "sell", &h, None, Some(6)).unwrap() {
+            Begun::Existing(e) => assert_eq!(e.document.unwrap().fd_number, 5),
+            other => panic!("{other:?}"),
+        }
+        let e = j.begin(Some("pos-1"), "sell", &content_hash(b"other"), None, None).unwrap_err();
+        assert!(matches!(e, JournalError::KeyReused { .. }), "{e}");
+        // Without a key, the same content is a new sale.
+        assert!(matches!(j.begin(None, "sell", &h, None, None).unwrap(), Begun::New(_)));
+        assert!(matches!(j.begin(None, "sell", &h, None, None).unwrap(), Begun::New(_)));
+    }
+
+    #[test]
+    fn survives_reopen_and_is_private() {
+        let dir = std::env::temp_dir().join(format!("kkt-journal-{}", std::process::id()));
+        let path = dir.join("journal.sqlite");
+        {
+            let mut j = Journal::open(&path).unwrap();
+            let Begun::New(seq) = j.begin(Some("a"), "sell", "h", None, None).unwrap() else { panic!() };
+            j.not_formed(seq, "register refused: 0x39").unwrap();
+            j.begin(Some("b"), "sell", "h2", None, None).unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.by_id("a").unwrap().unwrap().state, State::NotFormed);
+        assert_eq!(j.list(true, 10).unwrap()[0].id.as_deref(), Some("b"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
