@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod config;
 pub mod decode;
+pub mod mark;
 
 /// Exit codes, as README documents them.
 pub mod exit {
@@ -19,6 +20,10 @@ pub mod exit {
     pub const LINK: u8 = 4;
     /// Outcome of a fiscal command unknown.
     pub const UNKNOWN: u8 = 5;
+    /// A marked item may not be sold (`kkt mark check`).
+    pub const REFUSED: u8 = 6;
+    /// A marked item needs the cashier's confirmation (`kkt mark check --strict ask`).
+    pub const ASK: u8 = 7;
 }
 
 /// kkt: a driver for Терминал-ФА / КИТ Онлайн-Ф fiscal registers (B6 29 protocol, ФФД 1.2).
@@ -53,6 +58,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode frames given in hex (spaces allowed; several frames or a log line; `-` or none reads stdin).
     Decode(decode::Args),
+    /// Marked goods: parse a code, check it in ГИС МТ (Local Module fallback), CDN hosts, the store.
+    Mark(Box<mark::Args>),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -69,6 +76,7 @@ pub fn run() -> ExitCode {
     }
     let code = match &cli.command {
         Command::Decode(a) => decode::run(a, cli.json),
+        Command::Mark(a) => mark::run(a, cli.json, cli.device.as_deref()),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

@@ -244,7 +244,7 @@ static AI_TABLE: &[AiSpec] = &[
     ai("8002", 4, false, 20, false, "cellular mobile telephone identifier"),
     ai("8003", 4, false, 30, false, "global returnable asset identifier"),
     ai("8004", 4, false, 30, false, "global individual asset identifier"),
-    ai("8005", 4, true, 6, true, "price per unit of measure (MRP of a tobacco block, kopecks)"),
+    ai("8005", 4, true, 6, true, "price per unit (tobacco block MRP, kopecks)"),
     ai("8006", 4, true, 18, true, "component of an individual trade item"),
     ai("8007", 4, false, 34, false, "IBAN"),
     ai("8008", 4, false, 12, true, "date and time of production"),
