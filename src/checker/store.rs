@@ -28,6 +28,9 @@ pub const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS kkt_marked_events_pv ON kkt_marked_events (print_view)",
 ];
 
+/// The advisory lock key taken while the schema is created ("kktmark" in ASCII).
+const SCHEMA_LOCK: i64 = 0x6b6b_746d_6172_6b;
+
 const UPSERT: &str =
     "INSERT INTO kkt_marked_codes (print_view, code, state, receipt, at_ms) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (print_view) DO UPDATE SET code = excluded.code, state = excluded.state,
@@ -194,9 +197,14 @@ impl PostgresStore {
     /// tables when missing.
     pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
         let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+        // Tills of a chain start together: CREATE … IF NOT EXISTS races in PostgreSQL, so the
+        // schema is created under a transaction-scoped advisory lock.
+        let mut tx = client.transaction()?;
+        tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))?;
         for s in SCHEMA {
-            client.batch_execute(s)?;
+            tx.batch_execute(s)?;
         }
+        tx.commit()?;
         Ok(PostgresStore { client })
     }
 }
