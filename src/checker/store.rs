@@ -29,7 +29,7 @@ pub const SCHEMA: &[&str] = &[
 ];
 
 /// The advisory lock key taken while the schema is created ("kktmark" in ASCII).
-const SCHEMA_LOCK: i64 = 0x6b6b_746d_6172_6b;
+const SCHEMA_LOCK: i64 = 0x006b_6b74_6d61_726b;
 
 const UPSERT: &str =
     "INSERT INTO kkt_marked_codes (print_view, code, state, receipt, at_ms) VALUES ($1, $2, $3, $4, $5)
