@@ -11,6 +11,8 @@
 //! * [`checker`]: ГИС МТ permissive-mode check, Local Module fallback, ban rules, tag 1260,
 //!   sold-codes store.
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
+//! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
+//! * [`emulator`]: the virtual register (device and fiscal storage) and its servers.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -19,6 +21,7 @@ pub mod checker;
 pub mod cli;
 pub mod commands;
 pub mod describe;
+pub mod emulator;
 pub mod journal;
 pub mod marking;
 pub mod protocol;

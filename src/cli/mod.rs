@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod config;
 pub mod decode;
+pub mod emulator;
 pub mod mark;
 
 /// Exit codes, as README documents them.
@@ -60,6 +61,8 @@ pub enum Command {
     Decode(decode::Args),
     /// Marked goods: parse a code, check it in ГИС МТ (Local Module fallback), CDN hosts, the store.
     Mark(Box<mark::Args>),
+    /// Run the virtual register (device and fiscal storage) on TCP or a pseudo-terminal.
+    Emulator(emulator::Args),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -77,6 +80,7 @@ pub fn run() -> ExitCode {
     let code = match &cli.command {
         Command::Decode(a) => decode::run(a, cli.json),
         Command::Mark(a) => mark::run(a, cli.json, cli.device.as_deref()),
+        Command::Emulator(a) => emulator::run(a, cli.json),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

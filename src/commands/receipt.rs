@@ -97,8 +97,9 @@ pub struct IndustryRequisite {
     /// Other tags inside the STLV.
     #[serde(skip_serializing_if = "is_empty_list")]
     pub extra: TlvList,
+    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
     #[serde(skip)]
-    order: WireOrder,
+    pub order: WireOrder,
 }
 
 pub(crate) fn is_empty_list(l: &TlvList) -> bool {
@@ -307,8 +308,9 @@ pub struct UnmarkedItem {
     /// Tags the layout does not name (and zero-length values of number tags), kept as sent.
     #[serde(skip_serializing_if = "is_empty_list")]
     pub extra: TlvList,
+    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
     #[serde(skip)]
-    order: WireOrder,
+    pub order: WireOrder,
 }
 
 impl UnmarkedItem {
@@ -460,8 +462,9 @@ pub struct MarkedItem {
     /// Tags the layout does not name, kept as sent.
     #[serde(skip_serializing_if = "is_empty_list")]
     pub extra: TlvList,
+    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
     #[serde(skip)]
-    order: WireOrder,
+    pub order: WireOrder,
 }
 
 impl MarkedItem {
@@ -635,8 +638,9 @@ pub struct ReceiptRequisites {
     /// Tags the layout does not name, kept as sent.
     #[serde(skip_serializing_if = "is_empty_list")]
     pub extra: TlvList,
+    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
     #[serde(skip)]
-    order: WireOrder,
+    pub order: WireOrder,
 }
 
 impl ReceiptRequisites {
@@ -741,8 +745,9 @@ pub struct Payment {
     /// Tags the layout does not name, kept as sent.
     #[serde(skip_serializing_if = "is_empty_list")]
     pub extra: TlvList,
+    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
     #[serde(skip)]
-    order: WireOrder,
+    pub order: WireOrder,
 }
 
 impl Payment {

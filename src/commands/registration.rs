@@ -107,8 +107,9 @@ pub struct RegistrationData {
     /// Tags the layout does not name, kept as sent.
     #[serde(skip_serializing_if = "is_empty_list")]
     pub extra: TlvList,
+    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
     #[serde(skip)]
-    order: WireOrder,
+    pub order: WireOrder,
 }
 
 impl RegistrationData {

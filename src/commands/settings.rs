@@ -49,8 +49,9 @@ pub struct OismHost {
     /// Tags the layout does not name, kept as sent.
     #[serde(skip_serializing_if = "is_empty_list")]
     pub extra: TlvList,
+    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
     #[serde(skip)]
-    order: WireOrder,
+    pub order: WireOrder,
 }
 
 impl OismHost {
@@ -125,8 +126,9 @@ pub struct KeyUpdateHost {
     /// Tags the layout does not name, kept as sent.
     #[serde(skip_serializing_if = "is_empty_list")]
     pub extra: TlvList,
+    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
     #[serde(skip)]
-    order: WireOrder,
+    pub order: WireOrder,
 }
 
 impl KeyUpdateHost {

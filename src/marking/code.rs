@@ -32,6 +32,37 @@ pub enum Format {
     TobaccoPack,
 }
 
+/// Tag 2100 «тип кода маркировки» values (seed 004).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeType {
+    /// 0: not identified (missing, unreadable or not recognised).
+    Unrecognized = 0,
+    /// 1: short code (GTIN and serial, no crypto tail).
+    Short = 1,
+    /// 2: crypto tail of 88 characters, checked in the FN.
+    Crypto88 = 2,
+    /// 3: crypto tail of 44 characters, not checked in the FN.
+    Crypto44Unchecked = 3,
+    /// 4: crypto tail of 44 characters, checked in the FN.
+    Crypto44Checked = 4,
+    /// 5: crypto tail of 4 characters, not checked in the FN.
+    Crypto4 = 5,
+}
+
+impl CodeType {
+    /// The tag 2100 byte.
+    pub fn value(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The key ids a register's FN is assumed to hold when nothing better is known: every id but
+/// `FFD0`, for which a real register answers 2100 = 3 (seed 004, the 0x92 example).
+pub fn default_fn_has_key(key_id: &str) -> bool {
+    !key_id.eq_ignore_ascii_case("FFD0")
+}
+
 /// One GS1 element: an application identifier and its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Element {
@@ -527,33 +558,43 @@ impl MarkingCode {
         }
     }
 
+    /// The tag 2100 type, given which verification keys (AI 91 ids) the FN holds: a 44-character
+    /// tail is checked in the FN only when it names a key the FN has.
+    pub fn code_type(&self, fn_has_key: impl Fn(&str) -> bool) -> CodeType {
+        if self.format == Format::TobaccoPack {
+            return CodeType::Crypto4;
+        }
+        if let Some(c92) = self.element("92") {
+            return match c92.len() {
+                88 => CodeType::Crypto88,
+                44 => match self.key_id() {
+                    Some(k) if fn_has_key(k) => CodeType::Crypto44Checked,
+                    _ => CodeType::Crypto44Unchecked,
+                },
+                _ => CodeType::Unrecognized,
+            };
+        }
+        match self.element("93") {
+            Some(c93) if c93.len() == 4 => CodeType::Crypto4,
+            Some(_) => CodeType::Unrecognized,
+            None => CodeType::Short,
+        }
+    }
+
     /// The tag 2100 «тип кода маркировки» value (seed 004): 1 short code (no crypto tail);
     /// 2 crypto code of 88 characters; 3 crypto code of 44 characters not checked in the FN;
     /// 4 crypto code of 44 characters checked in the FN; 5 crypto code of 4 characters
     /// (AI 93, a tobacco pack); 0 not identified.
     ///
-    /// Advisory: the register identifies the type itself (seed 004 recommends sending 0). A 44
-    /// character code counts as checkable in the FN when it names its key (AI 91), except key
-    /// `FFD0`, for which a real register answers 3 (seed 004, the 0x92 example).
+    /// Advisory: the register identifies the type itself (seed 004 recommends sending 0). Without
+    /// knowing the FN's keys, [`default_fn_has_key`] is assumed; [`Self::code_type`] takes them.
     pub fn code_type_2100(&self) -> u8 {
-        if self.format == Format::TobaccoPack {
-            return 5;
-        }
-        if let Some(c92) = self.element("92") {
-            return match c92.len() {
-                88 => 2,
-                44 => match self.key_id() {
-                    Some(k) if !k.eq_ignore_ascii_case("FFD0") => 4,
-                    _ => 3,
-                },
-                _ => 0,
-            };
-        }
-        match self.element("93") {
-            Some(c93) if c93.len() == 4 => 5,
-            Some(_) => 0,
-            None => 1,
-        }
+        self.code_type(default_fn_has_key).value()
+    }
+
+    /// Tag 2101 «идентификатор товара»: GTIN and serial, without AIs.
+    pub fn product_id(&self) -> String {
+        format!("{}{}", self.gtin, self.serial)
     }
 
     /// English text for [`Self::code_type_2100`].
@@ -632,6 +673,37 @@ impl Serialize for MarkingCode {
         st.serialize_field("warnings", &self.warnings)?;
         st.end()
     }
+}
+
+/// The FN's local check (0x91) of a code: type (tag 2100), result (tag 2004: 0 not checked,
+/// 1 negative, 3 positive) and the reason it was not checked (0 checked, 1 type not checked in
+/// the FN, 2 the FN lacks the key, 3 no AI 91/92, 4 other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LocalCheck {
+    /// Tag 2100.
+    pub code_type: CodeType,
+    /// Tag 2004.
+    pub result: u8,
+    /// Why the FN did not check it.
+    pub reason: u8,
+}
+
+/// Classifies raw scanner bytes as the FN does (the virtual register's 0x91): a code with a
+/// tail the FN checks is checked (positive when `crypto_valid`); other codes are not, with the
+/// documented reason.
+pub fn local_check(raw: &[u8], fn_has_key: impl Fn(&str) -> bool, crypto_valid: bool) -> LocalCheck {
+    let Ok(code) = MarkingCode::parse_bytes(raw) else {
+        return LocalCheck { code_type: CodeType::Unrecognized, result: 0, reason: 4 };
+    };
+    let t = code.code_type(fn_has_key);
+    let (result, reason) = match t {
+        CodeType::Crypto88 | CodeType::Crypto44Checked => (if crypto_valid { 3 } else { 1 }, 0),
+        CodeType::Crypto44Unchecked if code.key_id().is_some() => (0, 2),
+        CodeType::Crypto44Unchecked | CodeType::Crypto4 => (0, 1),
+        CodeType::Short => (0, 3),
+        CodeType::Unrecognized => (0, 4),
+    };
+    LocalCheck { code_type: t, result, reason }
 }
 
 #[cfg(test)]
@@ -810,6 +882,30 @@ mod tests {
         assert_eq!(v["mrp_kopecks"], 106000);
         assert_eq!(v["code"], BLOCK);
         assert_eq!(v["code_type_2100"], 5);
+    }
+
+    #[test]
+    fn fn_local_check() {
+        let seed = SHOES.as_bytes();
+        let c = MarkingCode::parse_bytes(seed).unwrap();
+        assert_eq!(c.product_id(), "04640078016372gDDJ2VMOqvdNG", "seed 004's tag 2101");
+        assert_eq!(c.code_type(|_| false), CodeType::Crypto44Unchecked);
+        assert_eq!(c.code_type(|k| k == "FFD0"), CodeType::Crypto44Checked);
+        assert_eq!(
+            local_check(seed, |_| false, true),
+            LocalCheck { code_type: CodeType::Crypto44Unchecked, result: 0, reason: 2 }
+        );
+        assert_eq!(local_check(seed, |_| true, true).result, 3);
+        assert_eq!(local_check(seed, |_| true, false).result, 1);
+        assert_eq!(
+            local_check(DAIRY.as_bytes(), |_| true, true),
+            LocalCheck { code_type: CodeType::Crypto4, result: 0, reason: 1 }
+        );
+        let short = b"0104600439931256215Bd;cj,";
+        assert_eq!(local_check(short, |_| true, true), LocalCheck { code_type: CodeType::Short, result: 0, reason: 3 });
+        for bad in [&b""[..], b"\x1d", b"hello", b"0112", b"01ABCDEFGHIJKLMN21x", b"0104600439931256xx"] {
+            assert_eq!(local_check(bad, |_| true, true).code_type, CodeType::Unrecognized, "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,4 +4,4 @@
 pub mod code;
 pub mod mrp;
 
-pub use code::{CodeError, MarkingCode};
+pub use code::{local_check, CodeError, CodeType, LocalCheck, MarkingCode};

@@ -1,0 +1,135 @@
+//! `kkt emulator`: the virtual register on TCP or a pseudo-terminal.
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crate::emulator::server::{serve_tcp, Faults, Pty};
+use crate::emulator::{Clock, Options, Scenario, VirtualRegister};
+
+use super::{exit, print_error};
+
+/// Options of `kkt emulator`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Serve TCP on this address (e.g. 127.0.0.1:7778; port 0 picks a free one). The first
+    /// line on stdout is the address.
+    #[arg(long, value_name = "ADDR", conflicts_with = "pty")]
+    pub listen: Option<String>,
+    /// Serve on a new pseudo-terminal instead; the first line on stdout is its path.
+    #[arg(long)]
+    pub pty: bool,
+    /// Keep the whole state in this JSON file (loaded if it exists, rewritten atomically after
+    /// every change).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// OISM model, timing and faults (TOML, or JSON if the name ends in .json).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Start with a factory-fresh FN (for registration tests) instead of a registered one.
+    #[arg(long)]
+    pub factory_fresh: bool,
+    /// Register in autonomous mode (no OISM: 0x92 answers 0xC8).
+    #[arg(long)]
+    pub autonomous: bool,
+    /// Register without marked goods (0x91–0x97 answer 0xA2).
+    #[arg(long)]
+    pub no_marking: bool,
+    /// Require this activation code (16 characters, command 0xDD) before the ФФД 1.2 commands.
+    #[arg(long, value_name = "CODE")]
+    pub activation_code: Option<String>,
+    /// Keep marked-goods sale notifications queued (0x9E) instead of acknowledging them.
+    #[arg(long)]
+    pub hold_notifications: bool,
+    /// Realistic timing (serial line at 115200 baud, command latencies, 15 s key update at
+    /// shift open, OISM latency) unless the scenario sets its own.
+    #[arg(long)]
+    pub realistic: bool,
+    /// Size of the FN's table of saved marking-code check results (0xA5 when full).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub check_table_size: usize,
+    /// Register serial number.
+    #[arg(long, default_value = "0000000001")]
+    pub serial: String,
+    /// FN number.
+    #[arg(long, default_value = "9999078900000001")]
+    pub fn_number: String,
+}
+
+/// Runs the emulator until the process is stopped.
+pub fn run(a: &Args, json: bool) -> u8 {
+    let fail = |code: u8, msg: String| {
+        print_error(json, "input", None, &msg, "");
+        code
+    };
+    let mut scenario = match &a.scenario {
+        Some(p) => match Scenario::load(p) {
+            Ok(s) => s,
+            Err(e) => return fail(exit::INPUT, e.to_string()),
+        },
+        None => Scenario::default(),
+    };
+    if a.realistic && scenario.timing.is_none() {
+        scenario.timing = Some(Default::default());
+    }
+    if let Some(c) = &a.activation_code {
+        if c.len() != 16 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return fail(exit::INPUT, "--activation-code: 16 letters or digits expected".into());
+        }
+    }
+    if a.listen.is_none() && !a.pty {
+        return fail(exit::INPUT, "give --listen ADDR or --pty".into());
+    }
+    let faults = Arc::new(Faults::new(&scenario.faults));
+    let options = Options {
+        factory_fresh: a.factory_fresh,
+        autonomous: a.autonomous,
+        marking: !a.no_marking,
+        serial: a.serial.clone(),
+        fn_number: a.fn_number.clone(),
+        activation_code: a.activation_code.clone(),
+        hold_notifications: a.hold_notifications,
+        check_table_size: a.check_table_size,
+        scenario,
+        ..Options::default()
+    };
+    let reg = match &a.state {
+        Some(p) => match VirtualRegister::open(options, p, Clock::System) {
+            Ok(r) => r,
+            Err(e) => return fail(exit::INPUT, e.to_string()),
+        },
+        None => VirtualRegister::new(options),
+    };
+    let reg = Arc::new(reg);
+    let stop = Arc::new(AtomicBool::new(false));
+    let result = if let Some(addr) = &a.listen {
+        let listener = match TcpListener::bind(addr) {
+            Ok(l) => l,
+            Err(e) => return fail(exit::LINK, format!("cannot listen on {addr}: {e}")),
+        };
+        let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.clone());
+        announce(&local);
+        tracing::info!("emulator listening on {local}");
+        serve_tcp(listener, reg, faults, stop)
+    } else {
+        let pty = match Pty::open() {
+            Ok(p) => p,
+            Err(e) => return fail(exit::LINK, format!("cannot open a pseudo-terminal: {e}")),
+        };
+        announce(pty.path());
+        tracing::info!("emulator on {}", pty.path());
+        pty.serve(reg, faults, stop)
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => fail(exit::LINK, format!("emulator stopped: {e}")),
+    }
+}
+
+fn announce(where_: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{where_}");
+    let _ = out.flush();
+}

@@ -1,0 +1,223 @@
+//! The virtual register: an emulator of a Терминал-ФА with ФФД 1.2, marked goods and its
+//! fiscal storage, built on the same codec and typed commands as the driver (it is their
+//! server side).
+//!
+//! * [`Register`]: the sans-IO core — a request frame and the time in, the response out. No
+//!   clock, no I/O; the order rules come from [`crate::session::sequence`].
+//! * [`VirtualRegister`]: the embeddable register (a mutex around [`Register`], the host
+//!   clock, the `--state` file written atomically after every change, the frame log).
+//! * [`server`]: thin TCP and pseudo-terminal servers with fault injection.
+//! * [`scenario`]: the OISM model, timing and faults, from a TOML or JSON file.
+
+pub mod register;
+pub mod scenario;
+pub mod server;
+pub mod state;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+
+pub use register::{Options, Register, Reply};
+pub use scenario::{Fault, FaultAction, OismStatus, Scenario};
+pub use state::RegisterState;
+
+/// Where the register's clock comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The host's local wall clock.
+    System,
+    /// A fixed time (tests).
+    Fixed(NaiveDateTime),
+}
+
+impl Clock {
+    /// The time now.
+    pub fn now(&self) -> NaiveDateTime {
+        match self {
+            Clock::System => chrono::Local::now().naive_local(),
+            Clock::Fixed(t) => *t,
+        }
+    }
+}
+
+/// The state file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// Reading or writing the state file failed.
+    #[error("state file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The state file is not a state this version understands.
+    #[error("state file {path}: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Error 0x35 «Аппаратный сбой ККТ»: answered when the state cannot be saved.
+const HARDWARE_FAILURE: u8 = 0x35;
+
+#[derive(Debug)]
+struct Inner {
+    register: Register,
+    state_path: Option<PathBuf>,
+    saved: Vec<u8>,
+    clock: Clock,
+}
+
+/// The register as a library object: `exchange(request bytes) -> response bytes`.
+#[derive(Debug)]
+pub struct VirtualRegister {
+    inner: Mutex<Inner>,
+    started: Instant,
+}
+
+fn state_json(state: &RegisterState) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(&serde_json::json!({ "version": 1, "state": state })).unwrap_or_default();
+    v.push(b'\n');
+    v
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync of
+/// the directory. A kill at any moment leaves either the old or the new file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn load_state(path: &Path) -> Result<Option<RegisterState>, EmulatorError> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(EmulatorError::Io { path: path.into(), source }),
+    };
+    #[derive(serde::Deserialize)]
+    struct File {
+        version: u32,
+        state: RegisterState,
+    }
+    let f: File = serde_json::from_slice(&text)
+        .map_err(|e| EmulatorError::Format { path: path.into(), message: e.to_string() })?;
+    if f.version != 1 {
+        return Err(EmulatorError::Format { path: path.into(), message: format!("version {} is not 1", f.version) });
+    }
+    Ok(Some(f.state))
+}
+
+/// One line of the frame log at TRACE: direction, hex, time since start. The data of 0x98
+/// (customer contact and INN) is not logged, only its length.
+fn log_frame(direction: &str, bytes: &[u8], started: Instant, request_code: Option<u8>) {
+    if !tracing::enabled!(tracing::Level::TRACE) {
+        return;
+    }
+    let ms = started.elapsed().as_millis();
+    if request_code == Some(0x98) && direction == "<-" {
+        tracing::trace!(target: "kkt::frames", "{direction} +{ms}ms 0x98 request, {} bytes (personal data not logged)", bytes.len());
+    } else {
+        tracing::trace!(target: "kkt::frames", "{direction} +{ms}ms {}", hex::encode_upper(bytes));
+    }
+}
+
+impl VirtualRegister {
+    /// A register in memory (no state file), on the host clock.
+    pub fn new(options: Options) -> Self {
+        Self::with_clock(options, Clock::System)
+    }
+
+    /// A register in memory on `clock`.
+    pub fn with_clock(options: Options, clock: Clock) -> Self {
+        let register = Register::new(options, clock.now());
+        let saved = state_json(register.state());
+        VirtualRegister {
+            inner: Mutex::new(Inner { register, state_path: None, saved, clock }),
+            started: Instant::now(),
+        }
+    }
+
+    /// A register whose state lives in `path`: loaded if the file exists (the options'
+    /// starting state is then ignored), created from the options otherwise.
+    pub fn open(options: Options, path: &Path, clock: Clock) -> Result<Self, EmulatorError> {
+        let register = match load_state(path)? {
+            Some(state) => Register::from_state(state, options),
+            None => Register::new(options, clock.now()),
+        };
+        let saved = state_json(register.state());
+        write_atomically(path, &saved).map_err(|source| EmulatorError::Io { path: path.into(), source })?;
+        Ok(VirtualRegister {
+            inner: Mutex::new(Inner { register, state_path: Some(path.into()), saved, clock }),
+            started: Instant::now(),
+        })
+    }
+
+    /// Answers request bytes at once (the simulated time is not waited for).
+    pub fn exchange(&self, request: &[u8]) -> Vec<u8> {
+        self.exchange_timed(request).bytes
+    }
+
+    /// Answers request bytes, with the time a real register would take (not waited for).
+    /// The state file is written before the answer is given; if it cannot be, the command
+    /// is undone and answered 0x35.
+    pub fn exchange_timed(&self, request: &[u8]) -> Reply {
+        let code = match crate::protocol::frame::parse(request) {
+            crate::protocol::Parsed::Frame { frame, .. } => Some(frame.code),
+            _ => None,
+        };
+        log_frame("<-", request, self.started, code);
+        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = inner.clock.now();
+        let before = inner.register.clone();
+        let mut reply = inner.register.handle_bytes(request, now);
+        let json = state_json(inner.register.state());
+        if json != inner.saved {
+            if let Some(path) = inner.state_path.clone() {
+                if let Err(e) = write_atomically(&path, &json) {
+                    tracing::error!("state file {}: {e}; command undone", path.display());
+                    inner.register = before;
+                    reply.bytes = register::error_frame(HARDWARE_FAILURE);
+                    log_frame("->", &reply.bytes, self.started, None);
+                    return reply;
+                }
+            }
+            inner.saved = json;
+        }
+        log_frame("->", &reply.bytes, self.started, None);
+        reply
+    }
+
+    /// A copy of the state.
+    pub fn state(&self) -> RegisterState {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).register.state().clone()
+    }
+
+    /// The options.
+    pub fn options(&self) -> Options {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).register.options().clone()
+    }
+
+    /// Sets the clock (tests move time forward with this).
+    pub fn set_clock(&self, clock: Clock) {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clock = clock;
+    }
+}

@@ -1,0 +1,218 @@
+//! Everything the virtual register remembers, serializable (the `--state` file).
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::session::{DocKind, SessionState};
+
+/// The FN's life phase (0x01/0x08 phase bits: 1 ready, 3 fiscal, 7 post-fiscal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FnPhase {
+    /// Factory-fresh, ready for registration.
+    Setup,
+    /// Registered: fiscal mode.
+    Fiscal,
+    /// Closed (0x15): post-fiscal mode, only reports and archive reading.
+    PostFiscal,
+}
+
+impl FnPhase {
+    /// The phase bits of 0x01/0x08.
+    pub fn bits(self) -> u8 {
+        match self {
+            FnPhase::Setup => 0x01,
+            FnPhase::Fiscal => 0x03,
+            FnPhase::PostFiscal => 0x07,
+        }
+    }
+}
+
+/// The registration the FN holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// User INN (12, space-padded).
+    pub inn: String,
+    /// Registration number (РН ККТ).
+    pub registration_number: String,
+    /// Taxation systems (0xE3 bits: 0 general, 1 УСН доход, 2 УСН д-р, 4 ЕСХН, 5 патент).
+    pub taxation: u8,
+    /// Operating mode bits (tag 9999).
+    pub modes: u8,
+    /// Usage condition bits (tag 9998).
+    pub usage: u8,
+    /// User name.
+    pub user_name: String,
+    /// Settlement address.
+    pub address: String,
+    /// Settlement place.
+    pub place: String,
+    /// OFD INN.
+    pub ofd_inn: String,
+}
+
+impl Registration {
+    /// Whether the register works in autonomous mode.
+    pub fn autonomous(&self) -> bool {
+        self.modes & crate::commands::registration::modes::AUTONOMOUS != 0
+    }
+
+    /// Whether marked goods are allowed.
+    pub fn marking(&self) -> bool {
+        self.usage & crate::commands::registration::usage::MARKING != 0
+    }
+}
+
+/// An item of the open receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemRecord {
+    /// Name.
+    pub name: String,
+    /// Item total in kopecks (price × quantity, rounded).
+    pub sum: u64,
+    /// VAT rate (tag 1199).
+    pub vat: u8,
+    /// The marking code, for marked goods.
+    pub code: Option<String>,
+}
+
+/// The open receipt or correction receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptDraft {
+    /// Receipt or correction.
+    pub kind: DocKind,
+    /// Items so far.
+    pub items: Vec<ItemRecord>,
+    /// Payment data (0x2D): cash, electronic, prepayment, credit, consideration; taxation.
+    pub payment: Option<PaymentRecord>,
+    /// Whether 0x98 gave tag 1178 (correction receipts need it).
+    pub corrected_date: bool,
+}
+
+impl ReceiptDraft {
+    /// The sum of the items.
+    pub fn total(&self) -> u64 {
+        self.items.iter().map(|i| i.sum).sum()
+    }
+}
+
+/// Payment data of a receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PaymentRecord {
+    /// Cash.
+    pub cash: u64,
+    /// Every non-cash type together.
+    pub non_cash: u64,
+    /// Tag 1055, if given.
+    pub taxation: Option<u8>,
+}
+
+/// The code under check (0x91 … 0x94).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentMark {
+    /// The code as scanned.
+    pub code: String,
+    /// Tag 2100.
+    pub code_type: u8,
+    /// The FN's result (tag 2004: 0, 1, 3).
+    pub fn_result: u8,
+    /// Tag 2106 after the checks so far.
+    pub result_2106: u8,
+}
+
+/// A check result saved in the FN's table (0x94 with 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedMark {
+    /// The code.
+    pub code: String,
+    /// Tag 2106.
+    pub result_2106: u8,
+}
+
+/// A fiscal document in the FN's archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    /// Fiscal document number.
+    pub number: u32,
+    /// FFD document type: 1 registration, 11 re-registration, 2 shift open, 3 receipt, 31
+    /// correction receipt, 5 shift close, 21 settlement report, 6 FN close.
+    pub doc_type: u8,
+    /// Date and time (minutes).
+    pub datetime: NaiveDateTime,
+    /// Fiscal sign.
+    pub fiscal_sign: u32,
+    /// Shift number.
+    pub shift: u16,
+    /// Receipt number in the shift (receipts).
+    pub receipt: u16,
+    /// Operation (tag 1054) of a receipt.
+    pub operation: u8,
+    /// Total of a receipt, kopecks.
+    pub total: u64,
+    /// Re-registration reasons (0xE3), for type 11.
+    #[serde(default)]
+    pub reason: u8,
+}
+
+/// A marked-goods sale notification waiting for the OISM's receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Its number.
+    pub number: u32,
+    /// When it was formed.
+    pub datetime: NaiveDateTime,
+}
+
+/// The whole state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterState {
+    /// Register serial number (12 characters).
+    pub serial: String,
+    /// FN number (16 characters).
+    pub fn_number: String,
+    /// Per-device key of the fiscal signs (hex).
+    pub key: String,
+    /// Device clock minus the host clock, seconds (set by 0x72).
+    pub clock_offset_s: i64,
+    /// FN phase.
+    pub phase: FnPhase,
+    /// FFD of the FN (0x0F): 0 before activation, 4 = 1.2.
+    pub ffd: u8,
+    /// The registration, once registered.
+    pub registration: Option<Registration>,
+    /// Registration in progress (0xE1 report type, 0xE2 data).
+    pub registration_draft: Option<(u8, Option<Registration>)>,
+    /// The command order (shift, document, marked-item step).
+    pub session: SessionState,
+    /// Current (open) or last shift number.
+    pub shift_number: u16,
+    /// Receipts in the current (or last) shift.
+    pub receipts_in_shift: u16,
+    /// Last fiscal document number.
+    pub last_fd: u32,
+    /// When the last document was formed.
+    pub last_document_at: NaiveDateTime,
+    /// The open receipt.
+    pub receipt: Option<ReceiptDraft>,
+    /// The code under check.
+    pub mark: Option<CurrentMark>,
+    /// Saved check results.
+    pub check_table: Vec<SavedMark>,
+    /// Sale notifications awaiting their receipts.
+    pub notifications: Vec<Notification>,
+    /// Last notification number.
+    pub last_notification: u32,
+    /// The archive.
+    pub documents: Vec<DocumentRecord>,
+    /// Cash in the drawer, kopecks.
+    pub cash: u64,
+    /// OISM host (0x82).
+    pub oism_host: (String, u16, u16),
+    /// Key update host (0x84).
+    pub key_host: (String, u16),
+    /// Whether the activation code was entered (0xDD).
+    pub activated: bool,
+    /// Electronic payments since the shift opened, kopecks (0xB0).
+    #[serde(default)]
+    pub electronic: u64,
+}
