@@ -159,6 +159,18 @@ fn a_host_failing_its_health_check_is_ranked_last() {
 }
 
 #[test]
+fn a_host_too_slow_for_the_budget_is_ranked_last_without_delaying_discovery() {
+    let mock = MockGisMt::start(2);
+    mock.hosts[0].state.health_delay_ms.store(3000, Ordering::Relaxed);
+    let dir = temp_dir("slowhealth");
+    let t = Instant::now();
+    let d = gismt(&mock, &dir).discover(false).unwrap();
+    assert!(t.elapsed() < Duration::from_millis(1500) + SLACK, "{:?}", t.elapsed());
+    assert_eq!(d.state.hosts[0].host, mock.hosts[1].url());
+    assert_eq!(d.state.hosts[1].latency_ms, None);
+}
+
+#[test]
 fn cached_list_is_used_when_discovery_fails_and_refreshed_after_6_hours() {
     let mock = MockGisMt::start(2);
     let dir = temp_dir("cache");
@@ -174,14 +186,20 @@ fn cached_list_is_used_when_discovery_fails_and_refreshed_after_6_hours() {
     let base = ch.gismt().unwrap().base_url().to_string();
     cache.update(&base, |s| s.refreshed_at_ms -= 6 * 3_600_000 + 1000).unwrap();
     assert!(check(&ch, code_of(7), Some(106000)).0.allowed);
-    assert_eq!(mock.discovery.calls.load(Ordering::Relaxed), 2);
+    ch.gismt().unwrap().wait_background();
+    assert_eq!(mock.discovery.calls.load(Ordering::Relaxed), 2, "refreshed in the background");
+    let st = cache.load(&base).unwrap();
+    assert!(!st.due(now_ms(), 6 * 3_600_000));
     // …and when /cdn/info fails, the cached hosts are used.
     cache.update(&base, |s| s.refreshed_at_ms -= 7 * 3_600_000).unwrap();
     mock.discovery.status.store(500, Ordering::Relaxed);
     let (v, _) = check(&ch, code_of(4), None);
+    ch.gismt().unwrap().wait_background();
     assert_eq!(mock.discovery.calls.load(Ordering::Relaxed), 3);
     assert_eq!(v.source, Source::Online);
     assert_eq!(fields(&v), vec!["sold"]);
+    // Discovery failed: the cached list (and its age) stays.
+    assert!(cache.load(&base).unwrap().due(now_ms(), 6 * 3_600_000));
 }
 
 #[test]
@@ -320,7 +338,7 @@ fn all_hosts_unavailable_refreshes_the_list_and_clears_the_marks() {
 }
 
 #[test]
-fn every_host_marked_at_the_start_refreshes_first() {
+fn every_host_marked_at_the_start_clears_the_marks_and_refreshes() {
     let mock = MockGisMt::start(2);
     let dir = temp_dir("marked");
     let ch = checker(&mock, &dir, Strictness::Deny);
@@ -336,8 +354,10 @@ fn every_host_marked_at_the_start_refreshes_first() {
         .unwrap();
     let calls = mock.discovery.calls.load(Ordering::Relaxed);
     let (v, _) = check(&ch, code_of(4), None);
-    assert_eq!(v.source, Source::Online);
-    assert_eq!(mock.discovery.calls.load(Ordering::Relaxed), calls + 1);
+    assert_eq!(v.source, Source::Online, "the cleared list is used at once");
+    g.wait_background();
+    assert_eq!(mock.discovery.calls.load(Ordering::Relaxed), calls + 1, "and the list was refreshed");
+    assert!(g.cached().unwrap().hosts.iter().all(|h| h.unavailable_until_ms.is_none()));
 }
 
 #[test]

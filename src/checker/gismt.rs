@@ -39,8 +39,10 @@ pub struct GisMtConfig {
     pub cache_dir: std::path::PathBuf,
     /// No answer within this time of the first request: sell without the online check (1.5 s).
     pub budget: Duration,
-    /// Timeout of `/cdn/info` and of each `/cdn/health/check`.
+    /// Timeout of `/cdn/info`.
     pub discovery_timeout: Duration,
+    /// Timeout of each `/cdn/health/check`: a host slower than this is ranked last.
+    pub health_timeout: Duration,
     /// Refresh the list no more often than this (6 h)…
     pub refresh_every: Duration,
     /// …and no later than this (7 h).
@@ -59,7 +61,8 @@ impl GisMtConfig {
             token,
             cache_dir: cache_dir.into(),
             budget: Duration::from_millis(1500),
-            discovery_timeout: Duration::from_secs(5),
+            discovery_timeout: Duration::from_secs(3),
+            health_timeout: Duration::from_millis(1500),
             refresh_every: Duration::from_secs(6 * 3600),
             refresh_by: Duration::from_secs(7 * 3600),
             unavailable_for: Duration::from_secs(15 * 60),
@@ -287,6 +290,7 @@ pub struct GisMt {
     cache: CacheFile,
     fiscal_drive: Mutex<Option<String>>,
     refresher_running: AtomicBool,
+    refreshing: AtomicBool,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -307,6 +311,7 @@ impl GisMt {
             cache,
             fiscal_drive: Mutex::new(None),
             refresher_running: AtomicBool::new(false),
+            refreshing: AtomicBool::new(false),
             background: Mutex::new(Vec::new()),
         })
     }
@@ -413,7 +418,7 @@ impl GisMt {
                     s.spawn(move || {
                         let url = format!("{h}{HEALTH_PATH}");
                         let t0 = Instant::now();
-                        let r = http(&a, "GET", &url, Some(token), None, self.cfg.discovery_timeout);
+                        let r = http(&a, "GET", &url, Some(token), None, self.cfg.health_timeout);
                         let took = t0.elapsed().as_millis() as u64;
                         let ok = match r {
                             Ok(r) if r.status == 200 => {
@@ -449,36 +454,42 @@ impl GisMt {
         Ok(Discovery { state, emergency, skipped })
     }
 
-    /// The host list for a check: the cache, refreshed when missing or due (6 h when no
-    /// background refresher runs, 7 h when one does); on a failed `/cdn/info`, the cache.
-    pub fn hosts(&self) -> Result<(CdnState, bool), GisMtError> {
-        let now = now_ms();
-        let cached = self.cached();
+    /// The host list for a check, and whether discovery just saw an emergency (203). The cached
+    /// list is used as it is; when it is due (6 h, or 7 h while a [`Refresher`] runs) it is
+    /// refreshed in the background, and the check does not wait. Only without any cached list is
+    /// discovery done first; if it fails then, there is no host.
+    pub fn hosts(self: &Arc<Self>) -> Result<(CdnState, bool), GisMtError> {
         let limit =
             if self.refresher_running.load(Ordering::Relaxed) { self.cfg.refresh_by } else { self.cfg.refresh_every };
-        match cached {
-            Some(st) if !st.due(now, ms(limit)) && !st.hosts.is_empty() => Ok((st, false)),
-            cached => match self.discover(false) {
-                Ok(d) => Ok((d.state, d.emergency)),
-                Err(e @ (GisMtError::Auth(_) | GisMtError::NoToken)) => Err(e),
-                Err(e) => match cached {
-                    Some(st) if !st.hosts.is_empty() => {
-                        tracing::warn!(target: "kkt::gismt", "{e}; using the cached CDN hosts");
-                        Ok((st, false))
-                    }
-                    _ => Err(e),
-                },
-            },
+        match self.cached() {
+            Some(st) if !st.hosts.is_empty() => {
+                if st.due(now_ms(), ms(limit)) {
+                    self.refresh_in_background(false);
+                }
+                Ok((st, false))
+            }
+            _ => self.discover(false).map(|d| (d.state, d.emergency)),
         }
     }
 
-    /// Refreshes the list in the background (after every host failed), clearing the marks.
-    fn refresh_in_background(self: &Arc<Self>) {
+    /// Refreshes the list in the background (one refresh at a time). `clear_marks` after every
+    /// host failed (§1.4.3).
+    fn refresh_in_background(self: &Arc<Self>, clear_marks: bool) {
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
         let me = Arc::clone(self);
         let h = std::thread::spawn(move || {
-            if let Err(e) = me.discover(true) {
-                tracing::warn!(target: "kkt::gismt", "background CDN refresh failed: {e}");
+            match me.discover(clear_marks) {
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(target: "kkt::gismt", "background CDN refresh failed: {e}; the cached list stays");
+                    if clear_marks {
+                        let _ = me.cache.update(&me.base, CdnState::clear_marks);
+                    }
+                }
             }
+            me.refreshing.store(false, Ordering::Release);
         });
         self.background.lock().expect("not poisoned").push(h);
     }
@@ -604,22 +615,18 @@ impl Session {
                 }
             }
         };
-        if emergency && state.hosts.is_empty() {
+        if emergency {
+            // 203 from /cdn/info or /cdn/health/check: checks are off (§7).
             return Online::Emergency { host: g.base.clone() };
         }
         let mut available = state.available(now_ms());
         if available.is_empty() {
-            // Every host is marked: refresh the list and clear the marks (§1.4.3).
-            tracing::warn!(target: "kkt::gismt", "every CDN host is marked unavailable: refreshing the list");
-            state = match g.discover(true) {
-                Ok(d) => d.state,
-                Err(e) => {
-                    tracing::warn!(target: "kkt::gismt", "{e}; clearing the marks of the cached list");
-                    state.clear_marks();
-                    let _ = g.save(&state);
-                    state
-                }
-            };
+            // Every host is marked: clear the marks and refresh the list (§1.4.3), in the
+            // background so that the sale does not wait for discovery.
+            tracing::warn!(target: "kkt::gismt", "every CDN host is marked unavailable: clearing the marks, refreshing the list");
+            state.clear_marks();
+            let _ = g.cache.update(&g.base, CdnState::clear_marks);
+            g.refresh_in_background(true);
             available = state.available(now_ms());
         }
         let body = serde_json::json!({
@@ -715,7 +722,7 @@ impl Session {
             End::AllUnavailable => {
                 tracing::warn!(target: "kkt::gismt", "every CDN host failed: refreshing the list, clearing the marks");
                 let _ = g.cache.update(&g.base, CdnState::clear_marks);
-                g.refresh_in_background();
+                g.refresh_in_background(true);
                 Online::NoAnswer {
                     why: NoAnswer::AllUnavailable,
                     note: "every ГИС МТ CDN host failed: sale allowed without the online check".into(),
