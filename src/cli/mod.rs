@@ -9,6 +9,7 @@ pub mod decode;
 pub mod demo;
 pub mod device;
 pub mod emulator;
+pub mod mark;
 
 /// Exit codes, as README documents them.
 pub mod exit {
@@ -22,6 +23,10 @@ pub mod exit {
     pub const LINK: u8 = 4;
     /// Outcome of a fiscal command unknown.
     pub const UNKNOWN: u8 = 5;
+    /// A marked item may not be sold (`kkt mark check`).
+    pub const REFUSED: u8 = 6;
+    /// A marked item needs the cashier's confirmation (`kkt mark check --strict ask`).
+    pub const ASK: u8 = 7;
 }
 
 /// kkt: a driver for Терминал-ФА / КИТ Онлайн-Ф fiscal registers (B6 29 protocol, ФФД 1.2).
@@ -56,6 +61,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode frames given in hex (spaces allowed; several frames or a log line; `-` or none reads stdin).
     Decode(decode::Args),
+    /// Marked goods: parse a code, check it in ГИС МТ (Local Module fallback), CDN hosts, the store.
+    Mark(Box<mark::Args>),
     /// Run the virtual register (device and fiscal storage) on TCP or a pseudo-terminal.
     Emulator(emulator::Args),
     /// The main job on the built-in virtual register: open a shift, sell unmarked and marked goods, close the shift.
@@ -134,6 +141,7 @@ pub fn run() -> ExitCode {
     }
     let code = match &cli.command {
         Command::Decode(a) => decode::run(a, cli.json),
+        Command::Mark(a) => mark::run(a, cli.json, cli.device.as_deref()),
         Command::Emulator(a) => emulator::run(a, cli.json),
         Command::Demo => {
             let uri = cli.device.clone().unwrap_or_else(|| "emulator".to_string());
