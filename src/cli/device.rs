@@ -407,23 +407,30 @@ pub struct ReceiptResult<'a> {
     pub receipt: &'a Receipt,
 }
 
+impl<'a> ReceiptResult<'a> {
+    /// The answer for a formed receipt.
+    pub fn new(doc: &crate::driver::FiscalDocument, receipt: &'a Receipt) -> Self {
+        ReceiptResult {
+            receipt_number: doc.receipt_number,
+            fd_number: doc.fd_number,
+            fiscal_sign: doc.fiscal_sign,
+            shift_number: doc.shift_number,
+            datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            total: doc.total.to_string(),
+            change: doc.change.to_string(),
+            recovered: doc.recovered,
+            marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
+            receipt,
+        }
+    }
+}
+
 /// Forms a receipt (or correction) from JSON text.
 pub fn receipt(kkt: &mut Kkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
     r.validate().map_err(Error::from)?;
     let doc = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
-    let out = ReceiptResult {
-        receipt_number: doc.receipt_number,
-        fd_number: doc.fd_number,
-        fiscal_sign: doc.fiscal_sign,
-        shift_number: doc.shift_number,
-        datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        total: doc.total.to_string(),
-        change: doc.change.to_string(),
-        recovered: doc.recovered,
-        marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
-        receipt: &r,
-    };
+    let out = ReceiptResult::new(&doc, &r);
     output(json, &out, || print_document(&r, &out));
     Ok(())
 }
