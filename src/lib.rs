@@ -13,6 +13,11 @@
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
 //! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
 //! * [`emulator`]: the virtual register (device and fiscal storage) and its servers.
+//! * [`transport`]: serial, TCP (sync and tokio) and in-process links, device URIs.
+//! * [`driver`]: [`Kkt`] and [`AsyncKkt`], what a POS embeds: session checks, retries, reconciliation
+//!   of lost fiscal answers, shifts, receipts, marked goods, reports.
+//! * [`receipt`]: the receipt model (and its JSON), money in kopecks.
+//! * [`error`]: [`Error`], told apart by what to do about it.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -21,8 +26,15 @@ pub mod checker;
 pub mod cli;
 pub mod commands;
 pub mod describe;
+pub mod driver;
 pub mod emulator;
+pub mod error;
 pub mod journal;
 pub mod marking;
 pub mod protocol;
+pub mod receipt;
 pub mod session;
+pub mod transport;
+
+pub use driver::{AsyncKkt, Kkt};
+pub use error::{Error, Result};

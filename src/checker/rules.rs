@@ -338,7 +338,7 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
     }
     if local.duplicate_in_receipt {
         let partial_group =
-            info_ref.map_or(true, |i| i.group_ids.is_none() || i.in_group(group::BEER) || i.in_group(group::OTR));
+            info_ref.is_none_or(|i| i.group_ids.is_none() || i.in_group(group::BEER) || i.in_group(group::OTR));
         if local.partial_sale && partial_group {
             v.notes.push("the code repeats in this receipt: allowed for a partial sale".into());
         } else {

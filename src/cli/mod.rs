@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 
 pub mod config;
 pub mod decode;
+pub mod demo;
+pub mod device;
 pub mod emulator;
 pub mod mark;
 
@@ -63,6 +65,66 @@ pub enum Command {
     Mark(Box<mark::Args>),
     /// Run the virtual register (device and fiscal storage) on TCP or a pseudo-terminal.
     Emulator(emulator::Args),
+    /// The main job on the built-in virtual register: open a shift, sell unmarked and marked goods, close the shift.
+    Demo,
+    /// Register, FN, shift, marking state (0x90), OISM queue (0x9E), FN resources (0x9D).
+    Status,
+    /// Model, serial numbers, versions, FN format, service parameters, registration.
+    Info,
+    /// Open, close or show the shift.
+    Shift {
+        /// What to do.
+        #[command(subcommand)]
+        cmd: device::ShiftCmd,
+    },
+    /// Form a receipt from JSON (FILE, or - for stdin); see README for the format.
+    Receipt {
+        /// The receipt JSON.
+        file: std::path::PathBuf,
+    },
+    /// Form a correction receipt from JSON (the receipt format with a `correction` object).
+    Correction {
+        /// The receipt JSON.
+        file: std::path::PathBuf,
+    },
+    /// Reports.
+    Report {
+        /// Which.
+        #[command(subcommand)]
+        cmd: device::ReportCmd,
+    },
+    /// Register (or re-register) the register from a JSON file.
+    Register {
+        /// The registration JSON.
+        file: std::path::PathBuf,
+    },
+    /// The fiscal storage.
+    Fn {
+        /// What to do.
+        #[command(subcommand)]
+        cmd: device::FnCmd,
+    },
+    /// Cancel the document open on the register.
+    Cancel,
+    /// OISM host, key update host, OFD settings.
+    Settings {
+        /// Which.
+        #[command(subcommand)]
+        cmd: device::SettingsCmd,
+    },
+    /// The register's clock.
+    Datetime {
+        /// get or set.
+        #[command(subcommand)]
+        cmd: device::DateTimeCmd,
+    },
+    /// Enter the activation code of the ФФД 1.2 commands (0xDD).
+    Activate {
+        /// 16 characters.
+        code: String,
+    },
+    /// Serial ports with USB vendor/product ids and serial numbers.
+    Ports,
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -81,6 +143,23 @@ pub fn run() -> ExitCode {
         Command::Decode(a) => decode::run(a, cli.json),
         Command::Mark(a) => mark::run(a, cli.json, cli.device.as_deref()),
         Command::Emulator(a) => emulator::run(a, cli.json),
+        Command::Demo => {
+            let uri = cli.device.clone().unwrap_or_else(|| "emulator".to_string());
+            done(demo::run(&uri, cli.json), cli.json)
+        }
+        Command::Ports => done(device::ports(cli.json), cli.json),
+        Command::Status
+        | Command::Info
+        | Command::Shift { .. }
+        | Command::Receipt { .. }
+        | Command::Correction { .. }
+        | Command::Report { .. }
+        | Command::Register { .. }
+        | Command::Fn { .. }
+        | Command::Cancel
+        | Command::Settings { .. }
+        | Command::Datetime { .. }
+        | Command::Activate { .. } => done(on_device(&cli), cli.json),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
@@ -122,6 +201,53 @@ pub fn open_private_append(p: &std::path::Path) -> std::io::Result<std::fs::File
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
     o.open(p)
+}
+
+fn done(r: Result<(), device::Failure>, json: bool) -> u8 {
+    match r {
+        Ok(()) => exit::OK,
+        Err(f) => f.report(json),
+    }
+}
+
+/// Runs a command that talks to the register. Input files are read and checked before connecting.
+fn on_device(cli: &Cli) -> Result<(), device::Failure> {
+    let cfg =
+        config::load(cli.config.as_deref()).map_err(|m| device::Failure::usage(m, "fix or remove the config file"))?;
+    let input = match &cli.command {
+        Command::Receipt { file } | Command::Correction { file } | Command::Register { file } => {
+            Some(device::read_input(file)?)
+        }
+        _ => None,
+    };
+    if let (Command::Receipt { .. } | Command::Correction { .. }, Some(text)) = (&cli.command, &input) {
+        // Refuse bad input before connecting, so that nothing reaches the register.
+        let r = crate::receipt::Receipt::from_json(text).map_err(crate::Error::from)?;
+        r.validate().map_err(crate::Error::from)?;
+    }
+    let print = match &cli.command {
+        Command::Shift { cmd: device::ShiftCmd::Open(a) | device::ShiftCmd::Close(a) } => !a.no_print,
+        _ => true,
+    };
+    let mut kkt = device::connect(cli, &cfg, print)?;
+    let json = cli.json;
+    match &cli.command {
+        Command::Status => device::status(&mut kkt, json),
+        Command::Info => device::info(&mut kkt, json),
+        Command::Shift { cmd } => device::shift(&mut kkt, cmd, &cfg, json),
+        Command::Receipt { .. } => device::receipt(&mut kkt, input.as_deref().unwrap_or(""), false, json),
+        Command::Correction { .. } => device::receipt(&mut kkt, input.as_deref().unwrap_or(""), true, json),
+        Command::Report { cmd: device::ReportCmd::Settlement } => device::report(&mut kkt, json),
+        Command::Register { .. } => device::register(&mut kkt, input.as_deref().unwrap_or(""), json),
+        Command::Fn { cmd: device::FnCmd::Close { yes, cashier } } => {
+            device::fn_close(&mut kkt, *yes, cashier.as_deref(), json)
+        }
+        Command::Cancel => device::cancel(&mut kkt, json),
+        Command::Settings { cmd } => device::settings(&mut kkt, cmd, json),
+        Command::Datetime { cmd } => device::datetime(&mut kkt, cmd, json),
+        Command::Activate { code } => device::activate(&mut kkt, code, json),
+        _ => Ok(()),
+    }
 }
 
 /// Prints an error the way every command does: JSON `{"error": {...}}` with `--json`, text otherwise.

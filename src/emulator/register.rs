@@ -912,7 +912,7 @@ impl Register {
         let raw = crate::protocol::types::cp866(&r.code).map_err(|_| err::VALUE)?;
         let parsed = MarkingCode::parse_bytes(&raw).ok();
         let rule = self.options.scenario.rule(&r.code, parsed.as_ref().map(MarkingCode::product_id).as_deref());
-        let crypto_valid = rule.map_or(true, |r| r.crypto_valid);
+        let crypto_valid = rule.is_none_or(|r| r.crypto_valid);
         let check = local_check(&raw, |k| self.options.scenario.fn_has_key(k), crypto_valid);
         let mut result_2106 = 0u8;
         if check.result != 0 {
@@ -947,7 +947,7 @@ impl Register {
         let product_id = parsed.as_ref().map(MarkingCode::product_id);
         let rule = self.options.scenario.rule(&mark.code, product_id.as_deref()).cloned();
         let status = rule.as_ref().map_or(self.options.scenario.default_status, |r| r.status);
-        let crypto_valid = rule.as_ref().map_or(true, |r| r.crypto_valid) && parsed.is_some();
+        let crypto_valid = rule.as_ref().is_none_or(|r| r.crypto_valid) && parsed.is_some();
         if let Some(tm) = self.timing() {
             *extra += Duration::from_millis(tm.oism_ms);
         }

@@ -1,0 +1,183 @@
+//! The driver's error: what went wrong, told apart so that a caller (or a person) can act.
+//!
+//! | variant | what happened | what to do |
+//! |---|---|---|
+//! | [`Error::Input`] | bad input, nothing was sent | fix the named field |
+//! | [`Error::Sequence`] | the call is out of order, nothing was sent | do the expected step first |
+//! | [`Error::Device`] | the register refused the command (error code) | see the code's hint |
+//! | [`Error::Link`] | the link failed (connect, I/O, timeout, closed) | check the cable/network, retry |
+//! | [`Error::Protocol`] | a corrupted or unexpected response | retry; check the line |
+//! | [`Error::NotFormed`] | a fiscal command's answer was lost, and the register says it formed nothing | safe to try again |
+//! | [`Error::UnknownOutcome`] | a fiscal command's answer was lost and the register could not be asked | check before trying again |
+
+use crate::commands::{DecodeError, InputError};
+use crate::protocol::frame::FrameError;
+use crate::protocol::{command_info, DeviceError};
+use crate::session::Violation;
+use crate::transport::{ExchangeError, LinkError, UriError};
+
+/// A response that is not what the protocol says.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    /// Bytes that did not make a valid frame (bad CRC or LEN).
+    #[error("corrupted response frame: {0}")]
+    BadFrame(#[from] FrameError),
+    /// RESULT 1 with other than one byte of error code.
+    #[error("error response with {len} bytes of data; exactly 1 error code byte expected")]
+    MalformedError {
+        /// Data length.
+        len: usize,
+    },
+    /// RESULT neither 0 nor 1.
+    #[error("response RESULT {0:#04x} is neither 0 (done) nor 1 (error)")]
+    UnknownResult(u8),
+    /// The response data does not match the command's layout.
+    #[error("response to {} does not match its layout: {error}", command_name(*command))]
+    Decode {
+        /// The command.
+        command: u8,
+        /// What did not match.
+        error: DecodeError,
+    },
+    /// A response that contradicts what was asked.
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+/// A fiscal command whose answer was lost and whose outcome could not be established.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnknownOutcome {
+    /// The command.
+    pub command: u8,
+    /// Number of the FN's last fiscal document before the command was sent.
+    pub last_fd_before: Option<u32>,
+    /// Why the answer was lost.
+    pub cause: String,
+    /// Why the register's state does not tell.
+    pub detail: String,
+    /// What a person should check before trying again.
+    pub check: String,
+}
+
+impl std::fmt::Display for UnknownOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} outcome unknown: {} ({}); {}", command_name(self.command), self.cause, self.detail, self.check)
+    }
+}
+
+/// Anything the driver can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input: nothing was sent.
+    #[error("invalid input: {0}")]
+    Input(#[from] InputError),
+    /// The call is out of order: nothing was sent.
+    #[error("refused before sending: {0}")]
+    Sequence(#[from] Violation),
+    /// The register refused the command.
+    #[error("{} refused: {error}", command_name(*command))]
+    Device {
+        /// The command.
+        command: u8,
+        /// The register's error code.
+        error: DeviceError,
+    },
+    /// The link failed.
+    #[error("{} failed: {error}", command_name(*command))]
+    Link {
+        /// The command.
+        command: u8,
+        /// What failed.
+        #[source]
+        error: LinkError,
+    },
+    /// A corrupted or unexpected response.
+    #[error("{} failed: {error}", command_name(*command))]
+    Protocol {
+        /// The command.
+        command: u8,
+        /// What was wrong.
+        #[source]
+        error: ProtocolError,
+    },
+    /// A fiscal command's answer was lost, and the register confirms it formed no document:
+    /// nothing happened, the call can be repeated.
+    #[error("{} was not executed: the answer was lost ({cause}), and the register formed no document (last FD {last_fd})", command_name(*command))]
+    NotFormed {
+        /// The command.
+        command: u8,
+        /// Why the answer was lost.
+        cause: String,
+        /// The FN's last fiscal document number, unchanged.
+        last_fd: u32,
+    },
+    /// A fiscal command's answer was lost and its outcome is unknown: do not repeat it before
+    /// checking.
+    #[error("{0}")]
+    UnknownOutcome(Box<UnknownOutcome>),
+    /// The device address cannot be used.
+    #[error(transparent)]
+    Uri(#[from] UriError),
+    /// Connecting failed before any command.
+    #[error("cannot connect: {0}")]
+    Connect(#[source] LinkError),
+}
+
+/// `0x24 «Сформировать чек»` for messages.
+pub fn command_name(code: u8) -> String {
+    match command_info(code) {
+        Some(i) => format!("command {code:#04X} ({})", i.name_en),
+        None => format!("command {code:#04X}"),
+    }
+}
+
+impl Error {
+    /// The error for an exchange that gave no frame.
+    pub fn from_exchange(command: u8, e: ExchangeError) -> Self {
+        match e {
+            ExchangeError::Link(error) => Error::Link { command, error },
+            ExchangeError::BadFrame(f) => Error::Protocol { command, error: ProtocolError::BadFrame(f) },
+        }
+    }
+
+    /// The register's error code, for [`Error::Device`].
+    pub fn device_code(&self) -> Option<u8> {
+        match self {
+            Error::Device { error, .. } => Some(error.code),
+            _ => None,
+        }
+    }
+
+    /// A short machine name of the kind: `input`, `sequence`, `device`, `link`, `protocol`,
+    /// `not_formed`, `unknown_outcome`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Input(_) | Error::Uri(_) => "input",
+            Error::Sequence(_) => "sequence",
+            Error::Device { .. } => "device",
+            Error::Link { .. } | Error::Connect(_) => "link",
+            Error::Protocol { .. } => "protocol",
+            Error::NotFormed { .. } => "not_formed",
+            Error::UnknownOutcome(_) => "unknown_outcome",
+        }
+    }
+
+    /// What a person can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            Error::Input(e) => format!("fix {}", e.field),
+            Error::Uri(_) => "use tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200, COM3 or emulator".into(),
+            Error::Sequence(v) => format!("{} first", v.expected),
+            Error::Device { error, .. } => error.hint_en().to_string(),
+            Error::Link { .. } | Error::Connect(_) => {
+                "check the cable or network and that the register is on; the command can be repeated".into()
+            }
+            Error::Protocol { .. } => "the line is noisy or another program talks to the register; retry".into(),
+            Error::NotFormed { .. } => "nothing was formed: it is safe to try again".into(),
+            Error::UnknownOutcome(o) => o.check.clone(),
+        }
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,466 @@
+//! Transports: how request bytes reach the register and one response frame comes back.
+//!
+//! A transport is a thin shell around the sans-IO codec ([`FrameDecoder`]): it writes one
+//! encoded request, then reads until one whole response frame has arrived (in as many pieces
+//! as the line delivers it), skipping garbage, or until the deadline. It never retries and never
+//! interprets the response: retries, reconciliation and the session state live in
+//! [`crate::driver`].
+//!
+//! | transport | sync | async |
+//! |---|---|---|
+//! | serial line (RS-232 / USB), exclusive lock | [`SerialTransport`] | [`AsyncSerialTransport`] |
+//! | TCP, one connection per command or persistent | [`TcpTransport`] | [`AsyncTcpTransport`] |
+//! | in-process register (the emulator) | [`InProcTransport`] | [`InProcTransport`] |
+//!
+//! [`DeviceUri`] names a device (`tcp://HOST:PORT`, `serial:///dev/ttyUSB0?baud=115200`,
+//! `COM3`, `emulator`); [`open`] and [`open_async`] turn one into a transport.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+
+use crate::protocol::frame::{Frame, FrameDecoder, FrameError};
+
+mod asynch;
+pub mod inproc;
+pub mod serial;
+pub mod tcp;
+pub mod uri;
+
+pub use asynch::{open_async, AsyncSerialTransport, AsyncTcpTransport};
+pub use inproc::{InProcTransport, Responder};
+pub use serial::{SerialConfig, SerialTransport};
+pub use tcp::{TcpMode, TcpTransport};
+pub use uri::{DeviceUri, UriError};
+
+/// How long to keep reading after a response frame failed its check (bad CRC or LEN) before
+/// calling the response corrupted: a real frame may still follow a false start in the garbage.
+pub const BAD_FRAME_GRACE: Duration = Duration::from_millis(300);
+
+/// The link failed: nothing about the register's state can be concluded from it.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The device could not be reached (TCP connect, opening the serial port): the request was
+    /// certainly not sent.
+    #[error("cannot reach {peer}: {source}")]
+    Connect {
+        /// The device.
+        peer: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The serial port is locked by another program (or another connection of this one).
+    #[error("{peer} is in use by another program: {source}")]
+    Busy {
+        /// The device.
+        peer: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading or writing failed after the connection was made.
+    #[error("i/o error with {peer}: {source}")]
+    Io {
+        /// The device.
+        peer: String,
+        /// Whether any byte of the request had been written.
+        sent: bool,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No whole response arrived in time.
+    #[error("no response from {peer} within {waited:?} ({received} bytes received)")]
+    Timeout {
+        /// The device.
+        peer: String,
+        /// How long the driver waited.
+        waited: Duration,
+        /// Bytes received before the deadline (a partial frame or garbage).
+        received: usize,
+    },
+    /// The device closed the connection before a whole response arrived.
+    #[error("{peer} closed the connection before a whole response ({received} bytes received)")]
+    Closed {
+        /// The device.
+        peer: String,
+        /// Bytes received before the close.
+        received: usize,
+    },
+}
+
+impl LinkError {
+    /// True when the request certainly did not reach the device (so the command was not
+    /// executed and may be sent again whatever it is).
+    pub fn request_not_sent(&self) -> bool {
+        match self {
+            LinkError::Connect { .. } | LinkError::Busy { .. } => true,
+            LinkError::Io { sent, .. } => !sent,
+            LinkError::Timeout { .. } | LinkError::Closed { .. } => false,
+        }
+    }
+}
+
+/// Why an exchange gave no response frame.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// The link failed.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// Bytes arrived but did not make a valid frame (bad CRC or LEN), and no valid frame followed.
+    #[error("corrupted response: {0}")]
+    BadFrame(FrameError),
+}
+
+impl ExchangeError {
+    /// True when the request certainly did not reach the device.
+    pub fn request_not_sent(&self) -> bool {
+        matches!(self, ExchangeError::Link(l) if l.request_not_sent())
+    }
+}
+
+/// A blocking transport: one request out, one response frame back.
+pub trait Transport: Send {
+    /// Sends one encoded request frame and returns the response frame that follows, waiting at
+    /// most `timeout` for all of it.
+    fn exchange(&mut self, request: &[u8], timeout: Duration) -> Result<Frame, ExchangeError>;
+
+    /// Forgets any connection state after a doubtful exchange (closes a persistent connection,
+    /// drops unread input), so the next exchange starts clean.
+    fn reset(&mut self) {}
+
+    /// The device, for messages (`tcp://10.0.0.5:7778`, `/dev/ttyUSB0`, `emulator`).
+    fn peer(&self) -> &str;
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn exchange(&mut self, request: &[u8], timeout: Duration) -> Result<Frame, ExchangeError> {
+        (**self).exchange(request, timeout)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+    fn peer(&self) -> &str {
+        (**self).peer()
+    }
+}
+
+/// The future of an [`AsyncTransport::exchange`].
+pub type ExchangeFuture<'a> = Pin<Box<dyn Future<Output = Result<Frame, ExchangeError>> + Send + 'a>>;
+
+/// An async transport (tokio): the same shape as [`Transport`].
+pub trait AsyncTransport: Send {
+    /// Sends one encoded request frame and returns the response frame that follows, waiting at
+    /// most `timeout` for all of it.
+    fn exchange<'a>(&'a mut self, request: &'a [u8], timeout: Duration) -> ExchangeFuture<'a>;
+
+    /// Forgets any connection state after a doubtful exchange.
+    fn reset(&mut self) {}
+
+    /// The device, for messages.
+    fn peer(&self) -> &str;
+}
+
+impl<T: AsyncTransport + ?Sized> AsyncTransport for Box<T> {
+    fn exchange<'a>(&'a mut self, request: &'a [u8], timeout: Duration) -> ExchangeFuture<'a> {
+        (**self).exchange(request, timeout)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+    fn peer(&self) -> &str {
+        (**self).peer()
+    }
+}
+
+/// Which way bytes went, for the TRACE log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Host to device.
+    Tx,
+    /// Device to host.
+    Rx,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Tx => "tx",
+            Direction::Rx => "rx",
+        })
+    }
+}
+
+/// Tags whose values are personal data: masked in logs.
+const PERSONAL_TAGS: &[u16] = &[1008, 1227, 1228, 1243, 1244, 1245, 1246, 1254];
+
+/// The bytes as they may be logged: in a request frame carrying TLVs, the values of the
+/// customer's tags (contact, name, INN, birth date, citizenship, identity document, address)
+/// are replaced by `*`.
+pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use crate::protocol::frame::{parse, Parsed};
+    let Parsed::Frame { frame, skipped, .. } = parse(bytes) else {
+        return bytes.into();
+    };
+    let mut out: Option<Vec<u8>> = None;
+    let data_at = skipped + 5;
+    let mut it = crate::protocol::tlv::iter(frame.data);
+    while let Some(Ok(t)) = it.next() {
+        if PERSONAL_TAGS.contains(&t.tag) {
+            let end = data_at + it.offset();
+            let start = end - t.value.len();
+            let v = out.get_or_insert_with(|| bytes.to_vec());
+            v[start..end].fill(b'*');
+        }
+    }
+    match out {
+        Some(v) => v.into(),
+        None => bytes.into(),
+    }
+}
+
+/// Logs bytes at TRACE: direction, elapsed time since the request was sent, hex.
+pub fn trace_bytes(peer: &str, dir: Direction, bytes: &[u8], elapsed: Duration) {
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let shown = if dir == Direction::Tx { redact(bytes) } else { bytes.into() };
+        tracing::trace!(
+            target: "kkt::frames",
+            peer,
+            dir = %dir,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            len = bytes.len(),
+            hex = %hex::encode_upper(&*shown),
+            "frame bytes"
+        );
+    }
+}
+
+/// The receiving half of an exchange: feeds the bytes that arrive to the codec and decides
+/// when a response is complete, corrupted or late. Shared by every transport.
+#[derive(Debug)]
+pub struct ResponseReader {
+    buf: BytesMut,
+    decoder: FrameDecoder,
+    started: Instant,
+    deadline: Instant,
+    received: usize,
+    bad: Option<(FrameError, Instant)>,
+    grace: Duration,
+}
+
+/// What the reader wants next.
+#[derive(Debug)]
+pub enum ReadStep {
+    /// Read more bytes, waiting at most this long.
+    Read(Duration),
+    /// A whole response frame.
+    Done(Frame),
+    /// The response was corrupted and nothing valid followed within the grace time.
+    Corrupt(FrameError),
+    /// The deadline passed.
+    TimedOut {
+        /// Bytes received.
+        received: usize,
+    },
+}
+
+impl ResponseReader {
+    /// A reader for a response due within `timeout` of `started`.
+    pub fn new(started: Instant, timeout: Duration) -> Self {
+        Self {
+            buf: BytesMut::with_capacity(64),
+            decoder: FrameDecoder::new(),
+            started,
+            deadline: started + timeout,
+            received: 0,
+            bad: None,
+            grace: BAD_FRAME_GRACE,
+        }
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> usize {
+        self.received
+    }
+
+    /// Time since the request was sent.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// How long the reader waited in all.
+    pub fn waited(&self) -> Duration {
+        self.deadline.saturating_duration_since(self.started)
+    }
+
+    /// Adds bytes that arrived.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.received += bytes.len();
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The error for a connection the device closed now: a corrupted response if one was seen.
+    pub fn closed_error(&self, peer: &str) -> ExchangeError {
+        match self.bad {
+            Some((e, _)) => ExchangeError::BadFrame(e),
+            None => LinkError::Closed { peer: peer.to_string(), received: self.received }.into(),
+        }
+    }
+
+    /// What to do next, at time `now`.
+    pub fn step(&mut self, now: Instant) -> ReadStep {
+        loop {
+            match self.decoder.decode(&mut self.buf) {
+                Some(Ok(frame)) => {
+                    if frame.skipped > 0 {
+                        tracing::debug!(skipped = frame.skipped, "garbage before the response skipped");
+                    }
+                    return ReadStep::Done(frame);
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "bad frame in the response; resynchronising");
+                    if self.bad.is_none() {
+                        self.bad = Some((e, now));
+                    }
+                }
+                None => break,
+            }
+        }
+        if let Some((e, at)) = self.bad {
+            let until = (at + self.grace).min(self.deadline);
+            return match until.checked_duration_since(now) {
+                Some(d) if !d.is_zero() => ReadStep::Read(d),
+                _ => ReadStep::Corrupt(e),
+            };
+        }
+        match self.deadline.checked_duration_since(now) {
+            Some(d) if !d.is_zero() => ReadStep::Read(d),
+            _ => ReadStep::TimedOut { received: self.received },
+        }
+    }
+}
+
+/// Reads one response with a blocking `read(buf, wait)` that returns `Ok(0)` at end of
+/// stream and `ErrorKind::TimedOut`/`WouldBlock` when `wait` passed with nothing.
+pub(crate) fn read_response_blocking(
+    peer: &str,
+    started: Instant,
+    timeout: Duration,
+    mut read: impl FnMut(&mut [u8], Duration) -> std::io::Result<usize>,
+) -> Result<Frame, ExchangeError> {
+    use std::io::ErrorKind;
+    let mut r = ResponseReader::new(started, timeout);
+    let mut chunk = [0u8; 1100];
+    loop {
+        match r.step(Instant::now()) {
+            ReadStep::Read(wait) => match read(&mut chunk, wait) {
+                Ok(0) => return Err(r.closed_error(peer)),
+                Ok(n) => {
+                    trace_bytes(peer, Direction::Rx, &chunk[..n], r.elapsed());
+                    r.push(&chunk[..n]);
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+                Err(source) => return Err(LinkError::Io { peer: peer.to_string(), sent: true, source }.into()),
+            },
+            ReadStep::Done(frame) => return Ok(frame),
+            ReadStep::Corrupt(e) => return Err(ExchangeError::BadFrame(e)),
+            ReadStep::TimedOut { received } => {
+                return Err(LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), received }.into())
+            }
+        }
+    }
+}
+
+/// The in-process virtual register for an `emulator` URI: in memory, or kept in `state`.
+pub fn emulator(state: Option<&std::path::Path>) -> Result<InProcTransport, LinkError> {
+    use crate::emulator::{Clock, Options, VirtualRegister};
+    let reg = match state {
+        None => VirtualRegister::new(Options::default()),
+        Some(p) => VirtualRegister::open(Options::default(), p, Clock::System).map_err(|e| LinkError::Connect {
+            peer: format!("emulator?state={}", p.display()),
+            source: std::io::Error::other(e.to_string()),
+        })?,
+    };
+    Ok(InProcTransport::new(std::sync::Arc::new(reg)))
+}
+
+/// Opens a blocking transport for `uri`.
+pub fn open(uri: &DeviceUri) -> Result<Box<dyn Transport>, LinkError> {
+    match uri {
+        DeviceUri::Tcp { host, port, mode } => Ok(Box::new(TcpTransport::new(host.clone(), *port, *mode))),
+        DeviceUri::Serial { path, config } => Ok(Box::new(SerialTransport::open(path, config.clone())?)),
+        DeviceUri::Emulator { state } => Ok(Box::new(emulator(state.as_deref())?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(code: u8, data: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        crate::protocol::frame::encode(code, data, &mut v).unwrap();
+        v
+    }
+
+    #[test]
+    fn reader_takes_pieces_and_skips_garbage() {
+        let t0 = Instant::now();
+        let mut r = ResponseReader::new(t0, Duration::from_secs(5));
+        assert!(matches!(r.step(t0), ReadStep::Read(_)));
+        let f = frame(0, &[1, 2, 3]);
+        r.push(&[0x00, 0x13]);
+        r.push(&f[..2]);
+        assert!(matches!(r.step(t0), ReadStep::Read(_)));
+        r.push(&f[2..]);
+        let ReadStep::Done(got) = r.step(t0) else { panic!() };
+        assert_eq!((got.code, &got.data[..], got.skipped), (0, &[1u8, 2, 3][..], 2));
+    }
+
+    #[test]
+    fn reader_times_out_and_reports_bytes() {
+        let t0 = Instant::now();
+        let mut r = ResponseReader::new(t0, Duration::from_secs(5));
+        r.push(&[0xB6, 0x29, 0x00]);
+        assert!(matches!(r.step(t0 + Duration::from_secs(5)), ReadStep::TimedOut { received: 3 }));
+    }
+
+    #[test]
+    fn corrupt_frame_waits_a_grace_then_fails_unless_a_good_one_follows() {
+        let t0 = Instant::now();
+        let mut bad = frame(0, &[7]);
+        bad[5] ^= 0xFF;
+        let mut r = ResponseReader::new(t0, Duration::from_secs(5));
+        r.push(&bad);
+        let ReadStep::Read(d) = r.step(t0) else { panic!() };
+        assert!(d <= BAD_FRAME_GRACE);
+        assert!(matches!(r.step(t0 + BAD_FRAME_GRACE), ReadStep::Corrupt(FrameError::BadCrc { .. })));
+
+        let mut r = ResponseReader::new(t0, Duration::from_secs(5));
+        r.push(&bad);
+        assert!(matches!(r.step(t0), ReadStep::Read(_)));
+        r.push(&frame(0, &[8]));
+        let ReadStep::Done(got) = r.step(t0 + Duration::from_millis(1)) else { panic!() };
+        assert_eq!(&got.data[..], &[8]);
+    }
+
+    #[test]
+    fn personal_data_is_masked_in_logs() {
+        let mut w = crate::protocol::TlvWriter::new();
+        w.string(1008, "+79990000000").unwrap().string(1021, "Иванова").unwrap();
+        let f = frame(0x98, w.as_bytes());
+        let r = redact(&f);
+        let s = hex::encode_upper(&*r);
+        assert!(!s.contains(&hex::encode_upper("+7999")), "{s}");
+        assert!(s.contains("2A2A2A2A2A2A2A2A2A2A2A2A"));
+        // The cashier's name (1021) stays.
+        assert_eq!(&r[r.len() - 2 - 7..r.len() - 2], &f[f.len() - 2 - 7..f.len() - 2]);
+        // Frames without personal tags are not copied.
+        let plain = frame(0x01, &[]);
+        assert!(matches!(redact(&plain), std::borrow::Cow::Borrowed(_)));
+    }
+}

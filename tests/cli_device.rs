@@ -1,0 +1,191 @@
+//! The `kkt` commands that talk to a register, run as a user runs them, against
+//! `kkt emulator` over TCP (and the in-process emulator for the demo).
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command as Proc, Stdio};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kkt");
+
+/// A `kkt emulator` on a free TCP port, logging every frame (TRACE) to its stderr.
+struct Emulator {
+    child: Child,
+    uri: String,
+}
+
+impl Emulator {
+    fn start(extra: &[&str]) -> Emulator {
+        let mut child = Proc::new(BIN)
+            .args(["-vvv", "emulator", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).unwrap_or_else(|| panic!("{line}"));
+        Emulator { child, uri: format!("tcp://{addr}") }
+    }
+
+    fn kkt(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env("KKT_DEVICE", &self.uri).env_remove("KKT_CONFIG").env("HOME", std::env::temp_dir());
+        c
+    }
+
+    /// Stops the emulator and returns its frame log.
+    fn log(mut self) -> String {
+        let _ = self.child.kill();
+        let mut s = String::new();
+        self.child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
+        let _ = self.child.wait();
+        s
+    }
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/receipts/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn a_day_through_the_command_line() {
+    let emu = Emulator::start(&[]);
+    emu.kkt().args(["status"]).assert().success().stdout(predicate::str::contains("shift        closed"));
+    let out = emu
+        .kkt()
+        .args(["--json", "shift", "open", "--cashier", "Иванова А.А.", "--cashier-inn", "500100732259"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json_of(&out)["shift_number"], 1);
+
+    let out = emu.kkt().args(["--json", "receipt", &fixture("sale.json")]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json_of(&out);
+    for k in ["receipt_number", "fd_number", "fiscal_sign", "shift_number", "datetime", "total"] {
+        assert!(!r[k].is_null(), "{k} in {r}");
+    }
+    assert_eq!(r["total"], "180.90");
+    assert_eq!(r["marks"][0]["item"], 1);
+    assert_eq!(r["marks"][0]["tag2106"]["checked"], true);
+
+    // A receipt from stdin, human output.
+    let text = std::fs::read_to_string(fixture("refund.json")).unwrap();
+    emu.kkt().args(["receipt", "-"]).write_stdin(text).assert().success().stdout(predicate::str::contains("ФД"));
+    emu.kkt().args(["correction", &fixture("correction.json")]).assert().success();
+    emu.kkt().args(["--json", "shift", "status"]).assert().success().stdout(predicate::str::contains("\"open\":true"));
+    emu.kkt().args(["report", "settlement"]).assert().success().stdout(predicate::str::contains("settlement report"));
+    emu.kkt().args(["info"]).assert().success().stdout(predicate::str::contains("model"));
+    emu.kkt().args(["datetime", "get"]).assert().success();
+    emu.kkt().args(["datetime", "set", "tomorrow"]).assert().code(2);
+    emu.kkt().args(["--json", "datetime", "get"]).assert().success().stdout(predicate::str::contains("datetime"));
+    emu.kkt().args(["settings", "oism", "set", "--host", "test.oism.example", "--port", "19000"]).assert().success();
+    emu.kkt()
+        .args(["--json", "settings", "oism", "get"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("test.oism.example").and(predicate::str::contains("19000")));
+    emu.kkt().args(["settings", "keys-host", "get"]).assert().success();
+    emu.kkt().args(["cancel"]).assert().success();
+    emu.kkt().args(["shift", "close"]).assert().success().stdout(predicate::str::contains("closed"));
+    // The register refuses a receipt without an open shift: exit 3 with the code. The
+    // driver's state machine refuses it first (exit 2) when it knows the shift is closed.
+    let out = emu.kkt().args(["--json", "receipt", &fixture("sale.json")]).output().unwrap();
+    assert!(matches!(out.status.code(), Some(2) | Some(3)), "{out:?}");
+    assert!(json_of(&out)["error"]["kind"].is_string());
+    let log = emu.log();
+    assert!(log.contains("0x22") || log.contains("B629"), "the frame log shows the exchange");
+}
+
+#[test]
+fn bad_input_exits_2_and_sends_nothing() {
+    let emu = Emulator::start(&[]);
+    let dir = std::env::temp_dir().join(format!("kkt-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("sale.json")).unwrap()).unwrap();
+    type Change = Box<dyn Fn(&mut serde_json::Value)>;
+    let variants: Vec<(&str, Change, &str)> = vec![
+        ("malformed", Box::new(|_| {}), ""),
+        ("unknown field", Box::new(|v| v["colour"] = "red".into()), "colour"),
+        ("negative price", Box::new(|v| v["items"][0]["price"] = "-1.00".into()), "items[0].price"),
+        ("over-precise price", Box::new(|v| v["items"][0]["price"] = "45.505".into()), "items[0].price"),
+        ("long name", Box::new(|v| v["items"][0]["name"] = "я".repeat(129).into()), "items[0].name"),
+        ("bad INN", Box::new(|v| v["cashier"]["inn"] = "12345".into()), "inn"),
+        ("marked quantity", Box::new(|v| v["items"][1]["quantity"] = "2".into()), "items[1]"),
+        ("payments short", Box::new(|v| v["payments"]["cash"] = "10.00".into()), "payments"),
+        ("not cp866", Box::new(|v| v["items"][0]["name"] = "Хлеб €".into()), "items[0].name"),
+    ];
+    for (what, change, field) in &variants {
+        let path = dir.join("r.json");
+        if *what == "malformed" {
+            std::fs::write(&path, "{\"operation\": \"sell\",").unwrap();
+        } else {
+            let mut v = base.clone();
+            change(&mut v);
+            std::fs::write(&path, v.to_string()).unwrap();
+        }
+        let out = emu.kkt().args(["--json", "receipt", path.to_str().unwrap()]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", String::from_utf8_lossy(&out.stdout));
+        let e = json_of(&out);
+        assert_eq!(e["error"]["kind"], "input", "{what}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains(field), "{what}: {e}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    let log = emu.log();
+    assert!(!log.contains("kkt::frames"), "nothing may reach the register, but the log shows:\n{log}");
+}
+
+#[test]
+fn errors_are_json_with_kind_code_message_hint() {
+    // Nothing listens on this port: a link failure, exit 4.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let out = Command::new(BIN)
+        .args(["--json", "--timeout", "2", "--device", &format!("tcp://127.0.0.1:{port}"), "status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let e = json_of(&out);
+    for k in ["kind", "code", "message", "hint"] {
+        assert!(e["error"].get(k).is_some(), "{k} in {e}");
+    }
+    // No device at all: usage, exit 2.
+    Command::new(BIN).env_remove("KKT_DEVICE").env("HOME", std::env::temp_dir()).args(["status"]).assert().code(2);
+}
+
+#[test]
+fn clock_set_forward() {
+    let emu = Emulator::start(&[]);
+    emu.kkt().args(["datetime", "set", "2030-01-02T03:04"]).assert().success();
+    emu.kkt().args(["datetime", "get"]).assert().success().stdout(predicate::str::contains("2030-01-02 03:0"));
+    emu.log();
+}
+
+#[test]
+fn completions_and_ports() {
+    Command::new(BIN).args(["completions", "bash"]).assert().success().stdout(predicate::str::contains("kkt"));
+    Command::new(BIN).args(["--json", "ports"]).assert().success();
+}
+#[test]
+fn demo_runs_on_the_built_in_register() {
+    let out = Command::new(BIN).env_remove("KKT_DEVICE").args(["--json", "demo"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json_of(&out);
+    assert!(v["receipt"]["fd_number"].as_u64().unwrap() > 0);
+    assert_eq!(v["receipt"]["marks"].as_array().unwrap().len(), 2);
+    Command::new(BIN)
+        .env_remove("KKT_DEVICE")
+        .args(["demo"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("КАССОВЫЙ ЧЕК"));
+}
