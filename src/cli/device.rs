@@ -421,7 +421,14 @@ pub fn receipt(kkt: &mut Kkt, text: &str, correction: bool, json: bool) -> Resul
         total: doc.total.to_string(),
         change: doc.change.to_string(),
         recovered: doc.recovered,
-        marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
+        marks: doc
+            .marks
+            .iter()
+            .map(|m| {
+                json!({"item": m.item, "tag2106": m.result, "check": m.check, "source": m.source,
+                       "tag1265": m.tag1265, "notes": m.notes})
+            })
+            .collect(),
         receipt: &r,
     };
     output(json, &out, || print_document(&r, &out));
