@@ -209,3 +209,87 @@ fn store_record_history_and_resale() {
     kkt(Some(&mock), &dir).args(["mark", "record", "returned", "--receipt", "FD 78", code_of(7)]).assert().success();
     kkt(Some(&mock), &dir).args(["mark", "check", "--price", "1060", code_of(7)]).assert().code(0);
 }
+
+/// `kkt emulator` on a free TCP port.
+struct Emulator {
+    child: std::process::Child,
+    uri: String,
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kkt"))
+            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).unwrap_or_else(|| panic!("{line}"));
+        Emulator { child, uri: format!("tcp://{addr}") }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn receipt_json(code: &str, price: &str) -> String {
+    json!({
+        "operation": "sell", "taxation": "osn",
+        "cashier": {"name": "Иванова А.А.", "inn": "500100732259"},
+        "items": [{"name": "Сигареты", "price": price, "quantity": "1", "vat": "vat20",
+                   "payment_method": "full_payment", "payment_object": "marked_commodity",
+                   "marking_code": code}],
+        "payments": {"cash": price}
+    })
+    .to_string()
+}
+
+#[test]
+fn kkt_receipt_checks_marked_items_and_sends_1260() {
+    let mock = MockGisMt::start(1);
+    let emu = Emulator::start();
+    let dir = temp_dir("cli-receipt");
+    let run = |args: &[&str], stdin: Option<String>| {
+        let mut c = kkt(Some(&mock), &dir);
+        c.env("KKT_DEVICE", &emu.uri).env("HOME", &dir).args(args);
+        if let Some(s) = stdin {
+            c.write_stdin(s);
+        }
+        c.output().unwrap()
+    };
+    let out = run(&["shift", "open", "--cashier", "Иванова А.А."], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The block at its MRP: sold, 1260 from the online answer, fiscalDriveNumber from the register.
+    let out = run(&["--json", "receipt", "-"], Some(receipt_json(code_of(7), "1060.00")));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["marks"][0];
+    assert_eq!(m["source"], "online", "{v}");
+    assert!(m["tag1265"].as_str().unwrap().starts_with("UUID="), "{v}");
+    let body = mock.hosts[0].state.bodies.lock().unwrap()[0].clone();
+    assert_eq!(body["fiscalDriveNumber"].as_str().map(str::len), Some(16));
+    // A withdrawn code: refused, exit 2, the reason named.
+    let out = run(&["receipt", "-"], Some(receipt_json(code_of(4), "100.00")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[sold]"));
+    // The block again: this store sold it.
+    let out = run(&["receipt", "-"], Some(receipt_json(code_of(7), "1060.00")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[store]"));
+    // Checks off: the register alone decides.
+    let out = run(&["receipt", "--no-mark-check", "-"], Some(receipt_json(code_of(4), "100.00")));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // `kkt mark check` with a register sends its FN serial.
+    let before = mock.total_checks() as usize;
+    run(&["mark", "check", code_of(2)], None);
+    let bodies = mock.hosts[0].state.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), before + 1);
+    assert_eq!(bodies[before]["fiscalDriveNumber"], body["fiscalDriveNumber"]);
+}

@@ -33,6 +33,11 @@ pub fn value_lm(req_id: &str, req_timestamp: i64, inst: &str, version: &str) -> 
     format!("UUID={req_id}&Time={req_timestamp}&Inst={inst}&Ver={version}")
 }
 
+/// The 1260 of a marked item as the 0x97 command's typed requisite.
+pub fn requisite(value_1265: &str) -> crate::commands::receipt::IndustryRequisite {
+    crate::commands::receipt::IndustryRequisite::new(FOIV_ID, BASIS_DATE, BASIS_NUMBER, value_1265)
+}
+
 /// The children of 1260 (1262, 1263, 1264, 1265) as TLV bytes.
 pub fn children(value_1265: &str) -> Result<Vec<u8>, TagValueError> {
     let mut w = TlvWriter::new();

@@ -419,7 +419,14 @@ impl<'a> ReceiptResult<'a> {
             total: doc.total.to_string(),
             change: doc.change.to_string(),
             recovered: doc.recovered,
-            marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
+            marks: doc
+                .marks
+                .iter()
+                .map(|m| {
+                    json!({"item": m.item, "tag2106": m.result, "check": m.check, "source": m.source,
+                           "tag1265": m.tag1265, "notes": m.notes})
+                })
+                .collect(),
             receipt,
         }
     }

@@ -179,6 +179,59 @@ pub struct CheckArgs {
     pub lm: LmArgs,
 }
 
+/// The marked goods check of `kkt receipt`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct SaleArgs {
+    /// Check marked items in ГИС МТ (and the Local Module) before selling them: on by default when
+    /// a token ($KKT_GISMT_TOKEN or a token file) or a Local Module URL is set.
+    #[arg(long)]
+    pub mark_check: bool,
+    /// Do not check marked items (the register's own checks only).
+    #[arg(long, conflicts_with = "mark_check")]
+    pub no_mark_check: bool,
+    /// A ban refuses the item (deny), or asks the cashier (ask: refused too, as nobody is asked here).
+    #[arg(long = "mark-strict", value_enum, env = "KKT_MARK_STRICT", default_value = "deny")]
+    pub strict: StrictArg,
+    /// Judge expireDate for every product group, not only milk, beer and water.
+    #[arg(long)]
+    pub expiry_all_groups: bool,
+    /// The sold-codes store location (default: the cache directory's sold-codes.sqlite).
+    #[arg(long, env = "KKT_STORE", value_name = "LOCATION")]
+    pub store: Option<String>,
+    /// Where to check.
+    #[command(flatten)]
+    pub online: OnlineArgs,
+    /// The Local Module.
+    #[command(flatten)]
+    pub lm: LmArgs,
+}
+
+/// The checker `kkt receipt` gives the driver (None when the check is off).
+pub fn sale_checker(a: &SaleArgs) -> Result<Option<Arc<Checker>>, String> {
+    if a.no_mark_check {
+        return Ok(None);
+    }
+    let token =
+        Secret::from_env_or_file("KKT_GISMT_TOKEN", a.online.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
+    if !a.mark_check && token.is_none() && a.lm.lm_url.is_none() {
+        return Ok(None);
+    }
+    let gismt = if token.is_some() || a.mark_check { Some(gismt_client(&a.online)?) } else { None };
+    let settings = Settings {
+        strictness: match a.strict {
+            StrictArg::Deny => Strictness::Deny,
+            StrictArg::Ask => Strictness::Ask,
+        },
+        expiry_all_groups: a.expiry_all_groups,
+    };
+    let mut checker = Checker::new(gismt, lm_client(&a.lm)?, settings);
+    match open_store(a.store.as_deref(), &cache_dir(a.online.cache_dir.as_ref())) {
+        Ok(s) => checker = checker.with_store(s),
+        Err(e) => tracing::warn!(target: "kkt::mark", "{e}: selling without the sold-codes store"),
+    }
+    Ok(Some(Arc::new(checker)))
+}
+
 /// Parses roubles ("146.30", "146,3", "146") into kopecks, without floats.
 pub fn parse_rub(s: &str) -> Result<u64, String> {
     let t = s.trim().replace(',', ".");
@@ -328,14 +381,27 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
             return exit::INPUT;
         }
     };
-    if let Some(d) = device {
-        tracing::warn!(target: "kkt::mark", device = d, "`kkt mark check` checks online only; the register's 0x91/0x92 run in a sale");
-    }
+    // With a register, its FN serial is the request's fiscalDriveNumber.
+    let fn_serial = match device {
+        Some(d) => match crate::Kkt::connect(d).and_then(|mut k| k.status()) {
+            Ok(st) => Some(st.fn_status.fn_number.trim().to_string()).filter(|s| !s.is_empty()),
+            Err(e) => {
+                print_error(json, "link", None, &format!("the register {d}: {e}"), "");
+                return exit::LINK;
+            }
+        },
+        None => None,
+    };
     let gismt = if a.no_online {
         None
     } else {
         match gismt_client(&a.online) {
-            Ok(g) => Some(g),
+            Ok(g) => {
+                if fn_serial.is_some() {
+                    g.set_fiscal_drive_number(fn_serial.clone());
+                }
+                Some(g)
+            }
             Err(e) => {
                 print_error(json, "input", None, &e, "");
                 return exit::INPUT;

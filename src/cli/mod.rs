@@ -81,6 +81,9 @@ pub enum Command {
     Receipt {
         /// The receipt JSON.
         file: std::path::PathBuf,
+        /// The marked goods check of a sale (ГИС МТ, Local Module, sold-codes store).
+        #[command(flatten)]
+        marks: Box<mark::SaleArgs>,
     },
     /// Form a correction receipt from JSON (the receipt format with a `correction` object).
     Correction {
@@ -215,7 +218,7 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     let cfg =
         config::load(cli.config.as_deref()).map_err(|m| device::Failure::usage(m, "fix or remove the config file"))?;
     let input = match &cli.command {
-        Command::Receipt { file } | Command::Correction { file } | Command::Register { file } => {
+        Command::Receipt { file, .. } | Command::Correction { file } | Command::Register { file } => {
             Some(device::read_input(file)?)
         }
         _ => None,
@@ -230,12 +233,23 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         _ => true,
     };
     let mut kkt = device::connect(cli, &cfg, print)?;
+    let mut checker = None;
+    if let Command::Receipt { marks, .. } = &cli.command {
+        checker = mark::sale_checker(marks).map_err(|m| device::Failure::usage(m, "see kkt receipt --help"))?;
+        kkt.set_mark_checker(checker.clone());
+    }
     let json = cli.json;
     match &cli.command {
         Command::Status => device::status(&mut kkt, json),
         Command::Info => device::info(&mut kkt, json),
         Command::Shift { cmd } => device::shift(&mut kkt, cmd, &cfg, json),
-        Command::Receipt { .. } => device::receipt(&mut kkt, input.as_deref().unwrap_or(""), false, json),
+        Command::Receipt { .. } => {
+            let r = device::receipt(&mut kkt, input.as_deref().unwrap_or(""), false, json);
+            if let Some(g) = checker.as_ref().and_then(|c| c.gismt()) {
+                g.wait_background();
+            }
+            r
+        }
         Command::Correction { .. } => device::receipt(&mut kkt, input.as_deref().unwrap_or(""), true, json),
         Command::Report { cmd: device::ReportCmd::Settlement } => device::report(&mut kkt, json),
         Command::Register { .. } => device::register(&mut kkt, input.as_deref().unwrap_or(""), json),
