@@ -7,6 +7,9 @@
 //!   device-error tables.
 //! * [`commands`]: every command as a typed request and response.
 //! * [`session`]: the register's command order (shift, receipt, marked-item steps) as pure state.
+//! * [`marking`]: marking codes as scanned (GS1 DataMatrix, tobacco packs), the MRP encoding.
+//! * [`checker`]: ГИС МТ permissive-mode check, Local Module fallback, ban rules, tag 1260,
+//!   sold-codes store.
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
 //! * [`journaled`]: [`journaled::JournaledKkt`], the driver with the journal: idempotent receipts, recovery.
 //! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
@@ -20,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod checker;
 pub mod cli;
 pub mod commands;
 pub mod describe;

@@ -209,3 +209,48 @@ fn demo_runs_on_the_built_in_register() {
         .success()
         .stdout(predicate::str::contains("КАССОВЫЙ ЧЕК"));
 }
+
+#[test]
+fn registration_activation_and_fn_close() {
+    let emu = Emulator::start(&["--factory-fresh", "--activation-code", "ABCDEF0123456789"]);
+    let reg = format!("{}/fixtures/registration.json", env!("CARGO_MANIFEST_DIR"));
+    // The ФФД 1.2 registration commands wait for the activation code (device error 0xDD).
+    let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json_of(&out)["error"]["code"], 0xDD);
+    emu.kkt().args(["activate", "ABCDEF0123"]).assert().code(2);
+    emu.kkt().args(["activate", "ABCDEF0123456789"]).assert().success();
+    // Marking needs the OISM and key-update hosts before registration.
+    emu.kkt().args(["settings", "oism", "set", "--host", "oism.example.ru", "--port", "21701"]).assert().success();
+    emu.kkt().args(["settings", "keys-host", "set", "--host", "keys.example.ru", "--port", "21702"]).assert().success();
+    let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(json_of(&out)["fd_number"].as_u64().unwrap() >= 1);
+    emu.kkt().args(["--json", "info"]).assert().success().stdout(predicate::str::contains("7806197274"));
+    // Closing the FN needs --yes; then it is closed for good.
+    emu.kkt().args(["fn", "close"]).assert().code(2);
+    emu.kkt().args(["fn", "close", "--yes", "--cashier", "Иванов Иван Иванович"]).assert().success();
+    emu.kkt().args(["shift", "open"]).assert().failure();
+    emu.log();
+}
+
+#[test]
+fn in_process_register_keeps_its_state_between_runs() {
+    let dir = std::env::temp_dir().join(format!("kkt-cli-inproc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let uri = format!("emulator?state={}", dir.join("register.json").display());
+    let kkt = || {
+        let mut c = Command::new(BIN);
+        c.env("KKT_DEVICE", &uri).env_remove("KKT_CONFIG").env("HOME", &dir);
+        c
+    };
+    kkt().args(["shift", "open", "--cashier", "Петрова"]).assert().success();
+    let out = kkt().args(["--json", "receipt", &fixture("sale.json")]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let fd = json_of(&out)["fd_number"].as_u64().unwrap();
+    let out = kkt().args(["--json", "status"]).output().unwrap();
+    assert_eq!(json_of(&out)["fn"]["last_fd_number"].as_u64(), Some(fd));
+    assert_eq!(json_of(&out)["shift"]["open"], true);
+    kkt().args(["shift", "close"]).assert().success();
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -415,26 +415,41 @@ pub struct ReceiptResult<'a> {
     pub receipt: &'a Receipt,
 }
 
+impl<'a> ReceiptResult<'a> {
+    /// The answer for a formed receipt.
+    pub fn new(doc: &crate::driver::FiscalDocument, receipt: &'a Receipt) -> Self {
+        ReceiptResult {
+            receipt_number: doc.receipt_number,
+            fd_number: doc.fd_number,
+            fiscal_sign: doc.fiscal_sign,
+            shift_number: doc.shift_number,
+            datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            total: doc.total.to_string(),
+            change: doc.change.to_string(),
+            recovered: doc.recovered,
+            replayed: false,
+            journal_seq: None,
+            marks: doc
+                .marks
+                .iter()
+                .map(|m| {
+                    json!({"item": m.item, "tag2106": m.result, "check": m.check, "source": m.source,
+                           "tag1265": m.tag1265, "notes": m.notes})
+                })
+                .collect(),
+            receipt,
+        }
+    }
+}
+
 /// Forms a receipt (or correction) from JSON text, through the journal (its `id` is honoured).
 pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
     r.validate().map_err(Error::from)?;
     let f = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
-    let doc = f.document;
-    let out = ReceiptResult {
-        receipt_number: doc.receipt_number,
-        fd_number: doc.fd_number,
-        fiscal_sign: doc.fiscal_sign,
-        shift_number: doc.shift_number,
-        datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        total: doc.total.to_string(),
-        change: doc.change.to_string(),
-        recovered: doc.recovered,
-        replayed: f.replayed,
-        journal_seq: Some(f.journal_seq),
-        marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
-        receipt: &r,
-    };
+    let mut out = ReceiptResult::new(&f.document, &r);
+    out.replayed = f.replayed;
+    out.journal_seq = Some(f.journal_seq);
     output(json, &out, || print_document(&r, &out));
     Ok(())
 }

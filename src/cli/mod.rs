@@ -10,6 +10,7 @@ pub mod demo;
 pub mod device;
 pub mod emulator;
 pub mod journal;
+pub mod mark;
 
 /// Exit codes, as README documents them.
 pub mod exit {
@@ -23,8 +24,12 @@ pub mod exit {
     pub const LINK: u8 = 4;
     /// Outcome of a fiscal command unknown (or an earlier attempt with the same id unresolved).
     pub const UNKNOWN: u8 = 5;
+    /// A marked item may not be sold (`kkt mark check`).
+    pub const REFUSED: u8 = 6;
+    /// A marked item needs the cashier's confirmation (`kkt mark check --strict ask`).
+    pub const ASK: u8 = 7;
     /// The host's journal failed (nothing was sent).
-    pub const JOURNAL: u8 = 6;
+    pub const JOURNAL: u8 = 8;
 }
 
 /// kkt: a driver for Терминал-ФА / КИТ Онлайн-Ф fiscal registers (B6 29 protocol, ФФД 1.2).
@@ -63,6 +68,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode frames given in hex (spaces allowed; several frames or a log line; `-` or none reads stdin).
     Decode(decode::Args),
+    /// Marked goods: parse a code, check it in ГИС МТ (Local Module fallback), CDN hosts, the store.
+    Mark(Box<mark::Args>),
     /// Run the virtual register (device and fiscal storage) on TCP or a pseudo-terminal.
     Emulator(emulator::Args),
     /// The main job on the built-in virtual register: open a shift, sell unmarked and marked goods, close the shift.
@@ -82,6 +89,9 @@ pub enum Command {
     Receipt {
         /// The receipt JSON.
         file: std::path::PathBuf,
+        /// The marked goods check of a sale (ГИС МТ, Local Module, sold-codes store).
+        #[command(flatten)]
+        marks: Box<mark::SaleArgs>,
     },
     /// Form a correction receipt from JSON (the receipt format with a `correction` object).
     Correction {
@@ -147,6 +157,7 @@ pub fn run() -> ExitCode {
     }
     let code = match &cli.command {
         Command::Decode(a) => decode::run(a, cli.json),
+        Command::Mark(a) => mark::run(a, cli.json, cli.device.as_deref()),
         Command::Emulator(a) => emulator::run(a, cli.json),
         Command::Demo => {
             let uri = cli.device.clone().unwrap_or_else(|| "emulator".to_string());
@@ -222,7 +233,7 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     let cfg =
         config::load(cli.config.as_deref()).map_err(|m| device::Failure::usage(m, "fix or remove the config file"))?;
     let input = match &cli.command {
-        Command::Receipt { file } | Command::Correction { file } | Command::Register { file } => {
+        Command::Receipt { file, .. } | Command::Correction { file } | Command::Register { file } => {
             Some(device::read_input(file)?)
         }
         _ => None,
@@ -237,6 +248,11 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         _ => true,
     };
     let mut kkt = device::connect(cli, &cfg, print)?;
+    let mut checker = None;
+    if let Command::Receipt { marks, .. } = &cli.command {
+        checker = mark::sale_checker(marks).map_err(|m| device::Failure::usage(m, "see kkt receipt --help"))?;
+        kkt.set_mark_checker(checker.clone());
+    }
     let json = cli.json;
     if matches!(cli.command, Command::Receipt { .. } | Command::Correction { .. } | Command::Recover) {
         let j = journal::open(cli)?;
@@ -246,7 +262,13 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         };
         let text = input.as_deref().unwrap_or("");
         return match &cli.command {
-            Command::Receipt { .. } => device::receipt(&mut jk, text, false, json),
+            Command::Receipt { .. } => {
+                let r = device::receipt(&mut jk, text, false, json);
+                if let Some(g) = checker.as_ref().and_then(|c| c.gismt()) {
+                    g.wait_background();
+                }
+                r
+            }
             Command::Correction { .. } => device::receipt(&mut jk, text, true, json),
             _ => journal::recover(&mut jk, json),
         };

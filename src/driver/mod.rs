@@ -204,7 +204,16 @@ pub struct ItemMark {
     pub check: MarkCheck,
     /// Tag 2106 as 0x94 returned it (saved into the receipt).
     pub result: MarkCheckResult,
+    /// With a marked-goods checker ([`Kkt::set_mark_checker`]): where its verdict came from.
+    pub source: Option<crate::checker::Source>,
+    /// Tag 1265 sent in the item's 1260 (none when no check answered, or without a checker).
+    pub tag1265: Option<String>,
+    /// The checker's notes (no answer in time, emergency, accepted by the cashier, …).
+    pub notes: Vec<String>,
 }
+
+/// The cashier's answer to a verdict that asks (`Strictness::Ask`): `true` sells the item.
+pub type MarkAsk = Box<dyn FnMut(&crate::checker::Verdict) -> bool + Send>;
 
 /// A formed receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
