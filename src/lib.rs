@@ -19,6 +19,7 @@
 //!   of lost fiscal answers, shifts, receipts, marked goods, reports.
 //! * [`receipt`]: the receipt model (and its JSON), money in kopecks.
 //! * [`error`]: [`Error`], told apart by what to do about it.
+//! * [`faultproxy`]: a proxy that corrupts, drops, duplicates and delays bytes (`kkt-faultproxy`).
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -30,6 +31,7 @@ pub mod describe;
 pub mod driver;
 pub mod emulator;
 pub mod error;
+pub mod faultproxy;
 pub mod journal;
 pub mod journaled;
 pub mod marking;
