@@ -506,8 +506,9 @@ impl JournaledKkt {
             Error::Input(_) | Error::Sequence(_) | Error::Device { .. } | Error::NotFormed { .. } | Error::Uri(_)
         );
         if certain {
-            self.journal.not_formed(seq, &e.to_string())?;
-            tracing::info!(seq, error = %e, "journal: not formed");
+            let why = outcome_text(&e);
+            self.journal.not_formed(seq, &why)?;
+            tracing::info!(seq, %why, "journal: not formed");
             return Err(e);
         }
         let Some(entry) = self.journal.get(seq)? else { return Err(e) };
@@ -530,8 +531,10 @@ impl JournaledKkt {
             }
             Ok(_) => Err(e),
             Err(ask) => {
-                let _ = self.journal.note(seq, &format!("{e}; the register could not be asked afterwards: {ask}"));
-                tracing::warn!(seq, error = %e, "journal: outcome unknown, entry left pending");
+                let why =
+                    format!("{}; the register could not be asked afterwards: {}", outcome_text(&e), outcome_text(&ask));
+                let _ = self.journal.note(seq, &why);
+                tracing::warn!(seq, %why, "journal: outcome unknown, entry left pending");
                 Err(e)
             }
         }
@@ -694,6 +697,15 @@ impl JournaledKkt {
             }
         }
         Ok(Found::Absent { last_fd: last, open_document: status.current_document })
+    }
+}
+
+/// An error as the journal and the log keep it: input errors only name the field (their
+/// message may quote the value, e.g. a customer's INN).
+fn outcome_text(e: &Error) -> String {
+    match e {
+        Error::Input(i) => format!("invalid input in {}; nothing was sent", i.field),
+        e => e.to_string(),
     }
 }
 

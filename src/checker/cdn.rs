@@ -122,7 +122,15 @@ impl CacheFile {
             std::fs::create_dir_all(dir)?;
         }
         let tmp = self.path.with_extension(format!("json.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(st).map_err(io::Error::other)?)?;
+        {
+            // Private to the user, like every file kkt writes (journal, logs, caches).
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            let mut f = o.open(&tmp)?;
+            io::Write::write_all(&mut f, &serde_json::to_vec_pretty(st).map_err(io::Error::other)?)?;
+        }
         std::fs::rename(&tmp, &self.path)
     }
 
