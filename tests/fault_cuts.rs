@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use fault_common::{cashier, receipts, sale, tmpdir};
+use fault_common::{cashier, figures, receipts, sale, tmpdir};
 use kkt::driver::Options;
 use kkt::emulator::{Clock, VirtualRegister};
 use kkt::journal::{Journal, State};
@@ -187,8 +187,10 @@ fn killed_at_every_step_of_a_marked_receipt() {
             std::fs::remove_dir_all(&dir).ok();
         }
     }
-    eprintln!(
-        "FIGURES fault_cuts: receipt steps {} (codes {:02X?}), cut points covered {}, first attempt formed {}, duplicates {}, lost {}, journal/register disagreements {}",
+    figures(
+        "fault_cuts",
+        &format!(
+    "receipt steps {} (codes {:02X?}), cut points covered {}, first attempt formed {}, duplicates {}, lost {}, journal/register disagreements {}",
         steps.len(),
         steps,
         fig.cut_points,
@@ -196,6 +198,7 @@ fn killed_at_every_step_of_a_marked_receipt() {
         fig.duplicates,
         fig.lost,
         fig.disagreements
+        ),
     );
     assert_eq!((fig.duplicates, fig.lost, fig.disagreements), (0, 0, 0));
     assert_eq!(fig.cut_points, steps.len() * 2);

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fault_common::{cashier, receipts, sale, state_file, tmpdir, Rng};
+use fault_common::{cashier, figures, receipts, sale, state_file, tmpdir, Rng};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kkt");
 const RUNS: usize = 24;
@@ -119,10 +119,13 @@ fn host_killed_during_kkt_receipt_then_recover() {
             _ => duplicates += 1,
         }
     }
-    eprintln!(
-        "FIGURES fault_kill: runs {RUNS}, host killed at {kill_ms:?} ms, entries left pending by the kill {killed_pending}, \
+    figures(
+        "fault_kill",
+        &format!(
+            "runs {RUNS}, host killed at {kill_ms:?} ms, entries left pending by the kill {killed_pending}, \
          receipts formed by the killed run {killed_formed}, second runs that returned the first document {replayed}, \
          duplicates {duplicates}, lost {lost}"
+        ),
     );
     assert_eq!((duplicates, lost), (0, 0));
     drop(emu);

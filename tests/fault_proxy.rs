@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fault_common::{cashier, receipts, sale, tmpdir};
+use fault_common::{cashier, figures, receipts, sale, tmpdir};
 use kkt::driver::Options;
 use kkt::emulator::server::Faults;
 use kkt::emulator::VirtualRegister;
@@ -195,21 +195,24 @@ fn emulator(stop: &Arc<AtomicBool>) -> (Arc<VirtualRegister>, u16) {
 }
 
 fn report(name: &str, f: &Figures) {
-    eprintln!(
-        "FIGURES {name}: receipts {}, attempts {}, formed once {} (of which replayed to a retry {}), not formed (reported) {}, \
+    figures(
+        name,
+        &format!(
+            "receipts {}, attempts {}, formed once {} (of which replayed to a retry {}), not formed (reported) {}, \
          formed by a failed last attempt and settled by recovery {}, duplicates {}, lost {}, errors by kind {:?}, \
          longest call {:?}, faults injected: {}",
-        f.receipts,
-        f.attempts,
-        f.formed_once,
-        f.replays,
-        f.not_formed,
-        f.settled_after,
-        f.duplicates,
-        f.lost,
-        f.errors,
-        f.longest_call,
-        f.faults
+            f.receipts,
+            f.attempts,
+            f.formed_once,
+            f.replays,
+            f.not_formed,
+            f.settled_after,
+            f.duplicates,
+            f.lost,
+            f.errors,
+            f.longest_call,
+            f.faults
+        ),
     );
 }
 

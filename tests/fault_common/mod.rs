@@ -75,3 +75,11 @@ impl Rng {
         self.next() % n.max(1)
     }
 }
+
+/// Prints a test's figures and keeps them in `target/tmp/fault-figures/NAME.txt` (CI prints them).
+pub fn figures(name: &str, line: &str) {
+    eprintln!("FIGURES {name}: {line}");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fault-figures");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join(format!("{}.txt", name.replace(' ', "_"))), format!("{name}: {line}\n"));
+}
