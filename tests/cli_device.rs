@@ -93,6 +93,15 @@ fn a_day_through_the_command_line() {
         .success()
         .stdout(predicate::str::contains("test.oism.example").and(predicate::str::contains("19000")));
     emu.kkt().args(["settings", "keys-host", "get"]).assert().success();
+    emu.kkt()
+        .args(["settings", "ofd", "set", "--host", "ofd.test.example", "--port", "7790", "--host-timeout", "30"])
+        .assert()
+        .success();
+    emu.kkt()
+        .args(["settings", "ofd", "get"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ofd.test.example:7790"));
     emu.kkt().args(["cancel"]).assert().success();
     emu.kkt().args(["shift", "close"]).assert().success().stdout(predicate::str::contains("closed"));
     // The register refuses a receipt without an open shift: exit 3 with the code. The

@@ -74,9 +74,9 @@ pub enum HostAction {
         /// TCP port.
         #[arg(long)]
         port: u16,
-        /// Answer timeout in seconds (OISM; 30 recommended) or the OFD timer.
-        #[arg(long)]
-        timeout: Option<u16>,
+        /// OISM answer timeout in seconds (30 recommended), or the OFD exchange timer.
+        #[arg(long, value_name = "SECS")]
+        host_timeout: Option<u16>,
     },
 }
 
@@ -407,30 +407,37 @@ pub struct ReceiptResult<'a> {
     pub receipt: &'a Receipt,
 }
 
+impl<'a> ReceiptResult<'a> {
+    /// The answer for a formed receipt.
+    pub fn new(doc: &crate::driver::FiscalDocument, receipt: &'a Receipt) -> Self {
+        ReceiptResult {
+            receipt_number: doc.receipt_number,
+            fd_number: doc.fd_number,
+            fiscal_sign: doc.fiscal_sign,
+            shift_number: doc.shift_number,
+            datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            total: doc.total.to_string(),
+            change: doc.change.to_string(),
+            recovered: doc.recovered,
+            marks: doc
+                .marks
+                .iter()
+                .map(|m| {
+                    json!({"item": m.item, "tag2106": m.result, "check": m.check, "source": m.source,
+                           "tag1265": m.tag1265, "notes": m.notes})
+                })
+                .collect(),
+            receipt,
+        }
+    }
+}
+
 /// Forms a receipt (or correction) from JSON text.
 pub fn receipt(kkt: &mut Kkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
     r.validate().map_err(Error::from)?;
     let doc = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
-    let out = ReceiptResult {
-        receipt_number: doc.receipt_number,
-        fd_number: doc.fd_number,
-        fiscal_sign: doc.fiscal_sign,
-        shift_number: doc.shift_number,
-        datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        total: doc.total.to_string(),
-        change: doc.change.to_string(),
-        recovered: doc.recovered,
-        marks: doc
-            .marks
-            .iter()
-            .map(|m| {
-                json!({"item": m.item, "tag2106": m.result, "check": m.check, "source": m.source,
-                       "tag1265": m.tag1265, "notes": m.notes})
-            })
-            .collect(),
-        receipt: &r,
-    };
+    let out = ReceiptResult::new(&doc, &r);
     output(json, &out, || print_document(&r, &out));
     Ok(())
 }
@@ -588,7 +595,7 @@ pub fn settings(kkt: &mut Kkt, cmd: &SettingsCmd, json: bool) -> Result<(), Fail
             let h = kkt.call(&settings::GetOismHost)?;
             output(json, &h, || format!("OISM host {}:{} (timeout {} s)\n", h.address, h.port, h.timeout_s));
         }
-        SettingsCmd::Oism { action: HostAction::Set { host, port, timeout } } => {
+        SettingsCmd::Oism { action: HostAction::Set { host, port, host_timeout: timeout } } => {
             let h = settings::OismHost {
                 address: host.clone(),
                 port: *port,
@@ -611,7 +618,7 @@ pub fn settings(kkt: &mut Kkt, cmd: &SettingsCmd, json: bool) -> Result<(), Fail
             let h = kkt.call(&network::GetOfdSettings)?;
             output(json, &h, || format!("OFD {}:{} (timer {} s)\n", h.host, h.port, h.timer_s));
         }
-        SettingsCmd::Ofd { action: HostAction::Set { host, port, timeout } } => {
+        SettingsCmd::Ofd { action: HostAction::Set { host, port, host_timeout: timeout } } => {
             let mut h = kkt.call(&network::GetOfdSettings)?;
             h.host = host.clone();
             h.port = *port;

@@ -276,3 +276,12 @@ pub fn print_error(json: bool, kind: &str, code: Option<u8>, message: &str, hint
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        // Catches clashing option names (e.g. a subcommand's --timeout against the global one).
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::scenario::{OismStatus, Scenario};
 use super::state::*;
 use crate::commands::{
-    self, archive, cash, document, info, marking, receipt, registration, report, settings, shift, DecodeError,
+    self, archive, cash, document, info, marking, network, receipt, registration, report, settings, shift, DecodeError,
     DecodeErrorKind, Request, Response,
 };
 use crate::marking::{local_check, MarkingCode};
@@ -109,10 +109,10 @@ type Answer = Result<Vec<u8>, u8>;
 
 /// Commands this register answers; anything else is 0x26.
 pub const COMMANDS: &[u8] = &[
-    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0E, 0x0F, 0x10, 0x30, 0x3A, 0xB0, 0xB3, 0xB4,
-    0xBB, 0x14, 0x15, 0x17, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2D, 0x50, 0x72, 0x73,
-    0x82, 0x83, 0x84, 0x85, 0x90, 0x91, 0x92, 0x94, 0x95, 0x96, 0x97, 0x98, 0x9D, 0x9E, 0xA2, 0xDD, 0xE1, 0xE2, 0xE3,
-    0xE4, 0xE5, 0xE6,
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0E, 0x0F, 0x10, 0x30, 0x3A, 0x76, 0x77, 0xB0,
+    0xB3, 0xB4, 0xBB, 0x14, 0x15, 0x17, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2D, 0x50,
+    0x72, 0x73, 0x82, 0x83, 0x84, 0x85, 0x90, 0x91, 0x92, 0x94, 0x95, 0x96, 0x97, 0x98, 0x9D, 0x9E, 0xA2, 0xDD, 0xE1,
+    0xE2, 0xE3, 0xE4, 0xE5, 0xE6,
 ];
 
 /// Commands closed until the activation code is entered (when the option sets one).
@@ -196,6 +196,7 @@ impl Register {
             documents: Vec::new(),
             cash: 0,
             oism_host: (String::new(), 0, 0),
+            ofd: super::state::default_ofd(),
             key_host: (String::new(), 0),
             activated: false,
             electronic: 0,
@@ -491,6 +492,18 @@ impl Register {
                 let (a, p, to) = &s.oism_host;
                 ok(&settings::OismHost::new(a, *p, *to))
             }
+            0x76 => {
+                let r = decode::<network::SetOfdSettings>(data)?;
+                if r.0.host.is_empty() {
+                    return Err(err::VALUE);
+                }
+                self.state.ofd = (r.0.host, r.0.port, r.0.timer_s);
+                Ok(Vec::new())
+            }
+            0x77 => {
+                let (h, p, t) = &s.ofd;
+                ok(&network::OfdSettings::new(h, *p, *t))
+            }
             0x84 => {
                 let r = decode::<settings::SetKeyUpdateHost>(data)?;
                 if r.0.address.is_empty() {
@@ -603,7 +616,7 @@ impl Register {
                 } else {
                     decode::<shift::ShiftCloseData>(data)?.0
                 };
-                self.validate(code, &v_encode(code, v))?;
+                v_encode(code, v).map_err(|_| err::VALUE)?;
                 self.state.session = self.order(code, data, t)?;
                 Ok(Vec::new())
             }
@@ -808,10 +821,6 @@ impl Register {
             }
             _ => Err(err::UNKNOWN),
         }
-    }
-
-    fn validate(&self, _code: u8, encoded: &Result<Vec<u8>, commands::InputError>) -> Result<(), u8> {
-        encoded.as_ref().map(|_| ()).map_err(|_| err::VALUE)
     }
 
     fn registrations_done(&self) -> u8 {
@@ -1066,6 +1075,7 @@ impl Register {
     }
 }
 
+/// Encodes shift report data (0xE4/0xE5), which checks every field.
 fn v_encode(code: u8, v: shift::ShiftReportData) -> Result<Vec<u8>, commands::InputError> {
     let mut out = Vec::new();
     if code == 0xE4 {
@@ -1097,4 +1107,100 @@ pub fn error_frame(code: u8) -> Vec<u8> {
     // One data byte always fits a frame.
     let _ = frame::encode(RESULT_ERROR, &[code], &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::scenario::Timing;
+
+    fn t0() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(9, 30, 0).unwrap()
+    }
+
+    fn call(r: &mut Register, code: u8, data: &[u8]) -> Result<Vec<u8>, u8> {
+        let mut f = Vec::new();
+        frame::encode(code, data, &mut f).unwrap();
+        let out = r.handle_bytes(&f, t0()).bytes;
+        let Parsed::Frame { frame, .. } = frame::parse(&out) else { panic!("response is a frame") };
+        match frame.response() {
+            Ok(d) => Ok(d.to_vec()),
+            Err(crate::protocol::ResponseError::Device(e)) => Err(e.code),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn frames_that_do_not_parse_are_0x25() {
+        let mut r = Register::new(Options::default(), t0());
+        for bad in [&b"\xB6\x29\x00\x01\x01\x8C\xEE"[..], b"\xB6\x29\x00", b"hello", b""] {
+            assert_eq!(r.handle_bytes(bad, t0()).bytes, error_frame(0x25), "{bad:02X?}");
+        }
+        assert_eq!(call(&mut r, 0x61, &[]), Err(0x26));
+    }
+
+    #[test]
+    fn fiscal_signs_are_deterministic_per_device() {
+        let a = Register::new(Options::default(), t0());
+        let b = Register::new(Options::default(), t0());
+        let c = Register::new(Options { serial: "0000000002".into(), ..Options::default() }, t0());
+        let sign = |r: &Register| r.state().documents[0].fiscal_sign;
+        assert_eq!(sign(&a), sign(&b));
+        assert_ne!(sign(&a), sign(&c));
+        assert_eq!(a.fiscal_sign(1, 3, t0(), b"x"), a.fiscal_sign(1, 3, t0(), b"x"));
+        assert_ne!(a.fiscal_sign(1, 3, t0(), b"x"), a.fiscal_sign(1, 3, t0(), b"y"));
+    }
+
+    #[test]
+    fn timing_is_computed_not_slept() {
+        let mut r = Register::new(Options::default(), t0());
+        let mut f = Vec::new();
+        frame::encode(0x21, &[1], &mut f).unwrap();
+        assert_eq!(r.handle_bytes(&f, t0()).delay, Duration::ZERO, "instant by default");
+        let scenario = Scenario { timing: Some(Timing::default()), ..Scenario::default() };
+        let mut r = Register::new(Options { scenario, ..Options::default() }, t0());
+        let d = r.handle_bytes(&f, t0()).delay;
+        // 15 s key update + 50 ms document step + 15 bytes at 115200 baud.
+        assert_eq!(d, Duration::from_millis(15_050) + Duration::from_micros(15 * 10 * 1_000_000 / 115_200));
+        let mut auto = Register::new(
+            Options {
+                autonomous: true,
+                scenario: Scenario { timing: Some(Timing::default()), ..Scenario::default() },
+                ..Options::default()
+            },
+            t0(),
+        );
+        assert!(auto.handle_bytes(&f, t0()).delay < Duration::from_secs(1), "no key update in autonomous mode");
+    }
+
+    #[test]
+    fn item_sums_round_half_up() {
+        assert_eq!(item_sum(4550, Decimal::integer(2)), 9100);
+        assert_eq!(item_sum(9999, Decimal::new(1234, 3)), 12339);
+        assert_eq!(item_sum(3, Decimal::new(5, 1)), 2);
+        assert_eq!(item_sum(u64::MAX, Decimal::integer(2)), u64::MAX);
+    }
+
+    #[test]
+    fn state_roundtrips_through_json() {
+        let mut r = Register::new(Options::default(), t0());
+        call(&mut r, 0x21, &[]).unwrap();
+        call(&mut r, 0x22, &[]).unwrap();
+        call(&mut r, 0x23, &[]).unwrap();
+        let json = serde_json::to_string(r.state()).unwrap();
+        let back: RegisterState = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, r.state());
+        let mut again = Register::from_state(back, Options::default());
+        assert_eq!(call(&mut again, 0x23, &[]), Err(0x29), "the open receipt survived");
+    }
+
+    #[test]
+    fn vat_rates_of_2025_are_refused_before_2025() {
+        let old = NaiveDate::from_ymd_opt(2024, 6, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
+        let r = Register::new(Options::default(), old);
+        assert_eq!(r.check_vat(7, old), Err(0x6C));
+        assert_eq!(r.check_vat(1, old), Ok(()));
+        assert_eq!(r.check_vat(10, t0()), Ok(()));
+        assert_eq!(r.check_vat(11, t0()), Err(0x37));
+    }
 }

@@ -233,6 +233,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_fixture_loads() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/emulator/scenario.toml");
+        let s = Scenario::load(&p).unwrap();
+        assert_eq!(s.fn_keys, vec!["EE06"]);
+        assert_eq!(s.codes.len(), 4);
+        assert!(!s.codes[3].crypto_valid);
+        assert_eq!(s.faults.len(), 2);
+        assert_eq!(s.timing.unwrap().latency(0x2A), Duration::from_millis(1200));
+        let e = Scenario::load(std::path::Path::new("/nonexistent.toml")).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent.toml"));
+    }
+
+    #[test]
     fn glob_matches() {
         assert!(glob("abc", "abc"));
         assert!(!glob("abc", "abcd"));

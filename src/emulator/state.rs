@@ -210,9 +210,17 @@ pub struct RegisterState {
     pub oism_host: (String, u16, u16),
     /// Key update host (0x84).
     pub key_host: (String, u16),
+    /// OFD server: domain name, port, exchange timer in seconds (0x76).
+    #[serde(default = "default_ofd")]
+    pub ofd: (String, u16, u16),
     /// Whether the activation code was entered (0xDD).
     pub activated: bool,
     /// Electronic payments since the shift opened, kopecks (0xB0).
     #[serde(default)]
     pub electronic: u64,
+}
+
+/// The OFD settings of a new register (a state file from before 0x76 was modelled gets them too).
+pub fn default_ofd() -> (String, u16, u16) {
+    ("ofd.example.ru".into(), 7777, 60)
 }

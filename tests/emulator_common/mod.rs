@@ -81,11 +81,25 @@ pub struct Conn(pub TcpStream);
 
 /// Reads one whole frame from `r` (waits for LEN + CRC).
 pub fn read_frame(r: &mut impl Read) -> Vec<u8> {
+    read_frames(r, 1).remove(0)
+}
+
+/// Reads `n` whole frames from `r` (they may arrive in one read).
+pub fn read_frames(r: &mut impl Read, n: usize) -> Vec<Vec<u8>> {
     let mut buf = Vec::new();
+    let mut out = Vec::new();
     let mut b = [0u8; 512];
     loop {
         match frame::parse(&buf) {
-            Parsed::Frame { consumed, .. } => return buf[..consumed].to_vec(),
+            Parsed::Frame { consumed, .. } => {
+                out.push(buf[..consumed].to_vec());
+                buf.drain(..consumed);
+                if out.len() == n {
+                    assert!(buf.is_empty(), "bytes after the expected frames: {}", hex::encode_upper(&buf));
+                    return out;
+                }
+                continue;
+            }
             Parsed::Invalid { error, .. } => panic!("bad response frame: {error}"),
             Parsed::Incomplete { .. } => {}
         }
