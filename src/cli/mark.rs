@@ -113,6 +113,9 @@ pub struct OnlineArgs {
     /// The cache directory (CDN hosts and marks, the sold-codes store); default ~/.cache/kkt.
     #[arg(long, env = "KKT_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Extra trusted root certificates (PEM) for ГИС МТ hosts, e.g. the Russian Trusted Root CA.
+    #[arg(long, env = "KKT_GISMT_CA_FILE", value_name = "PATH")]
+    pub gismt_ca_file: Option<PathBuf>,
     /// The FN serial sent as fiscalDriveNumber (16 digits) when no register is read.
     #[arg(long, env = "KKT_FN_SERIAL", value_name = "DIGITS")]
     pub fn_serial: Option<String>,
@@ -258,7 +261,8 @@ fn cache_dir(explicit: Option<&PathBuf>) -> PathBuf {
 
 fn gismt_client(o: &OnlineArgs) -> Result<Arc<GisMt>, String> {
     let token = Secret::from_env_or_file("KKT_GISMT_TOKEN", o.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
-    let cfg = GisMtConfig::new(o.gismt_url.clone(), token, cache_dir(o.cache_dir.as_ref()));
+    let mut cfg = GisMtConfig::new(o.gismt_url.clone(), token, cache_dir(o.cache_dir.as_ref()));
+    cfg.ca_file.clone_from(&o.gismt_ca_file);
     let g = GisMt::new(cfg).map_err(|e| e.to_string())?;
     g.set_fiscal_drive_number(o.fn_serial.clone());
     Ok(Arc::new(g))
