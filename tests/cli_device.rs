@@ -13,6 +13,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_kkt");
 struct Emulator {
     child: Child,
     uri: String,
+    // The frame log, read as it comes (a full pipe would stop the emulator).
+    log: std::thread::JoinHandle<String>,
 }
 
 impl Emulator {
@@ -27,22 +29,31 @@ impl Emulator {
         let mut line = String::new();
         BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
         let addr = line.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).unwrap_or_else(|| panic!("{line}"));
-        Emulator { child, uri: format!("tcp://{addr}") }
+        let mut stderr = child.stderr.take().unwrap();
+        let log = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        Emulator { child, uri: format!("tcp://{addr}"), log }
     }
 
     fn kkt(&self) -> Command {
         let mut c = Command::new(BIN);
-        c.env("KKT_DEVICE", &self.uri).env_remove("KKT_CONFIG").env("HOME", std::env::temp_dir());
+        // Each register its own journal (the default one is in the user's data directory).
+        let journal = std::env::temp_dir().join(format!("kkt-cli-journal-{}", self.uri.replace([':', '/'], "_")));
+        c.env("KKT_DEVICE", &self.uri)
+            .env_remove("KKT_CONFIG")
+            .env("HOME", std::env::temp_dir())
+            .env("KKT_JOURNAL", journal);
         c
     }
 
     /// Stops the emulator and returns its frame log.
     fn log(mut self) -> String {
         let _ = self.child.kill();
-        let mut s = String::new();
-        self.child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
         let _ = self.child.wait();
-        s
+        self.log.join().unwrap()
     }
 }
 
