@@ -244,8 +244,7 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     let mark = kkt.call(&marking::GetMarkingStatus)?;
     let notes = kkt.call(&marking::GetNotificationState).ok();
     let memory = kkt.call(&marking::GetFnMemory).ok();
-    let v = json!({"register": st.status, "fn": st.fn_status, "shift": st.shift, "session": st.session,
-                   "marking": mark, "oism_notifications": notes, "fn_memory": memory});
+    let v = status_value(&st, &mark, &notes, &memory);
     output(json, &v, || {
         let mut s = String::new();
         let f = &st.fn_status;
@@ -276,6 +275,26 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
         s
     });
     Ok(())
+}
+
+fn status_value(
+    st: &crate::driver::DeviceStatus,
+    mark: &marking::MarkingStatus,
+    notes: &Option<marking::NotificationState>,
+    memory: &Option<marking::FnMemory>,
+) -> serde_json::Value {
+    json!({"register": st.status, "fn": st.fn_status, "shift": st.shift, "session": st.session,
+           "marking": mark, "oism_notifications": notes, "fn_memory": memory})
+}
+
+/// What `kkt --json status` prints (and `GET /v1/status` answers): register, FN, shift, session
+/// state, marking state (0x90), OISM queue (0x9E), FN resources (0x9D).
+pub fn status_json(kkt: &mut Kkt) -> Result<serde_json::Value, Error> {
+    let st = kkt.status()?;
+    let mark = kkt.call(&marking::GetMarkingStatus)?;
+    let notes = kkt.call(&marking::GetNotificationState).ok();
+    let memory = kkt.call(&marking::GetFnMemory).ok();
+    Ok(status_value(&st, &mark, &notes, &memory))
 }
 
 fn printer_status(b: u8) -> &'static str {
@@ -407,23 +426,30 @@ pub struct ReceiptResult<'a> {
     pub receipt: &'a Receipt,
 }
 
+impl<'a> ReceiptResult<'a> {
+    /// The result for document `doc` formed from `receipt`.
+    pub fn new(doc: &crate::driver::FiscalDocument, receipt: &'a Receipt) -> Self {
+        ReceiptResult {
+            receipt_number: doc.receipt_number,
+            fd_number: doc.fd_number,
+            fiscal_sign: doc.fiscal_sign,
+            shift_number: doc.shift_number,
+            datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            total: doc.total.to_string(),
+            change: doc.change.to_string(),
+            recovered: doc.recovered,
+            marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
+            receipt,
+        }
+    }
+}
+
 /// Forms a receipt (or correction) from JSON text.
 pub fn receipt(kkt: &mut Kkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
     r.validate().map_err(Error::from)?;
     let doc = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
-    let out = ReceiptResult {
-        receipt_number: doc.receipt_number,
-        fd_number: doc.fd_number,
-        fiscal_sign: doc.fiscal_sign,
-        shift_number: doc.shift_number,
-        datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        total: doc.total.to_string(),
-        change: doc.change.to_string(),
-        recovered: doc.recovered,
-        marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
-        receipt: &r,
-    };
+    let out = ReceiptResult::new(&doc, &r);
     output(json, &out, || print_document(&r, &out));
     Ok(())
 }

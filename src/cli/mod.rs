@@ -9,6 +9,7 @@ pub mod decode;
 pub mod demo;
 pub mod device;
 pub mod emulator;
+pub mod serve;
 
 /// Exit codes, as README documents them.
 pub mod exit {
@@ -118,6 +119,8 @@ pub enum Command {
     },
     /// Serial ports with USB vendor/product ids and serial numbers.
     Ports,
+    /// The local HTTP/JSON service for POS systems (one process owns the register); see README.
+    Serve(serve::Args),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -140,6 +143,7 @@ pub fn run() -> ExitCode {
             done(demo::run(&uri, cli.json), cli.json)
         }
         Command::Ports => done(device::ports(cli.json), cli.json),
+        Command::Serve(a) => done(serve::run(&cli, a), cli.json),
         Command::Status
         | Command::Info
         | Command::Shift { .. }
