@@ -247,8 +247,7 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     let mark = kkt.call(&marking::GetMarkingStatus)?;
     let notes = kkt.call(&marking::GetNotificationState).ok();
     let memory = kkt.call(&marking::GetFnMemory).ok();
-    let v = json!({"register": st.status, "fn": st.fn_status, "shift": st.shift, "session": st.session,
-                   "marking": mark, "oism_notifications": notes, "fn_memory": memory});
+    let v = status_value(&st, &mark, &notes, &memory);
     output(json, &v, || {
         let mut s = String::new();
         let f = &st.fn_status;
@@ -279,6 +278,26 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
         s
     });
     Ok(())
+}
+
+fn status_value(
+    st: &crate::driver::DeviceStatus,
+    mark: &marking::MarkingStatus,
+    notes: &Option<marking::NotificationState>,
+    memory: &Option<marking::FnMemory>,
+) -> serde_json::Value {
+    json!({"register": st.status, "fn": st.fn_status, "shift": st.shift, "session": st.session,
+           "marking": mark, "oism_notifications": notes, "fn_memory": memory})
+}
+
+/// What `kkt --json status` prints (and `GET /v1/status` answers): register, FN, shift, session
+/// state, marking state (0x90), OISM queue (0x9E), FN resources (0x9D).
+pub fn status_json(kkt: &mut Kkt) -> Result<serde_json::Value, Error> {
+    let st = kkt.status()?;
+    let mark = kkt.call(&marking::GetMarkingStatus)?;
+    let notes = kkt.call(&marking::GetNotificationState).ok();
+    let memory = kkt.call(&marking::GetFnMemory).ok();
+    Ok(status_value(&st, &mark, &notes, &memory))
 }
 
 fn printer_status(b: u8) -> &'static str {
