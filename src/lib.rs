@@ -11,6 +11,7 @@
 //! * [`checker`]: ГИС МТ permissive-mode check, Local Module fallback, ban rules, tag 1260,
 //!   sold-codes store.
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
+//! * [`journaled`]: [`journaled::JournaledKkt`], the driver with the journal: idempotent receipts, recovery.
 //! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
 //! * [`emulator`]: the virtual register (device and fiscal storage) and its servers.
 //! * [`transport`]: serial, TCP (sync and tokio) and in-process links, device URIs.
@@ -30,6 +31,7 @@ pub mod driver;
 pub mod emulator;
 pub mod error;
 pub mod journal;
+pub mod journaled;
 pub mod marking;
 pub mod protocol;
 pub mod receipt;

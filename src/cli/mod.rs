@@ -9,6 +9,7 @@ pub mod decode;
 pub mod demo;
 pub mod device;
 pub mod emulator;
+pub mod journal;
 pub mod mark;
 
 /// Exit codes, as README documents them.
@@ -21,12 +22,14 @@ pub mod exit {
     pub const DEVICE: u8 = 3;
     /// Link failure or timeout.
     pub const LINK: u8 = 4;
-    /// Outcome of a fiscal command unknown.
+    /// Outcome of a fiscal command unknown (or an earlier attempt with the same id unresolved).
     pub const UNKNOWN: u8 = 5;
     /// A marked item may not be sold (`kkt mark check`).
     pub const REFUSED: u8 = 6;
     /// A marked item needs the cashier's confirmation (`kkt mark check --strict ask`).
     pub const ASK: u8 = 7;
+    /// The host's journal failed (nothing was sent).
+    pub const JOURNAL: u8 = 8;
 }
 
 /// kkt: a driver for Терминал-ФА / КИТ Онлайн-Ф fiscal registers (B6 29 protocol, ФФД 1.2).
@@ -51,6 +54,10 @@ pub struct Cli {
     /// Config file (TOML: device, timeout, [cashier] name/inn); default ~/.config/kkt/config.toml.
     #[arg(long, global = true, env = "KKT_CONFIG", value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
+    /// The host's journal of fiscal documents (SQLite; default: the user's data directory,
+    /// ~/.local/share/kkt/journal.sqlite on Linux).
+    #[arg(long, global = true, env = "KKT_JOURNAL", value_name = "PATH")]
+    pub journal: Option<std::path::PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -77,7 +84,8 @@ pub enum Command {
         #[command(subcommand)]
         cmd: device::ShiftCmd,
     },
-    /// Form a receipt from JSON (FILE, or - for stdin); see README for the format.
+    /// Form a receipt from JSON (FILE, or - for stdin); see README for the format. Journaled:
+    /// a receipt with an `id` formed before is not formed again, its document is printed.
     Receipt {
         /// The receipt JSON.
         file: std::path::PathBuf,
@@ -90,6 +98,11 @@ pub enum Command {
         /// The receipt JSON.
         file: std::path::PathBuf,
     },
+    /// The host's journal of fiscal documents: outcome of each (formed with FD and fiscal
+    /// sign, not formed, pending).
+    Journal(journal::ListArgs),
+    /// Reconcile every pending journal entry with the register: formed or not formed.
+    Recover,
     /// Reports.
     Report {
         /// Which.
@@ -151,11 +164,13 @@ pub fn run() -> ExitCode {
             done(demo::run(&uri, cli.json), cli.json)
         }
         Command::Ports => done(device::ports(cli.json), cli.json),
+        Command::Journal(a) => done(journal::list(&cli, a), cli.json),
         Command::Status
         | Command::Info
         | Command::Shift { .. }
         | Command::Receipt { .. }
         | Command::Correction { .. }
+        | Command::Recover
         | Command::Report { .. }
         | Command::Register { .. }
         | Command::Fn { .. }
@@ -239,18 +254,29 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         kkt.set_mark_checker(checker.clone());
     }
     let json = cli.json;
+    if matches!(cli.command, Command::Receipt { .. } | Command::Correction { .. } | Command::Recover) {
+        let j = journal::open(cli)?;
+        let mut jk = match &cli.command {
+            Command::Recover => crate::journaled::JournaledKkt::without_recovery(kkt, j),
+            _ => crate::journaled::JournaledKkt::with_kkt(kkt, j)?,
+        };
+        let text = input.as_deref().unwrap_or("");
+        return match &cli.command {
+            Command::Receipt { .. } => {
+                let r = device::receipt(&mut jk, text, false, json);
+                if let Some(g) = checker.as_ref().and_then(|c| c.gismt()) {
+                    g.wait_background();
+                }
+                r
+            }
+            Command::Correction { .. } => device::receipt(&mut jk, text, true, json),
+            _ => journal::recover(&mut jk, json),
+        };
+    }
     match &cli.command {
         Command::Status => device::status(&mut kkt, json),
         Command::Info => device::info(&mut kkt, json),
         Command::Shift { cmd } => device::shift(&mut kkt, cmd, &cfg, json),
-        Command::Receipt { .. } => {
-            let r = device::receipt(&mut kkt, input.as_deref().unwrap_or(""), false, json);
-            if let Some(g) = checker.as_ref().and_then(|c| c.gismt()) {
-                g.wait_background();
-            }
-            r
-        }
-        Command::Correction { .. } => device::receipt(&mut kkt, input.as_deref().unwrap_or(""), true, json),
         Command::Report { cmd: device::ReportCmd::Settlement } => device::report(&mut kkt, json),
         Command::Register { .. } => device::register(&mut kkt, input.as_deref().unwrap_or(""), json),
         Command::Fn { cmd: device::FnCmd::Close { yes, cashier } } => {
