@@ -233,8 +233,10 @@ fn bench_remote(c: &mut Criterion) {
     let mut g = c.benchmark_group("driver");
     g.sample_size(10);
     type Line<'a> = (&'a str, &'a [&'a str], fn(&str) -> String);
-    let lines: [Line; 2] = [
+    let lines: [Line; 3] = [
+        // The default: a connection per command, as the device documents.
         ("tcp_loopback_100_items_wall", &["--listen", "127.0.0.1:0"], |a| format!("tcp://{a}")),
+        ("tcp_persistent_100_items_wall", &["--listen", "127.0.0.1:0"], |a| format!("tcp://{a}?mode=persistent")),
         ("pty_100_items_wall", &["--pty"], |a| format!("serial://{a}")),
     ];
     for (name, args, uri) in lines {
