@@ -9,8 +9,12 @@
 //! | [`Error::Protocol`] | a corrupted or unexpected response | retry; check the line |
 //! | [`Error::NotFormed`] | a fiscal command's answer was lost, and the register says it formed nothing | safe to try again |
 //! | [`Error::UnknownOutcome`] | a fiscal command's answer was lost and the register could not be asked | check before trying again |
+//! | [`Error::IdReused`] | an idempotency key was used before for different content, nothing was sent | choose a new id |
+//! | [`Error::Pending`] | an earlier attempt with this id is still unresolved and the register could not settle it | `kkt recover`, then repeat |
+//! | [`Error::Journal`] | the host's journal (disk) failed | check the disk and the journal file |
 
 use crate::commands::{DecodeError, InputError};
+use crate::journal::JournalError;
 use crate::protocol::frame::FrameError;
 use crate::protocol::{command_info, DeviceError};
 use crate::session::Violation;
@@ -121,6 +125,37 @@ pub enum Error {
     /// Connecting failed before any command.
     #[error("cannot connect: {0}")]
     Connect(#[source] LinkError),
+    /// The idempotency key was already used for a different document: nothing was sent.
+    #[error("id {id:?} was already used for a different {operation} (the content differs); nothing was sent")]
+    IdReused {
+        /// The key.
+        id: String,
+        /// The operation of its first use.
+        operation: String,
+    },
+    /// An earlier attempt with this idempotency key is still unresolved: its outcome could not
+    /// be read from the register now, so nothing was sent (it might have been formed).
+    #[error("an earlier attempt with id {id:?} (journal entry {seq}) is still unresolved: {detail}; nothing was sent")]
+    Pending {
+        /// The key.
+        id: String,
+        /// The journal entry.
+        seq: i64,
+        /// Why it could not be settled.
+        detail: String,
+    },
+    /// The host's journal failed (nothing was sent when this comes before the command).
+    #[error("{0}")]
+    Journal(JournalError),
+}
+
+impl From<JournalError> for Error {
+    fn from(e: JournalError) -> Self {
+        match e {
+            JournalError::KeyReused { id, operation } => Error::IdReused { id, operation },
+            e => Error::Journal(e),
+        }
+    }
 }
 
 /// `0x24 «Сформировать чек»` for messages.
@@ -149,7 +184,7 @@ impl Error {
     }
 
     /// A short machine name of the kind: `input`, `sequence`, `device`, `link`, `protocol`,
-    /// `not_formed`, `unknown_outcome`.
+    /// `not_formed`, `unknown_outcome`, `id_reused`, `pending`, `journal`.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Input(_) | Error::Uri(_) => "input",
@@ -159,6 +194,9 @@ impl Error {
             Error::Protocol { .. } => "protocol",
             Error::NotFormed { .. } => "not_formed",
             Error::UnknownOutcome(_) => "unknown_outcome",
+            Error::IdReused { .. } => "id_reused",
+            Error::Pending { .. } => "pending",
+            Error::Journal(_) => "journal",
         }
     }
 
@@ -176,6 +214,11 @@ impl Error {
             Error::Protocol { .. } => "the line is noisy or another program talks to the register; retry".into(),
             Error::NotFormed { .. } => "nothing was formed: it is safe to try again".into(),
             Error::UnknownOutcome(o) => o.check.clone(),
+            Error::IdReused { .. } => "a new document needs a new id; the same id returns the first document".into(),
+            Error::Pending { .. } => {
+                "reconnect to the register (or run `kkt recover`), then repeat with the same id: it returns the document if it was formed".into()
+            }
+            Error::Journal(_) => "check the disk and the journal file (--journal PATH, KKT_JOURNAL); nothing is sent without it".into(),
         }
     }
 }

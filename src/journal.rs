@@ -94,6 +94,9 @@ pub struct Entry {
     pub device: Option<String>,
     /// The FD number the document would get (last FD + 1 before sending), if known.
     pub expected_fd: Option<u32>,
+    /// The receipt's total in kopecks (receipts only): with the operation, it tells this
+    /// receipt's document from another in the FN archive.
+    pub total: Option<u64>,
     /// Where it stands.
     pub state: State,
     /// The document, when formed.
@@ -114,6 +117,23 @@ pub enum Begun {
     /// The idempotency key was used before for the same content: do not send; reconcile or
     /// return this entry.
     Existing(Box<Entry>),
+}
+
+/// What [`Journal::begin_entry`] writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NewEntry<'a> {
+    /// The POS's idempotency key, if given.
+    pub id: Option<&'a str>,
+    /// What is done (`sell`, `correction`, `open_shift`, ...).
+    pub operation: &'a str,
+    /// [`content_hash`] of the request.
+    pub content_hash: &'a str,
+    /// The register (FN number).
+    pub device: Option<&'a str>,
+    /// The FD number the document would get.
+    pub expected_fd: Option<u32>,
+    /// The receipt's total in kopecks.
+    pub total: Option<u64>,
 }
 
 /// The SHA-256 of `bytes`, hex.
@@ -180,7 +200,18 @@ impl Journal {
         db.pragma_update(None, "synchronous", "FULL")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         db.execute_batch(SCHEMA)?;
+        // Journals written before the total was kept gain the column.
+        let has_total: i64 =
+            db.query_row("SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'total'", [], |r| r.get(0))?;
+        if has_total == 0 {
+            db.execute_batch("ALTER TABLE entries ADD COLUMN total INTEGER")?;
+        }
         Ok(Self { db })
+    }
+
+    /// The file the journal lives in (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.db.path().filter(|p| !p.is_empty()).map(Path::new)
     }
 
     /// Writes a pending entry before the command is sent. With an idempotency key already in
@@ -194,6 +225,12 @@ impl Journal {
         device: Option<&str>,
         expected_fd: Option<u32>,
     ) -> Result<Begun, JournalError> {
+        self.begin_entry(&NewEntry { id, operation, content_hash, device, expected_fd, total: None })
+    }
+
+    /// [`Journal::begin`] with every field of the entry (the receipt's total too).
+    pub fn begin_entry(&mut self, new: &NewEntry<'_>) -> Result<Begun, JournalError> {
+        let NewEntry { id, operation, content_hash, device, expected_fd, total } = *new;
         let tx = self.db.transaction()?;
         if let Some(id) = id {
             let old =
@@ -210,9 +247,9 @@ impl Journal {
         }
         let t = now();
         tx.execute(
-            "INSERT INTO entries (idem_key, operation, content_hash, device, expected_fd, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
-            params![id, operation, content_hash, device, expected_fd, t],
+            "INSERT INTO entries (idem_key, operation, content_hash, device, expected_fd, total, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7)",
+            params![id, operation, content_hash, device, expected_fd, total.map(|t| t as i64), t],
         )?;
         let seq = tx.last_insert_rowid();
         tx.commit()?;
@@ -238,6 +275,17 @@ impl Journal {
         Ok(())
     }
 
+    /// Makes a `not_formed` entry pending again for a new attempt (same idempotency key), with
+    /// the FD number the new attempt expects. Returns false if the entry was not `not_formed`.
+    pub fn retry(&mut self, seq: i64, device: Option<&str>, expected_fd: Option<u32>) -> Result<bool, JournalError> {
+        let n = self.db.execute(
+            "UPDATE entries SET state = 'pending', device = ?2, expected_fd = ?3, note = NULL, updated_at = ?4
+             WHERE seq = ?1 AND state = 'not_formed'",
+            params![seq, device, expected_fd, now()],
+        )?;
+        Ok(n == 1)
+    }
+
     /// Leaves entry `seq` pending with a note on what is unknown.
     pub fn note(&mut self, seq: i64, note: &str) -> Result<(), JournalError> {
         self.db.execute("UPDATE entries SET note = ?2, updated_at = ?3 WHERE seq = ?1", params![seq, note, now()])?;
@@ -258,6 +306,29 @@ impl Journal {
         }
     }
 
+    /// The formed entry of register `device` with document `fd_number`, if any.
+    pub fn formed_by_fd(&self, device: &str, fd_number: u32) -> Result<Option<Entry>, JournalError> {
+        let seq = self
+            .db
+            .query_row(
+                "SELECT seq FROM entries WHERE state = 'formed' AND device = ?1 AND fd_number = ?2",
+                params![device, fd_number],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match seq {
+            Some(s) => Self::get_in(&self.db, s),
+            None => Ok(None),
+        }
+    }
+
+    /// The pending entries, oldest first (the order to reconcile them in).
+    pub fn pending(&self) -> Result<Vec<Entry>, JournalError> {
+        let mut st = self.db.prepare(&format!("SELECT {COLS} FROM entries WHERE state = 'pending' ORDER BY seq"))?;
+        let rows = st.query_map([], row_to_entry)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Entries, newest first; only pending ones with `pending_only`.
     pub fn list(&self, pending_only: bool, limit: usize) -> Result<Vec<Entry>, JournalError> {
         let sql = format!(
@@ -275,7 +346,7 @@ impl Journal {
 }
 
 const COLS: &str = "seq, idem_key, operation, content_hash, device, expected_fd, state, fd_number, fiscal_sign,
-    doc_datetime, shift_number, receipt_number, note, created_at, updated_at";
+    doc_datetime, shift_number, receipt_number, note, created_at, updated_at, total";
 
 fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let state = State::parse(&r.get::<_, String>(6)?);
@@ -297,6 +368,7 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         content_hash: r.get(3)?,
         device: r.get(4)?,
         expected_fd: r.get(5)?,
+        total: r.get::<_, Option<i64>>(15)?.map(|t| t as u64),
         state,
         document,
         note: r.get(12)?,

@@ -7,7 +7,11 @@
 //!   device-error tables.
 //! * [`commands`]: every command as a typed request and response.
 //! * [`session`]: the register's command order (shift, receipt, marked-item steps) as pure state.
+//! * [`marking`]: marking codes as scanned (GS1 DataMatrix, tobacco packs), the MRP encoding.
+//! * [`checker`]: ГИС МТ permissive-mode check, Local Module fallback, ban rules, tag 1260,
+//!   sold-codes store.
 //! * [`journal`]: the host's crash-safe journal of fiscal commands (idempotency keys, recovery).
+//! * [`journaled`]: [`journaled::JournaledKkt`], the driver with the journal: idempotent receipts, recovery.
 //! * [`marking`]: marking codes (GS1 parse, tag 2100 classification).
 //! * [`emulator`]: the virtual register (device and fiscal storage) and its servers.
 //! * [`transport`]: serial, TCP (sync and tokio) and in-process links, device URIs.
@@ -20,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod checker;
 pub mod cli;
 pub mod commands;
 pub mod describe;
@@ -27,6 +32,7 @@ pub mod driver;
 pub mod emulator;
 pub mod error;
 pub mod journal;
+pub mod journaled;
 pub mod marking;
 pub mod protocol;
 pub mod receipt;

@@ -13,6 +13,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_kkt");
 struct Emulator {
     child: Child,
     uri: String,
+    // The frame log, read as it comes (a full pipe would stop the emulator).
+    log: std::thread::JoinHandle<String>,
 }
 
 impl Emulator {
@@ -27,22 +29,31 @@ impl Emulator {
         let mut line = String::new();
         BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
         let addr = line.split_whitespace().find(|w| w.starts_with("127.0.0.1:")).unwrap_or_else(|| panic!("{line}"));
-        Emulator { child, uri: format!("tcp://{addr}") }
+        let mut stderr = child.stderr.take().unwrap();
+        let log = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        Emulator { child, uri: format!("tcp://{addr}"), log }
     }
 
     fn kkt(&self) -> Command {
         let mut c = Command::new(BIN);
-        c.env("KKT_DEVICE", &self.uri).env_remove("KKT_CONFIG").env("HOME", std::env::temp_dir());
+        // Each register its own journal (the default one is in the user's data directory).
+        let journal = std::env::temp_dir().join(format!("kkt-cli-journal-{}", self.uri.replace([':', '/'], "_")));
+        c.env("KKT_DEVICE", &self.uri)
+            .env_remove("KKT_CONFIG")
+            .env("HOME", std::env::temp_dir())
+            .env("KKT_JOURNAL", journal);
         c
     }
 
     /// Stops the emulator and returns its frame log.
     fn log(mut self) -> String {
         let _ = self.child.kill();
-        let mut s = String::new();
-        self.child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
         let _ = self.child.wait();
-        s
+        self.log.join().unwrap()
     }
 }
 
@@ -197,4 +208,67 @@ fn demo_runs_on_the_built_in_register() {
         .assert()
         .success()
         .stdout(predicate::str::contains("КАССОВЫЙ ЧЕК"));
+}
+
+#[test]
+fn registration_activation_and_fn_close() {
+    let emu = Emulator::start(&["--factory-fresh", "--activation-code", "ABCDEF0123456789"]);
+    let reg = format!("{}/fixtures/registration.json", env!("CARGO_MANIFEST_DIR"));
+    // The ФФД 1.2 registration commands wait for the activation code (device error 0xDD).
+    let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json_of(&out)["error"]["code"], 0xDD);
+    emu.kkt().args(["activate", "ABCDEF0123"]).assert().code(2);
+    emu.kkt().args(["activate", "ABCDEF0123456789"]).assert().success();
+    // Marking needs the OISM and key-update hosts before registration.
+    emu.kkt().args(["settings", "oism", "set", "--host", "oism.example.ru", "--port", "21701"]).assert().success();
+    emu.kkt().args(["settings", "keys-host", "set", "--host", "keys.example.ru", "--port", "21702"]).assert().success();
+    let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(json_of(&out)["fd_number"].as_u64().unwrap() >= 1);
+    emu.kkt().args(["--json", "info"]).assert().success().stdout(predicate::str::contains("7806197274"));
+    // Closing the FN needs --yes; then it is closed for good.
+    emu.kkt().args(["fn", "close"]).assert().code(2);
+    emu.kkt().args(["fn", "close", "--yes", "--cashier", "Иванов Иван Иванович"]).assert().success();
+    emu.kkt().args(["shift", "open"]).assert().failure();
+    emu.log();
+}
+
+#[test]
+fn in_process_register_keeps_its_state_between_runs() {
+    let dir = std::env::temp_dir().join(format!("kkt-cli-inproc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let uri = format!("emulator?state={}", dir.join("register.json").display());
+    let kkt = || {
+        let mut c = Command::new(BIN);
+        c.env("KKT_DEVICE", &uri).env_remove("KKT_CONFIG").env("HOME", &dir);
+        c
+    };
+    kkt().args(["shift", "open", "--cashier", "Петрова"]).assert().success();
+    let out = kkt().args(["--json", "receipt", &fixture("sale.json")]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let fd = json_of(&out)["fd_number"].as_u64().unwrap();
+    let out = kkt().args(["--json", "status"]).output().unwrap();
+    assert_eq!(json_of(&out)["fn"]["last_fd_number"].as_u64(), Some(fd));
+    assert_eq!(json_of(&out)["shift"]["open"], true);
+    kkt().args(["shift", "close"]).assert().success();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn mark_check_on_the_register() {
+    let emu = Emulator::start(&["--scenario", concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/emulator/scenario.toml")]);
+    let out = emu
+        .kkt()
+        .args(["--json", "mark", "check", "--no-online", "--no-store", "--status", "piece_sold"])
+        .arg("0104607028393034215'Wt4q<GS>93dGVz")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json_of(&out);
+    assert_eq!(v["register"]["tag2106"]["checked"], true, "{v}");
+    assert!(v["register"]["explained"].as_array().unwrap().len() >= 5);
+    // The check left nothing in the FN's table: a receipt can follow at once.
+    emu.kkt().args(["--json", "status"]).assert().success().stdout(predicate::str::contains("\"kept_results\":0"));
+    emu.log();
 }

@@ -206,6 +206,8 @@ fn whole_life(k: &mut Kkt) {
     let now = k.call(&info::GetDateTime).unwrap();
     k.call(&info::SetDateTime(now.clone())).unwrap();
     k.call(&info::GetLineWidth).unwrap();
+    let ofd = k.call(&kkt::commands::network::GetOfdSettings).unwrap();
+    k.call(&kkt::commands::network::SetOfdSettings(ofd)).unwrap();
     k.call(&marking::GetFnMemory).unwrap();
     k.call(&marking::GetNotificationState).unwrap();
     k.call(&marking::GetMarkingStatus).unwrap();

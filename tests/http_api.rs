@@ -54,7 +54,7 @@ fn a_day_through_every_endpoint() {
     assert_eq!((one.body["replayed"].clone(), two.body["replayed"].clone()), (json!(false), json!(true)));
     // The same id with other content: 409, nothing formed.
     let other = fixture("refund.json", Some("till-1-0001"));
-    assert_error(&c.post("/v1/receipts", &other), 409, "id_conflict", "till-1-0001");
+    assert_error(&c.post("/v1/receipts", &other), 409, "id_reused", "till-1-0001");
 
     // The outcome by id.
     let o = c.get("/v1/receipts/{id}", "/v1/receipts/till-1-0001");

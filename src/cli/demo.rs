@@ -53,18 +53,7 @@ pub fn run(uri: &str, json: bool) -> Result<(), Failure> {
     let receipt = Receipt::from_json(DEMO_RECEIPT).map_err(crate::Error::from)?;
     say("selling 3 items, 2 of them marked: each code is checked by the FN (0x91) and the OISM (0x92) first…".into());
     let doc = kkt.sell(&receipt)?;
-    let result = ReceiptResult {
-        receipt_number: doc.receipt_number,
-        fd_number: doc.fd_number,
-        fiscal_sign: doc.fiscal_sign,
-        shift_number: doc.shift_number,
-        datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        total: doc.total.to_string(),
-        change: doc.change.to_string(),
-        recovered: doc.recovered,
-        marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
-        receipt: &receipt,
-    };
+    let result = ReceiptResult::new(&doc, &receipt);
     if !json {
         print!("{}", print_document(&receipt, &result));
     }

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{config::Config, exit, print_error, Cli};
 use crate::commands::{info, marking, network, registration, settings, Request};
 use crate::driver::{Event, Options};
+use crate::journaled::JournaledKkt;
 use crate::receipt::{Cashier, Receipt};
 use crate::{Error, Kkt};
 
@@ -196,7 +197,9 @@ impl From<Error> for Failure {
             Error::Input(_) | Error::Uri(_) | Error::Sequence(_) => exit::INPUT,
             Error::Device { .. } => exit::DEVICE,
             Error::Link { .. } | Error::Connect(_) | Error::Protocol { .. } | Error::NotFormed { .. } => exit::LINK,
-            Error::UnknownOutcome(_) => exit::UNKNOWN,
+            Error::UnknownOutcome(_) | Error::Pending { .. } => exit::UNKNOWN,
+            Error::IdReused { .. } => exit::INPUT,
+            Error::Journal(_) => exit::JOURNAL,
         };
         Failure { exit, kind: e.kind(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
     }
@@ -419,6 +422,11 @@ pub struct ReceiptResult<'a> {
     pub change: String,
     /// The answer was lost and the document was confirmed from the FN archive.
     pub recovered: bool,
+    /// The receipt's `id` was formed before: this is that document (nothing formed again).
+    pub replayed: bool,
+    /// The host journal's entry (absent when not journaled, as in the demo).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_seq: Option<i64>,
     /// Marked items: their index and tag 2106 flags.
     pub marks: Vec<serde_json::Value>,
     /// The receipt as given.
@@ -427,7 +435,7 @@ pub struct ReceiptResult<'a> {
 }
 
 impl<'a> ReceiptResult<'a> {
-    /// The result for document `doc` formed from `receipt`.
+    /// The answer for a formed receipt.
     pub fn new(doc: &crate::driver::FiscalDocument, receipt: &'a Receipt) -> Self {
         ReceiptResult {
             receipt_number: doc.receipt_number,
@@ -438,18 +446,28 @@ impl<'a> ReceiptResult<'a> {
             total: doc.total.to_string(),
             change: doc.change.to_string(),
             recovered: doc.recovered,
-            marks: doc.marks.iter().map(|m| json!({"item": m.item, "tag2106": m.result, "check": m.check})).collect(),
+            replayed: false,
+            journal_seq: None,
+            marks: doc
+                .marks
+                .iter()
+                .map(|m| {
+                    json!({"item": m.item, "tag2106": m.result, "check": m.check, "source": m.source,
+                           "tag1265": m.tag1265, "notes": m.notes})
+                })
+                .collect(),
             receipt,
         }
     }
 }
 
-/// Forms a receipt (or correction) from JSON text.
-pub fn receipt(kkt: &mut Kkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
+/// Forms a receipt (or correction) from JSON text, through the journal (its `id` is honoured).
+pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
     r.validate().map_err(Error::from)?;
-    let doc = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
-    let out = ReceiptResult::new(&doc, &r);
+    let f = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
+    let out =
+        ReceiptResult { replayed: f.replayed, journal_seq: Some(f.journal_seq), ..ReceiptResult::new(&f.document, &r) };
     output(json, &out, || print_document(&r, &out));
     Ok(())
 }
@@ -487,6 +505,12 @@ pub fn print_document(r: &Receipt, d: &ReceiptResult<'_>) -> String {
         d.fiscal_sign,
         if d.recovered { " (confirmed from the FN archive after a lost answer)" } else { "" }
     );
+    if d.replayed {
+        s += &format!(
+            "(formed earlier for id {:?}: this is that document; nothing was formed or printed again)\n",
+            r.id.as_deref().unwrap_or("")
+        );
+    }
     s += &format!("{:=^48}\n", "");
     s
 }

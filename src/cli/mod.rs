@@ -9,6 +9,8 @@ pub mod decode;
 pub mod demo;
 pub mod device;
 pub mod emulator;
+pub mod journal;
+pub mod mark;
 pub mod serve;
 
 /// Exit codes, as README documents them.
@@ -21,8 +23,14 @@ pub mod exit {
     pub const DEVICE: u8 = 3;
     /// Link failure or timeout.
     pub const LINK: u8 = 4;
-    /// Outcome of a fiscal command unknown.
+    /// Outcome of a fiscal command unknown (or an earlier attempt with the same id unresolved).
     pub const UNKNOWN: u8 = 5;
+    /// A marked item may not be sold (`kkt mark check`).
+    pub const REFUSED: u8 = 6;
+    /// A marked item needs the cashier's confirmation (`kkt mark check --strict ask`).
+    pub const ASK: u8 = 7;
+    /// The host's journal failed (nothing was sent).
+    pub const JOURNAL: u8 = 8;
 }
 
 /// kkt: a driver for Терминал-ФА / КИТ Онлайн-Ф fiscal registers (B6 29 protocol, ФФД 1.2).
@@ -47,6 +55,10 @@ pub struct Cli {
     /// Config file (TOML: device, timeout, [cashier] name/inn); default ~/.config/kkt/config.toml.
     #[arg(long, global = true, env = "KKT_CONFIG", value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
+    /// The host's journal of fiscal documents (SQLite; default: the user's data directory,
+    /// ~/.local/share/kkt/journal.sqlite on Linux).
+    #[arg(long, global = true, env = "KKT_JOURNAL", value_name = "PATH")]
+    pub journal: Option<std::path::PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -57,6 +69,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode frames given in hex (spaces allowed; several frames or a log line; `-` or none reads stdin).
     Decode(decode::Args),
+    /// Marked goods: parse a code, check it in ГИС МТ (Local Module fallback), CDN hosts, the store.
+    Mark(Box<mark::Args>),
     /// Run the virtual register (device and fiscal storage) on TCP or a pseudo-terminal.
     Emulator(emulator::Args),
     /// The main job on the built-in virtual register: open a shift, sell unmarked and marked goods, close the shift.
@@ -71,16 +85,25 @@ pub enum Command {
         #[command(subcommand)]
         cmd: device::ShiftCmd,
     },
-    /// Form a receipt from JSON (FILE, or - for stdin); see README for the format.
+    /// Form a receipt from JSON (FILE, or - for stdin); see README for the format. Journaled:
+    /// a receipt with an `id` formed before is not formed again, its document is printed.
     Receipt {
         /// The receipt JSON.
         file: std::path::PathBuf,
+        /// The marked goods check of a sale (ГИС МТ, Local Module, sold-codes store).
+        #[command(flatten)]
+        marks: Box<mark::SaleArgs>,
     },
     /// Form a correction receipt from JSON (the receipt format with a `correction` object).
     Correction {
         /// The receipt JSON.
         file: std::path::PathBuf,
     },
+    /// The host's journal of fiscal documents: outcome of each (formed with FD and fiscal
+    /// sign, not formed, pending).
+    Journal(journal::ListArgs),
+    /// Reconcile every pending journal entry with the register: formed or not formed.
+    Recover,
     /// Reports.
     Report {
         /// Which.
@@ -137,6 +160,7 @@ pub fn run() -> ExitCode {
     }
     let code = match &cli.command {
         Command::Decode(a) => decode::run(a, cli.json),
+        Command::Mark(a) => mark::run(a, cli.json, cli.device.as_deref()),
         Command::Emulator(a) => emulator::run(a, cli.json),
         Command::Demo => {
             let uri = cli.device.clone().unwrap_or_else(|| "emulator".to_string());
@@ -144,11 +168,13 @@ pub fn run() -> ExitCode {
         }
         Command::Ports => done(device::ports(cli.json), cli.json),
         Command::Serve(a) => done(serve::run(&cli, a), cli.json),
+        Command::Journal(a) => done(journal::list(&cli, a), cli.json),
         Command::Status
         | Command::Info
         | Command::Shift { .. }
         | Command::Receipt { .. }
         | Command::Correction { .. }
+        | Command::Recover
         | Command::Report { .. }
         | Command::Register { .. }
         | Command::Fn { .. }
@@ -211,7 +237,7 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     let cfg =
         config::load(cli.config.as_deref()).map_err(|m| device::Failure::usage(m, "fix or remove the config file"))?;
     let input = match &cli.command {
-        Command::Receipt { file } | Command::Correction { file } | Command::Register { file } => {
+        Command::Receipt { file, .. } | Command::Correction { file } | Command::Register { file } => {
             Some(device::read_input(file)?)
         }
         _ => None,
@@ -226,13 +252,35 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         _ => true,
     };
     let mut kkt = device::connect(cli, &cfg, print)?;
+    let mut checker = None;
+    if let Command::Receipt { marks, .. } = &cli.command {
+        checker = mark::sale_checker(marks).map_err(|m| device::Failure::usage(m, "see kkt receipt --help"))?;
+        kkt.set_mark_checker(checker.clone());
+    }
     let json = cli.json;
+    if matches!(cli.command, Command::Receipt { .. } | Command::Correction { .. } | Command::Recover) {
+        let j = journal::open(cli)?;
+        let mut jk = match &cli.command {
+            Command::Recover => crate::journaled::JournaledKkt::without_recovery(kkt, j),
+            _ => crate::journaled::JournaledKkt::with_kkt(kkt, j)?,
+        };
+        let text = input.as_deref().unwrap_or("");
+        return match &cli.command {
+            Command::Receipt { .. } => {
+                let r = device::receipt(&mut jk, text, false, json);
+                if let Some(g) = checker.as_ref().and_then(|c| c.gismt()) {
+                    g.wait_background();
+                }
+                r
+            }
+            Command::Correction { .. } => device::receipt(&mut jk, text, true, json),
+            _ => journal::recover(&mut jk, json),
+        };
+    }
     match &cli.command {
         Command::Status => device::status(&mut kkt, json),
         Command::Info => device::info(&mut kkt, json),
         Command::Shift { cmd } => device::shift(&mut kkt, cmd, &cfg, json),
-        Command::Receipt { .. } => device::receipt(&mut kkt, input.as_deref().unwrap_or(""), false, json),
-        Command::Correction { .. } => device::receipt(&mut kkt, input.as_deref().unwrap_or(""), true, json),
         Command::Report { cmd: device::ReportCmd::Settlement } => device::report(&mut kkt, json),
         Command::Register { .. } => device::register(&mut kkt, input.as_deref().unwrap_or(""), json),
         Command::Fn { cmd: device::FnCmd::Close { yes, cashier } } => {

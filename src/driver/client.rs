@@ -181,6 +181,22 @@ macro_rules! client_accessors {
                 self.inner.events = Some(Box::new(handler));
             }
 
+            /// Checks the marked items of sales with `checker` (ГИС МТ permissive mode, the Local
+            /// Module, the sold-codes store): the codes of a receipt go online in one request
+            /// while the register does 0x91/0x92; the verdict and the register's 2106 decide 0x94
+            /// (save, and 0x97 with tag 1260; or delete, and the sale is refused naming the
+            /// reasons). After the receipt is formed its codes are recorded as sold, after a
+            /// return as returned. `None` goes back to the register's checks alone.
+            pub fn set_mark_checker(&mut self, checker: Option<std::sync::Arc<crate::checker::Checker>>) {
+                self.inner.checker = checker;
+            }
+
+            /// The cashier's answer when a verdict asks (`Strictness::Ask`): `true` sells the
+            /// item. Without a handler such an item is refused.
+            pub fn on_mark_ask(&mut self, handler: impl FnMut(&crate::checker::Verdict) -> bool + Send + 'static) {
+                self.inner.mark_ask = Some(Box::new(handler));
+            }
+
             /// When the last fiscal command's answer was lost and rebuilt from the register's
             /// archive: which document it was.
             pub fn last_reconciliation(&self) -> Option<&Reconciliation> {

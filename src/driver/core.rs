@@ -62,6 +62,39 @@ pub struct Driver<L: Link> {
     pub(crate) cashier: Option<Cashier>,
     /// Set when the last fiscal command's answer was rebuilt after a loss.
     pub(crate) last_reconciled: Option<Reconciliation>,
+    /// The marked-goods checker (ГИС МТ, Local Module, sold-codes store) for sales.
+    pub(crate) checker: Option<std::sync::Arc<crate::checker::Checker>>,
+    /// The cashier's answer to a verdict that asks.
+    pub(crate) mark_ask: Option<super::MarkAsk>,
+    /// The FN serial, read with the FN status (`fiscalDriveNumber` of the online check).
+    pub(crate) fn_number: Option<String>,
+}
+
+/// The companion check of a receipt's marked items, running on its own thread while the
+/// register does 0x91/0x92.
+struct MarkJob {
+    rx: Option<tokio::sync::oneshot::Receiver<Vec<crate::checker::Verdict>>>,
+    verdicts: Option<Vec<crate::checker::Verdict>>,
+    /// Receipt item → index in `verdicts`.
+    index: Vec<Option<usize>>,
+    strictness: crate::checker::Strictness,
+}
+
+impl MarkJob {
+    async fn verdict(&mut self, item: usize) -> Option<crate::checker::Verdict> {
+        if self.verdicts.is_none() {
+            let rx = self.rx.take()?;
+            self.verdicts = Some(rx.await.unwrap_or_default());
+        }
+        let i = (*self.index.get(item)?)?;
+        self.verdicts.as_ref()?.get(i).cloned()
+    }
+}
+
+/// Tag 2106 as the register's checks give it: from 0x92, else built from the FN's 0x91 result
+/// (autonomous mode: 1 = checked and negative, 3 = checked and positive).
+fn device_2106(c: &MarkCheck) -> Option<crate::commands::marking::MarkCheckResult> {
+    c.device_result()
 }
 
 fn check_of<R: Response>(d: &[u8]) -> Result<(), DecodeError> {
@@ -94,6 +127,9 @@ impl<L: Link> Driver<L> {
             events: None,
             cashier: None,
             last_reconciled: None,
+            checker: None,
+            mark_ask: None,
+            fn_number: None,
         }
     }
 
@@ -193,6 +229,7 @@ impl<L: Link> Driver<L> {
     /// Reads the register's state: FN status, marking status, autonomous mode.
     pub(crate) async fn resync(&mut self) -> Result<SessionState, Error> {
         let fs = self.query(&GetFnStatus).await?;
+        self.fn_number = Some(fs.fn_number.trim().to_string()).filter(|n| !n.is_empty());
         let ms = match self.query(&GetMarkingStatus).await {
             Ok(m) => Some(m),
             Err(Error::Device { .. }) => None,
@@ -662,6 +699,7 @@ impl<L: Link> Driver<L> {
             }
         }
         let plan = Self::plan(receipt)?;
+        let mut job = self.start_mark_job(receipt)?;
         let correction = receipt.correction.is_some();
         let print_option = (!receipt.print).then_some(NO_PRINT);
         if !self.synced {
@@ -679,7 +717,7 @@ impl<L: Link> Driver<L> {
             return Err(e);
         }
         let mut marks = Vec::new();
-        let filled = self.fill(&plan, &mut marks).await;
+        let filled = self.fill(&plan, &mut marks, job.as_mut()).await;
         if let Err(e) = filled {
             self.abort_document().await;
             return Err(e);
@@ -691,17 +729,20 @@ impl<L: Link> Driver<L> {
             self.call(&FormReceipt { operation: op, total }).await
         };
         match formed {
-            Ok(r) => Ok(FiscalDocument {
-                fd_number: r.fd_number,
-                fiscal_sign: r.fiscal_sign,
-                datetime: r.datetime,
-                shift_number: r.shift_number,
-                receipt_number: r.receipt_number,
-                total: plan.total,
-                change: plan.change,
-                recovered: self.last_reconciled.is_some(),
-                marks,
-            }),
+            Ok(r) => {
+                self.record_marks(receipt, r.fd_number);
+                Ok(FiscalDocument {
+                    fd_number: r.fd_number,
+                    fiscal_sign: r.fiscal_sign,
+                    datetime: r.datetime,
+                    shift_number: r.shift_number,
+                    receipt_number: r.receipt_number,
+                    total: plan.total,
+                    change: plan.change,
+                    recovered: self.last_reconciled.is_some(),
+                    marks,
+                })
+            }
             Err(e @ Error::UnknownOutcome(_)) => Err(e),
             Err(e) => {
                 // Refused or confirmed not formed: the receipt is still open; cancel it so
@@ -712,7 +753,76 @@ impl<L: Link> Driver<L> {
         }
     }
 
-    async fn fill(&mut self, plan: &Plan, marks: &mut Vec<ItemMark>) -> Result<(), Error> {
+    /// Starts the companion check of a sale's marked items (one request for all of them) on its
+    /// own thread, so that it runs while the register does 0x91/0x92. Only for sales: returns
+    /// and corrections are not checked. A code that cannot be parsed is refused before anything
+    /// is sent.
+    fn start_mark_job(&self, receipt: &Receipt) -> Result<Option<MarkJob>, Error> {
+        let Some(checker) = self.checker.clone() else { return Ok(None) };
+        if receipt.operation != Operation::Sell || receipt.correction.is_some() {
+            return Ok(None);
+        }
+        let mut items = Vec::new();
+        let mut index = vec![None; receipt.items.len()];
+        for (i, it) in receipt.items.iter().enumerate() {
+            let Some(code) = &it.marking_code else { continue };
+            let code = crate::marking::MarkingCode::parse(code)
+                .map_err(|e| InputError::new(format!("items[{i}].marking_code"), e.to_string()))?;
+            index[i] = Some(items.len());
+            items.push(crate::checker::Item {
+                code,
+                price_kopecks: Some(it.price.kopecks()),
+                partial_sale: it.fraction.is_some() || it.measure != Measure::Piece,
+            });
+        }
+        if items.is_empty() {
+            return Ok(None);
+        }
+        if let Some(g) = checker.gismt() {
+            g.set_fiscal_drive_number(self.fn_number.clone());
+        }
+        let strictness = checker.settings().strictness;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let verdicts = checker.receipt().check(&items);
+            let _ = tx.send(verdicts);
+        });
+        Ok(Some(MarkJob { rx: Some(rx), verdicts: None, index, strictness }))
+    }
+
+    /// After a receipt is formed: its codes are recorded as sold (a sale) or returned (a return
+    /// of a sale) in the checker's store. A failure is logged: the receipt is already formed.
+    fn record_marks(&self, receipt: &Receipt, fd_number: u32) {
+        let Some(checker) = &self.checker else { return };
+        let state = match receipt.operation {
+            Operation::Sell => crate::checker::store::CodeState::Sold,
+            Operation::SellReturn => crate::checker::store::CodeState::Returned,
+            _ => return,
+        };
+        if receipt.correction.is_some() {
+            return;
+        }
+        let codes: Vec<_> = receipt
+            .items
+            .iter()
+            .filter_map(|it| it.marking_code.as_deref())
+            .filter_map(|c| crate::marking::MarkingCode::parse(c).ok())
+            .collect();
+        if codes.is_empty() {
+            return;
+        }
+        let label = format!("FN {} FD {fd_number}", self.fn_number.as_deref().unwrap_or("?"));
+        if let Err(e) = checker.record(&codes, state, &label) {
+            tracing::warn!(error = %e, "recording the receipt's marking codes failed");
+        }
+    }
+
+    async fn fill(
+        &mut self,
+        plan: &Plan,
+        marks: &mut Vec<ItemMark>,
+        mut job: Option<&mut MarkJob>,
+    ) -> Result<(), Error> {
         for (i, step) in plan.items.iter().enumerate() {
             match step {
                 ItemStep::Plain(u) => {
@@ -722,6 +832,10 @@ impl<L: Link> Driver<L> {
                     let local_r = self.call(local).await?;
                     let online_r = if self.state.autonomous { None } else { Some(self.call(online).await?) };
                     let check = MarkCheck { local: local_r, online: online_r };
+                    if let Some(job) = job.as_deref_mut() {
+                        self.judge_marked(i, check, item, job, marks).await?;
+                        continue;
+                    }
                     if let Err(why) = self.opts.mark_policy.judge(&check) {
                         let _ = self.call(&KeepMarkCheck { keep: false }).await;
                         return Err(Error::Input(InputError::new(
@@ -730,7 +844,14 @@ impl<L: Link> Driver<L> {
                         )));
                     }
                     let kept = self.call(&KeepMarkCheck { keep: true }).await?;
-                    marks.push(ItemMark { item: i, check, result: kept.result });
+                    marks.push(ItemMark {
+                        item: i,
+                        check,
+                        result: kept.result,
+                        source: None,
+                        tag1265: None,
+                        notes: vec![],
+                    });
                     self.call(item.as_ref()).await?;
                 }
             }
@@ -740,6 +861,57 @@ impl<L: Link> Driver<L> {
         }
         self.call(&plan.payment).await?;
         Ok(())
+    }
+
+    /// A marked item under the checker: its verdict and the register's 2106 decide 0x94 save (and
+    /// 0x97 with 1260) or delete (and the item is refused).
+    async fn judge_marked(
+        &mut self,
+        i: usize,
+        check: MarkCheck,
+        item: &MarkedItem,
+        job: &mut MarkJob,
+        marks: &mut Vec<ItemMark>,
+    ) -> Result<(), Error> {
+        use crate::checker::decide::{decide, Decision};
+        let field = format!("items[{i}].marking_code");
+        let Some(verdict) = job.verdict(i).await else {
+            let _ = self.call(&KeepMarkCheck { keep: false }).await;
+            return Err(Error::Input(InputError::new(field, "the marking code check gave no verdict")));
+        };
+        let device = if self.opts.mark_policy == MarkPolicy::Strict { device_2106(&check) } else { None };
+        let mut decision = decide(&verdict, device, job.strictness);
+        if matches!(decision, Decision::Ask { .. }) {
+            let yes = self.mark_ask.as_mut().is_some_and(|ask| ask(&verdict));
+            decision = decision.confirm(yes);
+        }
+        match decision {
+            Decision::Sell { notes, .. } => {
+                let kept = self.call(&KeepMarkCheck { keep: true }).await?;
+                let mut m = item.clone();
+                if let Some(t) = &verdict.tag1265 {
+                    m.details.industry.push(crate::checker::tag1260::requisite(t));
+                }
+                marks.push(ItemMark {
+                    item: i,
+                    check,
+                    result: kept.result,
+                    source: Some(verdict.source),
+                    tag1265: verdict.tag1265.clone(),
+                    notes,
+                });
+                self.call(&m).await?;
+                Ok(())
+            }
+            Decision::Refuse { reasons } | Decision::Ask { reasons, .. } => {
+                let _ = self.call(&KeepMarkCheck { keep: false }).await;
+                let why: Vec<String> = reasons.iter().map(|r| format!("[{}] {}", r.field, r.message)).collect();
+                Err(Error::Input(InputError::new(
+                    field,
+                    format!("the marking code check refused the sale: {}", why.join("; ")),
+                )))
+            }
+        }
     }
 
     pub(crate) async fn cancel_document(&mut self) -> Result<(), Error> {

@@ -193,6 +193,16 @@ impl MarkCheck {
     pub fn flags(&self) -> Option<MarkCheckResult> {
         self.online.as_ref().map(|o| o.result)
     }
+
+    /// Tag 2106 as the register's checks give it: from 0x92, else built from the FN's 0x91
+    /// result (autonomous mode: 1 = checked and negative, 3 = checked and positive).
+    pub fn device_result(&self) -> Option<MarkCheckResult> {
+        self.flags().or(match self.local.result {
+            1 => Some(MarkCheckResult(0b01)),
+            3 => Some(MarkCheckResult(0b11)),
+            _ => None,
+        })
+    }
 }
 
 /// A marked item's check inside a receipt.
@@ -204,7 +214,16 @@ pub struct ItemMark {
     pub check: MarkCheck,
     /// Tag 2106 as 0x94 returned it (saved into the receipt).
     pub result: MarkCheckResult,
+    /// With a marked-goods checker ([`Kkt::set_mark_checker`]): where its verdict came from.
+    pub source: Option<crate::checker::Source>,
+    /// Tag 1265 sent in the item's 1260 (none when no check answered, or without a checker).
+    pub tag1265: Option<String>,
+    /// The checker's notes (no answer in time, emergency, accepted by the cashier, …).
+    pub notes: Vec<String>,
 }
+
+/// The cashier's answer to a verdict that asks (`Strictness::Ask`): `true` sells the item.
+pub type MarkAsk = Box<dyn FnMut(&crate::checker::Verdict) -> bool + Send>;
 
 /// A formed receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -919,8 +919,8 @@ impl Register {
             return Err(err::CHECK_TABLE_FULL);
         }
         let raw = crate::protocol::types::cp866(&r.code).map_err(|_| err::VALUE)?;
-        let parsed = MarkingCode::parse(&raw);
-        let rule = self.options.scenario.rule(&r.code, parsed.as_ref().and_then(MarkingCode::product_id).as_deref());
+        let parsed = MarkingCode::parse_bytes(&raw).ok();
+        let rule = self.options.scenario.rule(&r.code, parsed.as_ref().map(MarkingCode::product_id).as_deref());
         let crypto_valid = rule.is_none_or(|r| r.crypto_valid);
         let check = local_check(&raw, |k| self.options.scenario.fn_has_key(k), crypto_valid);
         let mut result_2106 = 0u8;
@@ -952,8 +952,8 @@ impl Register {
             return Err(err::VALUE);
         }
         let mark = self.state.mark.clone().ok_or(err::FN_STATE)?;
-        let parsed = MarkingCode::parse(mark.code.as_bytes());
-        let product_id = parsed.as_ref().and_then(MarkingCode::product_id);
+        let parsed = MarkingCode::parse(&mark.code).ok();
+        let product_id = parsed.as_ref().map(MarkingCode::product_id);
         let rule = self.options.scenario.rule(&mark.code, product_id.as_deref()).cloned();
         let status = rule.as_ref().map_or(self.options.scenario.default_status, |r| r.status);
         let crypto_valid = rule.as_ref().is_none_or(|r| r.crypto_valid) && parsed.is_some();

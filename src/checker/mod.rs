@@ -1,0 +1,24 @@
+//! The companion checker of marked goods: ГИС МТ's permissive mode (seed 003) with the Local
+//! Module as fallback (seeds 000, 001), the ban rules, tag 1260, and the sold-codes store.
+//!
+//! The decisions are pure ([`rules`], [`decide`], [`tag1260`], the failover of [`cdn`]); HTTP
+//! ([`gismt`], [`lm`]) and storage ([`store`]) are thin shells; [`service`] ties them together.
+
+pub mod cdn;
+pub mod decide;
+pub mod gismt;
+pub mod lm;
+pub mod model;
+pub mod rules;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod tag1260;
+
+pub use decide::{decide, Decision};
+pub use gismt::{GisMt, GisMtConfig, Online};
+pub use lm::{Lm, LmConfig};
+pub use model::{CheckAnswer, CodeInfo};
+pub use rules::{judge, Action, Evidence, Local, Reason, Rule, Settings, Source, Strictness, Verdict};
+pub use secret::Secret;
+pub use service::{Checker, Item, ReceiptCheck};

@@ -1,0 +1,724 @@
+//! `kkt mark`: marking codes and their permissive-mode check.
+//!
+//! * `kkt mark parse CODE` — the code's structure.
+//! * `kkt mark check CODE... [--price P]` — the verdict per code (ГИС МТ, Local Module fallback,
+//!   the sold-codes store); `--json` prints one object per code.
+//! * `kkt mark cdn [--refresh]` — CDN hosts with latency, rank and unavailable-until.
+//! * `kkt mark lm-status` — the Local Module's status.
+//! * `kkt mark token-check` — checks the ГИС МТ token at once (HTTP 401 = refused).
+//! * `kkt mark record sold|returned --receipt R CODE...`, `kkt mark history CODE` — the store.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args as ClapArgs, Subcommand, ValueEnum};
+
+use super::{exit, print_error};
+use crate::checker::gismt::{self, GisMt, GisMtConfig};
+use crate::checker::lm::{Lm, LmConfig};
+use crate::checker::store::{self, CodeState};
+use crate::checker::{Action, Checker, Item, Secret, Settings, Strictness, Verdict};
+use crate::marking::MarkingCode;
+
+/// `kkt mark` arguments.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+/// `kkt mark` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Print a marking code's structure (GTIN, serial, crypto tail, tag 2100 type, MRP, bytes).
+    Parse {
+        /// The code as scanned (GS as the byte, `\u001d`, `<GS>`; `]d2` prefix allowed).
+        code: String,
+    },
+    /// Check codes for sale: sell, refuse or ask, with every reason.
+    Check(CheckArgs),
+    /// List the ГИС МТ CDN hosts with latency, rank and unavailable-until.
+    Cdn {
+        /// Rediscover now (`/cdn/info` and every host's health check).
+        #[arg(long)]
+        refresh: bool,
+        /// Where to check.
+        #[command(flatten)]
+        online: OnlineArgs,
+    },
+    /// Show the Local Module's status (ready, initialization, not_configured, sync_error).
+    LmStatus {
+        /// The Local Module.
+        #[command(flatten)]
+        lm: LmArgs,
+    },
+    /// Check the ГИС МТ token now (a 401 means it is refused).
+    TokenCheck {
+        /// Where to check.
+        #[command(flatten)]
+        online: OnlineArgs,
+    },
+    /// Record codes in the sold-codes store as sold or returned.
+    Record {
+        /// sold or returned.
+        state: RecordState,
+        /// The receipt (e.g. "FN 7380440700089917 FD 123").
+        #[arg(long)]
+        receipt: String,
+        /// The codes.
+        #[arg(required = true)]
+        codes: Vec<String>,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Show a code's sales and returns in the sold-codes store.
+    History {
+        /// The code.
+        code: String,
+        /// The store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Sold or returned.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RecordState {
+    /// Sold.
+    Sold,
+    /// Returned by a refund.
+    Returned,
+}
+
+/// Deny or ask.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum StrictArg {
+    /// Refuse on any ban or check error.
+    Deny,
+    /// Return the reasons for the cashier to confirm.
+    Ask,
+}
+
+/// Where ГИС МТ is and where its host list is cached.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct OnlineArgs {
+    /// ГИС МТ discovery URL (`/api/v4/true-api/cdn/info` is asked there).
+    #[arg(long, env = "KKT_GISMT_URL", default_value = gismt::DEFAULT_URL, value_name = "URL")]
+    pub gismt_url: String,
+    /// A file holding the X-API-KEY token (the token itself may be in $KKT_GISMT_TOKEN).
+    #[arg(long, env = "KKT_GISMT_TOKEN_FILE", value_name = "PATH")]
+    pub gismt_token_file: Option<PathBuf>,
+    /// The cache directory (CDN hosts and marks, the sold-codes store); default ~/.cache/kkt.
+    #[arg(long, env = "KKT_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Extra trusted root certificates (PEM) for ГИС МТ hosts, e.g. the Russian Trusted Root CA.
+    #[arg(long, env = "KKT_GISMT_CA_FILE", value_name = "PATH")]
+    pub gismt_ca_file: Option<PathBuf>,
+    /// The FN serial sent as fiscalDriveNumber (16 digits) when no register is read.
+    #[arg(long, env = "KKT_FN_SERIAL", value_name = "DIGITS")]
+    pub fn_serial: Option<String>,
+}
+
+/// The Local Module.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct LmArgs {
+    /// Local Module URL (e.g. http://127.0.0.1:5995).
+    #[arg(long, env = "KKT_LM_URL", value_name = "URL")]
+    pub lm_url: Option<String>,
+    /// Local Module user (basic auth).
+    #[arg(long, env = "KKT_LM_USER", value_name = "NAME")]
+    pub lm_user: Option<String>,
+    /// Local Module password (better given as $KKT_LM_PASSWORD).
+    #[arg(long, env = "KKT_LM_PASSWORD", hide_env_values = true, value_name = "PASSWORD")]
+    pub lm_password: Option<String>,
+}
+
+/// The sold-codes store.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct StoreArgs {
+    /// The sold-codes store: a SQLite path, sqlite:PATH, or postgres://… (default: the cache
+    /// directory's sold-codes.sqlite).
+    #[arg(long, env = "KKT_STORE", value_name = "LOCATION")]
+    pub store: Option<String>,
+    /// The cache directory; default ~/.cache/kkt.
+    #[arg(long = "store-cache-dir", env = "KKT_CACHE_DIR", value_name = "DIR", hide = true)]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `kkt mark check` arguments.
+#[derive(Debug, ClapArgs)]
+pub struct CheckArgs {
+    /// The codes (one receipt: checked in one request).
+    #[arg(required = true)]
+    pub codes: Vec<String>,
+    /// Selling price per unit after discounts, in roubles (146.30): the tobacco MRP rule.
+    #[arg(long, value_name = "RUB")]
+    pub price: Option<String>,
+    /// The items are sold partly (draught beer, part of a package): repeats allowed for those groups.
+    #[arg(long)]
+    pub partial: bool,
+    /// The planned status for the register's own check (tag 2003), with --device.
+    #[arg(long, default_value = "piece_sold", value_name = "STATUS")]
+    pub status: crate::receipt::PlannedStatus,
+    /// Refuse on any ban (deny) or return the reasons for the cashier (ask).
+    #[arg(long, value_enum, env = "KKT_MARK_STRICT", default_value = "deny")]
+    pub strict: StrictArg,
+    /// Judge expireDate for every product group, not only milk, beer and water.
+    #[arg(long)]
+    pub expiry_all_groups: bool,
+    /// Do not ask ГИС МТ (the Local Module and the store only).
+    #[arg(long)]
+    pub no_online: bool,
+    /// Do not consult the sold-codes store.
+    #[arg(long)]
+    pub no_store: bool,
+    /// The sold-codes store location (see `kkt mark record --help`).
+    #[arg(long, env = "KKT_STORE", value_name = "LOCATION")]
+    pub store: Option<String>,
+    /// Where to check.
+    #[command(flatten)]
+    pub online: OnlineArgs,
+    /// The Local Module.
+    #[command(flatten)]
+    pub lm: LmArgs,
+}
+
+/// The marked goods check of `kkt receipt`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct SaleArgs {
+    /// Check marked items in ГИС МТ (and the Local Module) before selling them: on by default when
+    /// a token ($KKT_GISMT_TOKEN or a token file) or a Local Module URL is set.
+    #[arg(long)]
+    pub mark_check: bool,
+    /// Do not check marked items (the register's own checks only).
+    #[arg(long, conflicts_with = "mark_check")]
+    pub no_mark_check: bool,
+    /// A ban refuses the item (deny), or asks the cashier (ask: refused too, as nobody is asked here).
+    #[arg(long = "mark-strict", value_enum, env = "KKT_MARK_STRICT", default_value = "deny")]
+    pub strict: StrictArg,
+    /// Judge expireDate for every product group, not only milk, beer and water.
+    #[arg(long)]
+    pub expiry_all_groups: bool,
+    /// The sold-codes store location (default: the cache directory's sold-codes.sqlite).
+    #[arg(long, env = "KKT_STORE", value_name = "LOCATION")]
+    pub store: Option<String>,
+    /// Where to check.
+    #[command(flatten)]
+    pub online: OnlineArgs,
+    /// The Local Module.
+    #[command(flatten)]
+    pub lm: LmArgs,
+}
+
+/// The checker `kkt receipt` gives the driver (None when the check is off).
+pub fn sale_checker(a: &SaleArgs) -> Result<Option<Arc<Checker>>, String> {
+    if a.no_mark_check {
+        return Ok(None);
+    }
+    let token =
+        Secret::from_env_or_file("KKT_GISMT_TOKEN", a.online.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
+    if !a.mark_check && token.is_none() && a.lm.lm_url.is_none() {
+        return Ok(None);
+    }
+    let gismt = if token.is_some() || a.mark_check { Some(gismt_client(&a.online)?) } else { None };
+    let settings = Settings {
+        strictness: match a.strict {
+            StrictArg::Deny => Strictness::Deny,
+            StrictArg::Ask => Strictness::Ask,
+        },
+        expiry_all_groups: a.expiry_all_groups,
+    };
+    let mut checker = Checker::new(gismt, lm_client(&a.lm)?, settings);
+    match open_store(a.store.as_deref(), &cache_dir(a.online.cache_dir.as_ref())) {
+        Ok(s) => checker = checker.with_store(s),
+        Err(e) => tracing::warn!(target: "kkt::mark", "{e}: selling without the sold-codes store"),
+    }
+    Ok(Some(Arc::new(checker)))
+}
+
+/// Parses roubles ("146.30", "146,3", "146") into kopecks, without floats.
+pub fn parse_rub(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace(',', ".");
+    let (r, k) = t.split_once('.').unwrap_or((&t, ""));
+    let bad = || format!("price {s:?}: give roubles with at most two decimals, e.g. 146.30");
+    if r.is_empty() || !r.bytes().all(|b| b.is_ascii_digit()) || k.len() > 2 || !k.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let rub: u64 = r.parse().map_err(|_| bad())?;
+    let kop: u64 = if k.is_empty() { 0 } else { format!("{k:0<2}").parse().map_err(|_| bad())? };
+    rub.checked_mul(100).and_then(|v| v.checked_add(kop)).ok_or_else(bad)
+}
+
+fn rub(k: u64) -> String {
+    format!("{}.{:02}", k / 100, k % 100)
+}
+
+fn cache_dir(explicit: Option<&PathBuf>) -> PathBuf {
+    explicit
+        .cloned()
+        .or_else(|| dirs::cache_dir().map(|d| d.join("kkt")))
+        .unwrap_or_else(|| std::env::temp_dir().join("kkt-cache"))
+}
+
+fn gismt_client(o: &OnlineArgs) -> Result<Arc<GisMt>, String> {
+    let token = Secret::from_env_or_file("KKT_GISMT_TOKEN", o.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
+    let mut cfg = GisMtConfig::new(o.gismt_url.clone(), token, cache_dir(o.cache_dir.as_ref()));
+    cfg.ca_file.clone_from(&o.gismt_ca_file);
+    let g = GisMt::new(cfg).map_err(|e| e.to_string())?;
+    g.set_fiscal_drive_number(o.fn_serial.clone());
+    Ok(Arc::new(g))
+}
+
+fn lm_client(a: &LmArgs) -> Result<Option<Lm>, String> {
+    let Some(url) = &a.lm_url else { return Ok(None) };
+    let mut cfg = LmConfig::new(url.clone());
+    cfg.user.clone_from(&a.lm_user);
+    cfg.password = a.lm_password.as_ref().map(|p| Secret::new(p.clone()));
+    Lm::new(cfg).map(Some).map_err(|e| e.to_string())
+}
+
+fn open_store(location: Option<&str>, cache: &std::path::Path) -> Result<Box<dyn store::SoldCodes>, String> {
+    let loc = location.map(str::to_string).unwrap_or_else(|| store::default_path(cache).display().to_string());
+    store::open(&loc).map_err(|e| e.to_string())
+}
+
+fn parse_codes(codes: &[String], json: bool) -> Result<Vec<MarkingCode>, u8> {
+    codes
+        .iter()
+        .map(|c| {
+            MarkingCode::parse(c).map_err(|e| {
+                print_error(json, "input", None, &format!("code {c:?}: {e}"), "");
+                exit::INPUT
+            })
+        })
+        .collect()
+}
+
+/// Runs `kkt mark`.
+pub fn run(a: &Args, json: bool, device: Option<&str>) -> u8 {
+    match &a.cmd {
+        Cmd::Parse { code } => parse(code, json),
+        Cmd::Check(c) => check(c, json, device),
+        Cmd::Cdn { refresh, online } => cdn(online, *refresh, json),
+        Cmd::LmStatus { lm } => lm_status(lm, json),
+        Cmd::TokenCheck { online } => token_check(online, json),
+        Cmd::Record { state, receipt, codes, store } => record(*state, receipt, codes, store, json),
+        Cmd::History { code, store } => history(code, store, json),
+    }
+}
+
+fn parse(code: &str, json: bool) -> u8 {
+    let c = match MarkingCode::parse(code) {
+        Ok(c) => c,
+        Err(e) => {
+            print_error(json, "input", None, &e.to_string(), "");
+            return exit::INPUT;
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string(&c).expect("serializable"));
+        return exit::OK;
+    }
+    let fmt = match c.format() {
+        crate::marking::code::Format::Gs1 => "GS1 DataMatrix",
+        crate::marking::code::Format::TobaccoPack => "tobacco pack (29 characters, no AIs)",
+    };
+    println!("format:       {fmt}");
+    println!("code:         {}", c.display_gs());
+    println!("GTIN:         {}", c.gtin());
+    println!("serial:       {}", c.serial());
+    println!("key id (91):  {}", c.key_id().unwrap_or("-"));
+    println!("crypto tail:  {}", c.crypto_tail().unwrap_or("-"));
+    println!("print view:   {}", c.print_view());
+    println!("tag 2100:     {} ({})", c.code_type_2100(), c.code_type_text());
+    match c.mrp_kopecks() {
+        Some(m) => println!("MRP:          {} ({m} kopecks)", rub(m)),
+        None => println!("MRP:          -"),
+    }
+    let wire = c.to_wire_bytes();
+    println!("bytes ({}):   {}", wire.len(), wire.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "));
+    println!("elements:");
+    for e in c.elements() {
+        println!("  {:<5} {:<48} {}", e.ai, e.name, e.value);
+    }
+    for w in c.warnings() {
+        println!("warning:      {w}");
+    }
+    exit::OK
+}
+
+fn print_verdict(v: &Verdict) {
+    let code = v.code.replace('\u{1d}', "<GS>");
+    let what = match v.action {
+        Action::Sell => "SELL",
+        Action::Refuse => "REFUSE",
+        Action::Ask => "ASK THE CASHIER",
+    };
+    println!("{code}: {what}");
+    for r in &v.reasons {
+        println!("  reason [{}]: {}", r.field, r.message);
+    }
+    for n in &v.notes {
+        println!("  note: {n}");
+    }
+    let source = match v.source {
+        crate::checker::Source::Online => {
+            format!("ГИС МТ online{}", v.host.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())
+        }
+        crate::checker::Source::Lm => "Local Module".to_string(),
+        crate::checker::Source::None => "no check answer".to_string(),
+    };
+    println!("  source: {source}{}", if v.emergency { ", EMERGENCY: checks off" } else { "" });
+    if let Some(t) = &v.tag1265 {
+        println!("  tag 1265: {t}");
+    }
+}
+
+fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
+    let codes = match parse_codes(&a.codes, json) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let price = match a.price.as_deref().map(parse_rub).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            print_error(json, "input", None, &e, "");
+            return exit::INPUT;
+        }
+    };
+    // With a register: its own check of each code (0x91, 0x92; the result is then deleted with
+    // 0x94, nothing is sold), and its FN serial is the request's fiscalDriveNumber.
+    let (fn_serial, device_checks) = match device {
+        Some(d) => match register_checks(d, &a.codes, a.status) {
+            Ok(r) => r,
+            Err(e) => return super::device::Failure::from(e).report(json),
+        },
+        None => (None, Vec::new()),
+    };
+    let gismt = if a.no_online {
+        None
+    } else {
+        match gismt_client(&a.online) {
+            Ok(g) => {
+                if fn_serial.is_some() {
+                    g.set_fiscal_drive_number(fn_serial.clone());
+                }
+                Some(g)
+            }
+            Err(e) => {
+                print_error(json, "input", None, &e, "");
+                return exit::INPUT;
+            }
+        }
+    };
+    let lm = match lm_client(&a.lm) {
+        Ok(l) => l,
+        Err(e) => {
+            print_error(json, "input", None, &e, "");
+            return exit::INPUT;
+        }
+    };
+    let settings = Settings {
+        strictness: match a.strict {
+            StrictArg::Deny => Strictness::Deny,
+            StrictArg::Ask => Strictness::Ask,
+        },
+        expiry_all_groups: a.expiry_all_groups,
+    };
+    let mut checker = Checker::new(gismt.clone(), lm, settings);
+    if !a.no_store {
+        match open_store(a.store.as_deref(), &cache_dir(a.online.cache_dir.as_ref())) {
+            Ok(s) => checker = checker.with_store(s),
+            Err(e) => tracing::warn!(target: "kkt::mark", "{e}: checking without the sold-codes store"),
+        }
+    }
+    let items: Vec<Item> =
+        codes.into_iter().map(|code| Item { code, price_kopecks: price, partial_sale: a.partial }).collect();
+    let verdicts = checker.receipt().check(&items);
+    if let Some(g) = &gismt {
+        g.wait_background();
+    }
+    for (i, v) in verdicts.iter().enumerate() {
+        let reg = device_checks.get(i);
+        if json {
+            let mut o = serde_json::to_value(v).expect("serializable");
+            if let (Some(r), Some(m)) = (reg, o.as_object_mut()) {
+                m.insert("register".into(), r.clone());
+            }
+            println!("{o}");
+        } else {
+            print_verdict(v);
+            if let Some(r) = reg {
+                print_register_check(r);
+            }
+        }
+    }
+    if verdicts.iter().any(|v| v.action == Action::Refuse) {
+        exit::REFUSED
+    } else if verdicts.iter().any(|v| v.action == Action::Ask) {
+        exit::ASK
+    } else {
+        exit::OK
+    }
+}
+
+/// The register's own check of each code: 0x91 and 0x92, then 0x94 delete (a check outside a
+/// receipt must not stay in the FN's table).
+fn register_checks(
+    uri: &str,
+    codes: &[String],
+    status: crate::receipt::PlannedStatus,
+) -> Result<(Option<String>, Vec<serde_json::Value>), crate::Error> {
+    let mut k = crate::Kkt::connect(uri)?;
+    let st = k.status()?;
+    let serial = Some(st.fn_status.fn_number.trim().to_string()).filter(|s| !s.is_empty());
+    let mut out = Vec::new();
+    for code in codes {
+        let c = k.check_mark(code, status, crate::protocol::types::Decimal::integer(1))?;
+        k.decline_mark()?;
+        out.push(register_check_json(&c));
+    }
+    Ok((serial, out))
+}
+
+/// The `register` object of a verdict: the register's own check of a code (0x91 the FN, 0x92
+/// the OISM) with its tag 2106 explained.
+pub fn register_check_json(c: &crate::driver::MarkCheck) -> serde_json::Value {
+    let flags = c.flags();
+    serde_json::json!({
+        "fn_check": c.local,
+        "oism": c.online,
+        "tag2106": flags,
+        "explained": flags.map(|f| f.explain()),
+    })
+}
+
+fn print_register_check(r: &serde_json::Value) {
+    let local = &r["fn_check"];
+    let result = match local["result"].as_u64() {
+        Some(3) => "positive",
+        Some(1) => "NEGATIVE",
+        _ => "not checked",
+    };
+    println!("  register: FN check {result} (reason {}), 2106 = {}", local["reason"], r["tag2106"]["raw"]);
+    for line in r["explained"].as_array().into_iter().flatten() {
+        println!("    - {}", line.as_str().unwrap_or(""));
+    }
+}
+
+fn fmt_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+fn cdn(o: &OnlineArgs, refresh: bool, json: bool) -> u8 {
+    let g = match gismt_client(o) {
+        Ok(g) => g,
+        Err(e) => {
+            print_error(json, "input", None, &e, "");
+            return exit::INPUT;
+        }
+    };
+    let state = match (refresh, g.cached()) {
+        (false, Some(st)) => st,
+        (_, cached) => match g.discover(false) {
+            Ok(d) => d.state,
+            Err(e) => match cached {
+                Some(st) => {
+                    eprintln!("kkt: {e}; showing the cached list");
+                    st
+                }
+                None => {
+                    let code = if matches!(e, gismt::GisMtError::Auth(_) | gismt::GisMtError::NoToken) {
+                        exit::INPUT
+                    } else {
+                        exit::LINK
+                    };
+                    print_error(json, "link", None, &e.to_string(), "");
+                    return code;
+                }
+            },
+        },
+    };
+    let now = gismt::now_ms();
+    if json {
+        let hosts: Vec<_> = state
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                serde_json::json!({
+                    "rank": i + 1,
+                    "host": h.host,
+                    "latency_ms": h.latency_ms,
+                    "unavailable_until_ms": h.unavailable_until_ms.filter(|&t| t > now),
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "base_url": state.base_url,
+            "refreshed_at_ms": state.refreshed_at_ms,
+            "emergency_at_ms": state.emergency_at_ms,
+            "cache": g.cache_file().path(),
+            "hosts": hosts,
+        });
+        println!("{v}");
+        return exit::OK;
+    }
+    println!("CDN hosts of {} (discovered {})", state.base_url, fmt_ms(state.refreshed_at_ms));
+    println!("{:<5} {:<48} {:>10}  unavailable until", "rank", "host", "latency");
+    for (i, h) in state.hosts.iter().enumerate() {
+        let lat = h.latency_ms.map_or("failed".to_string(), |l| format!("{l} ms"));
+        let until = h.unavailable_until_ms.filter(|&t| t > now).map_or("-".to_string(), fmt_ms);
+        println!("{:<5} {:<48} {:>10}  {until}", i + 1, h.host, lat);
+    }
+    if let Some(t) = state.emergency_at_ms {
+        println!("emergency (HTTP 203) last seen {}", fmt_ms(t));
+    }
+    exit::OK
+}
+
+fn lm_status(a: &LmArgs, json: bool) -> u8 {
+    let lm = match lm_client(&LmArgs {
+        lm_url: a.lm_url.clone().or(Some(crate::checker::lm::DEFAULT_URL.into())),
+        ..a.clone()
+    }) {
+        Ok(Some(l)) => l,
+        Ok(None) => unreachable!("a URL is always given"),
+        Err(e) => {
+            print_error(json, "input", None, &e, "");
+            return exit::INPUT;
+        }
+    };
+    match lm.status() {
+        Ok(st) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"url": lm.url(), "status": st.status, "ready": st.ready(), "version": st.version,
+                                       "inst": st.inst, "last_sync_ms": st.last_sync, "raw": st.raw})
+                );
+            } else {
+                println!("Local Module {}: {}", lm.url(), st.status);
+                println!("  version:   {}", st.version.as_deref().unwrap_or("-"));
+                println!("  instance:  {}", st.inst.as_deref().unwrap_or("-"));
+                println!("  last sync: {}", st.last_sync.filter(|&t| t > 0).map_or("-".to_string(), fmt_ms));
+                if !st.ready() {
+                    println!("  not ready: its answers are not trusted");
+                }
+            }
+            exit::OK
+        }
+        Err(e) => {
+            print_error(json, "link", None, &e.to_string(), "");
+            exit::LINK
+        }
+    }
+}
+
+fn token_check(o: &OnlineArgs, json: bool) -> u8 {
+    let g = match gismt_client(o) {
+        Ok(g) => g,
+        Err(e) => {
+            print_error(json, "input", None, &e, "");
+            return exit::INPUT;
+        }
+    };
+    let r = g.check_token();
+    g.wait_background();
+    match r {
+        Ok(()) => {
+            if json {
+                println!("{}", serde_json::json!({"token": "accepted", "base_url": g.base_url()}));
+            } else {
+                println!("the ГИС МТ token is accepted by {}", g.base_url());
+            }
+            exit::OK
+        }
+        Err(e) => {
+            print_error(json, "input", None, &e.to_string(), "get the token for this contour in the ГИС МТ account");
+            exit::INPUT
+        }
+    }
+}
+
+fn record(state: RecordState, receipt: &str, codes: &[String], s: &StoreArgs, json: bool) -> u8 {
+    let codes = match parse_codes(codes, json) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let mut st = match open_store(s.store.as_deref(), &cache_dir(s.cache_dir.as_ref())) {
+        Ok(st) => st,
+        Err(e) => {
+            print_error(json, "input", None, &e, "");
+            return exit::INPUT;
+        }
+    };
+    let state = match state {
+        RecordState::Sold => CodeState::Sold,
+        RecordState::Returned => CodeState::Returned,
+    };
+    let at = gismt::now_ms();
+    for c in &codes {
+        if let Err(e) = st.record(&c.print_view(), c.as_str(), state, receipt, at) {
+            print_error(json, "input", None, &e.to_string(), "");
+            return exit::INPUT;
+        }
+    }
+    if json {
+        println!("{}", serde_json::json!({"recorded": codes.len(), "state": state, "receipt": receipt}));
+    } else {
+        println!("{} code(s) recorded as {state:?} in receipt {receipt}", codes.len());
+    }
+    exit::OK
+}
+
+fn history(code: &str, s: &StoreArgs, json: bool) -> u8 {
+    let c = match MarkingCode::parse(code) {
+        Ok(c) => c,
+        Err(e) => {
+            print_error(json, "input", None, &e.to_string(), "");
+            return exit::INPUT;
+        }
+    };
+    let h = open_store(s.store.as_deref(), &cache_dir(s.cache_dir.as_ref()))
+        .and_then(|mut st| st.history(&c.print_view()).map_err(|e| e.to_string()));
+    match h {
+        Ok(h) => {
+            if json {
+                println!("{}", serde_json::json!({"print_view": c.print_view(), "events": h}));
+            } else if h.is_empty() {
+                println!("{}: never sold here", c.print_view());
+            } else {
+                for r in h {
+                    println!("{}  {:?}  {}", fmt_ms(r.at_ms), r.state, r.receipt);
+                }
+            }
+            exit::OK
+        }
+        Err(e) => {
+            print_error(json, "input", None, &e, "");
+            exit::INPUT
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roubles() {
+        assert_eq!(parse_rub("146.30"), Ok(14630));
+        assert_eq!(parse_rub("146,3"), Ok(14630));
+        assert_eq!(parse_rub("1060"), Ok(106000));
+        assert_eq!(parse_rub("0.05"), Ok(5));
+        assert!(parse_rub("1.234").is_err());
+        assert!(parse_rub("-1").is_err());
+        assert!(parse_rub("abc").is_err());
+        assert!(parse_rub(".5").is_err());
+    }
+}

@@ -1,0 +1,669 @@
+//! [`JournaledKkt`]: the driver with the host's journal. Nothing lost, nothing twice.
+//!
+//! Every command that forms a fiscal document (receipt, correction, shift open and close,
+//! settlement report) goes like this:
+//!
+//! 1. the register's FN status is read: its FN number and last fiscal document `N`;
+//! 2. a journal entry (operation, content hash, expected FD `N + 1`, the receipt's total, the
+//!    POS's idempotency key `id`) is written and synced to disk ([`Journal::begin_entry`]);
+//! 3. the driver runs the command sequence;
+//! 4. the outcome (FD number, fiscal sign) or "not formed" is written.
+//!
+//! An entry left pending (a crash of the host or the register, a lost answer that the driver
+//! could not settle) is *reconciled* with the register on [`JournaledKkt::connect`], by
+//! [`JournaledKkt::recover`] and before a receipt with the same `id` is run again: the FN
+//! status says whether document `N + 1` exists; if it does, it is read from the FN archive
+//! (0x30) and compared with the entry (document type; for a receipt the operation and total),
+//! its receipt and shift numbers read with 0x3A. The entry becomes `formed` (with the
+//! document) or `not_formed`; a document left open on the register is cancelled (0x10) or
+//! reported, by [`OpenDocumentPolicy`]. A document another journal entry already owns is never
+//! taken for this one.
+//!
+//! With an `id`, a receipt is never formed twice: running it again returns the first
+//! document ([`Fiscalized::replayed`]). Without an `id` a repeated receipt is a new sale.
+//!
+//! One journal is used by one process at a time for each fiscal operation: an exclusive lock
+//! on `JOURNAL.lock` (taken per operation, waited for up to [`JournaledKkt::set_lock_wait`]),
+//! so that a second process never judges an entry that is still in flight.
+//!
+//! ```
+//! # fn main() -> Result<(), kkt::Error> {
+//! use kkt::journal::Journal;
+//! use kkt::journaled::JournaledKkt;
+//! use kkt::receipt::{Cashier, Receipt};
+//!
+//! let journal = Journal::in_memory()?; // Journal::open(path) on disk
+//! let mut kkt = JournaledKkt::connect("emulator", kkt::driver::Options::fast(), journal)?;
+//! kkt.open_shift(&Cashier::new("Иванова А.А."))?;
+//! let r = Receipt::from_json(r#"{"id": "pos1-000042", "operation": "sell", "taxation": "osn",
+//!   "items": [{"name": "Хлеб", "price": "45.50", "quantity": "2", "vat": "vat10",
+//!              "payment_method": "full_payment", "payment_object": "commodity"}],
+//!   "payments": {"cash": "100"}}"#)?;
+//! let first = kkt.receipt(&r)?;
+//! let again = kkt.receipt(&r)?; // the same id: the same document, nothing printed
+//! assert!(again.replayed);
+//! assert_eq!(first.document.fd_number, again.document.fd_number);
+//! # Ok(()) }
+//! ```
+
+use std::time::{Duration, Instant};
+
+use crate::commands::archive::{ArchiveDocument, FindDocument, FoundDocument, ReadDocumentAsTlv};
+use crate::commands::info::{FnStatus, GetFnStatus};
+use crate::commands::receipt::{FormCorrectionReceipt, FormReceipt};
+use crate::commands::report::SettlementReport;
+use crate::commands::shift::ShiftReport;
+use crate::commands::{InputError, Request, Response};
+use crate::driver::{reconcile, FiscalDocument, Options};
+use crate::error::Error;
+use crate::journal::{self, Begun, Document, Entry, Journal, JournalError, NewEntry, State};
+use crate::receipt::{Cashier, Operation, Receipt};
+use crate::Kkt;
+
+/// How many documents after the expected one are searched for an entry's document (when
+/// another program formed documents in between).
+const SCAN: u32 = 16;
+
+/// What to do with a document left open on the register by an attempt that was not formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpenDocumentPolicy {
+    /// Cancel it (0x10): nothing fiscal is lost, the register is ready again.
+    #[default]
+    Cancel,
+    /// Leave it open and say so in the entry's note (a person decides).
+    Report,
+}
+
+/// A document formed (or found formed) through the journal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Fiscalized {
+    /// The document. For a replayed one the receipt and shift numbers are those the journal
+    /// kept (0 if they could not be read), and `marks` is empty.
+    pub document: FiscalDocument,
+    /// True when an earlier attempt with the same `id` was returned instead of forming a new
+    /// document.
+    pub replayed: bool,
+    /// The journal entry.
+    pub journal_seq: i64,
+}
+
+/// What the register says about an entry.
+enum Found {
+    /// The entry's document, read from the archive.
+    Formed { doc: Box<FoundDocument>, numbers: (Option<u32>, Option<u32>) },
+    /// No document of the entry: the FN's last document, and the open document type (0 none).
+    Absent { last_fd: u32, open_document: u8 },
+    /// The register cannot tell (another FN, too many documents since, no expected number).
+    Unknown(String),
+}
+
+/// The driver with the host's journal (see the module documentation).
+pub struct JournaledKkt {
+    kkt: Kkt,
+    journal: Journal,
+    policy: OpenDocumentPolicy,
+    lock_wait: Duration,
+}
+
+impl std::fmt::Debug for JournaledKkt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournaledKkt").field("kkt", &self.kkt).field("journal", &self.journal.path()).finish()
+    }
+}
+
+/// The exclusive lock of a journal file, held for one operation.
+struct JournalLock {
+    #[cfg(unix)]
+    _lock: Option<nix::fcntl::Flock<std::fs::File>>,
+}
+
+fn lock_journal(journal: &Journal, wait: Duration) -> Result<JournalLock, Error> {
+    #[cfg(unix)]
+    {
+        use nix::fcntl::{Flock, FlockArg};
+        let Some(path) = journal.path() else { return Ok(JournalLock { _lock: None }) };
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let lock_path = std::path::PathBuf::from(name);
+        let io = |source| Error::from(JournalError::Io { path: lock_path.display().to_string(), source });
+        let mut o = std::fs::OpenOptions::new();
+        o.create(true).append(true);
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        let mut file = o.open(&lock_path).map_err(io)?;
+        let started = Instant::now();
+        loop {
+            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(l) => return Ok(JournalLock { _lock: Some(l) }),
+                Err((f, nix::errno::Errno::EWOULDBLOCK)) if started.elapsed() < wait => {
+                    file = f;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                    return Err(io(std::io::Error::new(
+                        std::io::ErrorKind::WouldBlock,
+                        format!(
+                            "another kkt process is using the journal (waited {:.0} s); use that process (the service) or another journal",
+                            wait.as_secs_f64()
+                        ),
+                    )))
+                }
+                Err((_, e)) => return Err(io(e.into())),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (journal, wait);
+        Ok(JournalLock {})
+    }
+}
+
+/// The journal's name of a receipt's operation: `sell`, `sell_return`, `buy`, `buy_return`,
+/// with `correction_` before it for a correction receipt.
+pub fn operation_name(r: &Receipt) -> String {
+    if r.correction.is_some() {
+        format!("correction_{}", r.operation)
+    } else {
+        r.operation.to_string()
+    }
+}
+
+/// The content hash of a receipt: its JSON without the `id`.
+pub fn receipt_hash(r: &Receipt) -> String {
+    let mut c = r.clone();
+    c.id = None;
+    journal::content_hash(c.to_json().as_bytes())
+}
+
+/// The command that forms the document of a journal operation, and its request data when the
+/// archive record is compared with it (receipts: operation and total).
+fn command_of(entry: &Entry) -> Option<(u8, Vec<u8>)> {
+    let op = entry.operation.as_str();
+    let data = |code: u8, op: &str| -> Option<Vec<u8>> {
+        let operation = op.parse::<Operation>().ok()?.code();
+        let total = entry.total?;
+        let mut d = Vec::new();
+        if code == FormCorrectionReceipt::CODE {
+            FormCorrectionReceipt { operation, total }.encode(&mut d).ok()?;
+        } else {
+            FormReceipt { operation, total }.encode(&mut d).ok()?;
+        }
+        Some(d)
+    };
+    match op {
+        "open_shift" => Some((0x22, Vec::new())),
+        "close_shift" => Some((0x2A, Vec::new())),
+        "settlement_report" => Some((0x28, Vec::new())),
+        _ => match op.strip_prefix("correction_") {
+            Some(o) => Some((FormCorrectionReceipt::CODE, data(FormCorrectionReceipt::CODE, o)?)),
+            None => Some((FormReceipt::CODE, data(FormReceipt::CODE, op)?)),
+        },
+    }
+}
+
+fn le_uint(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 4 {
+        return None;
+    }
+    Some(b.iter().rev().fold(0u32, |a, x| (a << 8) | u32::from(*x)))
+}
+
+fn datetime_text(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+impl JournaledKkt {
+    /// Connects to the register at `uri` and reconciles every pending entry of the journal
+    /// that belongs to this register.
+    pub fn connect(uri: &str, opts: Options, journal: Journal) -> Result<Self, Error> {
+        Self::with_kkt(Kkt::connect_with(uri, opts)?, journal)
+    }
+
+    /// A connected [`Kkt`] with a journal; pending entries are reconciled now.
+    pub fn with_kkt(kkt: Kkt, journal: Journal) -> Result<Self, Error> {
+        let mut k = Self::without_recovery(kkt, journal);
+        let settled = k.recover()?;
+        for e in settled.iter().filter(|e| e.state == State::Pending) {
+            tracing::warn!(seq = e.seq, operation = %e.operation, note = ?e.note, "journal entry still unresolved");
+        }
+        Ok(k)
+    }
+
+    /// A connected [`Kkt`] with a journal, without reconciling anything yet (call
+    /// [`JournaledKkt::recover`]).
+    pub fn without_recovery(kkt: Kkt, journal: Journal) -> Self {
+        Self { kkt, journal, policy: OpenDocumentPolicy::default(), lock_wait: Duration::from_secs(60) }
+    }
+
+    /// What to do with a document left open by an attempt that was not formed.
+    pub fn set_open_document_policy(&mut self, p: OpenDocumentPolicy) {
+        self.policy = p;
+    }
+
+    /// How long to wait for another process to finish with the journal (default 60 s).
+    pub fn set_lock_wait(&mut self, d: Duration) {
+        self.lock_wait = d;
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The driver. Documents formed directly through it are not journaled.
+    pub fn kkt(&mut self) -> &mut Kkt {
+        &mut self.kkt
+    }
+
+    /// The entry of idempotency key `id`.
+    pub fn outcome(&self, id: &str) -> Result<Option<Entry>, JournalError> {
+        self.journal.by_id(id)
+    }
+
+    /// Forms a receipt (a correction receipt when `r.correction` is set), honouring `r.id`:
+    /// with an id used before for the same content, the first attempt is reconciled if need
+    /// be and its document returned (`replayed`), or, if it was not formed, the receipt is
+    /// formed now. An id used for different content is [`Error::IdReused`]; an earlier attempt
+    /// that cannot be settled now is [`Error::Pending`].
+    pub fn receipt(&mut self, r: &Receipt) -> Result<Fiscalized, Error> {
+        r.validate()?;
+        let settled = r.settle()?;
+        let op = operation_name(r);
+        let hash = receipt_hash(r);
+        let total = r.total();
+        let _lock = lock_journal(&self.journal, self.lock_wait)?;
+        let replay = |e: &Entry, recovered: bool| -> Result<Fiscalized, Error> {
+            let d = e.document.clone().ok_or_else(|| Error::Pending {
+                id: e.id.clone().unwrap_or_default(),
+                seq: e.seq,
+                detail: "the entry is formed but the journal holds no document numbers".into(),
+            })?;
+            Ok(Fiscalized {
+                document: FiscalDocument {
+                    fd_number: d.fd_number,
+                    fiscal_sign: d.fiscal_sign,
+                    datetime: d
+                        .datetime
+                        .as_deref()
+                        .and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").ok())
+                        .unwrap_or_default(),
+                    shift_number: d.shift_number.and_then(|n| u16::try_from(n).ok()).unwrap_or(0),
+                    receipt_number: d.receipt_number.and_then(|n| u16::try_from(n).ok()).unwrap_or(0),
+                    total,
+                    change: settled.change,
+                    recovered,
+                    marks: Vec::new(),
+                },
+                replayed: true,
+                journal_seq: e.seq,
+            })
+        };
+        // An id seen before: settle the first attempt first.
+        let mut retry_of = None;
+        if let Some(id) = r.id.as_deref() {
+            if let Some(e) = self.journal.by_id(id)? {
+                if e.content_hash != hash || e.operation != op {
+                    return Err(Error::IdReused { id: id.to_string(), operation: e.operation });
+                }
+                let e = match e.state {
+                    State::Formed => return replay(&e, false),
+                    State::Pending | State::NotFormed => match self.settle(&e) {
+                        Ok((e, _)) => e,
+                        Err(err) => {
+                            let detail = format!("the register could not be asked: {err}");
+                            if e.state == State::Pending {
+                                return Err(Error::Pending { id: id.to_string(), seq: e.seq, detail });
+                            }
+                            return Err(err);
+                        }
+                    },
+                };
+                match e.state {
+                    State::Formed => return replay(&e, true),
+                    State::Pending => {
+                        return Err(Error::Pending {
+                            id: id.to_string(),
+                            seq: e.seq,
+                            detail: e.note.clone().unwrap_or_else(|| "its outcome is unknown".into()),
+                        })
+                    }
+                    State::NotFormed => retry_of = Some(e.seq),
+                }
+            }
+        }
+        let fs = self.kkt.call(&GetFnStatus)?;
+        let expected = fs.last_fd_number.checked_add(1);
+        let seq = match retry_of {
+            Some(seq) => {
+                self.journal.retry(seq, Some(&fs.fn_number), expected)?;
+                seq
+            }
+            None => {
+                let new = NewEntry {
+                    id: r.id.as_deref(),
+                    operation: &op,
+                    content_hash: &hash,
+                    device: Some(&fs.fn_number),
+                    expected_fd: expected,
+                    total: Some(total.kopecks()),
+                };
+                match self.journal.begin_entry(&new)? {
+                    Begun::New(seq) => seq,
+                    // Cannot happen under the lock (the id was looked up above).
+                    Begun::Existing(e) => return replay(&e, false),
+                }
+            }
+        };
+        tracing::info!(seq, operation = %op, expected_fd = ?expected, "journal: begun");
+        let result = if r.correction.is_some() { self.kkt.correction(r) } else { self.kkt.receipt(r) };
+        match result {
+            Ok(doc) => {
+                self.record_formed(
+                    seq,
+                    &Document {
+                        fd_number: doc.fd_number,
+                        fiscal_sign: doc.fiscal_sign,
+                        datetime: Some(datetime_text(doc.datetime)),
+                        shift_number: Some(u32::from(doc.shift_number)),
+                        receipt_number: Some(u32::from(doc.receipt_number)),
+                    },
+                );
+                Ok(Fiscalized { document: doc, replayed: false, journal_seq: seq })
+            }
+            Err(e) => {
+                let (entry, _) = self.after_failure(seq, e)?;
+                let mut f = replay(&entry, true)?;
+                f.replayed = false;
+                Ok(f)
+            }
+        }
+    }
+
+    /// Forms a correction receipt (`r.correction` must be set), journaled like
+    /// [`JournaledKkt::receipt`].
+    pub fn correction(&mut self, r: &Receipt) -> Result<Fiscalized, Error> {
+        if r.correction.is_none() {
+            return Err(
+                InputError::new("correction", "a correction receipt needs the corrected settlement's date").into()
+            );
+        }
+        self.receipt(r)
+    }
+
+    /// Opens the shift, journaled.
+    pub fn open_shift(&mut self, c: &Cashier) -> Result<ShiftReport, Error> {
+        let content = serde_json::to_vec(c).unwrap_or_default();
+        self.journaled("open_shift", &content, |k| k.open_shift(c), shift_document, rebuild)
+    }
+
+    /// Closes the shift, journaled.
+    pub fn close_shift(&mut self, c: Option<&Cashier>) -> Result<ShiftReport, Error> {
+        let content = serde_json::to_vec(&c).unwrap_or_default();
+        self.journaled(
+            "close_shift",
+            &content,
+            |k| match c {
+                Some(c) => k.close_shift_as(c),
+                None => k.close_shift(),
+            },
+            shift_document,
+            rebuild,
+        )
+    }
+
+    /// Forms the settlement status report, journaled.
+    pub fn settlement_report(&mut self) -> Result<SettlementReport, Error> {
+        self.journaled(
+            "settlement_report",
+            b"",
+            Kkt::settlement_report,
+            |r: &SettlementReport, _| Document {
+                fd_number: r.fd_number,
+                fiscal_sign: r.fiscal_sign,
+                datetime: None,
+                shift_number: None,
+                receipt_number: None,
+            },
+            rebuild,
+        )
+    }
+
+    /// Reconciles every pending entry of this register with it (oldest first); returns them
+    /// as they now stand. Entries of another register (FN) are left as they are.
+    pub fn recover(&mut self) -> Result<Vec<Entry>, Error> {
+        let _lock = lock_journal(&self.journal, self.lock_wait)?;
+        let pending = self.journal.pending()?;
+        if pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fn_number = self.kkt.call(&GetFnStatus)?.fn_number;
+        let mut out = Vec::with_capacity(pending.len());
+        for e in pending {
+            if e.device.as_deref().is_some_and(|d| d != fn_number) {
+                tracing::info!(seq = e.seq, "journal entry of another register (FN) left pending");
+                out.push(e);
+                continue;
+            }
+            let (e, _) = self.settle(&e)?;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    /// Writes a formed outcome; a failure to write is logged, not returned: the document
+    /// exists, and the entry left pending is settled by the next reconciliation.
+    fn record_formed(&mut self, seq: i64, d: &Document) {
+        match self.journal.formed(seq, d) {
+            Ok(()) => tracing::info!(seq, fd_number = d.fd_number, "journal: formed"),
+            Err(e) => {
+                tracing::error!(seq, fd_number = d.fd_number, error = %e, "journal: the outcome could not be written; the entry stays pending until reconciled")
+            }
+        }
+    }
+
+    /// After the driver failed: a failure that certainly formed nothing is written as such;
+    /// otherwise the register is asked. Returns the entry when it turned out formed (with the
+    /// archive record), else the error (the original one, or `NotFormed` once settled).
+    fn after_failure(&mut self, seq: i64, e: Error) -> Result<(Entry, Option<Box<FoundDocument>>), Error> {
+        let certain = matches!(
+            e,
+            Error::Input(_) | Error::Sequence(_) | Error::Device { .. } | Error::NotFormed { .. } | Error::Uri(_)
+        );
+        if certain {
+            self.journal.not_formed(seq, &e.to_string())?;
+            tracing::info!(seq, error = %e, "journal: not formed");
+            return Err(e);
+        }
+        let Some(entry) = self.journal.get(seq)? else { return Err(e) };
+        match self.settle(&entry) {
+            Ok((entry, doc)) if entry.state == State::Formed => Ok((entry, doc)),
+            Ok((entry, _)) if entry.state == State::NotFormed => {
+                let command = command_of(&entry).map_or(0, |(c, _)| c);
+                let last_fd = entry.expected_fd.map_or(0, |n| n.saturating_sub(1));
+                Err(Error::NotFormed { command, cause: e.to_string(), last_fd })
+            }
+            Ok(_) => Err(e),
+            Err(ask) => {
+                let _ = self.journal.note(seq, &format!("{e}; the register could not be asked afterwards: {ask}"));
+                tracing::warn!(seq, error = %e, "journal: outcome unknown, entry left pending");
+                Err(e)
+            }
+        }
+    }
+
+    /// A fiscal operation other than a receipt, journaled (no idempotency key).
+    fn journaled<T>(
+        &mut self,
+        operation: &str,
+        content: &[u8],
+        run: impl FnOnce(&mut Kkt) -> Result<T, Error>,
+        document: impl Fn(&T, &FnStatus) -> Document,
+        rebuild: impl Fn(u8, &FoundDocument, &FnStatus) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let _lock = lock_journal(&self.journal, self.lock_wait)?;
+        let fs = self.kkt.call(&GetFnStatus)?;
+        let hash = journal::content_hash(content);
+        let new = NewEntry {
+            id: None,
+            operation,
+            content_hash: &hash,
+            device: Some(&fs.fn_number),
+            expected_fd: fs.last_fd_number.checked_add(1),
+            total: None,
+        };
+        let Begun::New(seq) = self.journal.begin_entry(&new)? else {
+            unreachable!("an entry without a key is always new")
+        };
+        match run(&mut self.kkt) {
+            Ok(t) => {
+                self.record_formed(seq, &document(&t, &fs));
+                Ok(t)
+            }
+            Err(e) => match self.after_failure(seq, e)? {
+                (entry, Some(doc)) => {
+                    let code = command_of(&entry).map_or(0, |(c, _)| c);
+                    let status = self.kkt.call(&GetFnStatus)?;
+                    rebuild(code, &doc, &status)
+                }
+                (entry, None) => Err(Error::Pending {
+                    id: String::new(),
+                    seq: entry.seq,
+                    detail: "formed, but the archive record was not kept".into(),
+                }),
+            },
+        }
+    }
+
+    /// Asks the register about `entry` and writes what it says. Returns the entry as it now
+    /// stands, with the archive record when formed.
+    fn settle(&mut self, entry: &Entry) -> Result<(Entry, Option<Box<FoundDocument>>), Error> {
+        let found = self.find(entry)?;
+        let seq = entry.seq;
+        let mut kept = None;
+        match found {
+            Found::Formed { doc, numbers } => {
+                let header = doc.document.header().copied();
+                let Some(h) = header else {
+                    return Err(Error::Pending {
+                        id: String::new(),
+                        seq,
+                        detail: "archive record without header".into(),
+                    });
+                };
+                let shift = match &doc.document {
+                    ArchiveDocument::ShiftOpen(s) | ArchiveDocument::ShiftClose(s) => Some(u32::from(s.shift_number)),
+                    _ => numbers.0,
+                };
+                let d = Document {
+                    fd_number: h.fd_number,
+                    fiscal_sign: h.fiscal_sign,
+                    datetime: Some(datetime_text(h.datetime)),
+                    shift_number: shift,
+                    receipt_number: numbers.1,
+                };
+                self.journal.formed(seq, &d)?;
+                tracing::info!(seq, fd_number = h.fd_number, "journal: reconciled: formed");
+                kept = Some(doc);
+            }
+            Found::Absent { last_fd, open_document } => {
+                let mut why = format!("the register has no document for it (its last document is {last_fd})");
+                if open_document != 0 && entry.state == State::Pending {
+                    match self.policy {
+                        OpenDocumentPolicy::Cancel => match self.kkt.cancel_document() {
+                            Ok(()) => why += "; the document left open was cancelled (0x10)",
+                            Err(e) => {
+                                why += &format!("; the document left open could not be cancelled: {e}");
+                            }
+                        },
+                        OpenDocumentPolicy::Report => {
+                            why += &format!(
+                                "; a document (type {open_document:#04x}) is still open on the register: cancel it (`kkt cancel`) or finish it"
+                            )
+                        }
+                    }
+                }
+                if entry.state == State::Pending {
+                    self.journal.not_formed(seq, &why)?;
+                    tracing::info!(seq, %why, "journal: reconciled: not formed");
+                }
+            }
+            Found::Unknown(why) => {
+                if entry.state == State::Pending {
+                    self.journal.note(seq, &why)?;
+                }
+                tracing::warn!(seq, %why, "journal: cannot reconcile");
+            }
+        }
+        let e = self.journal.get(seq)?.unwrap_or_else(|| entry.clone());
+        Ok((e, kept))
+    }
+
+    /// Looks for the entry's document on the register.
+    fn find(&mut self, entry: &Entry) -> Result<Found, Error> {
+        let status = self.kkt.call(&GetFnStatus)?;
+        if let Some(d) = entry.device.as_deref().filter(|d| *d != status.fn_number) {
+            return Ok(Found::Unknown(format!(
+                "the entry was sent to FN {d}; this register has FN {}: connect to that register",
+                status.fn_number
+            )));
+        }
+        let Some(expected) = entry.expected_fd else {
+            return Ok(Found::Unknown("the entry has no expected document number".into()));
+        };
+        let Some((code, data)) = command_of(entry) else {
+            return Ok(Found::Unknown(format!("operation {:?} is not one the journal knows", entry.operation)));
+        };
+        let last = status.last_fd_number;
+        if last < expected {
+            return Ok(Found::Absent { last_fd: last, open_document: status.current_document });
+        }
+        let device = status.fn_number.clone();
+        let end = last.min(expected.saturating_add(SCAN - 1));
+        for fd in expected..=end {
+            if self.journal.formed_by_fd(&device, fd)?.is_some_and(|o| o.seq != entry.seq) {
+                continue;
+            }
+            let doc = self.kkt.call(&FindDocument { fd_number: fd })?;
+            if reconcile::confirm(code, &data, &doc).is_ok() {
+                let numbers = if matches!(code, 0x24 | 0x26) {
+                    match self.kkt.call(&ReadDocumentAsTlv { fd_number: fd }) {
+                        Ok(t) => (t.tlv.raw(1038).and_then(le_uint), t.tlv.raw(1042).and_then(le_uint)),
+                        Err(e) => {
+                            tracing::debug!(error = %e, "0x3A: receipt numbers not read");
+                            (None, None)
+                        }
+                    }
+                } else {
+                    (None, None)
+                };
+                return Ok(Found::Formed { doc: Box::new(doc), numbers });
+            }
+        }
+        if last > end {
+            return Ok(Found::Unknown(format!(
+                "documents {expected}..{last} were formed since; the first {SCAN} are not this one: check the FN archive (`kkt fd N`)"
+            )));
+        }
+        Ok(Found::Absent { last_fd: last, open_document: status.current_document })
+    }
+}
+
+fn shift_document(r: &ShiftReport, _: &FnStatus) -> Document {
+    Document {
+        fd_number: r.fd_number,
+        fiscal_sign: r.fiscal_sign,
+        datetime: None,
+        shift_number: Some(u32::from(r.shift_number)),
+        receipt_number: None,
+    }
+}
+
+/// The answer a command would have given, from its archive record.
+fn rebuild<T: Response>(code: u8, doc: &FoundDocument, status: &FnStatus) -> Result<T, Error> {
+    let bytes = reconcile::response_bytes(code, doc, None, status).map_err(|why| Error::Pending {
+        id: String::new(),
+        seq: 0,
+        detail: format!("formed, but the answer cannot be rebuilt: {why}"),
+    })?;
+    T::decode(&bytes).map_err(|e| Error::Pending { id: String::new(), seq: 0, detail: e.to_string() })
+}

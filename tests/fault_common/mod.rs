@@ -1,0 +1,77 @@
+//! Shared by the fault tests: receipts with marked goods, the register's documents, counting.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use kkt::emulator::state::DocumentRecord;
+use kkt::emulator::RegisterState;
+use kkt::protocol::Decimal;
+use kkt::receipt::{Cashier, Customer, Item, Money, Receipt, Taxation, Vat};
+
+/// Marking codes the virtual register accepts (seed 004; GS = 0x1D).
+pub const CODE: &str =
+    "010464007801637221gDDJ2VMOqvdNG\u{1d}91FFD0\u{1d}92dGVzdIjNx7Hb93pmLsV+niIDiJWV8ZFAjQdF9b2BO/o=";
+pub const CODE2: &str = "0104600439931256215Bd;cj,\u{1d}93dGVz";
+
+pub fn cashier() -> Cashier {
+    Cashier { name: "Иванова А.А.".into(), inn: Some("500100732259".into()) }
+}
+
+/// A sale: bread, and `marked` marked items; `n` varies the price so that receipts differ.
+pub fn sale(id: Option<&str>, n: u64, marked: usize) -> Receipt {
+    let mut r = Receipt::sell(Taxation::Osn);
+    r.id = id.map(str::to_string);
+    r.cashier = Some(cashier());
+    r.items.push(Item::new("Хлеб", Money::from_kopecks(4550 + n % 1000), Decimal::integer(2), Vat::Vat10));
+    for (i, code) in [CODE, CODE2].iter().take(marked).enumerate() {
+        r.items.push(Item::marked(format!("Молоко {i}"), Money::from_kopecks(8990), Vat::Vat10, *code));
+    }
+    if marked > 0 {
+        r.customer = Some(Customer { contact: Some("+79990000000".into()), ..Customer::default() });
+    }
+    r.payments.cash = r.total();
+    r
+}
+
+/// The receipts in the register's archive.
+pub fn receipts(state: &RegisterState) -> Vec<&DocumentRecord> {
+    state.documents.iter().filter(|d| matches!(d.doc_type, 3 | 31)).collect()
+}
+
+/// The register's state as its state file holds it.
+pub fn state_file(path: &Path) -> RegisterState {
+    #[derive(serde::Deserialize)]
+    struct File {
+        state: RegisterState,
+    }
+    let text = std::fs::read(path).unwrap();
+    serde_json::from_slice::<File>(&text).unwrap().state
+}
+
+/// A fresh temporary directory.
+pub fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kkt-{name}-{}-{}", std::process::id(), nanos()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+/// A small deterministic generator (splitmix64) for the random points of the tests.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}

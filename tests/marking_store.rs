@@ -1,0 +1,94 @@
+//! The sold-codes store on a real PostgreSQL server (a chain of stores sharing one store).
+//! Needs `KKT_TEST_POSTGRES` (a URL; `tools/ci/postgres.sh` starts a throwaway server and prints
+//! it); skipped with a message when it is not set.
+
+mod support;
+
+use kkt::checker::store::{self, CodeRecord, CodeState, PostgresStore, SoldCodes, SqliteStore};
+use kkt::checker::{Checker, Item, Settings, Source};
+use kkt::marking::MarkingCode;
+
+fn url() -> Option<String> {
+    match std::env::var("KKT_TEST_POSTGRES") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            println!("skipped: KKT_TEST_POSTGRES is not set (tools/ci/postgres.sh starts a server)");
+            None
+        }
+    }
+}
+
+fn unique(tag: &str) -> String {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("0104670540176099215{tag}{n}")
+}
+
+/// What every backend must do.
+fn exercise(s: &mut dyn SoldCodes, pv: &str) {
+    assert_eq!(s.lookup(pv).unwrap(), None);
+    s.record(pv, &format!("{pv}\u{1d}93dGVz"), CodeState::Sold, "FD 1", 1000).unwrap();
+    assert_eq!(s.lookup(pv).unwrap(), Some(CodeRecord { state: CodeState::Sold, receipt: "FD 1".into(), at_ms: 1000 }));
+    s.record(pv, pv, CodeState::Returned, "FD 2", 2000).unwrap();
+    assert_eq!(s.lookup(pv).unwrap().unwrap().as_hit(), None);
+    s.record(pv, pv, CodeState::Sold, "FD 3", 3000).unwrap();
+    let h: Vec<_> = s.history(pv).unwrap().into_iter().map(|r| (r.state, r.receipt)).collect();
+    assert_eq!(
+        h,
+        vec![
+            (CodeState::Sold, "FD 1".to_string()),
+            (CodeState::Returned, "FD 2".to_string()),
+            (CodeState::Sold, "FD 3".to_string())
+        ]
+    );
+}
+
+#[test]
+fn sqlite_backend() {
+    let dir = support::temp_dir("store-sqlite");
+    let mut s = SqliteStore::open(&store::default_path(&dir)).unwrap();
+    exercise(&mut s, &unique("sq"));
+}
+
+#[test]
+fn postgres_backend_same_behaviour() {
+    let Some(url) = url() else { return };
+    let mut s = PostgresStore::connect(&url).unwrap();
+    exercise(&mut s, &unique("pg"));
+}
+
+#[test]
+fn a_chain_of_stores_shares_one_store() {
+    let Some(url) = url() else { return };
+    // Two tills (two connections) of a chain; schema creation is idempotent.
+    let mut a = store::open(&url).unwrap();
+    let mut b = store::open(&url).unwrap();
+    let pv = unique("chain");
+    a.record(&pv, &pv, CodeState::Sold, "shop 1 FD 10", 10).unwrap();
+    let hit = b.lookup(&pv).unwrap().unwrap().as_hit().unwrap();
+    assert_eq!(hit.receipt, "shop 1 FD 10");
+    b.record(&pv, &pv, CodeState::Returned, "shop 2 FD 4", 20).unwrap();
+    assert_eq!(a.lookup(&pv).unwrap().unwrap().state, CodeState::Returned);
+}
+
+#[test]
+fn a_resale_in_another_shop_of_the_chain_is_refused_offline() {
+    let Some(url) = url() else { return };
+    let tail = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() % 100_000_000;
+    let code = MarkingCode::parse(&format!("0104670540176099215R{tail:08}\u{1d}93dGVz")).unwrap();
+    let shop1 = Checker::new(None, None, Settings::default()).with_store(store::open(&url).unwrap());
+    let shop2 = Checker::new(None, None, Settings::default()).with_store(store::open(&url).unwrap());
+    let v = shop2.receipt().check(&[Item::new(code.clone())]).remove(0);
+    assert!(v.allowed);
+    assert_eq!(v.source, Source::None);
+    shop1.record(std::slice::from_ref(&code), CodeState::Sold, "shop 1 FD 11").unwrap();
+    let v = shop2.receipt().check(&[Item::new(code)]).remove(0);
+    assert!(!v.allowed);
+    assert_eq!(v.reasons[0].field, "store");
+    assert!(v.reasons[0].message.contains("shop 1 FD 11"));
+}
+
+#[test]
+fn unreachable_postgres_is_a_clear_error() {
+    let e = store::open("postgres://kkt@127.0.0.1:9/postgres").err().expect("no server on port 9");
+    assert!(e.to_string().contains("PostgreSQL"), "{e}");
+}
