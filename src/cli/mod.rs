@@ -167,8 +167,8 @@ pub fn run() -> ExitCode {
             done(demo::run(&uri, cli.json), cli.json)
         }
         Command::Ports => done(device::ports(cli.json), cli.json),
-        Command::Serve(a) => done(serve::run(&cli, a), cli.json),
         Command::Journal(a) => done(journal::list(&cli, a), cli.json),
+        Command::Serve(a) => done(serve::run(&cli, a), cli.json),
         Command::Status
         | Command::Info
         | Command::Shift { .. }
