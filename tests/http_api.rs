@@ -54,7 +54,7 @@ fn a_day_through_every_endpoint() {
     assert_eq!((one.body["replayed"].clone(), two.body["replayed"].clone()), (json!(false), json!(true)));
     // The same id with other content: 409, nothing formed.
     let other = fixture("refund.json", Some("till-1-0001"));
-    assert_error(&c.post("/v1/receipts", &other), 409, "id_conflict", "till-1-0001");
+    assert_error(&c.post("/v1/receipts", &other), 409, "id_reused", "till-1-0001");
 
     // The outcome by id.
     let o = c.get("/v1/receipts/{id}", "/v1/receipts/till-1-0001");
@@ -235,4 +235,93 @@ fn the_served_document_is_the_committed_one() {
     assert_eq!(a.body["openapi"], "3.1.0");
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/protocol/openapi.json")).unwrap();
     assert_eq!(kkt::server::api::OPENAPI, committed);
+}
+
+/// The endpoints the service routes (src/server/mod.rs), each with its method.
+const ENDPOINTS: &[(&str, &str)] = &[
+    ("get", "/v1/status"),
+    ("post", "/v1/shift/open"),
+    ("post", "/v1/shift/close"),
+    ("post", "/v1/reports/settlement"),
+    ("post", "/v1/receipts"),
+    ("get", "/v1/receipts/{id}"),
+    ("post", "/v1/corrections"),
+    ("post", "/v1/marks/check"),
+    ("get", "/v1/journal"),
+    ("post", "/v1/recover"),
+    ("get", "/openapi.json"),
+];
+
+#[test]
+fn the_document_describes_every_endpoint_and_only_those() {
+    let doc = openapi();
+    let mut described: Vec<(String, String)> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            described.push((method.clone(), path.clone()));
+            // Every error answer is the error body.
+            for (status, r) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let r = r["$ref"].as_str().expect("a shared error response");
+                    let name = r.rsplit('/').next().unwrap();
+                    assert_eq!(
+                        doc["components"]["responses"][name]["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/Error"
+                    );
+                }
+            }
+        }
+    }
+    described.sort();
+    let mut routed: Vec<(String, String)> = ENDPOINTS.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    routed.sort();
+    assert_eq!(described, routed);
+    // Every endpoint answers at its path and method (not 404/405), whatever the state.
+    let svc = Service::emulator();
+    for (method, path) in ENDPOINTS {
+        let p = path.replace("{id}", "some-id");
+        let body = (*method == "post").then_some("{}");
+        let a = svc.client.raw(&method.to_uppercase(), &p, body);
+        assert!(a.status != 405, "{method} {path}: {}", a.body);
+        assert!(a.status != 404 || a.body["error"]["message"].as_str().unwrap().contains("some-id"), "{method} {path}");
+    }
+}
+
+#[test]
+fn the_receipt_schema_is_the_receipt_json_schema() {
+    let doc = openapi();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/protocol/receipt.schema.json")).unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let defs = schema["$defs"].as_object().cloned().unwrap_or_default();
+    let name =
+        |k: &str| format!("Receipt{}", k.split('_').map(|p| p[..1].to_uppercase() + &p[1..]).collect::<String>());
+    let rewrite = |v: &Value| -> Value {
+        let mut t = v.to_string();
+        for k in defs.keys() {
+            t = t.replace(&format!("\"#/$defs/{k}\""), &format!("\"#/components/schemas/{}\"", name(k)));
+        }
+        serde_json::from_str(&t).unwrap()
+    };
+    let mut top = schema.clone();
+    for k in ["$schema", "$id", "$defs"] {
+        top.as_object_mut().unwrap().remove(k);
+    }
+    let hint = "protocol/openapi.json is out of date: run python3 tools/gen_openapi.py";
+    assert_eq!(doc["components"]["schemas"]["Receipt"], rewrite(&top), "{hint}");
+    for (k, v) in &defs {
+        assert_eq!(doc["components"]["schemas"][name(k)], rewrite(v), "{hint}");
+    }
+    // The documented example is a receipt the service takes.
+    let example = &doc["paths"]["/v1/receipts"]["post"]["requestBody"]["content"]["application/json"]["example"];
+    assert!(validator("/components/schemas/Receipt").is_valid(example));
+    let r = kkt::receipt::Receipt::from_json(&example.to_string()).unwrap();
+    r.validate().unwrap();
+    // Every fixture is a valid request body for its endpoint.
+    for (f, schema) in [("sale.json", "Receipt"), ("refund.json", "Receipt"), ("correction.json", "CorrectionReceipt")]
+    {
+        let v: Value = serde_json::from_str(&fixture(f, Some("x"))).unwrap();
+        assert!(validator(&format!("/components/schemas/{schema}")).is_valid(&v), "{f}");
+    }
+    let sale: Value = serde_json::from_str(&fixture("sale.json", None)).unwrap();
+    assert!(!validator("/components/schemas/CorrectionReceipt").is_valid(&sale));
 }

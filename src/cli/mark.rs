@@ -478,15 +478,21 @@ fn register_checks(
     for code in codes {
         let c = k.check_mark(code, status, crate::protocol::types::Decimal::integer(1))?;
         k.decline_mark()?;
-        let flags = c.flags();
-        out.push(serde_json::json!({
-            "fn_check": c.local,
-            "oism": c.online,
-            "tag2106": flags,
-            "explained": flags.map(|f| f.explain()),
-        }));
+        out.push(register_check_json(&c));
     }
     Ok((serial, out))
+}
+
+/// The `register` object of a verdict: the register's own check of a code (0x91 the FN, 0x92
+/// the OISM) with its tag 2106 explained.
+pub fn register_check_json(c: &crate::driver::MarkCheck) -> serde_json::Value {
+    let flags = c.flags();
+    serde_json::json!({
+        "fn_check": c.local,
+        "oism": c.online,
+        "tag2106": flags,
+        "explained": flags.map(|f| f.explain()),
+    })
 }
 
 fn print_register_check(r: &serde_json::Value) {

@@ -19,15 +19,16 @@ pub struct Args {
     /// A file holding the bearer token (the token itself may be in $KKT_SERVE_TOKEN).
     #[arg(long, env = "KKT_SERVE_TOKEN_FILE", value_name = "PATH")]
     pub token_file: Option<PathBuf>,
-    /// The journal of fiscal documents (SQLite; default: the user's data directory, kkt/journal.sqlite).
-    #[arg(long, env = "KKT_JOURNAL", value_name = "PATH")]
-    pub journal: Option<PathBuf>,
     /// How long a request may wait for the register before it is answered 503 (nothing sent).
     #[arg(long, value_name = "SECS")]
     pub queue_timeout: Option<u64>,
     /// How many requests may wait for the register.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub queue_size: usize,
+    /// The marked goods check of sales and of `POST /v1/marks/check` (ГИС МТ, Local Module,
+    /// sold-codes store).
+    #[command(flatten)]
+    pub marks: Box<super::mark::SaleArgs>,
 }
 
 /// The token: from the file, else $KKT_SERVE_TOKEN.
@@ -65,12 +66,11 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     let uri = device::device_uri(cli, cfg).map_err(|m| Failure::usage(m, ""))?;
     let listen_text = a.listen.clone().or(serve.listen).unwrap_or_else(|| server::DEFAULT_LISTEN.to_string());
     let listen = listen_addr(&listen_text).map_err(|m| Failure::usage(m, ""))?;
-    let journal = a
-        .journal
-        .clone()
-        .or(serve.journal)
-        .or_else(|| dirs::data_local_dir().map(|d| d.join("kkt").join("journal.sqlite")))
-        .ok_or_else(|| Failure::usage("no place for the journal", "give --journal PATH"))?;
+    // --journal (KKT_JOURNAL), else the config's [serve] journal, else the CLI's default.
+    let journal = match (&cli.journal, serve.journal) {
+        (None, Some(p)) => p,
+        _ => super::journal::path(cli)?,
+    };
     let token_file = a.token_file.clone().or(serve.token_file);
     let token = token(token_file.as_deref()).map_err(|m| Failure::usage(m, "fix the token"))?;
     let mut c = server::Config::new(listen, uri, journal);
@@ -81,6 +81,14 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     let cashier = cfg.cashier.clone().unwrap_or_default();
     c.cashier =
         crate::receipt::Cashier { name: cashier.name.unwrap_or_else(|| "Кассир".into()), inn: cashier.inn };
+    c.checker = super::mark::sale_checker(&a.marks).map_err(|m| Failure::usage(m, "see kkt serve --help"))?;
+    c.mark_settings = crate::checker::Settings {
+        strictness: match a.marks.strict {
+            super::mark::StrictArg::Deny => crate::checker::Strictness::Deny,
+            super::mark::StrictArg::Ask => crate::checker::Strictness::Ask,
+        },
+        expiry_all_groups: a.marks.expiry_all_groups,
+    };
     c.check().map_err(|m| Failure::usage(m, "see `kkt serve --help`"))?;
     Ok(c)
 }

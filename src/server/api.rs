@@ -13,9 +13,13 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::worker::{Inflight, MarkQuery, Op, Queue};
+use crate::checker::decide::device_reasons;
+use crate::checker::{Checker, Item};
+use crate::commands::marking::MarkCheckResult;
 use crate::journal::Journal;
+use crate::marking::MarkingCode;
 use crate::protocol::Decimal;
-use crate::receipt::{Cashier, Fraction, Measure, PlannedStatus, Receipt};
+use crate::receipt::{Cashier, Fraction, Measure, Money, PlannedStatus, Receipt};
 
 /// The largest request body.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -37,6 +41,8 @@ pub struct AppState {
     pub journal: Arc<Mutex<Journal>>,
     /// The cashier of shift commands that name none.
     pub cashier: Cashier,
+    /// The marked-goods checker of `POST /v1/marks/check`.
+    pub checker: Arc<Checker>,
 }
 
 /// Reads the body as UTF-8 text, at most [`BODY_LIMIT`] bytes.
@@ -268,6 +274,10 @@ struct MarkItem {
     measure: Measure,
     #[serde(default)]
     fraction: Option<Fraction>,
+    #[serde(default)]
+    price: Option<Money>,
+    #[serde(default)]
+    partial_sale: bool,
 }
 
 fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
@@ -289,6 +299,8 @@ impl<'de> Deserialize<'de> for CodeArg {
                     quantity: None,
                     measure: Measure::Piece,
                     fraction: None,
+                    price: None,
+                    partial_sale: false,
                 }))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<CodeArg, A::Error> {
@@ -305,40 +317,68 @@ struct MarkCheckBody {
     codes: Vec<CodeArg>,
 }
 
-/// Reads `POST /v1/marks/check`'s body.
-fn mark_queries(text: &str) -> Result<Vec<MarkQuery>, ApiError> {
+/// Reads `POST /v1/marks/check`'s body: the register's queries and the checker's items.
+fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>), ApiError> {
     let b: MarkCheckBody = parse(text, "body")?;
     if b.codes.is_empty() || b.codes.len() > MAX_CODES {
         return Err(ApiError::input("codes", format!("give 1 to {MAX_CODES} codes ({} given)", b.codes.len())));
     }
-    b.codes
-        .into_iter()
-        .enumerate()
-        .map(|(i, CodeArg(m))| {
-            if m.code.is_empty() {
-                return Err(ApiError::input(&format!("codes[{i}].code"), "must not be empty"));
-            }
-            let piece = m.measure == Measure::Piece;
-            Ok(MarkQuery {
-                planned_status: m.planned_status.unwrap_or(if piece {
-                    PlannedStatus::PieceSold
-                } else {
-                    PlannedStatus::MeasuredSold
-                }),
-                quantity: m.quantity.unwrap_or(Decimal::integer(1)),
-                measure: m.measure,
-                fraction: m.fraction.map(|f| (f.numerator, f.denominator)),
-                code: m.code,
-            })
-        })
-        .collect()
+    let mut queries = Vec::with_capacity(b.codes.len());
+    let mut items = Vec::with_capacity(b.codes.len());
+    for (i, CodeArg(m)) in b.codes.into_iter().enumerate() {
+        let code = MarkingCode::parse(&m.code).map_err(|e| ApiError::input(&format!("codes[{i}].code"), e))?;
+        let piece = m.measure == Measure::Piece;
+        queries.push(MarkQuery {
+            planned_status: m.planned_status.unwrap_or(if piece {
+                PlannedStatus::PieceSold
+            } else {
+                PlannedStatus::MeasuredSold
+            }),
+            quantity: m.quantity.unwrap_or(Decimal::integer(1)),
+            measure: m.measure,
+            fraction: m.fraction.map(|f| (f.numerator, f.denominator)),
+            code: m.code,
+        });
+        items.push(Item { code, price_kopecks: m.price.map(Money::kopecks), partial_sale: m.partial_sale });
+    }
+    Ok((queries, items))
 }
 
-/// `POST /v1/marks/check`.
+/// `POST /v1/marks/check`: the register's own check of every code (through the queue), then the
+/// checker's verdict (ГИС МТ, the Local Module, the store; off the queue), with the register's
+/// tag 2106 added to its reasons, as a sale would decide.
 pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let q = mark_queries(&text(body).await?)?;
-        s.queue.run(Op::CheckMarks(q), None).await
+        let (queries, items) = mark_queries(&text(body).await?)?;
+        let reg = s.queue.run(Op::CheckMarks(queries), None).await?;
+        let checker = s.checker.clone();
+        let fn_number = reg["fn_number"].as_str().filter(|n| !n.is_empty()).map(str::to_string);
+        let verdicts = tokio::task::spawn_blocking(move || {
+            if let (Some(g), Some(n)) = (checker.gismt(), fn_number) {
+                g.set_fiscal_drive_number(Some(n));
+            }
+            checker.receipt().check(&items)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("the marking check failed: {e}")))?;
+        let strictness = s.checker.settings().strictness;
+        let checks = reg["checks"].as_array().cloned().unwrap_or_default();
+        let out: Vec<Value> = verdicts
+            .into_iter()
+            .zip(checks)
+            .map(|(mut v, c)| {
+                if let Some(raw) = c["device_2106"].as_u64().and_then(|r| u8::try_from(r).ok()) {
+                    v.reasons.extend(device_reasons(MarkCheckResult(raw)));
+                }
+                v.settle(strictness);
+                let mut o = serde_json::to_value(&v).unwrap_or_default();
+                if let Some(m) = o.as_object_mut() {
+                    m.insert("register".into(), c["register"].clone());
+                }
+                o
+            })
+            .collect();
+        Ok(json!({"verdicts": out}))
     };
     answer(r.await)
 }
@@ -372,21 +412,27 @@ pub async fn method_not_allowed() -> Response {
 mod tests {
     use super::*;
 
+    const CODE: &str =
+        "010464007801637221gDDJ2VMOqvdNG\\u001d91FFD0\\u001d92dGVzdIjNx7Hb93pmLsV+niIDiJWV8ZFAjQdF9b2BO/o=";
+
     #[test]
     fn mark_bodies_name_the_field() {
-        let q = mark_queries(
-            r#"{"codes": ["0104607028393034215'Wt4q\u001d93dGVz",
-            {"code": "x", "planned_status": "measured_sold", "quantity": "0.5", "measure": "kilogram"}]}"#,
-        )
-        .unwrap();
+        let body = format!(
+            r#"{{"codes": ["{CODE}", {{"code": "{CODE}", "planned_status": "measured_sold", "quantity": "0.5",
+               "measure": "kilogram", "price": "146.30", "partial_sale": true}}]}}"#
+        );
+        let (q, items) = mark_queries(&body).unwrap();
         assert_eq!(q.len(), 2);
         assert_eq!(q[0].planned_status, PlannedStatus::PieceSold);
         assert_eq!(q[1].quantity, "0.5".parse().unwrap());
         assert_eq!(q[1].measure, Measure::Kilogram);
-        let e = mark_queries(r#"{"codes": [{"code": "x", "quantity": 1.5e3}]}"#).unwrap_err();
+        assert_eq!((items[1].price_kopecks, items[1].partial_sale), (Some(14630), true));
+        let e = mark_queries(&format!(r#"{{"codes": [{{"code": "{CODE}", "quantity": 1.5e3}}]}}"#)).unwrap_err();
         assert!(e.message.contains("codes[0].quantity"), "{}", e.message);
         let e = mark_queries(r#"{"codes": [{"code": "x", "colour": 1}]}"#).unwrap_err();
         assert!(e.message.contains("codes[0]") && e.message.contains("colour"), "{}", e.message);
+        let e = mark_queries(&format!(r#"{{"codes": ["{CODE}", "not a code"]}}"#)).unwrap_err();
+        assert!(e.message.contains("codes[1].code"), "{}", e.message);
         let e = mark_queries(r#"{"codes": []}"#).unwrap_err();
         assert!(e.message.contains("codes"), "{}", e.message);
         let e = mark_queries(r#"{"codes": [7]}"#).unwrap_err();

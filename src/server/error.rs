@@ -8,8 +8,9 @@
 //! | `method_not_allowed` | 405 | the path exists with another method |
 //! | `too_large` | 413 | the body is over the limit |
 //! | `sequence` | 409 | out of order for the register (a shift already open, none open …): nothing was sent |
-//! | `in_progress` | 409 | a document with this id is being formed, or its outcome is not known yet |
-//! | `id_conflict` | 409 | the id was used before for different content |
+//! | `in_progress` | 409 | a receipt with this id is being formed by another request now |
+//! | `pending` | 409 | an earlier attempt with this id has an outcome the register cannot tell now |
+//! | `id_reused` | 409 | the id was used before for different content |
 //! | `device` | 502 | the register refused: `code` is its error code, the message has its Russian and English texts |
 //! | `protocol` | 502 | a corrupted or unexpected answer from the register |
 //! | `busy` | 503 | the register queue is full, or the request waited longer than the queue timeout: nothing was sent |
@@ -22,7 +23,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::register::RegisterError;
 use crate::journal::JournalError;
 use crate::transport::LinkError;
 use crate::Error;
@@ -99,17 +99,22 @@ impl From<&Error> for ApiError {
     fn from(e: &Error) -> Self {
         let status = match e {
             Error::Input(_) | Error::Uri(_) => StatusCode::BAD_REQUEST,
-            Error::Sequence(_) => StatusCode::CONFLICT,
+            Error::Sequence(_) | Error::IdReused { .. } | Error::Pending { .. } => StatusCode::CONFLICT,
             Error::Device { .. } | Error::Protocol { .. } => StatusCode::BAD_GATEWAY,
             Error::Link { error: LinkError::Timeout { .. } | LinkError::Closed { .. }, .. } => {
                 StatusCode::GATEWAY_TIMEOUT
             }
             Error::Link { .. } | Error::Connect(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::NotFormed { .. } | Error::UnknownOutcome(_) => StatusCode::GATEWAY_TIMEOUT,
-            Error::IdReused { .. } | Error::Pending { .. } => StatusCode::CONFLICT,
             Error::Journal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        Self { status, kind: e.kind(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
+        let hint = match e {
+            Error::Pending { id, .. } => {
+                format!("POST /v1/recover settles it with the register; then GET /v1/receipts/{id}, or repeat with the same id")
+            }
+            _ => e.hint(),
+        };
+        Self { status, kind: e.kind(), code: e.device_code(), message: e.to_string(), hint }
     }
 }
 
@@ -121,35 +126,7 @@ impl From<Error> for ApiError {
 
 impl From<JournalError> for ApiError {
     fn from(e: JournalError) -> Self {
-        match e {
-            JournalError::KeyReused { .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "id_conflict",
-                e.to_string(),
-                "an id names one document: give a new id for new content",
-            ),
-            other => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "journal",
-                other.to_string(),
-                "check the journal file's disk and permissions",
-            ),
-        }
-    }
-}
-
-impl From<RegisterError> for ApiError {
-    fn from(e: RegisterError) -> Self {
-        match e {
-            RegisterError::Kkt(k) => k.into(),
-            RegisterError::Journal(j) => j.into(),
-            RegisterError::Pending { ref id, .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "in_progress",
-                e.to_string(),
-                format!("POST /v1/recover settles it with the register; then GET /v1/receipts/{id}"),
-            ),
-        }
+        Error::from(e).into()
     }
 }
 
@@ -200,7 +177,10 @@ mod tests {
         assert_eq!(ApiError::from(c).status, StatusCode::SERVICE_UNAVAILABLE);
 
         let k = ApiError::from(JournalError::KeyReused { id: "a".into(), operation: "sell".into() });
-        assert_eq!((k.status, k.kind), (StatusCode::CONFLICT, "id_conflict"));
+        assert_eq!((k.status, k.kind), (StatusCode::CONFLICT, "id_reused"));
+        let p = ApiError::from(Error::Pending { id: "a".into(), seq: 3, detail: "no answer".into() });
+        assert_eq!((p.status, p.kind), (StatusCode::CONFLICT, "pending"));
+        assert!(p.hint.contains("/v1/recover"), "{}", p.hint);
         let body = ApiError::busy("queue full").body();
         assert_eq!(body["error"]["kind"], "busy");
         assert!(body["error"]["code"].is_null());

@@ -5,7 +5,6 @@
 //!   `GET /openapi.json` serves the committed OpenAPI 3.1 description, protocol/openapi.json.
 //! * [`worker`]: the one thread that owns the register; requests reach it through a bounded
 //!   queue, one at a time, so receipts never interleave on the device.
-//! * [`register`]: the driver paired with the journal (idempotency ids, recovery).
 //! * [`error`]: the error body `{"error": {"kind", "code", "message", "hint"}}` and its status.
 //!
 //! Listening beyond loopback needs a bearer token; every `/v1` request then carries
@@ -36,13 +35,13 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
+use crate::checker::{Checker, Settings};
 use crate::driver::Options;
 use crate::journal::Journal;
 use crate::receipt::Cashier;
 
 pub mod api;
 pub mod error;
-pub mod register;
 pub mod worker;
 
 pub use error::ApiError;
@@ -104,6 +103,11 @@ pub struct Config {
     pub queue_size: usize,
     /// The cashier of shift commands that name none.
     pub cashier: Cashier,
+    /// The marked-goods checker (ГИС МТ, the Local Module, the sold-codes store) for sales and
+    /// `POST /v1/marks/check`; without one the register's own checks decide.
+    pub checker: Option<Arc<Checker>>,
+    /// The rules' settings of `POST /v1/marks/check` without a checker.
+    pub mark_settings: Settings,
 }
 
 impl Config {
@@ -118,6 +122,8 @@ impl Config {
             queue_timeout: Duration::from_secs(30),
             queue_size: 256,
             cashier: Cashier::new("Кассир"),
+            checker: None,
+            mark_settings: Settings::default(),
         }
     }
 
@@ -280,13 +286,21 @@ pub fn prepare(cfg: &Config) -> Result<Prepared, StartError> {
     // The journal must open before anything is served; the worker opens its own connection.
     let reader = Journal::open(&cfg.journal)?;
     let (uri, opts, path) = (cfg.device.clone(), cfg.options.clone(), cfg.journal.clone());
-    let connect: worker::Connect = Box::new(move || register::Register::connect(&uri, opts.clone(), &path));
+    let checker = cfg.checker.clone();
+    let connect: worker::Connect = Box::new(move || {
+        let journal = Journal::open(&path)?;
+        let mut kkt = crate::Kkt::connect_with(&uri, opts.clone())?;
+        kkt.set_mark_checker(checker.clone());
+        crate::journaled::JournaledKkt::with_kkt(kkt, journal)
+    });
     let (queue, worker) = worker::spawn(connect, cfg.queue_size, cfg.queue_timeout)?;
     let state = api::AppState {
         queue,
         inflight: worker::Inflight::default(),
         journal: Arc::new(Mutex::new(reader)),
         cashier: cfg.cashier.clone(),
+        // Without a configured checker the verdicts rest on the register's checks alone.
+        checker: cfg.checker.clone().unwrap_or_else(|| Arc::new(Checker::new(None, None, cfg.mark_settings))),
     };
     Ok(Prepared { state, token: cfg.token.clone(), worker })
 }

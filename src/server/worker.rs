@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::error::ApiError;
-use super::register::{Fiscalized, Register, RegisterError};
-use crate::driver::MarkPolicy;
+use crate::journal::State;
+use crate::journaled::{Fiscalized, JournaledKkt};
 use crate::protocol::Decimal;
 use crate::receipt::{Cashier, Measure, PlannedStatus, Receipt};
 
@@ -50,6 +50,8 @@ pub enum Op {
     /// A receipt (or, with `correction`, a correction receipt).
     Receipt(Box<Receipt>),
     /// Check marking codes with the register (0x91, 0x92, then 0x94 with 0: nothing is kept).
+    /// Answers `{"fn_number", "checks": [{"register", "device_2106"}]}`: per code the CLI's
+    /// `register` object and tag 2106 as a byte.
     CheckMarks(Vec<MarkQuery>),
     /// Settle pending journal entries.
     Recover,
@@ -132,8 +134,9 @@ impl Queue {
     }
 }
 
-/// How the worker reaches the register (again, after a failed connect).
-pub type Connect = Box<dyn FnMut() -> Result<Register, RegisterError> + Send>;
+/// How the worker reaches the register (again, after a failed connect): the driver with the
+/// journal, its pending entries reconciled.
+pub type Connect = Box<dyn FnMut() -> Result<JournaledKkt, crate::Error> + Send>;
 
 /// Starts the worker thread with a queue of `capacity`; requests wait at most `timeout` in it.
 /// The thread ends when every [`Queue`] is dropped, after the job in hand.
@@ -148,16 +151,10 @@ pub fn spawn(
 }
 
 fn run(mut connect: Connect, mut rx: mpsc::Receiver<Job>) {
-    let mut reg: Option<Register> = None;
-    let mut ensure = |reg: &mut Option<Register>| -> Result<(), ApiError> {
+    let mut reg: Option<JournaledKkt> = None;
+    let mut ensure = |reg: &mut Option<JournaledKkt>| -> Result<(), ApiError> {
         if reg.is_none() {
-            let mut r = connect()?;
-            match r.recover() {
-                Ok(s) if !s.is_empty() => tracing::info!("journal: {} pending entries settled at connect", s.len()),
-                Ok(_) => {}
-                Err(e) => tracing::warn!("journal recovery at connect: {e}"),
-            }
-            *reg = Some(r);
+            *reg = Some(connect()?);
         }
         Ok(())
     };
@@ -195,74 +192,57 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::internal(format!("answer not serializable: {e}")))
 }
 
-fn execute(reg: &mut Register, op: Op) -> Result<Value, ApiError> {
+fn execute(jk: &mut JournaledKkt, op: Op) -> Result<Value, ApiError> {
     match op {
-        Op::Status => Ok(crate::cli::device::status_json(reg.kkt())?),
-        Op::OpenShift(c) => to_value(&reg.open_shift(&c)?),
-        Op::CloseShift(c) => to_value(&reg.close_shift(c.as_ref())?),
-        Op::Settlement => to_value(&reg.settlement_report()?),
+        Op::Status => Ok(crate::cli::device::status_json(jk.kkt())?),
+        Op::OpenShift(c) => to_value(&jk.open_shift(&c)?),
+        Op::CloseShift(c) => to_value(&jk.close_shift(c.as_ref())?),
+        Op::Settlement => to_value(&jk.settlement_report()?),
         Op::Receipt(r) => {
-            let f = if r.correction.is_some() { reg.correction(&r)? } else { reg.receipt(&r)? };
+            let f = if r.correction.is_some() { jk.correction(&r)? } else { jk.receipt(&r)? };
             Ok(receipt_answer(&r, &f))
         }
-        Op::CheckMarks(codes) => check_marks(reg, &codes),
+        Op::CheckMarks(codes) => check_marks(jk, &codes),
         Op::Recover => {
-            let settled = reg.recover()?;
-            let pending = reg.journal().list(true, 1000).map_err(RegisterError::from)?;
+            let entries = jk.recover()?;
+            let settled: Vec<_> = entries.into_iter().filter(|e| e.state != State::Pending).collect();
+            let pending = jk.journal().list(true, super::api::MAX_ENTRIES).map_err(crate::Error::from)?;
             Ok(json!({"settled": settled, "pending": pending}))
         }
     }
 }
 
-/// The answer to `POST /v1/receipts`: the CLI's receipt result, with the id and the journal's word.
+/// The answer to `POST /v1/receipts`: the CLI's receipt result, with the id.
 pub fn receipt_answer(r: &Receipt, f: &Fiscalized) -> Value {
-    let out = crate::cli::device::ReceiptResult::new(&f.document, r);
+    let out = crate::cli::device::ReceiptResult {
+        replayed: f.replayed,
+        journal_seq: Some(f.journal_seq),
+        ..crate::cli::device::ReceiptResult::new(&f.document, r)
+    };
     let mut v = serde_json::to_value(&out).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.insert("id".into(), json!(r.id));
-        o.insert("replayed".into(), json!(f.replayed));
-        o.insert("journal_seq".into(), json!(f.journal_seq));
     }
     v
 }
 
-/// The register's check of each code: 0x91, 0x92, then 0x94 with 0 so that no result stays
-/// pending in the FN. The verdict follows the driver's strict policy.
-fn check_marks(reg: &mut Register, codes: &[MarkQuery]) -> Result<Value, ApiError> {
-    let mut verdicts = Vec::with_capacity(codes.len());
+/// The register's check of each code (as `kkt mark check --device` gives it): 0x91, 0x92, then
+/// 0x94 with 0 so that no result stays in the FN.
+fn check_marks(jk: &mut JournaledKkt, codes: &[MarkQuery]) -> Result<Value, ApiError> {
+    let kkt = jk.kkt();
+    let fn_number = kkt.status()?.fn_status.fn_number.trim().to_string();
+    let mut checks = Vec::with_capacity(codes.len());
     for q in codes {
-        let kkt = reg.kkt();
         let c = if q.measure == Measure::Piece && q.fraction.is_none() {
             kkt.check_mark(&q.code, q.planned_status, q.quantity)
         } else {
             kkt.check_mark_measured(&q.code, q.planned_status, q.quantity, q.measure, q.fraction)
         }?;
         kkt.decline_mark()?;
-        let judged = MarkPolicy::Strict.judge(&c);
-        let field = if c.online.is_some() { "tag2106" } else { "tag2004" };
-        let reasons: Vec<Value> = match &judged {
-            Ok(()) => Vec::new(),
-            Err(m) => vec![json!({"field": field, "message": m})],
-        };
-        let mut notes = Vec::new();
-        if c.online.is_none() {
-            notes.push("no OISM answer (autonomous mode): only the FN's check".to_string());
-        }
-        if c.local.result == 0 {
-            notes.push(format!("the FN did not check the code (reason {})", c.local.reason));
-        }
-        verdicts.push(json!({
-            "code": q.code,
-            "allowed": judged.is_ok(),
-            "action": if judged.is_ok() { "sell" } else { "refuse" },
-            "reasons": reasons,
-            "notes": notes,
-            "source": "register",
-            "register": {
-                "local": c.local,
-                "online": c.online.as_ref().map(|o| json!({"tag2106": o.result, "oism_status": o.oism_status()})),
-            },
+        checks.push(json!({
+            "register": crate::cli::mark::register_check_json(&c),
+            "device_2106": c.device_result().map(|r| r.0),
         }));
     }
-    Ok(json!({"verdicts": verdicts}))
+    Ok(json!({"fn_number": fn_number, "checks": checks}))
 }
