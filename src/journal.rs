@@ -206,6 +206,7 @@ impl Journal {
         if has_total == 0 {
             db.execute_batch("ALTER TABLE entries ADD COLUMN total INTEGER")?;
         }
+        db.execute_batch("CREATE INDEX IF NOT EXISTS entries_fd ON entries(device, fd_number)")?;
         Ok(Self { db })
     }
 

@@ -60,8 +60,8 @@ use crate::journal::{self, Begun, Document, Entry, Journal, JournalError, NewEnt
 use crate::receipt::{Cashier, Operation, Receipt};
 use crate::Kkt;
 
-/// How many documents after the expected one are searched for an entry's document (when
-/// another program formed documents in between).
+/// How many documents after the expected one that no journal entry owns are read when
+/// looking for an entry's document (another program formed documents in between).
 const SCAN: u32 = 16;
 
 /// What to do with a document left open on the register by an attempt that was not formed.
@@ -331,7 +331,8 @@ impl JournaledKkt {
                 }
             }
         }
-        let fs = self.kkt.call(&GetFnStatus)?;
+        self.settle_others(retry_of);
+        let fs = self.ready()?;
         let expected = fs.last_fd_number.checked_add(1);
         let seq = match retry_of {
             Some(seq) => {
@@ -432,7 +433,26 @@ impl JournaledKkt {
     /// as they now stand. Entries of another register (FN) are left as they are.
     pub fn recover(&mut self) -> Result<Vec<Entry>, Error> {
         let _lock = lock_journal(&self.journal, self.lock_wait)?;
-        let pending = self.journal.pending()?;
+        self.settle_pending(None)
+    }
+
+    /// Before a new document: settles the entries still pending (but `except`), so that each
+    /// is judged against the register before more documents follow. A failure is logged: the
+    /// entries stay pending and are settled later.
+    fn settle_others(&mut self, except: Option<i64>) {
+        match self.journal.pending() {
+            Ok(p) if p.iter().all(|e| Some(e.seq) == except) => {}
+            _ => {
+                if let Err(e) = self.settle_pending(except) {
+                    tracing::warn!(error = %e, "journal: pending entries not settled now");
+                }
+            }
+        }
+    }
+
+    /// Settles every pending entry of this register but `except` (the caller holds the lock).
+    fn settle_pending(&mut self, except: Option<i64>) -> Result<Vec<Entry>, Error> {
+        let pending: Vec<Entry> = self.journal.pending()?.into_iter().filter(|e| Some(e.seq) != except).collect();
         if pending.is_empty() {
             return Ok(Vec::new());
         }
@@ -448,6 +468,22 @@ impl JournaledKkt {
             out.push(e);
         }
         Ok(out)
+    }
+
+    /// The FN status before a new document, after cancelling (by the policy) a document an
+    /// earlier failed attempt left open: every pending entry is settled by now (under the
+    /// lock), so an open document formed nothing and belongs to no one waiting.
+    fn ready(&mut self) -> Result<FnStatus, Error> {
+        let fs = self.kkt.call(&GetFnStatus)?;
+        if fs.current_document == 0 || self.policy != OpenDocumentPolicy::Cancel {
+            return Ok(fs);
+        }
+        tracing::info!(
+            document = fs.current_document,
+            "a document left open by a failed attempt: cancelling it (0x10)"
+        );
+        self.kkt.cancel_document()?;
+        self.kkt.call(&GetFnStatus)
     }
 
     /// Writes a formed outcome; a failure to write is logged, not returned: the document
@@ -478,7 +514,17 @@ impl JournaledKkt {
         match self.settle(&entry) {
             Ok((entry, doc)) if entry.state == State::Formed => Ok((entry, doc)),
             Ok((entry, _)) if entry.state == State::NotFormed => {
+                // When the fiscal command itself was in doubt, say it is settled; a failure
+                // before it (an item, a check) stays what it was: nothing was formed either way.
                 let command = command_of(&entry).map_or(0, |(c, _)| c);
+                let about_it = match &e {
+                    Error::UnknownOutcome(_) => true,
+                    Error::Link { command: c, .. } | Error::Protocol { command: c, .. } => *c == command,
+                    _ => false,
+                };
+                if !about_it {
+                    return Err(e);
+                }
                 let last_fd = entry.expected_fd.map_or(0, |n| n.saturating_sub(1));
                 Err(Error::NotFormed { command, cause: e.to_string(), last_fd })
             }
@@ -501,7 +547,8 @@ impl JournaledKkt {
         rebuild: impl Fn(u8, &FoundDocument, &FnStatus) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let _lock = lock_journal(&self.journal, self.lock_wait)?;
-        let fs = self.kkt.call(&GetFnStatus)?;
+        self.settle_others(None);
+        let fs = self.ready()?;
         let hash = journal::content_hash(content);
         let new = NewEntry {
             id: None,
@@ -618,11 +665,18 @@ impl JournaledKkt {
             return Ok(Found::Absent { last_fd: last, open_document: status.current_document });
         }
         let device = status.fn_number.clone();
-        let end = last.min(expected.saturating_add(SCAN - 1));
-        for fd in expected..=end {
+        // Documents other entries own are skipped; of the others, at most SCAN are read.
+        let mut read = 0;
+        for fd in expected..=last {
             if self.journal.formed_by_fd(&device, fd)?.is_some_and(|o| o.seq != entry.seq) {
                 continue;
             }
+            if read == SCAN {
+                return Ok(Found::Unknown(format!(
+                    "documents {expected}..{last} were formed since, {SCAN} of them by no entry of this journal, and none is this one: check the FN archive (`kkt fd N`)"
+                )));
+            }
+            read += 1;
             let doc = self.kkt.call(&FindDocument { fd_number: fd })?;
             if reconcile::confirm(code, &data, &doc).is_ok() {
                 let numbers = if matches!(code, 0x24 | 0x26) {
@@ -638,11 +692,6 @@ impl JournaledKkt {
                 };
                 return Ok(Found::Formed { doc: Box::new(doc), numbers });
             }
-        }
-        if last > end {
-            return Ok(Found::Unknown(format!(
-                "documents {expected}..{last} were formed since; the first {SCAN} are not this one: check the FN archive (`kkt fd N`)"
-            )));
         }
         Ok(Found::Absent { last_fd: last, open_document: status.current_document })
     }

@@ -20,6 +20,7 @@
 //! * [`receipt`]: the receipt model (and its JSON), money in kopecks.
 //! * [`server`]: the local HTTP/JSON service (`kkt serve`) for POS systems in any language.
 //! * [`error`]: [`Error`], told apart by what to do about it.
+//! * [`faultproxy`]: a proxy that corrupts, drops, duplicates and delays bytes (`kkt-faultproxy`).
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +32,7 @@ pub mod describe;
 pub mod driver;
 pub mod emulator;
 pub mod error;
+pub mod faultproxy;
 pub mod journal;
 pub mod journaled;
 pub mod marking;
