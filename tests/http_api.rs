@@ -325,3 +325,67 @@ fn the_receipt_schema_is_the_receipt_json_schema() {
     let sale: Value = serde_json::from_str(&fixture("sale.json", None)).unwrap();
     assert!(!validator("/components/schemas/CorrectionReceipt").is_valid(&sale));
 }
+
+#[test]
+fn a_receipt_whose_answer_is_lost_is_pending_then_recovered() {
+    let dir = TempDir::new("lost");
+    let state = dir.path("register.json");
+    let scenario = dir.path("scenario.toml");
+    // The register forms the receipt, then its answer never comes.
+    std::fs::write(&scenario, "[[faults]]\ncommand = 0x24\naction = \"delay\"\ndelay_ms = 600000\ntimes = 1\n")
+        .unwrap();
+    let args = ["--state", state.to_str().unwrap(), "--scenario", scenario.to_str().unwrap()];
+    let emu = Emulator::start(&args);
+    let listen = emu.uri.trim_start_matches("tcp://").to_string();
+    let svc = Service::start(&emu.uri, |_| {});
+    let c = svc.client.clone();
+    assert_eq!(c.post("/v1/shift/open", "").status, 200);
+    let fd_before = c.get("/v1/status", "/v1/status").body["fn"]["last_fd_number"].as_u64().unwrap();
+
+    let sale = fixture("sale.json", Some("lost-1"));
+    let pos = {
+        let (c, sale) = (c.clone(), sale.clone());
+        std::thread::spawn(move || c.post("/v1/receipts", &sale))
+    };
+    // Once the register has answered 0x24 into the void (the document is formed and saved), it
+    // loses power.
+    let mut seen = false;
+    for _ in 0..3000 {
+        let text = emu.log_text();
+        let answered = text.rfind("<- ").is_some_and(|i| text[i..].contains("-> "));
+        if request_codes(&text).last() == Some(&0x24) && answered {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(seen, "0x24 never reached the register:\n{}", emu.log_text());
+    emu.kill();
+    let a = pos.join().unwrap();
+    assert_eq!((a.status, a.body["error"]["kind"].as_str()), (504, Some("unknown_outcome")), "{}", a.body);
+
+    // The journal says pending; the same id cannot be settled while the register is away.
+    let o = c.get("/v1/receipts/{id}", "/v1/receipts/lost-1");
+    assert_eq!(o.body["state"], "pending", "{}", o.body);
+    assert_eq!(c.get("/v1/journal", "/v1/journal?pending=true").body["entries"].as_array().unwrap().len(), 1);
+    let again = c.post("/v1/receipts", &sale);
+    assert_error(&again, 409, "pending", "lost-1");
+    assert!(again.body["error"]["hint"].as_str().unwrap().contains("/v1/recover"));
+
+    // The register is back (same state, same address): recovery finds the document.
+    let _emu = Emulator::start_at(&listen, &["--state", state.to_str().unwrap()]);
+    let r = c.post("/v1/recover", "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["pending"], json!([]));
+    assert_eq!(r.body["settled"][0]["state"], "formed", "{}", r.body);
+    let fd = r.body["settled"][0]["document"]["fd_number"].as_u64().unwrap();
+    assert_eq!(fd, fd_before + 1);
+    let o = c.get("/v1/receipts/{id}", "/v1/receipts/lost-1");
+    assert_eq!((o.body["state"].as_str(), o.body["document"]["fd_number"].as_u64()), (Some("formed"), Some(fd)));
+    // The POS repeats its request: the same document, nothing formed again.
+    let again = c.post("/v1/receipts", &sale);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!((again.body["fd_number"].as_u64(), &again.body["replayed"]), (Some(fd), &json!(true)));
+    let st = c.get("/v1/status", "/v1/status");
+    assert_eq!(st.body["fn"]["last_fd_number"].as_u64().unwrap(), fd);
+}

@@ -440,6 +440,42 @@ mod tests {
         assert_eq!(mark_queries("{").unwrap_err().status, StatusCode::BAD_REQUEST);
     }
 
+    const SALE: &str = r#"{"id": "a-1", "operation": "sell", "taxation": "osn", "cashier": {"name": "Иванова"},
+        "customer": {"contact": "+79990000000"}, "items": [{"name": "Хлеб", "price": "45.50", "quantity": 2,
+        "vat": "vat10", "payment_method": "full_payment", "payment_object": "commodity"}],
+        "payments": {"cash": "100", "electronic": "0"}, "correction": {"date": "2026-01-15"}}"#;
+
+    /// Whatever the body, bad input is 400 (never 500).
+    fn only_400(r: Result<impl Sized, ApiError>) {
+        if let Err(e) = r {
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{e:?}");
+            assert_eq!(e.kind, "input");
+            assert!(!e.hint.is_empty());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_is_taken_or_400(body in "\\PC{0,200}") {
+            only_400(receipt_body(&body, false));
+            only_400(receipt_body(&body, true));
+            only_400(mark_queries(&body));
+            only_400(parse::<ShiftBody>(&body, "body"));
+            only_400(parse_optional::<Empty>(&body, "body"));
+        }
+
+        #[test]
+        fn a_damaged_receipt_is_taken_or_400(at in 0usize..400, cut in 0usize..6, insert in "[\\[\\]{}\",:0-9a-z.\\-e ]{0,6}") {
+            let mut b: Vec<char> = SALE.chars().collect();
+            let at = at.min(b.len());
+            let end = (at + cut).min(b.len());
+            b.splice(at..end, insert.chars());
+            let body: String = b.into_iter().collect();
+            only_400(receipt_body(&body, false));
+            only_400(receipt_body(&body, true));
+        }
+    }
+
     #[test]
     fn receipt_bodies_go_to_their_endpoint() {
         let sale = r#"{"operation": "sell", "taxation": "osn", "items": [{"name": "Хлеб", "price": "45.50",

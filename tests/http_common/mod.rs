@@ -215,12 +215,17 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start(extra: &[&str]) -> Emulator {
+        Emulator::start_at("127.0.0.1:0", extra)
+    }
+
+    /// On `listen` (HOST:PORT; port 0 picks one).
+    pub fn start_at(listen: &str, extra: &[&str]) -> Emulator {
         let dir = TempDir::new("emu");
         let log = dir.path("frames.log");
         let mut child = Command::new(BIN)
             .args(["-vvv", "--log-file"])
             .arg(&log)
-            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .args(["emulator", "--listen", listen])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -231,6 +236,17 @@ impl Emulator {
         let addr = line.trim().to_string();
         assert!(addr.starts_with("127.0.0.1:"), "{line}");
         Emulator { child, uri: format!("tcp://{addr}"), log, _dir: dir }
+    }
+
+    /// Kills it (SIGKILL), as a power cut would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The frame log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// The command codes of the requests the emulator received, in order.
