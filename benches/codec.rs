@@ -45,11 +45,12 @@ fn item_name() -> String {
     s
 }
 
-/// DATA of a 0x97 «send marked item» request: item, price, quantity, VAT, the DataMatrix code
-/// of seed 004's example (0x1D group separators), marking tags, agent/supplier data and several
-/// 1260 industry requisites, padded so that the whole frame is exactly 1000 bytes.
-pub fn data_0x97() -> Vec<u8> {
-    const FRAME_LEN: usize = 1000;
+/// DATA of a 0x97 «send marked item» request making a frame of exactly 1000 bytes: item name
+/// (128 Cyrillic characters), price, quantity, VAT, the DataMatrix code of seed 004's example
+/// (0x1D group separators), marking tags, supplier data and 1260 industry requisites
+/// (1262 BYTE, 1263/1264/1265 strings) filling the rest.
+fn data_0x97() -> Vec<u8> {
+    const DATA_LEN: usize = 1000 - frame::OVERHEAD - 1;
     let km = b"010464007801637221gDDJ2VMOqvdNG\x1d91FFD0\x1d92dGVzdIjNx7Hb93pmLsV+niIDiJWV8ZFAjQdF9b2BO/o=";
     let mut w = TlvWriter::new();
     w.string(1030, &item_name()).unwrap();
@@ -69,35 +70,33 @@ pub fn data_0x97() -> Vec<u8> {
     w.string(1225, "ООО \"Молочный комбинат\"").unwrap();
     w.string(1226, "7740000076  ").unwrap();
     w.string(1171, "+74951234567").unwrap();
-    let requisites = [
-        ("21.11.2023", "477", "Сведения о разрешительном режиме: ветеринарный сертификат"),
-        ("20.11.2023", "1956", "id1=00000000-0000-0000-0000-000000000000&id2=2&id3=34567"),
-        ("15.10.2023", "1556/23", "mode=1&vsd=5b2f3a8e-9c11-4d8a-a1f0-6e2d4c7b9a01&srv=mercury"),
+    let values = [
+        "Сведения о разрешительном режиме: ветеринарный сертификат ",
+        "id1=00000000-0000-0000-0000-000000000000&id2=2&id3=34567&",
+        "mode=1&vsd=5b2f3a8e-9c11-4d8a-a1f0-6e2d4c7b9a01&srv=mercury&",
     ];
-    for (date, number, value) in requisites {
+    let (date, number) = ("21.11.2023", "1556/23");
+    let overhead = 4 + (4 + 1) + (4 + date.len()) + (4 + number.len()) + 4;
+    for i in 0.. {
+        let left = DATA_LEN - w.as_bytes().len();
+        if left == 0 {
+            break;
+        }
+        let room = left.checked_sub(overhead).expect("room for one more 1260");
+        // Leave either nothing or enough for one more requisite.
+        let len = if room <= 256 { room } else { room.min(200) };
+        let value: String = values[i % values.len()].chars().cycle().take(len).collect();
         w.stlv(1260, |s| {
             s.byte(1262, 30)?;
             s.string(1263, date)?;
             s.string(1264, number)?;
-            s.string(1265, value)?;
+            s.string(1265, &value)?;
             Ok(())
         })
         .unwrap();
     }
-    // A last 1260 whose 1265 takes up the rest.
-    let fixed = 4 + (4 + 1) + (4 + 10) + (4 + 3) + 4;
-    let pad = FRAME_LEN - frame::OVERHEAD - 1 - w.as_bytes().len() - fixed;
-    let value: String = "Код товара в системе учёта поставщика: 4607012345678; ".chars().cycle().take(pad).collect();
-    w.stlv(1260, |s| {
-        s.byte(1262, 30)?;
-        s.string(1263, "01.11.2023")?;
-        s.string(1264, "123")?;
-        s.string(1265, &value)?;
-        Ok(())
-    })
-    .unwrap();
     let data = w.into_bytes();
-    assert_eq!(data.len() + frame::OVERHEAD + 1, FRAME_LEN);
+    assert_eq!(data.len(), DATA_LEN);
     data
 }
 

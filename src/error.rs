@@ -205,6 +205,7 @@ impl Error {
         match self {
             Error::Input(e) => format!("fix {}", e.field),
             Error::Uri(_) => "use tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200, COM3 or emulator".into(),
+            Error::Sequence(v) if v.expected.ends_with("first") => v.expected.to_string(),
             Error::Sequence(v) => format!("{} first", v.expected),
             Error::Device { error, .. } => error.hint_en().to_string(),
             Error::Link { .. } | Error::Connect(_) => {

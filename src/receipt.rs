@@ -152,7 +152,7 @@ impl<'de> Deserialize<'de> for Money {
 }
 
 /// Reads a quantity from a JSON string or number exactly.
-fn decimal_exact<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+pub(crate) fn decimal_exact<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     let t = exact_text(d)?;
     if t.starts_with('-') {
         return Err(D::Error::custom(format!("{t:?} is negative")));
@@ -745,10 +745,13 @@ impl Receipt {
 
     /// Reads the JSON form; an error names the field (`items[1].price`).
     pub fn from_json(json: &str) -> Result<Receipt, InputError> {
+        if !json.trim_start().starts_with('{') {
+            return Err(InputError::new("receipt", "a JSON object is expected"));
+        }
         let mut de = serde_json::Deserializer::from_str(json);
         let r: Receipt = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." || path.is_empty() { "receipt".to_string() } else { path };
+            let field = if matches!(path.as_str(), "." | "?" | "") { "receipt".to_string() } else { path };
             InputError::new(field, e.into_inner().to_string())
         })?;
         de.end().map_err(|e| InputError::new("receipt", e.to_string()))?;

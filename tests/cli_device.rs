@@ -254,3 +254,21 @@ fn in_process_register_keeps_its_state_between_runs() {
     kkt().args(["shift", "close"]).assert().success();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn mark_check_on_the_register() {
+    let emu = Emulator::start(&["--scenario", concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/emulator/scenario.toml")]);
+    let out = emu
+        .kkt()
+        .args(["--json", "mark", "check", "--no-online", "--no-store", "--status", "piece_sold"])
+        .arg("0104607028393034215'Wt4q<GS>93dGVz")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json_of(&out);
+    assert_eq!(v["register"]["tag2106"]["checked"], true, "{v}");
+    assert!(v["register"]["explained"].as_array().unwrap().len() >= 5);
+    // The check left nothing in the FN's table: a receipt can follow at once.
+    emu.kkt().args(["--json", "status"]).assert().success().stdout(predicate::str::contains("\"kept_results\":0"));
+    emu.log();
+}

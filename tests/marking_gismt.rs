@@ -213,7 +213,7 @@ fn background_refresher_keeps_to_its_interval() {
     g.discover(false).unwrap();
     let t = Instant::now();
     let r = g.start_refresher();
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(2500));
     drop(r);
     let calls = mock.discovery.calls.load(Ordering::Relaxed) - 1;
     let elapsed = t.elapsed().as_millis() as u32;

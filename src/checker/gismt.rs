@@ -51,6 +51,9 @@ pub struct GisMtConfig {
     pub unavailable_for: Duration,
     /// Attempts on a busy host (429/5xx) before it is marked: the request and one repeat.
     pub tries_per_host: u32,
+    /// Extra trusted root certificates (PEM), added to the built-in web roots: e.g. the Russian
+    /// Trusted Root CA when a host's certificate chains to it. Certificates are always verified.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl GisMtConfig {
@@ -67,6 +70,7 @@ impl GisMtConfig {
             refresh_by: Duration::from_secs(7 * 3600),
             unavailable_for: Duration::from_secs(15 * 60),
             tries_per_host: 2,
+            ca_file: None,
         }
     }
 }
@@ -91,6 +95,14 @@ pub enum GisMtError {
     /// `/cdn/info` failed.
     #[error("{INFO_PATH} failed: {0}")]
     Info(String),
+    /// The extra root certificates cannot be used.
+    #[error("CA file {path}: {why}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// Why.
+        why: String,
+    },
     /// The cache could not be written.
     #[error("cache {path}: {err}")]
     Cache {
@@ -256,8 +268,36 @@ fn http(
     }
 }
 
-fn agent(connect_timeout: Duration) -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout_connect(connect_timeout).redirects(0).max_idle_connections_per_host(1).build()
+fn agent(connect_timeout: Duration, tls: Option<&Arc<rustls::ClientConfig>>) -> ureq::Agent {
+    let mut b =
+        ureq::AgentBuilder::new().timeout_connect(connect_timeout).redirects(0).max_idle_connections_per_host(1);
+    if let Some(t) = tls {
+        b = b.tls_config(Arc::clone(t));
+    }
+    b.build()
+}
+
+/// A TLS configuration trusting the built-in web roots and the certificates of a PEM file.
+pub fn tls_with_extra_roots(path: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, GisMtError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let err = |why: String| GisMtError::CaFile { path: path.display().to_string(), why };
+    let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(&pem).collect::<Result<_, _>>().map_err(|e| err(format!("{e:?}")))?;
+    if certs.is_empty() {
+        return Err(err("no PEM certificate in it".into()));
+    }
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    for c in certs {
+        roots.add(c).map_err(|e| err(e.to_string()))?;
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .map_err(|e| err(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(cfg))
 }
 
 /// A short description of an error answer: its `description` or the first 200 characters.
@@ -291,6 +331,7 @@ pub struct GisMt {
     fiscal_drive: Mutex<Option<String>>,
     refresher_running: AtomicBool,
     refreshing: AtomicBool,
+    tls: Option<Arc<rustls::ClientConfig>>,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -305,6 +346,7 @@ impl GisMt {
     pub fn new(cfg: GisMtConfig) -> Result<GisMt, GisMtError> {
         let base = normalize_url(&cfg.base_url)?;
         let cache = CacheFile::in_dir(&cfg.cache_dir);
+        let tls = cfg.ca_file.as_deref().map(tls_with_extra_roots).transpose()?;
         Ok(GisMt {
             cfg,
             base,
@@ -312,6 +354,7 @@ impl GisMt {
             fiscal_drive: Mutex::new(None),
             refresher_running: AtomicBool::new(false),
             refreshing: AtomicBool::new(false),
+            tls,
             background: Mutex::new(Vec::new()),
         })
     }
@@ -368,7 +411,7 @@ impl GisMt {
     /// unavailability marks (after every host failed), otherwise unexpired marks are kept.
     pub fn discover(&self, clear_marks: bool) -> Result<Discovery, GisMtError> {
         let token = self.token()?;
-        let a = agent(self.cfg.discovery_timeout);
+        let a = agent(self.cfg.discovery_timeout, self.tls.as_ref());
         let url = format!("{}{INFO_PATH}", self.base);
         let reply = http(&a, "GET", &url, Some(token), None, self.cfg.discovery_timeout).map_err(|f| {
             GisMtError::Info(match f {
@@ -549,7 +592,7 @@ impl GisMt {
 
     /// A check session for one receipt: one keep-alive connection for all its checks.
     pub fn session(self: &Arc<Self>) -> Session {
-        Session { gismt: Arc::clone(self), agent: agent(self.cfg.budget) }
+        Session { gismt: Arc::clone(self), agent: agent(self.cfg.budget, self.tls.as_ref()) }
     }
 }
 

@@ -17,6 +17,22 @@ pub struct Config {
     pub timeout: Option<u64>,
     /// The cashier for shift and receipt commands.
     pub cashier: Option<Cashier>,
+    /// `kkt serve`'s settings (its options win).
+    pub serve: Option<Serve>,
+}
+
+/// The `[serve]` table: `kkt serve`'s settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Serve {
+    /// Where to listen (HOST:PORT).
+    pub listen: Option<String>,
+    /// A file holding the bearer token.
+    pub token_file: Option<PathBuf>,
+    /// The journal file.
+    pub journal: Option<PathBuf>,
+    /// Queue timeout in seconds.
+    pub queue_timeout: Option<u64>,
 }
 
 /// A cashier.
@@ -64,6 +80,8 @@ mod tests {
         assert_eq!(c.device.as_deref(), Some("tcp://127.0.0.1:7777"));
         assert_eq!(c.timeout, Some(30));
         assert_eq!(c.cashier.unwrap().inn.as_deref(), Some("500100732259"));
+        std::fs::write(&p, "[serve]\nlisten = \"127.0.0.1:9000\"\njournal = \"/tmp/j.sqlite\"\n").unwrap();
+        assert_eq!(load(Some(&p)).unwrap().serve.unwrap().listen.as_deref(), Some("127.0.0.1:9000"));
         std::fs::write(&p, "devise = \"x\"\n").unwrap();
         assert!(load(Some(&p)).unwrap_err().contains("devise"));
         assert!(load(Some(&dir.join("missing.toml"))).is_err());

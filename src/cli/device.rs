@@ -247,8 +247,7 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     let mark = kkt.call(&marking::GetMarkingStatus)?;
     let notes = kkt.call(&marking::GetNotificationState).ok();
     let memory = kkt.call(&marking::GetFnMemory).ok();
-    let v = json!({"register": st.status, "fn": st.fn_status, "shift": st.shift, "session": st.session,
-                   "marking": mark, "oism_notifications": notes, "fn_memory": memory});
+    let v = status_value(&st, &mark, &notes, &memory);
     output(json, &v, || {
         let mut s = String::new();
         let f = &st.fn_status;
@@ -279,6 +278,26 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
         s
     });
     Ok(())
+}
+
+fn status_value(
+    st: &crate::driver::DeviceStatus,
+    mark: &marking::MarkingStatus,
+    notes: &Option<marking::NotificationState>,
+    memory: &Option<marking::FnMemory>,
+) -> serde_json::Value {
+    json!({"register": st.status, "fn": st.fn_status, "shift": st.shift, "session": st.session,
+           "marking": mark, "oism_notifications": notes, "fn_memory": memory})
+}
+
+/// What `kkt --json status` prints (and `GET /v1/status` answers): register, FN, shift, session
+/// state, marking state (0x90), OISM queue (0x9E), FN resources (0x9D).
+pub fn status_json(kkt: &mut Kkt) -> Result<serde_json::Value, Error> {
+    let st = kkt.status()?;
+    let mark = kkt.call(&marking::GetMarkingStatus)?;
+    let notes = kkt.call(&marking::GetNotificationState).ok();
+    let memory = kkt.call(&marking::GetFnMemory).ok();
+    Ok(status_value(&st, &mark, &notes, &memory))
 }
 
 fn printer_status(b: u8) -> &'static str {
@@ -447,9 +466,8 @@ pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool)
     let r = Receipt::from_json(text).map_err(Error::from)?;
     r.validate().map_err(Error::from)?;
     let f = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
-    let mut out = ReceiptResult::new(&f.document, &r);
-    out.replayed = f.replayed;
-    out.journal_seq = Some(f.journal_seq);
+    let out =
+        ReceiptResult { replayed: f.replayed, journal_seq: Some(f.journal_seq), ..ReceiptResult::new(&f.document, &r) };
     output(json, &out, || print_document(&r, &out));
     Ok(())
 }

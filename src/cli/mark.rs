@@ -113,6 +113,9 @@ pub struct OnlineArgs {
     /// The cache directory (CDN hosts and marks, the sold-codes store); default ~/.cache/kkt.
     #[arg(long, env = "KKT_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Extra trusted root certificates (PEM) for ГИС МТ hosts, e.g. the Russian Trusted Root CA.
+    #[arg(long, env = "KKT_GISMT_CA_FILE", value_name = "PATH")]
+    pub gismt_ca_file: Option<PathBuf>,
     /// The FN serial sent as fiscalDriveNumber (16 digits) when no register is read.
     #[arg(long, env = "KKT_FN_SERIAL", value_name = "DIGITS")]
     pub fn_serial: Option<String>,
@@ -156,6 +159,9 @@ pub struct CheckArgs {
     /// The items are sold partly (draught beer, part of a package): repeats allowed for those groups.
     #[arg(long)]
     pub partial: bool,
+    /// The planned status for the register's own check (tag 2003), with --device.
+    #[arg(long, default_value = "piece_sold", value_name = "STATUS")]
+    pub status: crate::receipt::PlannedStatus,
     /// Refuse on any ban (deny) or return the reasons for the cashier (ask).
     #[arg(long, value_enum, env = "KKT_MARK_STRICT", default_value = "deny")]
     pub strict: StrictArg,
@@ -258,7 +264,8 @@ fn cache_dir(explicit: Option<&PathBuf>) -> PathBuf {
 
 fn gismt_client(o: &OnlineArgs) -> Result<Arc<GisMt>, String> {
     let token = Secret::from_env_or_file("KKT_GISMT_TOKEN", o.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
-    let cfg = GisMtConfig::new(o.gismt_url.clone(), token, cache_dir(o.cache_dir.as_ref()));
+    let mut cfg = GisMtConfig::new(o.gismt_url.clone(), token, cache_dir(o.cache_dir.as_ref()));
+    cfg.ca_file.clone_from(&o.gismt_ca_file);
     let g = GisMt::new(cfg).map_err(|e| e.to_string())?;
     g.set_fiscal_drive_number(o.fn_serial.clone());
     Ok(Arc::new(g))
@@ -381,16 +388,14 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
             return exit::INPUT;
         }
     };
-    // With a register, its FN serial is the request's fiscalDriveNumber.
-    let fn_serial = match device {
-        Some(d) => match crate::Kkt::connect(d).and_then(|mut k| k.status()) {
-            Ok(st) => Some(st.fn_status.fn_number.trim().to_string()).filter(|s| !s.is_empty()),
-            Err(e) => {
-                print_error(json, "link", None, &format!("the register {d}: {e}"), "");
-                return exit::LINK;
-            }
+    // With a register: its own check of each code (0x91, 0x92; the result is then deleted with
+    // 0x94, nothing is sold), and its FN serial is the request's fiscalDriveNumber.
+    let (fn_serial, device_checks) = match device {
+        Some(d) => match register_checks(d, &a.codes, a.status) {
+            Ok(r) => r,
+            Err(e) => return super::device::Failure::from(e).report(json),
         },
-        None => None,
+        None => (None, Vec::new()),
     };
     let gismt = if a.no_online {
         None
@@ -435,11 +440,19 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
     if let Some(g) = &gismt {
         g.wait_background();
     }
-    for v in &verdicts {
+    for (i, v) in verdicts.iter().enumerate() {
+        let reg = device_checks.get(i);
         if json {
-            println!("{}", serde_json::to_string(v).expect("serializable"));
+            let mut o = serde_json::to_value(v).expect("serializable");
+            if let (Some(r), Some(m)) = (reg, o.as_object_mut()) {
+                m.insert("register".into(), r.clone());
+            }
+            println!("{o}");
         } else {
             print_verdict(v);
+            if let Some(r) = reg {
+                print_register_check(r);
+            }
         }
     }
     if verdicts.iter().any(|v| v.action == Action::Refuse) {
@@ -448,6 +461,50 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
         exit::ASK
     } else {
         exit::OK
+    }
+}
+
+/// The register's own check of each code: 0x91 and 0x92, then 0x94 delete (a check outside a
+/// receipt must not stay in the FN's table).
+fn register_checks(
+    uri: &str,
+    codes: &[String],
+    status: crate::receipt::PlannedStatus,
+) -> Result<(Option<String>, Vec<serde_json::Value>), crate::Error> {
+    let mut k = crate::Kkt::connect(uri)?;
+    let st = k.status()?;
+    let serial = Some(st.fn_status.fn_number.trim().to_string()).filter(|s| !s.is_empty());
+    let mut out = Vec::new();
+    for code in codes {
+        let c = k.check_mark(code, status, crate::protocol::types::Decimal::integer(1))?;
+        k.decline_mark()?;
+        out.push(register_check_json(&c));
+    }
+    Ok((serial, out))
+}
+
+/// The `register` object of a verdict: the register's own check of a code (0x91 the FN, 0x92
+/// the OISM) with its tag 2106 explained.
+pub fn register_check_json(c: &crate::driver::MarkCheck) -> serde_json::Value {
+    let flags = c.flags();
+    serde_json::json!({
+        "fn_check": c.local,
+        "oism": c.online,
+        "tag2106": flags,
+        "explained": flags.map(|f| f.explain()),
+    })
+}
+
+fn print_register_check(r: &serde_json::Value) {
+    let local = &r["fn_check"];
+    let result = match local["result"].as_u64() {
+        Some(3) => "positive",
+        Some(1) => "NEGATIVE",
+        _ => "not checked",
+    };
+    println!("  register: FN check {result} (reason {}), 2106 = {}", local["reason"], r["tag2106"]["raw"]);
+    for line in r["explained"].as_array().into_iter().flatten() {
+        println!("    - {}", line.as_str().unwrap_or(""));
     }
 }
 

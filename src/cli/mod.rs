@@ -11,6 +11,7 @@ pub mod device;
 pub mod emulator;
 pub mod journal;
 pub mod mark;
+pub mod serve;
 
 /// Exit codes, as README documents them.
 pub mod exit {
@@ -141,6 +142,8 @@ pub enum Command {
     },
     /// Serial ports with USB vendor/product ids and serial numbers.
     Ports,
+    /// The local HTTP/JSON service for POS systems (one process owns the register); see README.
+    Serve(serve::Args),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -165,6 +168,7 @@ pub fn run() -> ExitCode {
         }
         Command::Ports => done(device::ports(cli.json), cli.json),
         Command::Journal(a) => done(journal::list(&cli, a), cli.json),
+        Command::Serve(a) => done(serve::run(&cli, a), cli.json),
         Command::Status
         | Command::Info
         | Command::Shift { .. }

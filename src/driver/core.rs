@@ -94,12 +94,7 @@ impl MarkJob {
 /// Tag 2106 as the register's checks give it: from 0x92, else built from the FN's 0x91 result
 /// (autonomous mode: 1 = checked and negative, 3 = checked and positive).
 fn device_2106(c: &MarkCheck) -> Option<crate::commands::marking::MarkCheckResult> {
-    use crate::commands::marking::MarkCheckResult;
-    c.flags().or(match c.local.result {
-        1 => Some(MarkCheckResult(0b01)),
-        3 => Some(MarkCheckResult(0b11)),
-        _ => None,
-    })
+    c.device_result()
 }
 
 fn check_of<R: Response>(d: &[u8]) -> Result<(), DecodeError> {

@@ -193,6 +193,16 @@ impl MarkCheck {
     pub fn flags(&self) -> Option<MarkCheckResult> {
         self.online.as_ref().map(|o| o.result)
     }
+
+    /// Tag 2106 as the register's checks give it: from 0x92, else built from the FN's 0x91
+    /// result (autonomous mode: 1 = checked and negative, 3 = checked and positive).
+    pub fn device_result(&self) -> Option<MarkCheckResult> {
+        self.flags().or(match self.local.result {
+            1 => Some(MarkCheckResult(0b01)),
+            3 => Some(MarkCheckResult(0b11)),
+            _ => None,
+        })
+    }
 }
 
 /// A marked item's check inside a receipt.

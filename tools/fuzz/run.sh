@@ -33,6 +33,13 @@ cd "$root" || exit 1
 
 targets=$(cargo +nightly fuzz list --fuzz-dir "$here")
 logdir="${TMPDIR:-/tmp}"
+
+# Build first, so that a crate that does not compile is not reported as a crash.
+if ! cargo +nightly fuzz build --fuzz-dir "$here" >"$logdir/fuzz-build.log" 2>&1; then
+    echo "run.sh: the fuzz targets do not build (log: $logdir/fuzz-build.log):"
+    grep -E '^error' "$logdir/fuzz-build.log" | head -10 | sed 's/^/   /'
+    exit 1
+fi
 failed=()
 for t in $targets; do
     log="$logdir/fuzz-$t.log"
@@ -42,14 +49,19 @@ for t in $targets; do
         execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
         echo "   ok: ${execs:-?} executions"
     else
-        echo "   FAILED; the end of the log:"
-        grep -E 'panicked|ERROR|SUMMARY|Test unit written|Base64' "$log" | head -20 | sed 's/^/   /'
+        if grep -q 'Test unit written to' "$log"; then
+            echo "   CRASH:"
+            grep -E 'panicked|ERROR: libFuzzer|SUMMARY|Test unit written|Base64' "$log" | head -20 | sed 's/^/   /'
+        else
+            echo "   FAILED without a crash input; the end of the log:"
+            tail -15 "$log" | sed 's/^/   /'
+        fi
         failed+=("$t")
     fi
 done
 
 if (( ${#failed[@]} )); then
-    echo "run.sh: crashes in: ${failed[*]}"
+    echo "run.sh: failures in: ${failed[*]}"
     exit 1
 fi
 echo "run.sh: all targets ran ${secs}s without a crash"

@@ -13,7 +13,9 @@
 #![no_main]
 
 use kkt::protocol::tables::{tag_info, TagType};
-use kkt::protocol::tlv::{self, encode_list, is_stlv, iter, parse_tree, TlvError, TlvNode, TlvValue, TlvWriter, Value, HEADER};
+use kkt::protocol::tlv::{
+    self, encode_list, is_stlv, iter, parse_tree, TlvError, TlvNode, TlvValue, TlvWriter, Value, HEADER,
+};
 use libfuzzer_sys::fuzz_target;
 
 fn check_node_lens(nodes: &[TlvNode]) -> usize {
@@ -34,7 +36,16 @@ fn check_node_lens(nodes: &[TlvNode]) -> usize {
 fn exact_bytes(ty: TagType, v: &Value) -> bool {
     match v {
         Value::Bytes(_) | Value::String(_) => true,
-        _ => matches!(ty, TagType::Byte | TagType::U16 | TagType::U32 | TagType::U40 | TagType::UnixTime | TagType::DateTime3 | TagType::DateTime5),
+        _ => matches!(
+            ty,
+            TagType::Byte
+                | TagType::U16
+                | TagType::U32
+                | TagType::U40
+                | TagType::UnixTime
+                | TagType::DateTime3
+                | TagType::DateTime5
+        ),
     }
 }
 
@@ -43,7 +54,8 @@ fn check_value(tag: u16, raw: &[u8]) {
     let Ok(v) = Value::decode(info.ty, raw) else { return };
     let mut enc = Vec::new();
     v.encode(&mut enc).unwrap_or_else(|e| panic!("tag {tag} {:?}: decoded {v:?} does not re-encode: {e}", info.ty));
-    let back = Value::decode(info.ty, &enc).unwrap_or_else(|e| panic!("tag {tag} {:?}: {v:?} encoded as {enc:02X?} does not decode: {e}", info.ty));
+    let back = Value::decode(info.ty, &enc)
+        .unwrap_or_else(|e| panic!("tag {tag} {:?}: {v:?} encoded as {enc:02X?} does not decode: {e}", info.ty));
     assert_eq!(back, v, "tag {tag} {:?}: {raw:02X?} -> {enc:02X?}", info.ty);
     if exact_bytes(info.ty, &v) {
         assert_eq!(enc, raw, "tag {tag} {:?}: {v:?}", info.ty);

@@ -1,0 +1,293 @@
+//! The HTTP service under test, a blocking client, the emulator with its frame log, and the
+//! OpenAPI document every answer is checked against.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kkt");
+
+/// The seed 004 marking code (GS = 0x1D).
+pub const SEED_CODE: &str =
+    "010464007801637221gDDJ2VMOqvdNG\u{1d}91FFD0\u{1d}92dGVzdIjNx7Hb93pmLsV+niIDiJWV8ZFAjQdF9b2BO/o=";
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("kkt-http-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The committed OpenAPI document.
+pub fn openapi() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/protocol/openapi.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
+/// A validator for the schema at `pointer` inside the OpenAPI document (its `$ref`s resolve
+/// against the whole document).
+pub fn validator(pointer: &str) -> jsonschema::Validator {
+    let mut root = openapi().clone();
+    let o = root.as_object_mut().unwrap();
+    o.insert("$ref".into(), Value::String(format!("#{pointer}")));
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("{pointer}: {e}"))
+}
+
+/// JSON pointer escaping (`/` → `~1`), percent-encoded for a URI fragment.
+fn esc(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1").replace('{', "%7B").replace('}', "%7D")
+}
+
+/// Checks an answer against the document: the path and method exist, the status is one the
+/// operation lists, and the body is valid under its schema.
+pub fn check_against_openapi(method: &str, template: &str, status: u16, body: &Value) {
+    let doc = openapi();
+    let op = &doc["paths"][template][method.to_lowercase()];
+    assert!(op.is_object(), "{method} {template} is not in openapi.json");
+    let resp = &op["responses"][status.to_string()];
+    assert!(resp.is_object(), "{method} {template} answered {status}, which openapi.json does not list: {body}");
+    let pointer = match resp["$ref"].as_str() {
+        Some(r) => format!("{}/content/application~1json/schema", r.trim_start_matches('#')),
+        None => format!(
+            "/paths/{}/{}/responses/{status}/content/application~1json/schema",
+            esc(template),
+            method.to_lowercase()
+        ),
+    };
+    let v = validator(&pointer);
+    let errors: Vec<String> = v.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {template} {status}: the body does not match openapi.json: {errors:?}\n{body}"
+    );
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub retry_after: Option<String>,
+}
+
+/// A blocking client of one service.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub token: Option<String>,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn new(base: impl Into<String>) -> Client {
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(300)).build();
+        Client { base: base.into(), token: None, agent }
+    }
+
+    pub fn with_token(mut self, t: &str) -> Client {
+        self.token = Some(t.to_string());
+        self
+    }
+
+    /// Sends a request; `template` is the OpenAPI path the answer is checked against (None: not
+    /// checked).
+    pub fn raw(&self, method: &str, path: &str, body: Option<&str>) -> Answer {
+        let mut req = self.agent.request(method, &format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let r = match body {
+            Some(b) => req.set("Content-Type", "application/json").send_string(b),
+            None => req.call(),
+        };
+        let resp = match r {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = resp.status();
+        let retry_after = resp.header("Retry-After").map(str::to_string);
+        let text = resp.into_string().unwrap();
+        let body =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path} {status}: not JSON ({e}): {text}"));
+        Answer { status, body, retry_after }
+    }
+
+    /// Sends and checks the answer against the OpenAPI document.
+    pub fn call(&self, method: &str, template: &str, path: &str, body: Option<&str>) -> Answer {
+        let a = self.raw(method, path, body);
+        check_against_openapi(method, template, a.status, &a.body);
+        a
+    }
+
+    pub fn get(&self, template: &str, path: &str) -> Answer {
+        self.call("GET", template, path, None)
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> Answer {
+        self.call("POST", path, path, Some(body))
+    }
+}
+
+/// Asserts an error answer: its status and kind, and that the message names `mentions`.
+pub fn assert_error(a: &Answer, status: u16, kind: &str, mentions: &str) {
+    assert_eq!(a.status, status, "{}", a.body);
+    assert_eq!(a.body["error"]["kind"], kind, "{}", a.body);
+    let m = a.body["error"]["message"].as_str().unwrap();
+    assert!(m.contains(mentions), "{mentions:?} not in {m:?}");
+}
+
+/// The service in this process.
+pub struct Service {
+    pub server: Option<kkt::server::Server>,
+    pub client: Client,
+    pub dir: TempDir,
+}
+
+impl Service {
+    /// A service on a free loopback port for `device`, with `tune` applied to the configuration.
+    pub fn start(device: &str, tune: impl FnOnce(&mut kkt::server::Config)) -> Service {
+        let dir = TempDir::new("svc");
+        let mut cfg = kkt::server::Config::new("127.0.0.1:0".parse().unwrap(), device, dir.path("journal.sqlite"));
+        cfg.options = kkt::driver::Options::fast();
+        cfg.queue_timeout = Duration::from_secs(300);
+        tune(&mut cfg);
+        let server = kkt::server::Server::start(cfg).unwrap();
+        let client = Client::new(format!("http://{}", server.addr()));
+        Service { server: Some(server), client, dir }
+    }
+
+    /// On the in-process virtual register.
+    pub fn emulator() -> Service {
+        Service::start("emulator", |_| {})
+    }
+
+    pub fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown();
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown();
+        }
+    }
+}
+
+/// A `kkt -vvv emulator` on a free TCP port, its frame log in a file.
+pub struct Emulator {
+    child: Child,
+    pub uri: String,
+    pub log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Emulator {
+    pub fn start(extra: &[&str]) -> Emulator {
+        Emulator::start_at("127.0.0.1:0", extra)
+    }
+
+    /// On `listen` (HOST:PORT; port 0 picks one).
+    pub fn start_at(listen: &str, extra: &[&str]) -> Emulator {
+        let dir = TempDir::new("emu");
+        let log = dir.path("frames.log");
+        let mut child = Command::new(BIN)
+            .args(["-vvv", "--log-file"])
+            .arg(&log)
+            .args(["emulator", "--listen", listen])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().to_string();
+        assert!(addr.starts_with("127.0.0.1:"), "{line}");
+        Emulator { child, uri: format!("tcp://{addr}"), log, _dir: dir }
+    }
+
+    /// Kills it (SIGKILL), as a power cut would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The frame log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The command codes of the requests the emulator received, in order.
+    pub fn requests(&self) -> Vec<u8> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        request_codes(&text)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The command codes of the `<-` (received) frames of a frame log.
+pub fn request_codes(log: &str) -> Vec<u8> {
+    log.lines()
+        .filter(|l| l.contains("kkt::frames"))
+        .filter_map(|l| {
+            let rest = &l[l.find("<- ")? + 3..];
+            let mut w = rest.split_whitespace();
+            let _elapsed = w.next()?;
+            let frame = w.next()?;
+            if frame == "0x98" {
+                return Some(0x98);
+            }
+            let code = frame.get(8..10)?;
+            assert!(frame.starts_with("B629"), "not a frame: {l}");
+            u8::from_str_radix(code, 16).ok()
+        })
+        .collect()
+}
+
+/// Reads a fixture receipt, with `id` set when given.
+pub fn fixture(name: &str, id: Option<&str>) -> String {
+    let text = std::fs::read_to_string(format!("{}/fixtures/receipts/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    if let Some(id) = id {
+        v["id"] = Value::String(id.into());
+    }
+    v.to_string()
+}

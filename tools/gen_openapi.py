@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Writes protocol/openapi.json, the OpenAPI 3.1 description of `kkt serve`.
+
+The receipt schemas come from protocol/receipt.schema.json (its $defs become
+components/schemas/Receipt<Name>); everything else is described here. Run it after changing
+either, from anywhere: `python3 tools/gen_openapi.py`. tests/http_api.rs checks that the
+committed file carries the receipt schema unchanged and that every answer of the service is
+valid under it.
+"""
+import collections
+import json
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+R = json.load(open(ROOT + '/protocol/receipt.schema.json'), object_pairs_hook=collections.OrderedDict)
+
+def ref(n): return {"$ref": "#/components/schemas/" + n}
+def obj(props, required=None, desc=None, extra=False):
+    o = collections.OrderedDict()
+    o["type"] = "object"
+    if desc: o["description"] = desc
+    o["additionalProperties"] = extra
+    o["required"] = required if required is not None else list(props.keys())
+    o["properties"] = props
+    return o
+I = lambda d=None, **kw: dict({"type": "integer", "minimum": 0}, **({"description": d} if d else {}), **kw)
+S = lambda d=None, **kw: dict({"type": "string"}, **({"description": d} if d else {}), **kw)
+B = lambda d=None: dict({"type": "boolean"}, **({"description": d} if d else {}))
+def nullable(s):
+    s = dict(s); t = s.get("type")
+    if t: s["type"] = [t, "null"]; return s
+    return {"oneOf": [s, {"type": "null"}]}
+DT = S("Date and time, YYYY-MM-DDTHH:MM:SS (the register's clock).", pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$")
+MONEY_OUT = S("Roubles with two decimals.", pattern="^[0-9]+\\.[0-9]{2}$")
+
+def receipt_components():
+    s = collections.OrderedDict((k, v) for k, v in R.items() if k not in ("$schema", "$id", "$defs"))
+    text = json.dumps(s, ensure_ascii=False)
+    out = collections.OrderedDict()
+    for k in R.get("$defs", {}):
+        name = "Receipt" + "".join(p.capitalize() for p in k.split("_"))
+        text = text.replace('"#/$defs/%s"' % k, '"#/components/schemas/%s"' % name)
+    out["Receipt"] = json.loads(text, object_pairs_hook=collections.OrderedDict)
+    for k, v in R.get("$defs", {}).items():
+        name = "Receipt" + "".join(p.capitalize() for p in k.split("_"))
+        t = json.dumps(v, ensure_ascii=False)
+        for k2 in R["$defs"]:
+            t = t.replace('"#/$defs/%s"' % k2, '"#/components/schemas/Receipt%s"' % "".join(p.capitalize() for p in k2.split("_")))
+        out[name] = json.loads(t, object_pairs_hook=collections.OrderedDict)
+    return out
+
+KINDS = ["input", "unauthorized", "not_found", "method_not_allowed", "too_large", "sequence", "in_progress",
+         "pending", "id_reused", "device", "protocol", "busy", "link", "not_formed", "unknown_outcome", "journal", "internal"]
+
+sc = collections.OrderedDict()
+sc["Error"] = obj({"error": obj({
+    "kind": {"enum": KINDS, "description": "What happened: input (400, the field is named), unauthorized (401), not_found (404), method_not_allowed (405), too_large (413), sequence / in_progress / pending / id_reused (409), device / protocol (502), busy (503: nothing was sent, repeat later), link (503 unreachable, 504 no answer), not_formed (504: the answer was lost and nothing was formed, safe to repeat), unknown_outcome (504: check before repeating), journal / internal (500)."},
+    "code": {"type": ["integer", "null"], "minimum": 0, "maximum": 255, "description": "The register's error code (kind device), else null."},
+    "message": S("What happened (for device errors: the code with its Russian and English texts)."),
+    "hint": S("What to do."),
+})}, desc="Every error answer.")
+sc.update(receipt_components())
+sc["CorrectionReceipt"] = {"description": "A receipt with `correction` (the date of the corrected settlement, and the tax authority's order number if any).", "allOf": [ref("Receipt")], "required": ["correction"]}
+sc["Cashier"] = R["properties"]["cashier"]
+sc["ShiftRequest"] = obj({"cashier": ref("Cashier")}, required=[], desc="Optional: the cashier (default: the config file's [cashier], else \"Кассир\"; closing defaults to the cashier who opened). An empty body is `{}`.")
+sc["EmptyRequest"] = obj({}, required=[], desc="No fields: send `{}` or no body.")
+flags = obj({"raw": I("Tag 2106 as a byte.", maximum=255), "checked": B("The code was checked."), "crypto_ok": B("The crypto tail check is positive."),
+             "status_checked": B("The OISM checked the planned status."), "status_correct": B("The OISM says the planned status is correct."),
+             "autonomous": B("Checked in autonomous mode."), "reserved_bits": I(maximum=255)}, desc="Tag 2106 «результат проверки сведений о товаре», as named flags.")
+sc["Tag2106"] = flags
+sc["LocalCheck"] = obj({"result": I("Tag 2004: 0 not checked by the FN, 1 checked and negative, 3 checked and positive.", maximum=255),
+                        "reason": I("Why not checked: 0 checked, 1 the type is not checked in the FN, 2 no key, 3 AIs 91/92 missing, 4 other.", maximum=255)}, desc="0x91: the FN's own check of the code.")
+sc["ItemMark"] = obj(collections.OrderedDict([("item", I("Index of the item in the receipt.")), ("tag2106", ref("Tag2106")),
+    ("check", obj({"local": ref("LocalCheck"), "online": {"oneOf": [obj({"result": ref("Tag2106")}), {"type": "null"}], "description": "0x92: the OISM's answer (null in autonomous mode)."}})),
+    ("source", {"oneOf": [{"enum": ["online", "lm", "none"]}, {"type": "null"}], "description": "With the marked-goods checker: where its verdict came from (ГИС МТ online, the Local Module, no answer); null without a checker."}),
+    ("tag1265", {"type": ["string", "null"], "description": "Tag 1265 sent in the item's 1260 (null when no check answered, or without a checker)."}),
+    ("notes", {"type": "array", "items": S(), "description": "The checker's notes (no answer in time, emergency …)."})]), desc="A marked item's check in a receipt.")
+sc["ReceiptResult"] = obj(collections.OrderedDict([
+    ("receipt_number", I("Receipt number in the shift.")), ("fd_number", I("Fiscal document number (ФД).")),
+    ("fiscal_sign", I("Fiscal sign (ФП).")), ("shift_number", I("Shift number.")), ("datetime", DT),
+    ("total", MONEY_OUT), ("change", MONEY_OUT),
+    ("recovered", B("The register's answer was lost and the document was confirmed from the FN archive.")),
+    ("marks", {"type": "array", "items": ref("ItemMark"), "description": "Marked items' checks (empty when replayed)."}),
+    ("id", {"type": ["string", "null"], "description": "The receipt's idempotency id, if given."}),
+    ("replayed", B("True when this id was formed before: the journal's document is returned and nothing was sent.")),
+    ("journal_seq", I("The journal entry."))]), required=["receipt_number", "fd_number", "fiscal_sign", "shift_number", "datetime", "total", "change", "recovered", "replayed", "journal_seq", "marks", "id"], desc="The formed document (the CLI's `kkt --json receipt` output, with id, replayed and journal_seq).")
+sc["Warnings"] = obj({"raw": I(maximum=255), "set": {"type": "array", "items": S()}}, desc="FN warning flags, raw and named.")
+sc["ShiftReport"] = obj({"shift_number": I(), "fd_number": I(), "fiscal_sign": I(), "warnings": ref("Warnings")}, desc="The shift open or close report.")
+sc["SettlementReport"] = obj({"fd_number": I(), "fiscal_sign": I(), "unconfirmed": I("Documents not yet confirmed by the OFD."),
+    "first_unconfirmed": {"type": ["string", "null"], "format": "date", "description": "Date of the first unconfirmed document."}}, desc="The settlement status report.")
+sc["Status"] = obj(collections.OrderedDict([
+    ("register", obj({"serial": S(), "datetime": DT, "critical_errors": I(maximum=255), "printer_status": I("0 ok; 1 not connected; 2 no paper; 3 jam; 5 cover open; 6 cutter; 7 hardware.", maximum=255),
+                      "fn_present": I(maximum=255), "fn_phase": I(maximum=255), "extra": S("Further status bytes, hex.")}, desc="0x01: serial number, clock, printer, FN.")),
+    ("fn", obj({"phase": I(maximum=255), "current_document": I("The open document: 0 none, 4 receipt, 20 correction …", maximum=255), "document_data": I(maximum=255),
+                "shift_open": I(maximum=255), "warnings": I(maximum=255), "last_document_datetime": DT, "fn_number": S(), "last_fd_number": I()}, desc="0x08: the FN status.")),
+    ("shift", obj({"open": B(), "shift_number": I(), "receipt_number": I()}, desc="0x20: the shift.")),
+    ("session", obj({"shift": {"enum": ["closed", "opening", "open", "closing"]},
+                     "shift_opened_at": {"type": ["string", "null"]},
+                     "document": {"oneOf": [{"type": "null"}, {"type": "array", "prefixItems": [{"enum": ["receipt", "correction", "settlement", "registration", "fn_close"]}, {"enum": ["open", "items", "requisites", "payment", "unknown"]}], "minItems": 2, "maxItems": 2}], "description": "The open document and its stage, or null."},
+                     "mark": {"enum": ["idle", "checked", "online_checked"]}, "saved_marks": I(maximum=255), "autonomous": B()}, desc="The command-order state the driver works with.")),
+    ("marking", obj({"check_state": I(maximum=255), "notification_state": I(maximum=255), "allowed_commands": I(maximum=255), "kept_results": I(maximum=255),
+                     "notification_codes": I(maximum=255), "storage_warning": I(maximum=255), "notification_queue": I()}, desc="0x90: the marking state.")),
+    ("oism_notifications", {"oneOf": [obj({"state": I(maximum=255), "queue": I(), "current": I(), "current_datetime": {"type": ["string", "null"]}, "storage_percent": I(maximum=255)}), {"type": "null"}], "description": "0x9E: the OISM notification queue (null when the register does not answer it)."}),
+    ("fn_memory", {"oneOf": [obj({"documents_5y": I(), "kilobytes_30d": I(), "notifications_percent": {"type": ["integer", "null"]}}), {"type": "null"}], "description": "0x9D: FN resources (null when not answered)."}),
+]), desc="The register at a glance (the CLI's `kkt --json status`).")
+doc = obj({"fd_number": I(), "fiscal_sign": I(), "datetime": {"type": ["string", "null"]}, "shift_number": {"type": ["integer", "null"]}, "receipt_number": {"type": ["integer", "null"]}})
+sc["JournalEntry"] = obj(collections.OrderedDict([
+    ("seq", I("Sequence number in the journal.")), ("id", {"type": ["string", "null"], "description": "The POS's idempotency id."}),
+    ("operation", S("sell, sell_return, buy, buy_return, correction_sell … (a correction receipt), open_shift, close_shift, settlement_report.")),
+    ("content_hash", S("SHA-256 of the request's content, hex.")), ("device", {"type": ["string", "null"], "description": "The FN number it was sent to."}),
+    ("expected_fd", {"type": ["integer", "null"], "description": "The FD number the document would get."}),
+    ("total", {"type": ["integer", "null"], "description": "The receipt's total in kopecks (receipts only)."}),
+    ("state", {"enum": ["pending", "formed", "not_formed"], "description": "pending: sent, the outcome not known yet (POST /v1/recover settles it); formed: see document; not_formed: nothing was formed (note says why): the id may be sent again."}),
+    ("document", {"oneOf": [doc, {"type": "null"}], "description": "The document, when formed."}),
+    ("note", {"type": ["string", "null"], "description": "Why it was not formed, or what is unknown."}),
+    ("created_at", S("UTC, ISO 8601.")), ("updated_at", S("UTC, ISO 8601."))]), desc="A journal entry: the outcome of a fiscal document.")
+sc["JournalList"] = obj({"entries": {"type": "array", "items": ref("JournalEntry"), "description": "Newest first."}})
+sc["RecoverResult"] = obj({"settled": {"type": "array", "items": ref("JournalEntry"), "description": "Entries settled now."}, "pending": {"type": "array", "items": ref("JournalEntry"), "description": "Entries still pending."}})
+st = R["$defs"]["item"]["properties"]
+code_obj = obj(collections.OrderedDict([("code", S("The marking code as scanned (GS as U+001D).", minLength=1)),
+    ("planned_status", dict(st["planned_status"], description="Tag 2003 for the register's check; default piece_sold (measured_sold for a measure other than piece).")),
+    ("quantity", dict(st["quantity"], description="Default 1.")), ("measure", st["measure"]), ("fraction", st["fraction"]),
+    ("price", dict(st["price"], description="Selling price per unit after discounts, roubles: the tobacco MRP rule.")),
+    ("partial_sale", B("Sold partly (draught beer, part of a package): repeats allowed for those groups."))]), required=["code"])
+sc["MarkCheckRequest"] = obj({"codes": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"oneOf": [S("A code alone: one piece sold.", minLength=1), code_obj]}, "description": "The codes of one receipt (a code twice is a duplicate in the receipt)."}}, desc="Codes to check: strings, or objects with the planned status, quantity and price.")
+reason = obj({"field": S("The fact it rests on (found, sold, isBlocked, expireDate, price, 2106 …)."),
+              "rule": {"enum": ["not_found", "not_utilised", "invalid_structure", "not_verified", "sold", "blocked", "not_realizable", "expired", "price_not_mrp", "mrp_mismatch", "below_minimum_price", "duplicate_in_receipt", "sold_by_this_store", "check_failed", "device_crypto_negative", "device_status_incorrect"]},
+              "message": S("For the cashier.")})
+sc["MarkReason"] = reason
+sc["RegisterMarkCheck"] = obj(collections.OrderedDict([("fn_check", ref("LocalCheck")),
+    ("oism", {"oneOf": [obj({"result": ref("Tag2106")}), {"type": "null"}], "description": "0x92: the OISM's answer (null in autonomous mode)."}),
+    ("tag2106", {"oneOf": [ref("Tag2106"), {"type": "null"}], "description": "Tag 2106 from the OISM's answer."}),
+    ("explained", {"type": ["array", "null"], "items": S(), "description": "Each bit of 2106 in English."})]),
+    desc="The register's own check (0x91 the FN, 0x92 the OISM); the result is then deleted (0x94 with 0), so nothing stays pending.")
+sc["Verdict"] = obj(collections.OrderedDict([
+    ("code", S("The code (GS as U+001D).")), ("print_view", S("The code without its crypto part.")),
+    ("allowed", B("True when the item may be sold without asking.")), ("action", {"enum": ["sell", "refuse", "ask"], "description": "ask: show the reasons to the cashier (with the checker in ask mode)."}),
+    ("reasons", {"type": "array", "items": ref("MarkReason"), "description": "Every reason against the sale: the checker's and the register's (2106)."}),
+    ("notes", {"type": "array", "items": S(), "description": "Facts that are not reasons (no answer in time, no online check configured, gray zone …)."}),
+    ("source", {"enum": ["online", "lm", "none"], "description": "Where the checker's facts came from: ГИС МТ, the Local Module, or no answer (none: the register's check alone)."}),
+    ("emergency", B("ГИС МТ declared an emergency (HTTP 203): checks are off.")),
+    ("req_id", {"type": ["string", "null"]}), ("req_timestamp", {"type": ["integer", "null"], "description": "Unix ms."}),
+    ("tag1265", {"type": ["string", "null"], "description": "The tag 1265 value for the item (null when no check answered)."}),
+    ("host", {"type": ["string", "null"], "description": "The ГИС МТ host that answered."}),
+    ("info", {"type": ["object", "null"], "description": "The service's entry for the code (ГИС МТ /codes/check fields, camelCase)."}),
+    ("register", ref("RegisterMarkCheck"))]),
+    desc="The verdict for one code (the format of `kkt mark check --json --device`).")
+sc["MarkCheckResult"] = obj({"verdicts": {"type": "array", "items": ref("Verdict"), "description": "In the order of the codes."}})
+
+def err(desc): return {"description": desc, "content": {"application/json": {"schema": ref("Error")}}}
+responses = collections.OrderedDict([
+    ("BadRequest", err("Bad input: the field is named; nothing was sent.")),
+    ("Unauthorized", err("No or wrong bearer token.")),
+    ("NotFound", err("Not found.")),
+    ("Conflict", err("Out of order for the register (kind sequence), an id being formed by another request (in_progress), an earlier attempt with this id whose outcome the register cannot tell now (pending), an id used before for different content (id_reused).")),
+    ("TooLarge", err("The body is over 1 MiB.")),
+    ("Internal", err("The journal's disk or a fault of the service; never bad input.")),
+    ("BadGateway", err("The register refused (kind device: code and texts) or answered garbage (protocol).")),
+    ("Unavailable", err("busy: the queue is full or the request waited longer than the queue timeout (nothing was sent; Retry-After); link: the register cannot be reached.")),
+    ("GatewayTimeout", err("The register did not answer in time (link), or a fiscal command's answer was lost: not_formed (safe to repeat) or unknown_outcome (check GET /v1/receipts/{id} or POST /v1/recover first).")),
+])
+def R_(*names): return {n: {"$ref": "#/components/responses/" + nm} for n, nm in names}
+dev_errs = [("401", "Unauthorized"), ("500", "Internal"), ("502", "BadGateway"), ("503", "Unavailable"), ("504", "GatewayTimeout")]
+def ok(schema, desc): return {"200": {"description": desc, "content": {"application/json": {"schema": ref(schema)}}}}
+def body(schema, required=True, desc=None, example=None):
+    b = {"required": required, "content": {"application/json": {"schema": ref(schema)}}}
+    if desc: b["description"] = desc
+    if example is not None: b["content"]["application/json"]["example"] = example
+    return b
+def op(opid, summary, desc, resp_schema, resp_desc, errs, request=None, params=None, tags=None):
+    o = collections.OrderedDict()
+    o["operationId"] = opid; o["summary"] = summary; o["description"] = desc
+    if tags: o["tags"] = tags
+    if params: o["parameters"] = params
+    if request: o["requestBody"] = request
+    r = ok(resp_schema, resp_desc); r.update(R_(*errs)); o["responses"] = r
+    return o
+sale_example = json.load(open(ROOT + '/fixtures/receipts/sale.json'), object_pairs_hook=collections.OrderedDict)
+sale_example = collections.OrderedDict([("id", "till-3-000142")] + list(sale_example.items()))
+paths = collections.OrderedDict()
+paths["/v1/status"] = {"get": op("getStatus", "The register at a glance", "Register (serial, clock, printer), FN (phase, open document, last FD), shift, marking state (0x90), OISM notification queue (0x9E), FN resources (0x9D).", "Status", "The status.", dev_errs, tags=["register"])}
+paths["/v1/shift/open"] = {"post": op("openShift", "Open a shift", "0x21, 0xE4 with the cashier, 0x22. The register may update its marking-code keys first (~15 s or more). Journaled.", "ShiftReport", "The shift open report.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("ShiftRequest", False, example={"cashier": {"name": "Иванова А.А.", "inn": "500100732259"}}), tags=["shift"])}
+paths["/v1/shift/close"] = {"post": op("closeShift", "Close the shift", "0x29, 0xE5 with the cashier, 0x2A. Journaled.", "ShiftReport", "The shift close report.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("ShiftRequest", False), tags=["shift"])}
+paths["/v1/reports/settlement"] = {"post": op("settlementReport", "Form the settlement status report", "0x27, 0x28. Journaled.", "SettlementReport", "The report.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("EmptyRequest", False), tags=["shift"])}
+paths["/v1/receipts"] = {"post": op("formReceipt", "Form a receipt (sale, refund, purchase, purchase return)",
+    "The receipt JSON of `kkt receipt`. Checked before anything is sent (400 names the field). A refund is `operation: sell_return`. With `id`, the receipt is formed at most once: a repeated request with the same id and content answers the same document (`replayed: true`); the same id with other content is 409 id_reused; while the first request is in flight a second one is 409 in_progress. Concurrent requests are queued: one document at a time on the register. A request that waited longer than the queue timeout is answered 503 busy with nothing sent. Once the register takes a receipt up it is finished and journaled even if the client disconnects: ask GET /v1/receipts/{id}.",
+    "ReceiptResult", "The formed document.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
+    request=body("Receipt", True, example=sale_example), tags=["receipts"])}
+paths["/v1/receipts/{id}"] = {"get": op("receiptOutcome", "The outcome of a receipt by its id",
+    "The journal entry: `formed` (with FD number and fiscal sign), `not_formed` (the id may be sent again), or `pending` (being formed now, or the answer was lost: POST /v1/recover settles it). 404 when nothing was ever sent under this id.",
+    "JournalEntry", "The journal entry.", [("400", "BadRequest"), ("401", "Unauthorized"), ("404", "NotFound"), ("500", "Internal")],
+    params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}, "description": "The receipt's idempotency id."}], tags=["receipts"])}
+paths["/v1/corrections"] = {"post": op("formCorrection", "Form a correction receipt", "The receipt JSON with `correction` (0x25 … 0x26). `id` as for receipts.", "ReceiptResult", "The formed document.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
+    request=body("CorrectionReceipt", True), tags=["receipts"])}
+paths["/v1/marks/check"] = {"post": op("checkMarks", "Check marking codes", "The verdict for each code, as `kkt mark check --device` gives it: the register's own check (0x91 with the FN, 0x92 with the OISM; the result is then deleted with 0x94, so nothing stays pending) and, when the service has a checker (ГИС МТ token, Local Module), its permissive-mode verdict; the register's tag 2106 adds its reasons. Outside a receipt: the receipt checks its marked items again.", "MarkCheckResult", "One verdict per code.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
+    request=body("MarkCheckRequest", True, example={"codes": ["0104607028393034215'Wt4q\u001d93dGVz", {"code": "0104607028393034215'Wt4q\u001d93dGVz", "planned_status": "piece_returned"}]}), tags=["marks"])}
+paths["/v1/journal"] = {"get": op("journal", "The journal of fiscal documents", "Entries, newest first.", "JournalList", "The entries.", [("400", "BadRequest"), ("401", "Unauthorized"), ("500", "Internal")],
+    params=[{"name": "pending", "in": "query", "required": False, "schema": {"type": "boolean", "default": False}, "description": "Only entries whose outcome is not known yet."},
+            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}, "description": "At most this many."}], tags=["journal"])}
+paths["/v1/recover"] = {"post": op("recover", "Settle pending journal entries with the register", "For every pending entry the register's FN says whether its document was formed (its FD number and fiscal sign from the FN archive) or not. Also done when the service connects to the register.", "RecoverResult", "What was settled and what is still pending.", [("400", "BadRequest"), ("413", "TooLarge")] + dev_errs, request=body("EmptyRequest", False), tags=["journal"])}
+paths["/openapi.json"] = {"get": {"operationId": "openapi", "summary": "This document", "security": [], "tags": ["service"], "responses": {"200": {"description": "The OpenAPI 3.1 description.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+
+doc = collections.OrderedDict()
+doc["openapi"] = "3.1.0"
+doc["info"] = collections.OrderedDict([("title", "kkt serve"), ("version", "1.0.0"),
+    ("description", "A local HTTP/JSON service for a Russian fiscal cash register (Терминал-ФА / КИТ Онлайн-Ф, ФФД 1.2 with marked goods). One process (`kkt serve`) owns the register; POS clients in any language call it. JSON in, JSON out; money as decimal strings of roubles (\"45.50\"), never floats.\n\nThe register does one thing at a time: requests wait in a queue (at most the queue timeout, then 503 busy with nothing sent). Every fiscal document is journaled before it is sent; a receipt with an `id` is formed at most once.\n\nErrors are `{\"error\": {\"kind\", \"code\", \"message\", \"hint\"}}`: 400 bad input naming the field, 409 out of order or an id in progress, 502 the register refused (`code` is its error code), 503 busy or unreachable, 504 no answer in time, 500 never for input.\n\nSecurity: on loopback no token is needed unless the service was given one; listening beyond loopback requires one, sent as `Authorization: Bearer TOKEN`."),
+    ("license", {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"})])
+doc["servers"] = [{"url": "http://127.0.0.1:8567", "description": "The default address of `kkt serve`."}]
+doc["security"] = [{"bearer": []}, {}]
+doc["tags"] = [{"name": n} for n in ["register", "shift", "receipts", "marks", "journal", "service"]]
+doc["paths"] = paths
+doc["components"] = collections.OrderedDict([("schemas", sc), ("responses", responses),
+    ("securitySchemes", {"bearer": {"type": "http", "scheme": "bearer", "description": "Required when the service has a token (always beyond loopback)."}})])
+open(ROOT + '/protocol/openapi.json', 'w').write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
