@@ -568,6 +568,16 @@ fn plain_http_only_on_loopback() {
 }
 
 #[test]
+fn hosts_without_a_scheme_take_the_discovery_scheme() {
+    let mock = MockGisMt::start(1);
+    let bare = mock.hosts[0].url().trim_start_matches("http://").to_string();
+    *mock.discovery.hosts.lock().unwrap() = vec![bare];
+    let d = gismt(&mock, &temp_dir("bare")).discover(false).unwrap();
+    assert_eq!(d.state.hosts[0].host, mock.hosts[0].url());
+    assert!(d.state.hosts[0].latency_ms.is_some());
+}
+
+#[test]
 fn no_answer_kinds_are_reported() {
     let mock = MockGisMt::start(1);
     let g = gismt(&mock, &temp_dir("kinds"));

@@ -437,9 +437,12 @@ impl GisMt {
         }
         let mut hosts = Vec::new();
         let mut skipped = Vec::new();
+        let scheme = url::Url::parse(&self.base).map(|u| u.scheme().to_string()).unwrap_or_else(|_| "https".into());
         for h in v.get("hosts").and_then(|h| h.as_array()).into_iter().flatten() {
             let s = h.get("host").and_then(|x| x.as_str()).or_else(|| h.as_str()).unwrap_or_default();
-            match normalize_url(s) {
+            // A host named without a scheme takes the discovery URL's (https in production).
+            let with_scheme = if s.contains("://") || s.is_empty() { s.to_string() } else { format!("{scheme}://{s}") };
+            match normalize_url(&with_scheme) {
                 Ok(n) if !hosts.contains(&n) => hosts.push(n),
                 Ok(_) => {}
                 Err(e) => {
