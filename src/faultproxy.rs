@@ -397,38 +397,24 @@ pub fn serve_tcp(
 
 /// A pseudo-terminal the host opens like a serial port.
 pub struct PtySide {
-    master: nix::pty::PtyMaster,
-    // Kept open so that the master does not read EIO while no host has the port open.
-    _slave: std::fs::File,
-    path: String,
+    pty: crate::transport::pty::RawPty,
 }
 
 impl std::fmt::Debug for PtySide {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PtySide").field("path", &self.path).finish()
+        f.debug_struct("PtySide").field("path", &self.pty.path()).finish()
     }
 }
 
 impl PtySide {
     /// Opens a new pseudo-terminal pair in raw mode.
     pub fn open() -> std::io::Result<PtySide> {
-        use nix::fcntl::OFlag;
-        use nix::sys::termios;
-        let master = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY)?;
-        nix::pty::grantpt(&master)?;
-        nix::pty::unlockpt(&master)?;
-        let path = nix::pty::ptsname_r(&master)?;
-        let slave = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
-        let mut t = termios::tcgetattr(&slave)?;
-        termios::cfmakeraw(&mut t);
-        termios::cfsetspeed(&mut t, termios::BaudRate::B115200)?;
-        termios::tcsetattr(&slave, termios::SetArg::TCSANOW, &t)?;
-        Ok(PtySide { master, _slave: slave, path })
+        Ok(PtySide { pty: crate::transport::pty::RawPty::open()? })
     }
 
     /// The terminal's path for the host (e.g. /dev/pts/5).
     pub fn path(&self) -> &str {
-        &self.path
+        self.pty.path()
     }
 
     /// Serves until `stop` is set. The register connection is made when the host first
@@ -440,7 +426,7 @@ impl PtySide {
         stats: Arc<Stats>,
         stop: Arc<AtomicBool>,
     ) -> std::io::Result<()> {
-        let file = std::fs::File::from(nix::unistd::dup(&self.master)?);
+        let file = std::fs::File::from(nix::unistd::dup(&self.pty.master)?);
         let mut n = 0u64;
         let mut host = Conn::File(file);
         while !stop.load(Ordering::Relaxed) {
@@ -480,7 +466,7 @@ impl PtySide {
             // The host's side of the pty never ends; the register's may.
             pump(host.try_clone()?, device, to_device, &alive, &stop);
             let _ = t.join();
-            host = Conn::File(std::fs::File::from(nix::unistd::dup(&self.master)?));
+            host = Conn::File(std::fs::File::from(nix::unistd::dup(&self.pty.master)?));
         }
         Ok(())
     }

@@ -44,6 +44,10 @@ impl Faulty {
         self.sent.lock().unwrap().iter().filter(|c| **c == command).count()
     }
 
+    fn codes_sent(&self) -> Vec<u8> {
+        self.sent.lock().unwrap().clone()
+    }
+
     fn total_sent(&self) -> usize {
         self.sent.lock().unwrap().len()
     }
@@ -201,6 +205,32 @@ fn operation_must_match_the_call() {
 }
 
 #[test]
+fn a_marked_item_sells_on_the_fn_check_when_the_oism_does_not_answer() {
+    // The OISM is out of reach: 0x92 answers 0xCC. The permissive mode sells on the FN's check;
+    // 0x94 saves the result and the register's 2106 says the OISM gave no answer.
+    let mut o = kkt::emulator::Options::default();
+    o.scenario.default_status = OismStatus::Unreachable;
+    let (mut k, f) = register_with(o, Options::fast());
+    k.open_shift(&cashier()).unwrap();
+    let fd = f.last_fd();
+    let d = k.sell(&with_marked(Operation::Sell, CODE2)).unwrap();
+    assert_eq!(d.fd_number, fd + 1);
+    let m = &d.marks[0];
+    assert!(m.check.online.is_none(), "{m:?}");
+    assert!(m.notes.iter().any(|n| n.contains("0xCC")), "{:?}", m.notes);
+    assert_eq!(m.result.0 & 0x0C, 0, "2106 = {:#04x}: no OISM answer, status not checked", m.result.0);
+    // After the refused 0x92 the driver reads the register's state again (0x08, 0x90), then
+    // saves the result and adds the item.
+    let sent = f.codes_sent();
+    let at = sent.iter().position(|&c| c == 0x92).expect("0x92 sent");
+    let next: Vec<u8> = sent[at..].iter().copied().filter(|c| ![0x08, 0x90].contains(c)).take(3).collect();
+    assert_eq!(next, [0x92, 0x94, 0x97], "{sent:02X?}");
+    // The register is clean afterwards.
+    assert_eq!(f.fn_status().current_document, 0);
+    assert_eq!(k.sell(&bread(Operation::Sell)).unwrap().fd_number, fd + 2);
+}
+
+#[test]
 fn strict_policy_refuses_a_code_the_oism_rejects_and_leaves_no_trace() {
     let mut o = kkt::emulator::Options::default();
     o.scenario.codes.push(CodeRule {
@@ -208,6 +238,7 @@ fn strict_policy_refuses_a_code_the_oism_rejects_and_leaves_no_trace() {
         status: OismStatus::Incorrect,
         crypto_valid: true,
         latency_ms: 0,
+        fn_error: None,
     });
     let (mut k, f) = register_with(o.clone(), Options::fast());
     k.open_shift(&cashier()).unwrap();

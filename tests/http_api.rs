@@ -227,6 +227,32 @@ fn a_device_refusal_is_502_with_its_code() {
 }
 
 #[test]
+fn a_code_the_register_refuses_gets_its_own_verdict() {
+    // The FN refuses one code itself (0xCE, product code not recognised: the example scenario's
+    // rule); the other code of the same request is still checked.
+    let emu = Emulator::start(&["--scenario", concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/emulator/scenario.toml")]);
+    let svc = Service::start(&emu.uri, |_| {});
+    let c = &svc.client;
+    let refused = "0104601234567893215abcde\u{1d}93dGVz";
+    let a = c.post("/v1/marks/check", &json!({"codes": [SEED_CODE, refused]}).to_string());
+    assert_eq!(a.status, 200, "{}", a.body);
+    let v = &a.body["verdicts"];
+    assert_eq!(v[0]["action"], "sell", "{}", v[0]);
+    assert!(v[0]["register"].is_object());
+    assert_eq!(v[1]["action"], "refuse", "{}", v[1]);
+    assert_eq!(v[1]["allowed"], false);
+    assert!(v[1]["register"].is_null());
+    assert_eq!(v[1]["register_error"]["code"], 0xCE);
+    assert_eq!(v[1]["register_error"]["command"], 0x91);
+    assert_eq!(v[1]["reasons"][0]["rule"], "device_refused");
+    assert!(v[1]["reasons"][0]["message"].as_str().unwrap().contains("0xCE"), "{}", v[1]);
+    // Nothing is left under check in the FN.
+    let st = c.get("/v1/status", "/v1/status");
+    assert_eq!(st.body["session"]["mark"], "idle");
+    assert_eq!(st.body["marking"]["kept_results"], 0);
+}
+
+#[test]
 fn the_served_document_is_the_committed_one() {
     let svc = Service::emulator();
     let a = svc.client.raw("GET", "/openapi.json", None);

@@ -171,6 +171,7 @@ fn the_register_2106_is_judged_too() {
         status: OismStatus::Incorrect,
         crypto_valid: true,
         latency_ms: 0,
+        fn_error: None,
     });
     let mut s = setup(emu, Strictness::Deny, None);
     let e = s.kkt.sell(&sale(Operation::Sell, &[(code_of(7), 106000)])).unwrap_err();

@@ -124,7 +124,7 @@ code_obj = obj(collections.OrderedDict([("code", S("The marking code as scanned 
     ("partial_sale", B("Sold partly (draught beer, part of a package): repeats allowed for those groups."))]), required=["code"])
 sc["MarkCheckRequest"] = obj({"codes": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"oneOf": [S("A code alone: one piece sold.", minLength=1), code_obj]}, "description": "The codes of one receipt (a code twice is a duplicate in the receipt)."}}, desc="Codes to check: strings, or objects with the planned status, quantity and price.")
 reason = obj({"field": S("The fact it rests on (found, sold, isBlocked, expireDate, price, 2106 …)."),
-              "rule": {"enum": ["not_found", "not_utilised", "invalid_structure", "not_verified", "sold", "blocked", "not_realizable", "expired", "price_not_mrp", "mrp_mismatch", "below_minimum_price", "duplicate_in_receipt", "sold_by_this_store", "check_failed", "device_crypto_negative", "device_status_incorrect"]},
+              "rule": {"enum": ["not_found", "not_utilised", "invalid_structure", "not_verified", "sold", "blocked", "not_realizable", "expired", "price_not_mrp", "mrp_mismatch", "below_minimum_price", "duplicate_in_receipt", "sold_by_this_store", "check_failed", "device_crypto_negative", "device_status_incorrect", "device_refused"]},
               "message": S("For the cashier.")})
 sc["MarkReason"] = reason
 sc["RegisterMarkCheck"] = obj(collections.OrderedDict([("fn_check", ref("LocalCheck")),
@@ -132,6 +132,9 @@ sc["RegisterMarkCheck"] = obj(collections.OrderedDict([("fn_check", ref("LocalCh
     ("tag2106", {"oneOf": [ref("Tag2106"), {"type": "null"}], "description": "Tag 2106 from the OISM's answer."}),
     ("explained", {"type": ["array", "null"], "items": S(), "description": "Each bit of 2106 in English."})]),
     desc="The register's own check (0x91 the FN, 0x92 the OISM); the result is then deleted (0x94 with 0), so nothing stays pending.")
+sc["RegisterRefusal"] = obj(collections.OrderedDict([("command", I("The command refused (0x91 the FN's check, 0x92 the OISM's).", maximum=255)),
+    ("code", I("The register's error code.", maximum=255)), ("ru", S("The error table's Russian text.")), ("en", S("The English text.")), ("hint", S("What to do."))]),
+    desc="The register refused the code outright (the action is then refuse, whatever the strictness); the other codes of the request are still checked.")
 sc["Verdict"] = obj(collections.OrderedDict([
     ("code", S("The code (GS as U+001D).")), ("print_view", S("The code without its crypto part.")),
     ("allowed", B("True when the item may be sold without asking.")), ("action", {"enum": ["sell", "refuse", "ask"], "description": "ask: show the reasons to the cashier (with the checker in ask mode)."}),
@@ -143,7 +146,9 @@ sc["Verdict"] = obj(collections.OrderedDict([
     ("tag1265", {"type": ["string", "null"], "description": "The tag 1265 value for the item (null when no check answered)."}),
     ("host", {"type": ["string", "null"], "description": "The ГИС МТ host that answered."}),
     ("info", {"type": ["object", "null"], "description": "The service's entry for the code (ГИС МТ /codes/check fields, camelCase)."}),
-    ("register", ref("RegisterMarkCheck"))]),
+    ("register", {"oneOf": [ref("RegisterMarkCheck"), {"type": "null"}], "description": "The register's check; null when it refused the code (see register_error)."}),
+    ("register_error", ref("RegisterRefusal"))]),
+    required=["code", "print_view", "allowed", "action", "reasons", "notes", "source", "emergency", "req_id", "req_timestamp", "tag1265", "host", "info", "register"],
     desc="The verdict for one code (the format of `kkt mark check --json --device`).")
 sc["MarkCheckResult"] = obj({"verdicts": {"type": "array", "items": ref("Verdict"), "description": "In the order of the codes."}})
 

@@ -152,6 +152,9 @@ pub enum Rule {
     DeviceCryptoNegative,
     /// The OISM said the planned status is wrong (tag 2106 bit 3).
     DeviceStatusIncorrect,
+    /// The register refused the code outright (an error to 0x91 or 0x92): it cannot be sold,
+    /// whatever the strictness.
+    DeviceRefused,
 }
 
 /// One reason against the sale.
@@ -225,6 +228,8 @@ impl Verdict {
     pub fn settle(&mut self, strictness: Strictness) {
         self.action = if self.reasons.is_empty() {
             Action::Sell
+        } else if self.reasons.iter().any(|r| r.rule == Rule::DeviceRefused) {
+            Action::Refuse
         } else {
             match strictness {
                 Strictness::Deny => Action::Refuse,

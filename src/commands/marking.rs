@@ -76,6 +76,17 @@ const TAG_MEASURE: u16 = 2108;
 const TAG_NUMERATOR: u16 = 1293;
 const TAG_DENOMINATOR: u16 = 1294;
 
+/// The error 0x92 answers when the OISM did not answer (0xCC «Ошибка связи с хостом ОИСМ»,
+/// protocol/errors.tsv). The code stays under check: 0x94 may still save the FN's result
+/// (seed 004 on 0x94: a result may be saved after an unsuccessful OISM check), and tag 2106
+/// then says that the OISM gave no answer.
+pub const OISM_UNREACHABLE: u8 = 0xCC;
+
+/// Errors by which 0x91/0x92 refuse the code itself rather than the register's state (the
+/// code is not recognised, has no GTIN, is no marking code, wants another item command, or is
+/// already in the receipt): another code may still be checked (protocol/errors.tsv).
+pub const CODE_REFUSALS: &[u8] = &[0xC3, 0xCD, 0xCE, 0xD0, 0xD1, 0xD2, 0xDF];
+
 /// 0x92 «Выполнить проверку текущего КМ в ОИСМ».
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckMarkOnline {

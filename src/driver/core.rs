@@ -12,7 +12,8 @@ use crate::commands::archive::FindDocument;
 use crate::commands::document::CancelDocument;
 use crate::commands::info::{FnStatus, GetFnStatus, GetRegistration, GetStatus, Status};
 use crate::commands::marking::{
-    CheckMarkLocal, CheckMarkOnline, ClearMarkChecks, GetMarkingStatus, KeepMarkCheck, KeepMarkCheckResult,
+    CheckMarkLocal, CheckMarkOnline, CheckMarkOnlineResult, ClearMarkChecks, GetMarkingStatus, KeepMarkCheck,
+    KeepMarkCheckResult, OISM_UNREACHABLE,
 };
 use crate::commands::receipt::{
     FormCorrectionReceipt, FormReceipt, MarkedItem, OpenCorrectionReceipt, OpenReceipt, Payment, ReceiptRequisites,
@@ -571,16 +572,12 @@ impl<L: Link> Driver<L> {
             self.resync().await?;
         }
         let local = self.call(&local_req).await?;
-        let online = if self.state.autonomous {
-            None
-        } else {
-            match self.call(&online_req).await {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    // Leave no code half-checked: drop it.
-                    let _ = self.call(&KeepMarkCheck { keep: false }).await;
-                    return Err(e);
-                }
+        let online = match self.ask_oism(&online_req).await {
+            Ok((online, _)) => online,
+            Err(e) => {
+                // Leave no code half-checked: drop it.
+                let _ = self.call(&KeepMarkCheck { keep: false }).await;
+                return Err(e);
             }
         };
         Ok(MarkCheck { local, online })
@@ -830,10 +827,10 @@ impl<L: Link> Driver<L> {
                 }
                 ItemStep::Marked { local, online, item } => {
                     let local_r = self.call(local).await?;
-                    let online_r = if self.state.autonomous { None } else { Some(self.call(online).await?) };
+                    let (online_r, no_oism) = self.ask_oism(online).await?;
                     let check = MarkCheck { local: local_r, online: online_r };
                     if let Some(job) = job.as_deref_mut() {
-                        self.judge_marked(i, check, item, job, marks).await?;
+                        self.judge_marked(i, check, item, job, marks, no_oism).await?;
                         continue;
                     }
                     if let Err(why) = self.opts.mark_policy.judge(&check) {
@@ -850,7 +847,7 @@ impl<L: Link> Driver<L> {
                         result: kept.result,
                         source: None,
                         tag1265: None,
-                        notes: vec![],
+                        notes: no_oism.into_iter().collect(),
                     });
                     self.call(item.as_ref()).await?;
                 }
@@ -863,6 +860,35 @@ impl<L: Link> Driver<L> {
         Ok(())
     }
 
+    /// 0x92 for the code under check (skipped in autonomous mode). When the OISM does not answer
+    /// (error 0xCC) the sale goes on without its answer, as the permissive mode allows: the
+    /// FN's check and the checker decide, 0x94 saves the result and tag 2106 records that the
+    /// OISM gave no answer. The note says so; any other error ends the receipt.
+    async fn ask_oism(
+        &mut self,
+        online: &CheckMarkOnline,
+    ) -> Result<(Option<CheckMarkOnlineResult>, Option<String>), Error> {
+        if self.state.autonomous {
+            return Ok((None, None));
+        }
+        match self.call(online).await {
+            Ok(r) => Ok((Some(r), None)),
+            Err(Error::Device { command, error }) if error.code == OISM_UNREACHABLE => {
+                tracing::warn!(command, "the OISM did not answer (0xCC): selling on the FN's check");
+                self.emit(Event::OismUnreachable);
+                Ok((
+                    None,
+                    Some(
+                        "the OISM did not answer (register error 0xCC): sold on the FN's check without the OISM's; \
+                         tag 2106 records it"
+                            .into(),
+                    ),
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// A marked item under the checker: its verdict and the register's 2106 decide 0x94 save (and
     /// 0x97 with 1260) or delete (and the item is refused).
     async fn judge_marked(
@@ -872,6 +898,7 @@ impl<L: Link> Driver<L> {
         item: &MarkedItem,
         job: &mut MarkJob,
         marks: &mut Vec<ItemMark>,
+        no_oism: Option<String>,
     ) -> Result<(), Error> {
         use crate::checker::decide::{decide, Decision};
         let field = format!("items[{i}].marking_code");
@@ -886,7 +913,8 @@ impl<L: Link> Driver<L> {
             decision = decision.confirm(yes);
         }
         match decision {
-            Decision::Sell { notes, .. } => {
+            Decision::Sell { mut notes, .. } => {
+                notes.extend(no_oism);
                 let kept = self.call(&KeepMarkCheck { keep: true }).await?;
                 let mut m = item.clone();
                 if let Some(t) = &verdict.tag1265 {

@@ -128,6 +128,9 @@ pub enum MarkPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
+    /// The OISM did not answer a code's check (0x92 error 0xCC): the item is sold on the FN's
+    /// check (and the checker's verdict) without the OISM's answer.
+    OismUnreachable,
     /// Shift open (0x21) started (`None`) or finished: the register may be updating the
     /// marking code check keys, which takes ~15 s or more.
     KeyUpdate {
@@ -184,7 +187,8 @@ pub struct DeviceStatus {
 pub struct MarkCheck {
     /// 0x91: the FN's own check.
     pub local: CheckMarkLocalResult,
-    /// 0x92: the OISM's answer (none in autonomous mode).
+    /// 0x92: the OISM's answer (none in autonomous mode, or when the OISM did not answer:
+    /// error 0xCC, [`Event::OismUnreachable`]).
     pub online: Option<CheckMarkOnlineResult>,
 }
 

@@ -98,7 +98,7 @@ mod err {
     pub const NOT_CHECKED: u8 = 0xAE;
     pub const NO_CODE: u8 = 0xC1;
     pub const MARK_PARAMS: u8 = 0xC2;
-    pub const OISM_LINK: u8 = 0xCC;
+    pub const OISM_LINK: u8 = crate::commands::marking::OISM_UNREACHABLE;
     pub const ACTIVATION: u8 = 0xDD;
     pub const ACTIVATION_FORMAT: u8 = 0xDE;
     pub const DUPLICATE_CODE: u8 = 0xDF;
@@ -921,6 +921,9 @@ impl Register {
         let raw = crate::protocol::types::cp866(&r.code).map_err(|_| err::VALUE)?;
         let parsed = MarkingCode::parse_bytes(&raw).ok();
         let rule = self.options.scenario.rule(&r.code, parsed.as_ref().map(MarkingCode::product_id).as_deref());
+        if let Some(e) = rule.and_then(|r| r.fn_error) {
+            return Err(e);
+        }
         let crypto_valid = rule.is_none_or(|r| r.crypto_valid);
         let check = local_check(&raw, |k| self.options.scenario.fn_has_key(k), crypto_valid);
         let mut result_2106 = 0u8;

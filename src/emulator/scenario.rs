@@ -36,6 +36,10 @@ pub struct CodeRule {
     /// Extra OISM latency for this code, in milliseconds.
     #[serde(default)]
     pub latency_ms: u64,
+    /// The FN refuses the code at 0x91 with this error code (e.g. `0xCE`, product code not
+    /// recognised; `0xD0`, not a marking code) instead of checking it.
+    #[serde(default)]
+    pub fn_error: Option<u8>,
 }
 
 fn yes() -> bool {
@@ -237,8 +241,9 @@ mod tests {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/emulator/scenario.toml");
         let s = Scenario::load(&p).unwrap();
         assert_eq!(s.fn_keys, vec!["EE06"]);
-        assert_eq!(s.codes.len(), 4);
+        assert_eq!(s.codes.len(), 5);
         assert!(!s.codes[3].crypto_valid);
+        assert_eq!((s.codes[3].fn_error, s.codes[4].fn_error), (None, Some(0xCE)));
         assert_eq!(s.faults.len(), 2);
         assert_eq!(s.timing.unwrap().latency(0x2A), Duration::from_millis(1200));
         let e = Scenario::load(std::path::Path::new("/nonexistent.toml")).unwrap_err();

@@ -206,38 +206,24 @@ pub fn serve_tcp(
 
 /// A pseudo-terminal the register answers on: hosts open [`Pty::path`] like a serial port.
 pub struct Pty {
-    master: nix::pty::PtyMaster,
-    // Kept open so that the master does not read EIO while no host has the port open.
-    _slave: std::fs::File,
-    path: String,
+    pty: crate::transport::pty::RawPty,
 }
 
 impl std::fmt::Debug for Pty {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pty").field("path", &self.path).finish()
+        f.debug_struct("Pty").field("path", &self.pty.path()).finish()
     }
 }
 
 impl Pty {
     /// Opens a new pseudo-terminal pair in raw mode (nix's safe `posix_openpt`; no unsafe here).
     pub fn open() -> std::io::Result<Pty> {
-        use nix::fcntl::OFlag;
-        use nix::sys::termios;
-        let master = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY)?;
-        nix::pty::grantpt(&master)?;
-        nix::pty::unlockpt(&master)?;
-        let path = nix::pty::ptsname_r(&master)?;
-        let slave = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
-        let mut t = termios::tcgetattr(&slave)?;
-        termios::cfmakeraw(&mut t);
-        termios::cfsetspeed(&mut t, termios::BaudRate::B115200)?;
-        termios::tcsetattr(&slave, termios::SetArg::TCSANOW, &t)?;
-        Ok(Pty { master, _slave: slave, path })
+        Ok(Pty { pty: crate::transport::pty::RawPty::open()? })
     }
 
     /// The terminal's path (e.g. /dev/pts/5).
     pub fn path(&self) -> &str {
-        &self.path
+        self.pty.path()
     }
 
     /// Serves until `stop` is set.
@@ -253,20 +239,20 @@ impl Pty {
         let mut buf = [0u8; 2048];
         while !stop.load(Ordering::Relaxed) {
             let ready = {
-                let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
+                let mut fds = [PollFd::new(self.pty.master.as_fd(), PollFlags::POLLIN)];
                 poll(&mut fds, PollTimeout::from(100u16))?
             };
             if ready == 0 {
                 continue;
             }
-            let n = match self.master.read(&mut buf) {
+            let n = match self.pty.master.read(&mut buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
             for incoming in split.feed(&buf[..n]) {
                 // A serial line cannot be "closed": the fault drops the answer instead.
-                if let After::Close = serve_one(&reg, &faults, incoming, &mut self.master)? {
+                if let After::Close = serve_one(&reg, &faults, incoming, &mut self.pty.master)? {
                     tracing::info!("fault: answer dropped on the serial line");
                 }
             }

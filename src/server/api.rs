@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::worker::{Inflight, MarkQuery, Op, Queue};
 use crate::checker::decide::device_reasons;
-use crate::checker::{Checker, Item};
+use crate::checker::{Checker, Item, Reason, Rule};
 use crate::commands::marking::MarkCheckResult;
 use crate::journal::Journal;
 use crate::marking::MarkingCode;
@@ -370,10 +370,26 @@ pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
                 if let Some(raw) = c["device_2106"].as_u64().and_then(|r| u8::try_from(r).ok()) {
                     v.reasons.extend(device_reasons(MarkCheckResult(raw)));
                 }
+                let refused = &c["register_error"];
+                if refused.is_object() {
+                    v.reasons.push(Reason::new(
+                        "register",
+                        Rule::DeviceRefused,
+                        format!(
+                            "the register refused the code: error 0x{:02X} {} ({})",
+                            refused["code"].as_u64().unwrap_or(0),
+                            refused["en"].as_str().unwrap_or(""),
+                            refused["ru"].as_str().unwrap_or("")
+                        ),
+                    ));
+                }
                 v.settle(strictness);
                 let mut o = serde_json::to_value(&v).unwrap_or_default();
                 if let Some(m) = o.as_object_mut() {
                     m.insert("register".into(), c["register"].clone());
+                    if refused.is_object() {
+                        m.insert("register_error".into(), refused.clone());
+                    }
                 }
                 o
             })

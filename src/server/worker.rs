@@ -237,7 +237,29 @@ fn check_marks(jk: &mut JournaledKkt, codes: &[MarkQuery]) -> Result<Value, ApiE
             kkt.check_mark(&q.code, q.planned_status, q.quantity)
         } else {
             kkt.check_mark_measured(&q.code, q.planned_status, q.quantity, q.measure, q.fraction)
-        }?;
+        };
+        let c = match c {
+            Ok(c) => c,
+            // The register refused this code itself (0x91/0x92 answered an error about the
+            // code; the driver has already dropped a half-checked code): a verdict for this
+            // code, not a failed request. An error about the register's state (marking not
+            // allowed, check table full …), a link or a protocol failure fails the request.
+            Err(crate::Error::Device { command, error })
+                if crate::commands::marking::CODE_REFUSALS.contains(&error.code) =>
+            {
+                checks.push(json!({
+                    "register_error": {
+                        "command": command,
+                        "code": error.code,
+                        "ru": error.text_ru(),
+                        "en": error.text_en(),
+                        "hint": error.hint_en(),
+                    },
+                }));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         kkt.decline_mark()?;
         checks.push(json!({
             "register": crate::cli::mark::register_check_json(&c),

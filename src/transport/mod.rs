@@ -26,6 +26,7 @@ use crate::protocol::frame::{Frame, FrameDecoder, FrameError};
 
 mod asynch;
 pub mod inproc;
+pub mod pty;
 pub mod serial;
 pub mod tcp;
 pub mod uri;

@@ -1,0 +1,43 @@
+//! The device side of a pseudo-terminal pair: what the virtual register and the fault proxy
+//! answer on, while a host opens the other side like a serial port. Exercised through a real
+//! pair by tests/transport_pty.rs, tests/emulator_pty.rs and tests/fault_proxy.rs.
+
+use nix::fcntl::OFlag;
+use nix::sys::termios;
+
+/// A pseudo-terminal pair in raw mode at 115200 baud: the master (the device's side) and the
+/// terminal's path for the host. The slave side stays open here so that reading the master does
+/// not fail with EIO while no host has the port open.
+pub struct RawPty {
+    /// The device's side.
+    pub master: nix::pty::PtyMaster,
+    _slave: std::fs::File,
+    path: String,
+}
+
+impl std::fmt::Debug for RawPty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawPty").field("path", &self.path).finish()
+    }
+}
+
+impl RawPty {
+    /// Opens a new pair (nix's safe `posix_openpt`; no unsafe here).
+    pub fn open() -> std::io::Result<RawPty> {
+        let master = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY)?;
+        nix::pty::grantpt(&master)?;
+        nix::pty::unlockpt(&master)?;
+        let path = nix::pty::ptsname_r(&master)?;
+        let slave = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+        let mut t = termios::tcgetattr(&slave)?;
+        termios::cfmakeraw(&mut t);
+        termios::cfsetspeed(&mut t, termios::BaudRate::B115200)?;
+        termios::tcsetattr(&slave, termios::SetArg::TCSANOW, &t)?;
+        Ok(RawPty { master, _slave: slave, path })
+    }
+
+    /// The terminal's path for the host (e.g. /dev/pts/5).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
