@@ -8,7 +8,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use super::{
-    no_data_request, put_datetime5, put_fixed_string, DecodeError, Empty, InputError, Reader, Request, Response,
+    no_data_request, put_datetime5, put_fixed_string, read_write_response, DecodeError, Empty, InputError, Reader,
+    Request, Response,
 };
 use crate::protocol::tlv::{TlvWriter, Value};
 use crate::protocol::types;
@@ -252,14 +253,7 @@ impl DateTime {
     }
 }
 
-impl Response for DateTime {
-    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        Self::read(data)
-    }
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.write(out)
-    }
-}
+read_write_response!(DateTime);
 
 /// 0x72 «Установить дату/время в ККТ».
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -292,6 +292,22 @@ impl Response for Empty {
     }
 }
 
+/// Implements [`Response`] for a type with inherent `read(&[u8])` and `write(&mut Vec<u8>)`
+/// (the settings structures shared by a query's answer and a setter's data).
+macro_rules! read_write_response {
+    ($name:ty) => {
+        impl $crate::commands::Response for $name {
+            fn decode(data: &[u8]) -> Result<Self, $crate::commands::DecodeError> {
+                Self::read(data)
+            }
+            fn encode(&self, out: &mut Vec<u8>) -> Result<(), $crate::commands::InputError> {
+                self.write(out)
+            }
+        }
+    };
+}
+pub(crate) use read_write_response;
+
 /// Defines a request with no data.
 macro_rules! no_data_request {
     ($(#[$m:meta])* $name:ident = $code:expr => $resp:ty) => {

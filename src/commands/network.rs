@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::fields::{check_enum, required, TlvBuilder, TlvFields, WireOrder};
 use super::receipt::is_empty_list;
-use super::{no_data_request, DecodeError, Empty, InputError, Request, Response, TlvList};
+use super::{no_data_request, read_write_response, DecodeError, Empty, InputError, Request, TlvList};
 
 const TAG_DHCP: u16 = 30001;
 const TAG_IP: u16 = 30002;
@@ -147,14 +147,7 @@ impl NetworkSettings {
     }
 }
 
-impl Response for NetworkSettings {
-    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        Self::read(data)
-    }
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.write(out)
-    }
-}
+read_write_response!(NetworkSettings);
 
 no_data_request!(
     /// 0x75 «Запрос сетевых настроек из ККТ».
@@ -237,14 +230,7 @@ impl OfdSettings {
     }
 }
 
-impl Response for OfdSettings {
-    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        Self::read(data)
-    }
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.write(out)
-    }
-}
+read_write_response!(OfdSettings);
 
 no_data_request!(
     /// 0x77 «Запрос настроек ОФД из ККТ».
@@ -312,14 +298,7 @@ impl ControlSettings {
     }
 }
 
-impl Response for ControlSettings {
-    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        Self::read(data)
-    }
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.write(out)
-    }
-}
+read_write_response!(ControlSettings);
 
 no_data_request!(
     /// 0x81 «Запрос параметров управления ККТ».
@@ -349,7 +328,7 @@ impl Request for SetControlSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::DecodeErrorKind;
+    use crate::commands::{DecodeErrorKind, Response};
     use proptest::prelude::*;
 
     fn tlv(tag: u16, value: &[u8]) -> Vec<u8> {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::fields::{check_enum, required, TlvBuilder, TlvFields, WireOrder};
 use super::receipt::is_empty_list;
-use super::{no_data_request, DecodeError, Empty, InputError, Request, Response, TlvList};
+use super::{no_data_request, read_write_response, DecodeError, Empty, InputError, Request, TlvList};
 
 const TAG_FONT: u16 = 30015;
 const TAG_TEXT: u16 = 30017;
@@ -83,14 +83,7 @@ impl PrintSettings {
     }
 }
 
-impl Response for PrintSettings {
-    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        Self::read(data)
-    }
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.write(out)
-    }
-}
+read_write_response!(PrintSettings);
 
 no_data_request!(
     /// 0x79 «Запрос настроек Печати из ККТ».
@@ -126,7 +119,7 @@ impl Request for SetPrintSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::DecodeErrorKind;
+    use crate::commands::{DecodeErrorKind, Response};
 
     fn tlv(tag: u16, value: &[u8]) -> Vec<u8> {
         let mut v = tag.to_le_bytes().to_vec();

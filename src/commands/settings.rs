@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::fields::{required, TlvBuilder, TlvFields, WireOrder};
 use super::info::Text;
 use super::receipt::is_empty_list;
-use super::{no_data_request, DecodeError, Empty, InputError, Reader, Request, Response, TlvList};
+use super::{no_data_request, read_write_response, DecodeError, Empty, InputError, Reader, Request, Response, TlvList};
 
 no_data_request!(
     /// 0x0F «Запрос формата ФН».
@@ -84,14 +84,7 @@ impl OismHost {
     }
 }
 
-impl Response for OismHost {
-    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        Self::read(data)
-    }
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.write(out)
-    }
-}
+read_write_response!(OismHost);
 
 /// 0x82 «Установить настройки взаимодействия с хостом ОИСМ».
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -156,14 +149,7 @@ impl KeyUpdateHost {
     }
 }
 
-impl Response for KeyUpdateHost {
-    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        Self::read(data)
-    }
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.write(out)
-    }
-}
+read_write_response!(KeyUpdateHost);
 
 /// 0x84 «Установить хост обновления ключей проверки КМ».
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
