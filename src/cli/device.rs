@@ -157,6 +157,9 @@ pub fn connect(cli: &Cli, cfg: &Config, print: bool) -> Result<Kkt, Failure> {
             Event::Reconciling { command, cause } => {
                 eprintln!("kkt: the answer to {command:#04X} was lost ({cause}); asking the register what happened…")
             }
+            Event::OismUnreachable => {
+                eprintln!("kkt: the OISM did not answer (0xCC): going on with the FN's check of the code")
+            }
             _ => {}
         }
     });

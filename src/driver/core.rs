@@ -874,7 +874,7 @@ impl<L: Link> Driver<L> {
         match self.call(online).await {
             Ok(r) => Ok((Some(r), None)),
             Err(Error::Device { command, error }) if error.code == OISM_UNREACHABLE => {
-                tracing::warn!(command, "the OISM did not answer (0xCC): selling on the FN's check");
+                tracing::warn!(command, "the OISM did not answer (0xCC): going on with the FN's check alone");
                 self.emit(Event::OismUnreachable);
                 Ok((
                     None,
