@@ -21,6 +21,7 @@ pub mod cash;
 pub mod document;
 pub mod fields;
 pub mod info;
+pub mod legacy;
 pub mod marking;
 pub mod network;
 pub mod printer;
@@ -456,6 +457,17 @@ registry! {
     marking::ClearMarkChecks,
     marking::GetFnMemory,
     marking::GetNotificationState,
+    legacy::BeginRegistration105,
+    legacy::RegistrationData105,
+    legacy::FormRegistration105,
+    legacy::ReceiptAutomatData,
+    legacy::CorrectionAutomatData,
+    legacy::Item105,
+    legacy::AgentData,
+    legacy::CorrectionData105,
+    legacy::CashierData,
+    legacy::GetActivationParameter,
+    legacy::ResetMockFn,
 }
 
 /// Appends `s` as cp866 ASCII(n), padded with spaces on the right; longer text is an error.
@@ -484,6 +496,19 @@ mod tests {
         for c in TYPED_CODES {
             assert!(seen.insert(c), "code {c:#04x} typed twice");
             assert!(crate::protocol::command_info(*c).is_some(), "code {c:#04x} missing from protocol/commands.tsv");
+        }
+    }
+
+    #[test]
+    fn every_command_of_the_table_is_typed() {
+        let untyped: Vec<String> = crate::protocol::tables::commands()
+            .iter()
+            .filter(|c| !TYPED_CODES.contains(&c.code))
+            .map(|c| format!("{:#04x} {}", c.code, c.name_en))
+            .collect();
+        assert!(untyped.is_empty(), "commands without a typed request: {untyped:?}");
+        for c in crate::protocol::tables::commands() {
+            assert!(describe_request(c.code, &[]).is_some() && describe_response(c.code, &[]).is_some());
         }
     }
 }

@@ -179,7 +179,7 @@ pub struct ItemAgent {
 }
 
 impl ItemAgent {
-    fn read(f: &mut TlvFields) -> Result<Self, DecodeError> {
+    pub(crate) fn read(f: &mut TlvFields) -> Result<Self, DecodeError> {
         Ok(Self {
             agent_type: f.byte(1222, "agent_type")?,
             transfer_operator_phones: f.strings(1075),
@@ -195,7 +195,7 @@ impl ItemAgent {
         })
     }
 
-    fn write(&self, b: &mut TlvBuilder) -> Result<(), InputError> {
+    pub(crate) fn write(&self, b: &mut TlvBuilder) -> Result<(), InputError> {
         if let Some(a) = self.agent_type {
             check_enum("agent_type", a, AGENT_TYPES)?;
         }
