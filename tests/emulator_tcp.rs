@@ -102,7 +102,8 @@ fn every_violation_gets_its_code() {
     frame::encode(0x01, &[], &mut bad).unwrap();
     *bad.last_mut().unwrap() ^= 0x55;
     assert_eq!(result_of(&emu.connect().send(&bad)), Err(0x25), "bad CRC");
-    assert_eq!(emu.raw(0x61, b"text"), Err(0x26), "unknown command");
+    assert_eq!(emu.raw(0x11, b"text"), Err(0x26), "unknown command");
+    assert_eq!(emu.raw(0x2B, b""), Err(0x26), "a ФФД 1.05 command");
     assert_eq!(emu.raw(0x21, &[1, 1]), Err(0x27), "wrong parameter length");
     assert_eq!(emu.raw(0x24, &[1, 0, 0]), Err(0x27), "0x24 too short");
     // No receipt without an open shift; no open without begin.

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use super::scenario::{OismStatus, Scenario};
 use super::state::*;
 use crate::commands::{
-    self, archive, cash, document, info, marking, network, receipt, registration, report, settings, shift, DecodeError,
-    DecodeErrorKind, Request, Response,
+    self, archive, cash, document, info, marking, network, printer, receipt, registration, report, settings, shift,
+    DecodeError, DecodeErrorKind, Request, Response,
 };
 use crate::marking::{local_check, MarkingCode};
 use crate::protocol::frame::{self, FrameRef, Parsed, RESULT_ERROR, RESULT_OK};
@@ -81,6 +81,8 @@ mod err {
     pub const LENGTH: u8 = 0x27;
     pub const VALUE: u8 = 0x28;
     pub const NO_DATA: u8 = 0x08;
+    pub const PRINT_LINES: u8 = 0x5C;
+    pub const PRINT_BUFFER_FULL: u8 = 0x5D;
     pub const NOT_ALL_DATA: u8 = 0x32;
     pub const CASH_SHORT: u8 = 0x42;
     pub const OPERATION: u8 = 0x36;
@@ -112,8 +114,16 @@ pub const COMMANDS: &[u8] = &[
     0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0E, 0x0F, 0x10, 0x30, 0x3A, 0x76, 0x77, 0xB0,
     0xB3, 0xB4, 0xBB, 0x14, 0x15, 0x17, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2D, 0x50,
     0x72, 0x73, 0x82, 0x83, 0x84, 0x85, 0x90, 0x91, 0x92, 0x94, 0x95, 0x96, 0x97, 0x98, 0x9D, 0x9E, 0xA2, 0xDD, 0xE1,
-    0xE2, 0xE3, 0xE4, 0xE5, 0xE6,
+    0xE2, 0xE3, 0xE4, 0xE5, 0xE6, 0x61, 0x62, 0x63, 0x64, 0x65, 0x69,
 ];
+
+/// The ФФД 1.05 document commands of v01.05 (0x12, 0x13, 0x16 registration; 0x1F, 0x3F vending
+/// machine data; 0x2B item; 0x2C agent; 0x2E correction data; 0x2F cashier) and 0x34: this
+/// register works with ФФД 1.2 (seed 004), which replaced them, so it refuses them as commands
+/// it does not know, 0x26 «Неизвестная команда» (seed 004 Приложение 3 has no other code for a
+/// command of another FFD). 0x40 (reset of the FN mock-up) is refused the same way: it runs
+/// only on a debug firmware, and this register models a real FN.
+pub const REFUSED_LEGACY: &[u8] = &[0x12, 0x13, 0x16, 0x1F, 0x3F, 0x2B, 0x2C, 0x2E, 0x2F, 0x34, 0x40];
 
 /// Commands closed until the activation code is entered (when the option sets one).
 const GATED: &[u8] = &[0x91, 0x92, 0x94, 0x95, 0x96, 0x97, 0x98, 0xE1, 0xE2, 0xE3];
@@ -200,6 +210,7 @@ impl Register {
             key_host: (String::new(), 0),
             activated: false,
             electronic: 0,
+            printer: Printer::default(),
         };
         if !options.factory_fresh {
             state.oism_host = ("82.202.183.18".into(), 21701, 30);
@@ -705,6 +716,42 @@ impl Register {
                 Ok(Vec::new())
             }
             0x24 | 0x26 => self.form_receipt(code, data, t),
+            0x61 | 0x62 | 0x63 | 0x69 => {
+                let p = match code {
+                    0x61 => {
+                        let l = decode::<printer::PrintLine>(data)?;
+                        Printed::Line { attributes: l.attributes, alignment: l.alignment, text: l.text }
+                    }
+                    0x62 => Printed::Cut { partial: decode::<printer::Cut>(data)?.partial == Some(1) },
+                    0x63 => Printed::Qr { text: decode::<printer::PrintQr>(data)?.text },
+                    _ => {
+                        let b = decode::<printer::PrintBarcode>(data)?;
+                        Printed::Barcode { barcode_type: b.barcode_type, text: b.text }
+                    }
+                };
+                self.state.printer.print(p);
+                // The modelled printer is always ready: no status byte.
+                ok(&printer::PrinterAnswer::default())
+            }
+            0x64 => {
+                // v01.05 error 0x5C: wrong format or length of the lines; 0x5D: buffer full.
+                let w = printer::WriteFormattedLines::decode(data).map_err(|_| err::PRINT_LINES)?;
+                let buffer = &mut self.state.printer.buffer;
+                if buffer.len() + w.lines.len() > printer::BUFFER_LINES {
+                    return Err(err::PRINT_BUFFER_FULL);
+                }
+                buffer.extend(w.lines.into_iter().map(|l| BufferedLine {
+                    attributes: l.attributes,
+                    alignment: l.alignment,
+                    text: l.text,
+                }));
+                Ok(Vec::new())
+            }
+            0x65 => {
+                decode::<printer::PrintBuffer>(data)?;
+                self.state.printer.print_buffer();
+                Ok(Vec::new())
+            }
             0x27 => {
                 decode::<report::BeginSettlementReport>(data)?;
                 if s.phase == FnPhase::Setup {
@@ -1054,6 +1101,12 @@ impl Register {
         self.check_clock(t)?;
         self.state.session = next;
         self.state.receipt = None;
+        if code == 0x24 {
+            // v01.05 0x64/0x65: lines left in the print buffer go into the receipt, then the
+            // buffer is empty. (The ФФД 1.2 0x24 has no «дополнительный текст» that would
+            // replace them.)
+            self.state.printer.print_buffer();
+        }
         self.state.check_table.clear();
         self.state.receipts_in_shift = self.state.receipts_in_shift.wrapping_add(1);
         self.state.cash = match operation {
@@ -1139,7 +1192,115 @@ mod tests {
         for bad in [&b"\xB6\x29\x00\x01\x01\x8C\xEE"[..], b"\xB6\x29\x00", b"hello", b""] {
             assert_eq!(r.handle_bytes(bad, t0()).bytes, error_frame(0x25), "{bad:02X?}");
         }
-        assert_eq!(call(&mut r, 0x61, &[]), Err(0x26));
+        assert_eq!(call(&mut r, 0x11, &[]), Err(0x26));
+    }
+
+    fn send<R: Request>(r: &mut Register, req: &R) -> Result<Vec<u8>, u8> {
+        let mut data = Vec::new();
+        req.encode(&mut data).unwrap();
+        call(r, R::CODE, &data)
+    }
+
+    fn line(attributes: u8, alignment: u8, text: &str) -> Printed {
+        Printed::Line { attributes, alignment, text: text.into() }
+    }
+
+    #[test]
+    fn printing_0x61_0x62_0x63_0x69() {
+        let mut r = Register::new(Options::default(), t0());
+        let l = printer::PrintLine { attributes: printer::font::TALL, alignment: 1, text: "Тест".into() };
+        assert_eq!(send(&mut r, &l), Ok(Vec::new()), "printed: no status byte");
+        assert_eq!(send(&mut r, &printer::Cut { partial: Some(1) }), Ok(Vec::new()));
+        assert_eq!(send(&mut r, &printer::PrintQr { text: "t=20260302".into() }), Ok(Vec::new()));
+        let ean = printer::PrintBarcode { barcode_type: 0, text: "4601234567893".into() };
+        assert_eq!(send(&mut r, &ean), Ok(Vec::new()));
+        assert_eq!(
+            r.state().printer.printed,
+            [
+                line(0x10, 1, "Тест"),
+                Printed::Cut { partial: true },
+                Printed::Qr { text: "t=20260302".into() },
+                Printed::Barcode { barcode_type: 0, text: "4601234567893".into() },
+            ]
+        );
+        // Checked through the typed decode: nothing is printed on a refusal.
+        assert_eq!(call(&mut r, 0x61, &[0x01, 0, b'x']), Err(0x28), "undefined attribute bit");
+        assert_eq!(call(&mut r, 0x61, &[0]), Err(0x27), "no alignment");
+        assert_eq!(call(&mut r, 0x62, &[0, 0]), Err(0x27));
+        assert_eq!(call(&mut r, 0x63, b"12345"), Err(0x28), "QR text under 6 characters");
+        assert_eq!(call(&mut r, 0x69, b"\x00123A"), Err(0x28), "EAN13 of a letter");
+        assert_eq!(r.state().printer.printed.len(), 4);
+        // The list is bounded.
+        for i in 0..PRINTED_KEEP + 5 {
+            send(&mut r, &printer::PrintLine::new(&i.to_string())).unwrap();
+        }
+        let printed = &r.state().printer.printed;
+        assert_eq!(printed.len(), PRINTED_KEEP);
+        assert_eq!(printed.last(), Some(&line(0, 0, &(PRINTED_KEEP + 4).to_string())));
+    }
+
+    #[test]
+    fn print_buffer_0x64_0x65_and_the_receipt() {
+        let mut r = Register::new(Options::default(), t0());
+        // The v01.05 example (without its stray byte): «Hello», then «1234567890» centred, extended.
+        let example = hex::decode("3F9C0700000048656C6C6F3F9C0C00080131323334353637383930").unwrap();
+        assert_eq!(call(&mut r, 0x64, &example), Ok(Vec::new()));
+        let more = printer::WriteFormattedLines::new(vec![printer::FormattedLine::new(0x80, 2, "Итого")]);
+        assert_eq!(send(&mut r, &more), Ok(Vec::new()));
+        assert_eq!(r.state().printer.buffer.len(), 3);
+        assert!(r.state().printer.printed.is_empty(), "0x64 only fills the buffer");
+        assert_eq!(send(&mut r, &printer::PrintBuffer), Ok(Vec::new()));
+        assert_eq!(
+            r.state().printer.printed,
+            [line(0, 0, "Hello"), line(0x08, 1, "1234567890"), line(0x80, 2, "Итого")]
+        );
+        assert!(r.state().printer.buffer.is_empty(), "0x65 empties the buffer");
+        assert_eq!(send(&mut r, &printer::PrintBuffer), Ok(Vec::new()), "an empty buffer prints nothing");
+        assert_eq!(r.state().printer.printed.len(), 3);
+        // Bad lines: 0x5C; more than 255 lines in the buffer: 0x5D.
+        assert_eq!(call(&mut r, 0x64, &hex::decode("3F9C0200 0003".replace(' ', "")).unwrap()), Err(0x5C));
+        assert_eq!(call(&mut r, 0x64, &example[..10]), Err(0x5C), "a cut TLV");
+        assert_eq!(call(&mut r, 0x64, &[]), Err(0x5C), "no line");
+        let lines = printer::WriteFormattedLines::new(vec![printer::FormattedLine::new(0, 0, ""); 85]);
+        for _ in 0..3 {
+            assert_eq!(send(&mut r, &lines), Ok(Vec::new()));
+        }
+        assert_eq!(r.state().printer.buffer.len(), 255);
+        assert_eq!(call(&mut r, 0x64, &example), Err(0x5D));
+        assert_eq!(r.state().printer.buffer.len(), 255, "nothing added");
+        send(&mut r, &printer::PrintBuffer).unwrap();
+
+        // Lines left in the buffer go into the next receipt (0x24), which empties it.
+        call(&mut r, 0x21, &[]).unwrap();
+        call(&mut r, 0x22, &[]).unwrap();
+        call(&mut r, 0x23, &[]).unwrap();
+        assert_eq!(call(&mut r, 0x64, &example), Ok(Vec::new()));
+        let item = receipt::UnmarkedItem::new("Чай", 15_000, Decimal::integer(1), 1, 1, 1);
+        send(&mut r, &item).unwrap();
+        send(&mut r, &receipt::Payment { taxation: Some(1), cash: Some(15_000), ..Default::default() }).unwrap();
+        assert_eq!(r.state().printer.printed.len(), PRINTED_KEEP);
+        assert_eq!(r.state().printer.buffer.len(), 2);
+        send(&mut r, &receipt::FormReceipt { operation: 1, total: 15_000 }).unwrap();
+        assert!(r.state().printer.buffer.is_empty(), "the receipt empties the buffer");
+        let printed = &r.state().printer.printed;
+        assert_eq!(printed[PRINTED_KEEP - 2..], [line(0, 0, "Hello"), line(0x08, 1, "1234567890")]);
+        // The printer survives a restart.
+        let json = serde_json::to_string(r.state()).unwrap();
+        assert_eq!(&serde_json::from_str::<RegisterState>(&json).unwrap(), r.state());
+    }
+
+    #[test]
+    fn ffd_105_commands_are_unknown_to_a_ffd_12_register() {
+        let mut r = Register::new(Options::default(), t0());
+        for &code in REFUSED_LEGACY {
+            assert!(!COMMANDS.contains(&code));
+            assert!(crate::protocol::command_info(code).is_some());
+            assert_eq!(call(&mut r, code, &[]), Err(err::UNKNOWN), "{code:#04x}");
+        }
+        let cashier = commands::legacy::CashierData::new("Иванов", None);
+        assert_eq!(send(&mut r, &cashier), Err(0x26));
+        assert_eq!(send(&mut r, &commands::legacy::ResetMockFn::default()), Err(0x26));
+        assert_eq!(r.state().phase, FnPhase::Fiscal, "0x40 resets nothing");
     }
 
     #[test]

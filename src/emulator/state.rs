@@ -218,6 +218,81 @@ pub struct RegisterState {
     /// Electronic payments since the shift opened, kopecks (0xB0).
     #[serde(default)]
     pub electronic: u64,
+    /// The printer: what it printed last and the buffer of formatted lines (0x61–0x69).
+    #[serde(default)]
+    pub printer: Printer,
+}
+
+/// Most entries [`Printer::printed`] keeps (the oldest go first).
+pub const PRINTED_KEEP: usize = 200;
+
+/// One thing the printer put on paper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Printed {
+    /// A text line (0x61, or a buffered line printed by 0x65 or in a receipt).
+    Line {
+        /// Font attribute bits.
+        attributes: u8,
+        /// 0 left, 1 centre, 2 right.
+        alignment: u8,
+        /// The text.
+        text: String,
+    },
+    /// A cut (0x62).
+    Cut {
+        /// Partial rather than full.
+        partial: bool,
+    },
+    /// A QR code (0x63).
+    Qr {
+        /// Its text.
+        text: String,
+    },
+    /// A barcode (0x69).
+    Barcode {
+        /// 0 EAN13, 1 CODE128.
+        barcode_type: u8,
+        /// Its text.
+        text: String,
+    },
+}
+
+/// A line waiting in the print buffer (0x64).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BufferedLine {
+    /// Font attribute bits.
+    pub attributes: u8,
+    /// 0 left, 1 centre, 2 right.
+    pub alignment: u8,
+    /// The text.
+    pub text: String,
+}
+
+/// The printer model.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Printer {
+    /// What was printed, oldest first, at most [`PRINTED_KEEP`].
+    pub printed: Vec<Printed>,
+    /// Lines written by 0x64, not printed yet (at most 255).
+    pub buffer: Vec<BufferedLine>,
+}
+
+impl Printer {
+    /// Puts `p` on paper.
+    pub fn print(&mut self, p: Printed) {
+        if self.printed.len() >= PRINTED_KEEP {
+            self.printed.remove(0);
+        }
+        self.printed.push(p);
+    }
+
+    /// Prints the buffer and empties it.
+    pub fn print_buffer(&mut self) {
+        for l in std::mem::take(&mut self.buffer) {
+            self.print(Printed::Line { attributes: l.attributes, alignment: l.alignment, text: l.text });
+        }
+    }
 }
 
 /// The OFD settings of a new register (a state file from before 0x76 was modelled gets them too).
