@@ -120,3 +120,35 @@ fn found_document_0x30_human_and_json() {
     assert_eq!(v["fields"]["document"]["fd_number"], 3);
     assert_eq!(v["fields"]["document"]["datetime"], "2022-03-28T09:47:00");
 }
+
+/// The v01.05 example of 0x64 (without the stray 0x64 byte the text prints after «Hello») in a
+/// frame.
+const REQ_64: &str =
+    "B6 29 00 1C 64 3F 9C 07 00 00 00 48 65 6C 6C 6F 3F 9C 0C 00 08 01 31 32 33 34 35 36 37 38 39 30 FB 0E";
+
+#[test]
+fn print_buffer_lines_0x64_show_their_fields() {
+    let data = hex::decode("3F9C0700000048656C6C6F3F9C0C00080131323334353637383930").unwrap();
+    let mut frame = Vec::new();
+    kkt::protocol::frame::encode(0x64, &data, &mut frame).unwrap();
+    assert_eq!(hex::encode_upper(&frame), REQ_64.replace(' ', ""), "the fixture is a valid frame");
+    let out = kkt().args(["decode", "--json", REQ_64]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "request");
+    assert_eq!(v["crc_ok"], true);
+    assert!(v["name"].as_str().unwrap().starts_with("Записать в буфер печати форматированную строку символов"));
+    assert_eq!(v["error"], serde_json::Value::Null);
+    assert_eq!(
+        v["fields"]["lines"],
+        serde_json::json!([
+            {"attributes": 0, "alignment": 0, "text": "Hello"},
+            {"attributes": 8, "alignment": 1, "text": "1234567890"},
+        ])
+    );
+    kkt()
+        .args(["decode", REQ_64])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("request 0x64").and(predicate::str::contains("1234567890")));
+}
