@@ -180,11 +180,7 @@ impl Journal {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         if !path.exists() {
-            let mut o = std::fs::OpenOptions::new();
-            o.create(true).append(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-            o.open(path).map_err(io)?;
+            crate::fsutil::open_private_append(path).map_err(io)?;
         }
         let db = Connection::open(path)?;
         Self::init(db)

@@ -126,10 +126,7 @@ fn lock_journal(journal: &Journal, wait: Duration) -> Result<JournalLock, Error>
         name.push(".lock");
         let lock_path = std::path::PathBuf::from(name);
         let io = |source| Error::from(JournalError::Io { path: lock_path.display().to_string(), source });
-        let mut o = std::fs::OpenOptions::new();
-        o.create(true).append(true);
-        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-        let mut file = o.open(&lock_path).map_err(io)?;
+        let mut file = crate::fsutil::open_private_append(&lock_path).map_err(io)?;
         let started = Instant::now();
         loop {
             match Flock::lock(file, FlockArg::LockExclusiveNonblock) {

@@ -33,6 +33,7 @@ pub mod driver;
 pub mod emulator;
 pub mod error;
 pub mod faultproxy;
+pub mod fsutil;
 pub mod journal;
 pub mod journaled;
 pub mod marking;

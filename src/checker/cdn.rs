@@ -132,17 +132,8 @@ impl CacheFile {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = self.path.with_extension(format!("json.{}.tmp", std::process::id()));
-        {
-            // Private to the user, like every file kkt writes (journal, logs, caches).
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-            let mut f = o.open(&tmp)?;
-            io::Write::write_all(&mut f, &serde_json::to_vec_pretty(st).map_err(io::Error::other)?)?;
-        }
-        std::fs::rename(&tmp, &self.path)
+        // Not synced: a lost cache is rebuilt by discovery, and the check's budget is short.
+        crate::fsutil::write_private(&self.path, &serde_json::to_vec_pretty(st).map_err(io::Error::other)?, false)
     }
 
     /// Reads, changes and writes the state for `base_url` (nothing when there is none).

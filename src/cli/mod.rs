@@ -216,14 +216,7 @@ fn init_tracing(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
     Ok(())
 }
 
-/// Opens a file for appending, created with mode 0600 on unix (logs may name devices and documents).
-pub fn open_private_append(p: &std::path::Path) -> std::io::Result<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    o.open(p)
-}
+pub use crate::fsutil::open_private_append;
 
 fn done(r: Result<(), device::Failure>, json: bool) -> u8 {
     match r {

@@ -14,7 +14,6 @@ pub mod scenario;
 pub mod server;
 pub mod state;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -89,22 +88,10 @@ fn state_json(state: &RegisterState) -> Vec<u8> {
     v
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync of
-/// the directory. A kill at any moment leaves either the old or the new file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+/// Writes the state file: private, atomically and durably (a kill at any moment leaves either
+/// the old or the new file).
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::fsutil::write_private(path, bytes, true)
 }
 
 fn load_state(path: &Path) -> Result<Option<RegisterState>, EmulatorError> {
