@@ -403,6 +403,35 @@ fn emergency_203_from_any_method() {
 }
 
 #[test]
+fn a_203_seen_by_a_refresh_turns_checks_off_until_a_discovery_without_it() {
+    // A background refresh (or `kkt mark cdn --refresh`) meets 203 on /cdn/health/check while
+    // /codes/check still answers: checks are off all the same (§7), and come back once a
+    // discovery no longer sees 203.
+    let mock = MockGisMt::start(2);
+    let dir = temp_dir("203latch");
+    for h in &mock.hosts {
+        h.state.health_status.store(203, Ordering::Relaxed);
+    }
+    let mut cfg = config(&mock, &dir);
+    cfg.emergency_recheck = Duration::ZERO; // rediscover on the next check (in the background)
+    let g = Arc::new(GisMt::new(cfg).unwrap());
+    assert!(g.discover(false).unwrap().emergency);
+    // The emergency is already over, but only a discovery can tell.
+    for h in &mock.hosts {
+        h.state.health_status.store(0, Ordering::Relaxed);
+    }
+    let ch = Checker::new(Some(Arc::clone(&g)), None, Settings { strictness: Strictness::Deny, ..Settings::default() });
+    let (v, _) = check(&ch, code_of(4), None);
+    assert!(v.allowed && v.emergency, "{v:?}");
+    assert_eq!(mock.total_checks(), 0, "checks are off: /codes/check is not asked");
+    // The rediscovery that check started sees no 203: checks are back.
+    g.wait_background();
+    let (v, _) = check(&ch, code_of(4), None);
+    assert!(!v.allowed && !v.emergency, "{v:?}");
+    assert_eq!(fields(&v), vec!["sold"]);
+}
+
+#[test]
 fn the_budget_holds_with_retries_and_failover() {
     let mock = MockGisMt::start(3);
     let dir = temp_dir("budget");

@@ -29,6 +29,11 @@ pub struct CdnState {
     pub hosts: Vec<CdnHost>,
     /// When an HTTP 203 (emergency) was last seen (Unix ms).
     pub emergency_at_ms: Option<i64>,
+    /// When the last discovery met a 203 (`/cdn/info` or `/cdn/health/check`, Unix ms): checks
+    /// stay off until a discovery without it (§7). A 203 from `/codes/check` is per request (the
+    /// test contour answers it for one code) and does not set this.
+    #[serde(default)]
+    pub checks_off_at_ms: Option<i64>,
 }
 
 impl CdnState {
@@ -39,7 +44,13 @@ impl CdnState {
             .map(|(host, latency_ms)| CdnHost { host, latency_ms, unavailable_until_ms: None })
             .collect();
         hosts.sort_by_key(|h| (h.latency_ms.is_none(), h.latency_ms.unwrap_or(0)));
-        CdnState { base_url: base_url.to_string(), refreshed_at_ms: now_ms, hosts, emergency_at_ms: None }
+        CdnState {
+            base_url: base_url.to_string(),
+            refreshed_at_ms: now_ms,
+            hosts,
+            emergency_at_ms: None,
+            checks_off_at_ms: None,
+        }
     }
 
     /// Keeps the unexpired marks of `old` for hosts still listed (a scheduled refresh does not

@@ -51,6 +51,9 @@ pub struct GisMtConfig {
     pub unavailable_for: Duration,
     /// Attempts on a busy host (429/5xx) before it is marked: the request and one repeat.
     pub tries_per_host: u32,
+    /// After a discovery met a 203 (§7) checks stay off until a discovery without it; while they
+    /// are off, the list is rediscovered in the background at most this often (1 min).
+    pub emergency_recheck: Duration,
     /// Extra trusted root certificates (PEM), added to the built-in web roots: e.g. the Russian
     /// Trusted Root CA when a host's certificate chains to it. Certificates are always verified.
     pub ca_file: Option<std::path::PathBuf>,
@@ -70,6 +73,7 @@ impl GisMtConfig {
             refresh_by: Duration::from_secs(7 * 3600),
             unavailable_for: Duration::from_secs(15 * 60),
             tries_per_host: 2,
+            emergency_recheck: Duration::from_secs(60),
             ca_file: None,
         }
     }
@@ -401,9 +405,16 @@ impl GisMt {
             .map_err(|e| GisMtError::Cache { path: self.cache.path().display().to_string(), err: e.to_string() })
     }
 
-    fn note_emergency(&self) {
+    /// A 203 was seen; `checks_off` when discovery saw it (checks stay off until a discovery
+    /// without it).
+    fn note_emergency(&self, checks_off: bool) {
         let now = now_ms();
-        let _ = self.cache.update(&self.base, |s| s.emergency_at_ms = Some(now));
+        let _ = self.cache.update(&self.base, |s| {
+            s.emergency_at_ms = Some(now);
+            if checks_off {
+                s.checks_off_at_ms = Some(now);
+            }
+        });
     }
 
     /// Discovery (§1.4.1): `/cdn/info`, then `/cdn/health/check` on every host in parallel,
@@ -423,7 +434,7 @@ impl GisMt {
             200 => {}
             203 => {
                 tracing::warn!(target: "kkt::gismt", "ГИС МТ answered 203 to {INFO_PATH}: emergency mode, checks off");
-                self.note_emergency();
+                self.note_emergency(true);
                 let state = self.cached().unwrap_or_default();
                 return Ok(Discovery { state, emergency: true, skipped: Vec::new() });
             }
@@ -494,25 +505,31 @@ impl GisMt {
         if emergency {
             tracing::warn!(target: "kkt::gismt", "ГИС МТ answered 203 to {HEALTH_PATH}: emergency mode, checks off");
             state.emergency_at_ms = Some(now);
+            state.checks_off_at_ms = Some(now);
         }
         self.save(&state)?;
         tracing::info!(target: "kkt::gismt", hosts = state.hosts.len(), "CDN hosts discovered and ranked");
         Ok(Discovery { state, emergency, skipped })
     }
 
-    /// The host list for a check, and whether discovery just saw an emergency (203). The cached
-    /// list is used as it is; when it is due (6 h, or 7 h while a [`Refresher`] runs) it is
-    /// refreshed in the background, and the check does not wait. Only without any cached list is
-    /// discovery done first; if it fails then, there is no host.
+    /// The host list for a check, and whether checks are off (a 203, §7). The cached list is
+    /// used as it is; when it is due (6 h, or 7 h while a [`Refresher`] runs) it is refreshed in
+    /// the background, and the check does not wait. A 203 met by the last discovery (a
+    /// background refresh, `kkt mark cdn --refresh`) keeps checks off until a discovery without
+    /// it; meanwhile the list is rediscovered in the background every `emergency_recheck`. Only
+    /// without any cached list is discovery done first; if it fails then, there is no host.
     pub fn hosts(self: &Arc<Self>) -> Result<(CdnState, bool), GisMtError> {
         let limit =
             if self.refresher_running.load(Ordering::Relaxed) { self.cfg.refresh_by } else { self.cfg.refresh_every };
         match self.cached() {
             Some(st) if !st.hosts.is_empty() => {
-                if st.due(now_ms(), ms(limit)) {
+                let now = now_ms();
+                let off = st.checks_off_at_ms;
+                let recheck = off.is_some_and(|t| now - t >= ms(self.cfg.emergency_recheck));
+                if st.due(now, ms(limit)) || recheck {
                     self.refresh_in_background(false);
                 }
-                Ok((st, false))
+                Ok((st, off.is_some()))
             }
             _ => self.discover(false).map(|d| (d.state, d.emergency)),
         }
@@ -752,7 +769,7 @@ impl Session {
             },
             End::Emergency(host) => {
                 tracing::warn!(target: "kkt::gismt", %host, "ГИС МТ answered 203: emergency mode, checks off");
-                g.note_emergency();
+                g.note_emergency(false);
                 Online::Emergency { host }
             }
             End::Auth(host) => Online::Failed { field: "token".into(), message: GisMtError::Auth(host).to_string() },

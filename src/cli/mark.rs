@@ -562,6 +562,7 @@ fn cdn(o: &OnlineArgs, refresh: bool, json: bool) -> u8 {
             "base_url": state.base_url,
             "refreshed_at_ms": state.refreshed_at_ms,
             "emergency_at_ms": state.emergency_at_ms,
+            "checks_off_at_ms": state.checks_off_at_ms,
             "cache": g.cache_file().path(),
             "hosts": hosts,
         });
@@ -577,6 +578,9 @@ fn cdn(o: &OnlineArgs, refresh: bool, json: bool) -> u8 {
     }
     if let Some(t) = state.emergency_at_ms {
         println!("emergency (HTTP 203) last seen {}", fmt_ms(t));
+    }
+    if let Some(t) = state.checks_off_at_ms {
+        println!("checks are off: discovery met HTTP 203 at {} (until a discovery without it)", fmt_ms(t));
     }
     exit::OK
 }
