@@ -189,6 +189,18 @@ fn whole_life(k: &mut Kkt) {
     k.call(&settings::EnterActivationCode { code: *b"ABCDEF0123456789" }).unwrap();
     k.call(&settings::GetServiceParams).unwrap();
     k.call(&settings::GetFnFormat).unwrap();
+    // The printer (v01.05): a line, a QR code, a barcode, the buffer of formatted lines, a cut.
+    {
+        use kkt::commands::printer;
+        k.call(&printer::PrintLine::new("kkt: проверка печати")).unwrap();
+        k.call(&printer::PrintQr { text: "https://github.com/kkt".into() }).unwrap();
+        k.call(&printer::PrintBarcode { barcode_type: 0, text: "4600439931256".into() }).unwrap();
+        let lines =
+            vec![printer::FormattedLine::new(0, 0, "Hello"), printer::FormattedLine::new(0x08, 1, "1234567890")];
+        k.call(&printer::WriteFormattedLines::new(lines)).unwrap();
+        k.call(&printer::PrintBuffer).unwrap();
+        k.call(&printer::Cut { partial: None }).unwrap();
+    }
     // Information.
     let st = k.call(&info::GetStatus).unwrap();
     assert!(!st.serial.is_empty());
