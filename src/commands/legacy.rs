@@ -14,8 +14,9 @@ use serde::Serialize;
 use super::fields::{self, check_enum, check_mask, required, TlvBuilder, TlvFields, WireOrder};
 use super::info::hex_bytes;
 use super::receipt::{is_empty_list, ItemAgent, AGENT_TYPES, ITEM_TYPES, PAYMENT_METHODS};
+use super::registration::{decode_form, encode_form};
 use super::report::FiscalResult;
-use super::{put_fixed_string, DecodeError, DecodeErrorKind, Empty, InputError, Reader, Request, Response, TlvList};
+use super::{DecodeError, DecodeErrorKind, Empty, InputError, Reader, Request, Response, TlvList};
 use crate::protocol::types::Decimal;
 
 /// Number of characters of `s` (cp866 holds one byte a character).
@@ -184,37 +185,15 @@ impl Request for FormRegistration105 {
     type Response = FiscalResult;
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let inn = fields::inn("inn", &self.inn)?;
-        if inn.trim().is_empty() {
-            return Err(InputError::new("inn", "the user's INN is required"));
-        }
-        if self.registration_number.trim().is_empty() {
-            return Err(InputError::new("registration_number", "the registration number is required"));
-        }
-        if self.taxation == 0 {
-            return Err(InputError::new("taxation", "at least one taxation system is required"));
-        }
-        check_mask("taxation", self.taxation, TAXATION_105)?;
         if let Some(r) = self.reason {
             check_enum("reason", r, &[1, 2, 3, 4])?;
         }
-        put_fixed_string(out, "inn", &inn, 12)?;
-        put_fixed_string(out, "registration_number", &self.registration_number, 20)?;
-        out.push(self.taxation);
-        out.extend(self.reason);
-        Ok(())
+        encode_form(out, &self.inn, &self.registration_number, self.taxation, TAXATION_105, self.reason)
     }
 
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data);
-        let v = Self {
-            inn: r.string("inn", 12)?,
-            registration_number: r.string("registration_number", 20)?,
-            taxation: r.byte("taxation")?,
-            reason: if r.remaining() > 0 { Some(r.byte("reason")?) } else { None },
-        };
-        r.end("data")?;
-        Ok(v)
+        let (inn, registration_number, taxation, reason) = decode_form(data, "reason")?;
+        Ok(Self { inn, registration_number, taxation, reason })
     }
 }
 

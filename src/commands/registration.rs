@@ -202,35 +202,56 @@ impl Request for FormRegistration {
     type Response = FiscalResult;
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let inn = fields::inn("inn", &self.inn)?;
-        if inn.trim().is_empty() {
-            return Err(InputError::new("inn", "the user's INN is required"));
-        }
-        if self.registration_number.trim().is_empty() {
-            return Err(InputError::new("registration_number", "the registration number is required"));
-        }
-        if self.taxation == 0 {
-            return Err(InputError::new("taxation", "at least one taxation system is required"));
-        }
-        check_mask("taxation", self.taxation, TAXATION_MASK)?;
-        put_fixed_string(out, "inn", &inn, 12)?;
-        put_fixed_string(out, "registration_number", &self.registration_number, 20)?;
-        out.push(self.taxation);
-        out.extend(self.reasons);
-        Ok(())
+        encode_form(out, &self.inn, &self.registration_number, self.taxation, TAXATION_MASK, self.reasons)
     }
 
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data);
-        let v = FormRegistration {
-            inn: r.string("inn", 12)?,
-            registration_number: r.string("registration_number", 20)?,
-            taxation: r.byte("taxation")?,
-            reasons: if r.remaining() > 0 { Some(r.byte("reasons")?) } else { None },
-        };
-        r.end("data")?;
-        Ok(v)
+        let (inn, registration_number, taxation, reasons) = decode_form(data, "reasons")?;
+        Ok(FormRegistration { inn, registration_number, taxation, reasons })
     }
+}
+
+/// The layout 0xE3 shares with ФФД 1.05's 0x13: the user's INN (12), the registration number
+/// (20), the taxation systems (bits of `taxation_mask`) and an optional last BYTE (0xE3: the
+/// re-registration reasons; 0x13: one reason code), checked and written.
+pub(crate) fn encode_form(
+    out: &mut Vec<u8>,
+    inn: &str,
+    registration_number: &str,
+    taxation: u8,
+    taxation_mask: u8,
+    last: Option<u8>,
+) -> Result<(), InputError> {
+    let inn = fields::inn("inn", inn)?;
+    if inn.trim().is_empty() {
+        return Err(InputError::new("inn", "the user's INN is required"));
+    }
+    if registration_number.trim().is_empty() {
+        return Err(InputError::new("registration_number", "the registration number is required"));
+    }
+    if taxation == 0 {
+        return Err(InputError::new("taxation", "at least one taxation system is required"));
+    }
+    check_mask("taxation", taxation, taxation_mask)?;
+    put_fixed_string(out, "inn", &inn, 12)?;
+    put_fixed_string(out, "registration_number", registration_number, 20)?;
+    out.push(taxation);
+    out.extend(last);
+    Ok(())
+}
+
+/// Reads the layout of [`encode_form`]: (INN, registration number, taxation, the last BYTE
+/// named `last`).
+pub(crate) fn decode_form(data: &[u8], last: &'static str) -> Result<(String, String, u8, Option<u8>), DecodeError> {
+    let mut r = Reader::new(data);
+    let v = (
+        r.string("inn", 12)?,
+        r.string("registration_number", 20)?,
+        r.byte("taxation")?,
+        if r.remaining() > 0 { Some(r.byte(last)?) } else { None },
+    );
+    r.end("data")?;
+    Ok(v)
 }
 
 #[cfg(test)]
