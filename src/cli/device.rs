@@ -306,13 +306,7 @@ pub fn status_json(kkt: &mut Kkt) -> Result<serde_json::Value, Error> {
 fn printer_status(b: u8) -> &'static str {
     match b {
         0 => "ok, paper present",
-        1 => "not connected",
-        2 => "no paper",
-        3 => "paper jam",
-        5 => "cover open",
-        6 => "cutter error",
-        7 => "hardware error",
-        _ => "unknown status",
+        b => crate::commands::printer::printer_status_name(b).unwrap_or("unknown status"),
     }
 }
 
