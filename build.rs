@@ -2,7 +2,9 @@
 //!
 //! The TSV files are the one place where tags, commands and device error codes are written
 //! down; this script only checks them (a malformed row stops the build with its line number)
-//! and emits sorted arrays that `src/protocol/tables.rs` searches.
+//! and emits sorted arrays that `src/protocol/tables.rs` searches, and one named constant per row
+//! (`tag::ITEM_NAME = 1030`, `cmd::MARKED_ITEM = 0x97`, `err::MARK_ORDER = 0xA3`) from the `ident`
+//! column, so that code names a tag, command or error code instead of writing its number.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -45,6 +47,22 @@ fn lit(s: &str) -> String {
     format!("{s:?}")
 }
 
+/// An `ident` cell: SCREAMING_SNAKE_CASE, not starting with a digit, unique in its table.
+fn ident(path: &str, n: usize, s: &str, seen: &mut Vec<String>) -> String {
+    let ok = !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit());
+    assert!(ok, "{path}:{n}: ident {s:?} is not SCREAMING_SNAKE_CASE");
+    assert!(!seen.iter().any(|x| x == s), "{path}:{n}: ident {s} is used twice");
+    seen.push(s.to_string());
+    s.to_string()
+}
+
+/// The doc line of a generated constant.
+fn doc(name_en: &str, name_ru: &str) -> String {
+    format!("{name_en} ({name_ru}).").replace('\n', " ")
+}
+
 fn check_sorted_unique(path: &str, mut v: Vec<(u32, usize)>) {
     v.sort();
     for w in v.windows(2) {
@@ -65,7 +83,7 @@ fn main() {
     let out_dir = std::env::var("OUT_DIR").unwrap();
     let mut src = String::new();
 
-    // tags.tsv: tag, type, max_len, repeatable, name_ru, name_en, source
+    // tags.tsv: tag, ident, type, max_len, repeatable, personal, name_ru, name_en, source
     let path = "protocol/tags.tsv";
     let types = [
         ("byte", "TagType::Byte"),
@@ -81,30 +99,37 @@ fn main() {
         ("bytes", "TagType::Bytes"),
         ("stlv", "TagType::Stlv"),
     ];
+    let yes_no = [("yes", "true"), ("no", "false")];
     let mut tags: Vec<(u32, String)> = Vec::new();
     let mut seen = Vec::new();
-    for (n, c) in rows(path, 7) {
+    let mut idents = Vec::new();
+    let mut consts = String::new();
+    for (n, c) in rows(path, 9) {
         let tag = code(path, n, &c[0], 65535);
-        let ty = variant(path, n, &c[1], &types);
-        let max_len = code(path, n, &c[2], 65535);
-        let rep = variant(path, n, &c[3], &[("yes", "true"), ("no", "false")]);
-        assert!(!c[4].is_empty() && !c[5].is_empty(), "{path}:{n}: empty name");
+        let id = ident(path, n, &c[1], &mut idents);
+        let ty = variant(path, n, &c[2], &types);
+        let max_len = code(path, n, &c[3], 65535);
+        let rep = variant(path, n, &c[4], &yes_no);
+        let personal = variant(path, n, &c[5], &yes_no);
+        assert!(!c[6].is_empty() && !c[7].is_empty(), "{path}:{n}: empty name");
         seen.push((tag, n));
+        writeln!(consts, "    #[doc = {}]\n    pub const {id}: u16 = {tag};", lit(&doc(&c[7], &c[6]))).unwrap();
         tags.push((
             tag,
             format!(
-                "TagInfo {{ tag: {tag}, ty: {ty}, max_len: {max_len}, repeatable: {rep}, name_ru: {}, name_en: {}, source: {} }},\n",
-                lit(&c[4]), lit(&c[5]), lit(&c[6])
+                "TagInfo {{ tag: {tag}, ident: {}, ty: {ty}, max_len: {max_len}, repeatable: {rep}, personal: {personal}, name_ru: {}, name_en: {}, source: {} }},\n",
+                lit(&c[1]), lit(&c[6]), lit(&c[7]), lit(&c[8])
             ),
         ));
     }
+    writeln!(src, "/// Tag numbers by name (protocol/tags.tsv, column `ident`).\npub mod tag {{\n{consts}}}").unwrap();
     check_sorted_unique(path, seen);
     tags.sort_by_key(|t| t.0);
     writeln!(src, "pub(crate) static TAGS: [TagInfo; {}] = [", tags.len()).unwrap();
     tags.iter().for_each(|t| src.push_str(&t.1));
     src.push_str("];\n");
 
-    // commands.tsv: code, class, timeout_ms, name_ru, name_en, source
+    // commands.tsv: code, ident, class, timeout_ms, name_ru, name_en, source
     let path = "protocol/commands.tsv";
     let classes = [
         ("query", "CommandClass::Query"),
@@ -116,26 +141,32 @@ fn main() {
     ];
     let mut cmds: Vec<(u32, String)> = Vec::new();
     let mut seen = Vec::new();
-    for (n, c) in rows(path, 6) {
+    let mut idents = Vec::new();
+    let mut consts = String::new();
+    for (n, c) in rows(path, 7) {
         let code_v = code(path, n, &c[0], 255);
-        let class = variant(path, n, &c[1], &classes);
-        let timeout = code(path, n, &c[2], 600_000);
+        let id = ident(path, n, &c[1], &mut idents);
+        let class = variant(path, n, &c[2], &classes);
+        let timeout = code(path, n, &c[3], 600_000);
         seen.push((code_v, n));
+        writeln!(consts, "    #[doc = {}]\n    pub const {id}: u8 = {code_v:#04X};", lit(&doc(&c[5], &c[4]))).unwrap();
         cmds.push((
             code_v,
             format!(
-                "CommandInfo {{ code: {code_v}, class: {class}, timeout_ms: {timeout}, name_ru: {}, name_en: {}, source: {} }},\n",
-                lit(&c[3]), lit(&c[4]), lit(&c[5])
+                "CommandInfo {{ code: {code_v}, ident: {}, class: {class}, timeout_ms: {timeout}, name_ru: {}, name_en: {}, source: {} }},\n",
+                lit(&c[1]), lit(&c[4]), lit(&c[5]), lit(&c[6])
             ),
         ));
     }
+    writeln!(src, "/// Command codes by name (protocol/commands.tsv, column `ident`).\npub mod cmd {{\n{consts}}}")
+        .unwrap();
     check_sorted_unique(path, seen);
     cmds.sort_by_key(|t| t.0);
     writeln!(src, "pub(crate) static COMMANDS: [CommandInfo; {}] = [", cmds.len()).unwrap();
     cmds.iter().for_each(|t| src.push_str(&t.1));
     src.push_str("];\n");
 
-    // errors.tsv: code, category, name_ru, name_en, hint_ru, hint_en, source
+    // errors.tsv: code, ident, category, name_ru, name_en, hint_ru, hint_en, source
     let path = "protocol/errors.tsv";
     let cats = [
         ("frame", "ErrorCategory::Frame"),
@@ -149,18 +180,24 @@ fn main() {
     ];
     let mut errs: Vec<(u32, String)> = Vec::new();
     let mut seen = Vec::new();
-    for (n, c) in rows(path, 7) {
+    let mut idents = Vec::new();
+    let mut consts = String::new();
+    for (n, c) in rows(path, 8) {
         let code_v = code(path, n, &c[0], 255);
-        let cat = variant(path, n, &c[1], &cats);
+        let id = ident(path, n, &c[1], &mut idents);
+        let cat = variant(path, n, &c[2], &cats);
         seen.push((code_v, n));
+        writeln!(consts, "    #[doc = {}]\n    pub const {id}: u8 = {code_v:#04X};", lit(&doc(&c[4], &c[3]))).unwrap();
         errs.push((
             code_v,
             format!(
-                "ErrorInfo {{ code: {code_v}, category: {cat}, name_ru: {}, name_en: {}, hint_ru: {}, hint_en: {}, source: {} }},\n",
-                lit(&c[2]), lit(&c[3]), lit(&c[4]), lit(&c[5]), lit(&c[6])
+                "ErrorInfo {{ code: {code_v}, ident: {}, category: {cat}, name_ru: {}, name_en: {}, hint_ru: {}, hint_en: {}, source: {} }},\n",
+                lit(&c[1]), lit(&c[3]), lit(&c[4]), lit(&c[5]), lit(&c[6]), lit(&c[7])
             ),
         ));
     }
+    writeln!(src, "/// Device error codes by name (protocol/errors.tsv, column `ident`).\npub mod err {{\n{consts}}}")
+        .unwrap();
     check_sorted_unique(path, seen);
     errs.sort_by_key(|t| t.0);
     writeln!(src, "pub(crate) static ERRORS: [ErrorInfo; {}] = [", errs.len()).unwrap();

@@ -10,6 +10,6 @@ pub mod types;
 
 pub use error::DeviceError;
 pub use frame::{Frame, FrameDecoder, FrameError, FrameRef, Parsed, ResponseError};
-pub use tables::{command_info, error_info, tag_info, CommandClass, ErrorCategory, TagType};
+pub use tables::{cmd, command_info, err, error_info, tag, tag_info, CommandClass, ErrorCategory, TagType};
 pub use tlv::{Tlv, TlvNode, TlvValue, TlvWriter, Value};
 pub use types::Decimal;

@@ -2,7 +2,9 @@
 //!
 //! The data lives in `protocol/tags.tsv`, `protocol/commands.tsv` and `protocol/errors.tsv`;
 //! `build.rs` checks those files and turns them into the sorted static arrays below. Lookups
-//! are binary searches over `'static` data: nothing is allocated.
+//! are binary searches over `'static` data: nothing is allocated. The modules [`tag`], [`cmd`] and
+//! [`err`] name every row (`tag::ITEM_NAME`, `cmd::MARKED_ITEM`, `err::MARK_ORDER`): code uses
+//! those names, not bare numbers.
 
 use serde::Serialize;
 
@@ -41,12 +43,16 @@ pub enum TagType {
 pub struct TagInfo {
     /// Tag number.
     pub tag: u16,
+    /// The constant's name in [`tag`] (`ITEM_NAME` for 1030).
+    pub ident: &'static str,
     /// Wire type of the value.
     pub ty: TagType,
     /// Maximum length of the value in bytes.
     pub max_len: u16,
     /// Whether the tag may occur more than once in one document or STLV.
     pub repeatable: bool,
+    /// The value is personal data (the customer's contact, name, INN, …): masked in logs.
+    pub personal: bool,
     /// Name as in the documents.
     pub name_ru: &'static str,
     /// English name.
@@ -78,6 +84,8 @@ pub enum CommandClass {
 pub struct CommandInfo {
     /// Command code.
     pub code: u8,
+    /// The constant's name in [`cmd`] (`MARKED_ITEM` for 0x97).
+    pub ident: &'static str,
     /// What the command does to the register.
     pub class: CommandClass,
     /// Default answer timeout in milliseconds.
@@ -118,6 +126,8 @@ pub enum ErrorCategory {
 pub struct ErrorInfo {
     /// Error code (the byte after RESULT 01).
     pub code: u8,
+    /// The constant's name in [`err`] (`MARK_ORDER` for 0xA3).
+    pub ident: &'static str,
     /// Family of the error.
     pub category: ErrorCategory,
     /// Text of the table, in Russian.
@@ -190,5 +200,17 @@ mod tests {
         // Tag 1262 is one BYTE on this device.
         assert_eq!(tag_info(1262).map(|t| t.ty), Some(TagType::Byte));
         assert_eq!(tag_info(1260).map(|t| t.ty), Some(TagType::Stlv));
+    }
+
+    #[test]
+    fn names_are_the_rows() {
+        assert_eq!(tag::ITEM_NAME, 1030);
+        assert_eq!(cmd::MARKED_ITEM, 0x97);
+        assert_eq!(err::MARK_ORDER, 0xA3);
+        assert_eq!(tag_info(tag::ITEM_NAME).map(|t| t.ident), Some("ITEM_NAME"));
+        assert_eq!(command_info(cmd::MARKED_ITEM).map(|c| c.ident), Some("MARKED_ITEM"));
+        assert_eq!(error_info(err::MARK_ORDER).map(|e| e.ident), Some("MARK_ORDER"));
+        let personal: Vec<u16> = tags().iter().filter(|t| t.personal).map(|t| t.tag).collect();
+        assert_eq!(personal, [1008, 1227, 1228, 1243, 1244, 1245, 1246, 1254]);
     }
 }

@@ -196,9 +196,6 @@ impl fmt::Display for Direction {
     }
 }
 
-/// Tags whose values are personal data: masked in logs.
-const PERSONAL_TAGS: &[u16] = &[1008, 1227, 1228, 1243, 1244, 1245, 1246, 1254];
-
 /// The bytes as they may be logged: in a request frame carrying TLVs, the values of the
 /// customer's tags (contact, name, INN, birth date, citizenship, identity document, address)
 /// are replaced by `*`.
@@ -211,7 +208,7 @@ pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let data_at = skipped + 5;
     let mut it = crate::protocol::tlv::iter(frame.data);
     while let Some(Ok(t)) = it.next() {
-        if PERSONAL_TAGS.contains(&t.tag) {
+        if crate::protocol::tag_info(t.tag).is_some_and(|i| i.personal) {
             let end = data_at + it.offset();
             let start = end - t.value.len();
             let v = out.get_or_insert_with(|| bytes.to_vec());
