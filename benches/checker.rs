@@ -1,4 +1,4 @@
-//! The online checker against the mock ГИС МТ of tests/support (discovery + 3 CDN hosts on
+//! The online checker against the mock ГИС МТ of tests/it/support/gismt.rs (discovery + 3 CDN hosts on
 //! loopback, real HTTP) — BENCHMARKS.md item 5.
 //!
 //! * `overhead`: one code per receipt, the CDN answering after a fixed latency: the time of the
@@ -11,7 +11,9 @@
 //!
 //! `cargo bench --bench checker`
 
-#[path = "../tests/support/mod.rs"]
+// The mock ГИС МТ of the tests; the bench uses a part of it.
+#[path = "../tests/it/support/gismt.rs"]
+#[allow(dead_code)]
 mod support;
 
 use std::sync::atomic::Ordering;

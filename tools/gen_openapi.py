@@ -3,7 +3,7 @@
 
 The receipt schemas come from protocol/receipt.schema.json (its $defs become
 components/schemas/Receipt<Name>); everything else is described here. Run it after changing
-either, from anywhere: `python3 tools/gen_openapi.py`. tests/http_api.rs checks that the
+either, from anywhere: `python3 tools/gen_openapi.py`. tests/it/http/api.rs checks that the
 committed file carries the receipt schema unchanged and that every answer of the service is
 valid under it.
 """

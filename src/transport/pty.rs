@@ -1,6 +1,6 @@
 //! The device side of a pseudo-terminal pair: what the virtual register and the fault proxy
 //! answer on, while a host opens the other side like a serial port. Exercised through a real
-//! pair by tests/transport_pty.rs, tests/emulator_pty.rs and tests/fault_proxy.rs.
+//! pair by tests/it/driver/pty.rs, tests/it/emulator/pty.rs and tests/faults/proxy.rs.
 
 use nix::fcntl::OFlag;
 use nix::sys::termios;

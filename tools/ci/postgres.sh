@@ -2,7 +2,7 @@
 # A throwaway PostgreSQL cluster for the sold-codes store tests.
 #
 #   eval "$(tools/ci/postgres.sh)"          # start; exports KKT_TEST_POSTGRES and KKT_TEST_POSTGRES_DIR
-#   cargo test --test marking_store
+#   cargo test --test it marking::store
 #   tools/ci/postgres.sh stop "$KKT_TEST_POSTGRES_DIR"
 #
 # Installs PostgreSQL with apt-get when no server binaries are found (root only), creates a cluster

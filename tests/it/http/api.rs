@@ -1,9 +1,7 @@
 //! `kkt serve` endpoint by endpoint against the virtual register, every answer checked against
 //! the committed OpenAPI document; bad input is 400 naming the field, with nothing sent.
 
-mod http_common;
-
-use http_common::*;
+use crate::support::http::*;
 use serde_json::{json, Value};
 
 #[test]

@@ -1,6 +1,5 @@
 //! The HTTP service under test, a blocking client, the emulator with its frame log, and the
 //! OpenAPI document every answer is checked against.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -188,12 +187,6 @@ impl Service {
     /// On the in-process virtual register.
     pub fn emulator() -> Service {
         Service::start("emulator", |_| {})
-    }
-
-    pub fn stop(mut self) {
-        if let Some(s) = self.server.take() {
-            s.shutdown();
-        }
     }
 }
 

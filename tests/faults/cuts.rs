@@ -6,13 +6,12 @@
 //! exactly one document for the receipt (zero duplicates, zero lost), and the second run
 //! returns that document (`replayed` exactly when the first attempt formed it).
 
-mod fault_common;
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use fault_common::{cashier, figures, receipts, sale, tmpdir};
+use crate::fault::{cashier, receipts, sale, tmpdir};
+use crate::support::figures;
 use kkt::driver::Options;
 use kkt::emulator::{Clock, VirtualRegister};
 use kkt::journal::{Journal, State};

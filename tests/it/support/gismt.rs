@@ -1,7 +1,6 @@
 //! Test doubles on loopback: a mock ГИС МТ (a discovery host and several CDN hosts on their own
 //! ports, with per-host latency and failure knobs and the 15 scenarios of seed 003 Appendix 2),
 //! and a mock Local Module. Real HTTP (tiny_http), one thread per request.
-#![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -28,7 +27,6 @@ pub fn uuid() -> String {
 /// A running tiny_http server; stops when dropped.
 pub struct Server {
     pub url: String,
-    pub port: u16,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
@@ -109,7 +107,7 @@ pub fn serve(handler: impl Fn(Req) -> Reply + Send + Sync + 'static) -> Server {
             });
         }
     });
-    Server { url: format!("http://127.0.0.1:{port}"), port, stop, handle: Some(handle) }
+    Server { url: format!("http://127.0.0.1:{port}"), stop, handle: Some(handle) }
 }
 
 /// What ГИС МТ says about one code.
@@ -356,7 +354,6 @@ pub fn discovery(hosts: Vec<String>) -> Discovery {
 pub struct MockGisMt {
     pub discovery: Discovery,
     pub hosts: Vec<CdnHost>,
-    pub backend: Arc<Backend>,
 }
 
 impl MockGisMt {
@@ -370,7 +367,7 @@ impl MockGisMt {
         }
         let hosts: Vec<CdnHost> = (0..n).map(|_| cdn_host(Arc::clone(&backend))).collect();
         let discovery = discovery(hosts.iter().map(|h| h.url().to_string()).collect());
-        MockGisMt { discovery, hosts, backend }
+        MockGisMt { discovery, hosts }
     }
 
     pub fn url(&self) -> &str {

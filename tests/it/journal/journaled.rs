@@ -1,11 +1,9 @@
 //! [`JournaledKkt`] on the in-process virtual register: idempotency keys, journaled shifts,
 //! recovery of entries left pending, and what it refuses.
 
-mod fault_common;
-
 use std::sync::Arc;
 
-use fault_common::{cashier, receipts, sale, tmpdir};
+use crate::support::fault::{cashier, receipts, sale, tmpdir};
 use kkt::driver::Options;
 use kkt::emulator::VirtualRegister;
 use kkt::journal::{Begun, Journal, NewEntry, State};

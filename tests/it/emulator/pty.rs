@@ -1,15 +1,12 @@
 //! The virtual register on a pseudo-terminal (`kkt emulator --pty`), driven like a serial
 //! port by a host written on the core codec. Tests using a pty run one at a time.
 
-mod emulator_common;
-
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use emulator_common::*;
+use crate::support::emulator::*;
 use kkt::protocol::frame;
-
-static PTY: Mutex<()> = Mutex::new(());
 
 fn exchange(port: &mut std::fs::File, code: u8, data: &[u8]) -> Result<Vec<u8>, u8> {
     let mut f = Vec::new();
@@ -20,12 +17,23 @@ fn exchange(port: &mut std::fs::File, code: u8, data: &[u8]) -> Result<Vec<u8>, 
 
 #[test]
 fn a_business_day_over_the_pty() {
-    let _one_at_a_time = PTY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    // A pty read has no timeout: a hung exchange ends the test run instead of blocking CI.
-    std::thread::spawn(|| {
+    let _one_at_a_time = crate::support::pty_lock();
+    // A pty read has no timeout: a hung exchange ends the test run instead of blocking CI
+    // (the watchdog stands down when the test is over: other tests share this process).
+    struct Done(Arc<AtomicBool>);
+    impl Drop for Done {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let done = Done(Arc::new(AtomicBool::new(false)));
+    let flag = done.0.clone();
+    std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_secs(120));
-        eprintln!("pty test: no answer within 120 s");
-        std::process::exit(1);
+        if !flag.load(Ordering::SeqCst) {
+            eprintln!("pty test: no answer within 120 s");
+            std::process::exit(1);
+        }
     });
     let emu = Emulator::start(&["--pty"]);
     assert!(emu.at.starts_with("/dev/"), "first line is the pty path: {}", emu.at);

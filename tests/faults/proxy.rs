@@ -8,15 +8,14 @@
 //! reported with an error), none is formed twice, none formed without the journal knowing,
 //! and no call hangs past its timeouts.
 
-mod fault_common;
-
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fault_common::{cashier, figures, receipts, sale, tmpdir};
+use crate::fault::{cashier, receipts, sale, tmpdir};
+use crate::support::figures;
 use kkt::driver::Options;
 use kkt::emulator::server::Faults;
 use kkt::emulator::VirtualRegister;

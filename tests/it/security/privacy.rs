@@ -2,12 +2,10 @@
 //! files) and the ГИС МТ cache are private (0600); the customer's contact and INN reach neither
 //! the log (at TRACE) nor the journal, whatever fails; no `unsafe` anywhere.
 
-mod fault_common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use fault_common::{cashier, sale, tmpdir};
+use crate::support::fault::{cashier, sale, tmpdir};
 use kkt::driver::Options;
 use kkt::emulator::VirtualRegister;
 use kkt::journal::Journal;

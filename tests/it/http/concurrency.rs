@@ -3,8 +3,6 @@
 //! a request that waits too long is answered 503 with nothing sent; a client that leaves does not
 //! leave a half-formed receipt; shutdown finishes the request in flight.
 
-mod http_common;
-
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -12,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use http_common::*;
+use crate::support::http::*;
 use serde_json::{json, Value};
 
 /// A receipt of one unmarked item at `price` roubles, paid by card.

@@ -1,12 +1,10 @@
 //! The bearer token, the refusal to listen beyond loopback without one, and a request log that
 //! holds neither tokens nor customers' contacts.
 
-mod http_common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use http_common::*;
+use crate::support::http::*;
 use serde_json::json;
 
 const TOKEN: &str = "s3cr3t-token-0123456789abcdef";

@@ -1,13 +1,11 @@
 //! `kkt mark` as a user runs it, against the mock ГИС МТ and Local Module on loopback.
 
-mod support;
-
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
+use crate::support::gismt::*;
 use assert_cmd::Command;
 use serde_json::{json, Value};
-use support::*;
 
 fn kkt(mock: Option<&MockGisMt>, cache: &Path) -> Command {
     let mut c = Command::cargo_bin("kkt").unwrap();

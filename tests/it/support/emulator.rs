@@ -1,6 +1,5 @@
 //! A host written directly on the core codec (frames + typed commands, not the driver), and
 //! the `kkt emulator` process it talks to.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -2,13 +2,12 @@
 //! row of the failover table (§1.4.3), emergency 203 (§7), the 1.5 s budget, the CDN cache, the
 //! Local Module fallback, the sold-codes store and the receipt's duplicates.
 
-mod support;
-
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::gismt::*;
 use kkt::checker::cdn::CacheFile;
 use kkt::checker::gismt::{now_ms, NoAnswer};
 use kkt::checker::rules::Rule;
@@ -18,7 +17,6 @@ use kkt::checker::{
 };
 use kkt::marking::MarkingCode;
 use serde_json::json;
-use support::*;
 
 /// Generous slack over the 1.5 s budget: the assertion is "within the budget", never a tight time.
 const SLACK: Duration = Duration::from_millis(1500);

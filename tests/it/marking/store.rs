@@ -2,8 +2,6 @@
 //! Needs `KKT_TEST_POSTGRES` (a URL; `tools/ci/postgres.sh` starts a throwaway server and prints
 //! it); skipped with a message when it is not set.
 
-mod support;
-
 use kkt::checker::store::{self, CodeRecord, CodeState, PostgresStore, SoldCodes, SqliteStore};
 use kkt::checker::{Checker, Item, Settings, Source};
 use kkt::marking::MarkingCode;
@@ -44,7 +42,7 @@ fn exercise(s: &mut dyn SoldCodes, pv: &str) {
 
 #[test]
 fn sqlite_backend() {
-    let dir = support::temp_dir("store-sqlite");
+    let dir = crate::support::gismt::temp_dir("store-sqlite");
     let mut s = SqliteStore::open(&store::default_path(&dir)).unwrap();
     exercise(&mut s, &unique("sq"));
 }

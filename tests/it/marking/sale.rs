@@ -3,10 +3,9 @@
 //! while the register does 0x91/0x92; the verdict and 2106 decide 0x94; 0x97 carries 1260;
 //! the formed receipt's codes are recorded as sold, a return's as returned.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::gismt::*;
 use kkt::checker::store::SqliteStore;
 use kkt::checker::{Checker, GisMt, GisMtConfig, Lm, LmConfig, Secret, Settings, Source, Strictness};
 use kkt::commands::marking::KeepMarkCheck;
@@ -19,7 +18,6 @@ use kkt::protocol::frame::{self, Parsed};
 use kkt::receipt::{Cashier, Item, Money, Operation, Receipt, Taxation, Vat};
 use kkt::transport::{InProcTransport, Responder};
 use kkt::{Error, Kkt};
-use support::*;
 
 /// The virtual register, recording every request frame.
 struct Rec {

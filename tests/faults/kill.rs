@@ -7,14 +7,13 @@
 //! the second run prints the document (`replayed` exactly when the killed run had formed it);
 //! the register holds exactly one document for the receipt.
 
-mod fault_common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fault_common::{cashier, figures, receipts, sale, state_file, tmpdir, Rng};
+use crate::fault::{cashier, receipts, sale, tmpdir};
+use crate::support::{figures, state_file, Rng};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kkt");
 const RUNS: usize = 24;

@@ -1,10 +1,8 @@
 //! The serial transports through a pseudo-terminal pair: the test plays the register on the
 //! master side, the transport opens the slave like a serial port.
-#![cfg(unix)]
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -13,9 +11,6 @@ use kkt::protocol::FrameDecoder;
 use kkt::transport::{
     AsyncSerialTransport, AsyncTransport, ExchangeError, LinkError, SerialConfig, SerialTransport, Transport,
 };
-
-/// pty tests run one at a time.
-static PTY: Mutex<()> = Mutex::new(());
 
 fn frame(code: u8, data: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
@@ -69,7 +64,7 @@ fn register(
 
 #[test]
 fn serial_exchange_in_pieces_with_garbage() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let p = pty();
     let h = register(p.master, 2, |code| {
         let f = frame(0, &[code, 0xAA]);
@@ -85,7 +80,7 @@ fn serial_exchange_in_pieces_with_garbage() {
 
 #[test]
 fn serial_port_is_exclusive() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let p = pty();
     let t = SerialTransport::open(&p.path, SerialConfig::default()).unwrap();
     let e = SerialTransport::open(&p.path, SerialConfig::default()).unwrap_err();
@@ -97,7 +92,7 @@ fn serial_port_is_exclusive() {
 
 #[test]
 fn serial_timeout_and_corruption() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let p = pty();
     let h = register(p.master, 2, |code| match code {
         0x01 => vec![vec![0xB6, 0x29, 0x00]],
@@ -117,7 +112,7 @@ fn serial_timeout_and_corruption() {
 
 #[test]
 fn async_serial_exchange() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let p = pty();
     let h = register(p.master, 1, |code| vec![frame(0, &[code])]);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -2,9 +2,7 @@
 //! host written on the core codec: a whole business day, each rule's error code, faults, and
 //! the state surviving a kill between any two commands.
 
-mod emulator_common;
-
-use emulator_common::*;
+use crate::support::emulator::*;
 use kkt::commands::{info, marking, receipt, report, settings, shift, Request};
 use kkt::protocol::frame;
 use kkt::protocol::Decimal;

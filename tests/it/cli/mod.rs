@@ -1,0 +1,6 @@
+//! The `kkt` command line, run as a process.
+
+mod decode;
+mod device;
+mod mark;
+mod receipt_schema;

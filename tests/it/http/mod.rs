@@ -1,0 +1,5 @@
+//! The local HTTP/JSON service (`kkt serve`).
+
+mod api;
+mod concurrency;
+mod security;

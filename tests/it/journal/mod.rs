@@ -1,0 +1,3 @@
+//! The host's journal and the journaled driver.
+
+mod journaled;

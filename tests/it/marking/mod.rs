@@ -1,0 +1,6 @@
+//! Marked goods: the ГИС МТ checker, the Local Module, the sold-codes store, the marked sale.
+
+mod gismt;
+mod sale;
+mod store;
+mod tls;
