@@ -19,9 +19,10 @@ pub struct Args {
     /// A file holding the bearer token (the token itself may be in $KKT_SERVE_TOKEN).
     #[arg(long, env = "KKT_SERVE_TOKEN_FILE", value_name = "PATH")]
     pub token_file: Option<PathBuf>,
-    /// How long a request may wait for the register before it is answered 503 (nothing sent).
-    #[arg(long, value_name = "SECS")]
-    pub queue_timeout: Option<u64>,
+    /// How long a request may wait for the register before it is answered 503 (nothing sent);
+    /// decimal seconds (`0.5`), default 30.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub queue_timeout: Option<Duration>,
     /// How many requests may wait for the register.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub queue_size: usize,
@@ -50,6 +51,27 @@ fn token(file: Option<&Path>) -> Result<Option<Token>, String> {
     }
 }
 
+/// Decimal seconds (`30`, `0.5`, `1.25`) as a duration, exactly (no floating point); more than
+/// zero and at most a day.
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    let bad = || format!("{text:?} is not a number of seconds (e.g. 30 or 0.5)");
+    let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 3
+    {
+        return Err(bad());
+    }
+    let secs: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let ms: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<3}").parse().map_err(|_| bad())? };
+    let d = Duration::from_secs(secs) + Duration::from_millis(ms);
+    if d.is_zero() || d > Duration::from_secs(86_400) {
+        return Err(format!("{text:?}: give more than 0 and at most 86400 seconds"));
+    }
+    Ok(d)
+}
+
 fn listen_addr(text: &str) -> Result<SocketAddr, String> {
     let mut addrs: Vec<SocketAddr> = text
         .to_socket_addrs()
@@ -76,16 +98,15 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     let mut c = server::Config::new(listen, uri, journal);
     c.options = device::options(cli, cfg, true);
     c.token = token;
-    c.queue_timeout = Duration::from_secs(a.queue_timeout.or(serve.queue_timeout).unwrap_or(30).max(1));
+    c.queue_timeout = a.queue_timeout.unwrap_or_else(|| Duration::from_secs(serve.queue_timeout.unwrap_or(30).max(1)));
     c.queue_size = a.queue_size.max(1);
     let cashier = cfg.cashier.clone().unwrap_or_default();
-    c.cashier =
-        crate::receipt::Cashier { name: cashier.name.unwrap_or_else(|| "Кассир".into()), inn: cashier.inn };
+    c.cashier = kkt::receipt::Cashier { name: cashier.name.unwrap_or_else(|| "Кассир".into()), inn: cashier.inn };
     c.checker = super::mark::sale_checker(&a.marks).map_err(|m| Failure::usage(m, "see kkt serve --help"))?;
-    c.mark_settings = crate::checker::Settings {
+    c.mark_settings = kkt::checker::Settings {
         strictness: match a.marks.strict {
-            super::mark::StrictArg::Deny => crate::checker::Strictness::Deny,
-            super::mark::StrictArg::Ask => crate::checker::Strictness::Ask,
+            super::mark::StrictArg::Deny => kkt::checker::Strictness::Deny,
+            super::mark::StrictArg::Ask => kkt::checker::Strictness::Ask,
         },
         expiry_all_groups: a.marks.expiry_all_groups,
     };
@@ -133,4 +154,19 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("stopping: finishing the requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_exact_decimals() {
+        assert_eq!(parse_secs("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_secs("0.3"), Ok(Duration::from_millis(300)));
+        assert_eq!(parse_secs("1.25"), Ok(Duration::from_millis(1250)));
+        for bad in ["0", "0.0", "-1", "1e3", "abc", "", ".", "0.0001", "86401"] {
+            assert!(parse_secs(bad).is_err(), "{bad}");
+        }
+    }
 }

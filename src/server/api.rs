@@ -13,13 +13,13 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::worker::{Inflight, MarkQuery, Op, Queue};
-use crate::checker::decide::device_reasons;
-use crate::checker::{Checker, Item, Reason, Rule};
-use crate::commands::marking::MarkCheckResult;
-use crate::journal::Journal;
-use crate::marking::MarkingCode;
-use crate::protocol::Decimal;
-use crate::receipt::{Cashier, Fraction, Measure, Money, PlannedStatus, Receipt};
+use kkt::checker::decide::device_reasons;
+use kkt::checker::{Checker, Item, Reason, Rule};
+use kkt::commands::marking::MarkCheckResult;
+use kkt::journal::Journal;
+use kkt::marking::MarkingCode;
+use kkt::protocol::Decimal;
+use kkt::receipt::{Cashier, Fraction, Measure, Money, PlannedStatus, Receipt};
 
 /// The largest request body.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -141,7 +141,7 @@ pub async fn settlement(State(s): State<AppState>, body: Body) -> Response {
 
 /// Reads and checks a receipt body (the CLI's checks: the field is named).
 fn receipt_body(text: &str, correction: bool) -> Result<Receipt, ApiError> {
-    let r = Receipt::from_json(text).map_err(crate::Error::from)?;
+    let r = Receipt::from_json(text).map_err(kkt::Error::from)?;
     match (correction, r.correction.is_some()) {
         (false, true) => {
             return Err(ApiError::input("correction", "a correction receipt goes to POST /v1/corrections"));
@@ -151,9 +151,9 @@ fn receipt_body(text: &str, correction: bool) -> Result<Receipt, ApiError> {
         }
         _ => {}
     }
-    r.validate().map_err(crate::Error::from)?;
+    r.validate().map_err(kkt::Error::from)?;
     if !correction {
-        r.settle().map_err(crate::Error::from)?;
+        r.settle().map_err(kkt::Error::from)?;
     }
     Ok(r)
 }
@@ -187,7 +187,7 @@ pub async fn corrections(State(s): State<AppState>, body: Body) -> Response {
 /// Runs a journal read off the async threads.
 async fn read_journal<T: Send + 'static>(
     s: &AppState,
-    f: impl FnOnce(&Journal) -> Result<T, crate::journal::JournalError> + Send + 'static,
+    f: impl FnOnce(&Journal) -> Result<T, kkt::journal::JournalError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let j = s.journal.clone();
     tokio::task::spawn_blocking(move || {
@@ -281,7 +281,7 @@ struct MarkItem {
 }
 
 fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    crate::receipt::decimal_exact(d).map(Some)
+    kkt::receipt::decimal_exact(d).map(Some)
 }
 
 impl<'de> Deserialize<'de> for CodeArg {

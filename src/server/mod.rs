@@ -10,15 +10,6 @@
 //! Listening beyond loopback needs a bearer token; every `/v1` request then carries
 //! `Authorization: Bearer TOKEN` (compared in constant time). The request log holds the method,
 //! path, status and duration only: never a body, a query or a header.
-//!
-//! ```no_run
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let cfg = kkt::server::Config::new("127.0.0.1:0".parse()?, "emulator", "/tmp/journal.sqlite".into());
-//! let server = kkt::server::Server::start(cfg)?;
-//! println!("listening on http://{}", server.addr());
-//! server.shutdown(); // finishes the requests in flight
-//! # Ok(()) }
-//! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,12 +24,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::oneshot;
 
-use crate::checker::{Checker, Settings};
-use crate::driver::Options;
-use crate::journal::Journal;
-use crate::receipt::Cashier;
+use kkt::checker::{Checker, Settings};
+use kkt::driver::Options;
+use kkt::journal::Journal;
+use kkt::receipt::Cashier;
 
 pub mod api;
 pub mod error;
@@ -149,7 +139,7 @@ pub enum StartError {
     Config(String),
     /// The journal cannot be opened.
     #[error(transparent)]
-    Journal(#[from] crate::journal::JournalError),
+    Journal(#[from] kkt::journal::JournalError),
     /// The address cannot be listened on, or a thread could not start.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -212,61 +202,6 @@ async fn log_request(req: Request, next: Next) -> Response {
     resp
 }
 
-/// A running service.
-#[derive(Debug)]
-pub struct Server {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<Result<(), std::io::Error>>>,
-}
-
-impl Server {
-    /// Starts the service on its own threads (the HTTP runtime and the register's worker).
-    pub fn start(cfg: Config) -> Result<Server, StartError> {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        let listener = rt.block_on(tokio::net::TcpListener::bind(cfg.listen))?;
-        let addr = listener.local_addr()?;
-        let prepared = prepare(&cfg)?;
-        let thread = std::thread::Builder::new().name("kkt-http".into()).spawn(move || {
-            rt.block_on(serve(listener, prepared, async {
-                let _ = stopped.await;
-            }))
-        })?;
-        Ok(Server { addr, stop: Some(stop), thread: Some(thread) })
-    }
-
-    /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops accepting connections, finishes the requests in flight and the register's job in
-    /// hand, and returns.
-    pub fn shutdown(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            match t.join() {
-                Ok(Err(e)) => tracing::error!("the service stopped with an error: {e}"),
-                Err(_) => tracing::error!("the service's thread panicked"),
-                Ok(Ok(())) => {}
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
-}
-
 /// The worker and the state of a service about to run.
 pub struct Prepared {
     state: api::AppState,
@@ -289,9 +224,9 @@ pub fn prepare(cfg: &Config) -> Result<Prepared, StartError> {
     let checker = cfg.checker.clone();
     let connect: worker::Connect = Box::new(move || {
         let journal = Journal::open(&path)?;
-        let mut kkt = crate::Kkt::connect_with(&uri, opts.clone())?;
+        let mut kkt = kkt::Kkt::connect_with(&uri, opts.clone())?;
         kkt.set_mark_checker(checker.clone());
-        crate::journaled::JournaledKkt::with_kkt(kkt, journal)
+        kkt::journaled::JournaledKkt::with_kkt(kkt, journal)
     });
     let (queue, worker) = worker::spawn(connect, cfg.queue_size, cfg.queue_timeout)?;
     let state = api::AppState {

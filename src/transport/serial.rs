@@ -80,7 +80,7 @@ impl Default for SerialConfig {
 
 impl SerialConfig {
     /// A serialport builder for `path` with these settings.
-    pub(crate) fn builder(&self, path: &str) -> serialport::SerialPortBuilder {
+    pub fn builder(&self, path: &str) -> serialport::SerialPortBuilder {
         use serialport::{DataBits, FlowControl, StopBits};
         let data_bits = match self.data_bits {
             5 => DataBits::Five,
