@@ -40,10 +40,14 @@ impl Default for Settings {
 pub enum Source {
     /// ГИС МТ `/codes/check`.
     Online,
-    /// The Local Module (ЛМ ЧЗ).
+    /// The Local Module (ЛМ ЧЗ), asked directly.
     Lm,
     /// No check answer.
     None,
+    /// ГИС МТ through the store's ТС ПИОТ.
+    Tspiot,
+    /// The Local Module through the ТС ПИОТ (`isCheckedOffline`).
+    TspiotLm,
 }
 
 /// What the checker learned about one code.
@@ -72,6 +76,38 @@ pub enum Evidence {
         inst: Option<String>,
         /// The module's version.
         version: Option<String>,
+    },
+    /// The ТС ПИОТ answered: ГИС МТ's facts, or, when `offline`, the Local Module's through it
+    /// (then only `isBlocked` and `sold` are judged).
+    TsPiot {
+        /// The code's entry.
+        info: CodeInfo,
+        /// `reqId`.
+        req_id: Option<String>,
+        /// `reqTimestamp`, Unix ms.
+        req_timestamp: Option<i64>,
+        /// `isCheckedOffline`.
+        offline: bool,
+        /// The Local Module's instance id (offline answers).
+        inst: Option<String>,
+        /// The Local Module's version (offline answers).
+        version: Option<String>,
+    },
+    /// The ТС ПИОТ answered 203: emergency mode, the sale goes on without a check and without
+    /// tag 1260.
+    TsPiotEmergency {
+        /// What said so.
+        note: String,
+    },
+    /// A check service refused the code itself (the ТС ПИОТ's HTTP 400, the Local Module's
+    /// inner code 400 for a malformed code).
+    Rejected {
+        /// Who refused.
+        source: Source,
+        /// The field named in the reason.
+        field: String,
+        /// Why (quoting the service).
+        message: String,
     },
     /// ГИС МТ answered 203: emergency, permissive checks off (seed 003 §7).
     Emergency {
@@ -307,13 +343,43 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
             v.req_id.clone_from(req_id);
             v.req_timestamp = *req_timestamp;
             if let (Some(id), Some(ts)) = (req_id, req_timestamp) {
-                v.tag1265 =
-                    Some(tag1260::value_lm(id, *ts, inst.as_deref().unwrap_or(""), version.as_deref().unwrap_or("")));
+                v.tag1265 = Some(lm_1265(id, *ts, inst.as_deref(), version.as_deref()));
             }
             v.notes.push("checked offline by the Local Module: only isBlocked and sold are judged".into());
             lm_rules(info, &mut v);
             v.info = Some(info.clone());
             info_ref = Some(info);
+        }
+        Evidence::TsPiot { info, req_id, req_timestamp, offline, inst, version } => {
+            v.req_id.clone_from(req_id);
+            v.req_timestamp = *req_timestamp;
+            if *offline {
+                v.source = Source::TspiotLm;
+                if let (Some(id), Some(ts)) = (req_id, req_timestamp) {
+                    v.tag1265 = Some(lm_1265(id, *ts, inst.as_deref(), version.as_deref()));
+                }
+                v.notes.push(
+                    "checked offline by the Local Module through the ТС ПИОТ: only isBlocked and sold are judged".into(),
+                );
+                lm_rules(info, &mut v);
+            } else {
+                v.source = Source::Tspiot;
+                if let (Some(id), Some(ts)) = (req_id, req_timestamp) {
+                    v.tag1265 = Some(tag1260::value_online(id, *ts));
+                }
+                online_rules(code, info, local, settings, now_ms, &mut v);
+            }
+            v.info = Some(info.clone());
+            info_ref = Some(info);
+        }
+        Evidence::TsPiotEmergency { note } => {
+            v.source = Source::Tspiot;
+            v.emergency = true;
+            v.notes.push(format!("ТС ПИОТ emergency mode: sale allowed without a check ({note})"));
+        }
+        Evidence::Rejected { source, field, message } => {
+            v.source = *source;
+            v.reasons.push(Reason::new(field.clone(), Rule::CheckFailed, message.clone()));
         }
         Evidence::Emergency { note } => {
             v.emergency = true;
@@ -438,6 +504,15 @@ fn online_rules(code: &MarkingCode, info: &CodeInfo, local: &Local, settings: &S
     }
     if let Some(m) = info.message.as_deref().filter(|m| !m.is_empty()) {
         v.notes.push(format!("ГИС МТ: {m}"));
+    }
+}
+
+/// 1265 for a Local Module answer: `&Inst=…&Ver=…` only when the answer has either.
+fn lm_1265(req_id: &str, ts: i64, inst: Option<&str>, version: Option<&str>) -> String {
+    if inst.is_none() && version.is_none() {
+        tag1260::value_online(req_id, ts)
+    } else {
+        tag1260::value_lm(req_id, ts, inst.unwrap_or(""), version.unwrap_or(""))
     }
 }
 

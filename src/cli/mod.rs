@@ -261,8 +261,8 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         return match &cli.command {
             Command::Receipt { .. } => {
                 let r = device::receipt(&mut jk, text, false, json);
-                if let Some(g) = checker.as_ref().and_then(|c| c.gismt()) {
-                    g.wait_background();
+                if let Some(c) = &checker {
+                    c.wait_background();
                 }
                 r
             }

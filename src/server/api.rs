@@ -354,9 +354,7 @@ pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
         let checker = s.checker.clone();
         let fn_number = reg["fn_number"].as_str().filter(|n| !n.is_empty()).map(str::to_string);
         let verdicts = tokio::task::spawn_blocking(move || {
-            if let (Some(g), Some(n)) = (checker.gismt(), fn_number) {
-                g.set_fiscal_drive_number(Some(n));
-            }
+            checker.set_fiscal_drive_number(fn_number);
             checker.receipt().check(&items)
         })
         .await
