@@ -83,7 +83,14 @@ pub struct LmConfig {
 impl LmConfig {
     /// The module at `url` with a 1.5 s timeout, no credentials.
     pub fn new(url: impl Into<String>) -> Self {
-        LmConfig { url: url.into(), user: None, password: None, token: None, timeout: Duration::from_millis(1500), tz: None }
+        LmConfig {
+            url: url.into(),
+            user: None,
+            password: None,
+            token: None,
+            timeout: Duration::from_millis(1500),
+            tz: None,
+        }
     }
 }
 
@@ -355,7 +362,11 @@ fn entry_from(result: &Value, ki: &str) -> LmCode {
     let description = text_of(result, "description").unwrap_or_default();
     if code == 400 {
         return LmCode::Refused {
-            description: if description.is_empty() { "the Local Module cannot read the code".into() } else { description },
+            description: if description.is_empty() {
+                "the Local Module cannot read the code".into()
+            } else {
+                description
+            },
         };
     }
     if code != 0 {
@@ -384,10 +395,7 @@ fn entry_from(result: &Value, ki: &str) -> LmCode {
 }
 
 fn result_cis(r: &Value) -> Option<String> {
-    r.get("cis")
-        .and_then(Value::as_str)
-        .or_else(|| r.get("codes")?.as_array()?.first()?.get("cis")?.as_str())
-        .map(norm)
+    r.get("cis").and_then(Value::as_str).or_else(|| r.get("codes")?.as_array()?.first()?.get("cis")?.as_str()).map(norm)
 }
 
 /// Reads an outCheck v2 answer `{"results": [...]}` for `kis`: one result per KI in the request's
@@ -587,7 +595,8 @@ impl Lm {
     }
 
     fn http_error(r: &Reply) -> LmError {
-        parse_error(&r.body).unwrap_or_else(|| LmError::Http { status: r.status, text: r.body.chars().take(200).collect() })
+        parse_error(&r.body)
+            .unwrap_or_else(|| LmError::Http { status: r.status, text: r.body.chars().take(200).collect() })
     }
 
     /// The status (v2, v1 on 404) with the configured credentials.
@@ -640,14 +649,26 @@ impl Lm {
         let groups = vec![None; kis.len()];
         let results = match api {
             LmApi::V2 => {
-                let r = self.send("POST", OUT_CHECK_PATH, Some(&out_check_body(api, &kis, &groups, self.cfg.tz)), &auth, deadline)?;
+                let r = self.send(
+                    "POST",
+                    OUT_CHECK_PATH,
+                    Some(&out_check_body(api, &kis, &groups, self.cfg.tz)),
+                    &auth,
+                    deadline,
+                )?;
                 if r.status != 200 {
                     return Err(Self::http_error(&r));
                 }
                 parse_out_check_v2(&r.body, &kis)?
             }
             LmApi::V1 => {
-                let r = self.send("POST", OUT_CHECK_PATH_V1, Some(&out_check_body(api, &kis, &groups, None)), &auth, deadline)?;
+                let r = self.send(
+                    "POST",
+                    OUT_CHECK_PATH_V1,
+                    Some(&out_check_body(api, &kis, &groups, None)),
+                    &auth,
+                    deadline,
+                )?;
                 match r.status {
                     200 => parse_out_check_v1(&r.body, &kis)?,
                     404 | 405 => {
@@ -714,7 +735,9 @@ mod tests {
     fn kis_drop_the_crypto_tail() {
         assert_eq!(ki(&code("0104670540176099215'W9Um\u{1d}93dGVz")), "0104670540176099215'W9Um");
         assert_eq!(
-            ki(&code("010464007801637221gDDJ2VMOqvdNG\u{1d}91FFD0\u{1d}92dGVzdIjNx7Hb93pmLsV+niIDiJWV8ZFAjQdF9b2BO/o=")),
+            ki(&code(
+                "010464007801637221gDDJ2VMOqvdNG\u{1d}91FFD0\u{1d}92dGVzdIjNx7Hb93pmLsV+niIDiJWV8ZFAjQdF9b2BO/o="
+            )),
             "010464007801637221gDDJ2VMOqvdNG"
         );
         assert_eq!(ki(&code("04601653035829H;dV)bFACVUdGVz")), "04601653035829H;dV)bF");
@@ -742,8 +765,10 @@ mod tests {
     #[test]
     fn status_answers() {
         // The seed 001 answer.
-        let s = parse_status(r#"{"version":"1.2.0-326","status":"ready","operationMode":"active","lastSync":1739457221213,
-            "inst":"7a1b9bec-d7a1-4d06-bc6d-be484ece9202","dbVersion":"de66b749-6764-4b63-821b-351ba4482664"}"#)
+        let s = parse_status(
+            r#"{"version":"1.2.0-326","status":"ready","operationMode":"active","lastSync":1739457221213,
+            "inst":"7a1b9bec-d7a1-4d06-bc6d-be484ece9202","dbVersion":"de66b749-6764-4b63-821b-351ba4482664"}"#,
+        )
         .unwrap();
         assert!(s.ready());
         assert_eq!(s.version.as_deref(), Some("1.2.0-326"));
@@ -760,7 +785,8 @@ mod tests {
 
     #[test]
     fn v2_results_per_ki() {
-        let kis = vec!["0104670540176099215'W9Um".to_string(), "bad ki".to_string(), "04601653035829H;dV)bF".to_string()];
+        let kis =
+            vec!["0104670540176099215'W9Um".to_string(), "bad ki".to_string(), "04601653035829H;dV)bF".to_string()];
         // Out of order, one malformed (inner 400 without cis).
         let body = r#"{"results":[
             {"code":0,"description":"ok","reqId":"r-3","reqTimestamp":"1738932218989","inst":"i-1","version":"2.0.1",

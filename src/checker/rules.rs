@@ -359,7 +359,8 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
                     v.tag1265 = Some(lm_1265(id, *ts, inst.as_deref(), version.as_deref()));
                 }
                 v.notes.push(
-                    "checked offline by the Local Module through the ТС ПИОТ: only isBlocked and sold are judged".into(),
+                    "checked offline by the Local Module through the ТС ПИОТ: only isBlocked and sold are judged"
+                        .into(),
                 );
                 lm_rules(info, &mut v);
             } else {
@@ -827,5 +828,77 @@ mod tests {
             NOW,
         );
         assert_eq!(fields(&v), vec!["price"]);
+    }
+
+    #[test]
+    fn through_the_tspiot() {
+        let ts = |info, offline, inst: Option<&str>, version: Option<&str>| Evidence::TsPiot {
+            info,
+            req_id: Some("r-1".into()),
+            req_timestamp: Some(1757681987579),
+            offline,
+            inst: inst.map(str::to_string),
+            version: version.map(str::to_string),
+        };
+        // Online through the ТС ПИОТ: every rule, 1265 without Inst/Ver.
+        let mut sold = ok_info();
+        sold.sold = Some(true);
+        let v = judge(&code(DAIRY), &ts(sold, false, None, None), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(v.source, Source::Tspiot);
+        assert_eq!(fields(&v), vec!["sold"]);
+        assert_eq!(v.tag1265.as_deref(), Some("UUID=r-1&Time=1757681987579"));
+        // Offline (the Local Module through it): its false flags do not refuse; only isBlocked, sold.
+        let falsy = CodeInfo {
+            found: Some(false),
+            valid: Some(false),
+            verified: Some(false),
+            realizable: Some(false),
+            utilised: Some(false),
+            is_blocked: Some(false),
+            ..CodeInfo::default()
+        };
+        let v = judge(
+            &code(DAIRY),
+            &ts(falsy.clone(), true, Some("i-9"), Some("6e7f")),
+            &Local::default(),
+            &Settings::default(),
+            NOW,
+        );
+        assert!(v.allowed, "{:?}", v.reasons);
+        assert_eq!(v.source, Source::TspiotLm);
+        assert_eq!(v.tag1265.as_deref(), Some("UUID=r-1&Time=1757681987579&Inst=i-9&Ver=6e7f"));
+        let v = judge(&code(DAIRY), &ts(falsy.clone(), true, None, None), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(v.tag1265.as_deref(), Some("UUID=r-1&Time=1757681987579"));
+        let mut blocked = falsy;
+        blocked.is_blocked = Some(true);
+        let v = judge(&code(DAIRY), &ts(blocked, true, None, None), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(fields(&v), vec!["isBlocked"]);
+        // Emergency: sold, no 1260, source tspiot.
+        let v = judge(
+            &code(DAIRY),
+            &Evidence::TsPiotEmergency { note: "HTTP 203".into() },
+            &Local::default(),
+            &Settings::default(),
+            NOW,
+        );
+        assert!(v.allowed && v.emergency && v.tag1265.is_none());
+        assert_eq!(v.source, Source::Tspiot);
+        // Rejected: refused with the service's words.
+        let r = Evidence::Rejected { source: Source::Tspiot, field: "tspiot".into(), message: "HTTP 400: bad".into() };
+        let v = judge(&code(DAIRY), &r, &Local::default(), &Settings::default(), NOW);
+        assert_eq!((v.action, v.source), (Action::Refuse, Source::Tspiot));
+        assert_eq!(v.reasons[0].message, "HTTP 400: bad");
+        // The Local Module directly without inst and version: 1265 without them.
+        let lm = Evidence::Lm {
+            info: ok_info(),
+            req_id: Some("a".into()),
+            req_timestamp: Some(1),
+            inst: None,
+            version: None,
+        };
+        assert_eq!(
+            judge(&code(DAIRY), &lm, &Local::default(), &Settings::default(), NOW).tag1265.as_deref(),
+            Some("UUID=a&Time=1")
+        );
     }
 }

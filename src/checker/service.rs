@@ -8,8 +8,8 @@ use super::gismt::{self, GisMt, Online};
 use super::lm::{Lm, LmCode};
 use super::model::{CheckAnswer, CodeInfo};
 use super::rules::{judge, Action, Evidence, Local, Settings, Source, Verdict};
-use super::tspiot::{Outcome, TsPiot, TsPiotInfo};
 use super::store::{CodeState, SoldCodes, StoreError};
+use super::tspiot::{Outcome, TsPiot, TsPiotInfo};
 use crate::marking::MarkingCode;
 
 /// One marked item to check.
@@ -196,7 +196,11 @@ impl Checker {
             Some(d) => lm.check_within(codes, tspiot.and_then(|i| i.lm.as_ref()), d),
             None => lm.check(codes),
         };
-        let via = if self.tspiot.is_some() { vec![format!("{why}: checked through the Local Module directly")] } else { Vec::new() };
+        let via = if self.tspiot.is_some() {
+            vec![format!("{why}: checked through the Local Module directly")]
+        } else {
+            Vec::new()
+        };
         match r {
             Ok(a) => {
                 let version = a.status.version.clone();
@@ -222,9 +226,10 @@ impl Checker {
                             },
                             via.clone(),
                         ),
-                        LmCode::Missing { why: w } => {
-                            (Evidence::NoAnswer { note: format!("{why}; {w}: sale allowed without a check") }, Vec::new())
-                        }
+                        LmCode::Missing { why: w } => (
+                            Evidence::NoAnswer { note: format!("{why}; {w}: sale allowed without a check") },
+                            Vec::new(),
+                        ),
                     })
                     .collect()
             }
@@ -249,12 +254,18 @@ impl Checker {
         let r = ts.check(codes);
         let ev = match r.outcome {
             Outcome::Answer(entries) => {
-                let missing: Vec<usize> = entries.iter().enumerate().filter(|(_, e)| e.is_none()).map(|(i, _)| i).collect();
+                let missing: Vec<usize> =
+                    entries.iter().enumerate().filter(|(_, e)| e.is_none()).map(|(i, _)| i).collect();
                 let mut from_lm = if missing.is_empty() {
                     Vec::new()
                 } else {
                     let subset: Vec<MarkingCode> = missing.iter().map(|&i| codes[i].clone()).collect();
-                    self.ask_lm(&subset, "the ТС ПИОТ's answer has no entry for this code", r.info.as_ref(), Some(r.deadline))
+                    self.ask_lm(
+                        &subset,
+                        "the ТС ПИОТ's answer has no entry for this code",
+                        r.info.as_ref(),
+                        Some(r.deadline),
+                    )
                 }
                 .into_iter();
                 entries

@@ -414,7 +414,10 @@ pub fn classify(status: u16, body: &str, codes: &[MarkingCode]) -> Outcome {
     }
     let Some(v) = parsed else {
         let what = if body.trim().is_empty() { "no body".to_string() } else { "a body that is not JSON".to_string() };
-        return Outcome::Fallback { note: format!("the ТС ПИОТ answered HTTP {status} with {what}"), drop_version: false };
+        return Outcome::Fallback {
+            note: format!("the ТС ПИОТ answered HTTP {status} with {what}"),
+            drop_version: false,
+        };
     };
     let Some(items) = items(&v) else {
         return Outcome::Fallback {
@@ -454,13 +457,13 @@ pub fn classify(status: u16, body: &str, codes: &[MarkingCode]) -> Outcome {
                 .iter()
                 .enumerate()
                 .position(|(j, (c, _))| {
-                    !used[j]
-                        && text_ci(c, "cis").is_some_and(|s| strip_gs(&s) == plain || s == b64[i] || s == pv)
+                    !used[j] && text_ci(c, "cis").is_some_and(|s| strip_gs(&s) == plain || s == b64[i] || s == pv)
                 })
                 .or_else(|| {
-                    entries.iter().enumerate().position(|(j, (c, _))| {
-                        !used[j] && text_ci(c, "printView").as_deref() == Some(pv.as_str())
-                    })
+                    entries
+                        .iter()
+                        .enumerate()
+                        .position(|(j, (c, _))| !used[j] && text_ci(c, "printView").as_deref() == Some(pv.as_str()))
                 })
                 .or_else(|| (entries.len() == codes.len() && !used[i]).then_some(i))?;
             used[at] = true;
@@ -919,35 +922,35 @@ impl TsPiot {
                 ProbeStep::Unavailable => break None,
             };
             let left = deadline.saturating_duration_since(Instant::now());
-            let reply = match self.http(if post { "POST" } else { "GET" }, &info_path(version), post.then_some("{}"), left)
-            {
-                Http::Reply(200, body) => match parse_info(&body) {
-                    Ok(info) => {
-                        self.known.lock().expect("not poisoned").info = Some((info, Instant::now()));
-                        ProbeReply::Ok
+            let reply =
+                match self.http(if post { "POST" } else { "GET" }, &info_path(version), post.then_some("{}"), left) {
+                    Http::Reply(200, body) => match parse_info(&body) {
+                        Ok(info) => {
+                            self.known.lock().expect("not poisoned").info = Some((info, Instant::now()));
+                            ProbeReply::Ok
+                        }
+                        Err(e) => {
+                            last = format!("{} answered 200 that cannot be read: {e}", info_path(version));
+                            ProbeReply::Client
+                        }
+                    },
+                    Http::Reply(s @ (404 | 405), _) => {
+                        last = format!("{} answered HTTP {s}", info_path(version));
+                        ProbeReply::NotHere
                     }
-                    Err(e) => {
-                        last = format!("{} answered 200 that cannot be read: {e}", info_path(version));
+                    Http::Reply(s, body) if (300..500).contains(&s) => {
+                        last = format!("{} answered HTTP {s} ({})", info_path(version), describe_body(&body));
                         ProbeReply::Client
                     }
-                },
-                Http::Reply(s @ (404 | 405), _) => {
-                    last = format!("{} answered HTTP {s}", info_path(version));
-                    ProbeReply::NotHere
-                }
-                Http::Reply(s, body) if (300..500).contains(&s) => {
-                    last = format!("{} answered HTTP {s} ({})", info_path(version), describe_body(&body));
-                    ProbeReply::Client
-                }
-                Http::Reply(s, body) => {
-                    last = format!("{} answered HTTP {s} ({})", info_path(version), describe_body(&body));
-                    ProbeReply::Down
-                }
-                Http::Failed(why) => {
-                    last = format!("{}: {why}", info_path(version));
-                    ProbeReply::Down
-                }
-            };
+                    Http::Reply(s, body) => {
+                        last = format!("{} answered HTTP {s} ({})", info_path(version), describe_body(&body));
+                        ProbeReply::Down
+                    }
+                    Http::Failed(why) => {
+                        last = format!("{}: {why}", info_path(version));
+                        ProbeReply::Down
+                    }
+                };
             step = probe.next(reply);
         };
         match found {
@@ -1033,7 +1036,9 @@ impl TsPiot {
         let body = check_body(version, codes, &vec![None; codes.len()], &self.cfg.client);
         let outcome = match self.http("POST", &check_path(version), Some(&body), wait) {
             Http::Reply(status, body) => classify(status, &body, codes),
-            Http::Failed(why) => Outcome::Fallback { note: format!("the ТС ПИОТ gave no answer: {why}"), drop_version: false },
+            Http::Failed(why) => {
+                Outcome::Fallback { note: format!("the ТС ПИОТ gave no answer: {why}"), drop_version: false }
+            }
         };
         match &outcome {
             Outcome::Fallback { note, drop_version } => {
@@ -1043,7 +1048,9 @@ impl TsPiot {
                     self.forget_version();
                 }
             }
-            Outcome::Emergency { note } => tracing::warn!(target: "kkt::tspiot", "{note}: sale allowed without a check"),
+            Outcome::Emergency { note } => {
+                tracing::warn!(target: "kkt::tspiot", "{note}: sale allowed without a check")
+            }
             Outcome::Refused { message } => tracing::warn!(target: "kkt::tspiot", "{message}"),
             Outcome::Answer(_) => {}
         }
@@ -1103,7 +1110,8 @@ mod tests {
         let v1: Value = serde_json::from_str(&check_body(1, std::slice::from_ref(&c), &[], &client)).unwrap();
         assert_eq!(v1["codes"], v2["codes"]);
         let v3: Value =
-            serde_json::from_str(&check_body(3, &[c.clone(), c.clone()], &[Some(8), None], &ClientInfo::default())).unwrap();
+            serde_json::from_str(&check_body(3, &[c.clone(), c.clone()], &[Some(8), None], &ClientInfo::default()))
+                .unwrap();
         assert_eq!(v3["codes"][0], serde_json::json!({"cis": "MDEwNDY3MDU0MDE3NjA5OTIxNSdXOVVtHTkzZEdWeg==", "pg": 8}));
         assert_eq!(v3["codes"][1], serde_json::json!({"cis": "MDEwNDY3MDU0MDE3NjA5OTIxNSdXOVVtHTkzZEdWeg=="}));
         assert!(v3["client_info"].get("token").is_none());
@@ -1152,21 +1160,24 @@ mod tests {
             assert_eq!(e.info.found, Some(true));
         }
         // Offline through the Local Module: string reqTimestamp, inst and version on the item.
-        let off = format!(
-            r#"{{"codesResponse":[{}]}}"#,
-            item(r#","isCheckedOffline":true,"inst":"i-9","version":"6e7f"}"#).replace("1738932218989,", "\"1757681987579\",").replace("}}\"", "\"")
-        );
-        let off = off.replace(r#""reqTimestamp":1738932218989"#, r#""reqTimestamp":"1757681987579""#);
-        let Outcome::Answer(e) = classify(200, &off, &c) else { panic!("{off}") };
+        let off = r#"{"codesResponse":{"codesResponse":[{"code":0,"codes":[{"cis":"0104670540176099215'W9Um","found":false,
+            "valid":false,"verified":false,"realizable":false,"utilised":false,"isBlocked":false,"ogvs":[]}],
+            "reqId":"c9188551-817a-85a7-93e4-7042d907ab13","reqTimestamp":"1757681987579","isCheckedOffline":true,
+            "version":"6e7f","inst":"i-9"}]}}"#;
+        let Outcome::Answer(e) = classify(200, off, &c) else { panic!("{off}") };
         let e = e[0].as_ref().unwrap();
         assert!(e.offline);
+        assert_eq!(e.req_timestamp, Some(1757681987579));
         assert_eq!((e.inst.as_deref(), e.version.as_deref()), (Some("i-9"), Some("6e7f")));
         // inst and version inside the code.
         let inner = r#"{"codesResponse":[{"code":0,"reqId":"r","reqTimestamp":5,"isCheckedOffline":true,
             "codes":[{"cis":"0104670540176099215'W9Um93dGVz","isBlocked":true,"inst":"i-2","version":"v-2"}]}]}"#;
         let Outcome::Answer(e) = classify(200, inner, &c) else { panic!() };
         let e = e[0].as_ref().unwrap();
-        assert_eq!((e.inst.as_deref(), e.version.as_deref(), e.info.is_blocked), (Some("i-2"), Some("v-2"), Some(true)));
+        assert_eq!(
+            (e.inst.as_deref(), e.version.as_deref(), e.info.is_blocked),
+            (Some("i-2"), Some("v-2"), Some(true))
+        );
         // 204 with a body is read as 200.
         assert!(matches!(classify(204, &v2, &c), Outcome::Answer(_)));
         // No entry for the code.
@@ -1255,7 +1266,11 @@ mod tests {
 
     #[test]
     fn the_register_binding() {
-        let i = TsPiotInfo { fn_serial: Some("7380440700089917".into()), kkt_serial: Some("0000000001".into()), ..TsPiotInfo::default() };
+        let i = TsPiotInfo {
+            fn_serial: Some("7380440700089917".into()),
+            kkt_serial: Some("0000000001".into()),
+            ..TsPiotInfo::default()
+        };
         assert_eq!(matches_register(&i, None, None), None);
         assert_eq!(matches_register(&i, Some("7380440700089917"), None), Some(true));
         assert_eq!(matches_register(&i, Some("7380440700089918"), None), Some(false));

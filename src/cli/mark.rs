@@ -336,7 +336,8 @@ pub fn sale_checker(a: &SaleArgs, cfg: &super::config::Config) -> Result<Option<
     if !a.mark_check && tspiot.is_none() && token.is_none() && a.lm.lm_url.is_none() {
         return Ok(None);
     }
-    let gismt = if tspiot.is_none() && (token.is_some() || a.mark_check) { Some(gismt_client(&a.online)?) } else { None };
+    let gismt =
+        if tspiot.is_none() && (token.is_some() || a.mark_check) { Some(gismt_client(&a.online)?) } else { None };
     let settings = Settings {
         strictness: match a.strict {
             StrictArg::Deny => Strictness::Deny,
@@ -770,11 +771,18 @@ fn tspiot_status(a: &TsPiotArgs, json: bool, device: Option<&str>, cfg: &super::
             } else {
                 println!("ТС ПИОТ {} (API v{})", st.url, st.api_version.map_or("?".into(), |v| v.to_string()));
                 println!("  id:             {}", st.tspiot_id.as_deref().unwrap_or("-"));
-                println!("  register:       serial {}, FN {}", st.kkt_serial.as_deref().unwrap_or("-"), st.fn_serial.as_deref().unwrap_or("-"));
+                println!(
+                    "  register:       serial {}, FN {}",
+                    st.kkt_serial.as_deref().unwrap_or("-"),
+                    st.fn_serial.as_deref().unwrap_or("-")
+                );
                 println!("  INN:            {}", st.kkt_inn.as_deref().unwrap_or("-"));
                 println!(
                     "  check timeout:  {}",
-                    st.check_timeout_ms.map_or(format!("- (kkt waits {} ms)", tspiot::DEFAULT_CHECK_TIMEOUT_MS), |t| format!("{t} ms"))
+                    st.check_timeout_ms
+                        .map_or(format!("- (kkt waits {} ms)", tspiot::DEFAULT_CHECK_TIMEOUT_MS), |t| format!(
+                            "{t} ms"
+                        ))
                 );
                 match &st.lm {
                     Some(l) => {
@@ -800,7 +808,13 @@ fn tspiot_status(a: &TsPiotArgs, json: bool, device: Option<&str>, cfg: &super::
             exit::OK
         }
         Err(e) => {
-            print_error(json, "link", None, &e.to_string(), "is the ТС ПИОТ (ЕСМ) running? see kkt mark tspiot-status --help");
+            print_error(
+                json,
+                "link",
+                None,
+                &e.to_string(),
+                "is the ТС ПИОТ (ЕСМ) running? see kkt mark tspiot-status --help",
+            );
             exit::LINK
         }
     }
@@ -892,7 +906,10 @@ fn lm_init(a: &LmArgs, token_file: &std::path::Path, wait: std::time::Duration, 
     match lm.status() {
         Ok(st) if st.ready() => {
             if json {
-                println!("{}", serde_json::json!({"url": lm.url(), "status": st.status, "initialized": false, "ready": true}));
+                println!(
+                    "{}",
+                    serde_json::json!({"url": lm.url(), "status": st.status, "initialized": false, "ready": true})
+                );
             } else {
                 println!("Local Module {} is already ready: nothing to initialise", lm.url());
             }
@@ -912,7 +929,10 @@ fn lm_init(a: &LmArgs, token_file: &std::path::Path, wait: std::time::Duration, 
         match lm.status() {
             Ok(st) if st.ready() => {
                 if json {
-                    println!("{}", serde_json::json!({"url": lm.url(), "api": api, "status": st.status, "initialized": true, "ready": true}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"url": lm.url(), "api": api, "status": st.status, "initialized": true, "ready": true})
+                    );
                 } else {
                     println!("Local Module {} is ready", lm.url());
                 }
@@ -921,7 +941,13 @@ fn lm_init(a: &LmArgs, token_file: &std::path::Path, wait: std::time::Duration, 
             Ok(st) if st.status.eq_ignore_ascii_case("failure") => {
                 let code = st.raw.get("errorCode").map(|v| v.to_string()).unwrap_or_default();
                 let reason = st.raw.get("reason").and_then(|v| v.as_str()).unwrap_or("");
-                print_error(json, "device", None, &format!("the Local Module's initialisation failed: status failure {code} {reason}"), "");
+                print_error(
+                    json,
+                    "device",
+                    None,
+                    &format!("the Local Module's initialisation failed: status failure {code} {reason}"),
+                    "",
+                );
                 return exit::DEVICE;
             }
             Ok(st) => {
