@@ -177,6 +177,10 @@ pub struct ServeOptions {
     pub timeout: Option<u64>,
     /// The config's `[driver]` table (default: short pauses, as `Options::fast`).
     pub driver: String,
+    /// More of the config file after `[driver]` (e.g. a `[marking]` table).
+    pub config_extra: String,
+    /// More `kkt serve` options.
+    pub serve_args: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -187,6 +191,8 @@ impl Default for ServeOptions {
             queue_timeout: Duration::from_secs(300),
             timeout: None,
             driver: "retry_delay_ms = 1\nreconcile_attempts = 3\nreconcile_delay_ms = 1\n".into(),
+            config_extra: String::new(),
+            serve_args: Vec::new(),
         }
     }
 }
@@ -205,7 +211,7 @@ impl Service {
         let mut o = ServeOptions::default();
         tune(&mut o);
         let config = dir.path("config.toml");
-        std::fs::write(&config, format!("[driver]\n{}", o.driver)).unwrap();
+        std::fs::write(&config, format!("[driver]\n{}\n{}", o.driver, o.config_extra)).unwrap();
         let mut cmd = Command::new(BIN);
         cmd.arg("--config").arg(&config).arg("--journal").arg(dir.path("journal.sqlite"));
         cmd.args(["--device", device]);
@@ -217,7 +223,17 @@ impl Service {
         if let Some(n) = o.queue_size {
             cmd.args(["--queue-size", &n.to_string()]);
         }
-        for v in ["KKT_DEVICE", "KKT_CONFIG", "KKT_JOURNAL", "KKT_SERVE_TOKEN", "KKT_SERVE_TOKEN_FILE"] {
+        cmd.args(&o.serve_args);
+        for v in [
+            "KKT_DEVICE",
+            "KKT_CONFIG",
+            "KKT_JOURNAL",
+            "KKT_SERVE_TOKEN",
+            "KKT_SERVE_TOKEN_FILE",
+            "KKT_TSPIOT_URL",
+            "KKT_LM_URL",
+            "KKT_GISMT_TOKEN",
+        ] {
             cmd.env_remove(v);
         }
         if let Some(t) = &o.token {
