@@ -465,7 +465,7 @@ pub fn mock_lm2(api: u8, auth: LmAuth) -> MockLm2 {
                     .flatten()
                     .map(|x| {
                         let ki = x["cis"].as_str().unwrap_or_default();
-                        if malformed(ki) {
+                        if malformed(ki) || table.get(ki).is_some_and(|o| o["malformed"] == true) {
                             json!({"code": 400, "description": "Некорректный КИ"})
                         } else {
                             json!({"code": 0, "description": "ok", "reqId": uuid(), "reqTimestamp": now_ms(),
