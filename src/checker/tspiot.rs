@@ -47,6 +47,9 @@ pub const DEFAULT_CHECK_TIMEOUT_MS: u64 = 1800;
 pub const CHECK_MARGIN: Duration = Duration::from_millis(300);
 /// What the budget always keeps for the Local Module.
 pub const LM_RESERVE: Duration = Duration::from_secs(1);
+/// What the budget keeps back for the work after the last request (judging, logging), so that
+/// the verdict comes within the budget, not just after it.
+pub const FINISH_MARGIN: Duration = Duration::from_millis(60);
 /// The versions, newest first.
 pub const VERSIONS: [u8; 3] = [3, 2, 1];
 /// The version asked when none is known.
@@ -1022,8 +1025,8 @@ impl TsPiot {
     /// budget less [`LM_RESERVE`].
     pub fn check(&self, codes: &[MarkingCode]) -> TsCheck {
         let started = Instant::now();
-        let deadline = started + self.cfg.budget;
-        let tspiot_until = deadline - LM_RESERVE;
+        let deadline = started + self.cfg.budget - FINISH_MARGIN;
+        let tspiot_until = started + self.cfg.budget - LM_RESERVE;
         let info_until = started + self.cfg.info_timeout.min((self.cfg.budget - LM_RESERVE) / 2);
         let (version, info, info_note) = self.info(info_until);
         let mut notes: Vec<String> = info_note.into_iter().collect();
