@@ -193,7 +193,7 @@ pub struct TsPiotArgs {
     pub tspiot_budget: std::time::Duration,
     /// The cache directory (the ТС ПИОТ's API version is remembered there); default ~/.cache/kkt.
     #[arg(long = "tspiot-cache-dir", env = "KKT_CACHE_DIR", value_name = "DIR", hide = true)]
-    pub cache_dir: Option<PathBuf>,
+    pub tspiot_cache_dir: Option<PathBuf>,
 }
 
 /// Decimal seconds (`4`, `2.5`) as a duration, exactly; more than zero and at most an hour.
@@ -234,7 +234,7 @@ pub fn tspiot_client(a: &TsPiotArgs, lm: &LmArgs, cfg: &super::config::Config) -
     c.ca_file.clone_from(&a.tspiot_ca_file);
     c.client.id = a.tspiot_client_id.clone().filter(|s| !s.is_empty());
     c.client.token = a.tspiot_client_token.as_ref().map(|t| Secret::new(t.clone())).filter(|t| !t.expose().is_empty());
-    c.cache_dir = Some(cache_dir(a.cache_dir.as_ref()));
+    c.cache_dir = Some(cache_dir(a.tspiot_cache_dir.as_ref()));
     c.budget = a.tspiot_budget;
     c.lm_defaults = Some(lm_config(lm, ""));
     TsPiot::new(c).map(Some).map_err(|e| e.to_string())

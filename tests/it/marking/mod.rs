@@ -6,3 +6,4 @@ mod sale;
 mod store;
 mod tls;
 mod tspiot;
+mod tspiot_sale;
