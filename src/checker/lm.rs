@@ -331,7 +331,7 @@ pub enum LmCode {
     /// The module's entry for the code.
     Entry {
         /// The entry (`isBlocked`, `sold`, …).
-        info: CodeInfo,
+        info: Box<CodeInfo>,
         /// `reqId`.
         req_id: Option<String>,
         /// `reqTimestamp`, Unix ms.
@@ -386,7 +386,7 @@ fn entry_from(result: &Value, ki: &str) -> LmCode {
         Err(e) => return LmCode::Missing { why: format!("the Local Module's entry cannot be read: {e}") },
     };
     LmCode::Entry {
-        info,
+        info: Box::new(info),
         req_id: text_of(result, "reqId").or_else(|| text_of(c, "reqId")),
         req_timestamp: int_of(result, "reqTimestamp").or_else(|| int_of(c, "reqTimestamp")),
         inst: text_of(result, "inst").or_else(|| text_of(c, "inst")),
@@ -463,7 +463,7 @@ pub fn parse_out_check_v1(body: &str, kis: &[String]) -> Result<Vec<LmCode>, LmE
                 .or_else(|| (a.codes.len() == kis.len()).then(|| &a.codes[i]));
             match info {
                 Some(info) => LmCode::Entry {
-                    info: info.clone(),
+                    info: Box::new(info.clone()),
                     req_id: a.req_id.clone(),
                     req_timestamp: a.req_timestamp,
                     inst: a.inst.clone(),

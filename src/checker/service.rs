@@ -210,7 +210,7 @@ impl Checker {
                     .map(|r| match r {
                         LmCode::Entry { info, req_id, req_timestamp, inst: i, version: v } => (
                             Evidence::Lm {
-                                info,
+                                info: *info,
                                 req_id,
                                 req_timestamp,
                                 inst: i.or(inst.clone()),

@@ -1287,7 +1287,7 @@ mod tests {
         assert_eq!(normalize_url("127.0.0.1:51401").unwrap(), ("https://127.0.0.1:51401".into(), true));
         assert_eq!(normalize_url("http://localhost:51401/").unwrap(), ("http://localhost:51401".into(), true));
         assert!(normalize_url("http://10.0.0.5:51401").is_err());
-        assert_eq!(normalize_url("https://10.0.0.5:51401").unwrap().1, false);
+        assert!(!normalize_url("https://10.0.0.5:51401").unwrap().1);
         assert!(TsPiot::new(TsPiotConfig { budget: Duration::from_secs(1), ..TsPiotConfig::new(DEFAULT_URL) }).is_err());
     }
 }

@@ -957,7 +957,6 @@ fn lm_init(a: &LmArgs, token_file: &std::path::Path, wait: std::time::Duration, 
                 last = st.status;
             }
             Err(e) if e.not_ready() => last = e.to_string(),
-            Err(e @ lm_mod::LmError::Module { .. }) => return fail(&e),
             Err(e) => return fail(&e),
         }
         if started.elapsed() >= wait {

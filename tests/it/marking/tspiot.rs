@@ -172,7 +172,9 @@ fn row_203_emergency() {
     let ts = MockTsPiot::start(&[2], None);
     let lm = mock_lm2(2, LmAuth::Basic);
     let ch = checker(&ts, Some(&lm));
-    for forced in [Ts::Http(203, json!({"code": 203, "description": "emergency mode"})), Ts::Http(200, json!({"code": 203}))] {
+    for forced in
+        [Ts::Http(203, json!({"code": 203, "description": "emergency mode"})), Ts::Http(200, json!({"code": 203}))]
+    {
         ts.state.force(Some(forced.clone()));
         let (v, _) = check(&ch, SOLD);
         assert!(v.allowed && v.emergency, "{forced:?}: {v:?}");
@@ -509,7 +511,8 @@ fn the_local_module_from_info_and_the_auth_order() {
     *lm.state.auth.lock().unwrap() = LmAuth::Token;
     let mut c = LmConfig::new(lm.server.url.clone());
     c.token = Some(Secret::new(LM2_TOKEN));
-    let ch = Checker::new(None, Some(Lm::new(c).unwrap()), Settings::default()).with_tspiot(tspiot_for(&ts, &temp_dir("c")));
+    let ch =
+        Checker::new(None, Some(Lm::new(c).unwrap()), Settings::default()).with_tspiot(tspiot_for(&ts, &temp_dir("c")));
     assert_from_lm(&check(&ch, DAIRY).0, &lm, "--lm-token");
 }
 
@@ -548,7 +551,8 @@ fn local_module_v2_and_v1() {
     let (v, _) = check_all(&ch, &[(DAIRY, None), (SOLD, None)]);
     assert!(v[0].allowed);
     assert_eq!(fields(&v[1]), vec!["sold"]);
-    let paths: Vec<String> = lm1.state.seen.lock().unwrap().iter().map(|s| format!("{} {}", s.method, s.path)).collect();
+    let paths: Vec<String> =
+        lm1.state.seen.lock().unwrap().iter().map(|s| format!("{} {}", s.method, s.path)).collect();
     assert_eq!(paths, vec!["GET /api/v2/status", "GET /api/v1/status", "POST /api/v1/cis/outCheck"]);
     let body: Value = serde_json::from_str(&lm1.state.checks()[0].body).unwrap();
     assert_eq!(body, json!({"cis_list": ["0104670540176099215'W9Um", "0104670540176099215NN*cM"]}));

@@ -42,7 +42,7 @@ impl Rec {
         frames
             .iter()
             .filter_map(|f| match frame::parse(f) {
-                Parsed::Frame { frame, .. } if frame.code == 0x97 => Some(MarkedItem::decode(&frame.data).unwrap()),
+                Parsed::Frame { frame, .. } if frame.code == 0x97 => Some(MarkedItem::decode(frame.data).unwrap()),
                 _ => None,
             })
             .collect()
@@ -214,7 +214,10 @@ fn kkt_mark_check_through_the_tspiot() {
     ts.state.force(Some(Ts::Http(203, json!({}))));
     let out = kkt_cli(&dir).args(["mark", "check", "--json", "--tspiot-url", &ts.url, DAIRY]).output().unwrap();
     let v = &json_lines(&out.stdout)[0];
-    assert_eq!((v["source"].as_str(), v["emergency"].as_bool(), v["tag1265"].is_null()), (Some("tspiot"), Some(true), true));
+    assert_eq!(
+        (v["source"].as_str(), v["emergency"].as_bool(), v["tag1265"].is_null()),
+        (Some("tspiot"), Some(true), true)
+    );
     assert_eq!(out.status.code(), Some(0));
     ts.state.force(Some(Ts::Http(400, json!({"description": "bad codes"}))));
     let out = kkt_cli(&dir).args(["mark", "check", "--tspiot-url", &ts.url, DAIRY]).output().unwrap();
@@ -280,7 +283,10 @@ fn kkt_mark_tspiot_status_and_lm_status() {
     let out = kkt_cli(&dir).args(["mark", "lm-status", "--json", "--tspiot-url", &ts.url]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((v["api"].as_str(), v["status"].as_str(), v["ready"].as_bool()), (Some("v2"), Some("ready"), Some(true)));
+    assert_eq!(
+        (v["api"].as_str(), v["status"].as_str(), v["ready"].as_bool()),
+        (Some("v2"), Some("ready"), Some(true))
+    );
     assert_eq!(v["db_version"], "de66b749-6764-4b63-821b-351ba4482664");
 }
 

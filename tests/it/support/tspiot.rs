@@ -208,7 +208,9 @@ fn handle(st: &TsState, method: &str, path: &str, body: &str) -> Option<(u16, St
         return bad("client_info.name missing");
     }
     // v3 takes objects, v1 and v2 strings.
-    let shape_ok = req["codes"].as_array().is_some_and(|a| a.iter().all(|c| if version >= 3 { c.is_object() } else { c.is_string() }));
+    let shape_ok = req["codes"]
+        .as_array()
+        .is_some_and(|a| a.iter().all(|c| if version >= 3 { c.is_object() } else { c.is_string() }));
     if !shape_ok {
         return bad("codes: wrong shape for this version");
     }
@@ -216,7 +218,9 @@ fn handle(st: &TsState, method: &str, path: &str, body: &str) -> Option<(u16, St
     let mut decoded = Vec::new();
     for c in codes {
         match c {
-            Ok(s) if s.contains("\\u001d") || s.contains("<GS>") => return bad("escaped GS in a code: send the byte 0x1D"),
+            Ok(s) if s.contains("\\u001d") || s.contains("<GS>") => {
+                return bad("escaped GS in a code: send the byte 0x1D")
+            }
             Ok(s) => decoded.push(s),
             Err(e) => return bad(&format!("codes: not Base64 of a code: {e}")),
         }
@@ -232,7 +236,8 @@ fn handle(st: &TsState, method: &str, path: &str, body: &str) -> Option<(u16, St
             Ts::Http(s, body) => return Some((s, body.to_string(), delay)),
             Ts::Reset => return None,
             Ts::Item(code, d) => {
-                let item = json!({"code": code, "description": d, "codes": [], "reqId": uuid(), "reqTimestamp": now_ms()});
+                let item =
+                    json!({"code": code, "description": d, "codes": [], "reqId": uuid(), "reqTimestamp": now_ms()});
                 return Some((200, wrap(version, item).to_string(), delay));
             }
             Ts::Slow(d) => {
@@ -325,7 +330,12 @@ impl MockTsPiot {
                     let method = parts.next().unwrap_or_default().to_string();
                     let path = parts.next().unwrap_or_default().to_string();
                     let body = String::from_utf8_lossy(&body).into_owned();
-                    st.seen.lock().unwrap().push(Seen { method: method.clone(), path: path.clone(), body: body.clone(), headers });
+                    st.seen.lock().unwrap().push(Seen {
+                        method: method.clone(),
+                        path: path.clone(),
+                        body: body.clone(),
+                        headers,
+                    });
                     match handle(&st, &method, &path, &body) {
                         Some((status, answer, delay)) => {
                             std::thread::sleep(delay);
@@ -394,7 +404,11 @@ impl Lm2State {
 /// A malformed KI: not `01`+14 digits+`21`+serial, nor 14 digits + 7 characters.
 fn malformed(ki: &str) -> bool {
     let b = ki.as_bytes();
-    let gs1 = b.len() >= 19 && b.len() <= 40 && ki.starts_with("01") && b[2..16].iter().all(u8::is_ascii_digit) && &ki[16..18] == "21";
+    let gs1 = b.len() >= 19
+        && b.len() <= 40
+        && ki.starts_with("01")
+        && b[2..16].iter().all(u8::is_ascii_digit)
+        && &ki[16..18] == "21";
     let pack = b.len() == 21 && b[..14].iter().all(u8::is_ascii_digit);
     ki.contains('\u{1d}') || !(gs1 || pack)
 }
@@ -428,7 +442,8 @@ pub fn mock_lm2(api: u8, auth: LmAuth) -> MockLm2 {
             body: r.body.clone(),
             headers: r.headers.clone(),
         });
-        let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{LM2_USER}:{LM2_PASSWORD}")));
+        let basic =
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{LM2_USER}:{LM2_PASSWORD}")));
         let token = format!("Token {LM2_TOKEN}");
         let given = r.header("Authorization").unwrap_or_default().to_string();
         let ok = match *st.auth.lock().unwrap() {
@@ -448,7 +463,9 @@ pub fn mock_lm2(api: u8, auth: LmAuth) -> MockLm2 {
             ("POST", "/api/v2/init") if v2 => init(&st, &r.body),
             ("POST", "/api/v1/init") if !v2 => init(&st, &r.body),
             ("POST", "/api/v2/cis/outCheck") if v2 => {
-                if r.header("Accept") != Some("application/json") || r.header("Content-Type") != Some("application/json") {
+                if r.header("Accept") != Some("application/json")
+                    || r.header("Content-Type") != Some("application/json")
+                {
                     return Reply::json(415, json!({"errorCode": 415, "reason": "json only"}));
                 }
                 if let Some((s, b)) = st.error.lock().unwrap().clone() {
