@@ -561,7 +561,7 @@ impl Lm {
         let mut req = self
             .agent
             .request(method, &format!("{}{path}", self.base))
-            .timeout(left)
+            .timeout(left + super::tspiot::ABANDON_AFTER)
             .set("Accept", "application/json")
             .set("Content-Type", "application/json");
         if let Some(h) = auth.header() {
@@ -570,27 +570,34 @@ impl Lm {
         if let Some(id) = self.client_id.lock().expect("not poisoned").clone() {
             req = req.set("X-ClientId", &id);
         }
-        let res = match body {
-            Some(b) => req.send_string(b),
-            None => req.call(),
-        };
+        let body = body.map(str::to_string);
+        let res = super::tspiot::within(left, move || {
+            let r = match body {
+                Some(b) => req.send_string(&b),
+                None => req.call(),
+            };
+            match r {
+                Ok(resp) => {
+                    let status = resp.status();
+                    resp.into_string().map(|b| (status, b)).map_err(|e| e.to_string())
+                }
+                Err(ureq::Error::Status(s, resp)) => Ok((s, resp.into_string().unwrap_or_default())),
+                Err(ureq::Error::Transport(t)) => Err(t.to_string()),
+            }
+        });
         let scrub = |s: String| match auth {
             Auth::Basic { password, .. } => password.scrub(&s),
             Auth::Token(t) => t.scrub(&s),
             Auth::None => s,
         };
         match res {
-            Ok(r) => {
-                let status = r.status();
-                r.into_string()
-                    .map(|body| Reply { status, body })
-                    .map_err(|e| LmError::Unreachable { url: self.base.clone(), why: scrub(e.to_string()) })
-            }
-            Err(ureq::Error::Status(s @ (401 | 403), _)) => Err(LmError::Auth(s)),
-            Err(ureq::Error::Status(s, r)) => Ok(Reply { status: s, body: r.into_string().unwrap_or_default() }),
-            Err(ureq::Error::Transport(t)) => {
-                Err(LmError::Unreachable { url: self.base.clone(), why: scrub(t.to_string()) })
-            }
+            None => Err(LmError::Unreachable {
+                url: self.base.clone(),
+                why: format!("no answer within {} ms", left.as_millis()),
+            }),
+            Some(Ok((s @ (401 | 403), _))) => Err(LmError::Auth(s)),
+            Some(Ok((status, body))) => Ok(Reply { status, body }),
+            Some(Err(why)) => Err(LmError::Unreachable { url: self.base.clone(), why: scrub(why) }),
         }
     }
 

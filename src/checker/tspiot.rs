@@ -59,6 +59,27 @@ pub const VERSION_TTL_MS: i64 = 24 * 3600 * 1000;
 /// How long an `/info` answer is reused in one process.
 pub const INFO_TTL: Duration = Duration::from_secs(300);
 
+/// Runs `f` on its own thread and waits for it at most `wait`: a request's socket timeout is
+/// only as precise as the kernel's tick (on a loaded machine a 2 s read timeout was measured to
+/// end 3–10 % late), while this wait is not. A request given up on ends on its own (its own
+/// timeout is a little longer) and its answer is dropped.
+pub(crate) fn within<T: Send + 'static>(wait: Duration, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    if wait.is_zero() {
+        return None;
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new().name("kkt-check-http".into()).spawn(move || {
+        let _ = tx.send(f());
+    });
+    match spawned {
+        Ok(_) => rx.recv_timeout(wait).ok(),
+        Err(_) => None,
+    }
+}
+
+/// How much longer than the wait a request given up on may live.
+pub(crate) const ABANDON_AFTER: Duration = Duration::from_millis(250);
+
 /// `/api/v{n}/info`.
 pub fn info_path(version: u8) -> String {
     format!("/api/v{version}/info")
@@ -359,14 +380,14 @@ fn describe_body(body: &str) -> String {
 }
 
 /// The items of an answer: v1's double wrap, v2/v3's single one, or a bare item.
-fn items(v: &Value) -> Option<Vec<Value>> {
+fn items(v: &Value) -> Option<Vec<&Value>> {
     let outer = get_ci(v, "codesResponse")?;
     match outer {
-        Value::Array(a) => Some(a.clone()),
+        Value::Array(a) => Some(a.iter().collect()),
         Value::Object(_) => match get_ci(outer, "codesResponse") {
-            Some(Value::Array(a)) => Some(a.clone()),
-            Some(o @ Value::Object(_)) => Some(vec![o.clone()]),
-            _ if get_ci(outer, "codes").is_some() => Some(vec![outer.clone()]),
+            Some(Value::Array(a)) => Some(a.iter().collect()),
+            Some(o @ Value::Object(_)) => Some(vec![o]),
+            _ if get_ci(outer, "codes").is_some() => Some(vec![outer]),
             _ => None,
         },
         _ => None,
@@ -441,37 +462,46 @@ pub fn classify(status: u16, body: &str, codes: &[MarkingCode]) -> Outcome {
             drop_version: false,
         };
     }
-    // Every code entry with the item it came in.
-    let mut entries: Vec<(Value, &Value)> = Vec::new();
+    // Every code entry with the item it came in, indexed by its `cis` (GS dropped) and
+    // `printView`: linear in the number of codes.
+    let mut entries: Vec<(&Value, &Value)> = Vec::new();
     for it in &items {
         for c in get_ci(it, "codes").and_then(Value::as_array).into_iter().flatten() {
-            entries.push((c.clone(), it));
+            entries.push((c, *it));
         }
     }
-    let b64: Vec<String> = codes.iter().map(code_base64).collect();
+    let mut by_key: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+    for (j, (c, _)) in entries.iter().enumerate() {
+        if let Some(cis) = get_ci(c, "cis").and_then(Value::as_str) {
+            by_key.entry(strip_gs(cis)).or_default().push(j);
+        }
+        if let Some(pv) = get_ci(c, "printView").and_then(Value::as_str) {
+            by_key.entry(format!("pv:{pv}")).or_default().push(j);
+        }
+    }
     let mut used = vec![false; entries.len()];
+    let take = |key: &str, used: &mut Vec<bool>| -> Option<usize> {
+        let j = *by_key.get(key)?.iter().find(|&&j| !used[j])?;
+        used[j] = true;
+        Some(j)
+    };
     let out = codes
         .iter()
         .enumerate()
         .map(|(i, code)| {
-            let plain = strip_gs(code.as_str());
             let pv = code.print_view();
-            let at = entries
-                .iter()
-                .enumerate()
-                .position(|(j, (c, _))| {
-                    !used[j] && text_ci(c, "cis").is_some_and(|s| strip_gs(&s) == plain || s == b64[i] || s == pv)
-                })
+            let at = take(&strip_gs(code.as_str()), &mut used)
+                .or_else(|| take(&code_base64(code), &mut used))
+                .or_else(|| take(&pv, &mut used))
+                .or_else(|| take(&format!("pv:{pv}"), &mut used))
                 .or_else(|| {
-                    entries
-                        .iter()
-                        .enumerate()
-                        .position(|(j, (c, _))| !used[j] && text_ci(c, "printView").as_deref() == Some(pv.as_str()))
-                })
-                .or_else(|| (entries.len() == codes.len() && !used[i]).then_some(i))?;
-            used[at] = true;
-            let (c, item) = &entries[at];
-            let info: CodeInfo = serde_json::from_value(c.clone()).ok()?;
+                    (entries.len() == codes.len() && !used[i]).then(|| {
+                        used[i] = true;
+                        i
+                    })
+                })?;
+            let (c, item) = entries[at];
+            let info = CodeInfo::deserialize(c).ok()?;
             let offline = bool_ci(item, "isCheckedOffline").or_else(|| bool_ci(c, "isCheckedOffline")).unwrap_or(false);
             Some(TsEntry {
                 info,
@@ -874,14 +904,26 @@ impl TsPiot {
         let req = self
             .agent
             .request(method, &format!("{}{path}", self.base))
-            .timeout(timeout)
+            .timeout(timeout + ABANDON_AFTER)
             .set("Accept", "application/json")
             .set("Content-Type", "application/json");
         let started = Instant::now();
-        let res = match body {
-            Some(b) => req.send_string(b),
-            None => req.call(),
-        };
+        let body = body.map(str::to_string);
+        let res = within(timeout, move || {
+            let r = match body {
+                Some(b) => req.send_string(&b),
+                None => req.call(),
+            };
+            // Read the body on this thread too, inside the wait.
+            match r {
+                Ok(resp) => {
+                    let status = resp.status();
+                    resp.into_string().map(|b| (status, b)).map_err(|e| format!("the answer broke off: {e}"))
+                }
+                Err(ureq::Error::Status(s, resp)) => Ok((s, resp.into_string().unwrap_or_default())),
+                Err(ureq::Error::Transport(t)) => Err(t.to_string()),
+            }
+        });
         let timed_out = |why: String| {
             if started.elapsed() + Duration::from_millis(5) >= timeout {
                 format!("no answer within {} ms", timeout.as_millis())
@@ -890,15 +932,9 @@ impl TsPiot {
             }
         };
         match res {
-            Ok(r) => {
-                let status = r.status();
-                match r.into_string() {
-                    Ok(b) => Http::Reply(status, b),
-                    Err(e) => Http::Failed(timed_out(format!("the answer broke off: {e}"))),
-                }
-            }
-            Err(ureq::Error::Status(s, r)) => Http::Reply(s, r.into_string().unwrap_or_default()),
-            Err(ureq::Error::Transport(t)) => Http::Failed(self.scrub(timed_out(t.to_string()))),
+            None => Http::Failed(format!("no answer within {} ms", timeout.as_millis())),
+            Some(Ok((status, b))) => Http::Reply(status, b),
+            Some(Err(why)) => Http::Failed(self.scrub(timed_out(why))),
         }
     }
 
