@@ -364,3 +364,26 @@ fn kkt_serve_checks_and_sells_through_the_tspiot() {
     assert_eq!(r.body["marks"][0]["source"], "tspiot", "{}", r.body);
     assert!(r.body["marks"][0]["tag1265"].as_str().unwrap().starts_with("UUID="));
 }
+
+#[test]
+fn kkt_receipt_sells_through_the_tspiot() {
+    let ts = MockTsPiot::start(&[2], None);
+    let emu = crate::support::http::Emulator::start(&[]);
+    let dir = temp_dir("cli-receipt");
+    let run = |args: &[&str]| {
+        kkt_cli(&dir)
+            .args(["--device", emu.uri.as_str(), "--journal", dir.join("journal.sqlite").to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["shift", "open", "--cashier", "Иванова А.А."]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sale = format!("{}/fixtures/receipts/sale.json", env!("CARGO_MANIFEST_DIR"));
+    let out = run(&["--json", "receipt", &sale, "--tspiot-url", &ts.url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["marks"][0]["source"], "tspiot", "{r}");
+    assert!(r["marks"][0]["tag1265"].as_str().unwrap().starts_with("UUID="));
+    assert_eq!(ts.state.checks().len(), 1);
+}
