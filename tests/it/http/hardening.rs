@@ -93,9 +93,7 @@ fn an_allowed_origin_gets_cors_and_only_it() {
     assert!(pre.header("access-control-allow-headers").unwrap().contains("content-type"));
     let get = raw_request(
         &base,
-        &format!(
-            "GET /v1/status HTTP/1.1\r\nHost: till-7:1\r\nOrigin: https://pos.example\r\nConnection: close\r\n\r\n"
-        ),
+        "GET /v1/status HTTP/1.1\r\nHost: till-7:1\r\nOrigin: https://pos.example\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(get.status, 200, "{}", get.body);
     assert_eq!(get.header("access-control-allow-origin"), Some("https://pos.example"));
