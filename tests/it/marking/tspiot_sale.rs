@@ -332,7 +332,7 @@ fn kkt_serve_checks_and_sells_through_the_tspiot() {
     let (lm_url, ts_url) = (lm.server.url.clone(), ts.url.clone());
     let mut svc = Service::start("emulator", |o| {
         o.config_extra = format!("[marking]\ntspiot_url = \"{ts_url}\"\n");
-        o.serve_args = vec!["--lm-url".into(), lm_url, "--lm-user".into(), LM2_USER.into()];
+        o.extra = vec!["--lm-url".into(), lm_url, "--lm-user".into(), LM2_USER.into()];
     });
     let _ = &mut svc;
     let c = &svc.client;
