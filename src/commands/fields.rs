@@ -112,9 +112,9 @@ impl TlvFields {
         }
     }
 
-    /// A BYTE (zero-length TLVs are left in `extra`).
-    pub fn byte(&mut self, tag: u16, field: &'static str) -> Result<Option<u8>, DecodeError> {
-        self.typed(tag, field, types::decode_byte)
+    /// A BYTE, as a number or a wire enumeration (zero-length TLVs are left in `extra`).
+    pub fn byte<T: From<u8>>(&mut self, tag: u16, field: &'static str) -> Result<Option<T>, DecodeError> {
+        Ok(self.typed(tag, field, types::decode_byte)?.map(T::from))
     }
 
     /// A UINT16.
@@ -236,13 +236,18 @@ impl TlvBuilder {
         }
     }
 
-    /// A BYTE.
-    pub fn byte(&mut self, tag: u16, field: &'static str, v: u8) -> Result<&mut Self, InputError> {
-        self.push(tag, field, &Value::Byte(v))
+    /// A BYTE: a number or a wire enumeration.
+    pub fn byte(&mut self, tag: u16, field: &'static str, v: impl Into<u8>) -> Result<&mut Self, InputError> {
+        self.push(tag, field, &Value::Byte(v.into()))
     }
 
     /// An optional BYTE.
-    pub fn opt_byte(&mut self, tag: u16, field: &'static str, v: Option<u8>) -> Result<&mut Self, InputError> {
+    pub fn opt_byte<T: Into<u8>>(
+        &mut self,
+        tag: u16,
+        field: &'static str,
+        v: Option<T>,
+    ) -> Result<&mut Self, InputError> {
         match v {
             Some(v) => self.byte(tag, field, v),
             None => Ok(self),
@@ -337,6 +342,286 @@ impl TlvBuilder {
         for b in &extras[next_extra..] {
             out.extend_from_slice(b);
         }
+    }
+}
+
+/// A TLV body or a group of tags declared with [`tlv_body!`]: how its fields are read from a
+/// decoded TLV list and written to a [`TlvBuilder`]. The declaration is the only place that
+/// says which tag a field is, so the struct, its docs, decode and encode cannot disagree.
+pub trait TlvBody: Sized {
+    /// What the layout needs beyond the data (the tags of a report's additional requisite), or
+    /// `()`.
+    type Ctx: Copy;
+    /// Takes the fields out of `f` (what is left stays there).
+    fn read_fields(f: &mut TlvFields, ctx: Self::Ctx) -> Result<Self, DecodeError>;
+    /// Writes the fields (each value checked against the tag table).
+    fn write_fields(&self, b: &mut TlvBuilder, ctx: Self::Ctx) -> Result<(), InputError>;
+}
+
+/// A body that keeps what its layout does not name (`extra`) and the order its tags came in.
+pub trait TlvRest {
+    /// The tags the layout does not name and the recorded order.
+    fn rest(&self) -> (&TlvList, &WireOrder);
+    /// Sets them after a decode.
+    fn set_rest(&mut self, extra: TlvList, order: WireOrder);
+}
+
+/// A body from the fields of a decoded list; what it does not take becomes its `extra`.
+pub fn from_fields<T: TlvBody + TlvRest>(mut f: TlvFields, ctx: T::Ctx) -> Result<T, DecodeError> {
+    let mut v = T::read_fields(&mut f, ctx)?;
+    let (extra, order) = f.finish();
+    v.set_rest(extra, order);
+    Ok(v)
+}
+
+/// Decodes a command's DATA that is one TLV body.
+pub fn decode_body<T: TlvBody + TlvRest>(data: &[u8], ctx: T::Ctx) -> Result<T, DecodeError> {
+    from_fields(TlvFields::parse(data, 0, "tlv")?, ctx)
+}
+
+/// Encodes a body as a command's DATA: in its recorded order, then its `extra`.
+pub fn encode_body<T: TlvBody + TlvRest>(v: &T, ctx: T::Ctx, out: &mut Vec<u8>) -> Result<(), InputError> {
+    let mut b = TlvBuilder::new();
+    v.write_fields(&mut b, ctx)?;
+    let (extra, order) = v.rest();
+    b.finish(extra, order, out);
+    Ok(())
+}
+
+/// Every STLV `tag` of `f`, each read as a body.
+pub fn read_stlvs<T: TlvBody<Ctx = ()> + TlvRest>(f: &mut TlvFields, tag: u16) -> Result<Vec<T>, DecodeError> {
+    f.stlvs(tag).into_iter().map(|s| from_fields(s, ())).collect()
+}
+
+/// The one STLV `tag` of `f` (an error naming `field` when there is none or more than one).
+pub fn read_one_stlv<T: TlvBody<Ctx = ()> + TlvRest>(
+    f: &mut TlvFields,
+    tag: u16,
+    field: &'static str,
+) -> Result<T, DecodeError> {
+    let mut all = f.stlvs(tag).into_iter();
+    match (all.next(), all.next()) {
+        (Some(one), None) => from_fields(one, ()),
+        _ => Err(value_error(field, 0, format!("exactly one STLV {tag} expected"))),
+    }
+}
+
+/// Writes `v` as the STLV `tag`.
+pub fn write_stlv<T: TlvBody<Ctx = ()> + TlvRest>(
+    b: &mut TlvBuilder,
+    tag: u16,
+    field: &'static str,
+    v: &T,
+) -> Result<(), InputError> {
+    let mut inner = TlvBuilder::new();
+    v.write_fields(&mut inner, ())?;
+    let (extra, order) = v.rest();
+    b.stlv(tag, field, inner, extra, order)?;
+    Ok(())
+}
+
+/// Whether a kept TLV list is empty (for `skip_serializing_if`).
+pub(crate) fn is_empty_list(l: &TlvList) -> bool {
+    l.0.is_empty()
+}
+
+/// Declares a TLV body once: the struct with its docs and serde attributes, which tag each
+/// field is and how, and from that its [`TlvBody`] (decode and encode) and, for a `struct`,
+/// the `extra` and `order` fields that keep what the layout does not name byte for byte
+/// ([`TlvRest`]). A `group` is a set of tags read into and written from the enclosing body
+/// (`flat()` there), without `extra` of its own.
+///
+/// Each field is `name: Type = HOW`, where HOW is
+/// * `required CODEC(TAG)`, `optional CODEC(TAG)` (an `Option`), `repeated string(TAG)` (a
+///   `Vec`), with CODEC one of `string`, `bytes`, `byte` (a number or a wire enumeration),
+///   `u16`, `u32`, `vln`, `fvln`, `unixtime`;
+/// * `required stlv(TAG)` (exactly one), `repeated stlv(TAG)`: nested bodies;
+/// * `flat()`: a group's tags in this body;
+/// * `custom(read, write)`: `fn read(&mut TlvFields) -> Result<T, DecodeError>` and
+///   `fn write(&mut TlvBuilder, &T) -> Result<(), InputError>`;
+/// * `skip()`: not on the wire (default on decode).
+///
+/// then optionally `as "field.name"` (the name errors give; the field's own by default) and
+/// `via f` for a text: `f(field, &str) -> Result<String, InputError>` checks and normalises it
+/// before it is written (INN padding, country codes). Fields are written in the declared order
+/// (a decoded body: in the order it came). The body can take a context, `struct Name(tags:
+/// (u16, u16))`, whose name the tags may use.
+macro_rules! tlv_body {
+    (
+        $(#[$m:meta])*
+        $vis:vis struct $name:ident $(($ctx:ident: $cty:ty))? {
+            $(
+                $(#[$fm:meta])*
+                $field:ident: $ty:ty = $kind:ident $($codec:ident)? ($($arg:tt)*) $(as $fname:literal)? $(via $via:path)?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        $vis struct $name {
+            $(
+                $(#[$fm])*
+                #[doc = concat!("\n\n", $crate::commands::fields::tlv_body!(@doc $kind $($codec)? ($($arg)*)))]
+                pub $field: $ty,
+            )*
+            /// Tags the layout does not name (and zero-length values of number tags), kept as sent.
+            #[serde(skip_serializing_if = "crate::commands::fields::is_empty_list")]
+            pub extra: $crate::commands::TlvList,
+            /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
+            #[serde(skip)]
+            pub order: $crate::commands::fields::WireOrder,
+        }
+
+        impl $crate::commands::fields::TlvRest for $name {
+            fn rest(&self) -> (&$crate::commands::TlvList, &$crate::commands::fields::WireOrder) {
+                (&self.extra, &self.order)
+            }
+            fn set_rest(&mut self, extra: $crate::commands::TlvList, order: $crate::commands::fields::WireOrder) {
+                self.extra = extra;
+                self.order = order;
+            }
+        }
+
+        $crate::commands::fields::tlv_body!(@impl $name [$($ctx: $cty)?]
+            { $($field = $kind $($codec)? ($($arg)*) [$($fname)?] [$($via)?]),* }
+            { extra: Default::default(), order: Default::default(), });
+    };
+    (
+        $(#[$m:meta])*
+        $vis:vis group $name:ident $(($ctx:ident: $cty:ty))? {
+            $(
+                $(#[$fm:meta])*
+                $field:ident: $ty:ty = $kind:ident $($codec:ident)? ($($arg:tt)*) $(as $fname:literal)? $(via $via:path)?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        $vis struct $name {
+            $(
+                $(#[$fm])*
+                #[doc = concat!("\n\n", $crate::commands::fields::tlv_body!(@doc $kind $($codec)? ($($arg)*)))]
+                pub $field: $ty,
+            )*
+        }
+
+        $crate::commands::fields::tlv_body!(@impl $name [$($ctx: $cty)?]
+            { $($field = $kind $($codec)? ($($arg)*) [$($fname)?] [$($via)?]),* } {});
+    };
+
+    (@impl $name:ident [$($ctx:ident: $cty:ty)?]
+        { $($field:ident = $kind:ident $($codec:ident)? ($($arg:tt)*) [$($fname:literal)?] [$($via:path)?]),* }
+        { $($rest:tt)* }
+    ) => {
+        impl $crate::commands::fields::TlvBody for $name {
+            type Ctx = $crate::commands::fields::tlv_body!(@cty $($cty)?);
+
+            fn read_fields(
+                f: &mut $crate::commands::fields::TlvFields,
+                $crate::commands::fields::tlv_body!(@pat $($ctx)?): Self::Ctx,
+            ) -> Result<Self, $crate::commands::DecodeError> {
+                Ok(Self {
+                    $($field: $crate::commands::fields::tlv_body!(@read f
+                        ($crate::commands::fields::tlv_body!(@name $field [$($fname)?])); $kind $($codec)? ($($arg)*)),)*
+                    $($rest)*
+                })
+            }
+
+            fn write_fields(
+                &self,
+                b: &mut $crate::commands::fields::TlvBuilder,
+                $crate::commands::fields::tlv_body!(@pat $($ctx)?): Self::Ctx,
+            ) -> Result<(), $crate::commands::InputError> {
+                $($crate::commands::fields::tlv_body!(@write b self.$field,
+                    ($crate::commands::fields::tlv_body!(@name $field [$($fname)?])); $kind $($codec)? ($($arg)*) [$($via)?]);)*
+                Ok(())
+            }
+        }
+    };
+
+    (@cty) => { () };
+    (@cty $t:ty) => { $t };
+    (@pat) => { _ };
+    (@pat $c:ident) => { $c };
+    (@name $field:ident []) => { stringify!($field) };
+    (@name $field:ident [$n:literal]) => { $n };
+
+    (@doc flat ()) => { "Its tags are this body's." };
+    (@doc skip ()) => { "Not one of the body's own tags (the command reads and writes it)." };
+    (@doc custom ($($a:tt)*)) => { concat!("Read and written by `", stringify!($($a)*), "`.") };
+    (@doc $kind:ident $codec:ident ($($t:tt)*)) => {
+        concat!("TLV `", stringify!($($t)*), "`: ", stringify!($kind), " ", stringify!($codec), ".")
+    };
+
+    (@read $f:ident ($n:expr); required string($t:expr)) => {
+        $crate::commands::fields::required($f.string($t), $t, $n)?
+    };
+    (@read $f:ident ($n:expr); optional string($t:expr)) => { $f.string($t) };
+    (@read $f:ident ($n:expr); repeated string($t:expr)) => { $f.strings($t) };
+    (@read $f:ident ($n:expr); required bytes($t:expr)) => {
+        $crate::commands::fields::required($f.bytes($t), $t, $n)?
+    };
+    (@read $f:ident ($n:expr); optional bytes($t:expr)) => { $f.bytes($t) };
+    (@read $f:ident ($n:expr); required stlv($t:expr)) => { $crate::commands::fields::read_one_stlv($f, $t, $n)? };
+    (@read $f:ident ($n:expr); repeated stlv($t:expr)) => { $crate::commands::fields::read_stlvs($f, $t)? };
+    (@read $f:ident ($n:expr); required $codec:ident($t:expr)) => {
+        $crate::commands::fields::required($f.$codec($t, $n)?, $t, $n)?
+    };
+    (@read $f:ident ($n:expr); optional $codec:ident($t:expr)) => { $f.$codec($t, $n)? };
+    (@read $f:ident ($n:expr); flat()) => { $crate::commands::fields::TlvBody::read_fields($f, ())? };
+    (@read $f:ident ($n:expr); custom($r:path, $w:path)) => { $r($f)? };
+    (@read $f:ident ($n:expr); skip()) => { Default::default() };
+
+    (@write $b:ident $v:expr, ($n:expr); required string($t:expr) []) => { $b.string($t, $n, &$v)?; };
+    (@write $b:ident $v:expr, ($n:expr); required string($t:expr) [$via:path]) => {
+        $b.string($t, $n, &$via($n, &$v)?)?;
+    };
+    (@write $b:ident $v:expr, ($n:expr); optional string($t:expr) []) => { $b.opt_string($t, $n, &$v)?; };
+    (@write $b:ident $v:expr, ($n:expr); optional string($t:expr) [$via:path]) => {
+        $b.opt_string($t, $n, &$v.as_deref().map(|s| $via($n, s)).transpose()?)?;
+    };
+    (@write $b:ident $v:expr, ($n:expr); repeated string($t:expr) []) => { $b.strings($t, $n, &$v)?; };
+    (@write $b:ident $v:expr, ($n:expr); repeated string($t:expr) [$via:path]) => {
+        $b.strings($t, $n, &$v.iter().map(|s| $via($n, s)).collect::<Result<Vec<_>, _>>()?)?;
+    };
+    (@write $b:ident $v:expr, ($n:expr); required bytes($t:expr) []) => { $b.bytes($t, $n, &$v)?; };
+    (@write $b:ident $v:expr, ($n:expr); optional bytes($t:expr) []) => { $b.opt_bytes($t, $n, &$v)?; };
+    (@write $b:ident $v:expr, ($n:expr); required byte($t:expr) []) => { $b.byte($t, $n, $v)?; };
+    (@write $b:ident $v:expr, ($n:expr); optional byte($t:expr) []) => { $b.opt_byte($t, $n, $v)?; };
+    (@write $b:ident $v:expr, ($n:expr); required stlv($t:expr) []) => {
+        $crate::commands::fields::write_stlv($b, $t, $n, &$v)?;
+    };
+    (@write $b:ident $v:expr, ($n:expr); repeated stlv($t:expr) []) => {
+        for x in &$v {
+            $crate::commands::fields::write_stlv($b, $t, $n, x)?;
+        }
+    };
+    (@write $b:ident $v:expr, ($n:expr); required $codec:ident($t:expr) []) => { $b.$codec($t, $n, $v)?; };
+    (@write $b:ident $v:expr, ($n:expr); optional $codec:ident($t:expr) []) => {
+        if let Some(x) = $v {
+            $b.$codec($t, $n, x)?;
+        }
+    };
+    (@write $b:ident $v:expr, ($n:expr); flat() []) => { $crate::commands::fields::TlvBody::write_fields(&$v, $b, ())?; };
+    (@write $b:ident $v:expr, ($n:expr); custom($r:path, $w:path) []) => { $w($b, &$v)?; };
+    (@write $b:ident $v:expr, ($n:expr); skip() []) => {};
+}
+pub(crate) use tlv_body;
+
+/// A value of a wire enumeration that its declaration names (what the register accepts).
+pub fn check_known<T: crate::protocol::values::WireEnum>(field: &'static str, v: T) -> Result<(), InputError> {
+    if v.known() {
+        Ok(())
+    } else {
+        let codes: Vec<u32> = T::ALL.iter().map(|v| v.wire()).collect();
+        Err(InputError::new(field, format!("{} is not one of {codes:?}", v.wire())))
+    }
+}
+
+/// Checks a text against a limit a command sets below the tag table's (cp866 holds one byte a
+/// character).
+pub(crate) fn max_chars(field: &'static str, s: Option<&str>, max: usize) -> Result<(), InputError> {
+    match s.map(|s| s.chars().count()) {
+        Some(n) if n > max => Err(InputError::new(field, format!("{n} characters is longer than the limit of {max}"))),
+        _ => Ok(()),
     }
 }
 

@@ -386,6 +386,47 @@ impl TlvWriter {
     }
 }
 
+/// One TLV as JSON: `{tag, name, value}` or `{tag, name, tlv: [...]}` for an STLV.
+pub fn tlv_json(nodes: &[TlvNode]) -> serde_json::Value {
+    serde_json::Value::Array(nodes.iter().map(node_json).collect())
+}
+
+fn node_json(n: &TlvNode) -> serde_json::Value {
+    let info = crate::protocol::tables::tag_info(n.tag);
+    let name = info.map(|i| i.name_en);
+    match &n.value {
+        TlvValue::Nested(children) => serde_json::json!({"tag": n.tag, "name": name, "tlv": tlv_json(children)}),
+        TlvValue::Raw(raw) => {
+            let mut o = serde_json::json!({"tag": n.tag, "name": name});
+            match info.map(|i| Value::decode(i.ty, raw)) {
+                Some(Ok(v)) => o["value"] = value_json(&v),
+                Some(Err(e)) => {
+                    o["value"] = serde_json::json!(hex::encode_upper(raw));
+                    o["value_error"] = serde_json::json!(e.to_string());
+                }
+                None => o["value"] = serde_json::json!(hex::encode_upper(raw)),
+            }
+            o
+        }
+    }
+}
+
+/// A typed value as JSON: numbers, strings, FVLN as a decimal string, dates in ISO 8601,
+/// bytes as hex.
+pub fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Byte(b) => serde_json::json!(b),
+        Value::U16(x) => serde_json::json!(x),
+        Value::U32(x) => serde_json::json!(x),
+        Value::U40(x) | Value::Vln(x) => serde_json::json!(x),
+        Value::Fvln(d) => serde_json::json!(d.to_string()),
+        Value::UnixTime(t) | Value::DateTime5(t) => serde_json::json!(t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+        Value::DateTime3(d) => serde_json::json!(d.format("%Y-%m-%d").to_string()),
+        Value::String(s) => serde_json::json!(s),
+        Value::Bytes(b) => serde_json::json!(hex::encode_upper(b)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
