@@ -207,6 +207,9 @@ fn write_tlv(f: &mut fmt::Formatter<'_>, items: &[Json], depth: usize) -> fmt::R
             }
             (_, v) => {
                 write!(f, "{pad}{tag} {name} = {}", text(v))?;
+                if let Some(x) = t["text"].as_str() {
+                    write!(f, " ({x})")?;
+                }
                 if let Some(e) = t["value_error"].as_str() {
                     write!(f, " (does not fit the tag's type: {e})")?;
                 }

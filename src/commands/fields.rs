@@ -722,6 +722,206 @@ mod tests {
         assert_eq!(hex::encode_upper(&out), "F103010042FD030100 41611E010001CD040000".replace(' ', ""));
     }
 
+    use crate::commands::receipt::{read_fraction, write_fraction};
+    use crate::protocol::tag;
+    use crate::protocol::tlv::TlvWriter;
+    use crate::protocol::values::Vat;
+    use proptest::prelude::*;
+
+    tlv_body! {
+        /// A group of the test body's tags.
+        #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+        group Group {
+            /// A byte read into the enclosing body.
+            code: Option<u8> = optional byte(tag::ITEM_AGENT_TYPE) as "group.code",
+        }
+    }
+
+    tlv_body! {
+        /// A nested body.
+        #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+        struct Inner {
+            /// A byte.
+            authority: u8 = required byte(tag::FEDERAL_AUTHORITY_ID) as "inner.authority",
+            /// A text.
+            value: String = required string(tag::INDUSTRY_REQUISITE_VALUE),
+        }
+    }
+
+    tlv_body! {
+        /// A body with every kind of field, and a tag its user chooses.
+        #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+        struct Every(chosen: u16) {
+            /// Required text.
+            name: String = required string(tag::CASHIER_NAME),
+            /// Optional text, normalised before it is written.
+            inn: Option<String> = optional string(tag::CASHIER_INN) via inn,
+            /// Repeated text.
+            phones: Vec<String> = repeated string(tag::SUPPLIER_PHONE),
+            /// Optional bytes.
+            data: Option<Vec<u8>> = optional bytes(tag::REGISTRATION_REPORT_EXTRA_DATA),
+            /// A wire enumeration.
+            vat: Vat = required byte(tag::VAT_RATE),
+            /// UINT16.
+            port: Option<u16> = optional u16(tag::OFD_TCP_PORT),
+            /// UINT32.
+            fd: Option<u32> = optional u32(tag::FD_NUMBER),
+            /// VLN.
+            price: u64 = required vln(tag::UNIT_PRICE),
+            /// FVLN.
+            quantity: Option<Decimal> = optional fvln(tag::QUANTITY),
+            /// UNIXTIME.
+            when: Option<NaiveDateTime> = optional unixtime(tag::DATETIME),
+            /// The tag the context names.
+            chosen_text: Option<String> = optional string(chosen),
+            /// A group.
+            group: Group = flat(),
+            /// Repeated STLVs.
+            inner: Vec<Inner> = repeated stlv(tag::INDUSTRY_ITEM_REQUISITE),
+            /// Exactly one STLV.
+            basis: Inner = required stlv(tag::CORRECTION_BASIS),
+            /// Two tags read and written by hand.
+            pair: Option<(u32, u32)> = custom(read_fraction, write_fraction),
+            /// Not on the wire.
+            note: String = skip(),
+        }
+    }
+
+    const CHOSEN: u16 = tag::SHIFT_OPEN_REPORT_EXTRA_REQUISITE;
+
+    fn every() -> Every {
+        Every {
+            name: "Ivanov".into(),
+            inn: Some("7740000076".into()),
+            phones: vec!["+7900".into(), "+7901".into()],
+            data: Some(vec![1, 2]),
+            vat: Vat::VAT10,
+            port: Some(7777),
+            fd: Some(12),
+            price: 4550,
+            quantity: Some(Decimal::new(1500, 3)),
+            when: chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap().and_hms_opt(3, 4, 5),
+            chosen_text: Some("x".into()),
+            group: Group { code: Some(4) },
+            inner: vec![Inner { authority: 30, value: "a".into(), ..Default::default() }],
+            basis: Inner { authority: 1, value: "b".into(), ..Default::default() },
+            pair: Some((1, 2)),
+            ..Default::default()
+        }
+    }
+
+    /// The same body written tag by tag with the plain TLV writer, in the declared order.
+    fn every_bytes() -> Vec<u8> {
+        let mut w = TlvWriter::new();
+        w.string(tag::CASHIER_NAME, "Ivanov").unwrap();
+        w.string(tag::CASHIER_INN, "7740000076  ").unwrap();
+        w.string(tag::SUPPLIER_PHONE, "+7900").unwrap().string(tag::SUPPLIER_PHONE, "+7901").unwrap();
+        w.raw(tag::REGISTRATION_REPORT_EXTRA_DATA, &[1, 2]).unwrap();
+        w.byte(tag::VAT_RATE, 2).unwrap().u16(tag::OFD_TCP_PORT, 7777).unwrap().u32(tag::FD_NUMBER, 12).unwrap();
+        w.vln(tag::UNIT_PRICE, 4550).unwrap().fvln(tag::QUANTITY, Decimal::new(1500, 3)).unwrap();
+        w.value(tag::DATETIME, &Value::UnixTime(every().when.unwrap())).unwrap();
+        w.string(CHOSEN, "x").unwrap().byte(tag::ITEM_AGENT_TYPE, 4).unwrap();
+        w.stlv(tag::INDUSTRY_ITEM_REQUISITE, |w| {
+            w.byte(tag::FEDERAL_AUTHORITY_ID, 30)?.string(tag::INDUSTRY_REQUISITE_VALUE, "a").map(|_| ())
+        })
+        .unwrap();
+        w.stlv(tag::CORRECTION_BASIS, |w| {
+            w.byte(tag::FEDERAL_AUTHORITY_ID, 1)?.string(tag::INDUSTRY_REQUISITE_VALUE, "b").map(|_| ())
+        })
+        .unwrap();
+        w.u32(tag::FRACTION_NUMERATOR, 1).unwrap().u32(tag::FRACTION_DENOMINATOR, 2).unwrap();
+        w.into_bytes()
+    }
+
+    #[test]
+    fn a_declared_body_encodes_decodes_and_keeps_its_wire() {
+        let v = every();
+        let mut out = Vec::new();
+        encode_body(&v, CHOSEN, &mut out).unwrap();
+        assert_eq!(hex::encode_upper(&out), hex::encode_upper(every_bytes()), "declared order, `via` applied");
+        let back: Every = decode_body(&out, CHOSEN).unwrap();
+        assert_eq!(back, Every { inn: Some("7740000076  ".into()), ..v.clone() });
+        assert!(back.extra.0.is_empty());
+        // A body from the wire: its order, and tags it does not name (here inside the nested
+        // STLV too), come back byte for byte.
+        let mut w = TlvWriter::new();
+        w.vln(tag::UNIT_PRICE, 1).unwrap().string(7777, "?").unwrap();
+        w.stlv(tag::CORRECTION_BASIS, |w| {
+            w.string(tag::INDUSTRY_REQUISITE_VALUE, "v")?.byte(7778, 9)?.byte(tag::FEDERAL_AUTHORITY_ID, 2).map(|_| ())
+        })
+        .unwrap();
+        w.byte(tag::VAT_RATE, 0x63).unwrap().string(tag::CASHIER_NAME, "N").unwrap();
+        let wire = w.into_bytes();
+        let d: Every = decode_body(&wire, CHOSEN).unwrap();
+        assert_eq!((d.name.as_str(), d.price, d.vat.code(), d.basis.authority), ("N", 1, 0x63, 2));
+        assert_eq!(d.extra.raw(7777), Some(&b"?"[..]));
+        assert_eq!(d.basis.extra.raw(7778), Some(&[9][..]));
+        let mut again = Vec::new();
+        encode_body(&d, CHOSEN, &mut again).unwrap();
+        assert_eq!(again, wire, "decode → encode gives the same bytes");
+        // With another context the chosen tag is another one.
+        let other: Every = decode_body(&out, tag::SHIFT_CLOSE_REPORT_EXTRA_REQUISITE).unwrap();
+        assert_eq!((other.chosen_text, other.extra.raw(CHOSEN)), (None, Some(&b"x"[..])));
+    }
+
+    #[test]
+    fn a_declared_body_names_the_field() {
+        let mut w = TlvWriter::new();
+        w.vln(tag::UNIT_PRICE, 1).unwrap().byte(tag::VAT_RATE, 1).unwrap();
+        let e = decode_body::<Every>(w.as_bytes(), CHOSEN).unwrap_err();
+        assert_eq!((e.field, e.detail.as_str()), ("name", "tag 1021 missing"));
+        w.string(tag::CASHIER_NAME, "N").unwrap();
+        let e = decode_body::<Every>(w.as_bytes(), CHOSEN).unwrap_err();
+        assert_eq!((e.field, e.detail.as_str()), ("basis", "exactly one STLV 1174 expected"));
+        w.stlv(tag::CORRECTION_BASIS, |w| w.string(tag::INDUSTRY_REQUISITE_VALUE, "v").map(|_| ())).unwrap();
+        assert_eq!(decode_body::<Every>(w.as_bytes(), CHOSEN).unwrap_err().field, "inner.authority");
+        w.u32(tag::FRACTION_NUMERATOR, 1).unwrap();
+        let mut wrong = w.clone().into_bytes();
+        wrong.extend_from_slice(&[0x10, 0x04, 0x01, 0x00, 0x05]); // 1040 with one byte: not a UINT32
+        let e = decode_body::<Every>(&wrong, CHOSEN).unwrap_err();
+        assert_eq!((e.field, e.kind), ("fd", DecodeErrorKind::Value));
+        for (bad, field) in [
+            (Every { inn: Some("123".into()), ..every() }, "inn"),
+            (Every { name: "x".repeat(65), ..every() }, "name"),
+            (Every { phones: vec!["1".repeat(21)], ..every() }, "phones"),
+            (Every { basis: Inner { value: "я".repeat(257), ..every().basis }, ..every() }, "value"),
+        ] {
+            assert_eq!(encode_body(&bad, CHOSEN, &mut Vec::new()).unwrap_err().field, field);
+        }
+    }
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        proptest::string::string_regex(&format!("[ -~А-яЁё№]{{0,{max}}}")).unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn a_declared_body_roundtrips(
+            name in text(64), phones in prop::collection::vec("[0-9+]{0,20}", 0..3),
+            data in prop::option::of(prop::collection::vec(any::<u8>(), 0..32)), vat in any::<u8>(),
+            port in prop::option::of(any::<u16>()), fd in prop::option::of(any::<u32>()), price in 0u64..(1 << 48),
+            when in prop::option::of(0i64..4_000_000_000), chosen in prop::option::of(text(32)),
+            code in prop::option::of(any::<u8>()), inner in prop::collection::vec((any::<u8>(), text(64)), 0..3),
+            pair in prop::option::of((any::<u32>(), any::<u32>())),
+        ) {
+            let v = Every {
+                name, phones, data, vat: vat.into(), port, fd, price,
+                when: when.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).map(|t| t.naive_utc()),
+                chosen_text: chosen, group: Group { code },
+                inner: inner.into_iter().map(|(authority, value)| Inner { authority, value, ..Default::default() }).collect(),
+                pair,
+                ..every()
+            };
+            let mut out = Vec::new();
+            encode_body(&v, CHOSEN, &mut out).unwrap();
+            let back: Every = decode_body(&out, CHOSEN).unwrap();
+            prop_assert_eq!(&back, &Every { inn: Some("7740000076  ".into()), ..v });
+            let mut again = Vec::new();
+            encode_body(&back, CHOSEN, &mut again).unwrap();
+            prop_assert_eq!(again, out);
+        }
+    }
+
     #[test]
     fn inn_rules() {
         assert_eq!(inn("inn", "7740000076").unwrap(), "7740000076  ");

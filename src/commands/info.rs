@@ -228,7 +228,7 @@ impl Response for OfdExchangeStatus {
 }
 
 /// Tag of the date/time TLV in 0x72/0x73.
-pub const TAG_DATETIME: u16 = 30000;
+pub const TAG_DATETIME: u16 = crate::protocol::tag::CURRENT_DATE_AND_TIME;
 
 no_data_request!(
     /// 0x73 «Запрос текущего даты/времени из ККТ».

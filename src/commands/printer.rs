@@ -339,7 +339,7 @@ impl Request for PrintBarcode {
 }
 
 /// Tag of one formatted line of 0x64.
-pub const TAG_LINE: u16 = 39999;
+pub const TAG_LINE: u16 = tag::FORMATTED_PRINT_BUFFER_LINE;
 /// Longest text of one formatted line (bytes).
 pub const LINE_MAX: usize = 124;
 /// Most lines the print buffer holds.

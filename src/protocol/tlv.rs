@@ -386,7 +386,8 @@ impl TlvWriter {
     }
 }
 
-/// One TLV as JSON: `{tag, name, value}` or `{tag, name, tlv: [...]}` for an STLV.
+/// One TLV as JSON: `{tag, name, value}` (and `text`, the meaning of an enumeration's value)
+/// or `{tag, name, tlv: [...]}` for an STLV.
 pub fn tlv_json(nodes: &[TlvNode]) -> serde_json::Value {
     serde_json::Value::Array(nodes.iter().map(node_json).collect())
 }
@@ -399,7 +400,14 @@ fn node_json(n: &TlvNode) -> serde_json::Value {
         TlvValue::Raw(raw) => {
             let mut o = serde_json::json!({"tag": n.tag, "name": name});
             match info.map(|i| Value::decode(i.ty, raw)) {
-                Some(Ok(v)) => o["value"] = value_json(&v),
+                Some(Ok(v)) => {
+                    o["value"] = value_json(&v);
+                    if let Value::Byte(b) = v {
+                        if let Some(t) = crate::protocol::values::tag_value_text(n.tag, b) {
+                            o["text"] = serde_json::json!(t);
+                        }
+                    }
+                }
                 Some(Err(e)) => {
                     o["value"] = serde_json::json!(hex::encode_upper(raw));
                     o["value_error"] = serde_json::json!(e.to_string());
@@ -524,5 +532,20 @@ mod tests {
                 prop_assert_eq!(Value::decode(ty, &out).unwrap(), v);
             }
         }
+    }
+
+    #[test]
+    fn tlv_json_names_tags_and_values() {
+        use crate::protocol::tag;
+        let mut w = TlvWriter::new();
+        w.byte(tag::VAT_RATE, 2).unwrap().string(tag::ITEM_NAME, "Хлеб").unwrap().raw(7777, &[0xAB]).unwrap();
+        let list = parse_tree(w.as_bytes(), &is_stlv).unwrap();
+        let j = tlv_json(&list);
+        assert_eq!(
+            (j[0]["tag"].as_u64(), j[0]["value"].as_u64(), j[0]["text"].as_str()),
+            (Some(1199), Some(2), Some("VAT 10%"))
+        );
+        assert_eq!((j[1]["value"].as_str(), j[1].get("text")), (Some("Хлеб"), None));
+        assert_eq!((j[2]["name"].as_str(), j[2]["value"].as_str()), (None, Some("AB")));
     }
 }

@@ -96,7 +96,7 @@ macro_rules! wire_enum {
 
             /// Whether the declaration names this value.
             pub const fn is_known(self) -> bool {
-                matches!(self.0, $($code)|+)
+                self.name().is_some()
             }
 
             /// The value with this code, if it is a known one.
@@ -847,6 +847,32 @@ wire_flags! {
     ANOTHER = 6 => "another", "Агент", "other agent";
 }
 
+/// The English text of a BYTE value of a tag whose values are declared here (an enumeration,
+/// or the set bits of a mask), for `kkt decode`; `None` for another tag or an unknown value.
+pub fn tag_value_text(tag: u16, v: u8) -> Option<String> {
+    use crate::protocol::tag as t;
+    fn bits(texts: Vec<&'static str>) -> Option<String> {
+        (!texts.is_empty()).then(|| texts.join(", "))
+    }
+    let text = match tag {
+        t::OPERATION_TYPE => Operation::from(v).text_en(),
+        t::TAXATION_SYSTEM => Taxation::from(v).text_en(),
+        t::VAT_RATE => Vat::from(v).text_en(),
+        t::ITEM_TYPE => PaymentObject::from(v).text_en(),
+        t::PAYMENT_METHOD => PaymentMethod::from(v).text_en(),
+        t::PLANNED_ITEM_STATUS | t::ASSIGNED_ITEM_STATUS => PlannedStatus::from(v).text_en(),
+        t::MARKING_CODE_TYPE => CodeType::from(v).text_en(),
+        t::QUANTITY_MEASURE => Measure::from(v).text_en(),
+        t::ITEM_AGENT_TYPE => AgentType::from(v).text_en(),
+        t::TAXATION_SYSTEMS => return bits(TaxationSystems::from(v).texts_en()),
+        t::SERVICE_OPERATING_MODE => return bits(OperatingModes::from(v).texts_en()),
+        t::SERVICE_USAGE_CONDITIONS => return bits(UsageConditions::from(v).texts_en()),
+        t::PAYMENT_AGENT_FLAGS => return bits(AgentTypes::from(v).texts_en()),
+        _ => None,
+    };
+    text.map(Into::into)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -932,6 +958,17 @@ mod tests {
         // A value the declaration does not know is written as its number.
         let odd = Named { vat: Vat::from(42), status: None };
         assert_eq!(serde_json::to_string(&odd).unwrap(), r#"{"vat":42}"#);
+    }
+
+    #[test]
+    fn texts_of_tag_values() {
+        use crate::protocol::tag;
+        assert_eq!(tag_value_text(tag::VAT_RATE, 1).as_deref(), Some("VAT 20%"));
+        assert_eq!(tag_value_text(tag::ASSIGNED_ITEM_STATUS, 255).as_deref(), Some("status unchanged"));
+        assert_eq!(tag_value_text(tag::TAXATION_SYSTEMS, 0b10_0001).as_deref(), Some("general, patent"));
+        assert_eq!(tag_value_text(tag::VAT_RATE, 0x63), None);
+        assert_eq!(tag_value_text(tag::SERVICE_OPERATING_MODE, 0), None);
+        assert_eq!(tag_value_text(tag::ITEM_NAME, 1), None);
     }
 
     #[test]

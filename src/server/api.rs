@@ -266,11 +266,11 @@ struct CodeArg(MarkItem);
 #[serde(deny_unknown_fields)]
 struct MarkItem {
     code: String,
-    #[serde(default)]
+    #[serde(default, with = "kkt::protocol::values::by_name::option")]
     planned_status: Option<PlannedStatus>,
     #[serde(default, deserialize_with = "opt_decimal")]
     quantity: Option<Decimal>,
-    #[serde(default)]
+    #[serde(default, with = "kkt::protocol::values::by_name")]
     measure: Measure,
     #[serde(default)]
     fraction: Option<Fraction>,

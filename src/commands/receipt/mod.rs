@@ -335,7 +335,7 @@ fn read_code(f: &mut TlvFields) -> Result<String, DecodeError> {
     required(f.string(tag::MARKING_CODE).filter(|c| !c.is_empty()), tag::MARKING_CODE, "code")
 }
 
-fn write_code(b: &mut TlvBuilder, code: &String) -> Result<(), InputError> {
+fn write_code(b: &mut TlvBuilder, code: &str) -> Result<(), InputError> {
     b.string(tag::MARKING_CODE, "code", code).map(|_| ())
 }
 
