@@ -345,7 +345,7 @@ impl TlvBuilder {
     }
 }
 
-/// A TLV body or a group of tags declared with [`tlv_body!`]: how its fields are read from a
+/// A TLV body or a group of tags declared with `tlv_body!`: how its fields are read from a
 /// decoded TLV list and written to a [`TlvBuilder`]. The declaration is the only place that
 /// says which tag a field is, so the struct, its docs, decode and encode cannot disagree.
 pub trait TlvBody: Sized {

@@ -1,11 +1,11 @@
 //! The named values of the protocol's enumerations and bit masks, each declared once.
 //!
-//! [`wire_enum!`] declares a newtype over the integer the register sends, the way rustls's
+//! `wire_enum!` declares a newtype over the integer the register sends, the way rustls's
 //! `enum_builder!` and h2's `Reason` do: a named constant per documented value, and room for
 //! any other value, which is kept as it came (decoding never fails on an unknown byte) and
 //! prints in hex (`0x63`). Each known value carries, written once beside its code, its JSON name
 //! (the receipt JSON, the HTTP service, `kkt` options), a Russian and an English text (the
-//! CLI, `kkt decode`). [`wire_flags!`] does the same for bit masks.
+//! CLI, `kkt decode`). `wire_flags!` does the same for bit masks.
 //!
 //! On the wire and in the JSON of the typed commands (`kkt decode --json`, `kkt --json
 //! status`) a value is its number; the people's JSON (a [`crate::receipt::Receipt`], the HTTP
@@ -23,7 +23,7 @@
 
 use std::fmt;
 
-/// What [`wire_enum!`] gives every enumeration: what [`by_name`] and the checks need.
+/// What `wire_enum!` gives every enumeration: what [`by_name`] and the checks need.
 pub trait WireEnum: Copy + Eq + fmt::Display + 'static {
     /// The known values, in the order of the declaration.
     const ALL: &'static [Self];
@@ -237,8 +237,6 @@ macro_rules! wire_enum {
         }
     };
 }
-#[allow(unused_imports)]
-pub(crate) use wire_enum;
 
 /// Declares a bit mask of the protocol once: a newtype over the wire integer with a named
 /// constant for each documented bit (by its number), its JSON name and its texts.
@@ -411,8 +409,6 @@ macro_rules! wire_flags {
         }
     };
 }
-#[allow(unused_imports)]
-pub(crate) use wire_flags;
 
 /// Serde by JSON name (`#[serde(with = "by_name")]`): a known value is its name; a name that
 /// is not one of the declaration's is an error listing them (as serde's own enums do). A value
