@@ -10,7 +10,7 @@ use super::fields::{self, check_enum, tlv_body};
 use super::{body_response, no_data_request, DecodeError, Empty, InputError, Request};
 use crate::protocol::tag;
 
-/// Longest OFD domain name (tag 30040).
+/// Longest OFD domain name (tag 30040; the tag table's limit, checked by a test).
 pub const HOST_MAX: usize = 128;
 
 /// Checks a dotted-quad IPv4 address as the register takes it (ASCII, at most 15 characters).
@@ -246,6 +246,12 @@ mod tests {
     use super::*;
     use crate::commands::{DecodeErrorKind, Response};
     use proptest::prelude::*;
+
+    #[test]
+    fn limits_agree_with_the_tag_table() {
+        let max = |t: u16| usize::from(crate::protocol::tag_info(t).unwrap().max_len);
+        assert_eq!(HOST_MAX, max(tag::OFD_DOMAIN_NAME));
+    }
 
     fn tlv(tag: u16, value: &[u8]) -> Vec<u8> {
         let mut v = tag.to_le_bytes().to_vec();

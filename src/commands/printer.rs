@@ -476,6 +476,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn limits_agree_with_the_tag_table() {
+        // A line's TLV value is the attributes, the alignment and the text.
+        assert_eq!(LINE_MAX + 2, usize::from(crate::protocol::tag_info(TAG_LINE).unwrap().max_len));
+    }
+
     fn tlv(tag: u16, value: &[u8]) -> Vec<u8> {
         let mut v = tag.to_le_bytes().to_vec();
         v.extend_from_slice(&(value.len() as u16).to_le_bytes());

@@ -196,4 +196,26 @@ mod tests {
         let d = ReportData { additional_data: Some(vec![0; 33]), ..d };
         assert_eq!(FnCloseData(d).encode(&mut Vec::new()).unwrap_err().field, "additional_data");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn report_data_roundtrips(
+            cashier in proptest::option::of(proptest::string::string_regex("[ -~А-яЁё№]{0,64}").unwrap()),
+            inn in proptest::option::of("[0-9]{12}"),
+            place in proptest::option::of(proptest::string::string_regex("[ -~А-яЁё№]{0,256}").unwrap()),
+            extra in proptest::option::of(("[ -~]{0,32}", proptest::collection::vec(proptest::prelude::any::<u8>(), 0..32))),
+        ) {
+            let d = ReportData {
+                cashier, cashier_inn: inn, place, additional: extra.clone().map(|e| e.0),
+                additional_data: extra.map(|e| e.1), ..Default::default()
+            };
+            let mut out = Vec::new();
+            SettlementReportData(d.clone()).encode(&mut out).unwrap();
+            proptest::prop_assert_eq!(&SettlementReportData::decode(&out).unwrap().0, &d);
+            let mut close = Vec::new();
+            FnCloseData(d.clone()).encode(&mut close).unwrap();
+            proptest::prop_assert_eq!(&FnCloseData::decode(&close).unwrap().0, &d);
+            proptest::prop_assert_eq!(FnCloseData::decode(&out).unwrap().0.additional, None, "other tags");
+        }
+    }
 }

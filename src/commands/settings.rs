@@ -250,4 +250,19 @@ mod tests {
         assert_eq!((e.kind, e.field), (DecodeErrorKind::Value, "request_code"));
         assert_eq!(ResetMockFn::decode(&[0x16, 0]).unwrap_err().kind, DecodeErrorKind::Length);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn hosts_roundtrip_any(address in "[a-z0-9.-]{1,128}", port in proptest::prelude::any::<u16>(), timeout in proptest::prelude::any::<u16>()) {
+            let h = OismHost::new(&address, port, timeout);
+            let mut out = Vec::new();
+            SetOismHost(h.clone()).encode(&mut out).unwrap();
+            proptest::prop_assert_eq!(&SetOismHost::decode(&out).unwrap().0, &h);
+            proptest::prop_assert_eq!(<OismHost as Response>::decode(&out).unwrap(), h);
+            let k = KeyUpdateHost::new(&address, port);
+            let mut out = Vec::new();
+            SetKeyUpdateHost(k.clone()).encode(&mut out).unwrap();
+            proptest::prop_assert_eq!(SetKeyUpdateHost::decode(&out).unwrap().0, k);
+        }
+    }
 }

@@ -865,6 +865,39 @@ mod tests {
 
     proptest! {
         #[test]
+        fn requisites_and_payment_roundtrip_any(
+            cashier in prop::option::of(text(64)), inn in prop::option::of(digits(12)),
+            contact in prop::option::of(text(64)), customer_inn in prop::option::of(digits(10)),
+            document_type in prop::option::of(prop::sample::select(ID_DOCUMENT_TYPES)),
+            industry in prop::collection::vec(industry(), 0..3), when in prop::option::of(0i64..4_000_000_000),
+            order_number in prop::option::of(text(32)),
+            taxation in prop::option::of(prop::sample::select(Taxation::ALL)),
+            amounts in prop::collection::vec(prop::option::of(0u64..(1 << 48)), 5),
+        ) {
+            let r = ReceiptRequisites {
+                cashier, cashier_inn: inn, customer_contact: contact,
+                customer_inn: customer_inn.map(|s| format!("{s:<12}")), id_document_type: document_type, industry,
+                corrected_date: when.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).map(|t| t.naive_utc()),
+                order_number,
+                ..Default::default()
+            };
+            let mut out = Vec::new();
+            r.encode(&mut out).unwrap();
+            let back = ReceiptRequisites::decode(&out).unwrap();
+            prop_assert_eq!(&back, &r);
+            let mut again = Vec::new();
+            back.encode(&mut again).unwrap();
+            prop_assert_eq!(again, out);
+            let p = Payment {
+                taxation, cash: amounts[0], electronic: amounts[1], prepayment: amounts[2], credit: amounts[3],
+                consideration: amounts[4], ..Default::default()
+            };
+            let mut out = Vec::new();
+            p.encode(&mut out).unwrap();
+            prop_assert_eq!(Payment::decode(&out).unwrap(), p);
+        }
+
+        #[test]
         fn unmarked_item_roundtrip(
             name in "[A-Za-zА-я0-9 ]{1,128}",
             price in 0u64..(1 << 48),

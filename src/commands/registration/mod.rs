@@ -250,4 +250,30 @@ mod tests {
         assert_eq!(bad.encode(&mut Vec::new()).unwrap_err().field, "inn");
         assert!(BeginRegistration { report_type: 3 }.encode(&mut Vec::new()).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn registration_data_roundtrips(
+            user_name in proptest::string::string_regex("[ -~А-яЁё№]{1,128}").unwrap(),
+            address in proptest::string::string_regex("[ -~А-яЁё№]{0,256}").unwrap(),
+            automat in proptest::option::of("[0-9]{1,21}"),
+            extra in proptest::option::of(("[ -~]{0,32}", proptest::collection::vec(proptest::prelude::any::<u8>(), 0..32))),
+            usage in 0u8..0x80,
+            modes in proptest::sample::select(vec![0u8, 1, 0b1000, 0b1_1001, 0b10_0001, 0b10]),
+        ) {
+            let d = RegistrationData {
+                user_name, address, automat_number: automat,
+                additional: extra.clone().map(|e| e.0), additional_data: extra.map(|e| e.1),
+                usage: usage.into(), modes: modes.into(),
+                ..data()
+            };
+            let mut out = Vec::new();
+            d.encode(&mut out).unwrap();
+            let back = RegistrationData::decode(&out).unwrap();
+            proptest::prop_assert_eq!(&back, &RegistrationData { ofd_inn: Some("7704358518  ".into()), ..d });
+            let mut again = Vec::new();
+            back.encode(&mut again).unwrap();
+            proptest::prop_assert_eq!(again, out);
+        }
+    }
 }
