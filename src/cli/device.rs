@@ -488,7 +488,7 @@ pub fn register(kkt: &mut Kkt, text: &str, json: bool) -> Result<(), Failure> {
         inn: f.inn,
         registration_number: f.registration_number,
         taxation: f.taxation.into(),
-        reasons: f.reasons,
+        reasons: f.reasons.map(Into::into),
     };
     let r = if f.report_type == 1 { kkt.register(&data, &form)? } else { kkt.reregister(f.report_type, &data, &form)? };
     output(json, &r, || format!("registration report formed: FD {}, fiscal sign {}\n", r.fd_number, r.fiscal_sign));

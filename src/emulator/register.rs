@@ -867,7 +867,7 @@ impl Register {
                 self.state.ffd = 4;
                 let doc = self.add_document(if report_type == 0 { 1 } else { 11 }, t, 0, 0);
                 if let Some(last) = self.state.documents.last_mut() {
-                    last.reason = f.reasons.unwrap_or(0);
+                    last.reason = f.reasons.map_or(0, |r| r.bits());
                 }
                 ok(&report::FiscalResult { fd_number: doc.number, fiscal_sign: doc.fiscal_sign })
             }

@@ -824,6 +824,28 @@ wire_flags! {
 }
 
 wire_flags! {
+    /// The low byte of tag 1205 «коды причин изменения сведений о ККТ» (seed 004, Приложение 1),
+    /// which 0xE3 sends as one BYTE (the tag's bits 8–31 do not fit it).
+    pub struct ReregistrationReasons(u8);
+    /// Замена фискального накопителя.
+    FN_REPLACED = 0 => "fn_replaced", "Замена ФН", "FN replaced";
+    /// Замена оператора фискальных данных.
+    OFD_CHANGED = 1 => "ofd_changed", "Замена ОФД", "OFD changed";
+    /// Изменение наименования пользователя ККТ.
+    USER_NAME_CHANGED = 2 => "user_name_changed", "Изменение наименования пользователя", "user name changed";
+    /// Изменение адреса и (или) места установки ККТ.
+    ADDRESS_CHANGED = 3 => "address_changed", "Изменение адреса или места установки", "address or place changed";
+    /// Перевод ККТ из автономного режима в режим передачи данных.
+    TO_ONLINE = 4 => "to_online", "Из автономного режима в режим передачи данных", "autonomous to online";
+    /// Перевод ККТ из режима передачи данных в автономный режим.
+    TO_AUTONOMOUS = 5 => "to_autonomous", "Из режима передачи данных в автономный", "online to autonomous";
+    /// Изменение версии модели ККТ.
+    MODEL_VERSION_CHANGED = 6 => "model_version_changed", "Изменение версии модели ККТ", "register model version changed";
+    /// Изменение перечня систем налогообложения.
+    TAXATION_CHANGED = 7 => "taxation_changed", "Изменение систем налогообложения", "taxation systems changed";
+}
+
+wire_flags! {
     /// Tag 1057 «признак платежного агента»: the agent types the user may act as, one bit each
     /// (the values of [`AgentType`]).
     pub struct AgentTypes(u8);
@@ -984,6 +1006,8 @@ mod tests {
         assert_eq!(OperatingModes::DEFINED.bits(), 0x3F);
         assert_eq!(UsageConditions::DEFINED.bits(), 0x7F);
         assert_eq!(AgentTypes::DEFINED.bits(), 0x7F);
+        assert_eq!(ReregistrationReasons::DEFINED.bits(), 0xFF);
+        assert_eq!((ReregistrationReasons::FN_REPLACED | ReregistrationReasons::ADDRESS_CHANGED).bits(), 0b1001);
         assert_eq!(OperatingModes::EMPTY.to_string(), "none");
         assert_eq!(serde_json::to_value(t).unwrap(), serde_json::json!(33));
         // The agent bits are the agent types' values.

@@ -9,7 +9,7 @@ use super::report::FiscalResult;
 use super::shift::opt_hex;
 use super::{put_fixed_string, DecodeError, Empty, InputError, Reader, Request};
 use crate::protocol::tag;
-use crate::protocol::values::{OperatingModes, TaxationSystems, UsageConditions};
+use crate::protocol::values::{OperatingModes, ReregistrationReasons, TaxationSystems, UsageConditions};
 
 pub mod ffd105;
 
@@ -122,7 +122,7 @@ pub struct FormRegistration {
     pub taxation: TaxationSystems,
     /// Reasons for re-registration (tag 1205 bits 0–7; seed 004 sends one BYTE); none for the
     /// first registration.
-    pub reasons: Option<u8>,
+    pub reasons: Option<ReregistrationReasons>,
 }
 
 impl Request for FormRegistration {
@@ -130,12 +130,13 @@ impl Request for FormRegistration {
     type Response = FiscalResult;
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        encode_form(out, &self.inn, &self.registration_number, self.taxation, TaxationSystems::FFD12, self.reasons)
+        let reasons = self.reasons.map(|r| r.bits());
+        encode_form(out, &self.inn, &self.registration_number, self.taxation, TaxationSystems::FFD12, reasons)
     }
 
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
         let (inn, registration_number, taxation, reasons) = decode_form(data, "reasons")?;
-        Ok(FormRegistration { inn, registration_number, taxation, reasons })
+        Ok(FormRegistration { inn, registration_number, taxation, reasons: reasons.map(Into::into) })
     }
 }
 
@@ -239,7 +240,10 @@ mod tests {
         assert_eq!(&out[12..32], b"0000000000038045    ");
         let back = FormRegistration::decode(&out).unwrap();
         assert_eq!(back, f);
-        let f2 = FormRegistration { reasons: Some(0b101), ..f.clone() };
+        let f2 = FormRegistration {
+            reasons: Some(ReregistrationReasons::FN_REPLACED | ReregistrationReasons::USER_NAME_CHANGED),
+            ..f.clone()
+        };
         let mut out = Vec::new();
         f2.encode(&mut out).unwrap();
         assert_eq!(out.len(), 34);
