@@ -54,11 +54,11 @@ fn cashier() -> Cashier {
 }
 
 fn sale(items: &[(&str, u64)]) -> Receipt {
-    let mut r = Receipt::sell(Taxation::Osn);
+    let mut r = Receipt::sell(Taxation::OSN);
     r.cashier = Some(cashier());
     let mut total = 0;
     for (code, price) in items {
-        r.items.push(Item::marked("Молоко", Money::from_kopecks(*price), Vat::Vat10, *code));
+        r.items.push(Item::marked("Молоко", Money::from_kopecks(*price), Vat::VAT10, *code));
         total += price;
     }
     r.payments.cash = Money::from_kopecks(total);
