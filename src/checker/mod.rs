@@ -21,4 +21,4 @@ pub use lm::{Lm, LmConfig};
 pub use model::{CheckAnswer, CodeInfo};
 pub use rules::{judge, Action, Evidence, Local, Reason, Rule, Settings, Source, Strictness, Verdict};
 pub use secret::Secret;
-pub use service::{Checker, Item, ReceiptCheck};
+pub use service::{CheckItem, Checker, ReceiptCheck};

@@ -13,7 +13,7 @@ use crate::marking::MarkingCode;
 
 /// One marked item to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
+pub struct CheckItem {
     /// The scanned code.
     pub code: MarkingCode,
     /// The selling price per unit after discounts, kopecks.
@@ -22,10 +22,10 @@ pub struct Item {
     pub partial_sale: bool,
 }
 
-impl Item {
+impl CheckItem {
     /// An item with no price and not partial.
-    pub fn new(code: MarkingCode) -> Item {
-        Item { code, price_kopecks: None, partial_sale: false }
+    pub fn new(code: MarkingCode) -> CheckItem {
+        CheckItem { code, price_kopecks: None, partial_sale: false }
     }
 }
 
@@ -164,7 +164,7 @@ pub struct ReceiptCheck<'a> {
 impl ReceiptCheck<'_> {
     /// Checks items (their codes go to ГИС МТ in one request) and returns one verdict per item.
     /// Items whose verdict is `sell` join the receipt (for the duplicate rule).
-    pub fn check(&mut self, items: &[Item]) -> Vec<Verdict> {
+    pub fn check(&mut self, items: &[CheckItem]) -> Vec<Verdict> {
         let ch = self.checker;
         let codes: Vec<MarkingCode> = items.iter().map(|i| i.code.clone()).collect();
         let evidence: Vec<Evidence> = match &self.session {

@@ -17,7 +17,7 @@ use super::{exit, print_error};
 use crate::checker::gismt::{self, GisMt, GisMtConfig};
 use crate::checker::lm::{Lm, LmConfig};
 use crate::checker::store::{self, CodeState};
-use crate::checker::{Action, Checker, Item, Secret, Settings, Strictness, Verdict};
+use crate::checker::{Action, CheckItem, Checker, Secret, Settings, Strictness, Verdict};
 use crate::marking::MarkingCode;
 
 /// `kkt mark` arguments.
@@ -434,8 +434,8 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
             Err(e) => tracing::warn!(target: "kkt::mark", "{e}: checking without the sold-codes store"),
         }
     }
-    let items: Vec<Item> =
-        codes.into_iter().map(|code| Item { code, price_kopecks: price, partial_sale: a.partial }).collect();
+    let items: Vec<CheckItem> =
+        codes.into_iter().map(|code| CheckItem { code, price_kopecks: price, partial_sale: a.partial }).collect();
     let verdicts = checker.receipt().check(&items);
     if let Some(g) = &gismt {
         g.wait_background();

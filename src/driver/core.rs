@@ -6,7 +6,7 @@ use std::time::Instant;
 use tracing::Instrument;
 
 use super::link::Link;
-use super::reconcile::{self, Verdict};
+use super::reconcile::{self, Outcome};
 use super::{Event, FiscalDocument, ItemMark, MarkCheck, MarkPolicy, Options, Reconciliation};
 use crate::commands::archive::FindDocument;
 use crate::commands::document::CancelDocument;
@@ -345,14 +345,14 @@ impl<L: Link> Driver<L> {
             return Err(unknown(format!("the register did not answer the FN status query: {e}")));
         };
         match reconcile::judge(&before, &after) {
-            Verdict::NotFormed => {
+            Outcome::NotFormed => {
                 tracing::info!(command = code, last_fd = after.last_fd_number, "not formed");
                 self.emit(Event::Reconciled { command: code, formed: false, fd_number: None });
                 let _ = self.resync().await;
                 Err(Error::NotFormed { command: code, cause: cause_text, last_fd: after.last_fd_number })
             }
-            Verdict::Unknown { detail } => Err(unknown(detail)),
-            Verdict::Formed { fd_number } => {
+            Outcome::Unknown { detail } => Err(unknown(detail)),
+            Outcome::Formed { fd_number } => {
                 let doc = match self.query(&FindDocument { fd_number }).await {
                     Ok(d) => d,
                     Err(e) => {
@@ -766,7 +766,7 @@ impl<L: Link> Driver<L> {
             let code = crate::marking::MarkingCode::parse(code)
                 .map_err(|e| InputError::new(format!("items[{i}].marking_code"), e.to_string()))?;
             index[i] = Some(items.len());
-            items.push(crate::checker::Item {
+            items.push(crate::checker::CheckItem {
                 code,
                 price_kopecks: Some(it.price.kopecks()),
                 partial_sale: it.fraction.is_some() || it.measure != Measure::Piece,

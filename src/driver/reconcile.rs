@@ -5,7 +5,7 @@
 //!    the number of the last fiscal document, `N`.
 //! 2. When the answer is lost (timeout, closed connection, corrupted or undecodable frame), it
 //!    reads the FN status again ([`judge`]):
-//!    * last document still `N`: nothing was formed ([`Verdict::NotFormed`]);
+//!    * last document still `N`: nothing was formed ([`Outcome::NotFormed`]);
 //!    * last document `N + 1`: something was formed: the driver reads it from the archive
 //!      (0x30) and [`confirm`]s it is this command's document (its type; for a receipt, the
 //!      operation and the total), then builds the answer the register would have given
@@ -23,7 +23,7 @@ use crate::commands::{InputError, Response};
 
 /// What the FN status after the loss says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Outcome {
     /// The last fiscal document is unchanged: nothing was formed.
     NotFormed,
     /// One new fiscal document, with this number: to be confirmed from the archive.
@@ -39,19 +39,19 @@ pub enum Verdict {
 }
 
 /// Compares the FN status before the command with the one after the loss.
-pub fn judge(before: &FnStatus, after: &FnStatus) -> Verdict {
+pub fn judge(before: &FnStatus, after: &FnStatus) -> Outcome {
     if after.fn_number != before.fn_number {
-        return Verdict::Unknown {
+        return Outcome::Unknown {
             detail: format!("the FN changed from {} to {} meanwhile", before.fn_number, after.fn_number),
         };
     }
     let (b, a) = (before.last_fd_number, after.last_fd_number);
     if a == b {
-        Verdict::NotFormed
+        Outcome::NotFormed
     } else if Some(a) == b.checked_add(1) {
-        Verdict::Formed { fd_number: a }
+        Outcome::Formed { fd_number: a }
     } else {
-        Verdict::Unknown {
+        Outcome::Unknown {
             detail: format!(
                 "the FN's last document moved from {b} to {a}: more than one document was formed (another program uses the register?)"
             ),
@@ -187,14 +187,14 @@ mod tests {
 
     #[test]
     fn judge_by_fd_numbers() {
-        assert_eq!(judge(&fs(10), &fs(10)), Verdict::NotFormed);
-        assert_eq!(judge(&fs(10), &fs(11)), Verdict::Formed { fd_number: 11 });
-        assert!(matches!(judge(&fs(10), &fs(12)), Verdict::Unknown { .. }));
-        assert!(matches!(judge(&fs(10), &fs(9)), Verdict::Unknown { .. }));
+        assert_eq!(judge(&fs(10), &fs(10)), Outcome::NotFormed);
+        assert_eq!(judge(&fs(10), &fs(11)), Outcome::Formed { fd_number: 11 });
+        assert!(matches!(judge(&fs(10), &fs(12)), Outcome::Unknown { .. }));
+        assert!(matches!(judge(&fs(10), &fs(9)), Outcome::Unknown { .. }));
         let mut other = fs(11);
         other.fn_number = "1".into();
-        assert!(matches!(judge(&fs(10), &other), Verdict::Unknown { .. }));
-        assert!(matches!(judge(&fs(u32::MAX), &fs(0)), Verdict::Unknown { .. }));
+        assert!(matches!(judge(&fs(10), &other), Outcome::Unknown { .. }));
+        assert!(matches!(judge(&fs(u32::MAX), &fs(0)), Outcome::Unknown { .. }));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use chrono::NaiveDateTime;
 
-pub use register::{Options, Register, Reply};
+pub use register::{EmulatorOptions, Register, Reply};
 pub use scenario::{Fault, FaultAction, OismStatus, Scenario};
 pub use state::RegisterState;
 
@@ -129,12 +129,12 @@ fn log_frame(direction: &str, bytes: &[u8], started: Instant, request_code: Opti
 
 impl VirtualRegister {
     /// A register in memory (no state file), on the host clock.
-    pub fn new(options: Options) -> Self {
+    pub fn new(options: EmulatorOptions) -> Self {
         Self::with_clock(options, Clock::System)
     }
 
     /// A register in memory on `clock`.
-    pub fn with_clock(options: Options, clock: Clock) -> Self {
+    pub fn with_clock(options: EmulatorOptions, clock: Clock) -> Self {
         let register = Register::new(options, clock.now());
         let saved = state_json(register.state());
         VirtualRegister {
@@ -145,7 +145,7 @@ impl VirtualRegister {
 
     /// A register whose state lives in `path`: loaded if the file exists (the options'
     /// starting state is then ignored), created from the options otherwise.
-    pub fn open(options: Options, path: &Path, clock: Clock) -> Result<Self, EmulatorError> {
+    pub fn open(options: EmulatorOptions, path: &Path, clock: Clock) -> Result<Self, EmulatorError> {
         let register = match load_state(path)? {
             Some(state) => Register::from_state(state, options),
             None => Register::new(options, clock.now()),
@@ -199,7 +199,7 @@ impl VirtualRegister {
     }
 
     /// The options.
-    pub fn options(&self) -> Options {
+    pub fn options(&self) -> EmulatorOptions {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).register.options().clone()
     }
 

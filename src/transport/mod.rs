@@ -375,13 +375,15 @@ pub(crate) fn read_response_blocking(
 
 /// The in-process virtual register for an `emulator` URI: in memory, or kept in `state`.
 pub fn emulator(state: Option<&std::path::Path>) -> Result<InProcTransport, LinkError> {
-    use crate::emulator::{Clock, Options, VirtualRegister};
+    use crate::emulator::{Clock, EmulatorOptions, VirtualRegister};
     let reg = match state {
-        None => VirtualRegister::new(Options::default()),
-        Some(p) => VirtualRegister::open(Options::default(), p, Clock::System).map_err(|e| LinkError::Connect {
-            peer: format!("emulator?state={}", p.display()),
-            source: std::io::Error::other(e.to_string()),
-        })?,
+        None => VirtualRegister::new(EmulatorOptions::default()),
+        Some(p) => {
+            VirtualRegister::open(EmulatorOptions::default(), p, Clock::System).map_err(|e| LinkError::Connect {
+                peer: format!("emulator?state={}", p.display()),
+                source: std::io::Error::other(e.to_string()),
+            })?
+        }
     };
     Ok(InProcTransport::new(std::sync::Arc::new(reg)))
 }

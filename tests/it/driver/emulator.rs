@@ -102,14 +102,14 @@ impl Responder for Faulty {
     }
 }
 
-fn register_with(options: kkt::emulator::Options, opts: Options) -> (Kkt, Arc<Faulty>) {
+fn register_with(options: kkt::emulator::EmulatorOptions, opts: Options) -> (Kkt, Arc<Faulty>) {
     let f = Arc::new(Faulty { reg: VirtualRegister::new(options), faults: Mutex::default(), sent: Mutex::default() });
     let k = Kkt::with_transport(InProcTransport::new(f.clone()), opts).unwrap();
     (k, f)
 }
 
 fn register() -> (Kkt, Arc<Faulty>) {
-    register_with(kkt::emulator::Options::default(), Options::fast())
+    register_with(kkt::emulator::EmulatorOptions::default(), Options::fast())
 }
 
 fn cashier() -> Cashier {
@@ -208,7 +208,7 @@ fn operation_must_match_the_call() {
 fn a_marked_item_sells_on_the_fn_check_when_the_oism_does_not_answer() {
     // The OISM is out of reach: 0x92 answers 0xCC. The permissive mode sells on the FN's check;
     // 0x94 saves the result and the register's 2106 says the OISM gave no answer.
-    let mut o = kkt::emulator::Options::default();
+    let mut o = kkt::emulator::EmulatorOptions::default();
     o.scenario.default_status = OismStatus::Unreachable;
     let (mut k, f) = register_with(o, Options::fast());
     k.open_shift(&cashier()).unwrap();
@@ -232,7 +232,7 @@ fn a_marked_item_sells_on_the_fn_check_when_the_oism_does_not_answer() {
 
 #[test]
 fn strict_policy_refuses_a_code_the_oism_rejects_and_leaves_no_trace() {
-    let mut o = kkt::emulator::Options::default();
+    let mut o = kkt::emulator::EmulatorOptions::default();
     o.scenario.codes.push(CodeRule {
         pattern: "0104600439931256*".into(),
         status: OismStatus::Incorrect,
@@ -265,7 +265,7 @@ fn strict_policy_refuses_a_code_the_oism_rejects_and_leaves_no_trace() {
 
 #[test]
 fn autonomous_mode_skips_the_oism() {
-    let o = kkt::emulator::Options { autonomous: true, ..Default::default() };
+    let o = kkt::emulator::EmulatorOptions { autonomous: true, ..Default::default() };
     let (mut k, f) = register_with(o, Options::fast());
     assert!(k.session().autonomous);
     k.open_shift(&cashier()).unwrap();
@@ -352,7 +352,7 @@ fn fault_case(
     action: FaultAction,
     setup: impl Fn(&mut Kkt),
     op: impl Fn(&mut Kkt) -> Result<u32, Error>,
-    options: kkt::emulator::Options,
+    options: kkt::emulator::EmulatorOptions,
 ) -> (Kkt, Arc<Faulty>) {
     let (mut k, f) = register_with(options, Options::fast());
     setup(&mut k);
@@ -442,7 +442,7 @@ fn lost_answers_to_corrections_and_reports() {
             action,
             hosts,
             |k| k.register(&registration_data(), &registration_form()).map(|d| d.fd_number),
-            kkt::emulator::Options { factory_fresh: true, ..Default::default() },
+            kkt::emulator::EmulatorOptions { factory_fresh: true, ..Default::default() },
         );
     }
 }
@@ -481,7 +481,7 @@ fn registration_form() -> FormRegistration {
 
 #[test]
 fn registration_then_a_sale() {
-    let o = kkt::emulator::Options { factory_fresh: true, ..Default::default() };
+    let o = kkt::emulator::EmulatorOptions { factory_fresh: true, ..Default::default() };
     let (mut k, f) = register_with(o, Options::fast());
     hosts(&mut k);
     let r = k.register(&registration_data(), &registration_form()).unwrap();
