@@ -53,10 +53,12 @@ use crate::commands::info::{FnStatus, GetFnStatus};
 use crate::commands::receipt::{FormCorrectionReceipt, FormReceipt};
 use crate::commands::report::SettlementReport;
 use crate::commands::shift::ShiftReport;
-use crate::commands::{InputError, Request, Response};
-use crate::driver::{reconcile, FiscalDocument, Options};
+use crate::commands::{InputError, Request};
+use crate::driver::reconcile::{self, ReceiptKey};
+use crate::driver::{FiscalDocument, Options};
 use crate::error::Error;
 use crate::journal::{self, Begun, Document, Entry, Journal, JournalError, NewEntry, State};
+use crate::protocol::cmd;
 use crate::receipt::{Cashier, Operation, Receipt};
 use crate::Kkt;
 
@@ -172,28 +174,20 @@ pub fn receipt_hash(r: &Receipt) -> String {
     journal::content_hash(c.to_json().as_bytes())
 }
 
-/// The command that forms the document of a journal operation, and its request data when the
-/// archive record is compared with it (receipts: operation and total).
-fn command_of(entry: &Entry) -> Option<(u8, Vec<u8>)> {
+/// The command that forms the document of a journal operation, and, for a receipt, what its
+/// archive record is compared with (the operation and total).
+fn command_of(entry: &Entry) -> Option<(u8, Option<ReceiptKey>)> {
     let op = entry.operation.as_str();
-    let data = |code: u8, op: &str| -> Option<Vec<u8>> {
-        let operation = op.parse::<Operation>().ok()?.code();
-        let total = entry.total?;
-        let mut d = Vec::new();
-        if code == FormCorrectionReceipt::CODE {
-            FormCorrectionReceipt { operation, total }.encode(&mut d).ok()?;
-        } else {
-            FormReceipt { operation, total }.encode(&mut d).ok()?;
-        }
-        Some(d)
+    let key = |op: &str| -> Option<ReceiptKey> {
+        Some(ReceiptKey { operation: op.parse::<Operation>().ok()?.code(), total: entry.total? })
     };
     match op {
-        "open_shift" => Some((0x22, Vec::new())),
-        "close_shift" => Some((0x2A, Vec::new())),
-        "settlement_report" => Some((0x28, Vec::new())),
+        "open_shift" => Some((cmd::OPEN_SHIFT, None)),
+        "close_shift" => Some((cmd::CLOSE_SHIFT, None)),
+        "settlement_report" => Some((cmd::FORM_SETTLEMENT_REPORT, None)),
         _ => match op.strip_prefix("correction_") {
-            Some(o) => Some((FormCorrectionReceipt::CODE, data(FormCorrectionReceipt::CODE, o)?)),
-            None => Some((FormReceipt::CODE, data(FormReceipt::CODE, op)?)),
+            Some(o) => Some((FormCorrectionReceipt::CODE, Some(key(o)?))),
+            None => Some((FormReceipt::CODE, Some(key(op)?))),
         },
     }
 }
@@ -524,7 +518,7 @@ impl JournaledKkt {
                     return Err(e);
                 }
                 let last_fd = entry.expected_fd.map_or(0, |n| n.saturating_sub(1));
-                Err(Error::NotFormed { command, cause: e.to_string(), last_fd })
+                Err(Error::NotFormed { command, cause: Box::new(e), last_fd })
             }
             Ok(_) => Err(e),
             Err(ask) => {
@@ -657,7 +651,7 @@ impl JournaledKkt {
         let Some(expected) = entry.expected_fd else {
             return Ok(Found::Unknown("the entry has no expected document number".into()));
         };
-        let Some((code, data)) = command_of(entry) else {
+        let Some((code, key)) = command_of(entry) else {
             return Ok(Found::Unknown(format!("operation {:?} is not one the journal knows", entry.operation)));
         };
         let last = status.last_fd_number;
@@ -678,8 +672,8 @@ impl JournaledKkt {
             }
             read += 1;
             let doc = self.kkt.call(&FindDocument { fd_number: fd })?;
-            if reconcile::confirm(code, &data, &doc).is_ok() {
-                let numbers = if matches!(code, 0x24 | 0x26) {
+            if reconcile::confirm(code, key, &doc).is_ok() {
+                let numbers = if matches!(code, cmd::FORM_RECEIPT | cmd::FORM_CORRECTION) {
                     match self.kkt.call(&ReadDocumentAsTlv { fd_number: fd }) {
                         Ok(t) => (t.tlv.raw(1038).and_then(le_uint), t.tlv.raw(1042).and_then(le_uint)),
                         Err(e) => {
@@ -717,11 +711,10 @@ fn shift_document(r: &ShiftReport, _: &FnStatus) -> Document {
 }
 
 /// The answer a command would have given, from its archive record.
-fn rebuild<T: Response>(code: u8, doc: &FoundDocument, status: &FnStatus) -> Result<T, Error> {
-    let bytes = reconcile::response_bytes(code, doc, None, status).map_err(|why| Error::Pending {
-        id: String::new(),
-        seq: 0,
-        detail: format!("formed, but the answer cannot be rebuilt: {why}"),
-    })?;
-    T::decode(&bytes).map_err(|e| Error::Pending { id: String::new(), seq: 0, detail: e.to_string() })
+fn rebuild<T: 'static>(code: u8, doc: &FoundDocument, status: &FnStatus) -> Result<T, Error> {
+    let pending = |detail: String| Error::Pending { id: String::new(), seq: 0, detail };
+    reconcile::rebuild(code, doc, None, status)
+        .map_err(|why| pending(format!("formed, but the answer cannot be rebuilt: {why}")))?
+        .into_answer()
+        .ok_or_else(|| pending(format!("formed, but {code:#04X}'s answer cannot be rebuilt from this record")))
 }

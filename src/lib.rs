@@ -44,4 +44,4 @@ pub mod session;
 pub mod transport;
 
 pub use driver::{AsyncKkt, Kkt};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::cdn::{self, Attempt, CacheFile, CdnState, End, Failover, Step};
-use super::model::CheckAnswer;
 use super::secret::Secret;
+use crate::marking::model::CheckAnswer;
 use crate::marking::MarkingCode;
 
 /// The production discovery host.

@@ -12,8 +12,8 @@ use std::time::Duration;
 use base64::Engine;
 use serde::Serialize;
 
-use super::model::CheckAnswer;
 use super::secret::Secret;
+use crate::marking::model::CheckAnswer;
 use crate::marking::MarkingCode;
 
 /// The module's usual address.

@@ -6,28 +6,13 @@ use std::sync::{Arc, Mutex};
 
 use super::gismt::{self, GisMt, Online};
 use super::lm::{Lm, LmError};
-use super::model::{CheckAnswer, CodeInfo};
-use super::rules::{judge, Action, Evidence, Local, Settings, Verdict};
-use super::store::{CodeState, SoldCodes, StoreError};
+use super::rules::{judge, Evidence, Local, Settings};
+use super::store::{SoldCodes, StoreError};
+use crate::commands::marking::MarkCheckResult;
+use crate::driver::MarkChecker;
+use crate::marking::model::{CheckAnswer, CodeInfo};
+use crate::marking::verdict::{Action, CheckItem, CodeState, Decision, Verdict};
 use crate::marking::MarkingCode;
-
-/// One marked item to check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckItem {
-    /// The scanned code.
-    pub code: MarkingCode,
-    /// The selling price per unit after discounts, kopecks.
-    pub price_kopecks: Option<u64>,
-    /// Sold partly (draught beer, part of a package).
-    pub partial_sale: bool,
-}
-
-impl CheckItem {
-    /// An item with no price and not partial.
-    pub fn new(code: MarkingCode) -> CheckItem {
-        CheckItem { code, price_kopecks: None, partial_sale: false }
-    }
-}
 
 /// The checker: ГИС МТ, the Local Module, the sold-codes store and the rules' settings.
 pub struct Checker {
@@ -139,6 +124,31 @@ impl Checker {
                 codes.iter().map(|_| Evidence::NoAnswer { note: format!("{why}; {e}") }).collect()
             }
         }
+    }
+}
+
+/// The driver's sale asks the checker through this: the codes of a sale in one request, the
+/// decision with the register's 2106 by [`super::decide`], the formed receipt's codes into the
+/// store.
+impl MarkChecker for Checker {
+    fn check_sale(&self, items: &[CheckItem], fn_number: Option<&str>) -> Vec<Verdict> {
+        if let Some(g) = &self.gismt {
+            g.set_fiscal_drive_number(fn_number.map(str::to_string));
+        }
+        self.receipt().check(items)
+    }
+
+    fn decide(&self, verdict: &Verdict, device_2106: Option<MarkCheckResult>) -> Decision {
+        super::decide::decide(verdict, device_2106, self.settings.strictness)
+    }
+
+    fn record_receipt(
+        &self,
+        codes: &[MarkingCode],
+        state: CodeState,
+        receipt: &str,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.record(codes, state, receipt)?)
     }
 }
 

@@ -204,7 +204,7 @@ impl From<Error> for Failure {
             Error::IdReused { .. } => exit::INPUT,
             Error::Journal(_) => exit::JOURNAL,
         };
-        Failure { exit, kind: e.kind(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
+        Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
     }
 }
 

@@ -187,13 +187,13 @@ macro_rules! client_accessors {
             /// (save, and 0x97 with tag 1260; or delete, and the sale is refused naming the
             /// reasons). After the receipt is formed its codes are recorded as sold, after a
             /// return as returned. `None` goes back to the register's checks alone.
-            pub fn set_mark_checker(&mut self, checker: Option<std::sync::Arc<crate::checker::Checker>>) {
+            pub fn set_mark_checker(&mut self, checker: Option<std::sync::Arc<dyn super::MarkChecker>>) {
                 self.inner.checker = checker;
             }
 
             /// The cashier's answer when a verdict asks (`Strictness::Ask`): `true` sells the
             /// item. Without a handler such an item is refused.
-            pub fn on_mark_ask(&mut self, handler: impl FnMut(&crate::checker::Verdict) -> bool + Send + 'static) {
+            pub fn on_mark_ask(&mut self, handler: impl FnMut(&crate::marking::Verdict) -> bool + Send + 'static) {
                 self.inner.mark_ask = Some(Box::new(handler));
             }
 

@@ -114,7 +114,7 @@ impl From<&Error> for ApiError {
             }
             _ => e.hint(),
         };
-        Self { status, kind: e.kind(), code: e.device_code(), message: e.to_string(), hint }
+        Self { status, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint }
     }
 }
 

@@ -131,7 +131,7 @@ fn run_lane(lane: usize, n: usize, uri: &str, clean: &str, reg: &VirtualRegister
                 }
                 Err(e) => {
                     assert!(!e.to_string().is_empty() && !e.hint().is_empty(), "{id}: unclear error");
-                    *fig.errors.entry(e.kind()).or_default() += 1;
+                    *fig.errors.entry(e.kind().as_str()).or_default() += 1;
                     if std::env::var("FP_DEBUG").is_ok() {
                         eprintln!("{id}: {e}");
                     }

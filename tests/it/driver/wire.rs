@@ -140,7 +140,7 @@ fn pty_serial_faulty_day() {
     faulty_day(&mut k);
     // The port is held exclusively while the client lives.
     let e = Kkt::connect_with(&emu.at, opts()).unwrap_err();
-    assert_eq!(e.kind(), "link", "{e}");
+    assert_eq!(e.kind().as_str(), "link", "{e}");
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn an_id_is_formed_once() {
     let fd = reg.state().last_fd;
     let e = jk.receipt(&sale(Some("pos-1/42"), 2, 0)).unwrap_err();
     assert!(matches!(&e, Error::IdReused { id, .. } if id == "pos-1/42"), "{e}");
-    assert_eq!(e.kind(), "id_reused");
+    assert_eq!(e.kind().as_str(), "id_reused");
     assert_eq!(reg.state().last_fd, fd);
 }
 
@@ -115,7 +115,7 @@ fn a_pending_entry_of_another_register_is_left_and_its_id_refused() {
     let fd = reg.state().last_fd;
     let e = jk.receipt(&r).unwrap_err();
     assert!(matches!(&e, Error::Pending { id, .. } if id == "other-fn"), "{e}");
-    assert_eq!(e.kind(), "pending");
+    assert_eq!(e.kind().as_str(), "pending");
     assert!(e.to_string().contains("9999000000000000"), "{e}");
     assert_eq!(reg.state().last_fd, fd, "nothing formed");
     std::fs::remove_dir_all(&dir).ok();

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use crate::support::gismt::*;
 use kkt::checker::cdn::CacheFile;
 use kkt::checker::gismt::{now_ms, NoAnswer};
-use kkt::checker::rules::Rule;
 use kkt::checker::store::{CodeState, SqliteStore};
+use kkt::checker::Rule;
 use kkt::checker::{
     Action, CheckItem, Checker, GisMt, GisMtConfig, Lm, LmConfig, Online, Secret, Settings, Source, Strictness, Verdict,
 };

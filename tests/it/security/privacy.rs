@@ -79,7 +79,7 @@ fn personal_data_stays_out_of_logs_and_journal_and_files_are_private() {
     let mut bad = sale(Some("sec-2"), 2, 0);
     bad.customer = Some(customer(BAD_INN));
     let e = jk.receipt(&bad).unwrap_err();
-    assert_eq!(e.kind(), "input");
+    assert_eq!(e.kind().as_str(), "input");
     drop(jk);
 
     let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
