@@ -284,3 +284,43 @@ impl std::fmt::Display for ErrorKind {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn kinds_print_their_names() {
+        let all = [
+            ErrorKind::Input,
+            ErrorKind::Sequence,
+            ErrorKind::Device,
+            ErrorKind::Link,
+            ErrorKind::Protocol,
+            ErrorKind::NotFormed,
+            ErrorKind::UnknownOutcome,
+            ErrorKind::IdReused,
+            ErrorKind::Pending,
+            ErrorKind::Journal,
+        ];
+        for k in all {
+            // The JSON name (serde) and the CLI's/service's `kind` string are one.
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str(), "{k:?}");
+            assert_eq!(k.to_string(), k.as_str());
+        }
+        assert_eq!(Error::Input(InputError::new("x", "y")).kind().as_str(), "input");
+    }
+
+    #[test]
+    fn causes_are_sources() {
+        let lost =
+            Error::Link { command: 0x24, error: LinkError::Closed { peer: "tcp://10.0.0.5:7778".into(), received: 0 } };
+        let e = Error::NotFormed { command: 0x24, cause: Box::new(lost), last_fd: 10 };
+        assert_eq!(e.kind(), ErrorKind::NotFormed);
+        let cause = e.source().expect("the lost answer");
+        assert!(cause.to_string().contains("closed the connection"), "{cause}");
+        assert!(cause.source().is_some(), "and the link error below it");
+        assert!(e.to_string().contains("closed the connection"), "{e}");
+    }
+}

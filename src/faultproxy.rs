@@ -34,16 +34,26 @@ pub struct Rates {
 
 impl Rates {
     /// Checks that each rate is a probability.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), BadRate> {
         for (name, v) in
             [("corrupt", self.corrupt), ("drop", self.drop), ("duplicate", self.duplicate), ("delay", self.delay)]
         {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!("--{name} {v}: a rate per byte between 0 and 1 (0.01 = 1%) expected"));
+                return Err(BadRate { name, value: v });
             }
         }
         Ok(())
     }
+}
+
+/// A fault rate that is not a probability.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("--{name} {value}: a rate per byte between 0 and 1 (0.01 = 1%) expected")]
+pub struct BadRate {
+    /// The option.
+    pub name: &'static str,
+    /// The value given.
+    pub value: f64,
 }
 
 /// Which direction the faults apply to.

@@ -46,7 +46,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::commands::archive::{ArchiveDocument, FindDocument, FoundDocument, ReadDocumentAsTlv};
 use crate::commands::info::{FnStatus, GetFnStatus};
@@ -110,50 +110,6 @@ pub struct JournaledKkt {
 impl std::fmt::Debug for JournaledKkt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JournaledKkt").field("kkt", &self.kkt).field("journal", &self.journal.path()).finish()
-    }
-}
-
-/// The exclusive lock of a journal file, held for one operation.
-struct JournalLock {
-    #[cfg(unix)]
-    _lock: Option<nix::fcntl::Flock<std::fs::File>>,
-}
-
-fn lock_journal(journal: &Journal, wait: Duration) -> Result<JournalLock, Error> {
-    #[cfg(unix)]
-    {
-        use nix::fcntl::{Flock, FlockArg};
-        let Some(path) = journal.path() else { return Ok(JournalLock { _lock: None }) };
-        let mut name = path.as_os_str().to_owned();
-        name.push(".lock");
-        let lock_path = std::path::PathBuf::from(name);
-        let io = |source| Error::from(JournalError::Io { path: lock_path.display().to_string(), source });
-        let mut file = crate::fsutil::open_private_append(&lock_path).map_err(io)?;
-        let started = Instant::now();
-        loop {
-            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                Ok(l) => return Ok(JournalLock { _lock: Some(l) }),
-                Err((f, nix::errno::Errno::EWOULDBLOCK)) if started.elapsed() < wait => {
-                    file = f;
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                    return Err(io(std::io::Error::new(
-                        std::io::ErrorKind::WouldBlock,
-                        format!(
-                            "another kkt process is using the journal (waited {:.0} s); use that process (the service) or another journal",
-                            wait.as_secs_f64()
-                        ),
-                    )))
-                }
-                Err((_, e)) => return Err(io(e.into())),
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (journal, wait);
-        Ok(JournalLock {})
     }
 }
 
@@ -262,7 +218,7 @@ impl JournaledKkt {
         let op = operation_name(r);
         let hash = receipt_hash(r);
         let total = r.total();
-        let _lock = lock_journal(&self.journal, self.lock_wait)?;
+        let _lock = self.journal.lock(self.lock_wait)?;
         let replay = |e: &Entry, recovered: bool| -> Result<Fiscalized, Error> {
             let d = e.document.clone().ok_or_else(|| Error::Pending {
                 id: e.id.clone().unwrap_or_default(),
@@ -423,7 +379,7 @@ impl JournaledKkt {
     /// Reconciles every pending entry of this register with it (oldest first); returns them
     /// as they now stand. Entries of another register (FN) are left as they are.
     pub fn recover(&mut self) -> Result<Vec<Entry>, Error> {
-        let _lock = lock_journal(&self.journal, self.lock_wait)?;
+        let _lock = self.journal.lock(self.lock_wait)?;
         self.settle_pending(None)
     }
 
@@ -540,7 +496,7 @@ impl JournaledKkt {
         document: impl Fn(&T, &FnStatus) -> Document,
         rebuild: impl Fn(u8, &FoundDocument, &FnStatus) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let _lock = lock_journal(&self.journal, self.lock_wait)?;
+        let _lock = self.journal.lock(self.lock_wait)?;
         self.settle_others(None);
         let fs = self.ready()?;
         let hash = journal::content_hash(content);

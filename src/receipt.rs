@@ -81,6 +81,7 @@ impl Money {
 
 /// Why a text is not an amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MoneyError {
     /// A minus sign.
     #[error("{0:?} is negative: amounts are never negative")]
@@ -160,6 +161,16 @@ pub(crate) fn decimal_exact<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, 
     t.parse::<Decimal>().map_err(D::Error::custom)
 }
 
+/// A name that is not one of an enumeration's JSON names (`"sel"` for an [`Operation`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not one of {allowed}")]
+pub struct UnknownName {
+    /// The name given.
+    pub value: String,
+    /// The names allowed, comma-separated.
+    pub allowed: String,
+}
+
 macro_rules! table_enum {
     ($(#[$m:meta])* $name:ident : $tag:literal { $($(#[$vm:meta])* $v:ident = $code:literal => $s:literal),* $(,)? }) => {
         $(#[$m])*
@@ -202,10 +213,11 @@ macro_rules! table_enum {
         }
 
         impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                Self::ALL.iter().copied().find(|v| v.name() == s).ok_or_else(|| {
-                    format!("{s:?} is not one of {}", Self::ALL.iter().map(|v| v.name()).collect::<Vec<_>>().join(", "))
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<Self, UnknownName> {
+                Self::ALL.iter().copied().find(|v| v.name() == s).ok_or_else(|| UnknownName {
+                    value: s.to_string(),
+                    allowed: Self::ALL.iter().map(|v| v.name()).collect::<Vec<_>>().join(", "),
                 })
             }
         }

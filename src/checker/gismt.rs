@@ -81,6 +81,7 @@ impl GisMtConfig {
 
 /// Errors of discovery and configuration (the check itself reports through [`Online`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GisMtError {
     /// A URL that is not allowed or not understood.
     #[error("URL {url:?}: {why}")]

@@ -69,6 +69,7 @@ impl LmStatus {
 
 /// Errors talking to the module.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LmError {
     /// Not reachable.
     #[error("Local Module at {url} is not reachable: {why}")]

@@ -22,5 +22,5 @@ pub use decide::decide;
 pub use gismt::{GisMt, GisMtConfig, Online};
 pub use lm::{Lm, LmConfig};
 pub use rules::{judge, Evidence, Local, Settings};
-pub use secret::Secret;
+pub use secret::{Secret, SecretFileError};
 pub use service::{Checker, ReceiptCheck};

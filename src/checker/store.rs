@@ -70,6 +70,7 @@ impl CodeRecord {
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// SQLite.
     #[error("sold-codes store (SQLite): {0}")]
@@ -77,6 +78,15 @@ pub enum StoreError {
     /// PostgreSQL.
     #[error("sold-codes store (PostgreSQL): {0}")]
     Postgres(#[from] postgres::Error),
+    /// The store's directory could not be made.
+    #[error("sold-codes store: {path}: {source}")]
+    Io {
+        /// The directory.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A value the store cannot hold or read.
     #[error("sold-codes store: {0}")]
     Data(String),
@@ -112,7 +122,8 @@ impl SqliteStore {
     /// Opens (creating) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Data(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
         }
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;

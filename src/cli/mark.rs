@@ -218,7 +218,8 @@ pub fn sale_checker(a: &SaleArgs) -> Result<Option<Arc<Checker>>, String> {
         return Ok(None);
     }
     let token =
-        Secret::from_env_or_file("KKT_GISMT_TOKEN", a.online.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
+        Secret::from_env_or_file("KKT_GISMT_TOKEN", a.online.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")
+            .map_err(|e| e.to_string())?;
     if !a.mark_check && token.is_none() && a.lm.lm_url.is_none() {
         return Ok(None);
     }
@@ -263,7 +264,8 @@ fn cache_dir(explicit: Option<&PathBuf>) -> PathBuf {
 }
 
 fn gismt_client(o: &OnlineArgs) -> Result<Arc<GisMt>, String> {
-    let token = Secret::from_env_or_file("KKT_GISMT_TOKEN", o.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
+    let token = Secret::from_env_or_file("KKT_GISMT_TOKEN", o.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")
+        .map_err(|e| e.to_string())?;
     let mut cfg = GisMtConfig::new(o.gismt_url.clone(), token, cache_dir(o.cache_dir.as_ref()));
     cfg.ca_file.clone_from(&o.gismt_ca_file);
     let g = GisMt::new(cfg).map_err(|e| e.to_string())?;

@@ -181,12 +181,13 @@ macro_rules! client_accessors {
                 self.inner.events = Some(Box::new(handler));
             }
 
-            /// Checks the marked items of sales with `checker` (ГИС МТ permissive mode, the Local
-            /// Module, the sold-codes store): the codes of a receipt go online in one request
-            /// while the register does 0x91/0x92; the verdict and the register's 2106 decide 0x94
-            /// (save, and 0x97 with tag 1260; or delete, and the sale is refused naming the
-            /// reasons). After the receipt is formed its codes are recorded as sold, after a
-            /// return as returned. `None` goes back to the register's checks alone.
+            /// Checks the marked items of sales with `checker` (any [`MarkChecker`](super::MarkChecker);
+            /// `kkt::checker::Checker` is ГИС МТ's permissive mode, the Local Module and the
+            /// sold-codes store): the codes of a receipt are checked in one request while the
+            /// register does 0x91/0x92; the verdict and the register's 2106 decide 0x94 (save,
+            /// and 0x97 with tag 1260; or delete, and the sale is refused naming the reasons).
+            /// After the receipt is formed its codes are recorded as sold, after a return as
+            /// returned. `None` goes back to the register's checks alone.
             pub fn set_mark_checker(&mut self, checker: Option<std::sync::Arc<dyn super::MarkChecker>>) {
                 self.inner.checker = checker;
             }

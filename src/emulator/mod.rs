@@ -45,6 +45,7 @@ impl Clock {
 
 /// The state file cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmulatorError {
     /// Reading or writing the state file failed.
     #[error("state file {path}: {source}")]

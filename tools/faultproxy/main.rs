@@ -69,7 +69,7 @@ fn main() -> ExitCode {
     let rates =
         Rates { corrupt: a.corrupt, drop: a.drop, duplicate: a.duplicate, delay: a.delay, delay_ms: a.delay_ms };
     if let Err(m) = rates.validate() {
-        return fail(m);
+        return fail(m.to_string());
     }
     let upstream: DeviceUri = match a.upstream.parse() {
         Ok(u) => u,
