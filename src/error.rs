@@ -14,6 +14,7 @@
 //! | [`Error::Journal`] | the host's journal (disk) failed | check the disk and the journal file |
 
 use crate::commands::{DecodeError, InputError};
+#[cfg(feature = "journal")]
 use crate::journal::JournalError;
 use crate::protocol::frame::FrameError;
 use crate::protocol::{command_info, DeviceError};
@@ -150,10 +151,12 @@ pub enum Error {
         detail: String,
     },
     /// The host's journal failed (nothing was sent when this comes before the command).
+    #[cfg(feature = "journal")]
     #[error("{0}")]
     Journal(#[source] JournalError),
 }
 
+#[cfg(feature = "journal")]
 impl From<JournalError> for Error {
     fn from(e: JournalError) -> Self {
         match e {
@@ -201,6 +204,7 @@ impl Error {
             Error::UnknownOutcome(_) => ErrorKind::UnknownOutcome,
             Error::IdReused { .. } => ErrorKind::IdReused,
             Error::Pending { .. } => ErrorKind::Pending,
+            #[cfg(feature = "journal")]
             Error::Journal(_) => ErrorKind::Journal,
         }
     }
@@ -223,6 +227,7 @@ impl Error {
             Error::Pending { .. } => {
                 "reconnect to the register (or run `kkt recover`), then repeat with the same id: it returns the document if it was formed".into()
             }
+            #[cfg(feature = "journal")]
             Error::Journal(_) => "check the disk and the journal file (--journal PATH, KKT_JOURNAL); nothing is sent without it".into(),
         }
     }

@@ -1,7 +1,9 @@
 //! [`Kkt`] (blocking) and [`AsyncKkt`] (tokio): the same methods over the same procedures.
 
 use super::core::Driver;
-use super::link::{block_on, AsyncLink, Link, SyncLink};
+#[cfg(feature = "tokio")]
+use super::link::AsyncLink;
+use super::link::{block_on, Link, SyncLink};
 use super::{DeviceStatus, Event, FiscalDocument, MarkCheck, Options, Reconciliation};
 use crate::commands::marking::KeepMarkCheckResult;
 use crate::commands::registration::{FormRegistration, RegistrationData};
@@ -12,7 +14,9 @@ use crate::error::Error;
 use crate::protocol::Decimal;
 use crate::receipt::{Cashier, Measure, Operation, PlannedStatus, Receipt};
 use crate::session::SessionState;
-use crate::transport::{self, AsyncTransport, DeviceUri, Transport};
+#[cfg(feature = "tokio")]
+use crate::transport::AsyncTransport;
+use crate::transport::Transport;
 
 /// A blocking client of one register.
 ///
@@ -42,6 +46,7 @@ pub struct Kkt {
 /// # Ok(()) }
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
 /// ```
+#[cfg(feature = "tokio")]
 pub struct AsyncKkt {
     inner: Driver<AsyncLink>,
 }
@@ -52,36 +57,20 @@ impl std::fmt::Debug for Kkt {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl std::fmt::Debug for AsyncKkt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncKkt").field("peer", &self.inner.link.peer()).field("session", &self.inner.state).finish()
     }
 }
 
-fn parse(uri: &str) -> Result<DeviceUri, Error> {
-    Ok(uri.parse::<DeviceUri>()?)
-}
-
 impl Kkt {
-    /// Connects to the register at `uri` (`tcp://HOST:PORT`, `serial:///dev/ttyUSB0?baud=115200`,
-    /// `COM3`, `emulator`) with default [`Options`], and reads its state.
-    pub fn connect(uri: &str) -> Result<Kkt, Error> {
-        Self::connect_with(uri, Options::default())
-    }
-
-    /// [`Kkt::connect`] with options.
-    pub fn connect_with(uri: &str, opts: Options) -> Result<Kkt, Error> {
-        let uri = parse(uri)?;
-        let t = transport::open(&uri).map_err(Error::Connect)?;
-        Self::with_boxed(t, opts)
-    }
-
-    /// A client over a transport built by hand (e.g. [`transport::InProcTransport`]).
+    /// A client over a transport built by hand (e.g. [`crate::transport::InProcTransport`]).
     pub fn with_transport(t: impl Transport + 'static, opts: Options) -> Result<Kkt, Error> {
         Self::with_boxed(Box::new(t), opts)
     }
 
-    fn with_boxed(t: Box<dyn Transport>, opts: Options) -> Result<Kkt, Error> {
+    pub(crate) fn with_boxed(t: Box<dyn Transport>, opts: Options) -> Result<Kkt, Error> {
         let resync = opts.resync_on_connect;
         let mut k = Kkt { inner: Driver::new(SyncLink(t), opts) };
         if resync {
@@ -105,25 +94,14 @@ impl Kkt {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl AsyncKkt {
-    /// Connects to the register at `uri` with default [`Options`], and reads its state.
-    pub async fn connect(uri: &str) -> Result<AsyncKkt, Error> {
-        Self::connect_with(uri, Options::default()).await
-    }
-
-    /// [`AsyncKkt::connect`] with options.
-    pub async fn connect_with(uri: &str, opts: Options) -> Result<AsyncKkt, Error> {
-        let uri = parse(uri)?;
-        let t = transport::open_async(&uri).map_err(Error::Connect)?;
-        Self::with_boxed(t, opts).await
-    }
-
     /// A client over an async transport built by hand.
     pub async fn with_transport(t: impl AsyncTransport + 'static, opts: Options) -> Result<AsyncKkt, Error> {
         Self::with_boxed(Box::new(t), opts).await
     }
 
-    async fn with_boxed(t: Box<dyn AsyncTransport>, opts: Options) -> Result<AsyncKkt, Error> {
+    pub(crate) async fn with_boxed(t: Box<dyn AsyncTransport>, opts: Options) -> Result<AsyncKkt, Error> {
         let resync = opts.resync_on_connect;
         let mut k = AsyncKkt { inner: Driver::new(AsyncLink(t), opts) };
         if resync {
@@ -147,6 +125,7 @@ macro_rules! client_methods {
                 block_on($body)
             } )*
         }
+        #[cfg(feature = "tokio")]
         impl AsyncKkt {
             $( $(#[$m])* pub async fn $name(&mut self $(, $arg: $ty)*) -> $ret {
                 let $d = &mut self.inner;
@@ -207,7 +186,9 @@ macro_rules! client_accessors {
     )*};
 }
 
-client_accessors!(Kkt, AsyncKkt);
+client_accessors!(Kkt);
+#[cfg(feature = "tokio")]
+client_accessors!(AsyncKkt);
 
 client_methods! {
     /// Serial number, clock, FN status, shift parameters and the session state, read now.
@@ -389,6 +370,7 @@ impl From<u32> for Decimal {
     }
 }
 
+#[cfg(feature = "tokio")]
 #[allow(dead_code)]
 fn assert_send() {
     fn is_send<T: Send>(_: &T) {}

@@ -56,7 +56,9 @@ pub mod reconcile;
 mod retry;
 mod sale;
 
-pub use client::{AsyncKkt, Kkt};
+#[cfg(feature = "tokio")]
+pub use client::AsyncKkt;
+pub use client::Kkt;
 pub use mark::MarkChecker;
 pub use sale::MarkRefusal;
 

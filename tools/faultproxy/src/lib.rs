@@ -1,11 +1,12 @@
 //! A fault-injecting proxy between a host and a register: corrupts, drops, duplicates and
 //! delays bytes at configurable rates, in either or both directions. The host side is a TCP
 //! listener or a new pseudo-terminal (which the host opens like a serial port); the register
-//! side is `tcp://HOST:PORT` or a serial line. `kkt-faultproxy` (tools/faultproxy) is the
-//! command; the tests use it in process.
+//! side is `tcp://HOST:PORT` or a serial line. `kkt-faultproxy` is the command; kkt's fault
+//! tests use this library in process (a dev-dependency).
 //!
 //! [`Mangler`] is the sans-IO core: bytes in, pieces (bytes, pauses) out, from a seeded
 //! generator, so a run can be repeated exactly. [`Stats`] counts what was injected.
+#![forbid(unsafe_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::transport::DeviceUri;
+use kkt::transport::DeviceUri;
 
 /// Fault rates, each a probability per byte (0 to 1).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -34,26 +35,16 @@ pub struct Rates {
 
 impl Rates {
     /// Checks that each rate is a probability.
-    pub fn validate(&self) -> Result<(), BadRate> {
+    pub fn validate(&self) -> Result<(), String> {
         for (name, v) in
             [("corrupt", self.corrupt), ("drop", self.drop), ("duplicate", self.duplicate), ("delay", self.delay)]
         {
             if !(0.0..=1.0).contains(&v) {
-                return Err(BadRate { name, value: v });
+                return Err(format!("--{name} {v}: a rate per byte between 0 and 1 (0.01 = 1%) expected"));
             }
         }
         Ok(())
     }
-}
-
-/// A fault rate that is not a probability.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("--{name} {value}: a rate per byte between 0 and 1 (0.01 = 1%) expected")]
-pub struct BadRate {
-    /// The option.
-    pub name: &'static str,
-    /// The value given.
-    pub value: f64,
 }
 
 /// Which direction the faults apply to.
@@ -407,7 +398,7 @@ pub fn serve_tcp(
 
 /// A pseudo-terminal the host opens like a serial port.
 pub struct PtySide {
-    pty: crate::transport::pty::RawPty,
+    pty: kkt::transport::pty::RawPty,
 }
 
 impl std::fmt::Debug for PtySide {
@@ -419,7 +410,7 @@ impl std::fmt::Debug for PtySide {
 impl PtySide {
     /// Opens a new pseudo-terminal pair in raw mode.
     pub fn open() -> std::io::Result<PtySide> {
-        Ok(PtySide { pty: crate::transport::pty::RawPty::open()? })
+        Ok(PtySide { pty: kkt::transport::pty::RawPty::open()? })
     }
 
     /// The terminal's path for the host (e.g. /dev/pts/5).

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use kkt::faultproxy::{serve_tcp, Config, Direction, PtySide, Rates, Stats};
 use kkt::transport::DeviceUri;
+use kkt_faultproxy::{serve_tcp, Config, Direction, PtySide, Rates, Stats};
 
 /// Corrupts, drops, duplicates and delays bytes between a host and a register.
 #[derive(Debug, Parser)]
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
     let rates =
         Rates { corrupt: a.corrupt, drop: a.drop, duplicate: a.duplicate, delay: a.delay, delay_ms: a.delay_ms };
     if let Err(m) = rates.validate() {
-        return fail(m.to_string());
+        return fail(m);
     }
     let upstream: DeviceUri = match a.upstream.parse() {
         Ok(u) => u,
