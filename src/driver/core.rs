@@ -278,7 +278,7 @@ impl<L: Link> Driver<L> {
         };
         if self.autonomous.is_none() {
             self.autonomous = match self.query(&GetRegistration).await {
-                Ok(r) => Some(r.modes & crate::commands::registration::modes::AUTONOMOUS != 0),
+                Ok(r) => Some(r.modes.contains(crate::protocol::values::OperatingModes::AUTONOMOUS)),
                 Err(Error::Device { .. }) => Some(false),
                 Err(e) => return Err(e),
             };

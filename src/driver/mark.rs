@@ -58,7 +58,7 @@ impl MarkJob {
         receipt: &Receipt,
         fn_number: Option<&str>,
     ) -> Result<Option<MarkJob>, InputError> {
-        if receipt.operation != Operation::Sell || receipt.correction.is_some() {
+        if receipt.operation != Operation::SELL || receipt.correction.is_some() {
             return Ok(None);
         }
         let mut items = Vec::new();
@@ -71,7 +71,7 @@ impl MarkJob {
             items.push(CheckItem {
                 code,
                 price_kopecks: Some(it.price.kopecks()),
-                partial_sale: it.fraction.is_some() || it.measure != Measure::Piece,
+                partial_sale: it.fraction.is_some() || it.measure != Measure::PIECE,
             });
         }
         if items.is_empty() {
@@ -98,8 +98,8 @@ impl MarkJob {
 /// a sale) in the checker's store. A failure is logged: the receipt is already formed.
 pub(crate) fn record_receipt(checker: &dyn MarkChecker, receipt: &Receipt, label: &str) {
     let state = match receipt.operation {
-        Operation::Sell => CodeState::Sold,
-        Operation::SellReturn => CodeState::Returned,
+        Operation::SELL => CodeState::Sold,
+        Operation::SELL_RETURN => CodeState::Returned,
         _ => return,
     };
     if receipt.correction.is_some() {

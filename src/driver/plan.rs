@@ -114,7 +114,7 @@ impl Plan {
             .map_err(|e| InputError::new(format!("requisites.{}", e.field), e.message))?;
         let nz = |m: Money| (m.kopecks() > 0).then_some(m.kopecks());
         let mut payment = Payment {
-            taxation: Some(receipt.taxation.code()),
+            taxation: Some(receipt.taxation),
             cash: nz(settled.cash),
             electronic: nz(settled.electronic),
             prepayment: nz(settled.prepayment),
@@ -127,7 +127,7 @@ impl Plan {
         }
         let payment = Encoded::new(payment)?;
         let print_option = (!receipt.print).then_some(NO_PRINT);
-        let (operation, kopecks) = (receipt.operation.code(), total.kopecks());
+        let (operation, kopecks) = (receipt.operation, total.kopecks());
         let (open, form) = if receipt.correction.is_some() {
             (
                 Open::Correction(Encoded::new(OpenCorrectionReceipt { print_option })?),
@@ -189,7 +189,7 @@ fn item_step(receipt: &Receipt, it: &Item) -> Result<ItemStep, InputError> {
                 it.payment_method.code(),
                 it.payment_object.code(),
             );
-            u.measure = (it.measure != Measure::Piece).then_some(it.measure.code());
+            u.measure = (it.measure != Measure::PIECE).then_some(it.measure);
             u.barcode = it.barcode.clone();
             fill_details(&mut u.details, it);
             ItemStep::Plain(Box::new(Encoded::new(u)?))
@@ -206,8 +206,8 @@ fn item_step(receipt: &Receipt, it: &Item) -> Result<ItemStep, InputError> {
                 code,
             );
             m.quantity = it.quantity;
-            m.status = status.code();
-            m.measure = it.measure.code();
+            m.status = status;
+            m.measure = it.measure;
             m.fraction = fraction;
             fill_details(&mut m.details, it);
             let item = Box::new(Encoded::new(m)?);
@@ -225,14 +225,14 @@ pub(crate) fn online_request(
     measure: Measure,
     fraction: Option<(u32, u32)>,
 ) -> CheckMarkOnline {
-    let measured = matches!(status, PlannedStatus::MeasuredSold | PlannedStatus::MeasuredReturned);
+    let measured = matches!(status, PlannedStatus::MEASURED_SOLD | PlannedStatus::MEASURED_RETURNED);
     CheckMarkOnline {
-        planned_status: status.code(),
+        planned_status: status,
         mode: 0,
         // Seed 004: for piece goods the quantity is exactly 1; it matters to the OISM for
         // statuses 2 and 4.
         quantity: if measured { quantity } else { Decimal::integer(1) },
-        measure: measure.code(),
+        measure,
         fraction,
     }
 }
@@ -278,9 +278,9 @@ mod tests {
     const CODE: &str = "0104607028393034215'Wt4q\u{1d}93dGVz";
 
     fn sale() -> Receipt {
-        let mut r = Receipt::sell(Taxation::Osn);
-        r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::Vat10));
-        r.items.push(Item::marked("Сигареты", Money::from_kopecks(17500), Vat::Vat20, CODE));
+        let mut r = Receipt::sell(Taxation::OSN);
+        r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::VAT10));
+        r.items.push(Item::marked("Сигареты", Money::from_kopecks(17500), Vat::VAT20, CODE));
         r.payments.cash = Money::from_kopecks(30000);
         r
     }
@@ -312,7 +312,7 @@ mod tests {
                 ItemStep::Plain(u) => assert_eq!(u.data, encoded(&u.req), "item {i}"),
                 ItemStep::Marked { local, online, item } => {
                     assert_eq!(local.req.code, CODE);
-                    assert_eq!(online.req.planned_status, PlannedStatus::PieceSold.code());
+                    assert_eq!(online.req.planned_status, PlannedStatus::PIECE_SOLD);
                     assert_eq!(online.req.quantity, Decimal::integer(1));
                     assert_eq!(item.data, encoded(&item.req));
                 }
@@ -330,7 +330,7 @@ mod tests {
         let mut r = sale();
         r.items.remove(1);
         r.payments.cash = Money::from_kopecks(9100);
-        r.operation = Operation::SellReturn;
+        r.operation = Operation::SELL_RETURN;
         r.print = false;
         r.cashier = Some(Cashier::new("Иванова А.А."));
         r.correction = Some(CorrectionBasis {
@@ -351,7 +351,7 @@ mod tests {
         let Open::Correction(open) = &p.open else { panic!("{:?}", p.open) };
         assert_eq!(open.req.print_option, Some(NO_PRINT));
         let Form::Correction(form) = &p.form else { panic!("{:?}", p.form) };
-        assert_eq!((form.req.operation, form.req.total), (2, 9100));
+        assert_eq!((form.req.operation, form.req.total), (Operation::SELL_RETURN, 9100));
         let req = &p.requisites.as_ref().unwrap().req;
         assert_eq!(req.cashier.as_deref(), Some("Иванова А.А."));
         assert_eq!(req.order_number.as_deref(), Some("12"));

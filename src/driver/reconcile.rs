@@ -23,6 +23,7 @@ use crate::commands::report::{FiscalResult, SettlementReport};
 use crate::commands::shift::{ShiftParams, ShiftReport, Warnings};
 use crate::commands::Request;
 use crate::protocol::cmd;
+use crate::protocol::values::Operation;
 
 /// What the FN status after the loss says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,8 +82,8 @@ pub fn expected_types(code: u8) -> &'static [u8] {
 /// of the 0x24 or 0x26 that formed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReceiptKey {
-    /// Tag 1054: 1 sale, 2 sale return, 3 purchase, 4 purchase return.
-    pub operation: u8,
+    /// Tag 1054.
+    pub operation: Operation,
     /// The total, kopecks.
     pub total: u64,
 }
@@ -126,7 +127,7 @@ pub enum ReconcileError {
     /// A receipt, but not this one.
     #[error(
         "the new receipt has operation {} and total {} kopecks; ours had {} and {}",
-        found.operation, found.total, ours.operation, ours.total
+        found.operation.code(), found.total, ours.operation.code(), ours.total
     )]
     OtherReceipt {
         /// What the record says.
@@ -247,6 +248,7 @@ pub fn rebuild(
 mod tests {
     use super::*;
     use crate::commands::archive::{DocumentHeader, ReceiptRecord, ShiftRecord};
+    use crate::protocol::values::{CurrentDocument, LifePhase};
 
     fn t() -> chrono::NaiveDateTime {
         chrono::NaiveDate::from_ymd_opt(2026, 3, 4).unwrap().and_hms_opt(10, 20, 0).unwrap()
@@ -254,8 +256,8 @@ mod tests {
 
     fn fs(last: u32) -> FnStatus {
         FnStatus {
-            phase: 3,
-            current_document: 0,
+            phase: LifePhase::FISCAL,
+            current_document: CurrentDocument::NONE,
             document_data: 0,
             shift_open: 1,
             warnings: 0,
@@ -270,7 +272,7 @@ mod tests {
             ofd_confirmed: 0,
             document: ArchiveDocument::Receipt(ReceiptRecord {
                 header: DocumentHeader { datetime: t(), fd_number: fd, fiscal_sign: 0xABCD1234 },
-                operation: op,
+                operation: op.into(),
                 total,
             }),
         }
@@ -292,7 +294,7 @@ mod tests {
     fn confirm_checks_type_operation_and_total() {
         let data = [1, 0x98, 0x3A, 0, 0, 0]; // sell, 150.00
         let key = ReceiptKey::of(0x24, &data);
-        assert_eq!(key, Some(ReceiptKey { operation: 1, total: 15000 }));
+        assert_eq!(key, Some(ReceiptKey { operation: Operation::SELL, total: 15000 }));
         assert_eq!(ReceiptKey::of(0x24, &data[..5]), None);
         assert_eq!(confirm(0x24, key, &receipt_doc(11, 1, 15000)), Ok(()));
         assert!(confirm(0x24, key, &receipt_doc(11, 2, 15000)).is_err());
