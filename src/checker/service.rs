@@ -6,29 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use super::gismt::{self, GisMt, Online};
 use super::lm::{Lm, LmCode};
-use super::model::{CheckAnswer, CodeInfo};
-use super::rules::{judge, Action, Evidence, Local, Settings, Source, Verdict};
-use super::store::{CodeState, SoldCodes, StoreError};
+use super::rules::{judge, Evidence, Local, Settings};
+use super::store::{SoldCodes, StoreError};
 use super::tspiot::{Outcome, TsPiot, TsPiotInfo};
+use crate::commands::marking::MarkCheckResult;
+use crate::driver::MarkChecker;
+use crate::marking::model::{CheckAnswer, CodeInfo};
+use crate::marking::verdict::{Action, CheckItem, CodeState, Decision, Source, Verdict};
 use crate::marking::MarkingCode;
-
-/// One marked item to check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    /// The scanned code.
-    pub code: MarkingCode,
-    /// The selling price per unit after discounts, kopecks.
-    pub price_kopecks: Option<u64>,
-    /// Sold partly (draught beer, part of a package).
-    pub partial_sale: bool,
-}
-
-impl Item {
-    /// An item with no price and not partial.
-    pub fn new(code: MarkingCode) -> Item {
-        Item { code, price_kopecks: None, partial_sale: false }
-    }
-}
 
 /// The checker: the ТС ПИОТ (when the store has one, it is the path: ГИС МТ is not called
 /// directly), ГИС МТ, the Local Module, the sold-codes store and the rules' settings.
@@ -304,6 +289,29 @@ impl Checker {
     }
 }
 
+/// The driver's sale asks the checker through this: the codes of a sale in one request, the
+/// decision with the register's 2106 by [`super::decide`], the formed receipt's codes into the
+/// store.
+impl MarkChecker for Checker {
+    fn check_sale(&self, items: &[CheckItem], fn_number: Option<&str>) -> Vec<Verdict> {
+        self.set_fiscal_drive_number(fn_number.map(str::to_string));
+        self.receipt().check(items)
+    }
+
+    fn decide(&self, verdict: &Verdict, device_2106: Option<MarkCheckResult>) -> Decision {
+        super::decide::decide(verdict, device_2106, self.settings.strictness)
+    }
+
+    fn record_receipt(
+        &self,
+        codes: &[MarkingCode],
+        state: CodeState,
+        receipt: &str,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.record(codes, state, receipt)?)
+    }
+}
+
 /// Finds a code's entry in an answer: by `cis` (GS ignored), then `printView`, then position.
 pub fn find_info<'a>(answer: &'a CheckAnswer, code: &MarkingCode, idx: usize, n: usize) -> Option<&'a CodeInfo> {
     let plain = code.as_str().replace('\u{1d}', "");
@@ -326,7 +334,7 @@ pub struct ReceiptCheck<'a> {
 impl ReceiptCheck<'_> {
     /// Checks items (their codes go to ГИС МТ in one request) and returns one verdict per item.
     /// Items whose verdict is `sell` join the receipt (for the duplicate rule).
-    pub fn check(&mut self, items: &[Item]) -> Vec<Verdict> {
+    pub fn check(&mut self, items: &[CheckItem]) -> Vec<Verdict> {
         let ch = self.checker;
         let codes: Vec<MarkingCode> = items.iter().map(|i| i.code.clone()).collect();
         let (evidence, common): (Vec<(Evidence, Vec<String>)>, Vec<String>) = match (&ch.tspiot, &self.session) {

@@ -22,7 +22,7 @@ use kkt::checker::gismt::{self, GisMt, GisMtConfig};
 use kkt::checker::lm::{self as lm_mod, Lm, LmConfig};
 use kkt::checker::store::{self, CodeState};
 use kkt::checker::tspiot::{self, TsPiot, TsPiotConfig};
-use kkt::checker::{Action, Checker, Item, Secret, Settings, Strictness, Verdict};
+use kkt::checker::{Action, CheckItem, Checker, Secret, Settings, Strictness, Verdict};
 use kkt::marking::MarkingCode;
 
 /// `kkt mark` arguments.
@@ -332,7 +332,8 @@ pub fn sale_checker(a: &SaleArgs, cfg: &super::config::Config) -> Result<Option<
     }
     let tspiot = tspiot_client(&a.tspiot, &a.lm, cfg)?;
     let token =
-        Secret::from_env_or_file("KKT_GISMT_TOKEN", a.online.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
+        Secret::from_env_or_file("KKT_GISMT_TOKEN", a.online.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")
+            .map_err(|e| e.to_string())?;
     if !a.mark_check && tspiot.is_none() && token.is_none() && a.lm.lm_url.is_none() {
         return Ok(None);
     }
@@ -381,7 +382,8 @@ fn cache_dir(explicit: Option<&PathBuf>) -> PathBuf {
 }
 
 fn gismt_client(o: &OnlineArgs) -> Result<Arc<GisMt>, String> {
-    let token = Secret::from_env_or_file("KKT_GISMT_TOKEN", o.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
+    let token = Secret::from_env_or_file("KKT_GISMT_TOKEN", o.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")
+        .map_err(|e| e.to_string())?;
     let mut cfg = GisMtConfig::new(o.gismt_url.clone(), token, cache_dir(o.cache_dir.as_ref()));
     cfg.ca_file.clone_from(&o.gismt_ca_file);
     let g = GisMt::new(cfg).map_err(|e| e.to_string())?;
@@ -589,8 +591,8 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>, cfg: &super::config::C
             Err(e) => tracing::warn!(target: "kkt::mark", "{e}: checking without the sold-codes store"),
         }
     }
-    let items: Vec<Item> =
-        codes.into_iter().map(|code| Item { code, price_kopecks: price, partial_sale: a.partial }).collect();
+    let items: Vec<CheckItem> =
+        codes.into_iter().map(|code| CheckItem { code, price_kopecks: price, partial_sale: a.partial }).collect();
     let verdicts = checker.receipt().check(&items);
     checker.wait_background();
     for (i, v) in verdicts.iter().enumerate() {

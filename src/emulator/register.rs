@@ -23,7 +23,7 @@ use crate::session::{DocKind, MarkStep, SessionState, ShiftState};
 /// group).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Options {
+pub struct EmulatorOptions {
     /// Start with a factory-fresh FN (not registered) instead of a registered one.
     pub factory_fresh: bool,
     /// Register (the default registration) in autonomous mode.
@@ -47,7 +47,7 @@ pub struct Options {
     pub scenario: Scenario,
 }
 
-impl Default for Options {
+impl Default for EmulatorOptions {
     fn default() -> Self {
         Self {
             factory_fresh: false,
@@ -158,14 +158,14 @@ pub fn item_sum(price: u64, quantity: Decimal) -> u64 {
 #[derive(Debug, Clone)]
 pub struct Register {
     state: RegisterState,
-    options: Options,
+    options: EmulatorOptions,
 }
 
 fn epoch() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2020, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default()
 }
 
-fn default_registration(o: &Options) -> Registration {
+fn default_registration(o: &EmulatorOptions) -> Registration {
     use crate::protocol::values::{OperatingModes, UsageConditions};
     Registration {
         inn: "7806197274  ".into(),
@@ -183,7 +183,7 @@ fn default_registration(o: &Options) -> Registration {
 impl Register {
     /// A register as the options say (registered by default, with one registration report
     /// formed at `now`).
-    pub fn new(options: Options, now: NaiveDateTime) -> Self {
+    pub fn new(options: EmulatorOptions, now: NaiveDateTime) -> Self {
         let key = hex::encode_upper(Sha256::digest(format!("kkt-emulator:{}:{}", options.serial, options.fn_number)));
         let mut state = RegisterState {
             serial: options.serial.clone(),
@@ -230,7 +230,7 @@ impl Register {
     }
 
     /// A register with a saved state.
-    pub fn from_state(state: RegisterState, options: Options) -> Self {
+    pub fn from_state(state: RegisterState, options: EmulatorOptions) -> Self {
         Register { state, options }
     }
 
@@ -240,7 +240,7 @@ impl Register {
     }
 
     /// The options.
-    pub fn options(&self) -> &Options {
+    pub fn options(&self) -> &EmulatorOptions {
         &self.options
     }
 
@@ -1189,7 +1189,7 @@ mod tests {
 
     #[test]
     fn frames_that_do_not_parse_are_0x25() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         for bad in [&b"\xB6\x29\x00\x01\x01\x8C\xEE"[..], b"\xB6\x29\x00", b"hello", b""] {
             assert_eq!(r.handle_bytes(bad, t0()).bytes, error_frame(0x25), "{bad:02X?}");
         }
@@ -1208,7 +1208,7 @@ mod tests {
 
     #[test]
     fn printing_0x61_0x62_0x63_0x69() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         let l = printer::PrintLine { attributes: printer::font::TALL, alignment: 1, text: "Тест".into() };
         assert_eq!(send(&mut r, &l), Ok(Vec::new()), "printed: no status byte");
         assert_eq!(send(&mut r, &printer::Cut { partial: Some(1) }), Ok(Vec::new()));
@@ -1242,7 +1242,7 @@ mod tests {
 
     #[test]
     fn print_buffer_0x64_0x65_and_the_receipt() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         // The v01.05 example (without its stray byte): «Hello», then «1234567890» centred, extended.
         let example = hex::decode("3F9C0700000048656C6C6F3F9C0C00080131323334353637383930").unwrap();
         assert_eq!(call(&mut r, 0x64, &example), Ok(Vec::new()));
@@ -1293,7 +1293,7 @@ mod tests {
 
     #[test]
     fn ffd_105_commands_are_unknown_to_a_ffd_12_register() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         for &code in REFUSED_LEGACY {
             assert!(!COMMANDS.contains(&code));
             assert!(crate::protocol::command_info(code).is_some());
@@ -1307,9 +1307,9 @@ mod tests {
 
     #[test]
     fn fiscal_signs_are_deterministic_per_device() {
-        let a = Register::new(Options::default(), t0());
-        let b = Register::new(Options::default(), t0());
-        let c = Register::new(Options { serial: "0000000002".into(), ..Options::default() }, t0());
+        let a = Register::new(EmulatorOptions::default(), t0());
+        let b = Register::new(EmulatorOptions::default(), t0());
+        let c = Register::new(EmulatorOptions { serial: "0000000002".into(), ..EmulatorOptions::default() }, t0());
         let sign = |r: &Register| r.state().documents[0].fiscal_sign;
         assert_eq!(sign(&a), sign(&b));
         assert_ne!(sign(&a), sign(&c));
@@ -1319,20 +1319,20 @@ mod tests {
 
     #[test]
     fn timing_is_computed_not_slept() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         let mut f = Vec::new();
         frame::encode(0x21, &[1], &mut f).unwrap();
         assert_eq!(r.handle_bytes(&f, t0()).delay, Duration::ZERO, "instant by default");
         let scenario = Scenario { timing: Some(Timing::default()), ..Scenario::default() };
-        let mut r = Register::new(Options { scenario, ..Options::default() }, t0());
+        let mut r = Register::new(EmulatorOptions { scenario, ..EmulatorOptions::default() }, t0());
         let d = r.handle_bytes(&f, t0()).delay;
         // 15 s key update + 50 ms document step + 15 bytes at 115200 baud.
         assert_eq!(d, Duration::from_millis(15_050) + Duration::from_micros(15 * 10 * 1_000_000 / 115_200));
         let mut auto = Register::new(
-            Options {
+            EmulatorOptions {
                 autonomous: true,
                 scenario: Scenario { timing: Some(Timing::default()), ..Scenario::default() },
-                ..Options::default()
+                ..EmulatorOptions::default()
             },
             t0(),
         );
@@ -1349,21 +1349,21 @@ mod tests {
 
     #[test]
     fn state_roundtrips_through_json() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         call(&mut r, 0x21, &[]).unwrap();
         call(&mut r, 0x22, &[]).unwrap();
         call(&mut r, 0x23, &[]).unwrap();
         let json = serde_json::to_string(r.state()).unwrap();
         let back: RegisterState = serde_json::from_str(&json).unwrap();
         assert_eq!(&back, r.state());
-        let mut again = Register::from_state(back, Options::default());
+        let mut again = Register::from_state(back, EmulatorOptions::default());
         assert_eq!(call(&mut again, 0x23, &[]), Err(0x29), "the open receipt survived");
     }
 
     #[test]
     fn vat_rates_of_2025_are_refused_before_2025() {
         let old = NaiveDate::from_ymd_opt(2024, 6, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
-        let r = Register::new(Options::default(), old);
+        let r = Register::new(EmulatorOptions::default(), old);
         assert_eq!(r.check_vat(7, old), Err(0x6C));
         assert_eq!(r.check_vat(1, old), Ok(()));
         assert_eq!(r.check_vat(10, t0()), Ok(()));

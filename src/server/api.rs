@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::worker::{Inflight, MarkQuery, Op, Queue};
 use kkt::checker::decide::device_reasons;
-use kkt::checker::{Checker, Item, Reason, Rule};
+use kkt::checker::{CheckItem, Checker, Reason, Rule};
 use kkt::commands::marking::MarkCheckResult;
 use kkt::journal::Journal;
 use kkt::marking::MarkingCode;
@@ -354,7 +354,7 @@ struct MarkCheckBody {
 }
 
 /// Reads `POST /v1/marks/check`'s body: the register's queries and the checker's items.
-fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>), ApiError> {
+fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>), ApiError> {
     let b: MarkCheckBody = parse(text, "body")?;
     if b.codes.is_empty() || b.codes.len() > MAX_CODES {
         return Err(ApiError::input("codes", format!("give 1 to {MAX_CODES} codes ({} given)", b.codes.len())));
@@ -375,7 +375,7 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>), ApiError> {
             fraction: m.fraction.map(|f| (f.numerator, f.denominator)),
             code: m.code,
         });
-        items.push(Item { code, price_kopecks: m.price.map(Money::kopecks), partial_sale: m.partial_sale });
+        items.push(CheckItem { code, price_kopecks: m.price.map(Money::kopecks), partial_sale: m.partial_sale });
     }
     Ok((queries, items))
 }
