@@ -33,7 +33,7 @@ use crate::error::{Error, ProtocolError, UnknownOutcome};
 use crate::protocol::frame::{self, ResponseError};
 use crate::protocol::{command_info, CommandClass, DeviceError};
 use crate::receipt::{Cashier, Item, Measure, Money, Operation, PlannedStatus, Receipt};
-use crate::session::{MarkStep, SessionState, ShiftState};
+use crate::session::{MarkStep, ReceiptKind, SessionState, ShiftState};
 use crate::transport::ExchangeError;
 
 /// The register answered error 0x25: the request frame arrived damaged and was not executed.
@@ -394,7 +394,7 @@ impl<L: Link> Driver<L> {
         if !self.synced && self.resync().await.is_err() {
             return;
         }
-        if self.state.document_open() || self.state.mark != MarkStep::Idle {
+        if self.state.document_open() || self.state.mark() != MarkStep::Idle {
             if let Err(e) = self.call(&CancelDocument).await {
                 tracing::warn!(error = %e, "cancelling the open document failed");
                 return;
@@ -403,7 +403,7 @@ impl<L: Link> Driver<L> {
         if !self.synced && self.resync().await.is_err() {
             return;
         }
-        if self.state.saved_marks > 0 || self.state.mark != MarkStep::Idle {
+        if self.state.saved_marks() > 0 || self.state.mark() != MarkStep::Idle {
             if let Err(e) = self.call(&ClearMarkChecks).await {
                 tracing::warn!(error = %e, "clearing the marking code checks failed");
             }
@@ -438,7 +438,7 @@ impl<L: Link> Driver<L> {
         }
         // A shift open begun earlier (its answer lost, e.g. a key update longer than the
         // timeout) is finished rather than refused.
-        if self.state.shift != ShiftState::Opening {
+        if self.state.shift() != ShiftState::Opening {
             self.emit(Event::KeyUpdate { finished: None });
             let started = Instant::now();
             self.call(&begin).await?;
@@ -465,7 +465,7 @@ impl<L: Link> Driver<L> {
         if !self.synced {
             self.resync().await?;
         }
-        if self.state.shift != ShiftState::Closing {
+        if self.state.shift() != ShiftState::Closing {
             self.call(&BeginShiftClose { no_print: (!self.opts.print_reports).then_some(true) }).await?;
         }
         let r = async {
@@ -703,7 +703,9 @@ impl<L: Link> Driver<L> {
             self.resync().await?;
         }
         // Refuse before opening anything if the state machine would refuse the opening.
-        self.state.next(if correction { 0x25 } else { 0x23 }, &[], None)?;
+        self.state
+            .clone()
+            .open_receipt(if correction { ReceiptKind::Correction } else { ReceiptKind::Receipt }, None)?;
         let result = if correction {
             self.call(&OpenCorrectionReceipt { print_option }).await
         } else {
@@ -868,7 +870,7 @@ impl<L: Link> Driver<L> {
         &mut self,
         online: &CheckMarkOnline,
     ) -> Result<(Option<CheckMarkOnlineResult>, Option<String>), Error> {
-        if self.state.autonomous {
+        if self.state.autonomous() {
             return Ok((None, None));
         }
         match self.call(online).await {

@@ -109,7 +109,7 @@ fn serve_one(
         Incoming::Request(r) => r,
         Incoming::Bad(e) => {
             tracing::debug!("bad frame: {e}");
-            out.write_all(&super::register::error_frame(0x25))?;
+            out.write_all(&super::register::error_frame(crate::protocol::err::BAD_FRAME))?;
             out.flush()?;
             return Ok(After::Continue);
         }
