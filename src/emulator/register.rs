@@ -335,7 +335,7 @@ mod tests {
     use super::*;
     use crate::commands::{self, printer, receipt, Request};
     use crate::emulator::scenario::Timing;
-    use crate::protocol::cmd;
+    use crate::protocol::{cmd, tag};
 
     fn t0() -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(9, 30, 0).unwrap()
@@ -526,6 +526,45 @@ mod tests {
         assert_eq!(&back, r.state());
         let mut again = Register::from_state(back, Options::default());
         assert_eq!(call(&mut again, cmd::BEGIN_RECEIPT, &[]), Err(err::RECEIPT_ORDER), "the open receipt survived");
+    }
+
+    /// A state file written by the version before the session's states became an enum (a
+    /// receipt open, an item in it, a code checked by the FN) loads, is written back byte for
+    /// byte, and the receipt goes on.
+    #[test]
+    fn state_files_of_the_earlier_version_load() {
+        let text = include_str!("../../fixtures/emulator/state-v1.json");
+        let file: serde_json::Value = serde_json::from_str(text).unwrap();
+        let state: RegisterState = serde_json::from_value(file["state"].clone()).unwrap();
+        let mut r = Register::from_state(state, Options::default());
+        let again = serde_json::to_string_pretty(&serde_json::json!({ "version": 1, "state": r.state() })).unwrap();
+        assert_eq!(again + "\n", text);
+        assert_eq!(r.state().session.mark(), crate::session::MarkStep::Checked);
+        // 0x92: a piece sold (2003 = 1), mode 0, quantity 1, measure 0 (piece).
+        let mut online = crate::protocol::TlvWriter::new();
+        online
+            .byte(tag::PLANNED_ITEM_STATUS, 1)
+            .unwrap()
+            .byte(tag::MARKING_CODE_PROCESSING_MODE, 0)
+            .unwrap()
+            .fvln(tag::QUANTITY, Decimal::integer(1))
+            .unwrap()
+            .byte(tag::QUANTITY_MEASURE, 0)
+            .unwrap();
+        call(&mut r, cmd::CHECK_MARK_ONLINE, online.as_bytes()).unwrap();
+        send(&mut r, &commands::marking::KeepMarkCheck { keep: true }).unwrap();
+        assert_eq!(call(&mut r, cmd::BEGIN_RECEIPT, &[]), Err(err::RECEIPT_ORDER), "the open receipt survived");
+        send(&mut r, &receipt::Payment { taxation: Some(1), cash: Some(15_000), ..Default::default() }).unwrap();
+        send(&mut r, &receipt::FormReceipt { operation: 1, total: 15_000 }).unwrap();
+        let open = crate::session::State::ShiftOpen { opened_at: Some(t0()), document: None };
+        assert_eq!(r.state().session.state(), open);
+    }
+
+    #[test]
+    fn queries_are_decoded_too() {
+        let mut r = Register::new(Options::default(), t0());
+        assert!(call(&mut r, cmd::FN_STATUS, &[]).is_ok());
+        assert_eq!(call(&mut r, cmd::FN_STATUS, &[0]), Err(err::BAD_LENGTH), "a stray byte is the driver's mistake");
     }
 
     #[test]

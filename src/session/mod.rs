@@ -38,11 +38,10 @@
 //!                  --open_receipt (0x23, 0x25)--> Receipt { kind, stage }
 //!                  <--close_receipt (0x24, 0x26) or cancel 0x10--
 //!
-//!   stage:    Open --add_item 0x96, add_marked_item 0x97--> Items --add_requisites 0x98--> Requisites
-//!               |                                           |                                |
-//!               +-------------------- pay 0x2D -------------+--------------------------------+--> Payment
-//!             Unknown (opened before we connected): every step is left to the register.
-//!             close_receipt only from Payment (or Unknown).
+//!   stage:    Open --add_item 0x96, add_marked_item 0x97--> Items (more items: stays)
+//!             Open | Items --add_requisites 0x98--> Requisites
+//!             Open | Items | Requisites --pay 0x2D--> Payment --close_receipt--> (no document)
+//!             Unknown (opened before we connected): every step is allowed, the register judges.
 //! ```
 //!
 //! # The marked-item step

@@ -267,7 +267,7 @@ fn strict_policy_refuses_a_code_the_oism_rejects_and_leaves_no_trace() {
 fn autonomous_mode_skips_the_oism() {
     let o = kkt::emulator::Options { autonomous: true, ..Default::default() };
     let (mut k, f) = register_with(o, Options::fast());
-    assert!(k.session().autonomous);
+    assert!(k.session().autonomous());
     k.open_shift(&cashier()).unwrap();
     let d = k.sell(&with_marked(Operation::Sell, CODE)).unwrap();
     assert!(d.marks[0].check.online.is_none());
