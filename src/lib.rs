@@ -18,28 +18,29 @@
 //! * [`driver`]: [`Kkt`] and [`AsyncKkt`], what a POS embeds: session checks, retries, reconciliation
 //!   of lost fiscal answers, shifts, receipts, marked goods, reports.
 //! * [`receipt`]: the receipt model (and its JSON), money in kopecks.
-//! * [`server`]: the local HTTP/JSON service (`kkt serve`) for POS systems in any language.
 //! * [`error`]: [`Error`], told apart by what to do about it.
-//! * [`faultproxy`]: a proxy that corrupts, drops, duplicates and delays bytes (`kkt-faultproxy`).
+//! * [`device`]: opening a register by URI (`Kkt::connect`): every transport and the virtual register.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "online")]
 pub mod checker;
-pub mod cli;
 pub mod commands;
 pub mod describe;
+pub mod device;
 pub mod driver;
+#[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod error;
-pub mod faultproxy;
 pub mod fsutil;
+#[cfg(feature = "journal")]
 pub mod journal;
+#[cfg(feature = "journal")]
 pub mod journaled;
 pub mod marking;
 pub mod protocol;
 pub mod receipt;
-pub mod server;
 pub mod session;
 pub mod transport;
 

@@ -151,8 +151,9 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
-/// Reads a quantity from a JSON string or number exactly.
-pub(crate) fn decimal_exact<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+/// Reads a quantity from a JSON string or number exactly (a serde `deserialize_with` helper: the
+/// receipt JSON and the HTTP service read quantities with it).
+pub fn decimal_exact<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     let t = exact_text(d)?;
     if t.starts_with('-') {
         return Err(D::Error::custom(format!("{t:?} is negative")));

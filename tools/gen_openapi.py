@@ -49,12 +49,13 @@ def receipt_components():
         out[name] = json.loads(t, object_pairs_hook=collections.OrderedDict)
     return out
 
-KINDS = ["input", "unauthorized", "not_found", "method_not_allowed", "too_large", "sequence", "in_progress",
-         "pending", "id_reused", "device", "protocol", "busy", "link", "not_formed", "unknown_outcome", "journal", "internal"]
+KINDS = ["input", "unauthorized", "forbidden", "not_found", "method_not_allowed", "timeout", "too_large",
+         "unsupported_media_type", "sequence", "in_progress", "pending", "id_reused", "device", "protocol", "busy",
+         "link", "not_formed", "unknown_outcome", "journal", "internal"]
 
 sc = collections.OrderedDict()
 sc["Error"] = obj({"error": obj({
-    "kind": {"enum": KINDS, "description": "What happened: input (400, the field is named), unauthorized (401), not_found (404), method_not_allowed (405), too_large (413), sequence / in_progress / pending / id_reused (409), device / protocol (502), busy (503: nothing was sent, repeat later), link (503 unreachable, 504 no answer), not_formed (504: the answer was lost and nothing was formed, safe to repeat), unknown_outcome (504: check before repeating), journal / internal (500)."},
+    "kind": {"enum": KINDS, "description": "What happened: input (400, the field is named), unauthorized (401), forbidden (403: a web page's Origin or a foreign Host), not_found (404), method_not_allowed (405), timeout (408: the body did not arrive in time), too_large (413), unsupported_media_type (415: a body not declared application/json), sequence / in_progress / pending / id_reused (409), device / protocol (502), busy (503: nothing was sent, repeat later), link (503 unreachable, 504 no answer), not_formed (504: the answer was lost and nothing was formed, safe to repeat), unknown_outcome (504: check before repeating), journal / internal (500)."},
     "code": {"type": ["integer", "null"], "minimum": 0, "maximum": 255, "description": "The register's error code (kind device), else null."},
     "message": S("What happened (for device errors: the code with its Russian and English texts)."),
     "hint": S("What to do."),
@@ -156,6 +157,9 @@ def err(desc): return {"description": desc, "content": {"application/json": {"sc
 responses = collections.OrderedDict([
     ("BadRequest", err("Bad input: the field is named; nothing was sent.")),
     ("Unauthorized", err("No or wrong bearer token.")),
+    ("Forbidden", err("A request from a web page (an `Origin` not allowed with --allow-origin) or for a foreign `Host` (DNS rebinding): refused before anything else.")),
+    ("RequestTimeout", err("The body did not arrive within the body deadline; nothing was sent.")),
+    ("UnsupportedMediaType", err("The body is not declared `Content-Type: application/json`; nothing was sent.")),
     ("NotFound", err("Not found.")),
     ("Conflict", err("Out of order for the register (kind sequence), an id being formed by another request (in_progress), an earlier attempt with this id whose outcome the register cannot tell now (pending), an id used before for different content (id_reused).")),
     ("TooLarge", err("The body is over 1 MiB.")),
@@ -178,7 +182,8 @@ def op(opid, summary, desc, resp_schema, resp_desc, errs, request=None, params=N
     if tags: o["tags"] = tags
     if params: o["parameters"] = params
     if request: o["requestBody"] = request
-    r = ok(resp_schema, resp_desc); r.update(R_(*errs)); o["responses"] = r
+    errs = list(errs) + [("403", "Forbidden")] + ([("408", "RequestTimeout"), ("415", "UnsupportedMediaType")] if request else [])
+    r = ok(resp_schema, resp_desc); r.update(R_(*sorted(errs))); o["responses"] = r
     return o
 sale_example = json.load(open(ROOT + '/fixtures/receipts/sale.json'), object_pairs_hook=collections.OrderedDict)
 sale_example = collections.OrderedDict([("id", "till-3-000142")] + list(sale_example.items()))
@@ -208,7 +213,7 @@ paths["/openapi.json"] = {"get": {"operationId": "openapi", "summary": "This doc
 doc = collections.OrderedDict()
 doc["openapi"] = "3.1.0"
 doc["info"] = collections.OrderedDict([("title", "kkt serve"), ("version", "1.0.0"),
-    ("description", "A local HTTP/JSON service for a Russian fiscal cash register (Терминал-ФА / КИТ Онлайн-Ф, ФФД 1.2 with marked goods). One process (`kkt serve`) owns the register; POS clients in any language call it. JSON in, JSON out; money as decimal strings of roubles (\"45.50\"), never floats.\n\nThe register does one thing at a time: requests wait in a queue (at most the queue timeout, then 503 busy with nothing sent). Every fiscal document is journaled before it is sent; a receipt with an `id` is formed at most once.\n\nErrors are `{\"error\": {\"kind\", \"code\", \"message\", \"hint\"}}`: 400 bad input naming the field, 409 out of order or an id in progress, 502 the register refused (`code` is its error code), 503 busy or unreachable, 504 no answer in time, 500 never for input.\n\nSecurity: on loopback no token is needed unless the service was given one; listening beyond loopback requires one, sent as `Authorization: Bearer TOKEN`."),
+    ("description", "A local HTTP/JSON service for a Russian fiscal cash register (Терминал-ФА / КИТ Онлайн-Ф, ФФД 1.2 with marked goods). One process (`kkt serve`) owns the register; POS clients in any language call it. JSON in, JSON out; money as decimal strings of roubles (\"45.50\"), never floats.\n\nThe register does one thing at a time: requests wait in a queue (at most the queue timeout, then 503 busy with nothing sent). Every fiscal document is journaled before it is sent; a receipt with an `id` is formed at most once.\n\nErrors are `{\"error\": {\"kind\", \"code\", \"message\", \"hint\"}}`: 400 bad input naming the field, 409 out of order or an id in progress, 502 the register refused (`code` is its error code), 503 busy or unreachable, 504 no answer in time, 500 never for input.\n\nSecurity: on loopback no token is needed unless the service was given one; listening beyond loopback requires one, sent as `Authorization: Bearer TOKEN`, and TLS (`--tls-cert`/`--tls-key`) unless `--insecure-lan`. Web pages cannot call the service: a request with an `Origin` header is refused (403) unless `--allow-origin` lists it, a `Host` other than the service's address, `localhost` or an `--allow-host` name is refused (403), and a body must be declared `Content-Type: application/json` (415)."),
     ("license", {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"})])
 doc["servers"] = [{"url": "http://127.0.0.1:8567", "description": "The default address of `kkt serve`."}]
 doc["security"] = [{"bearer": []}, {}]

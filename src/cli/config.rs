@@ -19,6 +19,25 @@ pub struct Config {
     pub cashier: Option<Cashier>,
     /// `kkt serve`'s settings (its options win).
     pub serve: Option<Serve>,
+    /// How the driver retries and reconciles (for slow or noisy links, and tests).
+    pub driver: Option<Driver>,
+}
+
+/// The `[driver]` table: retries and reconciliation (the defaults suit a real register).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Driver {
+    /// How often a query (or a command that certainly did not reach the register) is repeated
+    /// (default 2).
+    pub retries: Option<u32>,
+    /// Pause before the first repetition, in milliseconds (default 200).
+    pub retry_delay_ms: Option<u64>,
+    /// How often the FN status is asked for after a fiscal command's answer was lost (default 5).
+    pub reconcile_attempts: Option<u32>,
+    /// Pause between those attempts, in milliseconds (default 1000).
+    pub reconcile_delay_ms: Option<u64>,
+    /// Read the register's state when connecting (default true).
+    pub resync_on_connect: Option<bool>,
 }
 
 /// The `[serve]` table: `kkt serve`'s settings.
@@ -82,6 +101,8 @@ mod tests {
         assert_eq!(c.cashier.unwrap().inn.as_deref(), Some("500100732259"));
         std::fs::write(&p, "[serve]\nlisten = \"127.0.0.1:9000\"\njournal = \"/tmp/j.sqlite\"\n").unwrap();
         assert_eq!(load(Some(&p)).unwrap().serve.unwrap().listen.as_deref(), Some("127.0.0.1:9000"));
+        std::fs::write(&p, "[driver]\nretries = 0\nresync_on_connect = false\n").unwrap();
+        assert_eq!(load(Some(&p)).unwrap().driver.unwrap().retries, Some(0));
         std::fs::write(&p, "devise = \"x\"\n").unwrap();
         assert!(load(Some(&p)).unwrap_err().contains("devise"));
         assert!(load(Some(&dir.join("missing.toml"))).is_err());

@@ -5,8 +5,8 @@ use std::io::Read as _;
 use bytes::BytesMut;
 
 use super::{exit, print_error};
-use crate::describe::{describe, Direction};
-use crate::protocol::frame::{self, Parsed};
+use kkt::describe::{describe, Direction};
+use kkt::protocol::frame::{self, Parsed};
 
 /// Arguments of `kkt decode`.
 #[derive(Debug, clap::Args)]

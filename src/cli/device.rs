@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{config::Config, exit, print_error, Cli};
-use crate::commands::{info, marking, network, registration, settings, Request};
-use crate::driver::{Event, Options};
-use crate::journaled::JournaledKkt;
-use crate::receipt::{Cashier, Receipt};
-use crate::{Error, Kkt};
+use crate::views::ReceiptResult;
+use kkt::commands::{info, marking, network, registration, settings, Request};
+use kkt::driver::{Event, Options};
+use kkt::journaled::JournaledKkt;
+use kkt::receipt::{Cashier, Receipt};
+use kkt::{Error, Kkt};
 
 /// `kkt shift ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -126,9 +127,16 @@ pub fn device_uri(cli: &Cli, cfg: &Config) -> Result<String, String> {
 /// Driver options from the command line and config.
 pub fn options(cli: &Cli, cfg: &Config, print: bool) -> Options {
     let mut o = Options { print_reports: print, ..Options::default() };
+    if let Some(d) = &cfg.driver {
+        o.retries = d.retries.unwrap_or(o.retries);
+        o.retry_delay = d.retry_delay_ms.map_or(o.retry_delay, Duration::from_millis);
+        o.reconcile_attempts = d.reconcile_attempts.unwrap_or(o.reconcile_attempts);
+        o.reconcile_delay = d.reconcile_delay_ms.map_or(o.reconcile_delay, Duration::from_millis);
+        o.resync_on_connect = d.resync_on_connect.unwrap_or(o.resync_on_connect);
+    }
     if let Some(t) = cli.timeout.or(cfg.timeout) {
         let t = Duration::from_secs(t);
-        for c in crate::protocol::tables::commands() {
+        for c in kkt::protocol::tables::commands() {
             // Keep the longer documented timeouts (shift open, FN close) unless asked for more.
             let d = Duration::from_millis(u64::from(c.timeout_ms));
             o.timeouts.insert(c.code, if d > Duration::from_secs(20) { d.max(t) } else { t });
@@ -236,21 +244,13 @@ pub fn cashier(args: &CashierArgs, cfg: &Config) -> Cashier {
     out
 }
 
-fn yes(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
-}
-
 /// `kkt status`.
 pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     let st = kkt.status()?;
     let mark = kkt.call(&marking::GetMarkingStatus)?;
     let notes = kkt.call(&marking::GetNotificationState).ok();
     let memory = kkt.call(&marking::GetFnMemory).ok();
-    let v = status_value(&st, &mark, &notes, &memory);
+    let v = crate::views::status_value(&st, &mark, &notes, &memory);
     output(json, &v, || {
         let mut s = String::new();
         let f = &st.fn_status;
@@ -283,30 +283,10 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn status_value(
-    st: &crate::driver::DeviceStatus,
-    mark: &marking::MarkingStatus,
-    notes: &Option<marking::NotificationState>,
-    memory: &Option<marking::FnMemory>,
-) -> serde_json::Value {
-    json!({"register": st.status, "fn": st.fn_status, "shift": st.shift, "session": st.session,
-           "marking": mark, "oism_notifications": notes, "fn_memory": memory})
-}
-
-/// What `kkt --json status` prints (and `GET /v1/status` answers): register, FN, shift, session
-/// state, marking state (0x90), OISM queue (0x9E), FN resources (0x9D).
-pub fn status_json(kkt: &mut Kkt) -> Result<serde_json::Value, Error> {
-    let st = kkt.status()?;
-    let mark = kkt.call(&marking::GetMarkingStatus)?;
-    let notes = kkt.call(&marking::GetNotificationState).ok();
-    let memory = kkt.call(&marking::GetFnMemory).ok();
-    Ok(status_value(&st, &mark, &notes, &memory))
-}
-
 fn printer_status(b: u8) -> &'static str {
     match b {
         0 => "ok, paper present",
-        b => crate::commands::printer::printer_status_name(b).unwrap_or("unknown status"),
+        b => kkt::commands::printer::printer_status_name(b).unwrap_or("unknown status"),
     }
 }
 
@@ -400,77 +380,19 @@ pub fn shift(kkt: &mut Kkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<
     Ok(())
 }
 
-/// The result of `kkt receipt` and `kkt correction`.
-#[derive(Debug, Serialize)]
-pub struct ReceiptResult<'a> {
-    /// Receipt number in the shift.
-    pub receipt_number: u16,
-    /// Fiscal document number.
-    pub fd_number: u32,
-    /// Fiscal sign.
-    pub fiscal_sign: u32,
-    /// Shift number.
-    pub shift_number: u16,
-    /// When it was formed.
-    pub datetime: String,
-    /// Total, in roubles.
-    pub total: String,
-    /// Change from cash.
-    pub change: String,
-    /// The answer was lost and the document was confirmed from the FN archive.
-    pub recovered: bool,
-    /// The receipt's `id` was formed before: this is that document (nothing formed again).
-    pub replayed: bool,
-    /// The host journal's entry (absent when not journaled, as in the demo).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub journal_seq: Option<i64>,
-    /// Marked items: their index and tag 2106 flags.
-    pub marks: Vec<serde_json::Value>,
-    /// The receipt as given.
-    #[serde(skip)]
-    pub receipt: &'a Receipt,
-}
-
-impl<'a> ReceiptResult<'a> {
-    /// The answer for a formed receipt.
-    pub fn new(doc: &crate::driver::FiscalDocument, receipt: &'a Receipt) -> Self {
-        ReceiptResult {
-            receipt_number: doc.receipt_number,
-            fd_number: doc.fd_number,
-            fiscal_sign: doc.fiscal_sign,
-            shift_number: doc.shift_number,
-            datetime: doc.datetime.format("%Y-%m-%dT%H:%M:%S").to_string(),
-            total: doc.total.to_string(),
-            change: doc.change.to_string(),
-            recovered: doc.recovered,
-            replayed: false,
-            journal_seq: None,
-            marks: doc
-                .marks
-                .iter()
-                .map(|m| {
-                    json!({"item": m.item, "tag2106": m.result, "check": m.check, "source": m.source,
-                           "tag1265": m.tag1265, "notes": m.notes})
-                })
-                .collect(),
-            receipt,
-        }
-    }
-}
-
 /// Forms a receipt (or correction) from JSON text, through the journal (its `id` is honoured).
 pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
     r.validate().map_err(Error::from)?;
     let f = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
     let out =
-        ReceiptResult { replayed: f.replayed, journal_seq: Some(f.journal_seq), ..ReceiptResult::new(&f.document, &r) };
+        ReceiptResult { replayed: f.replayed, journal_seq: Some(f.journal_seq), ..ReceiptResult::new(&f.document) };
     output(json, &out, || print_document(&r, &out));
     Ok(())
 }
 
 /// The fiscal document as a person reads it.
-pub fn print_document(r: &Receipt, d: &ReceiptResult<'_>) -> String {
+pub fn print_document(r: &Receipt, d: &ReceiptResult) -> String {
     let mut s = String::new();
     s += &format!("{:=^48}\n", " КАССОВЫЙ ЧЕК ");
     s += &format!("{:?} / {:?}\n", r.operation, r.taxation);
@@ -604,7 +526,7 @@ pub fn fn_close(kkt: &mut Kkt, yes_given: bool, cashier: Option<&str>, json: boo
         return Err(Failure::usage("closing the FN is irreversible", "add --yes to close it"));
     }
     let data =
-        cashier.map(|c| crate::commands::report::ReportData { cashier: Some(c.to_string()), ..Default::default() });
+        cashier.map(|c| kkt::commands::report::ReportData { cashier: Some(c.to_string()), ..Default::default() });
     let r = kkt.close_fn(data.as_ref())?;
     output(json, &r, || format!("FN closed: FD {}, fiscal sign {}\n", r.fd_number, r.fiscal_sign));
     Ok(())
@@ -740,9 +662,4 @@ pub fn ports(json: bool) -> Result<(), Failure> {
             .collect()
     });
     Ok(())
-}
-
-/// Gives `yes`/`no` (used by the demo).
-pub fn yes_no(b: bool) -> &'static str {
-    yes(b)
 }

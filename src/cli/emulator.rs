@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use crate::emulator::server::{serve_tcp, Faults, Pty};
-use crate::emulator::{Clock, Options, Scenario, VirtualRegister};
+use kkt::emulator::server::{serve_tcp, Faults, Pty};
+use kkt::emulator::{Clock, Options, Scenario, VirtualRegister};
 
 use super::{exit, print_error};
 

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use super::device::{output, Failure};
 use super::Cli;
-use crate::journal::{Entry, Journal, State};
-use crate::journaled::JournaledKkt;
+use kkt::journal::{Entry, Journal, State};
+use kkt::journaled::JournaledKkt;
 
 /// Options of `kkt journal`.
 #[derive(Debug, clap::Args)]
@@ -30,7 +30,7 @@ pub fn path(cli: &Cli) -> Result<PathBuf, Failure> {
 /// Opens (or creates, mode 0600) the journal.
 pub fn open(cli: &Cli) -> Result<Journal, Failure> {
     let p = path(cli)?;
-    Journal::open(&p).map_err(|e| Failure::from(crate::Error::from(e)))
+    Journal::open(&p).map_err(|e| Failure::from(kkt::Error::from(e)))
 }
 
 fn line(e: &Entry) -> String {
@@ -57,7 +57,7 @@ fn line(e: &Entry) -> String {
 /// `kkt journal [--pending]`: no register needed.
 pub fn list(cli: &Cli, a: &ListArgs) -> Result<(), Failure> {
     let j = open(cli)?;
-    let entries = j.list(a.pending, a.limit).map_err(|e| Failure::from(crate::Error::from(e)))?;
+    let entries = j.list(a.pending, a.limit).map_err(|e| Failure::from(kkt::Error::from(e)))?;
     output(cli.json, &entries, || {
         if entries.is_empty() {
             return if a.pending { "no pending entries\n".into() } else { "the journal is empty\n".into() };

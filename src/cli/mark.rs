@@ -14,11 +14,11 @@ use std::sync::Arc;
 use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 
 use super::{exit, print_error};
-use crate::checker::gismt::{self, GisMt, GisMtConfig};
-use crate::checker::lm::{Lm, LmConfig};
-use crate::checker::store::{self, CodeState};
-use crate::checker::{Action, Checker, Item, Secret, Settings, Strictness, Verdict};
-use crate::marking::MarkingCode;
+use kkt::checker::gismt::{self, GisMt, GisMtConfig};
+use kkt::checker::lm::{Lm, LmConfig};
+use kkt::checker::store::{self, CodeState};
+use kkt::checker::{Action, Checker, Item, Secret, Settings, Strictness, Verdict};
+use kkt::marking::MarkingCode;
 
 /// `kkt mark` arguments.
 #[derive(Debug, ClapArgs)]
@@ -161,7 +161,7 @@ pub struct CheckArgs {
     pub partial: bool,
     /// The planned status for the register's own check (tag 2003), with --device.
     #[arg(long, default_value = "piece_sold", value_name = "STATUS")]
-    pub status: crate::receipt::PlannedStatus,
+    pub status: kkt::receipt::PlannedStatus,
     /// Refuse on any ban (deny) or return the reasons for the cashier (ask).
     #[arg(long, value_enum, env = "KKT_MARK_STRICT", default_value = "deny")]
     pub strict: StrictArg,
@@ -322,8 +322,8 @@ fn parse(code: &str, json: bool) -> u8 {
         return exit::OK;
     }
     let fmt = match c.format() {
-        crate::marking::code::Format::Gs1 => "GS1 DataMatrix",
-        crate::marking::code::Format::TobaccoPack => "tobacco pack (29 characters, no AIs)",
+        kkt::marking::code::Format::Gs1 => "GS1 DataMatrix",
+        kkt::marking::code::Format::TobaccoPack => "tobacco pack (29 characters, no AIs)",
     };
     println!("format:       {fmt}");
     println!("code:         {}", c.display_gs());
@@ -364,11 +364,11 @@ fn print_verdict(v: &Verdict) {
         println!("  note: {n}");
     }
     let source = match v.source {
-        crate::checker::Source::Online => {
+        kkt::checker::Source::Online => {
             format!("ГИС МТ online{}", v.host.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())
         }
-        crate::checker::Source::Lm => "Local Module".to_string(),
-        crate::checker::Source::None => "no check answer".to_string(),
+        kkt::checker::Source::Lm => "Local Module".to_string(),
+        kkt::checker::Source::None => "no check answer".to_string(),
     };
     println!("  source: {source}{}", if v.emergency { ", EMERGENCY: checks off" } else { "" });
     if let Some(t) = &v.tag1265 {
@@ -469,30 +469,18 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
 fn register_checks(
     uri: &str,
     codes: &[String],
-    status: crate::receipt::PlannedStatus,
-) -> Result<(Option<String>, Vec<serde_json::Value>), crate::Error> {
-    let mut k = crate::Kkt::connect(uri)?;
+    status: kkt::receipt::PlannedStatus,
+) -> Result<(Option<String>, Vec<serde_json::Value>), kkt::Error> {
+    let mut k = kkt::Kkt::connect(uri)?;
     let st = k.status()?;
     let serial = Some(st.fn_status.fn_number.trim().to_string()).filter(|s| !s.is_empty());
     let mut out = Vec::new();
     for code in codes {
-        let c = k.check_mark(code, status, crate::protocol::types::Decimal::integer(1))?;
+        let c = k.check_mark(code, status, kkt::protocol::types::Decimal::integer(1))?;
         k.decline_mark()?;
-        out.push(register_check_json(&c));
+        out.push(crate::views::register_check_json(&c));
     }
     Ok((serial, out))
-}
-
-/// The `register` object of a verdict: the register's own check of a code (0x91 the FN, 0x92
-/// the OISM) with its tag 2106 explained.
-pub fn register_check_json(c: &crate::driver::MarkCheck) -> serde_json::Value {
-    let flags = c.flags();
-    serde_json::json!({
-        "fn_check": c.local,
-        "oism": c.online,
-        "tag2106": flags,
-        "explained": flags.map(|f| f.explain()),
-    })
 }
 
 fn print_register_check(r: &serde_json::Value) {
@@ -587,7 +575,7 @@ fn cdn(o: &OnlineArgs, refresh: bool, json: bool) -> u8 {
 
 fn lm_status(a: &LmArgs, json: bool) -> u8 {
     let lm = match lm_client(&LmArgs {
-        lm_url: a.lm_url.clone().or(Some(crate::checker::lm::DEFAULT_URL.into())),
+        lm_url: a.lm_url.clone().or(Some(kkt::checker::lm::DEFAULT_URL.into())),
         ..a.clone()
     }) {
         Ok(Some(l)) => l,

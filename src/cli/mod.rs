@@ -216,7 +216,7 @@ fn init_tracing(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
     Ok(())
 }
 
-pub use crate::fsutil::open_private_append;
+pub use kkt::fsutil::open_private_append;
 
 fn done(r: Result<(), device::Failure>, json: bool) -> u8 {
     match r {
@@ -237,8 +237,8 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     };
     if let (Command::Receipt { .. } | Command::Correction { .. }, Some(text)) = (&cli.command, &input) {
         // Refuse bad input before connecting, so that nothing reaches the register.
-        let r = crate::receipt::Receipt::from_json(text).map_err(crate::Error::from)?;
-        r.validate().map_err(crate::Error::from)?;
+        let r = kkt::receipt::Receipt::from_json(text).map_err(kkt::Error::from)?;
+        r.validate().map_err(kkt::Error::from)?;
     }
     let print = match &cli.command {
         Command::Shift { cmd: device::ShiftCmd::Open(a) | device::ShiftCmd::Close(a) } => !a.no_print,
@@ -254,8 +254,8 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     if matches!(cli.command, Command::Receipt { .. } | Command::Correction { .. } | Command::Recover) {
         let j = journal::open(cli)?;
         let mut jk = match &cli.command {
-            Command::Recover => crate::journaled::JournaledKkt::without_recovery(kkt, j),
-            _ => crate::journaled::JournaledKkt::with_kkt(kkt, j)?,
+            Command::Recover => kkt::journaled::JournaledKkt::without_recovery(kkt, j),
+            _ => kkt::journaled::JournaledKkt::with_kkt(kkt, j)?,
         };
         let text = input.as_deref().unwrap_or("");
         return match &cli.command {

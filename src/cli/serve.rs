@@ -19,12 +19,41 @@ pub struct Args {
     /// A file holding the bearer token (the token itself may be in $KKT_SERVE_TOKEN).
     #[arg(long, env = "KKT_SERVE_TOKEN_FILE", value_name = "PATH")]
     pub token_file: Option<PathBuf>,
-    /// How long a request may wait for the register before it is answered 503 (nothing sent).
-    #[arg(long, value_name = "SECS")]
-    pub queue_timeout: Option<u64>,
+    /// How long a request may wait for the register before it is answered 503 (nothing sent);
+    /// decimal seconds (`0.5`), default 30.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub queue_timeout: Option<Duration>,
     /// How many requests may wait for the register.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub queue_size: usize,
+    /// A web page origin allowed to call the service from a browser (`https://pos.example`);
+    /// repeatable. Requests carrying any other `Origin` are refused (403).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// A host name the service answers to besides its address and `localhost`; repeatable.
+    /// Requests with any other `Host` are refused (403: DNS rebinding).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+    /// Connections open at once (more wait until one closes).
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers (from connecting, or from the last
+    /// answer on a kept-alive connection); then the connection is closed.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "10")]
+    pub header_timeout: Duration,
+    /// Seconds a request's body may take to arrive (then 408).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "30")]
+    pub body_timeout: Duration,
+    /// HTTPS: the server's certificate chain (PEM); with --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS: the server's private key (PEM); with --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Listen beyond loopback over plain HTTP: the bearer token and customers' contacts cross the
+    /// network in clear (README: security). Prefer --tls-cert/--tls-key.
+    #[arg(long)]
+    pub insecure_lan: bool,
     /// The marked goods check of sales and of `POST /v1/marks/check` (ГИС МТ, Local Module,
     /// sold-codes store).
     #[command(flatten)]
@@ -48,6 +77,27 @@ fn token(file: Option<&Path>) -> Result<Option<Token>, String> {
         Ok(t) => Token::new(&t).map(Some).map_err(|e| format!("KKT_SERVE_TOKEN: {e}")),
         Err(_) => Ok(None),
     }
+}
+
+/// Decimal seconds (`30`, `0.5`, `1.25`) as a duration, exactly (no floating point); more than
+/// zero and at most a day.
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    let bad = || format!("{text:?} is not a number of seconds (e.g. 30 or 0.5)");
+    let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 3
+    {
+        return Err(bad());
+    }
+    let secs: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let ms: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<3}").parse().map_err(|_| bad())? };
+    let d = Duration::from_secs(secs) + Duration::from_millis(ms);
+    if d.is_zero() || d > Duration::from_secs(86_400) {
+        return Err(format!("{text:?}: give more than 0 and at most 86400 seconds"));
+    }
+    Ok(d)
 }
 
 fn listen_addr(text: &str) -> Result<SocketAddr, String> {
@@ -76,19 +126,29 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     let mut c = server::Config::new(listen, uri, journal);
     c.options = device::options(cli, cfg, true);
     c.token = token;
-    c.queue_timeout = Duration::from_secs(a.queue_timeout.or(serve.queue_timeout).unwrap_or(30).max(1));
+    c.queue_timeout = a.queue_timeout.unwrap_or_else(|| Duration::from_secs(serve.queue_timeout.unwrap_or(30).max(1)));
     c.queue_size = a.queue_size.max(1);
     let cashier = cfg.cashier.clone().unwrap_or_default();
-    c.cashier =
-        crate::receipt::Cashier { name: cashier.name.unwrap_or_else(|| "Кассир".into()), inn: cashier.inn };
+    c.cashier = kkt::receipt::Cashier { name: cashier.name.unwrap_or_else(|| "Кассир".into()), inn: cashier.inn };
     c.checker = super::mark::sale_checker(&a.marks).map_err(|m| Failure::usage(m, "see kkt serve --help"))?;
-    c.mark_settings = crate::checker::Settings {
+    c.mark_settings = kkt::checker::Settings {
         strictness: match a.marks.strict {
-            super::mark::StrictArg::Deny => crate::checker::Strictness::Deny,
-            super::mark::StrictArg::Ask => crate::checker::Strictness::Ask,
+            super::mark::StrictArg::Deny => kkt::checker::Strictness::Deny,
+            super::mark::StrictArg::Ask => kkt::checker::Strictness::Ask,
         },
         expiry_all_groups: a.marks.expiry_all_groups,
     };
+    c.access.origins = a.allow_origins.clone();
+    c.access.hosts = a.allow_hosts.clone();
+    c.limits.max_connections = a.max_connections.max(1);
+    c.limits.header_timeout = a.header_timeout;
+    c.body_timeout = a.body_timeout;
+    if let (Some(cert), Some(key)) = (&a.tls_cert, &a.tls_key) {
+        let tls = server::listen::tls_config(cert, key)
+            .map_err(|m| Failure::usage(m, "give a PEM certificate chain and its key"))?;
+        c.limits.tls = Some(std::sync::Arc::new(tls));
+    }
+    c.insecure_lan = a.insecure_lan;
     c.check().map_err(|m| Failure::usage(m, "see `kkt serve --help`"))?;
     Ok(c)
 }
@@ -99,6 +159,7 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), Failure> {
         super::config::load(cli.config.as_deref()).map_err(|m| Failure::usage(m, "fix or remove the config file"))?;
     let cfg = config(cli, a, &file)?;
     let io = |e: std::io::Error| Failure::usage(format!("cannot start: {e}"), "");
+    raise_open_files_limit();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io)?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -107,10 +168,28 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), Failure> {
         let addr = listener.local_addr().map_err(io)?;
         let prepared = server::prepare(&cfg).map_err(|e| Failure::usage(e.to_string(), ""))?;
         // The first line on stdout is the address (as `kkt emulator` does).
-        println!("http://{addr}");
-        tracing::info!("kkt serve on http://{addr}, register {}", cfg.device);
+        let scheme = if cfg.limits.tls.is_some() { "https" } else { "http" };
+        println!("{scheme}://{addr}");
+        tracing::info!("kkt serve on {scheme}://{addr}, register {}", cfg.device);
         server::serve(listener, prepared, shutdown_signal()).await.map_err(io)
     })
+}
+
+/// Raises the soft limit of open descriptors to the hard limit where the system allows: the
+/// connection cap and the journal then never meet "Too many open files".
+fn raise_open_files_limit() {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{getrlimit, setrlimit, Resource};
+        if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+            if soft < hard {
+                match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+                    Ok(()) => tracing::debug!("open-files limit raised from {soft} to {hard}"),
+                    Err(e) => tracing::debug!("open-files limit stays {soft}: {e}"),
+                }
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -133,4 +212,19 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("stopping: finishing the requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_exact_decimals() {
+        assert_eq!(parse_secs("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_secs("0.3"), Ok(Duration::from_millis(300)));
+        assert_eq!(parse_secs("1.25"), Ok(Duration::from_millis(1250)));
+        for bad in ["0", "0.0", "-1", "1e3", "abc", "", ".", "0.0001", "86401"] {
+            assert!(parse_secs(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::protocol::Decimal;
 use crate::receipt::{Cashier, Measure, Operation, PlannedStatus, Receipt};
 use crate::session::SessionState;
-use crate::transport::{self, AsyncTransport, DeviceUri, Transport};
+use crate::transport::{AsyncTransport, Transport};
 
 /// A blocking client of one register.
 ///
@@ -58,30 +58,13 @@ impl std::fmt::Debug for AsyncKkt {
     }
 }
 
-fn parse(uri: &str) -> Result<DeviceUri, Error> {
-    Ok(uri.parse::<DeviceUri>()?)
-}
-
 impl Kkt {
-    /// Connects to the register at `uri` (`tcp://HOST:PORT`, `serial:///dev/ttyUSB0?baud=115200`,
-    /// `COM3`, `emulator`) with default [`Options`], and reads its state.
-    pub fn connect(uri: &str) -> Result<Kkt, Error> {
-        Self::connect_with(uri, Options::default())
-    }
-
-    /// [`Kkt::connect`] with options.
-    pub fn connect_with(uri: &str, opts: Options) -> Result<Kkt, Error> {
-        let uri = parse(uri)?;
-        let t = transport::open(&uri).map_err(Error::Connect)?;
-        Self::with_boxed(t, opts)
-    }
-
-    /// A client over a transport built by hand (e.g. [`transport::InProcTransport`]).
+    /// A client over a transport built by hand (e.g. [`crate::transport::InProcTransport`]).
     pub fn with_transport(t: impl Transport + 'static, opts: Options) -> Result<Kkt, Error> {
         Self::with_boxed(Box::new(t), opts)
     }
 
-    fn with_boxed(t: Box<dyn Transport>, opts: Options) -> Result<Kkt, Error> {
+    pub(crate) fn with_boxed(t: Box<dyn Transport>, opts: Options) -> Result<Kkt, Error> {
         let resync = opts.resync_on_connect;
         let mut k = Kkt { inner: Driver::new(SyncLink(t), opts) };
         if resync {
@@ -106,24 +89,12 @@ impl Kkt {
 }
 
 impl AsyncKkt {
-    /// Connects to the register at `uri` with default [`Options`], and reads its state.
-    pub async fn connect(uri: &str) -> Result<AsyncKkt, Error> {
-        Self::connect_with(uri, Options::default()).await
-    }
-
-    /// [`AsyncKkt::connect`] with options.
-    pub async fn connect_with(uri: &str, opts: Options) -> Result<AsyncKkt, Error> {
-        let uri = parse(uri)?;
-        let t = transport::open_async(&uri).map_err(Error::Connect)?;
-        Self::with_boxed(t, opts).await
-    }
-
     /// A client over an async transport built by hand.
     pub async fn with_transport(t: impl AsyncTransport + 'static, opts: Options) -> Result<AsyncKkt, Error> {
         Self::with_boxed(Box::new(t), opts).await
     }
 
-    async fn with_boxed(t: Box<dyn AsyncTransport>, opts: Options) -> Result<AsyncKkt, Error> {
+    pub(crate) async fn with_boxed(t: Box<dyn AsyncTransport>, opts: Options) -> Result<AsyncKkt, Error> {
         let resync = opts.resync_on_connect;
         let mut k = AsyncKkt { inner: Driver::new(AsyncLink(t), opts) };
         if resync {

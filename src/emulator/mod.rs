@@ -27,6 +27,26 @@ pub use register::{Options, Register, Reply};
 pub use scenario::{Fault, FaultAction, OismStatus, Scenario};
 pub use state::RegisterState;
 
+/// The in-process virtual register of an `emulator` URI: in memory, or kept in `state`.
+pub fn open(state: Option<&Path>) -> Result<crate::transport::InProcTransport, crate::transport::LinkError> {
+    let reg = match state {
+        None => VirtualRegister::new(Options::default()),
+        Some(p) => VirtualRegister::open(Options::default(), p, Clock::System).map_err(|e| {
+            crate::transport::LinkError::Connect {
+                peer: format!("emulator?state={}", p.display()),
+                source: std::io::Error::other(e.to_string()),
+            }
+        })?,
+    };
+    Ok(crate::transport::InProcTransport::new(std::sync::Arc::new(reg)))
+}
+
+impl crate::transport::Responder for VirtualRegister {
+    fn respond(&self, request: &[u8]) -> Vec<u8> {
+        self.exchange(request)
+    }
+}
+
 /// Where the register's clock comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {

@@ -307,6 +307,7 @@ impl FrameDecoder {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl tokio_util::codec::Decoder for FrameDecoder {
     /// A frame, or a typed error for a bad one (after which decoding goes on).
     type Item = Result<Frame, FrameError>;
@@ -317,6 +318,7 @@ impl tokio_util::codec::Decoder for FrameDecoder {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl tokio_util::codec::Encoder<FrameRef<'_>> for FrameDecoder {
     type Error = std::io::Error;
 

@@ -13,13 +13,13 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::worker::{Inflight, MarkQuery, Op, Queue};
-use crate::checker::decide::device_reasons;
-use crate::checker::{Checker, Item, Reason, Rule};
-use crate::commands::marking::MarkCheckResult;
-use crate::journal::Journal;
-use crate::marking::MarkingCode;
-use crate::protocol::Decimal;
-use crate::receipt::{Cashier, Fraction, Measure, Money, PlannedStatus, Receipt};
+use kkt::checker::decide::device_reasons;
+use kkt::checker::{Checker, Item, Reason, Rule};
+use kkt::commands::marking::MarkCheckResult;
+use kkt::journal::Journal;
+use kkt::marking::MarkingCode;
+use kkt::protocol::Decimal;
+use kkt::receipt::{Cashier, Fraction, Measure, Money, PlannedStatus, Receipt};
 
 /// The largest request body.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -43,10 +43,12 @@ pub struct AppState {
     pub cashier: Cashier,
     /// The marked-goods checker of `POST /v1/marks/check`.
     pub checker: Arc<Checker>,
+    /// The longest a body may take to arrive.
+    pub body_timeout: std::time::Duration,
 }
 
-/// Reads the body as UTF-8 text, at most [`BODY_LIMIT`] bytes.
-async fn text(body: Body) -> Result<String, ApiError> {
+/// Reads the body as UTF-8 text, at most [`BODY_LIMIT`] bytes, within the body deadline.
+async fn text(s: &AppState, body: Body) -> Result<String, ApiError> {
     let too_large = |what: String| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -60,7 +62,17 @@ async fn text(body: Body) -> Result<String, ApiError> {
     if declared > BODY_LIMIT as u64 {
         return Err(too_large(format!("is {declared} bytes")));
     }
-    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|e| too_large(format!("could not be read ({e})")))?;
+    let bytes = match tokio::time::timeout(s.body_timeout, to_bytes(body, BODY_LIMIT)).await {
+        Ok(read) => read.map_err(|e| too_large(format!("could not be read ({e})")))?,
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!("the request body did not arrive within {} s", s.body_timeout.as_secs_f64()),
+                "send the whole body at once; nothing was sent to the register",
+            ))
+        }
+    };
     String::from_utf8(bytes.to_vec()).map_err(|e| ApiError::input("body", format!("not UTF-8: {e}")))
 }
 
@@ -111,7 +123,7 @@ struct ShiftBody {
 /// `POST /v1/shift/open`.
 pub async fn shift_open(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let b: ShiftBody = parse_optional(&text(body).await?, "body")?;
+        let b: ShiftBody = parse_optional(&text(&s, body).await?, "body")?;
         s.queue.run(Op::OpenShift(b.cashier.unwrap_or_else(|| s.cashier.clone())), None).await
     };
     answer(r.await)
@@ -120,7 +132,7 @@ pub async fn shift_open(State(s): State<AppState>, body: Body) -> Response {
 /// `POST /v1/shift/close`.
 pub async fn shift_close(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let b: ShiftBody = parse_optional(&text(body).await?, "body")?;
+        let b: ShiftBody = parse_optional(&text(&s, body).await?, "body")?;
         s.queue.run(Op::CloseShift(b.cashier), None).await
     };
     answer(r.await)
@@ -133,7 +145,7 @@ struct Empty {}
 /// `POST /v1/reports/settlement`.
 pub async fn settlement(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let _: Empty = parse_optional(&text(body).await?, "body")?;
+        let _: Empty = parse_optional(&text(&s, body).await?, "body")?;
         s.queue.run(Op::Settlement, None).await
     };
     answer(r.await)
@@ -141,7 +153,7 @@ pub async fn settlement(State(s): State<AppState>, body: Body) -> Response {
 
 /// Reads and checks a receipt body (the CLI's checks: the field is named).
 fn receipt_body(text: &str, correction: bool) -> Result<Receipt, ApiError> {
-    let r = Receipt::from_json(text).map_err(crate::Error::from)?;
+    let r = Receipt::from_json(text).map_err(kkt::Error::from)?;
     match (correction, r.correction.is_some()) {
         (false, true) => {
             return Err(ApiError::input("correction", "a correction receipt goes to POST /v1/corrections"));
@@ -151,15 +163,15 @@ fn receipt_body(text: &str, correction: bool) -> Result<Receipt, ApiError> {
         }
         _ => {}
     }
-    r.validate().map_err(crate::Error::from)?;
+    r.validate().map_err(kkt::Error::from)?;
     if !correction {
-        r.settle().map_err(crate::Error::from)?;
+        r.settle().map_err(kkt::Error::from)?;
     }
     Ok(r)
 }
 
 async fn fiscal_receipt(s: &AppState, body: Body, correction: bool) -> Result<Value, ApiError> {
-    let r = receipt_body(&text(body).await?, correction)?;
+    let r = receipt_body(&text(s, body).await?, correction)?;
     let guard = match &r.id {
         Some(id) => Some(s.inflight.claim(id).ok_or_else(|| {
             ApiError::new(
@@ -187,7 +199,7 @@ pub async fn corrections(State(s): State<AppState>, body: Body) -> Response {
 /// Runs a journal read off the async threads.
 async fn read_journal<T: Send + 'static>(
     s: &AppState,
-    f: impl FnOnce(&Journal) -> Result<T, crate::journal::JournalError> + Send + 'static,
+    f: impl FnOnce(&Journal) -> Result<T, kkt::journal::JournalError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let j = s.journal.clone();
     tokio::task::spawn_blocking(move || {
@@ -252,7 +264,7 @@ pub async fn journal(State(s): State<AppState>, RawQuery(q): RawQuery) -> Respon
 /// `POST /v1/recover`.
 pub async fn recover(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let _: Empty = parse_optional(&text(body).await?, "body")?;
+        let _: Empty = parse_optional(&text(&s, body).await?, "body")?;
         s.queue.run(Op::Recover, None).await
     };
     answer(r.await)
@@ -281,7 +293,7 @@ struct MarkItem {
 }
 
 fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    crate::receipt::decimal_exact(d).map(Some)
+    kkt::receipt::decimal_exact(d).map(Some)
 }
 
 impl<'de> Deserialize<'de> for CodeArg {
@@ -349,7 +361,7 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>), ApiError> {
 /// tag 2106 added to its reasons, as a sale would decide.
 pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let (queries, items) = mark_queries(&text(body).await?)?;
+        let (queries, items) = mark_queries(&text(&s, body).await?)?;
         let reg = s.queue.run(Op::CheckMarks(queries), None).await?;
         let checker = s.checker.clone();
         let fn_number = reg["fn_number"].as_str().filter(|n| !n.is_empty()).map(str::to_string);

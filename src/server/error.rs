@@ -23,9 +23,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::journal::JournalError;
-use crate::transport::LinkError;
-use crate::Error;
+use kkt::journal::JournalError;
+use kkt::transport::LinkError;
+use kkt::Error;
 
 /// An error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,8 +146,8 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::InputError;
-    use crate::protocol::DeviceError;
+    use kkt::commands::InputError;
+    use kkt::protocol::DeviceError;
 
     #[test]
     fn statuses_by_kind() {

@@ -10,15 +10,6 @@
 //! Listening beyond loopback needs a bearer token; every `/v1` request then carries
 //! `Authorization: Bearer TOKEN` (compared in constant time). The request log holds the method,
 //! path, status and duration only: never a body, a query or a header.
-//!
-//! ```no_run
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let cfg = kkt::server::Config::new("127.0.0.1:0".parse()?, "emulator", "/tmp/journal.sqlite".into());
-//! let server = kkt::server::Server::start(cfg)?;
-//! println!("listening on http://{}", server.addr());
-//! server.shutdown(); // finishes the requests in flight
-//! # Ok(()) }
-//! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,15 +24,16 @@ use axum::routing::{get, post};
 use axum::Router;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::oneshot;
 
-use crate::checker::{Checker, Settings};
-use crate::driver::Options;
-use crate::journal::Journal;
-use crate::receipt::Cashier;
+use kkt::checker::{Checker, Settings};
+use kkt::driver::Options;
+use kkt::journal::Journal;
+use kkt::receipt::Cashier;
 
 pub mod api;
 pub mod error;
+pub mod guard;
+pub mod listen;
 pub mod worker;
 
 pub use error::ApiError;
@@ -108,6 +100,15 @@ pub struct Config {
     pub checker: Option<Arc<Checker>>,
     /// The rules' settings of `POST /v1/marks/check` without a checker.
     pub mark_settings: Settings,
+    /// Browser origins and host names allowed to call (web pages are refused by default).
+    pub access: guard::Access,
+    /// Connection cap, header deadline, TLS.
+    pub limits: listen::Limits,
+    /// The longest a request's body may take to arrive once its headers have.
+    pub body_timeout: Duration,
+    /// Listen beyond loopback without TLS (`--insecure-lan`): the token and customers' data
+    /// would cross the network in clear.
+    pub insecure_lan: bool,
 }
 
 impl Config {
@@ -124,6 +125,10 @@ impl Config {
             cashier: Cashier::new("Кассир"),
             checker: None,
             mark_settings: Settings::default(),
+            access: guard::Access { listen: Some(listen), ..guard::Access::default() },
+            limits: listen::Limits::default(),
+            body_timeout: Duration::from_secs(30),
+            insecure_lan: false,
         }
     }
 
@@ -134,6 +139,14 @@ impl Config {
                 "refusing to listen on {} without a token: anyone who reaches this address could form \
                  fiscal documents. Give a token (--token-file PATH or KKT_SERVE_TOKEN, at least {MIN_TOKEN_LEN} \
                  characters; clients send `Authorization: Bearer TOKEN`), or listen on 127.0.0.1",
+                self.listen
+            ));
+        }
+        if !self.listen.ip().is_loopback() && self.limits.tls.is_none() && !self.insecure_lan {
+            return Err(format!(
+                "refusing to listen on {} without TLS: the bearer token and customers' contacts would cross \
+                 the network in clear. Give --tls-cert PEM --tls-key PEM, or --insecure-lan on a network you trust \
+                 (README: security), or listen on 127.0.0.1",
                 self.listen
             ));
         }
@@ -149,14 +162,14 @@ pub enum StartError {
     Config(String),
     /// The journal cannot be opened.
     #[error(transparent)]
-    Journal(#[from] crate::journal::JournalError),
+    Journal(#[from] kkt::journal::JournalError),
     /// The address cannot be listened on, or a thread could not start.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
 /// Builds the router over a started worker.
-pub fn router(state: api::AppState, token: Option<Token>) -> Router {
+pub fn router(state: api::AppState, token: Option<Token>, access: guard::Access) -> Router {
     let v1 = Router::new()
         .route("/v1/status", get(api::status))
         .route("/v1/shift/open", post(api::shift_open))
@@ -174,6 +187,7 @@ pub fn router(state: api::AppState, token: Option<Token>) -> Router {
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(middleware::from_fn_with_state(Arc::new(access), guard::guard))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -212,65 +226,12 @@ async fn log_request(req: Request, next: Next) -> Response {
     resp
 }
 
-/// A running service.
-#[derive(Debug)]
-pub struct Server {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<Result<(), std::io::Error>>>,
-}
-
-impl Server {
-    /// Starts the service on its own threads (the HTTP runtime and the register's worker).
-    pub fn start(cfg: Config) -> Result<Server, StartError> {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        let listener = rt.block_on(tokio::net::TcpListener::bind(cfg.listen))?;
-        let addr = listener.local_addr()?;
-        let prepared = prepare(&cfg)?;
-        let thread = std::thread::Builder::new().name("kkt-http".into()).spawn(move || {
-            rt.block_on(serve(listener, prepared, async {
-                let _ = stopped.await;
-            }))
-        })?;
-        Ok(Server { addr, stop: Some(stop), thread: Some(thread) })
-    }
-
-    /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops accepting connections, finishes the requests in flight and the register's job in
-    /// hand, and returns.
-    pub fn shutdown(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            match t.join() {
-                Ok(Err(e)) => tracing::error!("the service stopped with an error: {e}"),
-                Err(_) => tracing::error!("the service's thread panicked"),
-                Ok(Ok(())) => {}
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
-}
-
 /// The worker and the state of a service about to run.
 pub struct Prepared {
     state: api::AppState,
     token: Option<Token>,
+    access: guard::Access,
+    limits: listen::Limits,
     worker: std::thread::JoinHandle<()>,
 }
 
@@ -289,9 +250,9 @@ pub fn prepare(cfg: &Config) -> Result<Prepared, StartError> {
     let checker = cfg.checker.clone();
     let connect: worker::Connect = Box::new(move || {
         let journal = Journal::open(&path)?;
-        let mut kkt = crate::Kkt::connect_with(&uri, opts.clone())?;
+        let mut kkt = kkt::Kkt::connect_with(&uri, opts.clone())?;
         kkt.set_mark_checker(checker.clone());
-        crate::journaled::JournaledKkt::with_kkt(kkt, journal)
+        kkt::journaled::JournaledKkt::with_kkt(kkt, journal)
     });
     let (queue, worker) = worker::spawn(connect, cfg.queue_size, cfg.queue_timeout)?;
     let state = api::AppState {
@@ -301,8 +262,10 @@ pub fn prepare(cfg: &Config) -> Result<Prepared, StartError> {
         cashier: cfg.cashier.clone(),
         // Without a configured checker the verdicts rest on the register's checks alone.
         checker: cfg.checker.clone().unwrap_or_else(|| Arc::new(Checker::new(None, None, cfg.mark_settings))),
+        body_timeout: cfg.body_timeout,
     };
-    Ok(Prepared { state, token: cfg.token.clone(), worker })
+    let access = guard::Access { listen: Some(cfg.listen), ..cfg.access.clone() };
+    Ok(Prepared { state, token: cfg.token.clone(), access, limits: cfg.limits.clone(), worker })
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight and stops the worker
@@ -312,9 +275,10 @@ pub async fn serve(
     p: Prepared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let Prepared { state, token, worker } = p;
-    let app = router(state, token);
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let Prepared { state, token, access, limits, worker } = p;
+    let access = guard::Access { listen: listener.local_addr().ok(), ..access };
+    let app = router(state, token, access);
+    let served = listen::run(listener, app, limits, shutdown).await;
     // Every queue handle is gone with the router: the worker ends after its job in hand.
     let joined = tokio::task::spawn_blocking(move || worker.join()).await;
     if !matches!(joined, Ok(Ok(()))) {
@@ -344,6 +308,10 @@ mod tests {
         let e = c.check().unwrap_err();
         assert!(e.contains("token") && e.contains("0.0.0.0:8567"), "{e}");
         c.token = Some(Token::new("0123456789abcdef").unwrap());
+        // With a token, plain HTTP beyond loopback still needs --insecure-lan (or TLS).
+        let e = c.check().unwrap_err();
+        assert!(e.contains("TLS") && e.contains("--insecure-lan"), "{e}");
+        c.insecure_lan = true;
         assert!(c.check().is_ok());
         let c = Config::new("127.0.0.1:8567".parse().unwrap(), "emulator", "j.sqlite".into());
         assert!(c.check().is_ok());

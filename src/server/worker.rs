@@ -16,10 +16,10 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::error::ApiError;
-use crate::journal::State;
-use crate::journaled::{Fiscalized, JournaledKkt};
-use crate::protocol::Decimal;
-use crate::receipt::{Cashier, Measure, PlannedStatus, Receipt};
+use kkt::journal::State;
+use kkt::journaled::{Fiscalized, JournaledKkt};
+use kkt::protocol::Decimal;
+use kkt::receipt::{Cashier, Measure, PlannedStatus, Receipt};
 
 /// One code of `POST /v1/marks/check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +136,7 @@ impl Queue {
 
 /// How the worker reaches the register (again, after a failed connect): the driver with the
 /// journal, its pending entries reconciled.
-pub type Connect = Box<dyn FnMut() -> Result<JournaledKkt, crate::Error> + Send>;
+pub type Connect = Box<dyn FnMut() -> Result<JournaledKkt, kkt::Error> + Send>;
 
 /// Starts the worker thread with a queue of `capacity`; requests wait at most `timeout` in it.
 /// The thread ends when every [`Queue`] is dropped, after the job in hand.
@@ -194,7 +194,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
 
 fn execute(jk: &mut JournaledKkt, op: Op) -> Result<Value, ApiError> {
     match op {
-        Op::Status => Ok(crate::cli::device::status_json(jk.kkt())?),
+        Op::Status => Ok(crate::views::status_json(jk.kkt())?),
         Op::OpenShift(c) => to_value(&jk.open_shift(&c)?),
         Op::CloseShift(c) => to_value(&jk.close_shift(c.as_ref())?),
         Op::Settlement => to_value(&jk.settlement_report()?),
@@ -206,7 +206,7 @@ fn execute(jk: &mut JournaledKkt, op: Op) -> Result<Value, ApiError> {
         Op::Recover => {
             let entries = jk.recover()?;
             let settled: Vec<_> = entries.into_iter().filter(|e| e.state != State::Pending).collect();
-            let pending = jk.journal().list(true, super::api::MAX_ENTRIES).map_err(crate::Error::from)?;
+            let pending = jk.journal().list(true, super::api::MAX_ENTRIES).map_err(kkt::Error::from)?;
             Ok(json!({"settled": settled, "pending": pending}))
         }
     }
@@ -214,10 +214,10 @@ fn execute(jk: &mut JournaledKkt, op: Op) -> Result<Value, ApiError> {
 
 /// The answer to `POST /v1/receipts`: the CLI's receipt result, with the id.
 pub fn receipt_answer(r: &Receipt, f: &Fiscalized) -> Value {
-    let out = crate::cli::device::ReceiptResult {
+    let out = crate::views::ReceiptResult {
         replayed: f.replayed,
         journal_seq: Some(f.journal_seq),
-        ..crate::cli::device::ReceiptResult::new(&f.document, r)
+        ..crate::views::ReceiptResult::new(&f.document)
     };
     let mut v = serde_json::to_value(&out).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
@@ -244,8 +244,8 @@ fn check_marks(jk: &mut JournaledKkt, codes: &[MarkQuery]) -> Result<Value, ApiE
             // code; the driver has already dropped a half-checked code): a verdict for this
             // code, not a failed request. An error about the register's state (marking not
             // allowed, check table full …), a link or a protocol failure fails the request.
-            Err(crate::Error::Device { command, error })
-                if crate::commands::marking::CODE_REFUSALS.contains(&error.code) =>
+            Err(kkt::Error::Device { command, error })
+                if kkt::commands::marking::CODE_REFUSALS.contains(&error.code) =>
             {
                 checks.push(json!({
                     "register_error": {
@@ -262,7 +262,7 @@ fn check_marks(jk: &mut JournaledKkt, codes: &[MarkQuery]) -> Result<Value, ApiE
         };
         kkt.decline_mark()?;
         checks.push(json!({
-            "register": crate::cli::mark::register_check_json(&c),
+            "register": crate::views::register_check_json(&c),
             "device_2106": c.device_result().map(|r| r.0),
         }));
     }

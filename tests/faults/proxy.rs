@@ -19,10 +19,10 @@ use crate::support::figures;
 use kkt::driver::Options;
 use kkt::emulator::server::Faults;
 use kkt::emulator::VirtualRegister;
-use kkt::faultproxy::{Config, Direction, PtySide, Rates, Stats, StatsSnapshot};
 use kkt::journal::{Journal, State};
 use kkt::journaled::JournaledKkt;
 use kkt::Kkt;
+use kkt_faultproxy::{Config, Direction, PtySide, Rates, Stats, StatsSnapshot};
 
 const ATTEMPTS: usize = 5;
 /// Answer timeout per command on the faulty link (the register answers at once).
@@ -231,7 +231,7 @@ fn a_thousand_receipts_through_a_noisy_tcp_link() {
                 let cfg = Config { rates: rates(), direction: Direction::Both, seed: 1000 + lane as u64 };
                 let up = format!("tcp://127.0.0.1:{emu_port}").parse().unwrap();
                 let (s, st) = (stop.clone(), stats.clone());
-                std::thread::spawn(move || kkt::faultproxy::serve_tcp(l, up, cfg, st, s));
+                std::thread::spawn(move || kkt_faultproxy::serve_tcp(l, up, cfg, st, s));
                 run_lane(
                     lane,
                     PER_LANE,

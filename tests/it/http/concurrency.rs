@@ -74,7 +74,7 @@ fn the_frame_log_check_catches_interleaving() {
 fn fifty_concurrent_clients_each_sell_once_and_never_interleave() {
     const N: usize = 50;
     let emu = Emulator::start(&[]);
-    let svc = Service::start(&emu.uri, |c| c.queue_size = N);
+    let svc = Service::start(&emu.uri, |c| c.queue_size = Some(N));
     let c = svc.client.clone();
     assert_eq!(c.post("/v1/shift/open", "").status, 200);
     let fd_before = c.get("/v1/status", "/v1/status").body["fn"]["last_fd_number"].as_u64().unwrap();
@@ -216,12 +216,11 @@ impl Silent {
 
 /// Driver options for the silent register: no reading of the state at connect, no retries, and
 /// answers awaited until the test closes the connection.
-fn patient(c: &mut kkt::server::Config) {
-    let mut o = kkt::driver::Options { resync_on_connect: false, retries: 0, ..kkt::driver::Options::fast() };
-    for cmd in kkt::protocol::tables::commands() {
-        o.timeouts.insert(cmd.code, Duration::from_secs(600));
-    }
-    c.options = o;
+fn patient(c: &mut ServeOptions) {
+    c.driver =
+        "retries = 0\nresync_on_connect = false\nretry_delay_ms = 1\nreconcile_attempts = 3\nreconcile_delay_ms = 1\n"
+            .into();
+    c.timeout = Some(600);
 }
 
 #[test]
@@ -268,8 +267,7 @@ fn shutdown_finishes_the_request_in_flight() {
         std::thread::spawn(move || c.get("/v1/status", "/v1/status"))
     };
     let held = reg.conns.recv().unwrap();
-    let server = svc.server.take().unwrap();
-    let stopping = std::thread::spawn(move || server.shutdown());
+    let stopping = std::thread::spawn(move || svc.shutdown());
     // Wait until the service stops accepting connections (bounded: it does at once).
     let mut refused = false;
     for _ in 0..1000 {
@@ -300,14 +298,14 @@ fn a_client_that_leaves_leaves_no_half_formed_receipt() {
         let mut s = TcpStream::connect(c.base.trim_start_matches("http://")).unwrap();
         write!(
             s,
-            "POST /v1/receipts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST /v1/receipts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
         .unwrap();
         drop(s); // gone before the answer
     }
     // Shutdown finishes whatever the register took up and drops what it had not.
-    svc.server.take().unwrap().shutdown();
+    svc.shutdown();
     let journal = kkt::journal::Journal::open(&svc.dir.path("journal.sqlite")).unwrap();
     let entries: Vec<_> = journal.list(false, 100).unwrap().into_iter().filter(|e| e.operation == "sell").collect();
     assert!(entries.iter().all(|e| e.state != kkt::journal::State::Pending), "{entries:?}");

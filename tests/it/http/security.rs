@@ -11,7 +11,7 @@ const TOKEN: &str = "s3cr3t-token-0123456789abcdef";
 
 #[test]
 fn a_token_guards_every_v1_endpoint() {
-    let svc = Service::start("emulator", |c| c.token = Some(kkt::server::Token::new(TOKEN).unwrap()));
+    let svc = Service::start("emulator", |c| c.token = Some(TOKEN.into()));
     let anonymous = svc.client.clone();
     let wrong = svc.client.clone().with_token("s3cr3t-token-0123456789abcdeF");
     let right = svc.client.clone().with_token(TOKEN);

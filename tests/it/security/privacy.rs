@@ -115,7 +115,7 @@ fn the_gismt_cache_is_private() {
 #[test]
 fn no_unsafe_code() {
     let root = env!("CARGO_MANIFEST_DIR");
-    for krate in ["src/lib.rs", "src/main.rs", "tools/faultproxy/main.rs"] {
+    for krate in ["src/lib.rs", "src/main.rs", "tools/faultproxy/src/lib.rs", "tools/faultproxy/src/main.rs"] {
         let text = std::fs::read_to_string(format!("{root}/{krate}")).unwrap();
         assert!(text.contains("#![forbid(unsafe_code)]"), "{krate} does not forbid unsafe code");
     }

@@ -156,6 +156,65 @@ impl Client {
     }
 }
 
+/// An answer read off the socket.
+pub struct RawAnswer {
+    pub status: u16,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl RawAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `request` (the whole request, head and body, as bytes on the wire) on a new
+/// connection and reads one answer: what a browser or a hand-written client would send.
+pub fn raw_request(base: &str, request: &str) -> RawAnswer {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    // A guard against a hang only: the answer comes at once.
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut r = BufReader::new(s);
+    let mut status_line = String::new();
+    r.read_line(&mut status_line).unwrap();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no status line: {status_line:?}"))
+        .parse()
+        .unwrap();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).unwrap();
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers.iter().find(|(k, _)| k == "content-length").map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).unwrap();
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&body)))
+    };
+    RawAnswer { status, headers, body }
+}
+
+/// [`raw_request`]'s status and JSON body.
+pub fn raw_exchange(base: &str, request: &str) -> (u16, Value) {
+    let a = raw_request(base, request);
+    (a.status, a.body)
+}
+
 /// Asserts an error answer: its status and kind, and that the message names `mentions`.
 pub fn assert_error(a: &Answer, status: u16, kind: &str, mentions: &str) {
     assert_eq!(a.status, status, "{}", a.body);
@@ -164,36 +223,119 @@ pub fn assert_error(a: &Answer, status: u16, kind: &str, mentions: &str) {
     assert!(m.contains(mentions), "{mentions:?} not in {m:?}");
 }
 
-/// The service in this process.
+/// How a `kkt serve` under test is started: its options and config file.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The bearer token (given as `KKT_SERVE_TOKEN`).
+    pub token: Option<String>,
+    /// `--queue-size`.
+    pub queue_size: Option<usize>,
+    /// `--queue-timeout` (default 300 s: the tests wait for the register, not the queue).
+    pub queue_timeout: Duration,
+    /// `--timeout` (seconds, every command).
+    pub timeout: Option<u64>,
+    /// The config's `[driver]` table (default: short pauses, as `Options::fast`).
+    pub driver: String,
+    /// More options of `kkt serve`.
+    pub extra: Vec<String>,
+    /// Start the service with this limit of open descriptors (soft and hard; Unix, through
+    /// `sh -c 'ulimit -n N'`), as on a till with the usual 1 024.
+    pub fd_limit: Option<u32>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            token: None,
+            queue_size: None,
+            queue_timeout: Duration::from_secs(300),
+            timeout: None,
+            driver: "retry_delay_ms = 1\nreconcile_attempts = 3\nreconcile_delay_ms = 1\n".into(),
+            extra: Vec::new(),
+            fd_limit: None,
+        }
+    }
+}
+
+/// `kkt serve` as a process, on a free loopback port, with its own journal, config and home.
 pub struct Service {
-    pub server: Option<kkt::server::Server>,
+    child: Option<Child>,
     pub client: Client,
     pub dir: TempDir,
 }
 
 impl Service {
-    /// A service on a free loopback port for `device`, with `tune` applied to the configuration.
-    pub fn start(device: &str, tune: impl FnOnce(&mut kkt::server::Config)) -> Service {
+    /// A service on a free loopback port for `device`, with `tune` applied to its options.
+    pub fn start(device: &str, tune: impl FnOnce(&mut ServeOptions)) -> Service {
         let dir = TempDir::new("svc");
-        let mut cfg = kkt::server::Config::new("127.0.0.1:0".parse().unwrap(), device, dir.path("journal.sqlite"));
-        cfg.options = kkt::driver::Options::fast();
-        cfg.queue_timeout = Duration::from_secs(300);
-        tune(&mut cfg);
-        let server = kkt::server::Server::start(cfg).unwrap();
-        let client = Client::new(format!("http://{}", server.addr()));
-        Service { server: Some(server), client, dir }
+        let mut o = ServeOptions::default();
+        tune(&mut o);
+        let config = dir.path("config.toml");
+        std::fs::write(&config, format!("[driver]\n{}", o.driver)).unwrap();
+        let mut cmd = match o.fd_limit {
+            Some(n) if cfg!(unix) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), BIN]);
+                c
+            }
+            _ => Command::new(BIN),
+        };
+        cmd.arg("--config").arg(&config).arg("--journal").arg(dir.path("journal.sqlite"));
+        cmd.args(["--device", device]);
+        if let Some(t) = o.timeout {
+            cmd.args(["--timeout", &t.to_string()]);
+        }
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+        cmd.args(["--queue-timeout", &format!("{}.{:03}", o.queue_timeout.as_secs(), o.queue_timeout.subsec_millis())]);
+        if let Some(n) = o.queue_size {
+            cmd.args(["--queue-size", &n.to_string()]);
+        }
+        cmd.args(&o.extra);
+        for v in ["KKT_DEVICE", "KKT_CONFIG", "KKT_JOURNAL", "KKT_SERVE_TOKEN", "KKT_SERVE_TOKEN_FILE"] {
+            cmd.env_remove(v);
+        }
+        if let Some(t) = &o.token {
+            cmd.env("KKT_SERVE_TOKEN", t);
+        }
+        // Its own home: nothing of the user's (config, caches, stores) is read or written.
+        for v in
+            ["HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "APPDATA", "LOCALAPPDATA"]
+        {
+            cmd.env(v, dir.path("home"));
+        }
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().to_string();
+        assert!(base.starts_with("http://127.0.0.1:"), "kkt serve did not start: {line:?}");
+        Service { child: Some(child), client: Client::new(base), dir }
     }
 
-    /// On the in-process virtual register.
+    /// On the virtual register in the service's process.
     pub fn emulator() -> Service {
         Service::start("emulator", |_| {})
+    }
+
+    /// Asks the service to stop as Ctrl-C or `kill` would (SIGTERM; on Windows the process is
+    /// ended) and waits until it has: it finishes the requests in flight first.
+    pub fn shutdown(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        #[cfg(unix)]
+        {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        }
+        #[cfg(not(unix))]
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
 impl Drop for Service {
     fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            s.shutdown();
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
     }
 }

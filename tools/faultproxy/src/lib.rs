@@ -1,11 +1,12 @@
 //! A fault-injecting proxy between a host and a register: corrupts, drops, duplicates and
 //! delays bytes at configurable rates, in either or both directions. The host side is a TCP
 //! listener or a new pseudo-terminal (which the host opens like a serial port); the register
-//! side is `tcp://HOST:PORT` or a serial line. `kkt-faultproxy` (tools/faultproxy) is the
-//! command; the tests use it in process.
+//! side is `tcp://HOST:PORT` or a serial line. `kkt-faultproxy` is the command; kkt's fault
+//! tests use this library in process (a dev-dependency).
 //!
 //! [`Mangler`] is the sans-IO core: bytes in, pieces (bytes, pauses) out, from a seeded
 //! generator, so a run can be repeated exactly. [`Stats`] counts what was injected.
+#![forbid(unsafe_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::transport::DeviceUri;
+use kkt::transport::DeviceUri;
 
 /// Fault rates, each a probability per byte (0 to 1).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -397,7 +398,7 @@ pub fn serve_tcp(
 
 /// A pseudo-terminal the host opens like a serial port.
 pub struct PtySide {
-    pty: crate::transport::pty::RawPty,
+    pty: kkt::transport::pty::RawPty,
 }
 
 impl std::fmt::Debug for PtySide {
@@ -409,7 +410,7 @@ impl std::fmt::Debug for PtySide {
 impl PtySide {
     /// Opens a new pseudo-terminal pair in raw mode.
     pub fn open() -> std::io::Result<PtySide> {
-        Ok(PtySide { pty: crate::transport::pty::RawPty::open()? })
+        Ok(PtySide { pty: kkt::transport::pty::RawPty::open()? })
     }
 
     /// The terminal's path for the host (e.g. /dev/pts/5).

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use kkt::faultproxy::{serve_tcp, Config, Direction, PtySide, Rates, Stats};
 use kkt::transport::DeviceUri;
+use kkt_faultproxy::{serve_tcp, Config, Direction, PtySide, Rates, Stats};
 
 /// Corrupts, drops, duplicates and delays bytes between a host and a register.
 #[derive(Debug, Parser)]
