@@ -47,14 +47,14 @@ fn code(i: usize) -> String {
 
 /// `n` items, every second one marked, paid in cash exactly.
 fn receipt(n: usize) -> Receipt {
-    let mut r = Receipt::sell(Taxation::Osn);
+    let mut r = Receipt::sell(Taxation::OSN);
     r.cashier = Some(cashier());
     for i in 0..n {
         let price = Money::from_kopecks(1000 + i as u64);
         let item = if i % 2 == 1 {
-            Item::marked(format!("Молоко 3,2% № {i}"), price, Vat::Vat10, code(i))
+            Item::marked(format!("Молоко 3,2% № {i}"), price, Vat::VAT10, code(i))
         } else {
-            Item::new(format!("Хлеб нарезной № {i}"), price, Decimal::integer(1), Vat::Vat10)
+            Item::new(format!("Хлеб нарезной № {i}"), price, Decimal::integer(1), Vat::VAT10)
         };
         r.items.push(item);
     }

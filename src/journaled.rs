@@ -57,6 +57,7 @@ use crate::commands::{InputError, Request, Response};
 use crate::driver::{reconcile, FiscalDocument, Options};
 use crate::error::Error;
 use crate::journal::{self, Begun, Document, Entry, Journal, JournalError, NewEntry, State};
+use crate::protocol::values::CurrentDocument;
 use crate::receipt::{Cashier, Operation, Receipt};
 use crate::Kkt;
 
@@ -92,7 +93,7 @@ enum Found {
     /// The entry's document, read from the archive.
     Formed { doc: Box<FoundDocument>, numbers: (Option<u32>, Option<u32>) },
     /// No document of the entry: the FN's last document, and the open document type (0 none).
-    Absent { last_fd: u32, open_document: u8 },
+    Absent { last_fd: u32, open_document: CurrentDocument },
     /// The register cannot tell (another FN, too many documents since, no expected number).
     Unknown(String),
 }
@@ -177,7 +178,7 @@ pub fn receipt_hash(r: &Receipt) -> String {
 fn command_of(entry: &Entry) -> Option<(u8, Vec<u8>)> {
     let op = entry.operation.as_str();
     let data = |code: u8, op: &str| -> Option<Vec<u8>> {
-        let operation = op.parse::<Operation>().ok()?.code();
+        let operation = op.parse::<Operation>().ok()?;
         let total = entry.total?;
         let mut d = Vec::new();
         if code == FormCorrectionReceipt::CODE {
@@ -472,11 +473,11 @@ impl JournaledKkt {
     /// lock), so an open document formed nothing and belongs to no one waiting.
     fn ready(&mut self) -> Result<FnStatus, Error> {
         let fs = self.kkt.call(&GetFnStatus)?;
-        if fs.current_document == 0 || self.policy != OpenDocumentPolicy::Cancel {
+        if fs.current_document == CurrentDocument::NONE || self.policy != OpenDocumentPolicy::Cancel {
             return Ok(fs);
         }
         tracing::info!(
-            document = fs.current_document,
+            document = fs.current_document.code(),
             "a document left open by a failed attempt: cancelling it (0x10)"
         );
         self.kkt.cancel_document()?;
@@ -614,7 +615,7 @@ impl JournaledKkt {
             }
             Found::Absent { last_fd, open_document } => {
                 let mut why = format!("the register has no document for it (its last document is {last_fd})");
-                if open_document != 0 && entry.state == State::Pending {
+                if open_document != CurrentDocument::NONE && entry.state == State::Pending {
                     match self.policy {
                         OpenDocumentPolicy::Cancel => match self.kkt.cancel_document() {
                             Ok(()) => why += "; the document left open was cancelled (0x10)",

@@ -244,19 +244,19 @@ client_methods! {
     /// # Ok(()) }
     /// ```
     fn sell(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::Sell));
+        |d| d.receipt(receipt, Some(Operation::SELL));
 
     /// Forms a return of a sale (`operation` must be `sell_return`).
     fn refund(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::SellReturn));
+        |d| d.receipt(receipt, Some(Operation::SELL_RETURN));
 
     /// Forms a purchase receipt (`operation` must be `buy`).
     fn buy(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::Buy));
+        |d| d.receipt(receipt, Some(Operation::BUY));
 
     /// Forms a return of a purchase (`operation` must be `buy_return`).
     fn buy_return(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::BuyReturn));
+        |d| d.receipt(receipt, Some(Operation::BUY_RETURN));
 
     /// Forms a receipt of whatever operation it names (a correction receipt when
     /// `correction` is set).
@@ -321,7 +321,7 @@ client_methods! {
     /// # kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А."))?;
     /// # kkt.call(&kkt::commands::receipt::OpenReceipt::default())?;
     /// use kkt::receipt::PlannedStatus;
-    /// let c = kkt.check_mark("0104607028393034215'Wt4q\u{1d}93dGVz", PlannedStatus::PieceSold, 1.into())?;
+    /// let c = kkt.check_mark("0104607028393034215'Wt4q\u{1d}93dGVz", PlannedStatus::PIECE_SOLD, 1.into())?;
     /// match c.flags() {
     ///     Some(f) if f.status_checked() && !f.status_correct() => { kkt.decline_mark()?; }
     ///     _ => { kkt.accept_mark()?; }
@@ -329,7 +329,7 @@ client_methods! {
     /// # Ok(()) }
     /// ```
     fn check_mark(&mut self, code: &str, planned_status: PlannedStatus, quantity: Decimal) -> Result<MarkCheck, Error> =
-        |d| d.check_mark(code, planned_status, quantity, Measure::Piece, None);
+        |d| d.check_mark(code, planned_status, quantity, Measure::PIECE, None);
 
     /// [`Kkt::check_mark`] for measured goods (or a fraction of a piece).
     fn check_mark_measured(

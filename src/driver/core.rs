@@ -238,7 +238,7 @@ impl<L: Link> Driver<L> {
         };
         if self.autonomous.is_none() {
             self.autonomous = match self.query(&GetRegistration).await {
-                Ok(r) => Some(r.modes & crate::commands::registration::modes::AUTONOMOUS != 0),
+                Ok(r) => Some(r.modes.contains(crate::protocol::values::OperatingModes::AUTONOMOUS)),
                 Err(Error::Device { .. }) => Some(false),
                 Err(e) => return Err(e),
             };
@@ -542,14 +542,14 @@ impl<L: Link> Driver<L> {
         measure: Measure,
         fraction: Option<(u32, u32)>,
     ) -> CheckMarkOnline {
-        let measured = matches!(status, PlannedStatus::MeasuredSold | PlannedStatus::MeasuredReturned);
+        let measured = matches!(status, PlannedStatus::MEASURED_SOLD | PlannedStatus::MEASURED_RETURNED);
         CheckMarkOnline {
-            planned_status: status.code(),
+            planned_status: status,
             mode: 0,
             // Seed 004: for piece goods the quantity is exactly 1; it matters to the OISM for
             // statuses 2 and 4.
             quantity: if measured { quantity } else { crate::protocol::Decimal::integer(1) },
-            measure: measure.code(),
+            measure,
             fraction,
         }
     }
@@ -605,7 +605,7 @@ impl<L: Link> Driver<L> {
                         it.payment_method.code(),
                         it.payment_object.code(),
                     );
-                    u.measure = (it.measure != Measure::Piece).then_some(it.measure.code());
+                    u.measure = (it.measure != Measure::PIECE).then_some(it.measure);
                     u.barcode = it.barcode.clone();
                     fill_details(&mut u.details, it);
                     encode_request(&u).map_err(|e| in_item(&p, e))?;
@@ -623,8 +623,8 @@ impl<L: Link> Driver<L> {
                         code,
                     );
                     m.quantity = it.quantity;
-                    m.status = status.code();
-                    m.measure = it.measure.code();
+                    m.status = status;
+                    m.measure = it.measure;
                     m.fraction = fraction;
                     fill_details(&mut m.details, it);
                     encode_request(&m).map_err(|e| in_item(&p, e))?;
@@ -665,7 +665,7 @@ impl<L: Link> Driver<L> {
         }
         let nz = |m: Money| (m.kopecks() > 0).then_some(m.kopecks());
         let mut payment = Payment {
-            taxation: Some(receipt.taxation.code()),
+            taxation: Some(receipt.taxation),
             cash: nz(settled.cash),
             electronic: nz(settled.electronic),
             prepayment: nz(settled.prepayment),
@@ -721,7 +721,7 @@ impl<L: Link> Driver<L> {
             self.abort_document().await;
             return Err(e);
         }
-        let (op, total) = (receipt.operation.code(), plan.total.kopecks());
+        let (op, total) = (receipt.operation, plan.total.kopecks());
         let formed: Result<ReceiptResult, Error> = if correction {
             self.call(&FormCorrectionReceipt { operation: op, total }).await
         } else {
@@ -758,7 +758,7 @@ impl<L: Link> Driver<L> {
     /// is sent.
     fn start_mark_job(&self, receipt: &Receipt) -> Result<Option<MarkJob>, Error> {
         let Some(checker) = self.checker.clone() else { return Ok(None) };
-        if receipt.operation != Operation::Sell || receipt.correction.is_some() {
+        if receipt.operation != Operation::SELL || receipt.correction.is_some() {
             return Ok(None);
         }
         let mut items = Vec::new();
@@ -771,7 +771,7 @@ impl<L: Link> Driver<L> {
             items.push(crate::checker::Item {
                 code,
                 price_kopecks: Some(it.price.kopecks()),
-                partial_sale: it.fraction.is_some() || it.measure != Measure::Piece,
+                partial_sale: it.fraction.is_some() || it.measure != Measure::PIECE,
             });
         }
         if items.is_empty() {
@@ -794,8 +794,8 @@ impl<L: Link> Driver<L> {
     fn record_marks(&self, receipt: &Receipt, fd_number: u32) {
         let Some(checker) = &self.checker else { return };
         let state = match receipt.operation {
-            Operation::Sell => crate::checker::store::CodeState::Sold,
-            Operation::SellReturn => crate::checker::store::CodeState::Returned,
+            Operation::SELL => crate::checker::store::CodeState::Sold,
+            Operation::SELL_RETURN => crate::checker::store::CodeState::Returned,
             _ => return,
         };
         if receipt.correction.is_some() {

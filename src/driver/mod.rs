@@ -25,8 +25,8 @@
 //! // "tcp://192.168.1.50:7778", "serial:///dev/ttyUSB0", "COM3", or the virtual register:
 //! let mut kkt = kkt::Kkt::connect("emulator")?;
 //! kkt.open_shift(&Cashier::new("Иванова А.А."))?;
-//! let mut r = Receipt::sell(Taxation::Osn);
-//! r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::Vat10));
+//! let mut r = Receipt::sell(Taxation::OSN);
+//! r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::VAT10));
 //! r.payments.cash = Money::from_kopecks(10000);
 //! let doc = kkt.sell(&r)?;
 //! println!("receipt {} FD {} FP {} change {}", doc.receipt_number, doc.fd_number, doc.fiscal_sign, doc.change);

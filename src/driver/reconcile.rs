@@ -96,10 +96,11 @@ pub fn confirm(code: u8, data: &[u8], doc: &FoundDocument) -> Result<(), String>
             | ArchiveDocument::BsoCorrection(r) => r,
             _ => return Err("the archive record is not a receipt".into()),
         };
-        if (rec.operation, rec.total) != (op, total) {
+        if (rec.operation.code(), rec.total) != (op, total) {
             return Err(format!(
                 "the new receipt has operation {} and total {} kopecks; ours had {op} and {total}",
-                rec.operation, rec.total
+                rec.operation.code(),
+                rec.total
             ));
         }
     }
@@ -156,6 +157,7 @@ mod tests {
     use super::*;
     use crate::commands::archive::{DocumentHeader, ReceiptRecord, ShiftRecord};
     use crate::commands::Response;
+    use crate::protocol::values::{CurrentDocument, LifePhase};
 
     fn t() -> chrono::NaiveDateTime {
         chrono::NaiveDate::from_ymd_opt(2026, 3, 4).unwrap().and_hms_opt(10, 20, 0).unwrap()
@@ -163,8 +165,8 @@ mod tests {
 
     fn fs(last: u32) -> FnStatus {
         FnStatus {
-            phase: 3,
-            current_document: 0,
+            phase: LifePhase::FISCAL,
+            current_document: CurrentDocument::NONE,
             document_data: 0,
             shift_open: 1,
             warnings: 0,
@@ -179,7 +181,7 @@ mod tests {
             ofd_confirmed: 0,
             document: ArchiveDocument::Receipt(ReceiptRecord {
                 header: DocumentHeader { datetime: t(), fd_number: fd, fiscal_sign: 0xABCD1234 },
-                operation: op,
+                operation: op.into(),
                 total,
             }),
         }

@@ -9,7 +9,6 @@ use sha2::{Digest, Sha256};
 use super::handlers::{self, Access, Answer, Cx};
 use super::scenario::Scenario;
 use super::state::*;
-use crate::commands::registration;
 use crate::protocol::err;
 use crate::protocol::frame::{self, FrameRef, Parsed, RESULT_ERROR, RESULT_OK};
 use crate::protocol::types::Decimal;
@@ -91,13 +90,13 @@ fn epoch() -> NaiveDateTime {
 }
 
 fn default_registration(o: &Options) -> Registration {
-    use registration::{modes, usage};
+    use crate::protocol::values::{OperatingModes, UsageConditions};
     Registration {
         inn: "7806197274  ".into(),
         registration_number: "0000000000038045    ".into(),
         taxation: 0b0000_0011,
-        modes: if o.autonomous { modes::AUTONOMOUS } else { modes::ENCRYPTION },
-        usage: if o.marking { usage::MARKING } else { 0 },
+        modes: if o.autonomous { OperatingModes::AUTONOMOUS } else { OperatingModes::ENCRYPTION }.bits(),
+        usage: if o.marking { UsageConditions::MARKING } else { UsageConditions::EMPTY }.bits(),
         user_name: "ООО «Виртуальная касса»".into(),
         address: "г. Москва, ул. Тестовая, д. 1".into(),
         place: "Торговый зал".into(),
@@ -335,6 +334,7 @@ mod tests {
     use super::*;
     use crate::commands::{self, printer, receipt, Request};
     use crate::emulator::scenario::Timing;
+    use crate::protocol::values::{Operation, Taxation};
     use crate::protocol::{cmd, tag};
 
     fn t0() -> NaiveDateTime {
@@ -447,10 +447,11 @@ mod tests {
         assert_eq!(call(&mut r, cmd::PRINT_BUFFER_WRITE, &example), Ok(Vec::new()));
         let item = receipt::UnmarkedItem::new("Чай", 15_000, Decimal::integer(1), 1, 1, 1);
         send(&mut r, &item).unwrap();
-        send(&mut r, &receipt::Payment { taxation: Some(1), cash: Some(15_000), ..Default::default() }).unwrap();
+        send(&mut r, &receipt::Payment { taxation: Some(Taxation::OSN), cash: Some(15_000), ..Default::default() })
+            .unwrap();
         assert_eq!(r.state().printer.printed.len(), PRINTED_KEEP);
         assert_eq!(r.state().printer.buffer.len(), 2);
-        send(&mut r, &receipt::FormReceipt { operation: 1, total: 15_000 }).unwrap();
+        send(&mut r, &receipt::FormReceipt { operation: Operation::SELL, total: 15_000 }).unwrap();
         assert!(r.state().printer.buffer.is_empty(), "the receipt empties the buffer");
         let printed = &r.state().printer.printed;
         assert_eq!(printed[PRINTED_KEEP - 2..], [line(0, 0, "Hello"), line(0x08, 1, "1234567890")]);
@@ -467,9 +468,9 @@ mod tests {
             assert!(crate::protocol::command_info(code).is_some());
             assert_eq!(call(&mut r, code, &[]), Err(err::UNKNOWN_COMMAND), "{code:#04x}");
         }
-        let cashier = commands::legacy::CashierData::new("Иванов", None);
+        let cashier = commands::shift::CashierData::new("Иванов", None);
         assert_eq!(send(&mut r, &cashier), Err(err::UNKNOWN_COMMAND));
-        assert_eq!(send(&mut r, &commands::legacy::ResetMockFn::default()), Err(err::UNKNOWN_COMMAND));
+        assert_eq!(send(&mut r, &commands::settings::ResetMockFn::default()), Err(err::UNKNOWN_COMMAND));
         assert_eq!(r.state().phase, FnPhase::Fiscal, "0x40 resets nothing");
     }
 
@@ -554,8 +555,9 @@ mod tests {
         call(&mut r, cmd::CHECK_MARK_ONLINE, online.as_bytes()).unwrap();
         send(&mut r, &commands::marking::KeepMarkCheck { keep: true }).unwrap();
         assert_eq!(call(&mut r, cmd::BEGIN_RECEIPT, &[]), Err(err::RECEIPT_ORDER), "the open receipt survived");
-        send(&mut r, &receipt::Payment { taxation: Some(1), cash: Some(15_000), ..Default::default() }).unwrap();
-        send(&mut r, &receipt::FormReceipt { operation: 1, total: 15_000 }).unwrap();
+        send(&mut r, &receipt::Payment { taxation: Some(Taxation::OSN), cash: Some(15_000), ..Default::default() })
+            .unwrap();
+        send(&mut r, &receipt::FormReceipt { operation: Operation::SELL, total: 15_000 }).unwrap();
         let open = crate::session::State::ShiftOpen { opened_at: Some(t0()), document: None };
         assert_eq!(r.state().session.state(), open);
     }

@@ -278,11 +278,11 @@ struct CodeArg(MarkItem);
 #[serde(deny_unknown_fields)]
 struct MarkItem {
     code: String,
-    #[serde(default)]
+    #[serde(default, with = "kkt::protocol::values::by_name::option")]
     planned_status: Option<PlannedStatus>,
     #[serde(default, deserialize_with = "opt_decimal")]
     quantity: Option<Decimal>,
-    #[serde(default)]
+    #[serde(default, with = "kkt::protocol::values::by_name")]
     measure: Measure,
     #[serde(default)]
     fraction: Option<Fraction>,
@@ -309,7 +309,7 @@ impl<'de> Deserialize<'de> for CodeArg {
                     code: v.to_string(),
                     planned_status: None,
                     quantity: None,
-                    measure: Measure::Piece,
+                    measure: Measure::PIECE,
                     fraction: None,
                     price: None,
                     partial_sale: false,
@@ -339,12 +339,12 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>), ApiError> {
     let mut items = Vec::with_capacity(b.codes.len());
     for (i, CodeArg(m)) in b.codes.into_iter().enumerate() {
         let code = MarkingCode::parse(&m.code).map_err(|e| ApiError::input(&format!("codes[{i}].code"), e))?;
-        let piece = m.measure == Measure::Piece;
+        let piece = m.measure == Measure::PIECE;
         queries.push(MarkQuery {
             planned_status: m.planned_status.unwrap_or(if piece {
-                PlannedStatus::PieceSold
+                PlannedStatus::PIECE_SOLD
             } else {
-                PlannedStatus::MeasuredSold
+                PlannedStatus::MEASURED_SOLD
             }),
             quantity: m.quantity.unwrap_or(Decimal::integer(1)),
             measure: m.measure,
@@ -451,9 +451,9 @@ mod tests {
         );
         let (q, items) = mark_queries(&body).unwrap();
         assert_eq!(q.len(), 2);
-        assert_eq!(q[0].planned_status, PlannedStatus::PieceSold);
+        assert_eq!(q[0].planned_status, PlannedStatus::PIECE_SOLD);
         assert_eq!(q[1].quantity, "0.5".parse().unwrap());
-        assert_eq!(q[1].measure, Measure::Kilogram);
+        assert_eq!(q[1].measure, Measure::KILOGRAM);
         assert_eq!((items[1].price_kopecks, items[1].partial_sale), (Some(14630), true));
         let e = mark_queries(&format!(r#"{{"codes": [{{"code": "{CODE}", "quantity": 1.5e3}}]}}"#)).unwrap_err();
         assert!(e.message.contains("codes[0].quantity"), "{}", e.message);

@@ -74,7 +74,5 @@
 mod state;
 mod steps;
 
-pub use state::{
-    fn_document, DocKind, MarkStep, ReceiptKind, Report, SessionState, ShiftDocument, ShiftState, Stage, State,
-};
+pub use state::{DocKind, MarkStep, ReceiptKind, Report, SessionState, ShiftDocument, ShiftState, Stage, State};
 pub use steps::{Violation, MAX_SHIFT};

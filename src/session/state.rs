@@ -4,6 +4,8 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::values::CurrentDocument;
+
 /// The shift as the register reports it (the four shift states of the diagram).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -212,30 +214,6 @@ pub struct SessionState {
     pub(super) autonomous: bool,
 }
 
-/// The FN status's «current document» byte (0x08), as far as the order depends on it.
-pub mod fn_document {
-    /// No document open.
-    pub const NONE: u8 = 0x00;
-    /// Registration report.
-    pub const REGISTRATION: u8 = 0x01;
-    /// Shift open report.
-    pub const SHIFT_OPEN: u8 = 0x02;
-    /// Receipt.
-    pub const RECEIPT: u8 = 0x04;
-    /// Shift close report.
-    pub const SHIFT_CLOSE: u8 = 0x08;
-    /// FN close report.
-    pub const FN_CLOSE: u8 = 0x10;
-    /// Re-registration report with an FN change.
-    pub const REREGISTRATION_FN: u8 = 0x12;
-    /// Re-registration report.
-    pub const REREGISTRATION: u8 = 0x13;
-    /// Correction receipt.
-    pub const CORRECTION: u8 = 0x14;
-    /// Settlement report.
-    pub const SETTLEMENT: u8 = 0x17;
-}
-
 impl SessionState {
     /// A register with a closed shift, no document, no code under check.
     pub fn new() -> Self {
@@ -321,12 +299,12 @@ impl SessionState {
     /// before we connected has an unknown stage, and the register judges its next steps.
     pub fn from_device(
         shift_open: bool,
-        current_document: u8,
+        current_document: CurrentDocument,
         mark_state: u8,
         saved_marks: u8,
         autonomous: bool,
     ) -> Self {
-        use fn_document as d;
+        use CurrentDocument as d;
         let receipt = |kind| State::ShiftOpen {
             opened_at: None,
             document: Some(ShiftDocument::Receipt { kind, stage: Stage::Unknown }),
@@ -356,8 +334,8 @@ impl SessionState {
 
     /// The FN status's «current document» byte for this state (the register's side of
     /// [`SessionState::from_device`]).
-    pub fn current_document(&self) -> u8 {
-        use fn_document as d;
+    pub fn current_document(&self) -> CurrentDocument {
+        use CurrentDocument as d;
         match (self.document(), self.state) {
             (Some(DocKind::Receipt), _) => d::RECEIPT,
             (Some(DocKind::Correction), _) => d::CORRECTION,
@@ -442,7 +420,7 @@ mod tests {
 
     #[test]
     fn from_device_and_back() {
-        use fn_document as d;
+        use CurrentDocument as d;
         for (open, doc) in [
             (false, d::NONE),
             (true, d::NONE),
@@ -456,7 +434,7 @@ mod tests {
             (true, d::SHIFT_CLOSE),
         ] {
             let s = SessionState::from_device(open, doc, 1, 0, false);
-            assert_eq!((s.shift_open(), s.current_document()), (open, doc), "{open} {doc:#04x}");
+            assert_eq!((s.shift_open(), s.current_document()), (open, doc), "{open} {doc:?}");
         }
         let s = SessionState::from_device(true, d::REREGISTRATION, 4, 2, true);
         assert_eq!(s.document(), Some(DocKind::Registration));

@@ -473,6 +473,7 @@ impl SessionState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::values::CurrentDocument;
     use crate::session::{DocKind, ShiftState};
 
     const KEEP: KeepMarkCheck = KeepMarkCheck { keep: true };
@@ -628,11 +629,11 @@ mod tests {
 
     #[test]
     fn from_device_unknown_stage_lets_the_register_judge() {
-        let s = SessionState::from_device(true, 0x04, 1, 0, false);
+        let s = SessionState::from_device(true, CurrentDocument::RECEIPT, 1, 0, false);
         assert_eq!(s.receipt(), Some((ReceiptKind::Receipt, Stage::Unknown)));
         assert!(s.next(cmd::FORM_RECEIPT, &[], None).is_ok());
         assert!(s.next(cmd::ITEM, &[], None).is_ok());
-        let s = SessionState::from_device(false, 0x02, 1, 0, false);
+        let s = SessionState::from_device(false, CurrentDocument::SHIFT_OPEN, 1, 0, false);
         assert_eq!(s.shift(), ShiftState::Opening);
         assert!(s.next(cmd::OPEN_SHIFT, &[], None).is_ok());
     }
@@ -749,7 +750,7 @@ mod tests {
         assert_eq!(v.expected, "close the shift (0x29, 0x2A) before closing the FN");
         open.begin_report(Report::Registration).unwrap();
         assert_eq!(open.report(), Some(Report::Registration));
-        assert_eq!(open.current_document(), 0x01);
+        assert_eq!(open.current_document(), CurrentDocument::REGISTRATION);
         refused(&open, err::RECEIPT_ORDER, |s| s.open_receipt(ReceiptKind::Receipt, None));
         open.cancel();
         assert_eq!(open, open_shift());

@@ -34,10 +34,10 @@ fn archive_document(r: &Register, d: &DocumentRecord) -> ArchiveDocument {
         header,
         inn: inn.clone(),
         registration_number: rnm.clone(),
-        taxation: reg.map_or(0, |r| r.taxation),
-        modes: reg.map_or(0, |r| r.modes),
+        taxation: reg.map_or(0, |r| r.taxation).into(),
+        modes: reg.map_or(0, |r| r.modes).into(),
     };
-    let receipt = ReceiptRecord { header, operation: d.operation, total: d.total };
+    let receipt = ReceiptRecord { header, operation: d.operation.into(), total: d.total };
     match d.doc_type {
         doc_type::REGISTRATION => ArchiveDocument::Registration(registration),
         doc_type::REREGISTRATION => {

@@ -75,9 +75,9 @@ pub(super) fn registration(r: &mut Register, _: GetRegistration, _: &mut Cx) -> 
     Ok(Registration {
         registration_number: reg.registration_number.trim_end().into(),
         inn: reg.inn.trim_end().into(),
-        modes: reg.modes,
-        taxation: reg.taxation,
-        agent: 0,
+        modes: reg.modes.into(),
+        taxation: reg.taxation.into(),
+        agent: Default::default(),
     })
 }
 

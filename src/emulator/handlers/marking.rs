@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{Cx, Handled};
 use crate::commands::marking::*;
-use crate::commands::{receipt, Empty, TlvList};
+use crate::commands::{Empty, TlvList};
 use crate::emulator::register::Register;
 use crate::emulator::scenario::OismStatus;
 use crate::emulator::state::{CurrentMark, SavedMark};
@@ -63,7 +63,7 @@ pub(super) fn check_local(r: &mut Register, req: CheckMarkLocal, _: &mut Cx) -> 
         result_2106 |= 0x10;
     }
     r.state.mark =
-        Some(CurrentMark { code: req.code, code_type: check.code_type.value(), fn_result: check.result, result_2106 });
+        Some(CurrentMark { code: req.code, code_type: check.code_type.code(), fn_result: check.result, result_2106 });
     r.state.session = next;
     Ok(CheckMarkLocalResult { result: check.result, reason: check.reason })
 }
@@ -71,10 +71,7 @@ pub(super) fn check_local(r: &mut Register, req: CheckMarkLocal, _: &mut Cx) -> 
 pub(super) fn check_online(r: &mut Register, req: CheckMarkOnline, cx: &mut Cx) -> Handled<CheckMarkOnlineResult> {
     r.need_marking()?;
     let next = r.order(SessionState::check_mark_online)?;
-    if !receipt::ITEM_STATUSES.contains(&req.planned_status)
-        || req.mode != 0
-        || !receipt::MEASURES.contains(&req.measure)
-    {
+    if !req.planned_status.is_known() || req.mode != 0 || !req.measure.is_known() {
         return Err(err::BAD_PARAMETER);
     }
     let mark = r.state.mark.clone().ok_or(err::WRONG_FN_STATE)?;

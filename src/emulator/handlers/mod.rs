@@ -59,8 +59,9 @@ pub(crate) enum Access {
     /// so it refuses them as commands it does not know, 0x26 «Неизвестная команда» (seed 004
     /// Приложение 3 has no other code for a command of another FFD).
     Legacy,
-    /// Not modelled (printing of reports and documents, the TLV archive reader, the network,
-    /// print and control settings): 0x26.
+    /// Not modelled: 0x26. (Printing a document, its OFD receipt or the cash report, the
+    /// unconfirmed-document count, the activation totals, the reset of the cash counters, the
+    /// TLV archive reader, the network, print and control settings.)
     NotModelled,
 }
 
@@ -138,8 +139,8 @@ macro_rules! row {
 }
 
 use commands::{
-    archive as a, cash as c, document as d, info as i, legacy as l, marking as m, network as n, printer as p,
-    receipt as r, registration as g, report as o, settings as s, shift as h,
+    archive as a, cash as c, document as d, info as i, marking as m, network as n, printer as p, receipt as r,
+    registration as g, report as o, settings as s, shift as h,
 };
 
 /// Every command of the table: what the register does with it.
@@ -238,17 +239,17 @@ pub(crate) const TABLE: &[Entry] = &[
     row!(g::RegistrationData => registration::data, gated),
     row!(g::FormRegistration => registration::form, gated),
     // ФФД 1.05 and the FN mock-up.
-    row!(l::BeginRegistration105, legacy),
-    row!(l::FormRegistration105, legacy),
-    row!(l::RegistrationData105, legacy),
-    row!(l::ReceiptAutomatData, legacy),
-    row!(l::CorrectionAutomatData, legacy),
-    row!(l::Item105, legacy),
-    row!(l::AgentData, legacy),
-    row!(l::CorrectionData105, legacy),
-    row!(l::CashierData, legacy),
-    row!(l::GetActivationParameter, legacy),
-    row!(l::ResetMockFn, legacy),
+    row!(g::BeginRegistration105, legacy),
+    row!(g::FormRegistration105, legacy),
+    row!(g::RegistrationData105, legacy),
+    row!(r::ReceiptAutomatData, legacy),
+    row!(r::CorrectionAutomatData, legacy),
+    row!(r::Item105, legacy),
+    row!(r::AgentData, legacy),
+    row!(r::CorrectionData105, legacy),
+    row!(h::CashierData, legacy),
+    row!(a::GetActivationParameter, legacy),
+    row!(s::ResetMockFn, legacy),
 ];
 
 /// The row of each code (`u8::MAX`: none). Building it fails the compilation if a code has

@@ -10,6 +10,7 @@ use crate::commands::{DecodeError, Empty};
 use crate::emulator::register::{item_sum, Register};
 use crate::emulator::state::{doc_type, ItemRecord, Notification, PaymentRecord, ReceiptDraft};
 use crate::protocol::err;
+use crate::protocol::values::{Operation, Vat};
 use crate::session::{ReceiptKind, SessionState};
 
 pub(super) fn cancel(r: &mut Register, _: CancelDocument, _: &mut Cx) -> Handled<Empty> {
@@ -43,7 +44,7 @@ pub(super) fn open_correction(r: &mut Register, _: OpenCorrectionReceipt, cx: &m
 impl Register {
     /// The VAT rate (tag 1199) is known, and the rates of 2025 are not used before 2025.
     pub(in crate::emulator) fn check_vat(&self, vat: u8, t: NaiveDateTime) -> Result<(), u8> {
-        if !receipt::VAT_RATES.contains(&vat) {
+        if !Vat::from(vat).is_known() {
             return Err(err::TAX_NOT_APPLICABLE);
         }
         if vat >= 7 && t.date().year() < 2025 {
@@ -65,9 +66,14 @@ impl Register {
 
 pub(super) fn item(r: &mut Register, item: UnmarkedItem, cx: &mut Cx) -> Handled<Empty> {
     let next = r.order(SessionState::add_item)?;
-    r.check_vat(item.vat, cx.t)?;
+    r.check_vat(item.vat.code(), cx.t)?;
     item.validate().map_err(|_| err::BAD_PARAMETER)?;
-    r.add_item(ItemRecord { name: item.name, sum: item_sum(item.price, item.quantity), vat: item.vat, code: None })?;
+    r.add_item(ItemRecord {
+        name: item.name,
+        sum: item_sum(item.price, item.quantity),
+        vat: item.vat.code(),
+        code: None,
+    })?;
     r.state.session = next;
     Ok(Empty)
 }
@@ -89,14 +95,14 @@ pub(super) fn marked_item(r: &mut Register, item: MarkedItem, cx: &mut Cx) -> Ha
     if rc.items.iter().any(|i| i.code.as_deref() == Some(item.code.as_str())) {
         return Err(err::MARK_REPEATED);
     }
-    r.check_vat(item.vat, cx.t)?;
+    r.check_vat(item.vat.code(), cx.t)?;
     receipt::check_marked_quantity(item.measure, item.quantity, item.fraction).map_err(|e| e.device_code())?;
     item.validate().map_err(|_| err::MARK_DATA_MISSING)?;
     let sum = match item.fraction.filter(|_| receipt::has_fraction(item.fraction)) {
         Some((n, d)) => item_sum(item.price, item.quantity) * u64::from(n) / u64::from(d),
         None => item_sum(item.price, item.quantity),
     };
-    r.add_item(ItemRecord { name: item.name, sum, vat: item.vat, code: Some(item.code) })?;
+    r.add_item(ItemRecord { name: item.name, sum, vat: item.vat.code(), code: Some(item.code) })?;
     r.state.check_table.remove(saved);
     r.state.session = next;
     Ok(Empty)
@@ -122,7 +128,7 @@ pub(super) fn payment(r: &mut Register, p: Payment, _: &mut Cx) -> Handled<Empty
     let reg_tax = r.state.registration.as_ref().map_or(0, |r| r.taxation);
     let tax_ok = match p.taxation {
         // 1055 values 1, 2, 4, 16, 32 are the 0xE3 bits 0, 1, 2, 4, 5.
-        Some(v) => receipt::TAXATION_SYSTEMS.contains(&v) && reg_tax & v != 0,
+        Some(v) => v.is_known() && reg_tax & v.code() != 0,
         None => reg_tax.count_ones() == 1,
     };
     if !tax_ok {
@@ -130,25 +136,26 @@ pub(super) fn payment(r: &mut Register, p: Payment, _: &mut Cx) -> Handled<Empty
     }
     let non_cash = [p.electronic, p.prepayment, p.credit, p.consideration].iter().flatten().sum();
     if let Some(rc) = r.state.receipt.as_mut() {
-        rc.payment = Some(PaymentRecord { cash: p.cash.unwrap_or(0), non_cash, taxation: p.taxation });
+        rc.payment =
+            Some(PaymentRecord { cash: p.cash.unwrap_or(0), non_cash, taxation: p.taxation.map(|t| t.code()) });
     }
     r.state.session = next;
     Ok(Empty)
 }
 
 pub(super) fn form(r: &mut Register, req: FormReceipt, cx: &mut Cx) -> Handled<ReceiptResult> {
-    form_kind(r, ReceiptKind::Receipt, req.operation, req.total, cx)
+    form_kind(r, ReceiptKind::Receipt, req.operation.code(), req.total, cx)
 }
 
 pub(super) fn form_correction(r: &mut Register, req: FormCorrectionReceipt, cx: &mut Cx) -> Handled<ReceiptResult> {
-    form_kind(r, ReceiptKind::Correction, req.operation, req.total, cx)
+    form_kind(r, ReceiptKind::Correction, req.operation.code(), req.total, cx)
 }
 
 fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx: &Cx) -> Handled<ReceiptResult> {
     let t = cx.t;
     let correction = kind == ReceiptKind::Correction;
     let next = r.order(|s| s.close_receipt(kind))?;
-    if !receipt::OPERATIONS.contains(&operation) {
+    if !Operation::from(operation).is_known() {
         return Err(if correction { err::BAD_CORRECTION_OPERATION } else { err::BAD_OPERATION });
     }
     let rc = r.state.receipt.clone().ok_or(err::WRONG_FN_STATE)?;

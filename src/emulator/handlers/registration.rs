@@ -34,8 +34,8 @@ pub(super) fn data(r: &mut Register, d: RegistrationData, _: &mut Cx) -> Handled
         inn: String::new(),
         registration_number: String::new(),
         taxation: 0,
-        modes: d.modes,
-        usage: d.usage,
+        modes: d.modes.bits(),
+        usage: d.usage.bits(),
         user_name: d.user_name,
         address: d.address,
         place: d.place,
@@ -60,7 +60,7 @@ pub(super) fn form(r: &mut Register, f: FormRegistration, cx: &mut Cx) -> Handle
     r.check_clock(cx.t)?;
     reg.inn = format!("{:<12}", f.inn.trim_end());
     reg.registration_number = format!("{:<20}", f.registration_number.trim_end());
-    reg.taxation = f.taxation;
+    reg.taxation = f.taxation.bits();
     r.state.session = next;
     r.state.session.set_autonomous(reg.autonomous());
     r.state.registration = Some(reg);
@@ -70,7 +70,7 @@ pub(super) fn form(r: &mut Register, f: FormRegistration, cx: &mut Cx) -> Handle
     let kind = if report_type == REGISTRATION { doc_type::REGISTRATION } else { doc_type::REREGISTRATION };
     let doc = r.add_document(kind, cx.t, 0, 0);
     if let Some(last) = r.state.documents.last_mut() {
-        last.reason = f.reasons.unwrap_or(0);
+        last.reason = f.reasons.map_or(0, |r| r.bits());
     }
     Ok(FiscalResult { fd_number: doc.number, fiscal_sign: doc.fiscal_sign })
 }

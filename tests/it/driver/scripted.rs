@@ -84,8 +84,8 @@ fn t() -> chrono::NaiveDateTime {
 
 fn fn_status(last: u32, shift_open: bool, doc: u8) -> Answer {
     bytes(FnStatus {
-        phase: 3,
-        current_document: doc,
+        phase: kkt::protocol::values::LifePhase::FISCAL,
+        current_document: doc.into(),
         document_data: 0,
         shift_open: u8::from(shift_open),
         warnings: 0,
@@ -111,9 +111,9 @@ fn registration() -> Answer {
     bytes(Registration {
         registration_number: "0000000000038045".into(),
         inn: "7806197274".into(),
-        modes: 0,
-        taxation: 1,
-        agent: 0,
+        modes: Default::default(),
+        taxation: kkt::protocol::values::TaxationSystems::GENERAL,
+        agent: Default::default(),
     })
 }
 
@@ -149,7 +149,7 @@ fn script(parts: Vec<Vec<(u8, Answer)>>) -> Script {
     Script::new(parts.into_iter().flatten().collect())
 }
 
-const FORM: FormReceipt = FormReceipt { operation: 1, total: 15000 };
+const FORM: FormReceipt = FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 15000 };
 
 #[test]
 fn lost_answer_formed_document_is_recovered_from_the_archive() {
