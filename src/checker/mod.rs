@@ -1,8 +1,10 @@
-//! The companion checker of marked goods: ГИС МТ's permissive mode (seed 003) with the Local
-//! Module as fallback (seeds 000, 001), the ban rules, tag 1260, and the sold-codes store.
+//! The companion checker of marked goods: the store's ТС ПИОТ (seeds 000, 001) or ГИС МТ's
+//! permissive mode (seed 003), with the Local Module ЛМ ЧЗ as fallback, the ban rules, tag
+//! 1260, and the sold-codes store.
 //!
-//! The decisions are pure ([`rules`], [`decide`], [`tag1260`], the failover of [`cdn`]); HTTP
-//! ([`gismt`], [`lm`]) and storage ([`store`]) are thin shells; [`service`] ties them together.
+//! The decisions are pure ([`rules`], [`decide`], [`tag1260`], the failover of [`cdn`], the
+//! failure table and version probe of [`tspiot`], the answers of [`lm`]); HTTP ([`gismt`],
+//! [`tspiot`], [`lm`]) and storage ([`store`]) are thin shells; [`service`] ties them together.
 
 pub mod cdn;
 pub mod decide;
@@ -14,6 +16,7 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod tag1260;
+pub mod tspiot;
 
 pub use decide::{decide, Decision};
 pub use gismt::{GisMt, GisMtConfig, Online};
@@ -22,3 +25,4 @@ pub use model::{CheckAnswer, CodeInfo};
 pub use rules::{judge, Action, Evidence, Local, Reason, Rule, Settings, Source, Strictness, Verdict};
 pub use secret::Secret;
 pub use service::{Checker, Item, ReceiptCheck};
+pub use tspiot::{TsPiot, TsPiotConfig};

@@ -40,10 +40,14 @@ impl Default for Settings {
 pub enum Source {
     /// ГИС МТ `/codes/check`.
     Online,
-    /// The Local Module (ЛМ ЧЗ).
+    /// The Local Module (ЛМ ЧЗ), asked directly.
     Lm,
     /// No check answer.
     None,
+    /// ГИС МТ through the store's ТС ПИОТ.
+    Tspiot,
+    /// The Local Module through the ТС ПИОТ (`isCheckedOffline`).
+    TspiotLm,
 }
 
 /// What the checker learned about one code.
@@ -72,6 +76,38 @@ pub enum Evidence {
         inst: Option<String>,
         /// The module's version.
         version: Option<String>,
+    },
+    /// The ТС ПИОТ answered: ГИС МТ's facts, or, when `offline`, the Local Module's through it
+    /// (then only `isBlocked` and `sold` are judged).
+    TsPiot {
+        /// The code's entry.
+        info: CodeInfo,
+        /// `reqId`.
+        req_id: Option<String>,
+        /// `reqTimestamp`, Unix ms.
+        req_timestamp: Option<i64>,
+        /// `isCheckedOffline`.
+        offline: bool,
+        /// The Local Module's instance id (offline answers).
+        inst: Option<String>,
+        /// The Local Module's version (offline answers).
+        version: Option<String>,
+    },
+    /// The ТС ПИОТ answered 203: emergency mode, the sale goes on without a check and without
+    /// tag 1260.
+    TsPiotEmergency {
+        /// What said so.
+        note: String,
+    },
+    /// A check service refused the code itself (the ТС ПИОТ's HTTP 400, the Local Module's
+    /// inner code 400 for a malformed code).
+    Rejected {
+        /// Who refused.
+        source: Source,
+        /// The field named in the reason.
+        field: String,
+        /// Why (quoting the service).
+        message: String,
     },
     /// ГИС МТ answered 203: emergency, permissive checks off (seed 003 §7).
     Emergency {
@@ -307,13 +343,44 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
             v.req_id.clone_from(req_id);
             v.req_timestamp = *req_timestamp;
             if let (Some(id), Some(ts)) = (req_id, req_timestamp) {
-                v.tag1265 =
-                    Some(tag1260::value_lm(id, *ts, inst.as_deref().unwrap_or(""), version.as_deref().unwrap_or("")));
+                v.tag1265 = Some(lm_1265(id, *ts, inst.as_deref(), version.as_deref()));
             }
             v.notes.push("checked offline by the Local Module: only isBlocked and sold are judged".into());
             lm_rules(info, &mut v);
             v.info = Some(info.clone());
             info_ref = Some(info);
+        }
+        Evidence::TsPiot { info, req_id, req_timestamp, offline, inst, version } => {
+            v.req_id.clone_from(req_id);
+            v.req_timestamp = *req_timestamp;
+            if *offline {
+                v.source = Source::TspiotLm;
+                if let (Some(id), Some(ts)) = (req_id, req_timestamp) {
+                    v.tag1265 = Some(lm_1265(id, *ts, inst.as_deref(), version.as_deref()));
+                }
+                v.notes.push(
+                    "checked offline by the Local Module through the ТС ПИОТ: only isBlocked and sold are judged"
+                        .into(),
+                );
+                lm_rules(info, &mut v);
+            } else {
+                v.source = Source::Tspiot;
+                if let (Some(id), Some(ts)) = (req_id, req_timestamp) {
+                    v.tag1265 = Some(tag1260::value_online(id, *ts));
+                }
+                online_rules(code, info, local, settings, now_ms, &mut v);
+            }
+            v.info = Some(info.clone());
+            info_ref = Some(info);
+        }
+        Evidence::TsPiotEmergency { note } => {
+            v.source = Source::Tspiot;
+            v.emergency = true;
+            v.notes.push(format!("ТС ПИОТ emergency mode: sale allowed without a check ({note})"));
+        }
+        Evidence::Rejected { source, field, message } => {
+            v.source = *source;
+            v.reasons.push(Reason::new(field.clone(), Rule::CheckFailed, message.clone()));
         }
         Evidence::Emergency { note } => {
             v.emergency = true;
@@ -438,6 +505,15 @@ fn online_rules(code: &MarkingCode, info: &CodeInfo, local: &Local, settings: &S
     }
     if let Some(m) = info.message.as_deref().filter(|m| !m.is_empty()) {
         v.notes.push(format!("ГИС МТ: {m}"));
+    }
+}
+
+/// 1265 for a Local Module answer: `&Inst=…&Ver=…` only when the answer has either.
+fn lm_1265(req_id: &str, ts: i64, inst: Option<&str>, version: Option<&str>) -> String {
+    if inst.is_none() && version.is_none() {
+        tag1260::value_online(req_id, ts)
+    } else {
+        tag1260::value_lm(req_id, ts, inst.unwrap_or(""), version.unwrap_or(""))
     }
 }
 
@@ -752,5 +828,77 @@ mod tests {
             NOW,
         );
         assert_eq!(fields(&v), vec!["price"]);
+    }
+
+    #[test]
+    fn through_the_tspiot() {
+        let ts = |info, offline, inst: Option<&str>, version: Option<&str>| Evidence::TsPiot {
+            info,
+            req_id: Some("r-1".into()),
+            req_timestamp: Some(1757681987579),
+            offline,
+            inst: inst.map(str::to_string),
+            version: version.map(str::to_string),
+        };
+        // Online through the ТС ПИОТ: every rule, 1265 without Inst/Ver.
+        let mut sold = ok_info();
+        sold.sold = Some(true);
+        let v = judge(&code(DAIRY), &ts(sold, false, None, None), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(v.source, Source::Tspiot);
+        assert_eq!(fields(&v), vec!["sold"]);
+        assert_eq!(v.tag1265.as_deref(), Some("UUID=r-1&Time=1757681987579"));
+        // Offline (the Local Module through it): its false flags do not refuse; only isBlocked, sold.
+        let falsy = CodeInfo {
+            found: Some(false),
+            valid: Some(false),
+            verified: Some(false),
+            realizable: Some(false),
+            utilised: Some(false),
+            is_blocked: Some(false),
+            ..CodeInfo::default()
+        };
+        let v = judge(
+            &code(DAIRY),
+            &ts(falsy.clone(), true, Some("i-9"), Some("6e7f")),
+            &Local::default(),
+            &Settings::default(),
+            NOW,
+        );
+        assert!(v.allowed, "{:?}", v.reasons);
+        assert_eq!(v.source, Source::TspiotLm);
+        assert_eq!(v.tag1265.as_deref(), Some("UUID=r-1&Time=1757681987579&Inst=i-9&Ver=6e7f"));
+        let v = judge(&code(DAIRY), &ts(falsy.clone(), true, None, None), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(v.tag1265.as_deref(), Some("UUID=r-1&Time=1757681987579"));
+        let mut blocked = falsy;
+        blocked.is_blocked = Some(true);
+        let v = judge(&code(DAIRY), &ts(blocked, true, None, None), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(fields(&v), vec!["isBlocked"]);
+        // Emergency: sold, no 1260, source tspiot.
+        let v = judge(
+            &code(DAIRY),
+            &Evidence::TsPiotEmergency { note: "HTTP 203".into() },
+            &Local::default(),
+            &Settings::default(),
+            NOW,
+        );
+        assert!(v.allowed && v.emergency && v.tag1265.is_none());
+        assert_eq!(v.source, Source::Tspiot);
+        // Rejected: refused with the service's words.
+        let r = Evidence::Rejected { source: Source::Tspiot, field: "tspiot".into(), message: "HTTP 400: bad".into() };
+        let v = judge(&code(DAIRY), &r, &Local::default(), &Settings::default(), NOW);
+        assert_eq!((v.action, v.source), (Action::Refuse, Source::Tspiot));
+        assert_eq!(v.reasons[0].message, "HTTP 400: bad");
+        // The Local Module directly without inst and version: 1265 without them.
+        let lm = Evidence::Lm {
+            info: ok_info(),
+            req_id: Some("a".into()),
+            req_timestamp: Some(1),
+            inst: None,
+            version: None,
+        };
+        assert_eq!(
+            judge(&code(DAIRY), &lm, &Local::default(), &Settings::default(), NOW).tag1265.as_deref(),
+            Some("UUID=a&Time=1")
+        );
     }
 }

@@ -130,7 +130,7 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     c.queue_size = a.queue_size.max(1);
     let cashier = cfg.cashier.clone().unwrap_or_default();
     c.cashier = kkt::receipt::Cashier { name: cashier.name.unwrap_or_else(|| "Кассир".into()), inn: cashier.inn };
-    c.checker = super::mark::sale_checker(&a.marks).map_err(|m| Failure::usage(m, "see kkt serve --help"))?;
+    c.checker = super::mark::sale_checker(&a.marks, cfg).map_err(|m| Failure::usage(m, "see kkt serve --help"))?;
     c.mark_settings = kkt::checker::Settings {
         strictness: match a.marks.strict {
             super::mark::StrictArg::Deny => kkt::checker::Strictness::Deny,

@@ -777,9 +777,7 @@ impl<L: Link> Driver<L> {
         if items.is_empty() {
             return Ok(None);
         }
-        if let Some(g) = checker.gismt() {
-            g.set_fiscal_drive_number(self.fn_number.clone());
-        }
+        checker.set_fiscal_drive_number(self.fn_number.clone());
         let strictness = checker.settings().strictness;
         let (tx, rx) = tokio::sync::oneshot::channel();
         std::thread::spawn(move || {

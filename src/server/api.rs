@@ -107,9 +107,33 @@ fn answer(r: Result<Value, ApiError>) -> Response {
     }
 }
 
-/// `GET /v1/status`.
+/// `GET /v1/status`: the register's status, and `mark_check`: the path of the marked-goods check
+/// (`tspiot`, `gismt`, `lm`, `none`) with the ТС ПИОТ's `/info` (or why it gives none).
 pub async fn status(State(s): State<AppState>) -> Response {
-    answer(s.queue.run(Op::Status, None).await)
+    let r = async {
+        let mut v = s.queue.run(Op::Status, None).await?;
+        let checker = s.checker.clone();
+        let fn_number = v.pointer("/fn/fn_number").and_then(Value::as_str).map(str::to_string);
+        let serial = v.pointer("/register/serial").and_then(Value::as_str).map(str::to_string);
+        let marking = tokio::task::spawn_blocking(move || marking_status(&checker, fn_number, serial))
+            .await
+            .map_err(|e| ApiError::internal(format!("the marking status failed: {e}")))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("mark_check".into(), marking);
+        }
+        Ok(v)
+    };
+    answer(r.await)
+}
+
+/// The `mark_check` object of `GET /v1/status`.
+fn marking_status(checker: &Checker, fn_number: Option<String>, serial: Option<String>) -> Value {
+    checker.set_register(fn_number, serial);
+    let tspiot = checker.tspiot().map(|t| match t.status() {
+        Ok(st) => serde_json::to_value(st).unwrap_or_default(),
+        Err(e) => json!({"url": t.url(), "error": e.to_string()}),
+    });
+    json!({"path": checker.path(), "tspiot": tspiot})
 }
 
 /// The body of the shift commands.
@@ -366,9 +390,7 @@ pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
         let checker = s.checker.clone();
         let fn_number = reg["fn_number"].as_str().filter(|n| !n.is_empty()).map(str::to_string);
         let verdicts = tokio::task::spawn_blocking(move || {
-            if let (Some(g), Some(n)) = (checker.gismt(), fn_number) {
-                g.set_fiscal_drive_number(Some(n));
-            }
+            checker.set_fiscal_drive_number(fn_number);
             checker.receipt().check(&items)
         })
         .await

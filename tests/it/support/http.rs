@@ -236,6 +236,8 @@ pub struct ServeOptions {
     pub timeout: Option<u64>,
     /// The config's `[driver]` table (default: short pauses, as `Options::fast`).
     pub driver: String,
+    /// More of the config file after `[driver]` (e.g. a `[marking]` table).
+    pub config_extra: String,
     /// More options of `kkt serve`.
     pub extra: Vec<String>,
     /// Start the service with this limit of open descriptors (soft and hard; Unix, through
@@ -251,6 +253,7 @@ impl Default for ServeOptions {
             queue_timeout: Duration::from_secs(300),
             timeout: None,
             driver: "retry_delay_ms = 1\nreconcile_attempts = 3\nreconcile_delay_ms = 1\n".into(),
+            config_extra: String::new(),
             extra: Vec::new(),
             fd_limit: None,
         }
@@ -271,7 +274,7 @@ impl Service {
         let mut o = ServeOptions::default();
         tune(&mut o);
         let config = dir.path("config.toml");
-        std::fs::write(&config, format!("[driver]\n{}", o.driver)).unwrap();
+        std::fs::write(&config, format!("[driver]\n{}\n{}", o.driver, o.config_extra)).unwrap();
         let mut cmd = match o.fd_limit {
             Some(n) if cfg!(unix) => {
                 let mut c = Command::new("sh");
@@ -291,7 +294,16 @@ impl Service {
             cmd.args(["--queue-size", &n.to_string()]);
         }
         cmd.args(&o.extra);
-        for v in ["KKT_DEVICE", "KKT_CONFIG", "KKT_JOURNAL", "KKT_SERVE_TOKEN", "KKT_SERVE_TOKEN_FILE"] {
+        for v in [
+            "KKT_DEVICE",
+            "KKT_CONFIG",
+            "KKT_JOURNAL",
+            "KKT_SERVE_TOKEN",
+            "KKT_SERVE_TOKEN_FILE",
+            "KKT_TSPIOT_URL",
+            "KKT_LM_URL",
+            "KKT_GISMT_TOKEN",
+        ] {
             cmd.env_remove(v);
         }
         if let Some(t) = &o.token {
