@@ -197,7 +197,7 @@ client_methods! {
     /// # fn main() -> Result<(), kkt::Error> {
     /// let mut kkt = kkt::Kkt::connect("emulator")?; // or tcp://…, serial://…
     /// let st = kkt.status()?;
-    /// assert_eq!(st.shift.open, st.session.shift == kkt::session::ShiftState::Open);
+    /// assert_eq!(st.shift.open, st.session.shift() == kkt::session::ShiftState::Open);
     /// # Ok(()) }
     /// ```
     fn status(&mut self) -> Result<DeviceStatus, Error> = |d| d.status();

@@ -396,7 +396,7 @@ impl<L: Link> Driver<L> {
         if !self.synced && self.resync().await.is_err() {
             return;
         }
-        if self.state.document_open() || self.state.mark != MarkStep::Idle {
+        if self.state.document_open() || self.state.mark() != MarkStep::Idle {
             if let Err(e) = self.call(&CancelDocument).await {
                 tracing::warn!(error = %e, "cancelling the open document failed");
                 return;
@@ -405,7 +405,7 @@ impl<L: Link> Driver<L> {
         if !self.synced && self.resync().await.is_err() {
             return;
         }
-        if self.state.saved_marks > 0 || self.state.mark != MarkStep::Idle {
+        if self.state.saved_marks() > 0 || self.state.mark() != MarkStep::Idle {
             if let Err(e) = self.call(&ClearMarkChecks).await {
                 tracing::warn!(error = %e, "clearing the marking code checks failed");
             }
@@ -436,7 +436,7 @@ impl<L: Link> Driver<L> {
         }
         // A shift open begun earlier (its answer lost, e.g. a key update longer than the
         // timeout) is finished rather than refused.
-        if self.state.shift != ShiftState::Opening {
+        if self.state.shift() != ShiftState::Opening {
             self.emit(Event::KeyUpdate { finished: None });
             let started = Instant::now();
             self.call(&begin).await?;
@@ -460,7 +460,7 @@ impl<L: Link> Driver<L> {
         if !self.synced {
             self.resync().await?;
         }
-        if self.state.shift != ShiftState::Closing {
+        if self.state.shift() != ShiftState::Closing {
             self.call(&BeginShiftClose { no_print: (!self.opts.print_reports).then_some(true) }).await?;
         }
         let r = async {

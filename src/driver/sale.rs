@@ -174,7 +174,7 @@ impl<L: Link> Driver<L> {
         &mut self,
         online: &Encoded<CheckMarkOnline>,
     ) -> Result<(Option<CheckMarkOnlineResult>, Option<String>), Error> {
-        if self.state.autonomous {
+        if self.state.autonomous() {
             return Ok((None, None));
         }
         match self.call_encoded(online).await {

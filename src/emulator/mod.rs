@@ -3,12 +3,15 @@
 //! server side).
 //!
 //! * [`Register`]: the sans-IO core — a request frame and the time in, the response out. No
-//!   clock, no I/O; the order rules come from [`crate::session::sequence`].
+//!   clock, no I/O; the order rules come from [`crate::session`]. Each command has its
+//!   handler (one per typed request, in `handlers/` by command group), dispatched from one
+//!   table that also says which commands are refused or wait for the activation code.
 //! * [`VirtualRegister`]: the embeddable register (a mutex around [`Register`], the host
 //!   clock, the `--state` file written atomically after every change, the frame log).
 //! * [`server`]: thin TCP and pseudo-terminal servers with fault injection.
 //! * [`scenario`]: the OISM model, timing and faults, from a TOML or JSON file.
 
+mod handlers;
 pub mod register;
 pub mod scenario;
 pub mod server;
@@ -85,9 +88,6 @@ pub enum EmulatorError {
     },
 }
 
-/// Error 0x35 «Аппаратный сбой ККТ»: answered when the state cannot be saved.
-const HARDWARE_FAILURE: u8 = 0x35;
-
 #[derive(Debug)]
 struct Inner {
     register: Register,
@@ -141,7 +141,7 @@ fn log_frame(direction: &str, bytes: &[u8], started: Instant, request_code: Opti
         return;
     }
     let ms = started.elapsed().as_millis();
-    if request_code == Some(0x98) && direction == "<-" {
+    if request_code == Some(crate::protocol::cmd::RECEIPT_REQUISITES) && direction == "<-" {
         tracing::trace!(target: "kkt::frames", "{direction} +{ms}ms 0x98 request, {} bytes (personal data not logged)", bytes.len());
     } else {
         tracing::trace!(target: "kkt::frames", "{direction} +{ms}ms {}", hex::encode_upper(bytes));
@@ -186,7 +186,7 @@ impl VirtualRegister {
 
     /// Answers request bytes, with the time a real register would take (not waited for).
     /// The state file is written before the answer is given; if it cannot be, the command
-    /// is undone and answered 0x35.
+    /// is undone and answered 0x35 «Аппаратный сбой ККТ».
     pub fn exchange_timed(&self, request: &[u8]) -> Reply {
         let code = match crate::protocol::frame::parse(request) {
             crate::protocol::Parsed::Frame { frame, .. } => Some(frame.code),
@@ -203,7 +203,7 @@ impl VirtualRegister {
                 if let Err(e) = write_atomically(&path, &json) {
                     tracing::error!("state file {}: {e}; command undone", path.display());
                     inner.register = before;
-                    reply.bytes = register::error_frame(HARDWARE_FAILURE);
+                    reply.bytes = register::error_frame(crate::protocol::err::HARDWARE_FAILURE);
                     log_frame("->", &reply.bytes, self.started, None);
                     return reply;
                 }

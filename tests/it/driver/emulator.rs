@@ -148,12 +148,12 @@ fn a_whole_day_through_the_high_level_api() {
     k.on_event(move |e| ev.lock().unwrap().push(e.clone()));
 
     let st = k.status().unwrap();
-    assert_eq!(st.session.shift, ShiftState::Closed);
+    assert_eq!(st.session.shift(), ShiftState::Closed);
     assert_eq!(st.fn_status.last_fd_number, fd0);
 
     let opened = k.open_shift(&cashier()).unwrap();
     assert_eq!(opened.fd_number, fd0 + 1);
-    assert_eq!(k.session().shift, ShiftState::Open);
+    assert_eq!(k.session().shift(), ShiftState::Open);
     let ev = events.lock().unwrap().clone();
     assert!(ev.contains(&Event::KeyUpdate { finished: None }));
     assert!(ev.iter().any(|e| matches!(e, Event::KeyUpdate { finished: Some(_) })));
@@ -186,7 +186,7 @@ fn a_whole_day_through_the_high_level_api() {
     let closed = k.close_shift().unwrap();
     assert_eq!((closed.shift_number, closed.fd_number), (opened.shift_number, s.fd_number + 1));
     assert_eq!(f.last_fd(), closed.fd_number);
-    assert_eq!(k.session().shift, ShiftState::Closed);
+    assert_eq!(k.session().shift(), ShiftState::Closed);
 }
 
 #[test]
@@ -268,7 +268,7 @@ fn strict_policy_refuses_a_code_the_oism_rejects_and_leaves_no_trace() {
 fn autonomous_mode_skips_the_oism() {
     let o = kkt::emulator::EmulatorOptions { autonomous: true, ..Default::default() };
     let (mut k, f) = register_with(o, Options::fast());
-    assert!(k.session().autonomous);
+    assert!(k.session().autonomous());
     k.open_shift(&cashier()).unwrap();
     let d = k.sell(&with_marked(Operation::SELL, CODE)).unwrap();
     assert!(d.marks[0].check.online.is_none());
@@ -582,7 +582,7 @@ fn the_emulator_uri_keeps_its_state_in_a_file() {
         k.sell(&bread(Operation::SELL)).unwrap().fd_number
     };
     let mut k = Kkt::connect_with(&uri, Options::fast()).unwrap();
-    assert_eq!(k.session().shift, ShiftState::Open, "the shift is still open");
+    assert_eq!(k.session().shift(), ShiftState::Open, "the shift is still open");
     assert_eq!(k.status().unwrap().fn_status.last_fd_number, fd);
     let _ = std::fs::remove_dir_all(&dir);
 }
