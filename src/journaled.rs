@@ -111,47 +111,54 @@ impl std::fmt::Debug for JournaledKkt {
     }
 }
 
-/// The exclusive lock of a journal file, held for one operation.
+/// The exclusive lock of a journal file, held for one operation: `flock` on `JOURNAL.lock` on
+/// Unix, `LockFileEx` on Windows (fs4), so that two processes behave the same on both systems.
+/// Released when dropped (and by the system when the process dies).
 struct JournalLock {
-    #[cfg(unix)]
-    _lock: Option<nix::fcntl::Flock<std::fs::File>>,
+    file: Option<std::fs::File>,
+}
+
+impl Drop for JournalLock {
+    fn drop(&mut self) {
+        if let Some(f) = &self.file {
+            let _ = fs4::FileExt::unlock(f);
+        }
+    }
 }
 
 fn lock_journal(journal: &Journal, wait: Duration) -> Result<JournalLock, Error> {
-    #[cfg(unix)]
-    {
-        use nix::fcntl::{Flock, FlockArg};
-        let Some(path) = journal.path() else { return Ok(JournalLock { _lock: None }) };
-        let mut name = path.as_os_str().to_owned();
-        name.push(".lock");
-        let lock_path = std::path::PathBuf::from(name);
-        let io = |source| Error::from(JournalError::Io { path: lock_path.display().to_string(), source });
-        let mut file = crate::fsutil::open_private_append(&lock_path).map_err(io)?;
-        let started = Instant::now();
-        loop {
-            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                Ok(l) => return Ok(JournalLock { _lock: Some(l) }),
-                Err((f, nix::errno::Errno::EWOULDBLOCK)) if started.elapsed() < wait => {
-                    file = f;
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                    return Err(io(std::io::Error::new(
-                        std::io::ErrorKind::WouldBlock,
-                        format!(
-                            "another kkt process is using the journal (waited {:.0} s); use that process (the service) or another journal",
-                            wait.as_secs_f64()
-                        ),
-                    )))
-                }
-                Err((_, e)) => return Err(io(e.into())),
+    use fs4::FileExt;
+    let Some(path) = journal.path() else { return Ok(JournalLock { file: None }) };
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let io = |source| Error::from(JournalError::Io { path: lock_path.display().to_string(), source });
+    // Read and write access: Windows locks need one of them (append alone is not enough).
+    let file = crate::fsutil::private_options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(io)?;
+    let started = Instant::now();
+    loop {
+        match FileExt::try_lock(&file) {
+            Ok(()) => return Ok(JournalLock { file: Some(file) }),
+            Err(fs4::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                std::thread::sleep(Duration::from_millis(20));
             }
+            Err(fs4::TryLockError::WouldBlock) => {
+                return Err(io(std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    format!(
+                        "another kkt process is using the journal (waited {:.0} s); use that process (the service) or another journal",
+                        wait.as_secs_f64()
+                    ),
+                )))
+            }
+            Err(fs4::TryLockError::Error(e)) => return Err(io(e)),
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (journal, wait);
-        Ok(JournalLock {})
     }
 }
 

@@ -1,7 +1,8 @@
 //! The optional config file (TOML): device, cashier, timeouts.
 //!
 //! Looked up at `--config PATH`, `$KKT_CONFIG`, then `kkt/config.toml` in the user's config
-//! directory (`~/.config/kkt/config.toml` on Linux). Command-line options win over the file.
+//! directory (`~/.config/kkt/config.toml` on Linux, `%APPDATA%\kkt\config.toml` on Windows:
+//! [`super::paths::config`]). Command-line options win over the file.
 
 use std::path::{Path, PathBuf};
 
@@ -66,7 +67,7 @@ pub struct Cashier {
 
 /// Where the default config file lives.
 pub fn default_path() -> Option<PathBuf> {
-    dirs::config_dir().map(|d| d.join("kkt").join("config.toml"))
+    super::paths::config()
 }
 
 /// Reads the config: the explicit path must exist; the default path may be absent.

@@ -110,7 +110,8 @@ pub struct OnlineArgs {
     /// A file holding the X-API-KEY token (the token itself may be in $KKT_GISMT_TOKEN).
     #[arg(long, env = "KKT_GISMT_TOKEN_FILE", value_name = "PATH")]
     pub gismt_token_file: Option<PathBuf>,
-    /// The cache directory (CDN hosts and marks, the sold-codes store); default ~/.cache/kkt.
+    /// The cache directory (CDN hosts and marks, the sold-codes store); default ~/.cache/kkt
+    /// (Linux), %LOCALAPPDATA%\kkt\cache (Windows): see `kkt --help`.
     #[arg(long, env = "KKT_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Extra trusted root certificates (PEM) for ГИС МТ hosts, e.g. the Russian Trusted Root CA.
@@ -142,7 +143,7 @@ pub struct StoreArgs {
     /// directory's sold-codes.sqlite).
     #[arg(long, env = "KKT_STORE", value_name = "LOCATION")]
     pub store: Option<String>,
-    /// The cache directory; default ~/.cache/kkt.
+    /// The cache directory; default: see `kkt --help`.
     #[arg(long = "store-cache-dir", env = "KKT_CACHE_DIR", value_name = "DIR", hide = true)]
     pub cache_dir: Option<PathBuf>,
 }
@@ -256,10 +257,7 @@ fn rub(k: u64) -> String {
 }
 
 fn cache_dir(explicit: Option<&PathBuf>) -> PathBuf {
-    explicit
-        .cloned()
-        .or_else(|| dirs::cache_dir().map(|d| d.join("kkt")))
-        .unwrap_or_else(|| std::env::temp_dir().join("kkt-cache"))
+    explicit.cloned().or_else(super::paths::cache).unwrap_or_else(|| std::env::temp_dir().join("kkt-cache"))
 }
 
 fn gismt_client(o: &OnlineArgs) -> Result<Arc<GisMt>, String> {
