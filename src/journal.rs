@@ -436,6 +436,8 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+        // Closed first: Windows does not remove an open file (and would leave it for the next run).
+        drop(j);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

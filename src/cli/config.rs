@@ -79,8 +79,11 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
             None => return Ok(Config::default()),
         },
     };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display())),
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let text = super::device::text(&bytes).map_err(|m| format!("config file {}: {m}", path.display()))?;
+            toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
+        }
         Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
         Err(e) => Err(format!("config file {}: {e}", path.display())),
     }
@@ -104,6 +107,14 @@ mod tests {
         assert_eq!(load(Some(&p)).unwrap().serve.unwrap().listen.as_deref(), Some("127.0.0.1:9000"));
         std::fs::write(&p, "[driver]\nretries = 0\nresync_on_connect = false\n").unwrap();
         assert_eq!(load(Some(&p)).unwrap().driver.unwrap().retries, Some(0));
+        // Notepad's UTF-8 with a byte-order mark, and its "Unicode" (UTF-16 LE).
+        std::fs::write(&p, "\u{feff}[cashier]\nname = \"Петрова\"\n").unwrap();
+        assert_eq!(load(Some(&p)).unwrap().cashier.unwrap().name.as_deref(), Some("Петрова"));
+        let utf16: Vec<u8> = "\u{feff}timeout = 7\r\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        std::fs::write(&p, utf16).unwrap();
+        assert_eq!(load(Some(&p)).unwrap().timeout, Some(7));
+        std::fs::write(&p, b"[cashier]\nname = \"\xCF\xE5\xF2\xF0\xEE\xE2\xE0\"\n").unwrap();
+        assert!(load(Some(&p)).unwrap_err().contains("not UTF-8"));
         std::fs::write(&p, "devise = \"x\"\n").unwrap();
         assert!(load(Some(&p)).unwrap_err().contains("devise"));
         assert!(load(Some(&dir.join("missing.toml"))).is_err());

@@ -101,3 +101,42 @@ fn the_pseudo_terminal_is_refused_on_windows() {
     assert_eq!(v["error"]["kind"], "input");
     assert!(v["error"]["message"].as_str().unwrap().contains("not available on Windows"), "{v}");
 }
+
+/// A receipt file as Windows editors save it: UTF-8 with a byte-order mark (Notepad), UTF-16
+/// with one (Notepad's "Unicode", PowerShell 5's `>`). A legacy code page is refused (exit 2,
+/// nothing sent), never guessed.
+#[test]
+fn receipts_saved_by_windows_editors_are_read() {
+    let home = TempDir::new("bom");
+    let uri = format!("emulator?state={}", home.path("register.json").display());
+    let run = |args: &[&str]| {
+        kkt(&home).env("KKT_DEVICE", &uri).env("KKT_JOURNAL", home.path("j.sqlite")).args(args).output().unwrap()
+    };
+    assert!(run(&["shift", "open", "--cashier", "Петрова"]).status.success());
+    let json = crate::support::http::fixture("sale.json", None);
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(json.replace('\n', "\r\n").encode_utf16().flat_map(u16::to_le_bytes));
+    let mut fds = Vec::new();
+    for (name, bytes) in [("bom.json", [b"\xEF\xBB\xBF".as_slice(), json.as_bytes()].concat()), ("utf16.json", utf16)] {
+        let file = home.path(name);
+        std::fs::write(&file, bytes).unwrap();
+        let out = run(&["--json", "receipt", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stdout));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["total"], "180.90", "{name}: {v}");
+        fds.push(v["fd_number"].as_u64().unwrap());
+    }
+    assert_eq!(fds[1], fds[0] + 1);
+    // "Хлеб" in windows-1251.
+    let (before, after) = json.split_once("Хлеб").unwrap();
+    let bytes = [before.as_bytes(), &[0xD5, 0xEB, 0xE5, 0xE1], after.as_bytes()].concat();
+    let file = home.path("cp1251.json");
+    std::fs::write(&file, bytes).unwrap();
+    let out = run(&["--json", "receipt", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().contains("not UTF-8"), "{v}");
+    let out = run(&["--json", "status"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fn"]["last_fd_number"].as_u64(), Some(fds[1]), "nothing sent for the refused file");
+}
