@@ -56,14 +56,14 @@ fn code(i: usize) -> String {
 
 /// `n` items, every second one marked, paid in cash exactly.
 fn receipt(n: usize) -> Receipt {
-    let mut r = Receipt::sell(Taxation::Osn);
+    let mut r = Receipt::sell(Taxation::OSN);
     r.cashier = Some(cashier());
     for i in 0..n {
         let price = Money::from_kopecks(1000 + i as u64);
         let item = if i % 2 == 1 {
-            Item::marked(format!("Молоко 3,2% № {i}"), price, Vat::Vat10, code(i))
+            Item::marked(format!("Молоко 3,2% № {i}"), price, Vat::VAT10, code(i))
         } else {
-            Item::new(format!("Хлеб нарезной № {i}"), price, Decimal::integer(1), Vat::Vat10)
+            Item::new(format!("Хлеб нарезной № {i}"), price, Decimal::integer(1), Vat::VAT10)
         };
         r.items.push(item);
     }
@@ -71,11 +71,11 @@ fn receipt(n: usize) -> Receipt {
     r
 }
 
-fn emulator_options(timing: Option<Timing>) -> kkt::emulator::Options {
-    kkt::emulator::Options {
+fn emulator_options(timing: Option<Timing>) -> kkt::emulator::EmulatorOptions {
+    kkt::emulator::EmulatorOptions {
         check_table_size: 128,
         scenario: Scenario { timing, ..Scenario::default() },
-        ..kkt::emulator::Options::default()
+        ..kkt::emulator::EmulatorOptions::default()
     }
 }
 

@@ -27,13 +27,13 @@ fn main() -> Result<(), kkt::Error> {
         println!("shift {} opened (FD {})", r.shift_number, r.fd_number);
     }
 
-    let mut receipt = Receipt::sell(Taxation::Osn);
+    let mut receipt = Receipt::sell(Taxation::OSN);
     receipt.cashier = Some(cashier);
-    receipt.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::Vat10));
+    receipt.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::VAT10));
     receipt.items.push(Item::marked(
         "Молоко 3,2%",
         Money::from_kopecks(8990),
-        Vat::Vat10,
+        Vat::VAT10,
         "0104607028393034215'Wt4q\u{1d}93dGVz",
     ));
     receipt.payments.cash = "200.00".parse().expect("an amount");

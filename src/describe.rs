@@ -7,54 +7,13 @@
 use std::fmt::{self, Write as _};
 
 use serde::Serialize;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use crate::commands;
 use crate::protocol::frame::{FrameRef, RESULT_ERROR, RESULT_OK};
 use crate::protocol::tables::{command_info, tag_info};
-use crate::protocol::tlv::{TlvNode, TlvValue, Value};
+use crate::protocol::tlv::tlv_json;
 use crate::protocol::DeviceError;
-
-/// One TLV as JSON: `{tag, name, value}` or `{tag, name, tlv: [...]}` for an STLV.
-pub fn tlv_json(nodes: &[TlvNode]) -> Json {
-    Json::Array(nodes.iter().map(node_json).collect())
-}
-
-fn node_json(n: &TlvNode) -> Json {
-    let info = tag_info(n.tag);
-    let name = info.map(|i| i.name_en);
-    match &n.value {
-        TlvValue::Nested(children) => json!({"tag": n.tag, "name": name, "tlv": tlv_json(children)}),
-        TlvValue::Raw(raw) => {
-            let mut o = json!({"tag": n.tag, "name": name});
-            match info.map(|i| Value::decode(i.ty, raw)) {
-                Some(Ok(v)) => o["value"] = value_json(&v),
-                Some(Err(e)) => {
-                    o["value"] = json!(hex::encode_upper(raw));
-                    o["value_error"] = json!(e.to_string());
-                }
-                None => o["value"] = json!(hex::encode_upper(raw)),
-            }
-            o
-        }
-    }
-}
-
-/// A typed value as JSON: numbers, strings, FVLN as a decimal string, dates in ISO 8601,
-/// bytes as hex.
-pub fn value_json(v: &Value) -> Json {
-    match v {
-        Value::Byte(b) => json!(b),
-        Value::U16(x) => json!(x),
-        Value::U32(x) => json!(x),
-        Value::U40(x) | Value::Vln(x) => json!(x),
-        Value::Fvln(d) => json!(d.to_string()),
-        Value::UnixTime(t) | Value::DateTime5(t) => json!(t.format("%Y-%m-%dT%H:%M:%S").to_string()),
-        Value::DateTime3(d) => json!(d.format("%Y-%m-%d").to_string()),
-        Value::String(s) => json!(s),
-        Value::Bytes(b) => json!(hex::encode_upper(b)),
-    }
-}
 
 /// Which way a frame went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -248,6 +207,9 @@ fn write_tlv(f: &mut fmt::Formatter<'_>, items: &[Json], depth: usize) -> fmt::R
             }
             (_, v) => {
                 write!(f, "{pad}{tag} {name} = {}", text(v))?;
+                if let Some(x) = t["text"].as_str() {
+                    write!(f, " ({x})")?;
+                }
                 if let Some(e) = t["value_error"].as_str() {
                     write!(f, " (does not fit the tag's type: {e})")?;
                 }

@@ -14,6 +14,7 @@
 //! | [`Error::Journal`] | the host's journal (disk) failed | check the disk and the journal file |
 
 use crate::commands::{DecodeError, InputError};
+#[cfg(feature = "journal")]
 use crate::journal::JournalError;
 use crate::protocol::frame::FrameError;
 use crate::protocol::{command_info, DeviceError};
@@ -22,6 +23,7 @@ use crate::transport::{ExchangeError, LinkError, UriError};
 
 /// A response that is not what the protocol says.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// Bytes that did not make a valid frame (bad CRC or LEN).
     #[error("corrupted response frame: {0}")]
@@ -41,6 +43,7 @@ pub enum ProtocolError {
         /// The command.
         command: u8,
         /// What did not match.
+        #[source]
         error: DecodeError,
     },
     /// A response that contradicts what was asked.
@@ -71,6 +74,7 @@ impl std::fmt::Display for UnknownOutcome {
 
 /// Anything the driver can fail with.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Bad input: nothing was sent.
     #[error("invalid input: {0}")]
@@ -84,6 +88,7 @@ pub enum Error {
         /// The command.
         command: u8,
         /// The register's error code.
+        #[source]
         error: DeviceError,
     },
     /// The link failed.
@@ -111,7 +116,8 @@ pub enum Error {
         /// The command.
         command: u8,
         /// Why the answer was lost.
-        cause: String,
+        #[source]
+        cause: Box<Error>,
         /// The FN's last fiscal document number, unchanged.
         last_fd: u32,
     },
@@ -145,10 +151,12 @@ pub enum Error {
         detail: String,
     },
     /// The host's journal failed (nothing was sent when this comes before the command).
+    #[cfg(feature = "journal")]
     #[error("{0}")]
-    Journal(JournalError),
+    Journal(#[source] JournalError),
 }
 
+#[cfg(feature = "journal")]
 impl From<JournalError> for Error {
     fn from(e: JournalError) -> Self {
         match e {
@@ -183,20 +191,21 @@ impl Error {
         }
     }
 
-    /// A short machine name of the kind: `input`, `sequence`, `device`, `link`, `protocol`,
-    /// `not_formed`, `unknown_outcome`, `id_reused`, `pending`, `journal`.
-    pub fn kind(&self) -> &'static str {
+    /// What kind of failure it is (what a caller does about it); [`ErrorKind::as_str`] is the
+    /// name the CLI's and the service's JSON print.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Input(_) | Error::Uri(_) => "input",
-            Error::Sequence(_) => "sequence",
-            Error::Device { .. } => "device",
-            Error::Link { .. } | Error::Connect(_) => "link",
-            Error::Protocol { .. } => "protocol",
-            Error::NotFormed { .. } => "not_formed",
-            Error::UnknownOutcome(_) => "unknown_outcome",
-            Error::IdReused { .. } => "id_reused",
-            Error::Pending { .. } => "pending",
-            Error::Journal(_) => "journal",
+            Error::Input(_) | Error::Uri(_) => ErrorKind::Input,
+            Error::Sequence(_) => ErrorKind::Sequence,
+            Error::Device { .. } => ErrorKind::Device,
+            Error::Link { .. } | Error::Connect(_) => ErrorKind::Link,
+            Error::Protocol { .. } => ErrorKind::Protocol,
+            Error::NotFormed { .. } => ErrorKind::NotFormed,
+            Error::UnknownOutcome(_) => ErrorKind::UnknownOutcome,
+            Error::IdReused { .. } => ErrorKind::IdReused,
+            Error::Pending { .. } => ErrorKind::Pending,
+            #[cfg(feature = "journal")]
+            Error::Journal(_) => ErrorKind::Journal,
         }
     }
 
@@ -218,10 +227,105 @@ impl Error {
             Error::Pending { .. } => {
                 "reconnect to the register (or run `kkt recover`), then repeat with the same id: it returns the document if it was formed".into()
             }
+            #[cfg(feature = "journal")]
             Error::Journal(_) => "check the disk and the journal file (--journal PATH, KKT_JOURNAL); nothing is sent without it".into(),
         }
     }
 }
 
+/// The kinds of [`Error`], as a caller tells them apart (the table in the module
+/// documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad input (or device address): nothing was sent.
+    Input,
+    /// Out of order: nothing was sent.
+    Sequence,
+    /// The register refused the command.
+    Device,
+    /// The link failed (or connecting did).
+    Link,
+    /// A corrupted or unexpected response.
+    Protocol,
+    /// A fiscal command's answer was lost and the register formed nothing.
+    NotFormed,
+    /// A fiscal command's answer was lost and its outcome is unknown.
+    UnknownOutcome,
+    /// An idempotency key used before for other content.
+    IdReused,
+    /// An earlier attempt with this idempotency key is unresolved.
+    Pending,
+    /// The host's journal failed.
+    Journal,
+}
+
+impl ErrorKind {
+    /// The machine name: `input`, `sequence`, `device`, `link`, `protocol`, `not_formed`,
+    /// `unknown_outcome`, `id_reused`, `pending`, `journal` (the CLI's and the service's JSON
+    /// `kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Input => "input",
+            ErrorKind::Sequence => "sequence",
+            ErrorKind::Device => "device",
+            ErrorKind::Link => "link",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::NotFormed => "not_formed",
+            ErrorKind::UnknownOutcome => "unknown_outcome",
+            ErrorKind::IdReused => "id_reused",
+            ErrorKind::Pending => "pending",
+            ErrorKind::Journal => "journal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn kinds_print_their_names() {
+        let all = [
+            ErrorKind::Input,
+            ErrorKind::Sequence,
+            ErrorKind::Device,
+            ErrorKind::Link,
+            ErrorKind::Protocol,
+            ErrorKind::NotFormed,
+            ErrorKind::UnknownOutcome,
+            ErrorKind::IdReused,
+            ErrorKind::Pending,
+            ErrorKind::Journal,
+        ];
+        for k in all {
+            // The JSON name (serde) and the CLI's/service's `kind` string are one.
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str(), "{k:?}");
+            assert_eq!(k.to_string(), k.as_str());
+        }
+        assert_eq!(Error::Input(InputError::new("x", "y")).kind().as_str(), "input");
+    }
+
+    #[test]
+    fn causes_are_sources() {
+        let lost =
+            Error::Link { command: 0x24, error: LinkError::Closed { peer: "tcp://10.0.0.5:7778".into(), received: 0 } };
+        let e = Error::NotFormed { command: 0x24, cause: Box::new(lost), last_fd: 10 };
+        assert_eq!(e.kind(), ErrorKind::NotFormed);
+        let cause = e.source().expect("the lost answer");
+        assert!(cause.to_string().contains("closed the connection"), "{cause}");
+        assert!(cause.source().is_some(), "and the link error below it");
+        assert!(e.to_string().contains("closed the connection"), "{e}");
+    }
+}

@@ -11,13 +11,15 @@
 //! only the document's numbers.
 
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// A journal failure (the disk, or a misuse of an idempotency key).
+/// A journal failure (the disk, the lock, or a misuse of an idempotency key).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JournalError {
     /// SQLite failed.
     #[error("journal: {0}")]
@@ -30,6 +32,17 @@ pub enum JournalError {
         /// The error.
         source: std::io::Error,
     },
+    /// Another process holds the journal's lock (`JOURNAL.lock`) and did not let go in time.
+    #[error(
+        "journal file {path}: another kkt process is using the journal (waited {:.0} s); use that process (the service) or another journal",
+        waited.as_secs_f64()
+    )]
+    Locked {
+        /// The lock file.
+        path: String,
+        /// How long it was waited for.
+        waited: Duration,
+    },
     /// An idempotency key was reused for different content.
     #[error(
         "id {id:?} was already used for a different {operation} (content differs); choose a new id for a new document"
@@ -40,6 +53,21 @@ pub enum JournalError {
         /// The operation of the first use.
         operation: String,
     },
+}
+
+/// The exclusive lock of a journal file, held for one operation ([`Journal::lock`]); let go
+/// when dropped (and by the system when the process dies).
+#[derive(Debug)]
+pub struct JournalLock {
+    file: Option<std::fs::File>,
+}
+
+impl Drop for JournalLock {
+    fn drop(&mut self) {
+        if let Some(f) = &self.file {
+            let _ = fs4::FileExt::unlock(f);
+        }
+    }
 }
 
 /// Where an entry stands.
@@ -209,6 +237,39 @@ impl Journal {
     /// The file the journal lives in (`None` in memory).
     pub fn path(&self) -> Option<&Path> {
         self.db.path().filter(|p| !p.is_empty()).map(Path::new)
+    }
+
+    /// Takes the exclusive lock of the journal file (`JOURNAL.lock`) for one operation, so that
+    /// a second process never judges an entry still in flight; waits up to `wait` for another
+    /// process to let go. `flock` on Unix, `LockFileEx` on Windows (fs4): the same rule on both.
+    /// A journal in memory needs none.
+    pub fn lock(&self, wait: Duration) -> Result<JournalLock, JournalError> {
+        let Some(path) = self.path() else { return Ok(JournalLock { file: None }) };
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let lock_path = std::path::PathBuf::from(name);
+        let io = |source| JournalError::Io { path: lock_path.display().to_string(), source };
+        // Read and write access: Windows locks need one of them (append alone is not enough).
+        let file = crate::fsutil::private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(io)?;
+        let started = std::time::Instant::now();
+        loop {
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => return Ok(JournalLock { file: Some(file) }),
+                Err(fs4::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(fs4::TryLockError::WouldBlock) => {
+                    return Err(JournalError::Locked { path: lock_path.display().to_string(), waited: wait })
+                }
+                Err(fs4::TryLockError::Error(e)) => return Err(io(e)),
+            }
+        }
     }
 
     /// Writes a pending entry before the command is sent. With an idempotency key already in

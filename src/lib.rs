@@ -19,6 +19,7 @@
 //!   of lost fiscal answers, shifts, receipts, marked goods, reports.
 //! * [`receipt`]: the receipt model (and its JSON), money in kopecks.
 //! * [`error`]: [`Error`], told apart by what to do about it.
+//! * [`device`]: opening a register by URI (`Kkt::connect`): every transport and the virtual register.
 //! * [`describe`]: a frame explained field by field (what `kkt decode` prints).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -27,6 +28,7 @@
 pub mod checker;
 pub mod commands;
 pub mod describe;
+pub mod device;
 pub mod driver;
 #[cfg(feature = "emulator")]
 pub mod emulator;
@@ -42,5 +44,7 @@ pub mod receipt;
 pub mod session;
 pub mod transport;
 
-pub use driver::{AsyncKkt, Kkt};
-pub use error::{Error, Result};
+#[cfg(feature = "tokio")]
+pub use driver::AsyncKkt;
+pub use driver::Kkt;
+pub use error::{Error, ErrorKind, Result};

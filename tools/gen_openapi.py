@@ -49,12 +49,13 @@ def receipt_components():
         out[name] = json.loads(t, object_pairs_hook=collections.OrderedDict)
     return out
 
-KINDS = ["input", "unauthorized", "not_found", "method_not_allowed", "too_large", "sequence", "in_progress",
-         "pending", "id_reused", "device", "protocol", "busy", "link", "not_formed", "unknown_outcome", "journal", "internal"]
+KINDS = ["input", "unauthorized", "forbidden", "not_found", "method_not_allowed", "timeout", "too_large",
+         "unsupported_media_type", "sequence", "in_progress", "pending", "id_reused", "device", "protocol", "busy",
+         "link", "not_formed", "unknown_outcome", "journal", "internal"]
 
 sc = collections.OrderedDict()
 sc["Error"] = obj({"error": obj({
-    "kind": {"enum": KINDS, "description": "What happened: input (400, the field is named), unauthorized (401), not_found (404), method_not_allowed (405), too_large (413), sequence / in_progress / pending / id_reused (409), device / protocol (502), busy (503: nothing was sent, repeat later), link (503 unreachable, 504 no answer), not_formed (504: the answer was lost and nothing was formed, safe to repeat), unknown_outcome (504: check before repeating), journal / internal (500)."},
+    "kind": {"enum": KINDS, "description": "What happened: input (400, the field is named), unauthorized (401), forbidden (403: a web page's Origin or a foreign Host), not_found (404), method_not_allowed (405), timeout (408: the body did not arrive in time), too_large (413), unsupported_media_type (415: a body not declared application/json), sequence / in_progress / pending / id_reused (409), device / protocol (502), busy (503: nothing was sent, repeat later), link (503 unreachable, 504 no answer), not_formed (504: the answer was lost and nothing was formed, safe to repeat), unknown_outcome (504: check before repeating), journal / internal (500)."},
     "code": {"type": ["integer", "null"], "minimum": 0, "maximum": 255, "description": "The register's error code (kind device), else null."},
     "message": S("What happened (for device errors: the code with its Russian and English texts)."),
     "hint": S("What to do."),
@@ -72,7 +73,7 @@ sc["LocalCheck"] = obj({"result": I("Tag 2004: 0 not checked by the FN, 1 checke
                         "reason": I("Why not checked: 0 checked, 1 the type is not checked in the FN, 2 no key, 3 AIs 91/92 missing, 4 other.", maximum=255)}, desc="0x91: the FN's own check of the code.")
 sc["ItemMark"] = obj(collections.OrderedDict([("item", I("Index of the item in the receipt.")), ("tag2106", ref("Tag2106")),
     ("check", obj({"local": ref("LocalCheck"), "online": {"oneOf": [obj({"result": ref("Tag2106")}), {"type": "null"}], "description": "0x92: the OISM's answer (null in autonomous mode)."}})),
-    ("source", {"oneOf": [{"enum": ["online", "lm", "none"]}, {"type": "null"}], "description": "With the marked-goods checker: where its verdict came from (ГИС МТ online, the Local Module, no answer); null without a checker."}),
+    ("source", {"oneOf": [{"enum": ["online", "tspiot", "tspiot_lm", "lm", "none"]}, {"type": "null"}], "description": "With the marked-goods checker: where its verdict came from (online: ГИС МТ directly; tspiot: ГИС МТ through the store's ТС ПИОТ; tspiot_lm: the Local Module through the ТС ПИОТ; lm: the Local Module directly; none: no answer); null without a checker."}),
     ("tag1265", {"type": ["string", "null"], "description": "Tag 1265 sent in the item's 1260 (null when no check answered, or without a checker)."}),
     ("notes", {"type": "array", "items": S(), "description": "The checker's notes (no answer in time, emergency …)."})]), desc="A marked item's check in a receipt.")
 sc["ReceiptResult"] = obj(collections.OrderedDict([
@@ -102,7 +103,8 @@ sc["Status"] = obj(collections.OrderedDict([
                      "notification_codes": I(maximum=255), "storage_warning": I(maximum=255), "notification_queue": I()}, desc="0x90: the marking state.")),
     ("oism_notifications", {"oneOf": [obj({"state": I(maximum=255), "queue": I(), "current": I(), "current_datetime": {"type": ["string", "null"]}, "storage_percent": I(maximum=255)}), {"type": "null"}], "description": "0x9E: the OISM notification queue (null when the register does not answer it)."}),
     ("fn_memory", {"oneOf": [obj({"documents_5y": I(), "kilobytes_30d": I(), "notifications_percent": {"type": ["integer", "null"]}}), {"type": "null"}], "description": "0x9D: FN resources (null when not answered)."}),
-]), desc="The register at a glance (the CLI's `kkt --json status`).")
+    ("mark_check", {"$ref": "#/components/schemas/MarkCheckStatus", "description": "GET /v1/status only: the marked-goods check (the ТС ПИОТ's /info)."}),
+]), required=["register", "fn", "shift", "session", "marking", "oism_notifications", "fn_memory"], desc="The register at a glance (the CLI's `kkt --json status`; GET /v1/status adds mark_check).")
 doc = obj({"fd_number": I(), "fiscal_sign": I(), "datetime": {"type": ["string", "null"]}, "shift_number": {"type": ["integer", "null"]}, "receipt_number": {"type": ["integer", "null"]}})
 sc["JournalEntry"] = obj(collections.OrderedDict([
     ("seq", I("Sequence number in the journal.")), ("id", {"type": ["string", "null"], "description": "The POS's idempotency id."}),
@@ -140,22 +142,39 @@ sc["Verdict"] = obj(collections.OrderedDict([
     ("allowed", B("True when the item may be sold without asking.")), ("action", {"enum": ["sell", "refuse", "ask"], "description": "ask: show the reasons to the cashier (with the checker in ask mode)."}),
     ("reasons", {"type": "array", "items": ref("MarkReason"), "description": "Every reason against the sale: the checker's and the register's (2106)."}),
     ("notes", {"type": "array", "items": S(), "description": "Facts that are not reasons (no answer in time, no online check configured, gray zone …)."}),
-    ("source", {"enum": ["online", "lm", "none"], "description": "Where the checker's facts came from: ГИС МТ, the Local Module, or no answer (none: the register's check alone)."}),
-    ("emergency", B("ГИС МТ declared an emergency (HTTP 203): checks are off.")),
+    ("source", {"enum": ["online", "tspiot", "tspiot_lm", "lm", "none"], "description": "Where the checker's facts came from: online (ГИС МТ directly), tspiot (ГИС МТ through the store's ТС ПИОТ), tspiot_lm (the Local Module through the ТС ПИОТ, judged on isBlocked and sold only), lm (the Local Module directly, when the ТС ПИОТ or ГИС МТ gave no answer), none (no answer: the register's check alone; notes say what failed)."}),
+    ("emergency", B("ГИС МТ or the ТС ПИОТ declared an emergency (HTTP 203): sold without a check, no tag 1260.")),
     ("req_id", {"type": ["string", "null"]}), ("req_timestamp", {"type": ["integer", "null"], "description": "Unix ms."}),
-    ("tag1265", {"type": ["string", "null"], "description": "The tag 1265 value for the item (null when no check answered)."}),
+    ("tag1265", {"type": ["string", "null"], "description": "The tag 1265 value for the item: UUID=<reqId>&Time=<reqTimestamp> online; with &Inst=<inst>&Ver=<version> from the Local Module (directly or through the ТС ПИОТ); null when no check answered or in an emergency."}),
     ("host", {"type": ["string", "null"], "description": "The ГИС МТ host that answered."}),
     ("info", {"type": ["object", "null"], "description": "The service's entry for the code (ГИС МТ /codes/check fields, camelCase)."}),
     ("register", {"oneOf": [ref("RegisterMarkCheck"), {"type": "null"}], "description": "The register's check; null when it refused the code (see register_error)."}),
     ("register_error", ref("RegisterRefusal"))]),
     required=["code", "print_view", "allowed", "action", "reasons", "notes", "source", "emergency", "req_id", "req_timestamp", "tag1265", "host", "info", "register"],
     desc="The verdict for one code (the format of `kkt mark check --json --device`).")
+lm_view = obj(collections.OrderedDict([("status", {"type": ["string", "null"]}), ("version", {"type": ["string", "null"]}),
+    ("last_sync", {"type": ["integer", "null"], "description": "Unix ms."}), ("address", {"type": ["string", "null"], "description": "http://ip:port"}),
+    ("token_expires", {"type": ["string", "null"], "description": "ISO 8601 (the token itself is never shown)."})]), desc="The Local Module the ТС ПИОТ reports.")
+sc["TsPiotStatus"] = obj(collections.OrderedDict([
+    ("url", S("The ТС ПИОТ's base URL.")), ("api_version", {"type": ["integer", "null"], "enum": [1, 2, 3, None], "description": "The API version that answered /info."}),
+    ("tspiot_id", {"type": ["string", "null"]}), ("kkt_serial", {"type": ["string", "null"]}), ("fn_serial", {"type": ["string", "null"]}),
+    ("kkt_inn", {"type": ["string", "null"]}), ("check_timeout_ms", {"type": ["integer", "null"], "description": "codesCheckTimeout: kkt waits this + 300 ms."}),
+    ("lm", {"oneOf": [lm_view, {"type": "null"}]}),
+    ("matches_register", {"type": ["boolean", "null"], "description": "Bound to the connected register (its FN serial); null without a register."})]),
+    desc="The ТС ПИОТ's /info (the format of `kkt mark tspiot-status --json`).")
+sc["MarkCheckStatus"] = obj(collections.OrderedDict([
+    ("path", {"enum": ["tspiot", "gismt", "lm", "none"], "description": "How codes are checked: through the store's ТС ПИОТ (the Local Module when it gives no answer), ГИС МТ directly, the Local Module alone, or not at all."}),
+    ("tspiot", {"oneOf": [ref("TsPiotStatus"), obj({"url": S(), "error": S("Why /info gave nothing.")}), {"type": "null"}], "description": "null without a ТС ПИОТ."})]),
+    desc="The marked-goods check of the service.")
 sc["MarkCheckResult"] = obj({"verdicts": {"type": "array", "items": ref("Verdict"), "description": "In the order of the codes."}})
 
 def err(desc): return {"description": desc, "content": {"application/json": {"schema": ref("Error")}}}
 responses = collections.OrderedDict([
     ("BadRequest", err("Bad input: the field is named; nothing was sent.")),
     ("Unauthorized", err("No or wrong bearer token.")),
+    ("Forbidden", err("A request from a web page (an `Origin` not allowed with --allow-origin) or for a foreign `Host` (DNS rebinding): refused before anything else.")),
+    ("RequestTimeout", err("The body did not arrive within the body deadline; nothing was sent.")),
+    ("UnsupportedMediaType", err("The body is not declared `Content-Type: application/json`; nothing was sent.")),
     ("NotFound", err("Not found.")),
     ("Conflict", err("Out of order for the register (kind sequence), an id being formed by another request (in_progress), an earlier attempt with this id whose outcome the register cannot tell now (pending), an id used before for different content (id_reused).")),
     ("TooLarge", err("The body is over 1 MiB.")),
@@ -178,12 +197,13 @@ def op(opid, summary, desc, resp_schema, resp_desc, errs, request=None, params=N
     if tags: o["tags"] = tags
     if params: o["parameters"] = params
     if request: o["requestBody"] = request
-    r = ok(resp_schema, resp_desc); r.update(R_(*errs)); o["responses"] = r
+    errs = list(errs) + [("403", "Forbidden")] + ([("408", "RequestTimeout"), ("415", "UnsupportedMediaType")] if request else [])
+    r = ok(resp_schema, resp_desc); r.update(R_(*sorted(errs))); o["responses"] = r
     return o
 sale_example = json.load(open(ROOT + '/fixtures/receipts/sale.json'), object_pairs_hook=collections.OrderedDict)
 sale_example = collections.OrderedDict([("id", "till-3-000142")] + list(sale_example.items()))
 paths = collections.OrderedDict()
-paths["/v1/status"] = {"get": op("getStatus", "The register at a glance", "Register (serial, clock, printer), FN (phase, open document, last FD), shift, marking state (0x90), OISM notification queue (0x9E), FN resources (0x9D).", "Status", "The status.", dev_errs, tags=["register"])}
+paths["/v1/status"] = {"get": op("getStatus", "The register at a glance", "Register (serial, clock, printer), FN (phase, open document, last FD), shift, marking state (0x90), OISM notification queue (0x9E), FN resources (0x9D), and mark_check: the path of the marked-goods check with the ТС ПИОТ's /info.", "Status", "The status.", dev_errs, tags=["register"])}
 paths["/v1/shift/open"] = {"post": op("openShift", "Open a shift", "0x21, 0xE4 with the cashier, 0x22. The register may update its marking-code keys first (~15 s or more). Journaled.", "ShiftReport", "The shift open report.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("ShiftRequest", False, example={"cashier": {"name": "Иванова А.А.", "inn": "500100732259"}}), tags=["shift"])}
 paths["/v1/shift/close"] = {"post": op("closeShift", "Close the shift", "0x29, 0xE5 with the cashier, 0x2A. Journaled.", "ShiftReport", "The shift close report.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("ShiftRequest", False), tags=["shift"])}
 paths["/v1/reports/settlement"] = {"post": op("settlementReport", "Form the settlement status report", "0x27, 0x28. Journaled.", "SettlementReport", "The report.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("EmptyRequest", False), tags=["shift"])}
@@ -197,7 +217,7 @@ paths["/v1/receipts/{id}"] = {"get": op("receiptOutcome", "The outcome of a rece
     params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}, "description": "The receipt's idempotency id."}], tags=["receipts"])}
 paths["/v1/corrections"] = {"post": op("formCorrection", "Form a correction receipt", "The receipt JSON with `correction` (0x25 … 0x26). `id` as for receipts.", "ReceiptResult", "The formed document.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
     request=body("CorrectionReceipt", True), tags=["receipts"])}
-paths["/v1/marks/check"] = {"post": op("checkMarks", "Check marking codes", "The verdict for each code, as `kkt mark check --device` gives it: the register's own check (0x91 with the FN, 0x92 with the OISM; the result is then deleted with 0x94, so nothing stays pending) and, when the service has a checker (ГИС МТ token, Local Module), its permissive-mode verdict; the register's tag 2106 adds its reasons. Outside a receipt: the receipt checks its marked items again.", "MarkCheckResult", "One verdict per code.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
+paths["/v1/marks/check"] = {"post": op("checkMarks", "Check marking codes", "The verdict for each code, as `kkt mark check --device` gives it: the register's own check (0x91 with the FN, 0x92 with the OISM; the result is then deleted with 0x94, so nothing stays pending) and, when the service has a checker, its verdict: through the store's ТС ПИОТ when one is configured (`--tspiot-url`, `[marking] tspiot_url`; ГИС МТ is then not called directly, the Local Module is asked when the ТС ПИОТ gives no answer), else ГИС МТ's permissive mode (token) or the Local Module; the register's tag 2106 adds its reasons. Outside a receipt: the receipt checks its marked items again.", "MarkCheckResult", "One verdict per code.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
     request=body("MarkCheckRequest", True, example={"codes": ["0104607028393034215'Wt4q\u001d93dGVz", {"code": "0104607028393034215'Wt4q\u001d93dGVz", "planned_status": "piece_returned"}]}), tags=["marks"])}
 paths["/v1/journal"] = {"get": op("journal", "The journal of fiscal documents", "Entries, newest first.", "JournalList", "The entries.", [("400", "BadRequest"), ("401", "Unauthorized"), ("500", "Internal")],
     params=[{"name": "pending", "in": "query", "required": False, "schema": {"type": "boolean", "default": False}, "description": "Only entries whose outcome is not known yet."},
@@ -208,7 +228,7 @@ paths["/openapi.json"] = {"get": {"operationId": "openapi", "summary": "This doc
 doc = collections.OrderedDict()
 doc["openapi"] = "3.1.0"
 doc["info"] = collections.OrderedDict([("title", "kkt serve"), ("version", "1.0.0"),
-    ("description", "A local HTTP/JSON service for a Russian fiscal cash register (Терминал-ФА / КИТ Онлайн-Ф, ФФД 1.2 with marked goods). One process (`kkt serve`) owns the register; POS clients in any language call it. JSON in, JSON out; money as decimal strings of roubles (\"45.50\"), never floats.\n\nThe register does one thing at a time: requests wait in a queue (at most the queue timeout, then 503 busy with nothing sent). Every fiscal document is journaled before it is sent; a receipt with an `id` is formed at most once.\n\nErrors are `{\"error\": {\"kind\", \"code\", \"message\", \"hint\"}}`: 400 bad input naming the field, 409 out of order or an id in progress, 502 the register refused (`code` is its error code), 503 busy or unreachable, 504 no answer in time, 500 never for input.\n\nSecurity: on loopback no token is needed unless the service was given one; listening beyond loopback requires one, sent as `Authorization: Bearer TOKEN`."),
+    ("description", "A local HTTP/JSON service for a Russian fiscal cash register (Терминал-ФА / КИТ Онлайн-Ф, ФФД 1.2 with marked goods). One process (`kkt serve`) owns the register; POS clients in any language call it. JSON in, JSON out; money as decimal strings of roubles (\"45.50\"), never floats.\n\nThe register does one thing at a time: requests wait in a queue (at most the queue timeout, then 503 busy with nothing sent). Every fiscal document is journaled before it is sent; a receipt with an `id` is formed at most once.\n\nErrors are `{\"error\": {\"kind\", \"code\", \"message\", \"hint\"}}`: 400 bad input naming the field, 409 out of order or an id in progress, 502 the register refused (`code` is its error code), 503 busy or unreachable, 504 no answer in time, 500 never for input.\n\nSecurity: on loopback no token is needed unless the service was given one; listening beyond loopback requires one, sent as `Authorization: Bearer TOKEN`, and TLS (`--tls-cert`/`--tls-key`) unless `--insecure-lan`. Web pages cannot call the service: a request with an `Origin` header is refused (403) unless `--allow-origin` lists it, a `Host` other than the service's address, `localhost` or an `--allow-host` name is refused (403), and a body must be declared `Content-Type: application/json` (415)."),
     ("license", {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"})])
 doc["servers"] = [{"url": "http://127.0.0.1:8567", "description": "The default address of `kkt serve`."}]
 doc["security"] = [{"bearer": []}, {}]

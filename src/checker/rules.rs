@@ -4,20 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{group, CodeInfo};
-use super::tag1260;
+use crate::marking::model::{group, CodeInfo};
+use crate::marking::tag1260;
+use crate::marking::verdict::{Action, Reason, Rule, Source, Strictness, Verdict};
 use crate::marking::MarkingCode;
-
-/// What to do when a rule bans a sale: the store's «запрет при ошибках проверки» switch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strictness {
-    /// Refuse the item on any ban or check error.
-    #[default]
-    Deny,
-    /// Return the reasons for the cashier to confirm or refuse.
-    Ask,
-}
 
 /// Settings of the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,18 +22,6 @@ impl Default for Settings {
     fn default() -> Self {
         Settings { strictness: Strictness::Deny, expiry_all_groups: false }
     }
-}
-
-/// Where the facts came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// ГИС МТ `/codes/check`.
-    Online,
-    /// The Local Module (ЛМ ЧЗ).
-    Lm,
-    /// No check answer.
-    None,
 }
 
 /// What the checker learned about one code.
@@ -72,6 +50,38 @@ pub enum Evidence {
         inst: Option<String>,
         /// The module's version.
         version: Option<String>,
+    },
+    /// The ТС ПИОТ answered: ГИС МТ's facts, or, when `offline`, the Local Module's through it
+    /// (then only `isBlocked` and `sold` are judged).
+    TsPiot {
+        /// The code's entry.
+        info: CodeInfo,
+        /// `reqId`.
+        req_id: Option<String>,
+        /// `reqTimestamp`, Unix ms.
+        req_timestamp: Option<i64>,
+        /// `isCheckedOffline`.
+        offline: bool,
+        /// The Local Module's instance id (offline answers).
+        inst: Option<String>,
+        /// The Local Module's version (offline answers).
+        version: Option<String>,
+    },
+    /// The ТС ПИОТ answered 203: emergency mode, the sale goes on without a check and without
+    /// tag 1260.
+    TsPiotEmergency {
+        /// What said so.
+        note: String,
+    },
+    /// A check service refused the code itself (the ТС ПИОТ's HTTP 400, the Local Module's
+    /// inner code 400 for a malformed code).
+    Rejected {
+        /// Who refused.
+        source: Source,
+        /// The field named in the reason.
+        field: String,
+        /// Why (quoting the service).
+        message: String,
     },
     /// ГИС МТ answered 203: emergency, permissive checks off (seed 003 §7).
     Emergency {
@@ -114,130 +124,6 @@ pub struct Local {
     pub partial_sale: bool,
     /// This store already sold the code and it was not returned.
     pub sold_here: Option<StoreHit>,
-}
-
-/// Which rule fired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// §4.1: not found in ГИС МТ.
-    NotFound,
-    /// §4.1: emitted but not applied.
-    NotUtilised,
-    /// §4.2: the structure is not valid.
-    InvalidStructure,
-    /// §4.2: the crypto check failed.
-    NotVerified,
-    /// §4.3: withdrawn from circulation.
-    Sold,
-    /// §4.4: blocked by an authority.
-    Blocked,
-    /// §4.5: not in circulation.
-    NotRealizable,
-    /// §4.6: expired.
-    Expired,
-    /// §4.7: the selling price differs from the MRP.
-    PriceNotMrp,
-    /// The MRP in the code differs from the service's.
-    MrpMismatch,
-    /// §6.3: the MRP is below the single minimum price.
-    BelowMinimumPrice,
-    /// §6.1: the code is already in this receipt.
-    DuplicateInReceipt,
-    /// §6.2: this store already sold the code.
-    SoldByThisStore,
-    /// The check failed: the store's switch decides.
-    CheckFailed,
-    /// The register's FN found the crypto tail wrong (tag 2106 bit 1).
-    DeviceCryptoNegative,
-    /// The OISM said the planned status is wrong (tag 2106 bit 3).
-    DeviceStatusIncorrect,
-    /// The register refused the code outright (an error to 0x91 or 0x92): it cannot be sold,
-    /// whatever the strictness.
-    DeviceRefused,
-}
-
-/// One reason against the sale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reason {
-    /// The field that caused it (`found`, `sold`, `isBlocked`, `expireDate`, `price`, …).
-    pub field: String,
-    /// The rule.
-    pub rule: Rule,
-    /// For the cashier.
-    pub message: String,
-}
-
-impl Reason {
-    /// A reason.
-    pub fn new(field: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
-        Reason { field: field.into(), rule, message: message.into() }
-    }
-}
-
-/// What to do with the item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Sell it.
-    Sell,
-    /// Refuse it.
-    Refuse,
-    /// Ask the cashier (the reasons say why).
-    Ask,
-}
-
-/// The answer for one code: sell, refuse or ask, with every reason.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    /// The code (GS as U+001D; JSON shows it as `\u001d`).
-    pub code: String,
-    /// The code without its crypto part.
-    pub print_view: String,
-    /// True when the item may be sold without asking.
-    pub allowed: bool,
-    /// Sell, refuse or ask.
-    pub action: Action,
-    /// Every reason against the sale, naming its field.
-    pub reasons: Vec<Reason>,
-    /// Facts for the cashier and the log that are not reasons (no answer, gray zone, …).
-    pub notes: Vec<String>,
-    /// Where the facts came from.
-    pub source: Source,
-    /// ГИС МТ declared an emergency (HTTP 203): checks are off.
-    pub emergency: bool,
-    /// `reqId` of the answer.
-    pub req_id: Option<String>,
-    /// `reqTimestamp` of the answer, Unix ms.
-    pub req_timestamp: Option<i64>,
-    /// The tag 1265 value for the item (absent when no check answered).
-    pub tag1265: Option<String>,
-    /// The CDN host that answered.
-    pub host: Option<String>,
-    /// The answer's entry for this code.
-    pub info: Option<CodeInfo>,
-}
-
-impl Verdict {
-    /// The complete 1260 TLV for the item (None when no check answered).
-    pub fn tag1260(&self) -> Option<Vec<u8>> {
-        self.tag1265.as_deref().and_then(|v| tag1260::build(v).ok())
-    }
-
-    /// Re-computes `action`/`allowed` after reasons were added.
-    pub fn settle(&mut self, strictness: Strictness) {
-        self.action = if self.reasons.is_empty() {
-            Action::Sell
-        } else if self.reasons.iter().any(|r| r.rule == Rule::DeviceRefused) {
-            Action::Refuse
-        } else {
-            match strictness {
-                Strictness::Deny => Action::Refuse,
-                Strictness::Ask => Action::Ask,
-            }
-        };
-        self.allowed = self.action == Action::Sell;
-    }
 }
 
 /// Parses `expireDate` ("yyyy-MM-dd'T'HH:mm:ss.SSS z", RFC 3339, or a bare date) into Unix ms.
@@ -307,13 +193,44 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
             v.req_id.clone_from(req_id);
             v.req_timestamp = *req_timestamp;
             if let (Some(id), Some(ts)) = (req_id, req_timestamp) {
-                v.tag1265 =
-                    Some(tag1260::value_lm(id, *ts, inst.as_deref().unwrap_or(""), version.as_deref().unwrap_or("")));
+                v.tag1265 = Some(lm_1265(id, *ts, inst.as_deref(), version.as_deref()));
             }
             v.notes.push("checked offline by the Local Module: only isBlocked and sold are judged".into());
             lm_rules(info, &mut v);
             v.info = Some(info.clone());
             info_ref = Some(info);
+        }
+        Evidence::TsPiot { info, req_id, req_timestamp, offline, inst, version } => {
+            v.req_id.clone_from(req_id);
+            v.req_timestamp = *req_timestamp;
+            if *offline {
+                v.source = Source::TspiotLm;
+                if let (Some(id), Some(ts)) = (req_id, req_timestamp) {
+                    v.tag1265 = Some(lm_1265(id, *ts, inst.as_deref(), version.as_deref()));
+                }
+                v.notes.push(
+                    "checked offline by the Local Module through the ТС ПИОТ: only isBlocked and sold are judged"
+                        .into(),
+                );
+                lm_rules(info, &mut v);
+            } else {
+                v.source = Source::Tspiot;
+                if let (Some(id), Some(ts)) = (req_id, req_timestamp) {
+                    v.tag1265 = Some(tag1260::value_online(id, *ts));
+                }
+                online_rules(code, info, local, settings, now_ms, &mut v);
+            }
+            v.info = Some(info.clone());
+            info_ref = Some(info);
+        }
+        Evidence::TsPiotEmergency { note } => {
+            v.source = Source::Tspiot;
+            v.emergency = true;
+            v.notes.push(format!("ТС ПИОТ emergency mode: sale allowed without a check ({note})"));
+        }
+        Evidence::Rejected { source, field, message } => {
+            v.source = *source;
+            v.reasons.push(Reason::new(field.clone(), Rule::CheckFailed, message.clone()));
         }
         Evidence::Emergency { note } => {
             v.emergency = true;
@@ -438,6 +355,15 @@ fn online_rules(code: &MarkingCode, info: &CodeInfo, local: &Local, settings: &S
     }
     if let Some(m) = info.message.as_deref().filter(|m| !m.is_empty()) {
         v.notes.push(format!("ГИС МТ: {m}"));
+    }
+}
+
+/// 1265 for a Local Module answer: `&Inst=…&Ver=…` only when the answer has either.
+fn lm_1265(req_id: &str, ts: i64, inst: Option<&str>, version: Option<&str>) -> String {
+    if inst.is_none() && version.is_none() {
+        tag1260::value_online(req_id, ts)
+    } else {
+        tag1260::value_lm(req_id, ts, inst.unwrap_or(""), version.unwrap_or(""))
     }
 }
 
@@ -752,5 +678,77 @@ mod tests {
             NOW,
         );
         assert_eq!(fields(&v), vec!["price"]);
+    }
+
+    #[test]
+    fn through_the_tspiot() {
+        let ts = |info, offline, inst: Option<&str>, version: Option<&str>| Evidence::TsPiot {
+            info,
+            req_id: Some("r-1".into()),
+            req_timestamp: Some(1757681987579),
+            offline,
+            inst: inst.map(str::to_string),
+            version: version.map(str::to_string),
+        };
+        // Online through the ТС ПИОТ: every rule, 1265 without Inst/Ver.
+        let mut sold = ok_info();
+        sold.sold = Some(true);
+        let v = judge(&code(DAIRY), &ts(sold, false, None, None), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(v.source, Source::Tspiot);
+        assert_eq!(fields(&v), vec!["sold"]);
+        assert_eq!(v.tag1265.as_deref(), Some("UUID=r-1&Time=1757681987579"));
+        // Offline (the Local Module through it): its false flags do not refuse; only isBlocked, sold.
+        let falsy = CodeInfo {
+            found: Some(false),
+            valid: Some(false),
+            verified: Some(false),
+            realizable: Some(false),
+            utilised: Some(false),
+            is_blocked: Some(false),
+            ..CodeInfo::default()
+        };
+        let v = judge(
+            &code(DAIRY),
+            &ts(falsy.clone(), true, Some("i-9"), Some("6e7f")),
+            &Local::default(),
+            &Settings::default(),
+            NOW,
+        );
+        assert!(v.allowed, "{:?}", v.reasons);
+        assert_eq!(v.source, Source::TspiotLm);
+        assert_eq!(v.tag1265.as_deref(), Some("UUID=r-1&Time=1757681987579&Inst=i-9&Ver=6e7f"));
+        let v = judge(&code(DAIRY), &ts(falsy.clone(), true, None, None), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(v.tag1265.as_deref(), Some("UUID=r-1&Time=1757681987579"));
+        let mut blocked = falsy;
+        blocked.is_blocked = Some(true);
+        let v = judge(&code(DAIRY), &ts(blocked, true, None, None), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(fields(&v), vec!["isBlocked"]);
+        // Emergency: sold, no 1260, source tspiot.
+        let v = judge(
+            &code(DAIRY),
+            &Evidence::TsPiotEmergency { note: "HTTP 203".into() },
+            &Local::default(),
+            &Settings::default(),
+            NOW,
+        );
+        assert!(v.allowed && v.emergency && v.tag1265.is_none());
+        assert_eq!(v.source, Source::Tspiot);
+        // Rejected: refused with the service's words.
+        let r = Evidence::Rejected { source: Source::Tspiot, field: "tspiot".into(), message: "HTTP 400: bad".into() };
+        let v = judge(&code(DAIRY), &r, &Local::default(), &Settings::default(), NOW);
+        assert_eq!((v.action, v.source), (Action::Refuse, Source::Tspiot));
+        assert_eq!(v.reasons[0].message, "HTTP 400: bad");
+        // The Local Module directly without inst and version: 1265 without them.
+        let lm = Evidence::Lm {
+            info: ok_info(),
+            req_id: Some("a".into()),
+            req_timestamp: Some(1),
+            inst: None,
+            version: None,
+        };
+        assert_eq!(
+            judge(&code(DAIRY), &lm, &Local::default(), &Settings::default(), NOW).tag1265.as_deref(),
+            Some("UUID=a&Time=1")
+        );
     }
 }

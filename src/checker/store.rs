@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::rules::StoreHit;
+pub use crate::marking::verdict::CodeState;
 
 /// The schema (one statement per entry; the same text for SQLite and PostgreSQL).
 pub const SCHEMA: &[&str] = &[
@@ -41,30 +42,11 @@ const LOOKUP: &str = "SELECT state, receipt, at_ms FROM kkt_marked_codes WHERE p
 const HISTORY: &str =
     "SELECT event, receipt, at_ms FROM kkt_marked_events WHERE print_view = $1 ORDER BY at_ms, event DESC";
 
-/// Sold or returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CodeState {
-    /// Sold (a re-sale is refused).
-    Sold,
-    /// Returned by a refund (may be sold again).
-    Returned,
-}
-
-impl CodeState {
-    fn as_str(self) -> &'static str {
-        match self {
-            CodeState::Sold => "sold",
-            CodeState::Returned => "returned",
-        }
-    }
-
-    fn parse(s: &str) -> Result<CodeState, StoreError> {
-        match s {
-            "sold" => Ok(CodeState::Sold),
-            "returned" => Ok(CodeState::Returned),
-            other => Err(StoreError::Data(format!("unknown state {other:?}"))),
-        }
+fn parse_state(s: &str) -> Result<CodeState, StoreError> {
+    match s {
+        "sold" => Ok(CodeState::Sold),
+        "returned" => Ok(CodeState::Returned),
+        other => Err(StoreError::Data(format!("unknown state {other:?}"))),
     }
 }
 
@@ -88,6 +70,7 @@ impl CodeRecord {
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// SQLite.
     #[error("sold-codes store (SQLite): {0}")]
@@ -95,6 +78,15 @@ pub enum StoreError {
     /// PostgreSQL.
     #[error("sold-codes store (PostgreSQL): {0}")]
     Postgres(#[from] postgres::Error),
+    /// The store's directory could not be made.
+    #[error("sold-codes store: {path}: {source}")]
+    Io {
+        /// The directory.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A value the store cannot hold or read.
     #[error("sold-codes store: {0}")]
     Data(String),
@@ -130,7 +122,8 @@ impl SqliteStore {
     /// Opens (creating) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Data(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
         }
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -152,7 +145,7 @@ impl SoldCodes for SqliteStore {
         let mut rows = st.query([print_view])?;
         match rows.next()? {
             Some(r) => Ok(Some(CodeRecord {
-                state: CodeState::parse(&r.get::<_, String>(0)?)?,
+                state: parse_state(&r.get::<_, String>(0)?)?,
                 receipt: r.get(1)?,
                 at_ms: r.get(2)?,
             })),
@@ -181,7 +174,7 @@ impl SoldCodes for SqliteStore {
         let rows = st.query_map([print_view], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
         rows.map(|r| {
             let (s, receipt, at_ms) = r?;
-            Ok(CodeRecord { state: CodeState::parse(&s)?, receipt, at_ms })
+            Ok(CodeRecord { state: parse_state(&s)?, receipt, at_ms })
         })
         .collect()
     }
@@ -213,11 +206,9 @@ impl SoldCodes for PostgresStore {
     fn lookup(&mut self, print_view: &str) -> Result<Option<CodeRecord>, StoreError> {
         let rows = self.client.query(LOOKUP, &[&print_view])?;
         match rows.first() {
-            Some(r) => Ok(Some(CodeRecord {
-                state: CodeState::parse(r.get::<_, &str>(0))?,
-                receipt: r.get(1),
-                at_ms: r.get(2),
-            })),
+            Some(r) => {
+                Ok(Some(CodeRecord { state: parse_state(r.get::<_, &str>(0))?, receipt: r.get(1), at_ms: r.get(2) }))
+            }
             None => Ok(None),
         }
     }
@@ -242,9 +233,7 @@ impl SoldCodes for PostgresStore {
         self.client
             .query(HISTORY, &[&print_view])?
             .iter()
-            .map(|r| {
-                Ok(CodeRecord { state: CodeState::parse(r.get::<_, &str>(0))?, receipt: r.get(1), at_ms: r.get(2) })
-            })
+            .map(|r| Ok(CodeRecord { state: parse_state(r.get::<_, &str>(0))?, receipt: r.get(1), at_ms: r.get(2) }))
             .collect()
     }
 }

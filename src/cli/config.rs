@@ -22,6 +22,17 @@ pub struct Config {
     pub serve: Option<Serve>,
     /// How the driver retries and reconciles (for slow or noisy links, and tests).
     pub driver: Option<Driver>,
+    /// Marked goods: the store's ТС ПИОТ.
+    pub marking: Option<Marking>,
+}
+
+/// The `[marking]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Marking {
+    /// The store's ТС ПИОТ (`https://127.0.0.1:51401` for ЕСМ); options and
+    /// $KKT_TSPIOT_URL win.
+    pub tspiot_url: Option<String>,
 }
 
 /// The `[driver]` table: retries and reconciliation (the defaults suit a real register).
@@ -115,6 +126,8 @@ mod tests {
         assert_eq!(load(Some(&p)).unwrap().timeout, Some(7));
         std::fs::write(&p, b"[cashier]\nname = \"\xCF\xE5\xF2\xF0\xEE\xE2\xE0\"\n").unwrap();
         assert!(load(Some(&p)).unwrap_err().contains("not UTF-8"));
+        std::fs::write(&p, "[marking]\ntspiot_url = \"https://127.0.0.1:51401\"\n").unwrap();
+        assert_eq!(load(Some(&p)).unwrap().marking.unwrap().tspiot_url.as_deref(), Some("https://127.0.0.1:51401"));
         std::fs::write(&p, "devise = \"x\"\n").unwrap();
         assert!(load(Some(&p)).unwrap_err().contains("devise"));
         assert!(load(Some(&dir.join("missing.toml"))).is_err());

@@ -211,8 +211,10 @@ impl From<Error> for Failure {
             Error::UnknownOutcome(_) | Error::Pending { .. } => exit::UNKNOWN,
             Error::IdReused { .. } => exit::INPUT,
             Error::Journal(_) => exit::JOURNAL,
+            // A kind of failure this build does not know: do not say that nothing happened.
+            _ => exit::UNKNOWN,
         };
-        Failure { exit, kind: e.kind(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
+        Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
     }
 }
 
@@ -276,7 +278,7 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
             "FN           {} phase {:#04x} ({}), last FD {}\n",
             f.fn_number,
             f.phase,
-            fn_phase(f.phase),
+            f.phase.text_en().unwrap_or("unknown phase"),
             f.last_fd_number
         );
         s += &format!("FN warnings  {:#04x}{}\n", f.warnings, if f.warnings == 0 { " (none)" } else { "" });
@@ -286,7 +288,7 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
             st.shift.shift_number,
             st.shift.receipt_number
         );
-        s += &format!("document     {}\n", open_document(f.current_document));
+        s += &format!("document     {}\n", f.current_document.text_en().unwrap_or("unknown document"));
         s += &format!("marking      {}\n", serde_json::to_string(&mark).unwrap_or_default());
         if let Some(n) = &notes {
             s += &format!("OISM queue   {}\n", serde_json::to_string(n).unwrap_or_default());
@@ -303,35 +305,6 @@ fn printer_status(b: u8) -> &'static str {
     match b {
         0 => "ok, paper present",
         b => kkt::commands::printer::printer_status_name(b).unwrap_or("unknown status"),
-    }
-}
-
-fn fn_phase(p: u8) -> String {
-    let mut v = Vec::new();
-    for (bit, name) in [(1, "set up"), (2, "fiscal mode"), (4, "post-fiscal"), (8, "OFD transfer finished")] {
-        if p & bit != 0 {
-            v.push(name);
-        }
-    }
-    if v.is_empty() {
-        "factory fresh".into()
-    } else {
-        v.join(", ")
-    }
-}
-
-fn open_document(d: u8) -> &'static str {
-    match d {
-        0x00 => "none open",
-        0x01 => "registration report",
-        0x02 => "shift open report",
-        0x04 => "receipt",
-        0x08 => "shift close report",
-        0x10 => "FN close report",
-        0x12 | 0x13 => "re-registration report",
-        0x14 => "correction receipt",
-        0x17 => "settlement report",
-        _ => "unknown document",
     }
 }
 
@@ -411,7 +384,11 @@ pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool)
 pub fn print_document(r: &Receipt, d: &ReceiptResult) -> String {
     let mut s = String::new();
     s += &format!("{:=^48}\n", " КАССОВЫЙ ЧЕК ");
-    s += &format!("{:?} / {:?}\n", r.operation, r.taxation);
+    s += &format!(
+        "{} / {}\n",
+        r.operation.text_ru().unwrap_or("признак расчета неизвестен"),
+        r.taxation.text_ru().unwrap_or("СНО неизвестна")
+    );
     for (i, it) in r.items.iter().enumerate() {
         s += &format!(
             "{:>2}. {}\n    {} x {} = {}\n",
@@ -521,15 +498,15 @@ pub fn register(kkt: &mut Kkt, text: &str, json: bool) -> Result<(), Failure> {
         ofd_name: f.ofd_name,
         sender_email: f.sender_email,
         automat_number: f.automat_number,
-        usage: f.usage,
-        modes: f.modes,
+        usage: f.usage.into(),
+        modes: f.modes.into(),
         ..Default::default()
     };
     let form = registration::FormRegistration {
         inn: f.inn,
         registration_number: f.registration_number,
-        taxation: f.taxation,
-        reasons: f.reasons,
+        taxation: f.taxation.into(),
+        reasons: f.reasons.map(Into::into),
     };
     let r = if f.report_type == 1 { kkt.register(&data, &form)? } else { kkt.reregister(f.report_type, &data, &form)? };
     output(json, &r, || format!("registration report formed: FD {}, fiscal sign {}\n", r.fd_number, r.fiscal_sign));

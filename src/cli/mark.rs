@@ -1,10 +1,14 @@
 //! `kkt mark`: marking codes and their permissive-mode check.
 //!
 //! * `kkt mark parse CODE` — the code's structure.
-//! * `kkt mark check CODE... [--price P]` — the verdict per code (ГИС МТ, Local Module fallback,
-//!   the sold-codes store); `--json` prints one object per code.
+//! * `kkt mark check CODE... [--price P]` — the verdict per code (the ТС ПИОТ when one is
+//!   configured, else ГИС МТ; the Local Module as fallback; the sold-codes store); `--json`
+//!   prints one object per code.
+//! * `kkt mark tspiot-status` — the ТС ПИОТ's `/info`: API version, ids, check timeout, its
+//!   Local Module, whether it is bound to the connected register.
 //! * `kkt mark cdn [--refresh]` — CDN hosts with latency, rank and unavailable-until.
-//! * `kkt mark lm-status` — the Local Module's status.
+//! * `kkt mark lm-status` — the Local Module's status; `kkt mark lm-init --token-file F`
+//!   initialises it.
 //! * `kkt mark token-check` — checks the ГИС МТ token at once (HTTP 401 = refused).
 //! * `kkt mark record sold|returned --receipt R CODE...`, `kkt mark history CODE` — the store.
 
@@ -15,9 +19,10 @@ use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 
 use super::{exit, print_error};
 use kkt::checker::gismt::{self, GisMt, GisMtConfig};
-use kkt::checker::lm::{Lm, LmConfig};
+use kkt::checker::lm::{self as lm_mod, Lm, LmConfig};
 use kkt::checker::store::{self, CodeState};
-use kkt::checker::{Action, Checker, Item, Secret, Settings, Strictness, Verdict};
+use kkt::checker::tspiot::{self, TsPiot, TsPiotConfig};
+use kkt::checker::{Action, CheckItem, Checker, Secret, Settings, Strictness, Verdict};
 use kkt::marking::MarkingCode;
 
 /// `kkt mark` arguments.
@@ -37,7 +42,7 @@ pub enum Cmd {
         code: String,
     },
     /// Check codes for sale: sell, refuse or ask, with every reason.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the ГИС МТ CDN hosts with latency, rank and unavailable-until.
     Cdn {
         /// Rediscover now (`/cdn/info` and every host's health check).
@@ -47,8 +52,31 @@ pub enum Cmd {
         #[command(flatten)]
         online: OnlineArgs,
     },
-    /// Show the Local Module's status (ready, initialization, not_configured, sync_error).
+    /// Show the ТС ПИОТ's /info: API version, ids, check timeout, its Local Module, and whether
+    /// it is bound to the connected register (with --device).
+    TspiotStatus {
+        /// The ТС ПИОТ.
+        #[command(flatten)]
+        tspiot: TsPiotArgs,
+    },
+    /// Show the Local Module's status (ready, initialization, not_configured, sync_error, failure).
     LmStatus {
+        /// The Local Module.
+        #[command(flatten)]
+        lm: LmArgs,
+        /// The ТС ПИОТ (its /info names the Local Module when --lm-url is not given).
+        #[command(flatten)]
+        tspiot: TsPiotArgs,
+    },
+    /// Initialise a not_configured Local Module with the organisation's token, then wait until
+    /// it is ready (or says why not).
+    LmInit {
+        /// A file holding the organisation's token (from the Честный знак account).
+        #[arg(long, value_name = "FILE")]
+        token_file: PathBuf,
+        /// How long to wait for `ready`, decimal seconds.
+        #[arg(long, default_value = "300", value_name = "SECS", value_parser = parse_secs)]
+        wait: std::time::Duration,
         /// The Local Module.
         #[command(flatten)]
         lm: LmArgs,
@@ -125,7 +153,7 @@ pub struct OnlineArgs {
 /// The Local Module.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct LmArgs {
-    /// Local Module URL (e.g. http://127.0.0.1:5995).
+    /// Local Module URL (e.g. http://127.0.0.1:5995); without it, the one the ТС ПИОТ names.
     #[arg(long, env = "KKT_LM_URL", value_name = "URL")]
     pub lm_url: Option<String>,
     /// Local Module user (basic auth).
@@ -134,6 +162,83 @@ pub struct LmArgs {
     /// Local Module password (better given as $KKT_LM_PASSWORD).
     #[arg(long, env = "KKT_LM_PASSWORD", hide_env_values = true, value_name = "PASSWORD")]
     pub lm_password: Option<String>,
+    /// Local Module token (`Authorization: Token …`; better given as $KKT_LM_TOKEN).
+    #[arg(long, env = "KKT_LM_TOKEN", hide_env_values = true, value_name = "UUID")]
+    pub lm_token: Option<String>,
+    /// The shop's time-zone number sent to the Local Module (`tz`).
+    #[arg(long, env = "KKT_LM_TZ", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=11))]
+    pub lm_tz: Option<u8>,
+}
+
+/// The store's ТС ПИОТ.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct TsPiotArgs {
+    /// Check through the store's ТС ПИОТ at this URL (ГИС МТ is then not called directly); also
+    /// $KKT_TSPIOT_URL or `[marking] tspiot_url` in the config file.
+    #[arg(long, env = "KKT_TSPIOT_URL", value_name = "URL")]
+    pub tspiot_url: Option<String>,
+    /// Check through the ТС ПИОТ at https://127.0.0.1:51401 (ЕСМ's address).
+    #[arg(long)]
+    pub tspiot: bool,
+    /// Extra trusted roots (PEM) for a ТС ПИОТ that is not on loopback.
+    #[arg(long, env = "KKT_TSPIOT_CA_FILE", value_name = "PATH")]
+    pub tspiot_ca_file: Option<PathBuf>,
+    /// The cash software's id in the ГИС МТ registry (client_info.id).
+    #[arg(long, env = "KKT_TSPIOT_CLIENT_ID", value_name = "ID")]
+    pub tspiot_client_id: Option<String>,
+    /// The cash software's token (client_info.token; better given as $KKT_TSPIOT_CLIENT_TOKEN).
+    #[arg(long, env = "KKT_TSPIOT_CLIENT_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub tspiot_client_token: Option<String>,
+    /// The whole verdict (the ТС ПИОТ and the Local Module together), decimal seconds.
+    #[arg(long, env = "KKT_TSPIOT_BUDGET", default_value = "4", value_name = "SECS", value_parser = parse_secs)]
+    pub tspiot_budget: std::time::Duration,
+    /// The cache directory (the ТС ПИОТ's API version is remembered there); default ~/.cache/kkt.
+    #[arg(long = "tspiot-cache-dir", env = "KKT_CACHE_DIR", value_name = "DIR", hide = true)]
+    pub tspiot_cache_dir: Option<PathBuf>,
+}
+
+/// Decimal seconds (`4`, `2.5`) as a duration, exactly; more than zero and at most an hour.
+pub fn parse_secs(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{text:?} is not a number of seconds (e.g. 4 or 2.5)");
+    let t = text.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    if (whole.is_empty() && frac.is_empty())
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 3
+    {
+        return Err(bad());
+    }
+    let secs: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let ms: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<3}").parse().map_err(|_| bad())? };
+    let d = std::time::Duration::from_secs(secs) + std::time::Duration::from_millis(ms);
+    if d.is_zero() || d > std::time::Duration::from_secs(3600) {
+        return Err(format!("{text:?}: give more than 0 and at most 3600 seconds"));
+    }
+    Ok(d)
+}
+
+/// The ТС ПИОТ's URL: --tspiot-url ($KKT_TSPIOT_URL), else --tspiot (ЕСМ's address), else the
+/// config file's `[marking] tspiot_url`.
+pub fn tspiot_url(a: &TsPiotArgs, cfg: &super::config::Config) -> Option<String> {
+    a.tspiot_url
+        .clone()
+        .filter(|u| !u.trim().is_empty())
+        .or_else(|| a.tspiot.then(|| tspiot::DEFAULT_URL.to_string()))
+        .or_else(|| cfg.marking.as_ref().and_then(|m| m.tspiot_url.clone()))
+}
+
+/// The ТС ПИОТ client when one is configured.
+pub fn tspiot_client(a: &TsPiotArgs, lm: &LmArgs, cfg: &super::config::Config) -> Result<Option<TsPiot>, String> {
+    let Some(url) = tspiot_url(a, cfg) else { return Ok(None) };
+    let mut c = TsPiotConfig::new(url);
+    c.ca_file.clone_from(&a.tspiot_ca_file);
+    c.client.id = a.tspiot_client_id.clone().filter(|s| !s.is_empty());
+    c.client.token = a.tspiot_client_token.as_ref().map(|t| Secret::new(t.clone())).filter(|t| !t.expose().is_empty());
+    c.cache_dir = Some(cache_dir(a.tspiot_cache_dir.as_ref()));
+    c.budget = a.tspiot_budget;
+    c.lm_defaults = Some(lm_config(lm, ""));
+    TsPiot::new(c).map(Some).map_err(|e| e.to_string())
 }
 
 /// The sold-codes store.
@@ -184,13 +289,17 @@ pub struct CheckArgs {
     /// The Local Module.
     #[command(flatten)]
     pub lm: LmArgs,
+    /// The store's ТС ПИОТ.
+    #[command(flatten)]
+    pub tspiot: TsPiotArgs,
 }
 
 /// The marked goods check of `kkt receipt`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct SaleArgs {
-    /// Check marked items in ГИС МТ (and the Local Module) before selling them: on by default when
-    /// a token ($KKT_GISMT_TOKEN or a token file) or a Local Module URL is set.
+    /// Check marked items (the ТС ПИОТ, else ГИС МТ; the Local Module) before selling them: on by
+    /// default when a ТС ПИОТ, a ГИС МТ token ($KKT_GISMT_TOKEN or a token file) or a Local Module
+    /// URL is set.
     #[arg(long)]
     pub mark_check: bool,
     /// Do not check marked items (the register's own checks only).
@@ -211,19 +320,26 @@ pub struct SaleArgs {
     /// The Local Module.
     #[command(flatten)]
     pub lm: LmArgs,
+    /// The store's ТС ПИОТ.
+    #[command(flatten)]
+    pub tspiot: TsPiotArgs,
 }
 
-/// The checker `kkt receipt` gives the driver (None when the check is off).
-pub fn sale_checker(a: &SaleArgs) -> Result<Option<Arc<Checker>>, String> {
+/// The checker `kkt receipt` and `kkt serve` give the driver (None when the check is off). With
+/// a ТС ПИОТ, ГИС МТ is not called directly.
+pub fn sale_checker(a: &SaleArgs, cfg: &super::config::Config) -> Result<Option<Arc<Checker>>, String> {
     if a.no_mark_check {
         return Ok(None);
     }
+    let tspiot = tspiot_client(&a.tspiot, &a.lm, cfg)?;
     let token =
-        Secret::from_env_or_file("KKT_GISMT_TOKEN", a.online.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
-    if !a.mark_check && token.is_none() && a.lm.lm_url.is_none() {
+        Secret::from_env_or_file("KKT_GISMT_TOKEN", a.online.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")
+            .map_err(|e| e.to_string())?;
+    if !a.mark_check && tspiot.is_none() && token.is_none() && a.lm.lm_url.is_none() {
         return Ok(None);
     }
-    let gismt = if token.is_some() || a.mark_check { Some(gismt_client(&a.online)?) } else { None };
+    let gismt =
+        if tspiot.is_none() && (token.is_some() || a.mark_check) { Some(gismt_client(&a.online)?) } else { None };
     let settings = Settings {
         strictness: match a.strict {
             StrictArg::Deny => Strictness::Deny,
@@ -232,6 +348,9 @@ pub fn sale_checker(a: &SaleArgs) -> Result<Option<Arc<Checker>>, String> {
         expiry_all_groups: a.expiry_all_groups,
     };
     let mut checker = Checker::new(gismt, lm_client(&a.lm)?, settings);
+    if let Some(t) = tspiot {
+        checker = checker.with_tspiot(t);
+    }
     match open_store(a.store.as_deref(), &cache_dir(a.online.cache_dir.as_ref())) {
         Ok(s) => checker = checker.with_store(s),
         Err(e) => tracing::warn!(target: "kkt::mark", "{e}: selling without the sold-codes store"),
@@ -261,7 +380,8 @@ fn cache_dir(explicit: Option<&PathBuf>) -> PathBuf {
 }
 
 fn gismt_client(o: &OnlineArgs) -> Result<Arc<GisMt>, String> {
-    let token = Secret::from_env_or_file("KKT_GISMT_TOKEN", o.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")?;
+    let token = Secret::from_env_or_file("KKT_GISMT_TOKEN", o.gismt_token_file.as_deref(), "KKT_GISMT_TOKEN_FILE")
+        .map_err(|e| e.to_string())?;
     let mut cfg = GisMtConfig::new(o.gismt_url.clone(), token, cache_dir(o.cache_dir.as_ref()));
     cfg.ca_file.clone_from(&o.gismt_ca_file);
     let g = GisMt::new(cfg).map_err(|e| e.to_string())?;
@@ -269,12 +389,18 @@ fn gismt_client(o: &OnlineArgs) -> Result<Arc<GisMt>, String> {
     Ok(Arc::new(g))
 }
 
+fn lm_config(a: &LmArgs, url: &str) -> LmConfig {
+    let mut cfg = LmConfig::new(url);
+    cfg.user = a.lm_user.clone().filter(|u| !u.is_empty());
+    cfg.password = a.lm_password.as_ref().map(|p| Secret::new(p.clone()));
+    cfg.token = a.lm_token.as_ref().map(|t| Secret::new(t.clone())).filter(|t| !t.expose().is_empty());
+    cfg.tz = a.lm_tz;
+    cfg
+}
+
 fn lm_client(a: &LmArgs) -> Result<Option<Lm>, String> {
     let Some(url) = &a.lm_url else { return Ok(None) };
-    let mut cfg = LmConfig::new(url.clone());
-    cfg.user.clone_from(&a.lm_user);
-    cfg.password = a.lm_password.as_ref().map(|p| Secret::new(p.clone()));
-    Lm::new(cfg).map(Some).map_err(|e| e.to_string())
+    Lm::new(lm_config(a, url)).map(Some).map_err(|e| e.to_string())
 }
 
 fn open_store(location: Option<&str>, cache: &std::path::Path) -> Result<Box<dyn store::SoldCodes>, String> {
@@ -295,12 +421,26 @@ fn parse_codes(codes: &[String], json: bool) -> Result<Vec<MarkingCode>, u8> {
 }
 
 /// Runs `kkt mark`.
-pub fn run(a: &Args, json: bool, device: Option<&str>) -> u8 {
+pub fn run(a: &Args, json: bool, device: Option<&str>, config: Option<&std::path::Path>) -> u8 {
+    let needs_config = matches!(a.cmd, Cmd::Check(_) | Cmd::TspiotStatus { .. } | Cmd::LmStatus { .. });
+    let cfg = if needs_config {
+        match super::config::load(config) {
+            Ok(c) => c,
+            Err(e) => {
+                print_error(json, "input", None, &e, "fix or remove the config file");
+                return exit::INPUT;
+            }
+        }
+    } else {
+        super::config::Config::default()
+    };
     match &a.cmd {
         Cmd::Parse { code } => parse(code, json),
-        Cmd::Check(c) => check(c, json, device),
+        Cmd::Check(c) => check(c, json, device, &cfg),
         Cmd::Cdn { refresh, online } => cdn(online, *refresh, json),
-        Cmd::LmStatus { lm } => lm_status(lm, json),
+        Cmd::TspiotStatus { tspiot } => tspiot_status(tspiot, json, device, &cfg),
+        Cmd::LmStatus { lm, tspiot } => lm_status(lm, tspiot, json, &cfg),
+        Cmd::LmInit { token_file, wait, lm } => lm_init(lm, token_file, *wait, json),
         Cmd::TokenCheck { online } => token_check(online, json),
         Cmd::Record { state, receipt, codes, store } => record(*state, receipt, codes, store, json),
         Cmd::History { code, store } => history(code, store, json),
@@ -366,15 +506,17 @@ fn print_verdict(v: &Verdict) {
             format!("ГИС МТ online{}", v.host.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())
         }
         kkt::checker::Source::Lm => "Local Module".to_string(),
+        kkt::checker::Source::Tspiot => "ГИС МТ through the ТС ПИОТ".to_string(),
+        kkt::checker::Source::TspiotLm => "Local Module through the ТС ПИОТ".to_string(),
         kkt::checker::Source::None => "no check answer".to_string(),
     };
-    println!("  source: {source}{}", if v.emergency { ", EMERGENCY: checks off" } else { "" });
+    println!("  source: {source}{}", if v.emergency { ", EMERGENCY: sold without a check" } else { "" });
     if let Some(t) = &v.tag1265 {
         println!("  tag 1265: {t}");
     }
 }
 
-fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
+fn check(a: &CheckArgs, json: bool, device: Option<&str>, cfg: &super::config::Config) -> u8 {
     let codes = match parse_codes(&a.codes, json) {
         Ok(c) => c,
         Err(e) => return e,
@@ -388,14 +530,25 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
     };
     // With a register: its own check of each code (0x91, 0x92; the result is then deleted with
     // 0x94, nothing is sold), and its FN serial is the request's fiscalDriveNumber.
-    let (fn_serial, device_checks) = match device {
+    let ((fn_serial, kkt_serial), device_checks) = match device {
         Some(d) => match register_checks(d, &a.codes, a.status) {
             Ok(r) => r,
             Err(e) => return super::device::Failure::from(e).report(json),
         },
-        None => (None, Vec::new()),
+        None => ((None, None), Vec::new()),
     };
-    let gismt = if a.no_online {
+    let tspiot = if a.no_online {
+        None
+    } else {
+        match tspiot_client(&a.tspiot, &a.lm, cfg) {
+            Ok(t) => t,
+            Err(e) => {
+                print_error(json, "input", None, &e, "");
+                return exit::INPUT;
+            }
+        }
+    };
+    let gismt = if a.no_online || tspiot.is_some() {
         None
     } else {
         match gismt_client(&a.online) {
@@ -426,18 +579,20 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
         expiry_all_groups: a.expiry_all_groups,
     };
     let mut checker = Checker::new(gismt.clone(), lm, settings);
+    if let Some(t) = tspiot {
+        checker = checker.with_tspiot(t);
+    }
+    checker.set_register(fn_serial.clone(), kkt_serial);
     if !a.no_store {
         match open_store(a.store.as_deref(), &cache_dir(a.online.cache_dir.as_ref())) {
             Ok(s) => checker = checker.with_store(s),
             Err(e) => tracing::warn!(target: "kkt::mark", "{e}: checking without the sold-codes store"),
         }
     }
-    let items: Vec<Item> =
-        codes.into_iter().map(|code| Item { code, price_kopecks: price, partial_sale: a.partial }).collect();
+    let items: Vec<CheckItem> =
+        codes.into_iter().map(|code| CheckItem { code, price_kopecks: price, partial_sale: a.partial }).collect();
     let verdicts = checker.receipt().check(&items);
-    if let Some(g) = &gismt {
-        g.wait_background();
-    }
+    checker.wait_background();
     for (i, v) in verdicts.iter().enumerate() {
         let reg = device_checks.get(i);
         if json {
@@ -462,16 +617,22 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>) -> u8 {
     }
 }
 
+/// The register's FN serial and serial number.
+type RegisterIds = (Option<String>, Option<String>);
+
 /// The register's own check of each code: 0x91 and 0x92, then 0x94 delete (a check outside a
 /// receipt must not stay in the FN's table).
 fn register_checks(
     uri: &str,
     codes: &[String],
     status: kkt::receipt::PlannedStatus,
-) -> Result<(Option<String>, Vec<serde_json::Value>), kkt::Error> {
+) -> Result<(RegisterIds, Vec<serde_json::Value>), kkt::Error> {
     let mut k = kkt::Kkt::connect(uri)?;
     let st = k.status()?;
-    let serial = Some(st.fn_status.fn_number.trim().to_string()).filter(|s| !s.is_empty());
+    let serial = (
+        Some(st.fn_status.fn_number.trim().to_string()).filter(|s| !s.is_empty()),
+        Some(st.status.serial.trim().to_string()).filter(|s| !s.is_empty()),
+    );
     let mut out = Vec::new();
     for code in codes {
         let c = k.check_mark(code, status, kkt::protocol::types::Decimal::integer(1))?;
@@ -571,33 +732,137 @@ fn cdn(o: &OnlineArgs, refresh: bool, json: bool) -> u8 {
     exit::OK
 }
 
-fn lm_status(a: &LmArgs, json: bool) -> u8 {
-    let lm = match lm_client(&LmArgs {
-        lm_url: a.lm_url.clone().or(Some(kkt::checker::lm::DEFAULT_URL.into())),
-        ..a.clone()
-    }) {
-        Ok(Some(l)) => l,
-        Ok(None) => unreachable!("a URL is always given"),
+fn register_ids(uri: &str) -> Result<RegisterIds, kkt::Error> {
+    let mut k = kkt::Kkt::connect(uri)?;
+    let st = k.status()?;
+    Ok((
+        Some(st.fn_status.fn_number.trim().to_string()).filter(|s| !s.is_empty()),
+        Some(st.status.serial.trim().to_string()).filter(|s| !s.is_empty()),
+    ))
+}
+
+fn tspiot_status(a: &TsPiotArgs, json: bool, device: Option<&str>, cfg: &super::config::Config) -> u8 {
+    let no_lm = LmArgs { lm_url: None, lm_user: None, lm_password: None, lm_token: None, lm_tz: None };
+    let ts = match tspiot_client(a, &no_lm, cfg) {
+        Ok(Some(t)) => t,
+        Ok(None) => match tspiot_client(&TsPiotArgs { tspiot: true, ..a.clone() }, &no_lm, cfg) {
+            Ok(Some(t)) => t,
+            Ok(None) => unreachable!("--tspiot gives a URL"),
+            Err(e) => {
+                print_error(json, "input", None, &e, "");
+                return exit::INPUT;
+            }
+        },
         Err(e) => {
             print_error(json, "input", None, &e, "");
             return exit::INPUT;
         }
     };
-    match lm.status() {
+    if let Some(d) = device {
+        match register_ids(d) {
+            Ok((f, k)) => ts.set_register(f, k),
+            Err(e) => return super::device::Failure::from(e).report(json),
+        }
+    }
+    match ts.status() {
         Ok(st) => {
+            if json {
+                println!("{}", serde_json::to_string(&st).expect("serializable"));
+            } else {
+                println!("ТС ПИОТ {} (API v{})", st.url, st.api_version.map_or("?".into(), |v| v.to_string()));
+                println!("  id:             {}", st.tspiot_id.as_deref().unwrap_or("-"));
+                println!(
+                    "  register:       serial {}, FN {}",
+                    st.kkt_serial.as_deref().unwrap_or("-"),
+                    st.fn_serial.as_deref().unwrap_or("-")
+                );
+                println!("  INN:            {}", st.kkt_inn.as_deref().unwrap_or("-"));
+                println!(
+                    "  check timeout:  {}",
+                    st.check_timeout_ms
+                        .map_or(format!("- (kkt waits {} ms)", tspiot::DEFAULT_CHECK_TIMEOUT_MS), |t| format!(
+                            "{t} ms"
+                        ))
+                );
+                match &st.lm {
+                    Some(l) => {
+                        println!(
+                            "  Local Module:   {} at {}, version {}, last sync {}",
+                            l.status.as_deref().unwrap_or("?"),
+                            l.address.as_deref().unwrap_or("-"),
+                            l.version.as_deref().unwrap_or("-"),
+                            l.last_sync.filter(|&t| t > 0).map_or("-".to_string(), fmt_ms)
+                        );
+                        if let Some(e) = &l.token_expires {
+                            println!("  its token until {e}");
+                        }
+                    }
+                    None => println!("  Local Module:   -"),
+                }
+                match st.matches_register {
+                    Some(true) => println!("  bound to the connected register"),
+                    Some(false) => println!("  NOT bound to the connected register: it checks for another FN"),
+                    None => println!("  (give --device to compare with the register)"),
+                }
+            }
+            exit::OK
+        }
+        Err(e) => {
+            print_error(
+                json,
+                "link",
+                None,
+                &e.to_string(),
+                "is the ТС ПИОТ (ЕСМ) running? see kkt mark tspiot-status --help",
+            );
+            exit::LINK
+        }
+    }
+}
+
+fn lm_status(a: &LmArgs, t: &TsPiotArgs, json: bool, cfg: &super::config::Config) -> u8 {
+    // --lm-url, else the one the ТС ПИОТ names, else the usual address.
+    let mut from_tspiot = None;
+    if a.lm_url.is_none() {
+        if let Ok(Some(ts)) = tspiot_client(t, a, cfg) {
+            let (_, info, _) = ts.info(std::time::Instant::now() + std::time::Duration::from_secs(3));
+            from_tspiot = info.and_then(|i| i.lm);
+        }
+    }
+    let url = a
+        .lm_url
+        .clone()
+        .or_else(|| from_tspiot.as_ref().and_then(|l| l.address()))
+        .unwrap_or_else(|| lm_mod::DEFAULT_URL.to_string());
+    let lm = match Lm::new(lm_config(a, &url)) {
+        Ok(l) => l,
+        Err(e) => {
+            print_error(json, "input", None, &e.to_string(), "");
+            return exit::INPUT;
+        }
+    };
+    let auth = lm_mod::choose_auth(lm.config(), from_tspiot.as_ref(), gismt::now_ms());
+    match lm.status_with(&auth, std::time::Instant::now() + std::time::Duration::from_secs(5)) {
+        Ok((st, api)) => {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"url": lm.url(), "status": st.status, "ready": st.ready(), "version": st.version,
-                                       "inst": st.inst, "last_sync_ms": st.last_sync, "raw": st.raw})
+                    serde_json::json!({"url": lm.url(), "api": api, "status": st.status, "ready": st.ready(),
+                                       "version": st.version, "inst": st.inst, "db_version": st.db_version,
+                                       "last_sync_ms": st.last_sync, "operation_mode": st.operation_mode, "raw": st.raw})
                 );
             } else {
-                println!("Local Module {}: {}", lm.url(), st.status);
+                println!("Local Module {} (API {api:?}): {}", lm.url(), st.status);
                 println!("  version:   {}", st.version.as_deref().unwrap_or("-"));
                 println!("  instance:  {}", st.inst.as_deref().unwrap_or("-"));
+                println!("  database:  {}", st.db_version.as_deref().unwrap_or("-"));
+                println!("  mode:      {}", st.operation_mode.as_deref().unwrap_or("-"));
                 println!("  last sync: {}", st.last_sync.filter(|&t| t > 0).map_or("-".to_string(), fmt_ms));
                 if !st.ready() {
                     println!("  not ready: its answers are not trusted");
+                    if st.status == "not_configured" {
+                        println!("  hint: kkt mark lm-init --token-file FILE");
+                    }
                 }
             }
             exit::OK
@@ -606,6 +871,105 @@ fn lm_status(a: &LmArgs, json: bool) -> u8 {
             print_error(json, "link", None, &e.to_string(), "");
             exit::LINK
         }
+    }
+}
+
+fn lm_init(a: &LmArgs, token_file: &std::path::Path, wait: std::time::Duration, json: bool) -> u8 {
+    let token = match std::fs::read_to_string(token_file) {
+        Ok(t) if !t.trim().is_empty() => Secret::new(t),
+        Ok(_) => {
+            print_error(json, "input", None, &format!("the token file {} is empty", token_file.display()), "");
+            return exit::INPUT;
+        }
+        Err(e) => {
+            print_error(json, "input", None, &format!("cannot read the token file {}: {e}", token_file.display()), "");
+            return exit::INPUT;
+        }
+    };
+    let url = a.lm_url.clone().unwrap_or_else(|| lm_mod::DEFAULT_URL.to_string());
+    let lm = match Lm::new(lm_config(a, &url)) {
+        Ok(l) => l,
+        Err(e) => {
+            print_error(json, "input", None, &e.to_string(), "");
+            return exit::INPUT;
+        }
+    };
+    let fail = |e: &lm_mod::LmError| {
+        let kind = if matches!(e, lm_mod::LmError::Unreachable { .. }) { "link" } else { "device" };
+        print_error(json, kind, None, &token.scrub(&e.to_string()), "");
+        if kind == "link" {
+            exit::LINK
+        } else {
+            exit::DEVICE
+        }
+    };
+    match lm.status() {
+        Ok(st) if st.ready() => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"url": lm.url(), "status": st.status, "initialized": false, "ready": true})
+                );
+            } else {
+                println!("Local Module {} is already ready: nothing to initialise", lm.url());
+            }
+            return exit::OK;
+        }
+        Ok(_) => {}
+        Err(e) => return fail(&e),
+    }
+    let api = match lm.init(&token) {
+        Ok(api) => api,
+        Err(e) => return fail(&e),
+    };
+    tracing::info!(target: "kkt::lm", url = %lm.url(), "Local Module initialisation started ({api:?})");
+    let started = std::time::Instant::now();
+    let mut last = String::new();
+    loop {
+        match lm.status() {
+            Ok(st) if st.ready() => {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"url": lm.url(), "api": api, "status": st.status, "initialized": true, "ready": true})
+                    );
+                } else {
+                    println!("Local Module {} is ready", lm.url());
+                }
+                return exit::OK;
+            }
+            Ok(st) if st.status.eq_ignore_ascii_case("failure") => {
+                let code = st.raw.get("errorCode").map(|v| v.to_string()).unwrap_or_default();
+                let reason = st.raw.get("reason").and_then(|v| v.as_str()).unwrap_or("");
+                print_error(
+                    json,
+                    "device",
+                    None,
+                    &format!("the Local Module's initialisation failed: status failure {code} {reason}"),
+                    "",
+                );
+                return exit::DEVICE;
+            }
+            Ok(st) => {
+                if st.status != last && !json {
+                    eprintln!("kkt: Local Module status: {}", st.status);
+                }
+                last = st.status;
+            }
+            Err(e) if e.not_ready() => last = e.to_string(),
+            Err(e) => return fail(&e),
+        }
+        if started.elapsed() >= wait {
+            print_error(
+                json,
+                "link",
+                None,
+                &format!("the Local Module is not ready after {} s (last: {last})", wait.as_secs()),
+                "see kkt mark lm-status",
+            );
+            return exit::LINK;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }
 

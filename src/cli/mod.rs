@@ -167,7 +167,7 @@ pub fn run() -> ExitCode {
     }
     let code = match &cli.command {
         Command::Decode(a) => decode::run(a, cli.json),
-        Command::Mark(a) => mark::run(a, cli.json, cli.device.as_deref()),
+        Command::Mark(a) => mark::run(a, cli.json, cli.device.as_deref(), cli.config.as_deref()),
         Command::Emulator(a) => emulator::run(a, cli.json),
         Command::Demo => {
             let uri = cli.device.clone().unwrap_or_else(|| "emulator".to_string());
@@ -254,8 +254,8 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     let mut kkt = device::connect(cli, &cfg, print)?;
     let mut checker = None;
     if let Command::Receipt { marks, .. } = &cli.command {
-        checker = mark::sale_checker(marks).map_err(|m| device::Failure::usage(m, "see kkt receipt --help"))?;
-        kkt.set_mark_checker(checker.clone());
+        checker = mark::sale_checker(marks, &cfg).map_err(|m| device::Failure::usage(m, "see kkt receipt --help"))?;
+        kkt.set_mark_checker(checker.clone().map(|c| c as std::sync::Arc<dyn kkt::driver::MarkChecker>));
     }
     let json = cli.json;
     if matches!(cli.command, Command::Receipt { .. } | Command::Correction { .. } | Command::Recover) {
@@ -268,8 +268,8 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         return match &cli.command {
             Command::Receipt { .. } => {
                 let r = device::receipt(&mut jk, text, false, json);
-                if let Some(g) = checker.as_ref().and_then(|c| c.gismt()) {
-                    g.wait_background();
+                if let Some(c) = &checker {
+                    c.wait_background();
                 }
                 r
             }

@@ -26,6 +26,34 @@ pub struct Args {
     /// How many requests may wait for the register.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub queue_size: usize,
+    /// A web page origin allowed to call the service from a browser (`https://pos.example`);
+    /// repeatable. Requests carrying any other `Origin` are refused (403).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// A host name the service answers to besides its address and `localhost`; repeatable.
+    /// Requests with any other `Host` are refused (403: DNS rebinding).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+    /// Connections open at once (more wait until one closes).
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers (from connecting, or from the last
+    /// answer on a kept-alive connection); then the connection is closed.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "10")]
+    pub header_timeout: Duration,
+    /// Seconds a request's body may take to arrive (then 408).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "30")]
+    pub body_timeout: Duration,
+    /// HTTPS: the server's certificate chain (PEM); with --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS: the server's private key (PEM); with --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Listen beyond loopback over plain HTTP: the bearer token and customers' contacts cross the
+    /// network in clear (README: security). Prefer --tls-cert/--tls-key.
+    #[arg(long)]
+    pub insecure_lan: bool,
     /// The marked goods check of sales and of `POST /v1/marks/check` (ГИС МТ, Local Module,
     /// sold-codes store).
     #[command(flatten)]
@@ -102,7 +130,7 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     c.queue_size = a.queue_size.max(1);
     let cashier = cfg.cashier.clone().unwrap_or_default();
     c.cashier = kkt::receipt::Cashier { name: cashier.name.unwrap_or_else(|| "Кассир".into()), inn: cashier.inn };
-    c.checker = super::mark::sale_checker(&a.marks).map_err(|m| Failure::usage(m, "see kkt serve --help"))?;
+    c.checker = super::mark::sale_checker(&a.marks, cfg).map_err(|m| Failure::usage(m, "see kkt serve --help"))?;
     c.mark_settings = kkt::checker::Settings {
         strictness: match a.marks.strict {
             super::mark::StrictArg::Deny => kkt::checker::Strictness::Deny,
@@ -110,6 +138,17 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
         },
         expiry_all_groups: a.marks.expiry_all_groups,
     };
+    c.access.origins = a.allow_origins.clone();
+    c.access.hosts = a.allow_hosts.clone();
+    c.limits.max_connections = a.max_connections.max(1);
+    c.limits.header_timeout = a.header_timeout;
+    c.body_timeout = a.body_timeout;
+    if let (Some(cert), Some(key)) = (&a.tls_cert, &a.tls_key) {
+        let tls = server::listen::tls_config(cert, key)
+            .map_err(|m| Failure::usage(m, "give a PEM certificate chain and its key"))?;
+        c.limits.tls = Some(std::sync::Arc::new(tls));
+    }
+    c.insecure_lan = a.insecure_lan;
     c.check().map_err(|m| Failure::usage(m, "see `kkt serve --help`"))?;
     Ok(c)
 }
@@ -121,6 +160,7 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), Failure> {
         super::config::load(cli.config.as_deref()).map_err(|m| Failure::usage(m, "fix or remove the config file"))?;
     let cfg = config(cli, a, &file)?;
     let io = |e: std::io::Error| Failure::usage(format!("cannot start: {e}"), "");
+    raise_open_files_limit();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io)?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -129,10 +169,28 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), Failure> {
         let addr = listener.local_addr().map_err(io)?;
         let prepared = server::prepare(&cfg).map_err(|e| Failure::usage(e.to_string(), ""))?;
         // The first line on stdout is the address (as `kkt emulator` does).
-        println!("http://{addr}");
-        tracing::info!("kkt serve on http://{addr}, register {}", cfg.device);
+        let scheme = if cfg.limits.tls.is_some() { "https" } else { "http" };
+        println!("{scheme}://{addr}");
+        tracing::info!("kkt serve on {scheme}://{addr}, register {}", cfg.device);
         server::serve(listener, prepared, shutdown_signal()).await.map_err(io)
     })
+}
+
+/// Raises the soft limit of open descriptors to the hard limit where the system allows: the
+/// connection cap and the journal then never meet "Too many open files".
+fn raise_open_files_limit() {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{getrlimit, setrlimit, Resource};
+        if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+            if soft < hard {
+                match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+                    Ok(()) => tracing::debug!("open-files limit raised from {soft} to {hard}"),
+                    Err(e) => tracing::debug!("open-files limit stays {soft}: {e}"),
+                }
+            }
+        }
+    }
 }
 
 /// Completes on the first stop request: Ctrl-C (SIGINT) everywhere, SIGTERM on Unix, Ctrl-Break

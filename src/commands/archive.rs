@@ -2,7 +2,8 @@
 //! fiscal document by number (0x30, with the layouts of Приложение 5), print a copy of it or
 //! of its OFD confirmation (0x39, 0x31), count the documents the OFD has not confirmed (0x32),
 //! read a registration report's totals (0x33), and read a document as TLVs (0x35 then 0x36
-//! until done; 0x3A; 0x3B for a registration report).
+//! until done; 0x3A; 0x3B for a registration report); and v01.05's FN activation parameter by
+//! tag (0x34).
 
 use chrono::NaiveDateTime;
 use serde::ser::SerializeStruct;
@@ -14,6 +15,7 @@ use super::{
     Response, TlvList,
 };
 use crate::protocol::types;
+use crate::protocol::values::{OperatingModes, Operation, TaxationSystems};
 
 /// Codes of the fiscal document forms (Приложение 6 «Коды форм фискальных документов»).
 /// 0x30 gives them as a BYTE, 0x35 as a UINT16.
@@ -143,10 +145,10 @@ pub struct RegistrationRecord {
     pub inn: String,
     /// Registration number (РН ККТ), ASCII(20) (trailing spaces trimmed).
     pub registration_number: String,
-    /// Taxation systems, bits (Приложение 7).
-    pub taxation: u8,
-    /// Operating modes, bits (Приложение 7).
-    pub modes: u8,
+    /// Taxation systems (Приложение 7).
+    pub taxation: TaxationSystems,
+    /// Operating modes (Приложение 7).
+    pub modes: OperatingModes,
 }
 
 impl RegistrationRecord {
@@ -155,8 +157,8 @@ impl RegistrationRecord {
             header: DocumentHeader::read(r)?,
             inn: r.string("inn", 12)?,
             registration_number: r.string("registration_number", 20)?,
-            taxation: r.byte("taxation")?,
-            modes: r.byte("modes")?,
+            taxation: r.byte("taxation")?.into(),
+            modes: r.byte("modes")?.into(),
         })
     }
 
@@ -164,7 +166,7 @@ impl RegistrationRecord {
         self.header.write(out)?;
         put_fixed_string(out, "document.inn", &self.inn, 12)?;
         put_fixed_string(out, "document.registration_number", &self.registration_number, 20)?;
-        out.extend_from_slice(&[self.taxation, self.modes]);
+        out.extend_from_slice(&[self.taxation.bits(), self.modes.bits()]);
         Ok(())
     }
 }
@@ -185,20 +187,24 @@ pub struct ReceiptRecord {
     /// Date, number and fiscal sign.
     #[serde(flatten)]
     pub header: DocumentHeader,
-    /// Operation (признак расчета): 1 sale, 2 sale return, 3 purchase, 4 purchase return.
-    pub operation: u8,
+    /// Operation (признак расчета, tag 1054).
+    pub operation: Operation,
     /// Total in kopecks, UINT40.
     pub total: u64,
 }
 
 impl ReceiptRecord {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(ReceiptRecord { header: DocumentHeader::read(r)?, operation: r.byte("operation")?, total: r.u40("total")? })
+        Ok(ReceiptRecord {
+            header: DocumentHeader::read(r)?,
+            operation: r.byte("operation")?.into(),
+            total: r.u40("total")?,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
         self.header.write(out)?;
-        out.push(self.operation);
+        out.push(self.operation.code());
         types::encode_u40(self.total, out).map_err(|e| InputError::new("document.total", e.to_string()))
     }
 }
@@ -713,10 +719,10 @@ pub struct ActivationTotals {
     pub inn: String,
     /// Registration number, ASCII(20).
     pub registration_number: String,
-    /// Taxation systems, bits (Приложение 7).
-    pub taxation: u8,
-    /// Operating modes, bits (Приложение 7).
-    pub modes: u8,
+    /// Taxation systems (Приложение 7).
+    pub taxation: TaxationSystems,
+    /// Operating modes (Приложение 7).
+    pub modes: OperatingModes,
     /// Re-registration reason (0 for the first registration); absent from the 47-byte answer.
     pub reason: Option<u8>,
     /// Fiscal document number of the report.
@@ -731,8 +737,8 @@ impl Response for ActivationTotals {
         let datetime = r.datetime5("datetime")?;
         let inn = r.string("inn", 12)?;
         let registration_number = r.string("registration_number", 20)?;
-        let taxation = r.byte("taxation")?;
-        let modes = r.byte("modes")?;
+        let taxation = r.byte("taxation")?.into();
+        let modes = r.byte("modes")?.into();
         // 8 bytes (FD number, fiscal sign) remain without the reason, 9 with it.
         let reason = if r.remaining() == 9 { Some(r.byte("reason")?) } else { None };
         let v = ActivationTotals {
@@ -753,10 +759,54 @@ impl Response for ActivationTotals {
         put_datetime5(out, "datetime", self.datetime)?;
         put_fixed_string(out, "inn", &self.inn, 12)?;
         put_fixed_string(out, "registration_number", &self.registration_number, 20)?;
-        out.extend_from_slice(&[self.taxation, self.modes]);
+        out.extend_from_slice(&[self.taxation.bits(), self.modes.bits()]);
         out.extend(self.reason);
         out.extend_from_slice(&self.fd_number.to_le_bytes());
         out.extend_from_slice(&self.fiscal_sign.to_le_bytes());
+        Ok(())
+    }
+}
+
+/// 0x34 «Запрос параметра активации ФН по номеру тэга».
+///
+/// v01.05 lists this command in its table but gives no layout. Read here, from its name, as
+/// the tag number, UINT16 LE like every tag of the protocol; the answer is kept as raw bytes
+/// ([`ActivationParameter`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GetActivationParameter {
+    /// The tag whose value is asked for.
+    pub tag: u16,
+}
+
+impl Request for GetActivationParameter {
+    const CODE: u8 = 0x34;
+    type Response = ActivationParameter;
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
+        out.extend_from_slice(&self.tag.to_le_bytes());
+        Ok(())
+    }
+    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(data);
+        let v = Self { tag: r.u16("tag")? };
+        r.end("data")?;
+        Ok(v)
+    }
+}
+
+/// Answer to 0x34: undocumented, kept as the register sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ActivationParameter {
+    /// The answer's bytes.
+    #[serde(with = "hex_bytes")]
+    pub data: Vec<u8>,
+}
+
+impl Response for ActivationParameter {
+    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
+        Ok(Self { data: data.to_vec() })
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
+        out.extend_from_slice(&self.data);
         Ok(())
     }
 }
@@ -822,8 +872,8 @@ mod tests {
             header: DocumentHeader { datetime: dt(2022, 3, 28, 9, 41), fd_number: 1, fiscal_sign: 0xFE96_4087 },
             inn: "7806197274".into(),
             registration_number: "0000000000038045".into(),
-            taxation: 0x04,
-            modes: 0x0C,
+            taxation: TaxationSystems::USN_INCOME_OUTCOME,
+            modes: OperatingModes::AUTOMATIC | OperatingModes::SERVICES,
         };
         assert_eq!(f.document, ArchiveDocument::Registration(reg.clone()));
         assert_eq!(f.document.header().unwrap().fd_number, 1);
@@ -833,7 +883,10 @@ mod tests {
         assert_eq!(c.reason, 4);
         assert_eq!(c.registration.header.datetime, dt(2022, 4, 18, 12, 39));
         assert_eq!(c.registration.header.fd_number, 8);
-        assert_eq!((c.registration.inn.as_str(), c.registration.taxation, c.registration.modes), ("7806197274", 4, 12));
+        assert_eq!(
+            (c.registration.inn.as_str(), c.registration.taxation.bits(), c.registration.modes.bits()),
+            ("7806197274", 4, 12)
+        );
         // One byte short of 5.2's 48 bytes.
         let mut short = hex::decode(REAL_REGISTRATION_CHANGE).unwrap();
         short.pop();
@@ -864,13 +917,13 @@ mod tests {
             f.document,
             ArchiveDocument::Receipt(ReceiptRecord {
                 header: DocumentHeader { datetime: dt(2022, 3, 28, 9, 47), fd_number: 3, fiscal_sign: 0x697C_C5EC },
-                operation: 1,
+                operation: Operation::SELL,
                 total: 1600
             })
         );
         let f = found(REAL_CORRECTION_RECEIPT);
         let ArchiveDocument::CorrectionReceipt(r) = f.document else { panic!() };
-        assert_eq!((r.header.datetime, r.operation, r.total), (dt(2023, 1, 26, 16, 17), 1, 3200));
+        assert_eq!((r.header.datetime, r.operation.code(), r.total), (dt(2023, 1, 26, 16, 17), 1, 3200));
         // BSO (4, 41) read with the same layout.
         let mut bso = hex::decode(REAL_RECEIPT).unwrap();
         bso[0] = 41;
@@ -1084,8 +1137,8 @@ mod tests {
                 datetime: dt(2022, 3, 28, 9, 41),
                 inn: "7806197274".into(),
                 registration_number: "0000000000038045".into(),
-                taxation: 4,
-                modes: 12,
+                taxation: TaxationSystems::USN_INCOME_OUTCOME,
+                modes: OperatingModes::AUTOMATIC | OperatingModes::SERVICES,
                 reason: None,
                 fd_number: 1,
                 fiscal_sign: 0xFE96_4087,
@@ -1139,8 +1192,8 @@ mod tests {
                 header,
                 inn,
                 registration_number,
-                taxation,
-                modes,
+                taxation: taxation.into(),
+                modes: modes.into(),
             },
         )
     }
@@ -1148,7 +1201,7 @@ mod tests {
     fn arb_receipt() -> impl Strategy<Value = ReceiptRecord> {
         (arb_header(), any::<u8>(), 0..=types::U40_MAX).prop_map(|(header, operation, total)| ReceiptRecord {
             header,
-            operation,
+            operation: operation.into(),
             total,
         })
     }
@@ -1265,6 +1318,27 @@ mod tests {
                 prop_assert!(v.encode(&mut out).is_ok());
                 prop_assert_eq!(out.len(), data.len());
             }
+        }
+    }
+
+    #[test]
+    fn activation_parameter_0x34() {
+        let mut out = Vec::new();
+        GetActivationParameter { tag: 1018 }.encode(&mut out).unwrap();
+        assert_eq!(out, [0xFA, 0x03]);
+        assert_eq!(GetActivationParameter::decode(&[0xFA, 0x03]).unwrap().tag, 1018);
+        assert_eq!(GetActivationParameter::decode(&[0xFA]).unwrap_err().kind, DecodeErrorKind::Length);
+        let p = ActivationParameter::decode(&[1, 2, 0xAB]).unwrap();
+        assert_eq!(serde_json::to_value(&p).unwrap(), serde_json::json!({"data": "0102AB"}));
+    }
+
+    proptest! {
+        #[test]
+        fn activation_parameter_roundtrip(tag in any::<u16>()) {
+            let g = GetActivationParameter { tag };
+            let mut out = Vec::new();
+            g.encode(&mut out).unwrap();
+            prop_assert_eq!(GetActivationParameter::decode(&out).unwrap(), g);
         }
     }
 }

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::protocol::tlv::{TlvWriter, Value};
 use crate::protocol::types;
+use crate::protocol::values::{AgentTypes, CurrentDocument, LifePhase, OperatingModes, TaxationSystems};
 
 no_data_request!(
     /// 0x01 «Запрос статуса ККТ».
@@ -32,8 +33,8 @@ pub struct Status {
     pub printer_status: u8,
     /// 1 when an FN is connected.
     pub fn_present: u8,
-    /// FN life phase bits (Приложение 7).
-    pub fn_phase: u8,
+    /// FN life phase (Приложение 7).
+    pub fn_phase: LifePhase,
     /// Bytes after the documented fields (real registers send one more byte).
     #[serde(with = "hex_bytes")]
     pub extra: Vec<u8>,
@@ -48,7 +49,7 @@ impl Response for Status {
             critical_errors: r.byte("critical_errors")?,
             printer_status: r.byte("printer_status")?,
             fn_present: r.byte("fn_present")?,
-            fn_phase: r.byte("fn_phase")?,
+            fn_phase: r.byte("fn_phase")?.into(),
             extra: r.rest().to_vec(),
         })
     }
@@ -56,7 +57,7 @@ impl Response for Status {
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
         put_fixed_string(out, "serial", &self.serial, 12)?;
         put_datetime5(out, "datetime", self.datetime)?;
-        out.extend_from_slice(&[self.critical_errors, self.printer_status, self.fn_present, self.fn_phase]);
+        out.extend_from_slice(&[self.critical_errors, self.printer_status, self.fn_present, self.fn_phase.code()]);
         out.extend_from_slice(&self.extra);
         Ok(())
     }
@@ -92,10 +93,10 @@ no_data_request!(
 /// Answer to 0x08.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FnStatus {
-    /// FN life phase bits: 0 set up, 1 fiscal mode open, 2 post-fiscal, 3 transfer to OFD finished.
-    pub phase: u8,
-    /// Open document: 0 none, 1 registration, 2 shift open, 4 receipt, 8 shift close, 0x10 FN close, ...
-    pub current_document: u8,
+    /// FN life phase.
+    pub phase: LifePhase,
+    /// The open document.
+    pub current_document: CurrentDocument,
     /// 1 when document data has been received.
     pub document_data: u8,
     /// 1 when the shift is open.
@@ -114,8 +115,8 @@ impl Response for FnStatus {
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(data);
         let v = FnStatus {
-            phase: r.byte("phase")?,
-            current_document: r.byte("current_document")?,
+            phase: r.byte("phase")?.into(),
+            current_document: r.byte("current_document")?.into(),
             document_data: r.byte("document_data")?,
             shift_open: r.byte("shift_open")?,
             warnings: r.byte("warnings")?,
@@ -128,7 +129,13 @@ impl Response for FnStatus {
     }
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        out.extend_from_slice(&[self.phase, self.current_document, self.document_data, self.shift_open, self.warnings]);
+        out.extend_from_slice(&[
+            self.phase.code(),
+            self.current_document.code(),
+            self.document_data,
+            self.shift_open,
+            self.warnings,
+        ]);
         put_datetime5(out, "last_document_datetime", self.last_document_datetime)?;
         put_fixed_string(out, "fn_number", &self.fn_number, 16)?;
         out.extend_from_slice(&self.last_fd_number.to_le_bytes());
@@ -148,12 +155,12 @@ pub struct Registration {
     pub registration_number: String,
     /// User's INN, ASCII(12) space-padded.
     pub inn: String,
-    /// Operating mode bits (Приложение 7).
-    pub modes: u8,
-    /// Taxation system bits (Приложение 7).
-    pub taxation: u8,
-    /// Agent type bits (Приложение 7).
-    pub agent: u8,
+    /// Operating modes (Приложение 7).
+    pub modes: OperatingModes,
+    /// Taxation systems (Приложение 7).
+    pub taxation: TaxationSystems,
+    /// Agent types (Приложение 7).
+    pub agent: AgentTypes,
 }
 
 impl Response for Registration {
@@ -162,9 +169,9 @@ impl Response for Registration {
         let v = Registration {
             registration_number: r.string("registration_number", 20)?,
             inn: r.string("inn", 12)?,
-            modes: r.byte("modes")?,
-            taxation: r.byte("taxation")?,
-            agent: r.byte("agent")?,
+            modes: r.byte("modes")?.into(),
+            taxation: r.byte("taxation")?.into(),
+            agent: r.byte("agent")?.into(),
         };
         r.end("data")?;
         Ok(v)
@@ -173,7 +180,7 @@ impl Response for Registration {
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
         put_fixed_string(out, "registration_number", &self.registration_number, 20)?;
         put_fixed_string(out, "inn", &self.inn, 12)?;
-        out.extend_from_slice(&[self.modes, self.taxation, self.agent]);
+        out.extend_from_slice(&[self.modes.bits(), self.taxation.bits(), self.agent.bits()]);
         Ok(())
     }
 }
@@ -221,7 +228,7 @@ impl Response for OfdExchangeStatus {
 }
 
 /// Tag of the date/time TLV in 0x72/0x73.
-pub const TAG_DATETIME: u16 = 30000;
+pub const TAG_DATETIME: u16 = crate::protocol::tag::CURRENT_DATE_AND_TIME;
 
 no_data_request!(
     /// 0x73 «Запрос текущего даты/времени из ККТ».

@@ -3,9 +3,12 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use super::fields::{check_known, tlv_body, TlvBody, TlvBuilder, TlvFields, WireOrder};
+use super::receipt::write_fraction;
 use super::{DecodeError, DecodeErrorKind, InputError, Reader, Request, Response, TlvList};
-use crate::protocol::tlv::TlvWriter;
+use crate::protocol::tag;
 use crate::protocol::types::{self, Decimal};
+use crate::protocol::values::{CodeType, Measure, PlannedStatus};
 
 /// Tag 2106 «результат проверки сведений о товаре» (seed 004, Таблица 4), bit by bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,14 +71,6 @@ impl Serialize for MarkCheckResult {
     }
 }
 
-/// Tags of the 0x92 request.
-const TAG_PLANNED_STATUS: u16 = 2003;
-const TAG_MODE: u16 = 2102;
-const TAG_QUANTITY: u16 = 1023;
-const TAG_MEASURE: u16 = 2108;
-const TAG_NUMERATOR: u16 = 1293;
-const TAG_DENOMINATOR: u16 = 1294;
-
 /// The error 0x92 answers when the OISM did not answer (0xCC «Ошибка связи с хостом ОИСМ»,
 /// protocol/errors.tsv). The code stays under check: 0x94 may still save the FN's result
 /// (seed 004 on 0x94: a result may be saved after an unsuccessful OISM check), and tag 2106
@@ -87,20 +82,30 @@ pub const OISM_UNREACHABLE: u8 = 0xCC;
 /// already in the receipt): another code may still be checked (protocol/errors.tsv).
 pub const CODE_REFUSALS: &[u8] = &[0xC3, 0xCD, 0xCE, 0xD0, 0xD1, 0xD2, 0xDF];
 
-/// 0x92 «Выполнить проверку текущего КМ в ОИСМ».
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CheckMarkOnline {
-    /// Tag 2003, planned status: 1 piece sold, 2 measured in sale, 3 piece returned,
-    /// 4 part returned, 255 unchanged.
-    pub planned_status: u8,
-    /// Tag 2102, always 0.
-    pub mode: u8,
-    /// Tag 1023, quantity.
-    pub quantity: Decimal,
-    /// Tag 2108, measure (0 = piece).
-    pub measure: u8,
-    /// Tags 1293/1294, fraction of a piece sold (numerator, denominator); 0/0 = no fraction.
-    pub fraction: Option<(u32, u32)>,
+/// Tags 1293/1294 of 0x92: a fraction when both are there (one alone is ignored, as the
+/// register does).
+fn read_fraction(f: &mut TlvFields) -> Result<Option<(u32, u32)>, DecodeError> {
+    let n = f.u32(tag::FRACTION_NUMERATOR, "numerator")?;
+    let d = f.u32(tag::FRACTION_DENOMINATOR, "denominator")?;
+    Ok(n.zip(d))
+}
+
+tlv_body! {
+    /// 0x92 «Выполнить проверку текущего КМ в ОИСМ». Tags the layout does not name are not
+    /// kept.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub group CheckMarkOnline {
+        /// Planned status.
+        planned_status: PlannedStatus = required byte(tag::PLANNED_ITEM_STATUS),
+        /// Processing mode, always 0.
+        mode: u8 = required byte(tag::MARKING_CODE_PROCESSING_MODE),
+        /// Quantity.
+        quantity: Decimal = required fvln(tag::QUANTITY),
+        /// Measure (0 = piece).
+        measure: Measure = required byte(tag::QUANTITY_MEASURE),
+        /// Tags 1293/1294, fraction of a piece sold (numerator, denominator); 0/0 = no fraction.
+        fraction: Option<(u32, u32)> = custom(read_fraction, write_fraction),
+    }
 }
 
 impl Request for CheckMarkOnline {
@@ -108,12 +113,7 @@ impl Request for CheckMarkOnline {
     type Response = CheckMarkOnlineResult;
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        if !matches!(self.planned_status, 1..=4 | 255) {
-            return Err(InputError::new(
-                "planned_status",
-                format!("{} is not one of 1, 2, 3, 4, 255", self.planned_status),
-            ));
-        }
+        check_known("planned_status", self.planned_status)?;
         if let Some((n, d)) = self.fraction {
             if (n, d) != (0, 0) && (d == 0 || n > d) {
                 return Err(InputError::new(
@@ -122,38 +122,14 @@ impl Request for CheckMarkOnline {
                 ));
             }
         }
-        let mut w = TlvWriter::new();
-        w.byte(TAG_PLANNED_STATUS, self.planned_status)?
-            .byte(TAG_MODE, self.mode)?
-            .fvln(TAG_QUANTITY, self.quantity)?
-            .byte(TAG_MEASURE, self.measure)?;
-        if let Some((n, d)) = self.fraction {
-            w.u32(TAG_NUMERATOR, n)?.u32(TAG_DENOMINATOR, d)?;
-        }
-        out.extend_from_slice(w.as_bytes());
+        let mut b = TlvBuilder::new();
+        self.write_fields(&mut b, ())?;
+        b.finish(&TlvList::default(), &WireOrder::default(), out);
         Ok(())
     }
 
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let list = Reader::new(data).tlv_rest("tlv")?;
-        let need = |tag: u16, field: &'static str| {
-            list.raw(tag)
-                .ok_or_else(|| DecodeError::new(DecodeErrorKind::Value, field, 0, format!("tag {tag} missing")))
-        };
-        let byte = |tag, field| need(tag, field).and_then(|b| Reader::new(b).byte(field));
-        let quantity = types::decode_fvln(need(TAG_QUANTITY, "quantity")?)
-            .map_err(|e| DecodeError::new(DecodeErrorKind::Value, "quantity", 0, e))?;
-        let fraction = match (list.raw(TAG_NUMERATOR), list.raw(TAG_DENOMINATOR)) {
-            (Some(n), Some(d)) => Some((Reader::new(n).u32("numerator")?, Reader::new(d).u32("denominator")?)),
-            _ => None,
-        };
-        Ok(CheckMarkOnline {
-            planned_status: byte(TAG_PLANNED_STATUS, "planned_status")?,
-            mode: byte(TAG_MODE, "mode")?,
-            quantity,
-            measure: byte(TAG_MEASURE, "measure")?,
-            fraction,
-        })
+        Self::read_fields(&mut TlvFields::parse(data, 0, "tlv")?, ())
     }
 }
 
@@ -171,7 +147,7 @@ pub struct CheckMarkOnlineResult {
 impl CheckMarkOnlineResult {
     /// Tag 2109, the OISM's answer about the item status, if present.
     pub fn oism_status(&self) -> Option<u8> {
-        self.tlv.raw(2109).and_then(|b| b.first().copied())
+        self.tlv.raw(tag::OISM_ITEM_STATUS_ANSWER).and_then(|b| b.first().copied())
     }
 }
 
@@ -254,8 +230,8 @@ pub const MAX_CODE_LEN: usize = 255;
 /// 0x91 «Выполнить локальную проверку КМ в ФН».
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckMarkLocal {
-    /// Code type (tag 2100 values); the register decides itself, 0 is recommended.
-    pub code_type: u8,
+    /// Code type; the register decides itself, 0 is recommended.
+    pub code_type: CodeType,
     /// Code length; the register measures it itself, 0 is recommended.
     pub code_len: u8,
     /// The code as scanned (cp866; the GS separator is the single byte 0x1D).
@@ -265,7 +241,7 @@ pub struct CheckMarkLocal {
 impl CheckMarkLocal {
     /// The recommended form: type and length 0.
     pub fn new(code: &str) -> Self {
-        Self { code_type: 0, code_len: 0, code: code.into() }
+        Self { code_type: CodeType::UNRECOGNIZED, code_len: 0, code: code.into() }
     }
 }
 
@@ -278,17 +254,15 @@ impl Request for CheckMarkLocal {
         if b.is_empty() || b.len() > MAX_CODE_LEN {
             return Err(InputError::new("code", format!("{} bytes; 1 to {MAX_CODE_LEN} expected", b.len())));
         }
-        if self.code_type > 5 {
-            return Err(InputError::new("code_type", format!("{} is not one of 0..=5", self.code_type)));
-        }
-        out.extend_from_slice(&[self.code_type, self.code_len]);
+        check_known("code_type", self.code_type)?;
+        out.extend_from_slice(&[self.code_type.code(), self.code_len]);
         out.extend_from_slice(&b);
         Ok(())
     }
 
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(data);
-        let code_type = r.byte("code_type")?;
+        let code_type = r.byte("code_type")?.into();
         let code_len = r.byte("code_len")?;
         let at = r.offset();
         let code = r.rest();

@@ -21,7 +21,6 @@ pub mod cash;
 pub mod document;
 pub mod fields;
 pub mod info;
-pub mod legacy;
 pub mod marking;
 pub mod network;
 pub mod printer;
@@ -248,7 +247,7 @@ impl TlvList {
 
 impl Serialize for TlvList {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::describe::tlv_json(&self.0).serialize(s)
+        tlv::tlv_json(&self.0).serialize(s)
     }
 }
 
@@ -268,8 +267,9 @@ pub trait Request: Sized + Serialize {
     }
 }
 
-/// A successful answer (RESULT 0) to a [`Request`].
-pub trait Response: Sized + Serialize {
+/// A successful answer (RESULT 0) to a [`Request`]: owned data (`Send + 'static`, so that the
+/// driver keeps it across a send and can hand back an answer rebuilt after a loss).
+pub trait Response: Sized + Serialize + Send + 'static {
     /// Reads the answer's DATA.
     fn decode(data: &[u8]) -> Result<Self, DecodeError>;
     /// Appends the answer's DATA (the register's side).
@@ -309,6 +309,22 @@ macro_rules! read_write_response {
 }
 pub(crate) use read_write_response;
 
+/// Implements [`Response`] for a TLV body declared with [`fields::tlv_body!`] (the settings
+/// shared by a query's answer and a setter's data).
+macro_rules! body_response {
+    ($name:ty) => {
+        impl $crate::commands::Response for $name {
+            fn decode(data: &[u8]) -> Result<Self, $crate::commands::DecodeError> {
+                $crate::commands::fields::decode_body(data, ())
+            }
+            fn encode(&self, out: &mut Vec<u8>) -> Result<(), $crate::commands::InputError> {
+                $crate::commands::fields::encode_body(self, (), out)
+            }
+        }
+    };
+}
+pub(crate) use body_response;
+
 /// Defines a request with no data.
 macro_rules! no_data_request {
     ($(#[$m:meta])* $name:ident = $code:expr => $resp:ty) => {
@@ -342,7 +358,7 @@ pub struct Described {
 fn described<T: Serialize>(v: &T, tlv: Option<&TlvList>) -> Described {
     Described {
         fields: serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
-        tlv: tlv.map(|t| crate::describe::tlv_json(&t.0)),
+        tlv: tlv.map(|t| tlv::tlv_json(&t.0)),
     }
 }
 
@@ -457,17 +473,17 @@ registry! {
     marking::ClearMarkChecks,
     marking::GetFnMemory,
     marking::GetNotificationState,
-    legacy::BeginRegistration105,
-    legacy::RegistrationData105,
-    legacy::FormRegistration105,
-    legacy::ReceiptAutomatData,
-    legacy::CorrectionAutomatData,
-    legacy::Item105,
-    legacy::AgentData,
-    legacy::CorrectionData105,
-    legacy::CashierData,
-    legacy::GetActivationParameter,
-    legacy::ResetMockFn,
+    registration::BeginRegistration105,
+    registration::RegistrationData105,
+    registration::FormRegistration105,
+    receipt::ReceiptAutomatData,
+    receipt::CorrectionAutomatData,
+    receipt::Item105,
+    receipt::AgentData,
+    receipt::CorrectionData105,
+    shift::CashierData,
+    archive::GetActivationParameter,
+    settings::ResetMockFn,
 }
 
 /// Appends `s` as cp866 ASCII(n), padded with spaces on the right; longer text is an error.

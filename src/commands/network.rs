@@ -6,22 +6,11 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use super::fields::{check_enum, required, TlvBuilder, TlvFields, WireOrder};
-use super::receipt::is_empty_list;
-use super::{no_data_request, read_write_response, DecodeError, Empty, InputError, Request, TlvList};
+use super::fields::{self, check_enum, tlv_body};
+use super::{body_response, no_data_request, DecodeError, Empty, InputError, Request};
+use crate::protocol::tag;
 
-const TAG_DHCP: u16 = 30001;
-const TAG_IP: u16 = 30002;
-const TAG_MASK: u16 = 30003;
-const TAG_GATEWAY: u16 = 30004;
-const TAG_OFD_IP: u16 = 30005;
-const TAG_OFD_PORT: u16 = 30006;
-const TAG_OFD_TIMER: u16 = 30009;
-const TAG_CONTROL_INTERFACE: u16 = 30030;
-const TAG_CONTROL_PORT: u16 = 30032;
-const TAG_OFD_HOST: u16 = 30040;
-
-/// Longest OFD domain name (tag 30040).
+/// Longest OFD domain name (tag 30040; the tag table's limit, checked by a test).
 pub const HOST_MAX: usize = 128;
 
 /// Checks a dotted-quad IPv4 address as the register takes it (ASCII, at most 15 characters).
@@ -73,23 +62,20 @@ fn check_port(field: &'static str, port: u16) -> Result<(), InputError> {
     Ok(())
 }
 
-/// The Ethernet interface's settings: DHCP (30001), address (30002), mask (30003), gateway
-/// (30004), each address as ASCII of at most 15 characters. Data of 0x74, answer to 0x75.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct NetworkSettings {
-    /// Tag 30001: 0 static address, 1 dynamic (DHCP).
-    pub dhcp: u8,
-    /// Tag 30002, IP address.
-    pub ip: Option<String>,
-    /// Tag 30003, subnet mask.
-    pub mask: Option<String>,
-    /// Tag 30004, default gateway.
-    pub gateway: Option<String>,
-    /// Tags the layout does not name, kept as sent.
-    #[serde(skip_serializing_if = "is_empty_list")]
-    pub extra: TlvList,
-    #[serde(skip)]
-    order: WireOrder,
+tlv_body! {
+    /// The Ethernet interface's settings: DHCP (30001), address (30002), mask (30003), gateway
+    /// (30004), each address as ASCII of at most 15 characters. Data of 0x74, answer to 0x75.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct NetworkSettings {
+        /// 0 static address, 1 dynamic (DHCP).
+        dhcp: u8 = required byte(tag::USE_DHCP),
+        /// IP address.
+        ip: Option<String> = optional string(tag::IP_ADDRESS),
+        /// Subnet mask.
+        mask: Option<String> = optional string(tag::SUBNET_MASK),
+        /// Default gateway.
+        gateway: Option<String> = optional string(tag::DEFAULT_GATEWAY),
+    }
 }
 
 impl NetworkSettings {
@@ -101,29 +87,6 @@ impl NetworkSettings {
     /// An address from DHCP (no address tags are sent).
     pub fn dhcp() -> Self {
         Self { dhcp: 1, ..Self::default() }
-    }
-
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let mut b = TlvBuilder::new();
-        b.byte(TAG_DHCP, "dhcp", self.dhcp)?
-            .opt_string(TAG_IP, "ip", &self.ip)?
-            .opt_string(TAG_MASK, "mask", &self.mask)?
-            .opt_string(TAG_GATEWAY, "gateway", &self.gateway)?;
-        b.finish(&self.extra, &self.order, out);
-        Ok(())
-    }
-
-    fn read(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut f = TlvFields::parse(data, 0, "tlv")?;
-        let mut v = Self {
-            dhcp: required(f.byte(TAG_DHCP, "dhcp")?, TAG_DHCP, "dhcp")?,
-            ip: f.string(TAG_IP),
-            mask: f.string(TAG_MASK),
-            gateway: f.string(TAG_GATEWAY),
-            ..Self::default()
-        };
-        (v.extra, v.order) = f.finish();
-        Ok(v)
     }
 
     /// What 0x74 accepts: with a static address, all three addresses and a real mask; with
@@ -147,7 +110,7 @@ impl NetworkSettings {
     }
 }
 
-read_write_response!(NetworkSettings);
+body_response!(NetworkSettings);
 
 no_data_request!(
     /// 0x75 «Запрос сетевых настроек из ККТ».
@@ -163,62 +126,36 @@ impl Request for SetNetworkSettings {
     type Response = Empty;
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
         self.0.check()?;
-        self.0.write(out)
+        fields::encode_body(&self.0, (), out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        NetworkSettings::read(data).map(SetNetworkSettings)
+        fields::decode_body(data, ()).map(SetNetworkSettings)
     }
 }
 
-/// The OFD server: domain name (30040), IP address (30005), TCP port (30006), exchange timer
-/// in seconds (30009). Data of 0x76, answer to 0x77.
-///
-/// The domain name is required; the IP is optional and used only when the name does not
-/// resolve (v01.05, note to 0x76).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct OfdSettings {
-    /// Tag 30040, the OFD's domain name (at most 128 characters).
-    pub host: String,
-    /// Tag 30005, the OFD's IP address (at most 15 characters), if set.
-    pub ip: Option<String>,
-    /// Tag 30006, TCP port.
-    pub port: u16,
-    /// Tag 30009, interval of the OFD exchange timer, seconds.
-    pub timer_s: u16,
-    /// Tags the layout does not name, kept as sent.
-    #[serde(skip_serializing_if = "is_empty_list")]
-    pub extra: TlvList,
-    #[serde(skip)]
-    order: WireOrder,
+tlv_body! {
+    /// The OFD server: domain name (30040), IP address (30005), TCP port (30006), exchange timer
+    /// in seconds (30009). Data of 0x76, answer to 0x77.
+    ///
+    /// The domain name is required; the IP is optional and used only when the name does not
+    /// resolve (v01.05, note to 0x76).
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct OfdSettings {
+        /// The OFD's domain name (at most 128 characters).
+        host: String = required string(tag::OFD_DOMAIN_NAME),
+        /// The OFD's IP address (at most 15 characters), if set.
+        ip: Option<String> = optional string(tag::OFD_IP_ADDRESS),
+        /// TCP port.
+        port: u16 = required u16(tag::OFD_TCP_PORT),
+        /// Interval of the OFD exchange timer, seconds.
+        timer_s: u16 = required u16(tag::OFD_TIMER_INTERVAL),
+    }
 }
 
 impl OfdSettings {
     /// An OFD server by name.
     pub fn new(host: &str, port: u16, timer_s: u16) -> Self {
         Self { host: host.into(), port, timer_s, ..Self::default() }
-    }
-
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let mut b = TlvBuilder::new();
-        b.string(TAG_OFD_HOST, "host", &self.host)?
-            .opt_string(TAG_OFD_IP, "ip", &self.ip)?
-            .u16(TAG_OFD_PORT, "port", self.port)?
-            .u16(TAG_OFD_TIMER, "timer_s", self.timer_s)?;
-        b.finish(&self.extra, &self.order, out);
-        Ok(())
-    }
-
-    fn read(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut f = TlvFields::parse(data, 0, "tlv")?;
-        let mut v = Self {
-            host: required(f.string(TAG_OFD_HOST), TAG_OFD_HOST, "host")?,
-            ip: f.string(TAG_OFD_IP),
-            port: required(f.u16(TAG_OFD_PORT, "port")?, TAG_OFD_PORT, "port")?,
-            timer_s: required(f.u16(TAG_OFD_TIMER, "timer_s")?, TAG_OFD_TIMER, "timer_s")?,
-            ..Self::default()
-        };
-        (v.extra, v.order) = f.finish();
-        Ok(v)
     }
 
     fn check(&self) -> Result<(), InputError> {
@@ -230,7 +167,7 @@ impl OfdSettings {
     }
 }
 
-read_write_response!(OfdSettings);
+body_response!(OfdSettings);
 
 no_data_request!(
     /// 0x77 «Запрос настроек ОФД из ККТ».
@@ -246,26 +183,23 @@ impl Request for SetOfdSettings {
     type Response = Empty;
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
         self.0.check()?;
-        self.0.write(out)
+        fields::encode_body(&self.0, (), out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        OfdSettings::read(data).map(SetOfdSettings)
+        fields::decode_body(data, ()).map(SetOfdSettings)
     }
 }
 
-/// How the register is controlled: interface (30030) and TCP port (30032). Data of 0x80,
-/// answer to 0x81.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct ControlSettings {
-    /// Tag 30030: 0 RS-232, 1 Ethernet (TCP/IP).
-    pub interface: u8,
-    /// Tag 30032, the TCP port the register listens on.
-    pub tcp_port: u16,
-    /// Tags the layout does not name, kept as sent.
-    #[serde(skip_serializing_if = "is_empty_list")]
-    pub extra: TlvList,
-    #[serde(skip)]
-    order: WireOrder,
+tlv_body! {
+    /// How the register is controlled: interface (30030) and TCP port (30032). Data of 0x80,
+    /// answer to 0x81.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct ControlSettings {
+        /// 0 RS-232, 1 Ethernet (TCP/IP).
+        interface: u8 = required byte(tag::CONTROL_INTERFACE),
+        /// The TCP port the register listens on.
+        tcp_port: u16 = required u16(tag::CONTROL_TCP_PORT),
+    }
 }
 
 impl ControlSettings {
@@ -278,27 +212,9 @@ impl ControlSettings {
     pub fn ethernet(tcp_port: u16) -> Self {
         Self { interface: 1, tcp_port, ..Self::default() }
     }
-
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let mut b = TlvBuilder::new();
-        b.byte(TAG_CONTROL_INTERFACE, "interface", self.interface)?.u16(TAG_CONTROL_PORT, "tcp_port", self.tcp_port)?;
-        b.finish(&self.extra, &self.order, out);
-        Ok(())
-    }
-
-    fn read(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut f = TlvFields::parse(data, 0, "tlv")?;
-        let mut v = Self {
-            interface: required(f.byte(TAG_CONTROL_INTERFACE, "interface")?, TAG_CONTROL_INTERFACE, "interface")?,
-            tcp_port: required(f.u16(TAG_CONTROL_PORT, "tcp_port")?, TAG_CONTROL_PORT, "tcp_port")?,
-            ..Self::default()
-        };
-        (v.extra, v.order) = f.finish();
-        Ok(v)
-    }
 }
 
-read_write_response!(ControlSettings);
+body_response!(ControlSettings);
 
 no_data_request!(
     /// 0x81 «Запрос параметров управления ККТ».
@@ -318,10 +234,10 @@ impl Request for SetControlSettings {
         if self.0.interface == 1 {
             check_port("tcp_port", self.0.tcp_port)?;
         }
-        self.0.write(out)
+        fields::encode_body(&self.0, (), out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        ControlSettings::read(data).map(SetControlSettings)
+        fields::decode_body(data, ()).map(SetControlSettings)
     }
 }
 
@@ -330,6 +246,12 @@ mod tests {
     use super::*;
     use crate::commands::{DecodeErrorKind, Response};
     use proptest::prelude::*;
+
+    #[test]
+    fn limits_agree_with_the_tag_table() {
+        let max = |t: u16| usize::from(crate::protocol::tag_info(t).unwrap().max_len);
+        assert_eq!(HOST_MAX, max(tag::OFD_DOMAIN_NAME));
+    }
 
     fn tlv(tag: u16, value: &[u8]) -> Vec<u8> {
         let mut v = tag.to_le_bytes().to_vec();

@@ -7,20 +7,14 @@
 
 use serde::Serialize;
 
-use super::fields::{check_enum, check_mask, required, TlvBuilder, TlvFields, WireOrder};
-use super::receipt::is_empty_list;
+use super::fields::{self, check_enum, check_mask, is_empty_list, tlv_body, TlvBuilder, TlvFields, WireOrder};
 use super::{
-    no_data_request, read_write_response, DecodeError, DecodeErrorKind, Empty, InputError, Reader, Request, Response,
-    TlvList,
+    body_response, no_data_request, DecodeError, DecodeErrorKind, Empty, InputError, Reader, Request, Response, TlvList,
 };
 use crate::protocol::frame::MAX_DATA;
+use crate::protocol::tag;
 use crate::protocol::tlv::HEADER;
 use crate::protocol::types;
-
-const TAG_FONT: u16 = 30015;
-const TAG_TEXT: u16 = 30017;
-const TAG_RETRACT: u16 = 30018;
-const TAG_MODEL: u16 = 30019;
 
 /// Printer models of Приложение 4 («Модели печатающих устройств»), by code.
 pub const PRINTER_MODELS: &[(u8, &str)] = &[
@@ -42,23 +36,19 @@ pub fn printer_model_name(code: u8) -> Option<&'static str> {
     PRINTER_MODELS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
 }
 
-/// Data of 0x78, answer to 0x79.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct PrintSettings {
-    /// Tag 30019, printer model ([`PRINTER_MODELS`]); optional in 0x78.
-    pub printer_model: Option<u8>,
-    /// Tag 30015: 0 normal font, 1 small font.
-    pub font_size: u8,
-    /// Tag 30018, for printers that can retract: 1 pull shift open/close reports in, 0 push
-    /// them out.
-    pub retract: u8,
-    /// Tag 30017, text printed after the receipt's QR code (at most 128 characters).
-    pub receipt_text: String,
-    /// Tags the layout does not name, kept as sent.
-    #[serde(skip_serializing_if = "is_empty_list")]
-    pub extra: TlvList,
-    #[serde(skip)]
-    order: WireOrder,
+tlv_body! {
+    /// Data of 0x78, answer to 0x79.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct PrintSettings {
+        /// Printer model ([`PRINTER_MODELS`]); optional in 0x78.
+        printer_model: Option<u8> = optional byte(tag::PRINTER_MODEL),
+        /// 0 normal font, 1 small font.
+        font_size: u8 = required byte(tag::FONT_SIZE),
+        /// For printers that can retract: 1 pull shift open/close reports in, 0 push them out.
+        retract: u8 = required byte(tag::RETRACT_SHIFT_REPORTS),
+        /// Text printed after the receipt's QR code (at most 128 characters).
+        receipt_text: String = required string(tag::EXTRA_RECEIPT_TEXT),
+    }
 }
 
 impl PrintSettings {
@@ -66,32 +56,9 @@ impl PrintSettings {
     pub fn new(font_size: u8, retract: u8, receipt_text: &str) -> Self {
         Self { font_size, retract, receipt_text: receipt_text.into(), ..Self::default() }
     }
-
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let mut b = TlvBuilder::new();
-        b.opt_byte(TAG_MODEL, "printer_model", self.printer_model)?
-            .byte(TAG_FONT, "font_size", self.font_size)?
-            .byte(TAG_RETRACT, "retract", self.retract)?
-            .string(TAG_TEXT, "receipt_text", &self.receipt_text)?;
-        b.finish(&self.extra, &self.order, out);
-        Ok(())
-    }
-
-    fn read(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut f = TlvFields::parse(data, 0, "tlv")?;
-        let mut v = Self {
-            printer_model: f.byte(TAG_MODEL, "printer_model")?,
-            font_size: required(f.byte(TAG_FONT, "font_size")?, TAG_FONT, "font_size")?,
-            retract: required(f.byte(TAG_RETRACT, "retract")?, TAG_RETRACT, "retract")?,
-            receipt_text: required(f.string(TAG_TEXT), TAG_TEXT, "receipt_text")?,
-            ..Self::default()
-        };
-        (v.extra, v.order) = f.finish();
-        Ok(v)
-    }
 }
 
-read_write_response!(PrintSettings);
+body_response!(PrintSettings);
 
 no_data_request!(
     /// 0x79 «Запрос настроек Печати из ККТ».
@@ -117,10 +84,10 @@ impl Request for SetPrintSettings {
         }
         check_enum("font_size", s.font_size, &[0, 1])?;
         check_enum("retract", s.retract, &[0, 1])?;
-        s.write(out)
+        fields::encode_body(s, (), out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        PrintSettings::read(data).map(SetPrintSettings)
+        fields::decode_body(data, ()).map(SetPrintSettings)
     }
 }
 
@@ -372,7 +339,7 @@ impl Request for PrintBarcode {
 }
 
 /// Tag of one formatted line of 0x64.
-pub const TAG_LINE: u16 = 39999;
+pub const TAG_LINE: u16 = tag::FORMATTED_PRINT_BUFFER_LINE;
 /// Longest text of one formatted line (bytes).
 pub const LINE_MAX: usize = 124;
 /// Most lines the print buffer holds.
@@ -508,6 +475,12 @@ no_data_request!(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn limits_agree_with_the_tag_table() {
+        // A line's TLV value is the attributes, the alignment and the text.
+        assert_eq!(LINE_MAX + 2, usize::from(crate::protocol::tag_info(TAG_LINE).unwrap().max_len));
+    }
 
     fn tlv(tag: u16, value: &[u8]) -> Vec<u8> {
         let mut v = tag.to_le_bytes().to_vec();

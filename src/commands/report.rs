@@ -4,71 +4,48 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::fields::{self, both_or_neither, TlvBuilder, TlvFields, WireOrder};
-use super::receipt::is_empty_list;
+use super::fields::{self, both_or_neither, tlv_body};
 use super::shift::opt_hex;
-use super::{no_data_request, DecodeError, Empty, InputError, Reader, Request, Response, TlvList};
-use crate::protocol::types;
+use super::{no_data_request, DecodeError, Empty, InputError, Reader, Request, Response};
+use crate::protocol::{tag, types};
 
-/// Data of a report (0xE6, 0x17): address, place and the report's additional requisite and
-/// data (1280/1281 for the settlement report, 1282/1283 for the FN close report). Real
-/// registers are also sent the cashier (1021, 1203) here.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct ReportData {
-    /// Tag 1021, cashier (not in seed 004's table; real hosts send it with 0x17).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cashier: Option<String>,
-    /// Tag 1203, cashier INN (12 characters; spaces = none).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cashier_inn: Option<String>,
-    /// Tag 1009, address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    /// Tag 1187, place.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub place: Option<String>,
-    /// Tag 1280 / 1282, additional requisite (with the data).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub additional: Option<String>,
-    /// Tag 1281 / 1283, additional data (with the requisite).
-    #[serde(skip_serializing_if = "Option::is_none", with = "opt_hex")]
-    pub additional_data: Option<Vec<u8>>,
-    /// Tags the layout does not name, kept as sent.
-    #[serde(skip_serializing_if = "is_empty_list")]
-    pub extra: TlvList,
-    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
-    #[serde(skip)]
-    pub order: WireOrder,
+tlv_body! {
+    /// Data of a report (0xE6, 0x17): address, place and the report's additional requisite and
+    /// data ([`SETTLEMENT_EXTRA`] for the settlement report, [`FN_CLOSE_EXTRA`] for the FN close
+    /// report). Real registers are also sent the cashier (1021, 1203) here.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct ReportData(extra_tags: (u16, u16)) {
+        /// Cashier (not in seed 004's table; real hosts send it with 0x17).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cashier: Option<String> = optional string(tag::CASHIER_NAME),
+        /// Cashier INN (12 characters; spaces = none).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cashier_inn: Option<String> = optional string(tag::CASHIER_INN) via fields::person_inn,
+        /// Address.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        address: Option<String> = optional string(tag::SETTLEMENT_ADDRESS),
+        /// Place.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        place: Option<String> = optional string(tag::SETTLEMENT_PLACE),
+        /// Additional requisite (with the data): tag 1280 / 1282.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        additional: Option<String> = optional string(extra_tags.0),
+        /// Additional data (with the requisite): tag 1281 / 1283.
+        #[serde(skip_serializing_if = "Option::is_none", with = "opt_hex")]
+        additional_data: Option<Vec<u8>> = optional bytes(extra_tags.1),
+    }
 }
 
-impl ReportData {
-    fn write(&self, tags: (u16, u16), out: &mut Vec<u8>) -> Result<(), InputError> {
-        both_or_neither("additional", &self.additional, &self.additional_data)?;
-        let inn = self.cashier_inn.as_deref().map(|s| fields::person_inn("cashier_inn", s)).transpose()?;
-        let mut b = TlvBuilder::new();
-        b.opt_string(1021, "cashier", &self.cashier)?
-            .opt_string(1203, "cashier_inn", &inn)?
-            .opt_string(1009, "address", &self.address)?
-            .opt_string(1187, "place", &self.place)?
-            .opt_string(tags.0, "additional", &self.additional)?
-            .opt_bytes(tags.1, "additional_data", &self.additional_data)?;
-        b.finish(&self.extra, &self.order, out);
-        Ok(())
-    }
+/// The additional requisite and data of the settlement report.
+pub const SETTLEMENT_EXTRA: (u16, u16) =
+    (tag::SETTLEMENT_STATUS_REPORT_EXTRA_REQUISITE, tag::SETTLEMENT_STATUS_REPORT_EXTRA_DATA);
+/// The additional requisite and data of the FN close report.
+pub const FN_CLOSE_EXTRA: (u16, u16) = (tag::FN_CLOSE_REPORT_EXTRA_REQUISITE, tag::FN_CLOSE_REPORT_EXTRA_DATA);
 
-    fn read(data: &[u8], tags: (u16, u16)) -> Result<Self, DecodeError> {
-        let mut f = TlvFields::parse(data, 0, "tlv")?;
-        let mut v = Self {
-            cashier: f.string(1021),
-            cashier_inn: f.string(1203),
-            address: f.string(1009),
-            place: f.string(1187),
-            additional: f.string(tags.0),
-            additional_data: f.bytes(tags.1),
-            ..Self::default()
-        };
-        (v.extra, v.order) = f.finish();
-        Ok(v)
+impl ReportData {
+    fn write(&self, extra_tags: (u16, u16), out: &mut Vec<u8>) -> Result<(), InputError> {
+        both_or_neither("additional", &self.additional, &self.additional_data)?;
+        fields::encode_body(self, extra_tags, out)
     }
 }
 
@@ -85,10 +62,10 @@ impl Request for SettlementReportData {
     const CODE: u8 = 0xE6;
     type Response = Empty;
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.0.write((1280, 1281), out)
+        self.0.write(SETTLEMENT_EXTRA, out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        ReportData::read(data, (1280, 1281)).map(SettlementReportData)
+        fields::decode_body(data, SETTLEMENT_EXTRA).map(SettlementReportData)
     }
 }
 
@@ -152,10 +129,10 @@ impl Request for FnCloseData {
     const CODE: u8 = 0x17;
     type Response = Empty;
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.0.write((1282, 1283), out)
+        self.0.write(FN_CLOSE_EXTRA, out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        ReportData::read(data, (1282, 1283)).map(FnCloseData)
+        fields::decode_body(data, FN_CLOSE_EXTRA).map(FnCloseData)
     }
 }
 
@@ -218,5 +195,27 @@ mod tests {
         assert_eq!(SettlementReportData::decode(&out).unwrap().0, d);
         let d = ReportData { additional_data: Some(vec![0; 33]), ..d };
         assert_eq!(FnCloseData(d).encode(&mut Vec::new()).unwrap_err().field, "additional_data");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn report_data_roundtrips(
+            cashier in proptest::option::of(proptest::string::string_regex("[ -~А-яЁё№]{0,64}").unwrap()),
+            inn in proptest::option::of("[0-9]{12}"),
+            place in proptest::option::of(proptest::string::string_regex("[ -~А-яЁё№]{0,256}").unwrap()),
+            extra in proptest::option::of(("[ -~]{0,32}", proptest::collection::vec(proptest::prelude::any::<u8>(), 0..32))),
+        ) {
+            let d = ReportData {
+                cashier, cashier_inn: inn, place, additional: extra.clone().map(|e| e.0),
+                additional_data: extra.map(|e| e.1), ..Default::default()
+            };
+            let mut out = Vec::new();
+            SettlementReportData(d.clone()).encode(&mut out).unwrap();
+            proptest::prop_assert_eq!(&SettlementReportData::decode(&out).unwrap().0, &d);
+            let mut close = Vec::new();
+            FnCloseData(d.clone()).encode(&mut close).unwrap();
+            proptest::prop_assert_eq!(&FnCloseData::decode(&close).unwrap().0, &d);
+            proptest::prop_assert_eq!(FnCloseData::decode(&out).unwrap().0.additional, None, "other tags");
+        }
     }
 }

@@ -1,12 +1,15 @@
 //! ФФД 1.2 settings and service queries (seed 004): FN format (0x0F), OISM host (0x82/0x83),
-//! marking-key update host (0x84/0x85), service parameters (0xA2), activation code (0xDD).
+//! marking-key update host (0x84/0x85), service parameters (0xA2), activation code (0xDD);
+//! and the reset of v01.05's FN mock-up (0x40, debug firmware only).
 
 use serde::Serialize;
 
-use super::fields::{required, TlvBuilder, TlvFields, WireOrder};
+use super::fields::{self, check_enum, tlv_body};
 use super::info::Text;
-use super::receipt::is_empty_list;
-use super::{no_data_request, read_write_response, DecodeError, Empty, InputError, Reader, Request, Response, TlvList};
+use super::{
+    body_response, no_data_request, DecodeError, DecodeErrorKind, Empty, InputError, Reader, Request, Response,
+};
+use crate::protocol::tag;
 
 no_data_request!(
     /// 0x0F «Запрос формата ФН».
@@ -36,22 +39,18 @@ impl Response for FnFormat {
     }
 }
 
-/// The OISM host: address (30050), port (30051), answer timeout in seconds (30052). Data of
-/// 0x82, answer to 0x83.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct OismHost {
-    /// Tag 30050, host name or IP (at most 128).
-    pub address: String,
-    /// Tag 30051, TCP port.
-    pub port: u16,
-    /// Tag 30052, answer timeout in seconds (30 recommended).
-    pub timeout_s: u16,
-    /// Tags the layout does not name, kept as sent.
-    #[serde(skip_serializing_if = "is_empty_list")]
-    pub extra: TlvList,
-    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
-    #[serde(skip)]
-    pub order: WireOrder,
+tlv_body! {
+    /// The OISM host: address (30050), port (30051), answer timeout in seconds (30052). Data of
+    /// 0x82, answer to 0x83.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct OismHost {
+        /// Host name or IP (at most 128).
+        address: String = required string(tag::OISM_HOST_ADDRESS),
+        /// TCP port.
+        port: u16 = required u16(tag::OISM_HOST_TCP_PORT),
+        /// Answer timeout in seconds (30 recommended).
+        timeout_s: u16 = required u16(tag::OISM_HOST_TIMEOUT),
+    }
 }
 
 impl OismHost {
@@ -59,32 +58,9 @@ impl OismHost {
     pub fn new(address: &str, port: u16, timeout_s: u16) -> Self {
         Self { address: address.into(), port, timeout_s, ..Self::default() }
     }
-
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let mut b = TlvBuilder::new();
-        b.string(30050, "address", &self.address)?.u16(30051, "port", self.port)?.u16(
-            30052,
-            "timeout_s",
-            self.timeout_s,
-        )?;
-        b.finish(&self.extra, &self.order, out);
-        Ok(())
-    }
-
-    fn read(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut f = TlvFields::parse(data, 0, "tlv")?;
-        let mut v = Self {
-            address: required(f.string(30050), 30050, "address")?,
-            port: required(f.u16(30051, "port")?, 30051, "port")?,
-            timeout_s: required(f.u16(30052, "timeout_s")?, 30052, "timeout_s")?,
-            ..Self::default()
-        };
-        (v.extra, v.order) = f.finish();
-        Ok(v)
-    }
 }
 
-read_write_response!(OismHost);
+body_response!(OismHost);
 
 /// 0x82 «Установить настройки взаимодействия с хостом ОИСМ».
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,10 +73,10 @@ impl Request for SetOismHost {
         if self.0.address.is_empty() {
             return Err(InputError::new("address", "must not be empty"));
         }
-        self.0.write(out)
+        fields::encode_body(&self.0, (), out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        OismHost::read(data).map(SetOismHost)
+        fields::decode_body(data, ()).map(SetOismHost)
     }
 }
 
@@ -109,19 +85,15 @@ no_data_request!(
     GetOismHost = 0x83 => OismHost
 );
 
-/// The marking-key update host: address (30060), port (30061). Data of 0x84, answer to 0x85.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct KeyUpdateHost {
-    /// Tag 30060, host name or IP (at most 128).
-    pub address: String,
-    /// Tag 30061, TCP port.
-    pub port: u16,
-    /// Tags the layout does not name, kept as sent.
-    #[serde(skip_serializing_if = "is_empty_list")]
-    pub extra: TlvList,
-    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
-    #[serde(skip)]
-    pub order: WireOrder,
+tlv_body! {
+    /// The marking-key update host: address (30060), port (30061). Data of 0x84, answer to 0x85.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct KeyUpdateHost {
+        /// Host name or IP (at most 128).
+        address: String = required string(tag::MARKING_KEY_UPDATE_HOST_ADDRESS),
+        /// TCP port.
+        port: u16 = required u16(tag::MARKING_KEY_UPDATE_HOST_TCP_PORT),
+    }
 }
 
 impl KeyUpdateHost {
@@ -129,27 +101,9 @@ impl KeyUpdateHost {
     pub fn new(address: &str, port: u16) -> Self {
         Self { address: address.into(), port, ..Self::default() }
     }
-
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let mut b = TlvBuilder::new();
-        b.string(30060, "address", &self.address)?.u16(30061, "port", self.port)?;
-        b.finish(&self.extra, &self.order, out);
-        Ok(())
-    }
-
-    fn read(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut f = TlvFields::parse(data, 0, "tlv")?;
-        let mut v = Self {
-            address: required(f.string(30060), 30060, "address")?,
-            port: required(f.u16(30061, "port")?, 30061, "port")?,
-            ..Self::default()
-        };
-        (v.extra, v.order) = f.finish();
-        Ok(v)
-    }
 }
 
-read_write_response!(KeyUpdateHost);
+body_response!(KeyUpdateHost);
 
 /// 0x84 «Установить хост обновления ключей проверки КМ».
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,10 +116,10 @@ impl Request for SetKeyUpdateHost {
         if self.0.address.is_empty() {
             return Err(InputError::new("address", "must not be empty"));
         }
-        self.0.write(out)
+        fields::encode_body(&self.0, (), out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        KeyUpdateHost::read(data).map(SetKeyUpdateHost)
+        fields::decode_body(data, ()).map(SetKeyUpdateHost)
     }
 }
 
@@ -210,6 +164,47 @@ mod hex16 {
     }
 }
 
+/// The request code 0x40 takes (v01.05: «задается жестко и должно быть равно 0x16»).
+pub const RESET_MOCK_CODE: u8 = 0x16;
+
+/// 0x40 «Сброс состояния МГМ ФН (массогабаритный макет ФН)»: a debug firmware with an FN
+/// mock-up returns it to «настройка»; a real FN does not take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ResetMockFn {
+    /// Must be [`RESET_MOCK_CODE`].
+    pub request_code: u8,
+}
+
+impl Default for ResetMockFn {
+    fn default() -> Self {
+        Self { request_code: RESET_MOCK_CODE }
+    }
+}
+
+impl Request for ResetMockFn {
+    const CODE: u8 = 0x40;
+    type Response = Empty;
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
+        check_enum("request_code", self.request_code, &[RESET_MOCK_CODE])?;
+        out.push(self.request_code);
+        Ok(())
+    }
+    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(data);
+        let request_code = r.byte("request_code")?;
+        r.end("data")?;
+        if request_code != RESET_MOCK_CODE {
+            return Err(DecodeError::new(
+                DecodeErrorKind::Value,
+                "request_code",
+                0,
+                format!("{request_code:#04x}; must be {RESET_MOCK_CODE:#04x}"),
+            ));
+        }
+        Ok(Self { request_code })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,7 +235,34 @@ mod tests {
         let mut out = Vec::new();
         c.encode(&mut out).unwrap();
         assert_eq!(EnterActivationCode::decode(&out).unwrap(), c);
-        assert_eq!(EnterActivationCode::decode(&out[..15]).unwrap_err().kind, super::super::DecodeErrorKind::Length);
+        assert_eq!(EnterActivationCode::decode(&out[..15]).unwrap_err().kind, DecodeErrorKind::Length);
         assert_eq!(FnFormat::decode(&[4, 4]).unwrap(), FnFormat { ffd: 4, ffd_supported: 4 });
+    }
+
+    #[test]
+    fn mock_reset_0x40() {
+        let mut out = Vec::new();
+        ResetMockFn::default().encode(&mut out).unwrap();
+        assert_eq!(out, [0x16]);
+        assert_eq!(ResetMockFn { request_code: 0 }.encode(&mut Vec::new()).unwrap_err().field, "request_code");
+        assert_eq!(ResetMockFn::decode(&[0x16]).unwrap(), ResetMockFn::default());
+        let e = ResetMockFn::decode(&[0x15]).unwrap_err();
+        assert_eq!((e.kind, e.field), (DecodeErrorKind::Value, "request_code"));
+        assert_eq!(ResetMockFn::decode(&[0x16, 0]).unwrap_err().kind, DecodeErrorKind::Length);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hosts_roundtrip_any(address in "[a-z0-9.-]{1,128}", port in proptest::prelude::any::<u16>(), timeout in proptest::prelude::any::<u16>()) {
+            let h = OismHost::new(&address, port, timeout);
+            let mut out = Vec::new();
+            SetOismHost(h.clone()).encode(&mut out).unwrap();
+            proptest::prop_assert_eq!(&SetOismHost::decode(&out).unwrap().0, &h);
+            proptest::prop_assert_eq!(<OismHost as Response>::decode(&out).unwrap(), h);
+            let k = KeyUpdateHost::new(&address, port);
+            let mut out = Vec::new();
+            SetKeyUpdateHost(k.clone()).encode(&mut out).unwrap();
+            proptest::prop_assert_eq!(SetKeyUpdateHost::decode(&out).unwrap().0, k);
+        }
     }
 }

@@ -1,11 +1,11 @@
 //! Shift commands (seed 004 «Операции со сменой»): shift parameters (0x20), open (0x21, 0xE4,
-//! 0x22) and close (0x29, 0xE5, 0x2A).
+//! 0x22) and close (0x29, 0xE5, 0x2A); the ФФД 1.05 cashier data (0x2F).
 
 use serde::Serialize;
 
-use super::fields::{self, both_or_neither, required, TlvBuilder, TlvFields, WireOrder};
-use super::receipt::is_empty_list;
-use super::{no_data_request, DecodeError, Empty, InputError, Reader, Request, Response, TlvList};
+use super::fields::{self, both_or_neither, tlv_body};
+use super::{no_data_request, DecodeError, Empty, InputError, Reader, Request, Response};
+use crate::protocol::tag;
 
 no_data_request!(
     /// 0x20 «Запрос параметров текущей смены».
@@ -106,34 +106,36 @@ impl Request for BeginShiftClose {
     }
 }
 
-/// Data of a shift report (0xE4 open, 0xE5 close): cashier, INN, address, place and the
-/// report's additional requisite and data (1276/1277 for open, 1278/1279 for close).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct ShiftReportData {
-    /// Tag 1021, cashier (at most 64 characters).
-    pub cashier: String,
-    /// Tag 1203, cashier INN (exactly 12 characters).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cashier_inn: Option<String>,
-    /// Tag 1009, address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    /// Tag 1187, place.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub place: Option<String>,
-    /// Tag 1276 / 1278, additional requisite (with the data).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub additional: Option<String>,
-    /// Tag 1277 / 1279, additional data (with the requisite).
-    #[serde(skip_serializing_if = "Option::is_none", with = "opt_hex")]
-    pub additional_data: Option<Vec<u8>>,
-    /// Tags the layout does not name, kept as sent.
-    #[serde(skip_serializing_if = "is_empty_list")]
-    pub extra: TlvList,
-    /// The tag order of a decoded body (re-encoding keeps it); `Default` for a new one.
-    #[serde(skip)]
-    pub order: WireOrder,
+tlv_body! {
+    /// Data of a shift report (0xE4 open, 0xE5 close): cashier, INN, address, place and the
+    /// report's additional requisite and data ([`OPEN_EXTRA`] for open, [`CLOSE_EXTRA`] for
+    /// close).
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct ShiftReportData(extra_tags: (u16, u16)) {
+        /// Cashier (at most 64 characters).
+        cashier: String = required string(tag::CASHIER_NAME),
+        /// Cashier INN (exactly 12 characters).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cashier_inn: Option<String> = optional string(tag::CASHIER_INN) via fields::person_inn,
+        /// Address.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        address: Option<String> = optional string(tag::SETTLEMENT_ADDRESS),
+        /// Place.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        place: Option<String> = optional string(tag::SETTLEMENT_PLACE),
+        /// Additional requisite (with the data): tag 1276 / 1278.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        additional: Option<String> = optional string(extra_tags.0),
+        /// Additional data (with the requisite): tag 1277 / 1279.
+        #[serde(skip_serializing_if = "Option::is_none", with = "opt_hex")]
+        additional_data: Option<Vec<u8>> = optional bytes(extra_tags.1),
+    }
 }
+
+/// The additional requisite and data of the shift open report.
+pub const OPEN_EXTRA: (u16, u16) = (tag::SHIFT_OPEN_REPORT_EXTRA_REQUISITE, tag::SHIFT_OPEN_REPORT_EXTRA_DATA);
+/// The additional requisite and data of the shift close report.
+pub const CLOSE_EXTRA: (u16, u16) = (tag::SHIFT_CLOSE_REPORT_EXTRA_REQUISITE, tag::SHIFT_CLOSE_REPORT_EXTRA_DATA);
 
 impl ShiftReportData {
     /// Data with a cashier only.
@@ -141,33 +143,9 @@ impl ShiftReportData {
         Self { cashier: name.into(), ..Self::default() }
     }
 
-    fn write(&self, tags: (u16, u16), out: &mut Vec<u8>) -> Result<(), InputError> {
+    fn write(&self, extra_tags: (u16, u16), out: &mut Vec<u8>) -> Result<(), InputError> {
         both_or_neither("additional", &self.additional, &self.additional_data)?;
-        let inn = self.cashier_inn.as_deref().map(|s| fields::person_inn("cashier_inn", s)).transpose()?;
-        let mut b = TlvBuilder::new();
-        b.string(1021, "cashier", &self.cashier)?
-            .opt_string(1203, "cashier_inn", &inn)?
-            .opt_string(1009, "address", &self.address)?
-            .opt_string(1187, "place", &self.place)?
-            .opt_string(tags.0, "additional", &self.additional)?
-            .opt_bytes(tags.1, "additional_data", &self.additional_data)?;
-        b.finish(&self.extra, &self.order, out);
-        Ok(())
-    }
-
-    fn read(data: &[u8], tags: (u16, u16)) -> Result<Self, DecodeError> {
-        let mut f = TlvFields::parse(data, 0, "tlv")?;
-        let mut v = Self {
-            cashier: required(f.string(1021), 1021, "cashier")?,
-            cashier_inn: f.string(1203),
-            address: f.string(1009),
-            place: f.string(1187),
-            additional: f.string(tags.0),
-            additional_data: f.bytes(tags.1),
-            ..Self::default()
-        };
-        (v.extra, v.order) = f.finish();
-        Ok(v)
+        fields::encode_body(self, extra_tags, out)
     }
 }
 
@@ -179,10 +157,10 @@ impl Request for ShiftOpenData {
     const CODE: u8 = 0xE4;
     type Response = Empty;
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.0.write((1276, 1277), out)
+        self.0.write(OPEN_EXTRA, out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        ShiftReportData::read(data, (1276, 1277)).map(ShiftOpenData)
+        fields::decode_body(data, OPEN_EXTRA).map(ShiftOpenData)
     }
 }
 
@@ -194,10 +172,41 @@ impl Request for ShiftCloseData {
     const CODE: u8 = 0xE5;
     type Response = Empty;
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        self.0.write((1278, 1279), out)
+        self.0.write(CLOSE_EXTRA, out)
     }
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        ShiftReportData::read(data, (1278, 1279)).map(ShiftCloseData)
+        fields::decode_body(data, CLOSE_EXTRA).map(ShiftCloseData)
+    }
+}
+
+tlv_body! {
+    /// 0x2F «Передать данные кассира» (ФФД 1.05: for shift open/close and the documents that
+    /// need one; seed 004 puts the cashier in 0xE4/0xE5 instead).
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct CashierData {
+        /// Cashier's name (at most 64).
+        cashier: String = required string(tag::CASHIER_NAME),
+        /// Cashier's INN (optional; exactly 12 digits).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cashier_inn: Option<String> = optional string(tag::CASHIER_INN) via fields::person_inn,
+    }
+}
+
+impl CashierData {
+    /// A cashier.
+    pub fn new(cashier: &str, cashier_inn: Option<&str>) -> Self {
+        Self { cashier: cashier.into(), cashier_inn: cashier_inn.map(Into::into), ..Self::default() }
+    }
+}
+
+impl Request for CashierData {
+    const CODE: u8 = 0x2F;
+    type Response = Empty;
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
+        fields::encode_body(self, (), out)
+    }
+    fn decode(data: &[u8]) -> Result<Self, DecodeError> {
+        fields::decode_body(data, ())
     }
 }
 
@@ -341,5 +350,56 @@ mod tests {
         d.cashier_inn = None;
         d.cashier = "x".repeat(65);
         assert_eq!(ShiftOpenData(d).encode(&mut Vec::new()).unwrap_err().field, "cashier");
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        hex::decode(s.split_whitespace().collect::<String>()).unwrap()
+    }
+
+    fn bytes<R: Request>(r: &R) -> Result<Vec<u8>, InputError> {
+        let mut out = Vec::new();
+        r.encode(&mut out).map(|_| out)
+    }
+
+    #[test]
+    fn cashier_0x2f() {
+        let c = CashierData::new("Ivanov", Some("774000007612"));
+        let data = bytes(&c).unwrap();
+        assert_eq!(data, hex("FD03 0600 4976616E6F76  B304 0C00 373734303030303037363132"));
+        assert_eq!(CashierData::decode(&data).unwrap(), c);
+        assert_eq!(bytes(&CashierData::new("I", Some("1"))).unwrap_err().field, "cashier_inn");
+        assert_eq!(bytes(&CashierData::new(&"я".repeat(65), None)).unwrap_err().field, "cashier");
+        assert_eq!(CashierData::decode(&[]).unwrap_err().field, "cashier");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cashier_roundtrip(
+            cashier in proptest::string::string_regex("[ -~А-яЁё№]{1,64}").unwrap(),
+            inn in proptest::option::of("[0-9]{12}"),
+        ) {
+            let c = CashierData { cashier, cashier_inn: inn, ..Default::default() };
+            proptest::prop_assert_eq!(CashierData::decode(&bytes(&c).unwrap()).unwrap(), c);
+        }
+
+        #[test]
+        fn shift_data_roundtrip(
+            cashier in proptest::string::string_regex("[ -~А-яЁё№]{1,64}").unwrap(),
+            place in proptest::option::of(proptest::string::string_regex("[ -~А-яЁё№]{0,64}").unwrap()),
+            extra in proptest::option::of((
+                proptest::string::string_regex("[ -~А-яЁё№]{0,32}").unwrap(),
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..32),
+            )),
+        ) {
+            let d = ShiftReportData {
+                cashier, place, additional: extra.clone().map(|e| e.0), additional_data: extra.map(|e| e.1),
+                ..Default::default()
+            };
+            let open = bytes(&ShiftOpenData(d.clone())).unwrap();
+            let close = bytes(&ShiftCloseData(d.clone())).unwrap();
+            proptest::prop_assert_eq!(&ShiftOpenData::decode(&open).unwrap().0, &d);
+            proptest::prop_assert_eq!(&ShiftCloseData::decode(&close).unwrap().0, &d);
+            proptest::prop_assert_eq!(bytes(&ShiftOpenData::decode(&open).unwrap()).unwrap(), open);
+        }
     }
 }

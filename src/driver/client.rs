@@ -1,7 +1,9 @@
 //! [`Kkt`] (blocking) and [`AsyncKkt`] (tokio): the same methods over the same procedures.
 
 use super::core::Driver;
-use super::link::{block_on, AsyncLink, Link, SyncLink};
+#[cfg(feature = "tokio")]
+use super::link::AsyncLink;
+use super::link::{block_on, Link, SyncLink};
 use super::{DeviceStatus, Event, FiscalDocument, MarkCheck, Options, Reconciliation};
 use crate::commands::marking::KeepMarkCheckResult;
 use crate::commands::registration::{FormRegistration, RegistrationData};
@@ -12,7 +14,9 @@ use crate::error::Error;
 use crate::protocol::Decimal;
 use crate::receipt::{Cashier, Measure, Operation, PlannedStatus, Receipt};
 use crate::session::SessionState;
-use crate::transport::{self, AsyncTransport, DeviceUri, Transport};
+#[cfg(feature = "tokio")]
+use crate::transport::AsyncTransport;
+use crate::transport::Transport;
 
 /// A blocking client of one register.
 ///
@@ -42,6 +46,7 @@ pub struct Kkt {
 /// # Ok(()) }
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
 /// ```
+#[cfg(feature = "tokio")]
 pub struct AsyncKkt {
     inner: Driver<AsyncLink>,
 }
@@ -52,36 +57,20 @@ impl std::fmt::Debug for Kkt {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl std::fmt::Debug for AsyncKkt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncKkt").field("peer", &self.inner.link.peer()).field("session", &self.inner.state).finish()
     }
 }
 
-fn parse(uri: &str) -> Result<DeviceUri, Error> {
-    Ok(uri.parse::<DeviceUri>()?)
-}
-
 impl Kkt {
-    /// Connects to the register at `uri` (`tcp://HOST:PORT`, `serial:///dev/ttyUSB0?baud=115200`,
-    /// `COM3`, `emulator`) with default [`Options`], and reads its state.
-    pub fn connect(uri: &str) -> Result<Kkt, Error> {
-        Self::connect_with(uri, Options::default())
-    }
-
-    /// [`Kkt::connect`] with options.
-    pub fn connect_with(uri: &str, opts: Options) -> Result<Kkt, Error> {
-        let uri = parse(uri)?;
-        let t = transport::open(&uri).map_err(Error::Connect)?;
-        Self::with_boxed(t, opts)
-    }
-
-    /// A client over a transport built by hand (e.g. [`transport::InProcTransport`]).
+    /// A client over a transport built by hand (e.g. [`crate::transport::InProcTransport`]).
     pub fn with_transport(t: impl Transport + 'static, opts: Options) -> Result<Kkt, Error> {
         Self::with_boxed(Box::new(t), opts)
     }
 
-    fn with_boxed(t: Box<dyn Transport>, opts: Options) -> Result<Kkt, Error> {
+    pub(crate) fn with_boxed(t: Box<dyn Transport>, opts: Options) -> Result<Kkt, Error> {
         let resync = opts.resync_on_connect;
         let mut k = Kkt { inner: Driver::new(SyncLink(t), opts) };
         if resync {
@@ -105,25 +94,14 @@ impl Kkt {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl AsyncKkt {
-    /// Connects to the register at `uri` with default [`Options`], and reads its state.
-    pub async fn connect(uri: &str) -> Result<AsyncKkt, Error> {
-        Self::connect_with(uri, Options::default()).await
-    }
-
-    /// [`AsyncKkt::connect`] with options.
-    pub async fn connect_with(uri: &str, opts: Options) -> Result<AsyncKkt, Error> {
-        let uri = parse(uri)?;
-        let t = transport::open_async(&uri).map_err(Error::Connect)?;
-        Self::with_boxed(t, opts).await
-    }
-
     /// A client over an async transport built by hand.
     pub async fn with_transport(t: impl AsyncTransport + 'static, opts: Options) -> Result<AsyncKkt, Error> {
         Self::with_boxed(Box::new(t), opts).await
     }
 
-    async fn with_boxed(t: Box<dyn AsyncTransport>, opts: Options) -> Result<AsyncKkt, Error> {
+    pub(crate) async fn with_boxed(t: Box<dyn AsyncTransport>, opts: Options) -> Result<AsyncKkt, Error> {
         let resync = opts.resync_on_connect;
         let mut k = AsyncKkt { inner: Driver::new(AsyncLink(t), opts) };
         if resync {
@@ -147,6 +125,7 @@ macro_rules! client_methods {
                 block_on($body)
             } )*
         }
+        #[cfg(feature = "tokio")]
         impl AsyncKkt {
             $( $(#[$m])* pub async fn $name(&mut self $(, $arg: $ty)*) -> $ret {
                 let $d = &mut self.inner;
@@ -181,19 +160,20 @@ macro_rules! client_accessors {
                 self.inner.events = Some(Box::new(handler));
             }
 
-            /// Checks the marked items of sales with `checker` (ГИС МТ permissive mode, the Local
-            /// Module, the sold-codes store): the codes of a receipt go online in one request
-            /// while the register does 0x91/0x92; the verdict and the register's 2106 decide 0x94
-            /// (save, and 0x97 with tag 1260; or delete, and the sale is refused naming the
-            /// reasons). After the receipt is formed its codes are recorded as sold, after a
-            /// return as returned. `None` goes back to the register's checks alone.
-            pub fn set_mark_checker(&mut self, checker: Option<std::sync::Arc<crate::checker::Checker>>) {
+            /// Checks the marked items of sales with `checker` (any [`MarkChecker`](super::MarkChecker);
+            /// `kkt::checker::Checker` is ГИС МТ's permissive mode, the Local Module and the
+            /// sold-codes store): the codes of a receipt are checked in one request while the
+            /// register does 0x91/0x92; the verdict and the register's 2106 decide 0x94 (save,
+            /// and 0x97 with tag 1260; or delete, and the sale is refused naming the reasons).
+            /// After the receipt is formed its codes are recorded as sold, after a return as
+            /// returned. `None` goes back to the register's checks alone.
+            pub fn set_mark_checker(&mut self, checker: Option<std::sync::Arc<dyn super::MarkChecker>>) {
                 self.inner.checker = checker;
             }
 
             /// The cashier's answer when a verdict asks (`Strictness::Ask`): `true` sells the
             /// item. Without a handler such an item is refused.
-            pub fn on_mark_ask(&mut self, handler: impl FnMut(&crate::checker::Verdict) -> bool + Send + 'static) {
+            pub fn on_mark_ask(&mut self, handler: impl FnMut(&crate::marking::Verdict) -> bool + Send + 'static) {
                 self.inner.mark_ask = Some(Box::new(handler));
             }
 
@@ -206,7 +186,9 @@ macro_rules! client_accessors {
     )*};
 }
 
-client_accessors!(Kkt, AsyncKkt);
+client_accessors!(Kkt);
+#[cfg(feature = "tokio")]
+client_accessors!(AsyncKkt);
 
 client_methods! {
     /// Serial number, clock, FN status, shift parameters and the session state, read now.
@@ -273,19 +255,19 @@ client_methods! {
     /// # Ok(()) }
     /// ```
     fn sell(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::Sell));
+        |d| d.receipt(receipt, Some(Operation::SELL));
 
     /// Forms a return of a sale (`operation` must be `sell_return`).
     fn refund(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::SellReturn));
+        |d| d.receipt(receipt, Some(Operation::SELL_RETURN));
 
     /// Forms a purchase receipt (`operation` must be `buy`).
     fn buy(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::Buy));
+        |d| d.receipt(receipt, Some(Operation::BUY));
 
     /// Forms a return of a purchase (`operation` must be `buy_return`).
     fn buy_return(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::BuyReturn));
+        |d| d.receipt(receipt, Some(Operation::BUY_RETURN));
 
     /// Forms a receipt of whatever operation it names (a correction receipt when
     /// `correction` is set).
@@ -350,7 +332,7 @@ client_methods! {
     /// # kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А."))?;
     /// # kkt.call(&kkt::commands::receipt::OpenReceipt::default())?;
     /// use kkt::receipt::PlannedStatus;
-    /// let c = kkt.check_mark("0104607028393034215'Wt4q\u{1d}93dGVz", PlannedStatus::PieceSold, 1.into())?;
+    /// let c = kkt.check_mark("0104607028393034215'Wt4q\u{1d}93dGVz", PlannedStatus::PIECE_SOLD, 1.into())?;
     /// match c.flags() {
     ///     Some(f) if f.status_checked() && !f.status_correct() => { kkt.decline_mark()?; }
     ///     _ => { kkt.accept_mark()?; }
@@ -358,7 +340,7 @@ client_methods! {
     /// # Ok(()) }
     /// ```
     fn check_mark(&mut self, code: &str, planned_status: PlannedStatus, quantity: Decimal) -> Result<MarkCheck, Error> =
-        |d| d.check_mark(code, planned_status, quantity, Measure::Piece, None);
+        |d| d.check_mark(code, planned_status, quantity, Measure::PIECE, None);
 
     /// [`Kkt::check_mark`] for measured goods (or a fraction of a piece).
     fn check_mark_measured(
@@ -388,6 +370,7 @@ impl From<u32> for Decimal {
     }
 }
 
+#[cfg(feature = "tokio")]
 #[allow(dead_code)]
 fn assert_send() {
     fn is_send<T: Send>(_: &T) {}

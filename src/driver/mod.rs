@@ -25,8 +25,8 @@
 //! // "tcp://192.168.1.50:7778", "serial:///dev/ttyUSB0", "COM3", or the virtual register:
 //! let mut kkt = kkt::Kkt::connect("emulator")?;
 //! kkt.open_shift(&Cashier::new("Иванова А.А."))?;
-//! let mut r = Receipt::sell(Taxation::Osn);
-//! r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::Vat10));
+//! let mut r = Receipt::sell(Taxation::OSN);
+//! r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::VAT10));
 //! r.payments.cash = Money::from_kopecks(10000);
 //! let doc = kkt.sell(&r)?;
 //! println!("receipt {} FD {} FP {} change {}", doc.receipt_number, doc.fd_number, doc.fiscal_sign, doc.change);
@@ -50,9 +50,17 @@ use crate::session::SessionState;
 mod client;
 mod core;
 pub mod link;
+mod mark;
+mod plan;
 pub mod reconcile;
+mod retry;
+mod sale;
 
-pub use client::{AsyncKkt, Kkt};
+#[cfg(feature = "tokio")]
+pub use client::AsyncKkt;
+pub use client::Kkt;
+pub use mark::MarkChecker;
+pub use sale::MarkRefusal;
 
 /// Settings of a client.
 #[derive(Debug, Clone)]
@@ -219,7 +227,7 @@ pub struct ItemMark {
     /// Tag 2106 as 0x94 returned it (saved into the receipt).
     pub result: MarkCheckResult,
     /// With a marked-goods checker ([`Kkt::set_mark_checker`]): where its verdict came from.
-    pub source: Option<crate::checker::Source>,
+    pub source: Option<crate::marking::Source>,
     /// Tag 1265 sent in the item's 1260 (none when no check answered, or without a checker).
     pub tag1265: Option<String>,
     /// The checker's notes (no answer in time, emergency, accepted by the cashier, …).
@@ -227,7 +235,7 @@ pub struct ItemMark {
 }
 
 /// The cashier's answer to a verdict that asks (`Strictness::Ask`): `true` sells the item.
-pub type MarkAsk = Box<dyn FnMut(&crate::checker::Verdict) -> bool + Send>;
+pub type MarkAsk = Box<dyn FnMut(&crate::marking::Verdict) -> bool + Send>;
 
 /// A formed receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

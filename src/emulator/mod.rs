@@ -20,9 +20,29 @@ use std::time::Instant;
 
 use chrono::NaiveDateTime;
 
-pub use register::{Options, Register, Reply};
+pub use register::{EmulatorOptions, Register, Reply};
 pub use scenario::{Fault, FaultAction, OismStatus, Scenario};
 pub use state::RegisterState;
+
+/// The in-process virtual register of an `emulator` URI: in memory, or kept in `state`.
+pub fn open(state: Option<&Path>) -> Result<crate::transport::InProcTransport, crate::transport::LinkError> {
+    let reg = match state {
+        None => VirtualRegister::new(EmulatorOptions::default()),
+        Some(p) => VirtualRegister::open(EmulatorOptions::default(), p, Clock::System).map_err(|e| {
+            crate::transport::LinkError::Connect {
+                peer: format!("emulator?state={}", p.display()),
+                source: std::io::Error::other(e.to_string()),
+            }
+        })?,
+    };
+    Ok(crate::transport::InProcTransport::new(std::sync::Arc::new(reg)))
+}
+
+impl crate::transport::Responder for VirtualRegister {
+    fn respond(&self, request: &[u8]) -> Vec<u8> {
+        self.exchange(request)
+    }
+}
 
 /// Where the register's clock comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +65,7 @@ impl Clock {
 
 /// The state file cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmulatorError {
     /// Reading or writing the state file failed.
     #[error("state file {path}: {source}")]
@@ -129,12 +150,12 @@ fn log_frame(direction: &str, bytes: &[u8], started: Instant, request_code: Opti
 
 impl VirtualRegister {
     /// A register in memory (no state file), on the host clock.
-    pub fn new(options: Options) -> Self {
+    pub fn new(options: EmulatorOptions) -> Self {
         Self::with_clock(options, Clock::System)
     }
 
     /// A register in memory on `clock`.
-    pub fn with_clock(options: Options, clock: Clock) -> Self {
+    pub fn with_clock(options: EmulatorOptions, clock: Clock) -> Self {
         let register = Register::new(options, clock.now());
         let saved = state_json(register.state());
         VirtualRegister {
@@ -145,7 +166,7 @@ impl VirtualRegister {
 
     /// A register whose state lives in `path`: loaded if the file exists (the options'
     /// starting state is then ignored), created from the options otherwise.
-    pub fn open(options: Options, path: &Path, clock: Clock) -> Result<Self, EmulatorError> {
+    pub fn open(options: EmulatorOptions, path: &Path, clock: Clock) -> Result<Self, EmulatorError> {
         let register = match load_state(path)? {
             Some(state) => Register::from_state(state, options),
             None => Register::new(options, clock.now()),
@@ -199,7 +220,7 @@ impl VirtualRegister {
     }
 
     /// The options.
-    pub fn options(&self) -> Options {
+    pub fn options(&self) -> EmulatorOptions {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).register.options().clone()
     }
 

@@ -15,6 +15,7 @@ use crate::commands::{
 use crate::marking::{local_check, MarkingCode};
 use crate::protocol::frame::{self, FrameRef, Parsed, RESULT_ERROR, RESULT_OK};
 use crate::protocol::types::Decimal;
+use crate::protocol::values::CurrentDocument;
 use crate::protocol::TlvWriter;
 use crate::session::{DocKind, MarkStep, SessionState, ShiftState};
 
@@ -22,7 +23,7 @@ use crate::session::{DocKind, MarkStep, SessionState, ShiftState};
 /// group).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Options {
+pub struct EmulatorOptions {
     /// Start with a factory-fresh FN (not registered) instead of a registered one.
     pub factory_fresh: bool,
     /// Register (the default registration) in autonomous mode.
@@ -46,7 +47,7 @@ pub struct Options {
     pub scenario: Scenario,
 }
 
-impl Default for Options {
+impl Default for EmulatorOptions {
     fn default() -> Self {
         Self {
             factory_fresh: false,
@@ -157,21 +158,21 @@ pub fn item_sum(price: u64, quantity: Decimal) -> u64 {
 #[derive(Debug, Clone)]
 pub struct Register {
     state: RegisterState,
-    options: Options,
+    options: EmulatorOptions,
 }
 
 fn epoch() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2020, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default()
 }
 
-fn default_registration(o: &Options) -> Registration {
-    use registration::{modes, usage};
+fn default_registration(o: &EmulatorOptions) -> Registration {
+    use crate::protocol::values::{OperatingModes, UsageConditions};
     Registration {
         inn: "7806197274  ".into(),
         registration_number: "0000000000038045    ".into(),
         taxation: 0b0000_0011,
-        modes: if o.autonomous { modes::AUTONOMOUS } else { modes::ENCRYPTION },
-        usage: if o.marking { usage::MARKING } else { 0 },
+        modes: if o.autonomous { OperatingModes::AUTONOMOUS } else { OperatingModes::ENCRYPTION }.bits(),
+        usage: if o.marking { UsageConditions::MARKING } else { UsageConditions::EMPTY }.bits(),
         user_name: "ООО «Виртуальная касса»".into(),
         address: "г. Москва, ул. Тестовая, д. 1".into(),
         place: "Торговый зал".into(),
@@ -182,7 +183,7 @@ fn default_registration(o: &Options) -> Registration {
 impl Register {
     /// A register as the options say (registered by default, with one registration report
     /// formed at `now`).
-    pub fn new(options: Options, now: NaiveDateTime) -> Self {
+    pub fn new(options: EmulatorOptions, now: NaiveDateTime) -> Self {
         let key = hex::encode_upper(Sha256::digest(format!("kkt-emulator:{}:{}", options.serial, options.fn_number)));
         let mut state = RegisterState {
             serial: options.serial.clone(),
@@ -229,7 +230,7 @@ impl Register {
     }
 
     /// A register with a saved state.
-    pub fn from_state(state: RegisterState, options: Options) -> Self {
+    pub fn from_state(state: RegisterState, options: EmulatorOptions) -> Self {
         Register { state, options }
     }
 
@@ -239,7 +240,7 @@ impl Register {
     }
 
     /// The options.
-    pub fn options(&self) -> &Options {
+    pub fn options(&self) -> &EmulatorOptions {
         &self.options
     }
 
@@ -361,16 +362,16 @@ impl Register {
         }
     }
 
-    fn current_document_code(&self) -> u8 {
+    fn current_document_code(&self) -> CurrentDocument {
         match (self.state.session.document, self.state.session.shift) {
-            (Some((DocKind::Receipt, _)), _) => 0x04,
-            (Some((DocKind::Correction, _)), _) => 0x14,
-            (Some((DocKind::Settlement, _)), _) => 0x17,
-            (Some((DocKind::Registration, _)), _) => 0x01,
-            (Some((DocKind::FnClose, _)), _) => 0x10,
-            (None, ShiftState::Opening) => 0x02,
-            (None, ShiftState::Closing) => 0x08,
-            _ => 0,
+            (Some((DocKind::Receipt, _)), _) => CurrentDocument::RECEIPT,
+            (Some((DocKind::Correction, _)), _) => CurrentDocument::CORRECTION,
+            (Some((DocKind::Settlement, _)), _) => CurrentDocument::SETTLEMENT,
+            (Some((DocKind::Registration, _)), _) => CurrentDocument::REGISTRATION,
+            (Some((DocKind::FnClose, _)), _) => CurrentDocument::FN_CLOSE,
+            (None, ShiftState::Opening) => CurrentDocument::SHIFT_OPEN,
+            (None, ShiftState::Closing) => CurrentDocument::SHIFT_CLOSE,
+            _ => CurrentDocument::NONE,
         }
     }
 
@@ -410,9 +411,9 @@ impl Register {
                 ok(&info::Registration {
                     registration_number: r.registration_number.trim_end().into(),
                     inn: r.inn.trim_end().into(),
-                    modes: r.modes,
-                    taxation: r.taxation,
-                    agent: 0,
+                    modes: r.modes.into(),
+                    taxation: r.taxation.into(),
+                    agent: Default::default(),
                 })
             }
             0x02 => ok(&info::Serial { serial: s.serial.clone() }),
@@ -669,12 +670,12 @@ impl Register {
             0x96 => {
                 let item = decode::<receipt::UnmarkedItem>(data)?;
                 let next = self.order(code, data, t)?;
-                self.check_vat(item.vat, t)?;
+                self.check_vat(item.vat.code(), t)?;
                 item.validate().map_err(|_| err::VALUE)?;
                 self.add_item(ItemRecord {
                     name: item.name,
                     sum: item_sum(item.price, item.quantity),
-                    vat: item.vat,
+                    vat: item.vat.code(),
                     code: None,
                 })?;
                 self.state.session = next;
@@ -702,7 +703,7 @@ impl Register {
                 let reg_tax = self.state.registration.as_ref().map_or(0, |r| r.taxation);
                 let tax_ok = match p.taxation {
                     // 1055 values 1, 2, 4, 16, 32 are the 0xE3 bits 0, 1, 2, 4, 5.
-                    Some(v) => receipt::TAXATION_SYSTEMS.contains(&v) && reg_tax & v != 0,
+                    Some(v) => v.is_known() && reg_tax & v.code() != 0,
                     None => reg_tax.count_ones() == 1,
                 };
                 if !tax_ok {
@@ -710,7 +711,11 @@ impl Register {
                 }
                 let non_cash = [p.electronic, p.prepayment, p.credit, p.consideration].iter().flatten().sum();
                 if let Some(rc) = self.state.receipt.as_mut() {
-                    rc.payment = Some(PaymentRecord { cash: p.cash.unwrap_or(0), non_cash, taxation: p.taxation });
+                    rc.payment = Some(PaymentRecord {
+                        cash: p.cash.unwrap_or(0),
+                        non_cash,
+                        taxation: p.taxation.map(|t| t.code()),
+                    });
                 }
                 self.state.session = next;
                 Ok(Vec::new())
@@ -826,8 +831,8 @@ impl Register {
                     inn: String::new(),
                     registration_number: String::new(),
                     taxation: 0,
-                    modes: d.modes,
-                    usage: d.usage,
+                    modes: d.modes.bits(),
+                    usage: d.usage.bits(),
                     user_name: d.user_name,
                     address: d.address,
                     place: d.place,
@@ -853,7 +858,7 @@ impl Register {
                 self.check_clock(t)?;
                 reg.inn = format!("{:<12}", f.inn.trim_end());
                 reg.registration_number = format!("{:<20}", f.registration_number.trim_end());
-                reg.taxation = f.taxation;
+                reg.taxation = f.taxation.bits();
                 self.state.session = next;
                 self.state.session.autonomous = reg.autonomous();
                 self.state.registration = Some(reg);
@@ -862,7 +867,7 @@ impl Register {
                 self.state.ffd = 4;
                 let doc = self.add_document(if report_type == 0 { 1 } else { 11 }, t, 0, 0);
                 if let Some(last) = self.state.documents.last_mut() {
-                    last.reason = f.reasons.unwrap_or(0);
+                    last.reason = f.reasons.map_or(0, |r| r.bits());
                 }
                 ok(&report::FiscalResult { fd_number: doc.number, fiscal_sign: doc.fiscal_sign })
             }
@@ -891,10 +896,10 @@ impl Register {
             header,
             inn: inn.clone(),
             registration_number: rnm.clone(),
-            taxation: reg.map_or(0, |r| r.taxation),
-            modes: reg.map_or(0, |r| r.modes),
+            taxation: reg.map_or(0, |r| r.taxation).into(),
+            modes: reg.map_or(0, |r| r.modes).into(),
         };
-        let receipt = ReceiptRecord { header, operation: d.operation, total: d.total };
+        let receipt = ReceiptRecord { header, operation: d.operation.into(), total: d.total };
         match d.doc_type {
             1 => ArchiveDocument::Registration(registration),
             11 => ArchiveDocument::RegistrationChange(RegistrationChangeRecord { registration, reason: d.reason }),
@@ -939,7 +944,7 @@ impl Register {
     }
 
     fn check_vat(&self, vat: u8, t: NaiveDateTime) -> Result<(), u8> {
-        if !receipt::VAT_RATES.contains(&vat) {
+        if !crate::protocol::values::Vat::from(vat).is_known() {
             return Err(err::VAT);
         }
         if vat >= 7 && t.date().year() < 2025 {
@@ -983,12 +988,8 @@ impl Register {
         if self.autonomous() {
             result_2106 |= 0x10;
         }
-        self.state.mark = Some(CurrentMark {
-            code: r.code,
-            code_type: check.code_type.value(),
-            fn_result: check.result,
-            result_2106,
-        });
+        self.state.mark =
+            Some(CurrentMark { code: r.code, code_type: check.code_type.code(), fn_result: check.result, result_2106 });
         self.state.session = next;
         ok(&marking::CheckMarkLocalResult { result: check.result, reason: check.reason })
     }
@@ -997,8 +998,7 @@ impl Register {
         let r = decode::<marking::CheckMarkOnline>(data)?;
         self.need_marking()?;
         let next = self.order(0x92, data, t)?;
-        if !receipt::ITEM_STATUSES.contains(&r.planned_status) || r.mode != 0 || !receipt::MEASURES.contains(&r.measure)
-        {
+        if !r.planned_status.is_known() || r.mode != 0 || !r.measure.is_known() {
             return Err(err::VALUE);
         }
         let mark = self.state.mark.clone().ok_or(err::FN_STATE)?;
@@ -1059,14 +1059,14 @@ impl Register {
         if rc.items.iter().any(|i| i.code.as_deref() == Some(item.code.as_str())) {
             return Err(err::DUPLICATE_CODE);
         }
-        self.check_vat(item.vat, t)?;
+        self.check_vat(item.vat.code(), t)?;
         receipt::check_marked_quantity(item.measure, item.quantity, item.fraction).map_err(|e| e.device_code())?;
         item.validate().map_err(|_| err::MARK_PARAMS)?;
         let sum = match item.fraction.filter(|_| receipt::has_fraction(item.fraction)) {
             Some((n, d)) => item_sum(item.price, item.quantity) * u64::from(n) / u64::from(d),
             None => item_sum(item.price, item.quantity),
         };
-        self.add_item(ItemRecord { name: item.name, sum, vat: item.vat, code: Some(item.code) })?;
+        self.add_item(ItemRecord { name: item.name, sum, vat: item.vat.code(), code: Some(item.code) })?;
         self.state.check_table.remove(saved);
         self.state.session = next;
         Ok(Vec::new())
@@ -1075,13 +1075,13 @@ impl Register {
     fn form_receipt(&mut self, code: u8, data: &[u8], t: NaiveDateTime) -> Answer {
         let (operation, total) = if code == 0x24 {
             let r = decode::<receipt::FormReceipt>(data)?;
-            (r.operation, r.total)
+            (r.operation.code(), r.total)
         } else {
             let r = decode::<receipt::FormCorrectionReceipt>(data)?;
-            (r.operation, r.total)
+            (r.operation.code(), r.total)
         };
         let next = self.order(code, data, t)?;
-        if !receipt::OPERATIONS.contains(&operation) {
+        if !crate::protocol::values::Operation::from(operation).is_known() {
             return Err(if code == 0x24 { err::OPERATION } else { err::CORRECTION_OPERATION });
         }
         let rc = self.state.receipt.clone().ok_or(err::FN_STATE)?;
@@ -1169,6 +1169,7 @@ pub fn error_frame(code: u8) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::emulator::scenario::Timing;
+    use crate::protocol::values::{Operation, Taxation};
 
     fn t0() -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(9, 30, 0).unwrap()
@@ -1188,7 +1189,7 @@ mod tests {
 
     #[test]
     fn frames_that_do_not_parse_are_0x25() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         for bad in [&b"\xB6\x29\x00\x01\x01\x8C\xEE"[..], b"\xB6\x29\x00", b"hello", b""] {
             assert_eq!(r.handle_bytes(bad, t0()).bytes, error_frame(0x25), "{bad:02X?}");
         }
@@ -1207,7 +1208,7 @@ mod tests {
 
     #[test]
     fn printing_0x61_0x62_0x63_0x69() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         let l = printer::PrintLine { attributes: printer::font::TALL, alignment: 1, text: "Тест".into() };
         assert_eq!(send(&mut r, &l), Ok(Vec::new()), "printed: no status byte");
         assert_eq!(send(&mut r, &printer::Cut { partial: Some(1) }), Ok(Vec::new()));
@@ -1241,7 +1242,7 @@ mod tests {
 
     #[test]
     fn print_buffer_0x64_0x65_and_the_receipt() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         // The v01.05 example (without its stray byte): «Hello», then «1234567890» centred, extended.
         let example = hex::decode("3F9C0700000048656C6C6F3F9C0C00080131323334353637383930").unwrap();
         assert_eq!(call(&mut r, 0x64, &example), Ok(Vec::new()));
@@ -1277,10 +1278,11 @@ mod tests {
         assert_eq!(call(&mut r, 0x64, &example), Ok(Vec::new()));
         let item = receipt::UnmarkedItem::new("Чай", 15_000, Decimal::integer(1), 1, 1, 1);
         send(&mut r, &item).unwrap();
-        send(&mut r, &receipt::Payment { taxation: Some(1), cash: Some(15_000), ..Default::default() }).unwrap();
+        send(&mut r, &receipt::Payment { taxation: Some(Taxation::OSN), cash: Some(15_000), ..Default::default() })
+            .unwrap();
         assert_eq!(r.state().printer.printed.len(), PRINTED_KEEP);
         assert_eq!(r.state().printer.buffer.len(), 2);
-        send(&mut r, &receipt::FormReceipt { operation: 1, total: 15_000 }).unwrap();
+        send(&mut r, &receipt::FormReceipt { operation: Operation::SELL, total: 15_000 }).unwrap();
         assert!(r.state().printer.buffer.is_empty(), "the receipt empties the buffer");
         let printed = &r.state().printer.printed;
         assert_eq!(printed[PRINTED_KEEP - 2..], [line(0, 0, "Hello"), line(0x08, 1, "1234567890")]);
@@ -1291,23 +1293,23 @@ mod tests {
 
     #[test]
     fn ffd_105_commands_are_unknown_to_a_ffd_12_register() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         for &code in REFUSED_LEGACY {
             assert!(!COMMANDS.contains(&code));
             assert!(crate::protocol::command_info(code).is_some());
             assert_eq!(call(&mut r, code, &[]), Err(err::UNKNOWN), "{code:#04x}");
         }
-        let cashier = commands::legacy::CashierData::new("Иванов", None);
+        let cashier = commands::shift::CashierData::new("Иванов", None);
         assert_eq!(send(&mut r, &cashier), Err(0x26));
-        assert_eq!(send(&mut r, &commands::legacy::ResetMockFn::default()), Err(0x26));
+        assert_eq!(send(&mut r, &commands::settings::ResetMockFn::default()), Err(0x26));
         assert_eq!(r.state().phase, FnPhase::Fiscal, "0x40 resets nothing");
     }
 
     #[test]
     fn fiscal_signs_are_deterministic_per_device() {
-        let a = Register::new(Options::default(), t0());
-        let b = Register::new(Options::default(), t0());
-        let c = Register::new(Options { serial: "0000000002".into(), ..Options::default() }, t0());
+        let a = Register::new(EmulatorOptions::default(), t0());
+        let b = Register::new(EmulatorOptions::default(), t0());
+        let c = Register::new(EmulatorOptions { serial: "0000000002".into(), ..EmulatorOptions::default() }, t0());
         let sign = |r: &Register| r.state().documents[0].fiscal_sign;
         assert_eq!(sign(&a), sign(&b));
         assert_ne!(sign(&a), sign(&c));
@@ -1317,20 +1319,20 @@ mod tests {
 
     #[test]
     fn timing_is_computed_not_slept() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         let mut f = Vec::new();
         frame::encode(0x21, &[1], &mut f).unwrap();
         assert_eq!(r.handle_bytes(&f, t0()).delay, Duration::ZERO, "instant by default");
         let scenario = Scenario { timing: Some(Timing::default()), ..Scenario::default() };
-        let mut r = Register::new(Options { scenario, ..Options::default() }, t0());
+        let mut r = Register::new(EmulatorOptions { scenario, ..EmulatorOptions::default() }, t0());
         let d = r.handle_bytes(&f, t0()).delay;
         // 15 s key update + 50 ms document step + 15 bytes at 115200 baud.
         assert_eq!(d, Duration::from_millis(15_050) + Duration::from_micros(15 * 10 * 1_000_000 / 115_200));
         let mut auto = Register::new(
-            Options {
+            EmulatorOptions {
                 autonomous: true,
                 scenario: Scenario { timing: Some(Timing::default()), ..Scenario::default() },
-                ..Options::default()
+                ..EmulatorOptions::default()
             },
             t0(),
         );
@@ -1347,21 +1349,21 @@ mod tests {
 
     #[test]
     fn state_roundtrips_through_json() {
-        let mut r = Register::new(Options::default(), t0());
+        let mut r = Register::new(EmulatorOptions::default(), t0());
         call(&mut r, 0x21, &[]).unwrap();
         call(&mut r, 0x22, &[]).unwrap();
         call(&mut r, 0x23, &[]).unwrap();
         let json = serde_json::to_string(r.state()).unwrap();
         let back: RegisterState = serde_json::from_str(&json).unwrap();
         assert_eq!(&back, r.state());
-        let mut again = Register::from_state(back, Options::default());
+        let mut again = Register::from_state(back, EmulatorOptions::default());
         assert_eq!(call(&mut again, 0x23, &[]), Err(0x29), "the open receipt survived");
     }
 
     #[test]
     fn vat_rates_of_2025_are_refused_before_2025() {
         let old = NaiveDate::from_ymd_opt(2024, 6, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
-        let r = Register::new(Options::default(), old);
+        let r = Register::new(EmulatorOptions::default(), old);
         assert_eq!(r.check_vat(7, old), Err(0x6C));
         assert_eq!(r.check_vat(1, old), Ok(()));
         assert_eq!(r.check_vat(10, t0()), Ok(()));

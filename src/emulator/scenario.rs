@@ -171,6 +171,7 @@ pub struct Scenario {
 
 /// A scenario file that cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScenarioError {
     /// Not readable.
     #[error("scenario {path}: {source}")]

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::values::LifePhase;
 use crate::session::{DocKind, SessionState};
 
 /// The FN's life phase (0x01/0x08 phase bits: 1 ready, 3 fiscal, 7 post-fiscal).
@@ -18,12 +19,12 @@ pub enum FnPhase {
 }
 
 impl FnPhase {
-    /// The phase bits of 0x01/0x08.
-    pub fn bits(self) -> u8 {
+    /// The phase byte of 0x01/0x08.
+    pub fn bits(self) -> LifePhase {
         match self {
-            FnPhase::Setup => 0x01,
-            FnPhase::Fiscal => 0x03,
-            FnPhase::PostFiscal => 0x07,
+            FnPhase::Setup => LifePhase::SETUP,
+            FnPhase::Fiscal => LifePhase::FISCAL,
+            FnPhase::PostFiscal => LifePhase::POST_FISCAL,
         }
     }
 }
@@ -54,12 +55,12 @@ pub struct Registration {
 impl Registration {
     /// Whether the register works in autonomous mode.
     pub fn autonomous(&self) -> bool {
-        self.modes & crate::commands::registration::modes::AUTONOMOUS != 0
+        self.modes & crate::protocol::values::OperatingModes::AUTONOMOUS.bits() != 0
     }
 
     /// Whether marked goods are allowed.
     pub fn marking(&self) -> bool {
-        self.usage & crate::commands::registration::usage::MARKING != 0
+        self.usage & crate::protocol::values::UsageConditions::MARKING.bits() != 0
     }
 }
 

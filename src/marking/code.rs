@@ -32,30 +32,7 @@ pub enum Format {
     TobaccoPack,
 }
 
-/// Tag 2100 «тип кода маркировки» values (seed 004).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CodeType {
-    /// 0: not identified (missing, unreadable or not recognised).
-    Unrecognized = 0,
-    /// 1: short code (GTIN and serial, no crypto tail).
-    Short = 1,
-    /// 2: crypto tail of 88 characters, checked in the FN.
-    Crypto88 = 2,
-    /// 3: crypto tail of 44 characters, not checked in the FN.
-    Crypto44Unchecked = 3,
-    /// 4: crypto tail of 44 characters, checked in the FN.
-    Crypto44Checked = 4,
-    /// 5: crypto tail of 4 characters, not checked in the FN.
-    Crypto4 = 5,
-}
-
-impl CodeType {
-    /// The tag 2100 byte.
-    pub fn value(self) -> u8 {
-        self as u8
-    }
-}
+pub use crate::protocol::values::CodeType;
 
 /// The key ids a register's FN is assumed to hold when nothing better is known: every id but
 /// `FFD0`, for which a real register answers 2100 = 3 (seed 004, the 0x92 example).
@@ -91,6 +68,7 @@ pub struct MarkingCode {
 
 /// Why a scanned string is not a marking code. Each variant names what is missing or wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CodeError {
     /// Nothing was scanned.
     #[error("the marking code is empty")]
@@ -562,22 +540,22 @@ impl MarkingCode {
     /// tail is checked in the FN only when it names a key the FN has.
     pub fn code_type(&self, fn_has_key: impl Fn(&str) -> bool) -> CodeType {
         if self.format == Format::TobaccoPack {
-            return CodeType::Crypto4;
+            return CodeType::CRYPTO4;
         }
         if let Some(c92) = self.element("92") {
             return match c92.len() {
-                88 => CodeType::Crypto88,
+                88 => CodeType::CRYPTO88,
                 44 => match self.key_id() {
-                    Some(k) if fn_has_key(k) => CodeType::Crypto44Checked,
-                    _ => CodeType::Crypto44Unchecked,
+                    Some(k) if fn_has_key(k) => CodeType::CRYPTO44_CHECKED,
+                    _ => CodeType::CRYPTO44_UNCHECKED,
                 },
-                _ => CodeType::Unrecognized,
+                _ => CodeType::UNRECOGNIZED,
             };
         }
         match self.element("93") {
-            Some(c93) if c93.len() == 4 => CodeType::Crypto4,
-            Some(_) => CodeType::Unrecognized,
-            None => CodeType::Short,
+            Some(c93) if c93.len() == 4 => CodeType::CRYPTO4,
+            Some(_) => CodeType::UNRECOGNIZED,
+            None => CodeType::SHORT,
         }
     }
 
@@ -589,7 +567,7 @@ impl MarkingCode {
     /// Advisory: the register identifies the type itself (seed 004 recommends sending 0). Without
     /// knowing the FN's keys, [`default_fn_has_key`] is assumed; [`Self::code_type`] takes them.
     pub fn code_type_2100(&self) -> u8 {
-        self.code_type(default_fn_has_key).value()
+        self.code_type(default_fn_has_key).code()
     }
 
     /// Tag 2101 «идентификатор товара»: GTIN and serial, without AIs.
@@ -599,14 +577,7 @@ impl MarkingCode {
 
     /// English text for [`Self::code_type_2100`].
     pub fn code_type_text(&self) -> &'static str {
-        match self.code_type_2100() {
-            1 => "short code (no crypto tail)",
-            2 => "crypto code of 88 characters, checked in the FN",
-            3 => "crypto code of 44 characters, not checked in the FN",
-            4 => "crypto code of 44 characters, checked in the FN",
-            5 => "crypto code of 4 characters, not checked in the FN",
-            _ => "not identified",
-        }
+        self.code_type(default_fn_has_key).text_en().unwrap_or("not identified")
     }
 
     /// The MRP in kopecks: base-80 characters 22–25 of a pack, or AI 8005 of a block.
@@ -681,6 +652,7 @@ impl Serialize for MarkingCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LocalCheck {
     /// Tag 2100.
+    #[serde(with = "crate::protocol::values::by_name")]
     pub code_type: CodeType,
     /// Tag 2004.
     pub result: u8,
@@ -693,15 +665,15 @@ pub struct LocalCheck {
 /// documented reason.
 pub fn local_check(raw: &[u8], fn_has_key: impl Fn(&str) -> bool, crypto_valid: bool) -> LocalCheck {
     let Ok(code) = MarkingCode::parse_bytes(raw) else {
-        return LocalCheck { code_type: CodeType::Unrecognized, result: 0, reason: 4 };
+        return LocalCheck { code_type: CodeType::UNRECOGNIZED, result: 0, reason: 4 };
     };
     let t = code.code_type(fn_has_key);
     let (result, reason) = match t {
-        CodeType::Crypto88 | CodeType::Crypto44Checked => (if crypto_valid { 3 } else { 1 }, 0),
-        CodeType::Crypto44Unchecked if code.key_id().is_some() => (0, 2),
-        CodeType::Crypto44Unchecked | CodeType::Crypto4 => (0, 1),
-        CodeType::Short => (0, 3),
-        CodeType::Unrecognized => (0, 4),
+        CodeType::CRYPTO88 | CodeType::CRYPTO44_CHECKED => (if crypto_valid { 3 } else { 1 }, 0),
+        CodeType::CRYPTO44_UNCHECKED if code.key_id().is_some() => (0, 2),
+        CodeType::CRYPTO44_UNCHECKED | CodeType::CRYPTO4 => (0, 1),
+        CodeType::SHORT => (0, 3),
+        _ => (0, 4),
     };
     LocalCheck { code_type: t, result, reason }
 }
@@ -889,22 +861,22 @@ mod tests {
         let seed = SHOES.as_bytes();
         let c = MarkingCode::parse_bytes(seed).unwrap();
         assert_eq!(c.product_id(), "04640078016372gDDJ2VMOqvdNG", "seed 004's tag 2101");
-        assert_eq!(c.code_type(|_| false), CodeType::Crypto44Unchecked);
-        assert_eq!(c.code_type(|k| k == "FFD0"), CodeType::Crypto44Checked);
+        assert_eq!(c.code_type(|_| false), CodeType::CRYPTO44_UNCHECKED);
+        assert_eq!(c.code_type(|k| k == "FFD0"), CodeType::CRYPTO44_CHECKED);
         assert_eq!(
             local_check(seed, |_| false, true),
-            LocalCheck { code_type: CodeType::Crypto44Unchecked, result: 0, reason: 2 }
+            LocalCheck { code_type: CodeType::CRYPTO44_UNCHECKED, result: 0, reason: 2 }
         );
         assert_eq!(local_check(seed, |_| true, true).result, 3);
         assert_eq!(local_check(seed, |_| true, false).result, 1);
         assert_eq!(
             local_check(DAIRY.as_bytes(), |_| true, true),
-            LocalCheck { code_type: CodeType::Crypto4, result: 0, reason: 1 }
+            LocalCheck { code_type: CodeType::CRYPTO4, result: 0, reason: 1 }
         );
         let short = b"0104600439931256215Bd;cj,";
-        assert_eq!(local_check(short, |_| true, true), LocalCheck { code_type: CodeType::Short, result: 0, reason: 3 });
+        assert_eq!(local_check(short, |_| true, true), LocalCheck { code_type: CodeType::SHORT, result: 0, reason: 3 });
         for bad in [&b""[..], b"\x1d", b"hello", b"0112", b"01ABCDEFGHIJKLMN21x", b"0104600439931256xx"] {
-            assert_eq!(local_check(bad, |_| true, true).code_type, CodeType::Unrecognized, "{bad:?}");
+            assert_eq!(local_check(bad, |_| true, true).code_type, CodeType::UNRECOGNIZED, "{bad:?}");
         }
     }
 

@@ -1,4 +1,5 @@
-//! The protocol core: frames, data types, TLV, the tables and the device errors.
+//! The protocol core: frames, data types, TLV, the tables, the named values of the tags and the
+//! device errors.
 //!
 //! Nothing here does I/O or reads a clock: bytes in, values out, and back.
 
@@ -7,6 +8,7 @@ pub mod frame;
 pub mod tables;
 pub mod tlv;
 pub mod types;
+pub mod values;
 
 pub use error::DeviceError;
 pub use frame::{Frame, FrameDecoder, FrameError, FrameRef, Parsed, ResponseError};

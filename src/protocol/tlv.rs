@@ -25,6 +25,7 @@ pub struct Tlv<'a> {
 
 /// A TLV list that does not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TlvError {
     /// Fewer than 4 bytes left for a header.
     #[error("TLV at byte {offset}: {left} bytes left, a header needs 4")]
@@ -266,6 +267,7 @@ impl Value {
 
 /// A value refused by the tag table, before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TagValueError {
     /// The value is longer than the tag allows.
     #[error("tag {tag} «{name}»: {len} bytes is longer than the limit of {max}")]
@@ -386,6 +388,55 @@ impl TlvWriter {
     }
 }
 
+/// One TLV as JSON: `{tag, name, value}` (and `text`, the meaning of an enumeration's value)
+/// or `{tag, name, tlv: [...]}` for an STLV.
+pub fn tlv_json(nodes: &[TlvNode]) -> serde_json::Value {
+    serde_json::Value::Array(nodes.iter().map(node_json).collect())
+}
+
+fn node_json(n: &TlvNode) -> serde_json::Value {
+    let info = crate::protocol::tables::tag_info(n.tag);
+    let name = info.map(|i| i.name_en);
+    match &n.value {
+        TlvValue::Nested(children) => serde_json::json!({"tag": n.tag, "name": name, "tlv": tlv_json(children)}),
+        TlvValue::Raw(raw) => {
+            let mut o = serde_json::json!({"tag": n.tag, "name": name});
+            match info.map(|i| Value::decode(i.ty, raw)) {
+                Some(Ok(v)) => {
+                    o["value"] = value_json(&v);
+                    if let Value::Byte(b) = v {
+                        if let Some(t) = crate::protocol::values::tag_value_text(n.tag, b) {
+                            o["text"] = serde_json::json!(t);
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    o["value"] = serde_json::json!(hex::encode_upper(raw));
+                    o["value_error"] = serde_json::json!(e.to_string());
+                }
+                None => o["value"] = serde_json::json!(hex::encode_upper(raw)),
+            }
+            o
+        }
+    }
+}
+
+/// A typed value as JSON: numbers, strings, FVLN as a decimal string, dates in ISO 8601,
+/// bytes as hex.
+pub fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Byte(b) => serde_json::json!(b),
+        Value::U16(x) => serde_json::json!(x),
+        Value::U32(x) => serde_json::json!(x),
+        Value::U40(x) | Value::Vln(x) => serde_json::json!(x),
+        Value::Fvln(d) => serde_json::json!(d.to_string()),
+        Value::UnixTime(t) | Value::DateTime5(t) => serde_json::json!(t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+        Value::DateTime3(d) => serde_json::json!(d.format("%Y-%m-%d").to_string()),
+        Value::String(s) => serde_json::json!(s),
+        Value::Bytes(b) => serde_json::json!(hex::encode_upper(b)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,5 +534,20 @@ mod tests {
                 prop_assert_eq!(Value::decode(ty, &out).unwrap(), v);
             }
         }
+    }
+
+    #[test]
+    fn tlv_json_names_tags_and_values() {
+        use crate::protocol::tag;
+        let mut w = TlvWriter::new();
+        w.byte(tag::VAT_RATE, 2).unwrap().string(tag::ITEM_NAME, "Хлеб").unwrap().raw(7777, &[0xAB]).unwrap();
+        let list = parse_tree(w.as_bytes(), &is_stlv).unwrap();
+        let j = tlv_json(&list);
+        assert_eq!(
+            (j[0]["tag"].as_u64(), j[0]["value"].as_u64(), j[0]["text"].as_str()),
+            (Some(1199), Some(2), Some("VAT 10%"))
+        );
+        assert_eq!((j[1]["value"].as_str(), j[1].get("text")), (Some("Хлеб"), None));
+        assert_eq!((j[2]["name"].as_str(), j[2]["value"].as_str()), (None, Some("AB")));
     }
 }

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::worker::{Inflight, MarkQuery, Op, Queue};
 use kkt::checker::decide::device_reasons;
-use kkt::checker::{Checker, Item, Reason, Rule};
+use kkt::checker::{CheckItem, Checker, Reason, Rule};
 use kkt::commands::marking::MarkCheckResult;
 use kkt::journal::Journal;
 use kkt::marking::MarkingCode;
@@ -43,10 +43,12 @@ pub struct AppState {
     pub cashier: Cashier,
     /// The marked-goods checker of `POST /v1/marks/check`.
     pub checker: Arc<Checker>,
+    /// The longest a body may take to arrive.
+    pub body_timeout: std::time::Duration,
 }
 
-/// Reads the body as UTF-8 text, at most [`BODY_LIMIT`] bytes.
-async fn text(body: Body) -> Result<String, ApiError> {
+/// Reads the body as UTF-8 text, at most [`BODY_LIMIT`] bytes, within the body deadline.
+async fn text(s: &AppState, body: Body) -> Result<String, ApiError> {
     let too_large = |what: String| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -60,7 +62,17 @@ async fn text(body: Body) -> Result<String, ApiError> {
     if declared > BODY_LIMIT as u64 {
         return Err(too_large(format!("is {declared} bytes")));
     }
-    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|e| too_large(format!("could not be read ({e})")))?;
+    let bytes = match tokio::time::timeout(s.body_timeout, to_bytes(body, BODY_LIMIT)).await {
+        Ok(read) => read.map_err(|e| too_large(format!("could not be read ({e})")))?,
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!("the request body did not arrive within {} s", s.body_timeout.as_secs_f64()),
+                "send the whole body at once; nothing was sent to the register",
+            ))
+        }
+    };
     String::from_utf8(bytes.to_vec()).map_err(|e| ApiError::input("body", format!("not UTF-8: {e}")))
 }
 
@@ -95,9 +107,33 @@ fn answer(r: Result<Value, ApiError>) -> Response {
     }
 }
 
-/// `GET /v1/status`.
+/// `GET /v1/status`: the register's status, and `mark_check`: the path of the marked-goods check
+/// (`tspiot`, `gismt`, `lm`, `none`) with the ТС ПИОТ's `/info` (or why it gives none).
 pub async fn status(State(s): State<AppState>) -> Response {
-    answer(s.queue.run(Op::Status, None).await)
+    let r = async {
+        let mut v = s.queue.run(Op::Status, None).await?;
+        let checker = s.checker.clone();
+        let fn_number = v.pointer("/fn/fn_number").and_then(Value::as_str).map(str::to_string);
+        let serial = v.pointer("/register/serial").and_then(Value::as_str).map(str::to_string);
+        let marking = tokio::task::spawn_blocking(move || marking_status(&checker, fn_number, serial))
+            .await
+            .map_err(|e| ApiError::internal(format!("the marking status failed: {e}")))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("mark_check".into(), marking);
+        }
+        Ok(v)
+    };
+    answer(r.await)
+}
+
+/// The `mark_check` object of `GET /v1/status`.
+fn marking_status(checker: &Checker, fn_number: Option<String>, serial: Option<String>) -> Value {
+    checker.set_register(fn_number, serial);
+    let tspiot = checker.tspiot().map(|t| match t.status() {
+        Ok(st) => serde_json::to_value(st).unwrap_or_default(),
+        Err(e) => json!({"url": t.url(), "error": e.to_string()}),
+    });
+    json!({"path": checker.path(), "tspiot": tspiot})
 }
 
 /// The body of the shift commands.
@@ -111,7 +147,7 @@ struct ShiftBody {
 /// `POST /v1/shift/open`.
 pub async fn shift_open(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let b: ShiftBody = parse_optional(&text(body).await?, "body")?;
+        let b: ShiftBody = parse_optional(&text(&s, body).await?, "body")?;
         s.queue.run(Op::OpenShift(b.cashier.unwrap_or_else(|| s.cashier.clone())), None).await
     };
     answer(r.await)
@@ -120,7 +156,7 @@ pub async fn shift_open(State(s): State<AppState>, body: Body) -> Response {
 /// `POST /v1/shift/close`.
 pub async fn shift_close(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let b: ShiftBody = parse_optional(&text(body).await?, "body")?;
+        let b: ShiftBody = parse_optional(&text(&s, body).await?, "body")?;
         s.queue.run(Op::CloseShift(b.cashier), None).await
     };
     answer(r.await)
@@ -133,7 +169,7 @@ struct Empty {}
 /// `POST /v1/reports/settlement`.
 pub async fn settlement(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let _: Empty = parse_optional(&text(body).await?, "body")?;
+        let _: Empty = parse_optional(&text(&s, body).await?, "body")?;
         s.queue.run(Op::Settlement, None).await
     };
     answer(r.await)
@@ -159,7 +195,7 @@ fn receipt_body(text: &str, correction: bool) -> Result<Receipt, ApiError> {
 }
 
 async fn fiscal_receipt(s: &AppState, body: Body, correction: bool) -> Result<Value, ApiError> {
-    let r = receipt_body(&text(body).await?, correction)?;
+    let r = receipt_body(&text(s, body).await?, correction)?;
     let guard = match &r.id {
         Some(id) => Some(s.inflight.claim(id).ok_or_else(|| {
             ApiError::new(
@@ -252,7 +288,7 @@ pub async fn journal(State(s): State<AppState>, RawQuery(q): RawQuery) -> Respon
 /// `POST /v1/recover`.
 pub async fn recover(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let _: Empty = parse_optional(&text(body).await?, "body")?;
+        let _: Empty = parse_optional(&text(&s, body).await?, "body")?;
         s.queue.run(Op::Recover, None).await
     };
     answer(r.await)
@@ -266,11 +302,11 @@ struct CodeArg(MarkItem);
 #[serde(deny_unknown_fields)]
 struct MarkItem {
     code: String,
-    #[serde(default)]
+    #[serde(default, with = "kkt::protocol::values::by_name::option")]
     planned_status: Option<PlannedStatus>,
     #[serde(default, deserialize_with = "opt_decimal")]
     quantity: Option<Decimal>,
-    #[serde(default)]
+    #[serde(default, with = "kkt::protocol::values::by_name")]
     measure: Measure,
     #[serde(default)]
     fraction: Option<Fraction>,
@@ -297,7 +333,7 @@ impl<'de> Deserialize<'de> for CodeArg {
                     code: v.to_string(),
                     planned_status: None,
                     quantity: None,
-                    measure: Measure::Piece,
+                    measure: Measure::PIECE,
                     fraction: None,
                     price: None,
                     partial_sale: false,
@@ -318,7 +354,7 @@ struct MarkCheckBody {
 }
 
 /// Reads `POST /v1/marks/check`'s body: the register's queries and the checker's items.
-fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>), ApiError> {
+fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>), ApiError> {
     let b: MarkCheckBody = parse(text, "body")?;
     if b.codes.is_empty() || b.codes.len() > MAX_CODES {
         return Err(ApiError::input("codes", format!("give 1 to {MAX_CODES} codes ({} given)", b.codes.len())));
@@ -327,19 +363,19 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>), ApiError> {
     let mut items = Vec::with_capacity(b.codes.len());
     for (i, CodeArg(m)) in b.codes.into_iter().enumerate() {
         let code = MarkingCode::parse(&m.code).map_err(|e| ApiError::input(&format!("codes[{i}].code"), e))?;
-        let piece = m.measure == Measure::Piece;
+        let piece = m.measure == Measure::PIECE;
         queries.push(MarkQuery {
             planned_status: m.planned_status.unwrap_or(if piece {
-                PlannedStatus::PieceSold
+                PlannedStatus::PIECE_SOLD
             } else {
-                PlannedStatus::MeasuredSold
+                PlannedStatus::MEASURED_SOLD
             }),
             quantity: m.quantity.unwrap_or(Decimal::integer(1)),
             measure: m.measure,
             fraction: m.fraction.map(|f| (f.numerator, f.denominator)),
             code: m.code,
         });
-        items.push(Item { code, price_kopecks: m.price.map(Money::kopecks), partial_sale: m.partial_sale });
+        items.push(CheckItem { code, price_kopecks: m.price.map(Money::kopecks), partial_sale: m.partial_sale });
     }
     Ok((queries, items))
 }
@@ -349,14 +385,12 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>), ApiError> {
 /// tag 2106 added to its reasons, as a sale would decide.
 pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let (queries, items) = mark_queries(&text(body).await?)?;
+        let (queries, items) = mark_queries(&text(&s, body).await?)?;
         let reg = s.queue.run(Op::CheckMarks(queries), None).await?;
         let checker = s.checker.clone();
         let fn_number = reg["fn_number"].as_str().filter(|n| !n.is_empty()).map(str::to_string);
         let verdicts = tokio::task::spawn_blocking(move || {
-            if let (Some(g), Some(n)) = (checker.gismt(), fn_number) {
-                g.set_fiscal_drive_number(Some(n));
-            }
+            checker.set_fiscal_drive_number(fn_number);
             checker.receipt().check(&items)
         })
         .await
@@ -439,9 +473,9 @@ mod tests {
         );
         let (q, items) = mark_queries(&body).unwrap();
         assert_eq!(q.len(), 2);
-        assert_eq!(q[0].planned_status, PlannedStatus::PieceSold);
+        assert_eq!(q[0].planned_status, PlannedStatus::PIECE_SOLD);
         assert_eq!(q[1].quantity, "0.5".parse().unwrap());
-        assert_eq!(q[1].measure, Measure::Kilogram);
+        assert_eq!(q[1].measure, Measure::KILOGRAM);
         assert_eq!((items[1].price_kopecks, items[1].partial_sale), (Some(14630), true));
         let e = mark_queries(&format!(r#"{{"codes": [{{"code": "{CODE}", "quantity": 1.5e3}}]}}"#)).unwrap_err();
         assert!(e.message.contains("codes[0].quantity"), "{}", e.message);

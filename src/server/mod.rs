@@ -32,6 +32,8 @@ use kkt::receipt::Cashier;
 
 pub mod api;
 pub mod error;
+pub mod guard;
+pub mod listen;
 pub mod worker;
 
 pub use error::ApiError;
@@ -98,6 +100,15 @@ pub struct Config {
     pub checker: Option<Arc<Checker>>,
     /// The rules' settings of `POST /v1/marks/check` without a checker.
     pub mark_settings: Settings,
+    /// Browser origins and host names allowed to call (web pages are refused by default).
+    pub access: guard::Access,
+    /// Connection cap, header deadline, TLS.
+    pub limits: listen::Limits,
+    /// The longest a request's body may take to arrive once its headers have.
+    pub body_timeout: Duration,
+    /// Listen beyond loopback without TLS (`--insecure-lan`): the token and customers' data
+    /// would cross the network in clear.
+    pub insecure_lan: bool,
 }
 
 impl Config {
@@ -114,6 +125,10 @@ impl Config {
             cashier: Cashier::new("Кассир"),
             checker: None,
             mark_settings: Settings::default(),
+            access: guard::Access { listen: Some(listen), ..guard::Access::default() },
+            limits: listen::Limits::default(),
+            body_timeout: Duration::from_secs(30),
+            insecure_lan: false,
         }
     }
 
@@ -124,6 +139,14 @@ impl Config {
                 "refusing to listen on {} without a token: anyone who reaches this address could form \
                  fiscal documents. Give a token (--token-file PATH or KKT_SERVE_TOKEN, at least {MIN_TOKEN_LEN} \
                  characters; clients send `Authorization: Bearer TOKEN`), or listen on 127.0.0.1",
+                self.listen
+            ));
+        }
+        if !self.listen.ip().is_loopback() && self.limits.tls.is_none() && !self.insecure_lan {
+            return Err(format!(
+                "refusing to listen on {} without TLS: the bearer token and customers' contacts would cross \
+                 the network in clear. Give --tls-cert PEM --tls-key PEM, or --insecure-lan on a network you trust \
+                 (README: security), or listen on 127.0.0.1",
                 self.listen
             ));
         }
@@ -146,7 +169,7 @@ pub enum StartError {
 }
 
 /// Builds the router over a started worker.
-pub fn router(state: api::AppState, token: Option<Token>) -> Router {
+pub fn router(state: api::AppState, token: Option<Token>, access: guard::Access) -> Router {
     let v1 = Router::new()
         .route("/v1/status", get(api::status))
         .route("/v1/shift/open", post(api::shift_open))
@@ -164,6 +187,7 @@ pub fn router(state: api::AppState, token: Option<Token>) -> Router {
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(middleware::from_fn_with_state(Arc::new(access), guard::guard))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -206,6 +230,8 @@ async fn log_request(req: Request, next: Next) -> Response {
 pub struct Prepared {
     state: api::AppState,
     token: Option<Token>,
+    access: guard::Access,
+    limits: listen::Limits,
     worker: std::thread::JoinHandle<()>,
 }
 
@@ -225,7 +251,7 @@ pub fn prepare(cfg: &Config) -> Result<Prepared, StartError> {
     let connect: worker::Connect = Box::new(move || {
         let journal = Journal::open(&path)?;
         let mut kkt = kkt::Kkt::connect_with(&uri, opts.clone())?;
-        kkt.set_mark_checker(checker.clone());
+        kkt.set_mark_checker(checker.clone().map(|c| c as Arc<dyn kkt::driver::MarkChecker>));
         kkt::journaled::JournaledKkt::with_kkt(kkt, journal)
     });
     let (queue, worker) = worker::spawn(connect, cfg.queue_size, cfg.queue_timeout)?;
@@ -236,8 +262,10 @@ pub fn prepare(cfg: &Config) -> Result<Prepared, StartError> {
         cashier: cfg.cashier.clone(),
         // Without a configured checker the verdicts rest on the register's checks alone.
         checker: cfg.checker.clone().unwrap_or_else(|| Arc::new(Checker::new(None, None, cfg.mark_settings))),
+        body_timeout: cfg.body_timeout,
     };
-    Ok(Prepared { state, token: cfg.token.clone(), worker })
+    let access = guard::Access { listen: Some(cfg.listen), ..cfg.access.clone() };
+    Ok(Prepared { state, token: cfg.token.clone(), access, limits: cfg.limits.clone(), worker })
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight and stops the worker
@@ -247,9 +275,10 @@ pub async fn serve(
     p: Prepared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let Prepared { state, token, worker } = p;
-    let app = router(state, token);
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let Prepared { state, token, access, limits, worker } = p;
+    let access = guard::Access { listen: listener.local_addr().ok(), ..access };
+    let app = router(state, token, access);
+    let served = listen::run(listener, app, limits, shutdown).await;
     // Every queue handle is gone with the router: the worker ends after its job in hand.
     let joined = tokio::task::spawn_blocking(move || worker.join()).await;
     if !matches!(joined, Ok(Ok(()))) {
@@ -279,6 +308,10 @@ mod tests {
         let e = c.check().unwrap_err();
         assert!(e.contains("token") && e.contains("0.0.0.0:8567"), "{e}");
         c.token = Some(Token::new("0123456789abcdef").unwrap());
+        // With a token, plain HTTP beyond loopback still needs --insecure-lan (or TLS).
+        let e = c.check().unwrap_err();
+        assert!(e.contains("TLS") && e.contains("--insecure-lan"), "{e}");
+        c.insecure_lan = true;
         assert!(c.check().is_ok());
         let c = Config::new("127.0.0.1:8567".parse().unwrap(), "emulator", "j.sqlite".into());
         assert!(c.check().is_ok());

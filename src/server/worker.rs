@@ -233,7 +233,7 @@ fn check_marks(jk: &mut JournaledKkt, codes: &[MarkQuery]) -> Result<Value, ApiE
     let fn_number = kkt.status()?.fn_status.fn_number.trim().to_string();
     let mut checks = Vec::with_capacity(codes.len());
     for q in codes {
-        let c = if q.measure == Measure::Piece && q.fraction.is_none() {
+        let c = if q.measure == Measure::PIECE && q.fraction.is_none() {
             kkt.check_mark(&q.code, q.planned_status, q.quantity)
         } else {
             kkt.check_mark_measured(&q.code, q.planned_status, q.quantity, q.measure, q.fraction)

@@ -7,6 +7,8 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::values::CurrentDocument;
+
 /// The shift.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -355,22 +357,24 @@ impl SessionState {
     /// before we connected has an unknown stage, and the register judges its next steps.
     pub fn from_device(
         shift_open: bool,
-        current_document: u8,
+        current_document: CurrentDocument,
         mark_state: u8,
         saved_marks: u8,
         autonomous: bool,
     ) -> Self {
         let document = match current_document {
-            0x04 => Some((DocKind::Receipt, Stage::Unknown)),
-            0x14 => Some((DocKind::Correction, Stage::Unknown)),
-            0x17 => Some((DocKind::Settlement, Stage::Open)),
-            0x01 | 0x12 | 0x13 => Some((DocKind::Registration, Stage::Open)),
-            0x10 => Some((DocKind::FnClose, Stage::Open)),
+            CurrentDocument::RECEIPT => Some((DocKind::Receipt, Stage::Unknown)),
+            CurrentDocument::CORRECTION => Some((DocKind::Correction, Stage::Unknown)),
+            CurrentDocument::SETTLEMENT => Some((DocKind::Settlement, Stage::Open)),
+            CurrentDocument::REGISTRATION | CurrentDocument::REREGISTRATION_FN | CurrentDocument::REREGISTRATION => {
+                Some((DocKind::Registration, Stage::Open))
+            }
+            CurrentDocument::FN_CLOSE => Some((DocKind::FnClose, Stage::Open)),
             _ => None,
         };
         let shift = match (current_document, shift_open) {
-            (0x02, _) => ShiftState::Opening,
-            (0x08, _) => ShiftState::Closing,
+            (CurrentDocument::SHIFT_OPEN, _) => ShiftState::Opening,
+            (CurrentDocument::SHIFT_CLOSE, _) => ShiftState::Closing,
             (_, true) => ShiftState::Open,
             (_, false) => ShiftState::Closed,
         };
@@ -496,11 +500,11 @@ mod tests {
 
     #[test]
     fn from_device_unknown_stage_lets_the_register_judge() {
-        let s = SessionState::from_device(true, 0x04, 1, 0, false);
+        let s = SessionState::from_device(true, CurrentDocument::RECEIPT, 1, 0, false);
         assert_eq!(s.document, Some((DocKind::Receipt, Stage::Unknown)));
         assert!(s.next(0x24, &[], None).is_ok());
         assert!(s.next(0x96, &[], None).is_ok());
-        let s = SessionState::from_device(false, 0x02, 1, 0, false);
+        let s = SessionState::from_device(false, CurrentDocument::SHIFT_OPEN, 1, 0, false);
         assert_eq!(s.shift, ShiftState::Opening);
         assert!(s.next(0x22, &[], None).is_ok());
     }

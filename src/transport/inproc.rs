@@ -24,12 +24,6 @@ impl<F: Fn(&[u8]) -> Vec<u8> + Send + Sync> Responder for F {
     }
 }
 
-impl Responder for crate::emulator::VirtualRegister {
-    fn respond(&self, request: &[u8]) -> Vec<u8> {
-        self.exchange(request)
-    }
-}
-
 /// A transport to a [`Responder`] in this process (sync and async).
 pub struct InProcTransport {
     responder: Arc<dyn Responder>,

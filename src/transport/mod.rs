@@ -13,7 +13,8 @@
 //! | in-process register (the emulator) | [`InProcTransport`] | [`InProcTransport`] |
 //!
 //! [`DeviceUri`] names a device (`tcp://HOST:PORT`, `serial:///dev/ttyUSB0?baud=115200`,
-//! `COM3`, `emulator`); [`open`] and [`open_async`] turn one into a transport.
+//! `COM3`, `emulator`); [`crate::device::open`] and [`crate::device::open_async`] turn one into a
+//! transport (the virtual register of an `emulator` URI lives above this layer).
 
 use std::fmt;
 use std::future::Future;
@@ -24,17 +25,29 @@ use bytes::BytesMut;
 
 use crate::protocol::frame::{Frame, FrameDecoder, FrameError};
 
-mod asynch;
 pub mod inproc;
+mod line;
+// On every system: where there is no pseudo-terminal (Windows) it says so (pty::NOT_AVAILABLE).
+#[cfg(any(feature = "serial", feature = "emulator"))]
 pub mod pty;
+#[cfg(feature = "serial")]
 pub mod serial;
+#[cfg(feature = "tcp")]
 pub mod tcp;
+#[cfg(feature = "tokio")]
+mod tokio;
 pub mod uri;
 
-pub use asynch::{open_async, AsyncSerialTransport, AsyncTcpTransport};
+#[cfg(all(feature = "tokio", feature = "serial"))]
+pub use self::tokio::AsyncSerialTransport;
+#[cfg(all(feature = "tokio", feature = "tcp"))]
+pub use self::tokio::AsyncTcpTransport;
 pub use inproc::{InProcTransport, Responder};
-pub use serial::{SerialConfig, SerialTransport};
-pub use tcp::{TcpMode, TcpTransport};
+pub use line::{Flow, Parity, SerialConfig, TcpMode, CONNECT_TIMEOUT};
+#[cfg(feature = "serial")]
+pub use serial::SerialTransport;
+#[cfg(feature = "tcp")]
+pub use tcp::TcpTransport;
 pub use uri::{DeviceUri, UriError};
 
 /// How long to keep reading after a response frame failed its check (bad CRC or LEN) before
@@ -43,6 +56,7 @@ pub const BAD_FRAME_GRACE: Duration = Duration::from_millis(300);
 
 /// The link failed: nothing about the register's state can be concluded from it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LinkError {
     /// The device could not be reached (TCP connect, opening the serial port): the request was
     /// certainly not sent.
@@ -108,13 +122,14 @@ impl LinkError {
 
 /// Why an exchange gave no response frame.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExchangeError {
     /// The link failed.
     #[error(transparent)]
     Link(#[from] LinkError),
     /// Bytes arrived but did not make a valid frame (bad CRC or LEN), and no valid frame followed.
     #[error("corrupted response: {0}")]
-    BadFrame(FrameError),
+    BadFrame(#[source] FrameError),
 }
 
 impl ExchangeError {
@@ -370,28 +385,6 @@ pub(crate) fn read_response_blocking(
                 return Err(LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), received }.into())
             }
         }
-    }
-}
-
-/// The in-process virtual register for an `emulator` URI: in memory, or kept in `state`.
-pub fn emulator(state: Option<&std::path::Path>) -> Result<InProcTransport, LinkError> {
-    use crate::emulator::{Clock, Options, VirtualRegister};
-    let reg = match state {
-        None => VirtualRegister::new(Options::default()),
-        Some(p) => VirtualRegister::open(Options::default(), p, Clock::System).map_err(|e| LinkError::Connect {
-            peer: format!("emulator?state={}", p.display()),
-            source: std::io::Error::other(e.to_string()),
-        })?,
-    };
-    Ok(InProcTransport::new(std::sync::Arc::new(reg)))
-}
-
-/// Opens a blocking transport for `uri`.
-pub fn open(uri: &DeviceUri) -> Result<Box<dyn Transport>, LinkError> {
-    match uri {
-        DeviceUri::Tcp { host, port, mode } => Ok(Box::new(TcpTransport::new(host.clone(), *port, *mode))),
-        DeviceUri::Serial { path, config } => Ok(Box::new(SerialTransport::open(path, config.clone())?)),
-        DeviceUri::Emulator { state } => Ok(Box::new(emulator(state.as_deref())?)),
     }
 }
 

@@ -7,77 +7,9 @@ use std::fmt;
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
+use super::line::{Flow, Parity, SerialConfig};
 use super::{read_response_blocking, trace_bytes, Direction, ExchangeError, LinkError, Transport};
 use crate::protocol::Frame;
-
-/// Parity bit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Parity {
-    /// None (the device's setting).
-    #[default]
-    None,
-    /// Odd.
-    Odd,
-    /// Even.
-    Even,
-}
-
-impl fmt::Display for Parity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Parity::None => "none",
-            Parity::Odd => "odd",
-            Parity::Even => "even",
-        })
-    }
-}
-
-/// Flow control.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Flow {
-    /// None (the device's setting).
-    #[default]
-    None,
-    /// XON/XOFF.
-    Software,
-    /// RTS/CTS.
-    Hardware,
-}
-
-impl fmt::Display for Flow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Flow::None => "none",
-            Flow::Software => "software",
-            Flow::Hardware => "hardware",
-        })
-    }
-}
-
-/// Line settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SerialConfig {
-    /// Baud rate (115200).
-    pub baud: u32,
-    /// Data bits, 5..=8 (8).
-    pub data_bits: u8,
-    /// Parity (none).
-    pub parity: Parity,
-    /// Stop bits, 1 or 2 (1).
-    pub stop_bits: u8,
-    /// Flow control (none).
-    pub flow: Flow,
-}
-
-impl Default for SerialConfig {
-    fn default() -> Self {
-        Self { baud: 115_200, data_bits: 8, parity: Parity::None, stop_bits: 1, flow: Flow::None }
-    }
-}
 
 impl SerialConfig {
     /// A serialport builder for `path` with these settings.

@@ -5,24 +5,9 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::{read_response_blocking, trace_bytes, Direction, ExchangeError, LinkError, Transport};
+use super::{TcpMode, CONNECT_TIMEOUT};
 use crate::protocol::Frame;
-
-/// How TCP connections are used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TcpMode {
-    /// A new connection for every command, closed after the response (as the device documents).
-    #[default]
-    PerCommand,
-    /// One connection kept open across commands (reopened after any doubt).
-    Persistent,
-}
-
-/// Default time allowed to establish a connection.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A register reached over TCP (blocking).
 #[derive(Debug)]

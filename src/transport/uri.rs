@@ -12,8 +12,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use super::serial::{Flow, Parity, SerialConfig};
-use super::tcp::TcpMode;
+use super::line::{Flow, Parity, SerialConfig, TcpMode};
 
 /// A parsed device address.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use kkt::commands::info::{FnStatus, GetFnStatus, GetModel};
 use kkt::commands::marking::KeepMarkCheck;
 use kkt::commands::receipt::{FormReceipt, MarkedItem, OpenReceipt, Payment, UnmarkedItem};
-use kkt::commands::registration::{modes, usage, FormRegistration, RegistrationData};
+use kkt::commands::registration::{FormRegistration, RegistrationData};
 use kkt::commands::report::ReportData;
 use kkt::commands::settings::{KeyUpdateHost, OismHost, SetKeyUpdateHost, SetOismHost};
 use kkt::commands::shift::{BeginShiftOpen, OpenShift};
@@ -18,6 +18,7 @@ use kkt::driver::{Event, MarkPolicy, Options};
 use kkt::emulator::scenario::CodeRule;
 use kkt::emulator::{FaultAction, OismStatus, VirtualRegister};
 use kkt::protocol::frame::{self, Parsed};
+use kkt::protocol::values::{OperatingModes, TaxationSystems, UsageConditions};
 use kkt::protocol::Decimal;
 use kkt::receipt::{Cashier, CorrectionBasis, Item, Money, Operation, PlannedStatus, Receipt, Taxation, Vat};
 use kkt::session::ShiftState;
@@ -102,14 +103,14 @@ impl Responder for Faulty {
     }
 }
 
-fn register_with(options: kkt::emulator::Options, opts: Options) -> (Kkt, Arc<Faulty>) {
+fn register_with(options: kkt::emulator::EmulatorOptions, opts: Options) -> (Kkt, Arc<Faulty>) {
     let f = Arc::new(Faulty { reg: VirtualRegister::new(options), faults: Mutex::default(), sent: Mutex::default() });
     let k = Kkt::with_transport(InProcTransport::new(f.clone()), opts).unwrap();
     (k, f)
 }
 
 fn register() -> (Kkt, Arc<Faulty>) {
-    register_with(kkt::emulator::Options::default(), Options::fast())
+    register_with(kkt::emulator::EmulatorOptions::default(), Options::fast())
 }
 
 fn cashier() -> Cashier {
@@ -123,17 +124,17 @@ fn open() -> (Kkt, Arc<Faulty>) {
 }
 
 fn bread(op: Operation) -> Receipt {
-    let mut r = Receipt::sell(Taxation::Osn);
+    let mut r = Receipt::sell(Taxation::OSN);
     r.operation = op;
     r.cashier = Some(cashier());
-    r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::Vat10));
+    r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::VAT10));
     r.payments.cash = Money::from_kopecks(10000);
     r
 }
 
 fn with_marked(op: Operation, code: &str) -> Receipt {
     let mut r = bread(op);
-    r.items.push(Item::marked("Молоко 3,2%", Money::from_kopecks(8990), Vat::Vat10, code));
+    r.items.push(Item::marked("Молоко 3,2%", Money::from_kopecks(8990), Vat::VAT10, code));
     r.payments.cash = Money::from_kopecks(20000);
     r
 }
@@ -157,24 +158,24 @@ fn a_whole_day_through_the_high_level_api() {
     assert!(ev.contains(&Event::KeyUpdate { finished: None }));
     assert!(ev.iter().any(|e| matches!(e, Event::KeyUpdate { finished: Some(_) })));
 
-    let sale = k.sell(&bread(Operation::Sell)).unwrap();
+    let sale = k.sell(&bread(Operation::SELL)).unwrap();
     assert_eq!((sale.fd_number, sale.receipt_number, sale.shift_number), (fd0 + 2, 1, opened.shift_number));
     assert_eq!((sale.total, sale.change), (Money::from_kopecks(9100), Money::from_kopecks(900)));
     assert!(!sale.recovered);
 
-    let marked = k.sell(&with_marked(Operation::Sell, CODE)).unwrap();
+    let marked = k.sell(&with_marked(Operation::SELL, CODE)).unwrap();
     assert_eq!(marked.fd_number, fd0 + 3);
     assert_eq!(marked.marks.len(), 1);
     assert_eq!(marked.marks[0].item, 1);
     assert_eq!(marked.marks[0].check.flags().map(|f| f.0), Some(0x0F));
 
-    let refund = k.refund(&with_marked(Operation::SellReturn, CODE)).unwrap();
+    let refund = k.refund(&with_marked(Operation::SELL_RETURN, CODE)).unwrap();
     assert_eq!(refund.receipt_number, 3);
-    let buy = k.buy(&bread(Operation::Buy)).unwrap();
-    let buy_return = k.buy_return(&bread(Operation::BuyReturn)).unwrap();
+    let buy = k.buy(&bread(Operation::BUY)).unwrap();
+    let buy_return = k.buy_return(&bread(Operation::BUY_RETURN)).unwrap();
     assert_eq!(buy_return.fd_number, buy.fd_number + 1);
 
-    let mut corr = bread(Operation::Sell);
+    let mut corr = bread(Operation::SELL);
     corr.correction =
         Some(CorrectionBasis { date: chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap(), order_number: None });
     let c = k.correction(&corr).unwrap();
@@ -192,11 +193,11 @@ fn a_whole_day_through_the_high_level_api() {
 fn operation_must_match_the_call() {
     let (mut k, f) = open();
     let n = f.total_sent();
-    let e = k.sell(&bread(Operation::SellReturn)).unwrap_err();
+    let e = k.sell(&bread(Operation::SELL_RETURN)).unwrap_err();
     assert!(matches!(&e, Error::Input(i) if i.field == "operation"), "{e}");
-    let e = k.correction(&bread(Operation::Sell)).unwrap_err();
+    let e = k.correction(&bread(Operation::SELL)).unwrap_err();
     assert!(matches!(&e, Error::Input(i) if i.field == "correction"), "{e}");
-    let mut bad = bread(Operation::Sell);
+    let mut bad = bread(Operation::SELL);
     bad.items[0].price = Money::from_kopecks(1); // payments now exceed nothing, but...
     bad.payments.electronic = Money::from_kopecks(100_000);
     let e = k.sell(&bad).unwrap_err();
@@ -208,12 +209,12 @@ fn operation_must_match_the_call() {
 fn a_marked_item_sells_on_the_fn_check_when_the_oism_does_not_answer() {
     // The OISM is out of reach: 0x92 answers 0xCC. The permissive mode sells on the FN's check;
     // 0x94 saves the result and the register's 2106 says the OISM gave no answer.
-    let mut o = kkt::emulator::Options::default();
+    let mut o = kkt::emulator::EmulatorOptions::default();
     o.scenario.default_status = OismStatus::Unreachable;
     let (mut k, f) = register_with(o, Options::fast());
     k.open_shift(&cashier()).unwrap();
     let fd = f.last_fd();
-    let d = k.sell(&with_marked(Operation::Sell, CODE2)).unwrap();
+    let d = k.sell(&with_marked(Operation::SELL, CODE2)).unwrap();
     assert_eq!(d.fd_number, fd + 1);
     let m = &d.marks[0];
     assert!(m.check.online.is_none(), "{m:?}");
@@ -227,12 +228,12 @@ fn a_marked_item_sells_on_the_fn_check_when_the_oism_does_not_answer() {
     assert_eq!(next, [0x92, 0x94, 0x97], "{sent:02X?}");
     // The register is clean afterwards.
     assert_eq!(f.fn_status().current_document, 0);
-    assert_eq!(k.sell(&bread(Operation::Sell)).unwrap().fd_number, fd + 2);
+    assert_eq!(k.sell(&bread(Operation::SELL)).unwrap().fd_number, fd + 2);
 }
 
 #[test]
 fn strict_policy_refuses_a_code_the_oism_rejects_and_leaves_no_trace() {
-    let mut o = kkt::emulator::Options::default();
+    let mut o = kkt::emulator::EmulatorOptions::default();
     o.scenario.codes.push(CodeRule {
         pattern: "0104600439931256*".into(),
         status: OismStatus::Incorrect,
@@ -243,7 +244,7 @@ fn strict_policy_refuses_a_code_the_oism_rejects_and_leaves_no_trace() {
     let (mut k, f) = register_with(o.clone(), Options::fast());
     k.open_shift(&cashier()).unwrap();
     let fd = f.last_fd();
-    let e = k.sell(&with_marked(Operation::Sell, CODE2)).unwrap_err();
+    let e = k.sell(&with_marked(Operation::SELL, CODE2)).unwrap_err();
     assert!(
         matches!(&e, Error::Input(i) if i.field == "items[2].marking_code" || i.field == "items[1].marking_code"),
         "{e}"
@@ -252,24 +253,24 @@ fn strict_policy_refuses_a_code_the_oism_rejects_and_leaves_no_trace() {
     assert_eq!(f.last_fd(), fd, "no document");
     assert_eq!(f.fn_status().current_document, 0, "the receipt was cancelled");
     // The register is clean: the next sale goes through.
-    assert_eq!(k.sell(&bread(Operation::Sell)).unwrap().fd_number, fd + 1);
+    assert_eq!(k.sell(&bread(Operation::SELL)).unwrap().fd_number, fd + 1);
 
     // The lenient policy sells it (seed 004 allows saving a negative result).
     let mut opts = Options::fast();
     opts.mark_policy = MarkPolicy::AcceptAll;
     let (mut k, _f) = register_with(o, opts);
     k.open_shift(&cashier()).unwrap();
-    let d = k.sell(&with_marked(Operation::Sell, CODE2)).unwrap();
+    let d = k.sell(&with_marked(Operation::SELL, CODE2)).unwrap();
     assert_eq!(d.marks[0].check.flags().map(|f| f.status_correct()), Some(false));
 }
 
 #[test]
 fn autonomous_mode_skips_the_oism() {
-    let o = kkt::emulator::Options { autonomous: true, ..Default::default() };
+    let o = kkt::emulator::EmulatorOptions { autonomous: true, ..Default::default() };
     let (mut k, f) = register_with(o, Options::fast());
     assert!(k.session().autonomous);
     k.open_shift(&cashier()).unwrap();
-    let d = k.sell(&with_marked(Operation::Sell, CODE)).unwrap();
+    let d = k.sell(&with_marked(Operation::SELL, CODE)).unwrap();
     assert!(d.marks[0].check.online.is_none());
     assert_eq!(f.sent(0x92), 0);
     assert!(d.marks[0].result.autonomous(), "2106 bit 4 in autonomous mode: {:?}", d.marks[0].result);
@@ -279,20 +280,20 @@ fn autonomous_mode_skips_the_oism() {
 fn the_marked_steps_by_hand() {
     let (mut k, f) = open();
     k.call(&OpenReceipt::default()).unwrap();
-    let c = k.check_mark(CODE, PlannedStatus::PieceSold, 1.into()).unwrap();
+    let c = k.check_mark(CODE, PlannedStatus::PIECE_SOLD, 1.into()).unwrap();
     let flags = c.flags().unwrap();
     assert!(flags.checked() && flags.crypto_ok() && flags.status_checked() && flags.status_correct());
     let kept = k.accept_mark().unwrap();
     assert_eq!(kept.result, flags);
     k.call(&MarkedItem::piece("Молоко", 8990, 2, 4, 33, CODE)).unwrap();
     // A second code checked, then declined: it cannot be sold.
-    k.check_mark(CODE2, PlannedStatus::PieceSold, 1.into()).unwrap();
+    k.check_mark(CODE2, PlannedStatus::PIECE_SOLD, 1.into()).unwrap();
     k.decline_mark().unwrap();
     let e = k.call(&MarkedItem::piece("Сигареты", 18900, 1, 4, 33, CODE2)).unwrap_err();
     assert!(matches!(&e, Error::Sequence(v) if v.code == 0xAE), "{e}");
-    let p = Payment { taxation: Some(1), cash: Some(8990), ..Default::default() };
+    let p = Payment { taxation: Some(kkt::protocol::values::Taxation::OSN), cash: Some(8990), ..Default::default() };
     k.call(&p).unwrap();
-    let r = k.call(&FormReceipt { operation: 1, total: 8990 }).unwrap();
+    let r = k.call(&FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 8990 }).unwrap();
     assert_eq!(r.fd_number, f.last_fd());
 }
 
@@ -306,20 +307,38 @@ fn each_out_of_order_call_is_refused_before_sending() {
         ("closed", Box::new(|k| k.call(&OpenReceipt::default()).map(|_| ())), 0x02),
         ("closed", Box::new(|k| k.close_shift().map(|_| ())), 0x02),
         ("open", Box::new(|k| k.call(&BeginShiftOpen::default()).map(|_| ())), 0x02),
-        ("open", Box::new(|k| k.call(&FormReceipt { operation: 1, total: 1 }).map(|_| ())), 0x5B),
+        (
+            "open",
+            Box::new(|k| {
+                k.call(&FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 1 }).map(|_| ())
+            }),
+            0x5B,
+        ),
         ("open", Box::new(move |k| k.call(&item()).map(|_| ())), 0x5B),
         ("open", Box::new(|k| k.close_fn(None).map(|_| ())), 0x02),
         ("receipt", Box::new(|k| k.call(&OpenReceipt::default()).map(|_| ())), 0x29),
-        ("receipt", Box::new(|k| k.sell(&bread(Operation::Sell)).map(|_| ())), 0x29),
-        ("receipt", Box::new(|k| k.call(&FormReceipt { operation: 1, total: 1 }).map(|_| ())), 0x29),
+        ("receipt", Box::new(|k| k.sell(&bread(Operation::SELL)).map(|_| ())), 0x29),
+        (
+            "receipt",
+            Box::new(|k| {
+                k.call(&FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 1 }).map(|_| ())
+            }),
+            0x29,
+        ),
         ("receipt", Box::new(|k| k.accept_mark().map(|_| ())), 0xA3),
         ("receipt", Box::new(|k| k.call(&MarkedItem::piece("x", 1, 1, 4, 33, CODE)).map(|_| ())), 0xAE),
         ("receipt", Box::new(|k| k.close_shift().map(|_| ())), 0x02),
-        ("checked", Box::new(|k| k.check_mark(CODE2, PlannedStatus::PieceSold, 1.into()).map(|_| ())), 0xA3),
+        ("checked", Box::new(|k| k.check_mark(CODE2, PlannedStatus::PIECE_SOLD, 1.into()).map(|_| ())), 0xA3),
         ("checked", Box::new(|k| k.call(&MarkedItem::piece("x", 1, 1, 4, 33, CODE)).map(|_| ())), 0xA3),
-        ("checked", Box::new(|k| k.call(&FormReceipt { operation: 1, total: 1 }).map(|_| ())), 0x29),
+        (
+            "checked",
+            Box::new(|k| {
+                k.call(&FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 1 }).map(|_| ())
+            }),
+            0x29,
+        ),
         ("paid", Box::new(move |k| k.call(&item()).map(|_| ())), 0x5A),
-        ("paid", Box::new(|k| k.check_mark(CODE, PlannedStatus::PieceSold, 1.into()).map(|_| ())), 0x5A),
+        ("paid", Box::new(|k| k.check_mark(CODE, PlannedStatus::PIECE_SOLD, 1.into()).map(|_| ())), 0x5A),
     ];
     for (at, call, code) in cases {
         let (mut k, f) = register();
@@ -334,7 +353,11 @@ fn each_out_of_order_call_is_refused_before_sending() {
         }
         if at == "paid" {
             k.call(&UnmarkedItem::new("Хлеб", 4550, Decimal::integer(1), 2, 4, 1)).unwrap();
-            let p = Payment { taxation: Some(1), cash: Some(4550), ..Default::default() };
+            let p = Payment {
+                taxation: Some(kkt::protocol::values::Taxation::OSN),
+                cash: Some(4550),
+                ..Default::default()
+            };
             k.call(&p).unwrap();
         }
         let n = f.total_sent();
@@ -352,7 +375,7 @@ fn fault_case(
     action: FaultAction,
     setup: impl Fn(&mut Kkt),
     op: impl Fn(&mut Kkt) -> Result<u32, Error>,
-    options: kkt::emulator::Options,
+    options: kkt::emulator::EmulatorOptions,
 ) -> (Kkt, Arc<Faulty>) {
     let (mut k, f) = register_with(options, Options::fast());
     setup(&mut k);
@@ -390,7 +413,7 @@ fn lost_answers_to_receipts_never_give_a_second_document() {
                 k.open_shift(&cashier()).unwrap();
             },
             |k| {
-                let d = k.sell(&with_marked(Operation::Sell, CODE))?;
+                let d = k.sell(&with_marked(Operation::SELL, CODE))?;
                 assert!(d.recovered);
                 assert_eq!(d.receipt_number, 1);
                 assert_eq!(d.marks.len(), 1);
@@ -401,7 +424,7 @@ fn lost_answers_to_receipts_never_give_a_second_document() {
         // The next sale works and is the next document.
         let (mut k, f) = (k, f);
         let fd = f.last_fd();
-        let next = k.sell(&bread(Operation::Sell)).unwrap();
+        let next = k.sell(&bread(Operation::SELL)).unwrap();
         assert_eq!(next.fd_number, fd + 1);
         assert!(!next.recovered);
     }
@@ -409,15 +432,15 @@ fn lost_answers_to_receipts_never_give_a_second_document() {
     let (mut k, f) = open();
     let fd0 = f.last_fd();
     f.arm(0x24, FaultAction::CloseBefore);
-    assert!(matches!(k.sell(&bread(Operation::Sell)), Err(Error::NotFormed { .. })));
+    assert!(matches!(k.sell(&bread(Operation::SELL)), Err(Error::NotFormed { .. })));
     assert_eq!(f.fn_status().current_document, 0);
-    assert_eq!(k.sell(&bread(Operation::Sell)).unwrap().fd_number, fd0 + 1);
+    assert_eq!(k.sell(&bread(Operation::SELL)).unwrap().fd_number, fd0 + 1);
 }
 
 #[test]
 fn lost_answers_to_corrections_and_reports() {
     let corr = || {
-        let mut r = bread(Operation::Sell);
+        let mut r = bread(Operation::SELL);
         r.correction =
             Some(CorrectionBasis { date: chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap(), order_number: None });
         r
@@ -442,7 +465,7 @@ fn lost_answers_to_corrections_and_reports() {
             action,
             hosts,
             |k| k.register(&registration_data(), &registration_form()).map(|d| d.fd_number),
-            kkt::emulator::Options { factory_fresh: true, ..Default::default() },
+            kkt::emulator::EmulatorOptions { factory_fresh: true, ..Default::default() },
         );
     }
 }
@@ -464,8 +487,8 @@ fn registration_data() -> RegistrationData {
         ofd_inn: Some("7704211201".into()),
         ofd_name: Some("ОФД".into()),
         sender_email: Some("kkt@example.org".into()),
-        usage: usage::MARKING,
-        modes: modes::ENCRYPTION,
+        usage: UsageConditions::MARKING,
+        modes: OperatingModes::ENCRYPTION,
         ..Default::default()
     }
 }
@@ -474,20 +497,20 @@ fn registration_form() -> FormRegistration {
     FormRegistration {
         inn: "7806197274".into(),
         registration_number: "0000000000038045".into(),
-        taxation: 1,
+        taxation: TaxationSystems::GENERAL,
         reasons: None,
     }
 }
 
 #[test]
 fn registration_then_a_sale() {
-    let o = kkt::emulator::Options { factory_fresh: true, ..Default::default() };
+    let o = kkt::emulator::EmulatorOptions { factory_fresh: true, ..Default::default() };
     let (mut k, f) = register_with(o, Options::fast());
     hosts(&mut k);
     let r = k.register(&registration_data(), &registration_form()).unwrap();
     assert_eq!(r.fd_number, f.last_fd());
     k.open_shift(&cashier()).unwrap();
-    k.sell(&with_marked(Operation::Sell, CODE)).unwrap();
+    k.sell(&with_marked(Operation::SELL, CODE)).unwrap();
 }
 
 #[test]
@@ -495,18 +518,18 @@ fn a_lost_item_step_cancels_the_receipt_and_the_sale_can_be_repeated() {
     let (mut k, f) = open();
     let fd0 = f.last_fd();
     f.arm(0x96, FaultAction::CloseAfter);
-    let e = k.sell(&bread(Operation::Sell)).unwrap_err();
-    assert_eq!(e.kind(), "link", "{e}");
+    let e = k.sell(&bread(Operation::SELL)).unwrap_err();
+    assert_eq!(e.kind().as_str(), "link", "{e}");
     assert_eq!(f.last_fd(), fd0);
     assert_eq!(f.fn_status().current_document, 0, "cancelled");
-    assert_eq!(k.sell(&bread(Operation::Sell)).unwrap().fd_number, fd0 + 1);
+    assert_eq!(k.sell(&bread(Operation::SELL)).unwrap().fd_number, fd0 + 1);
 
     // Same for a lost marking step: the code check is cleared too.
     f.arm(0x94, FaultAction::Corrupt);
-    let e = k.sell(&with_marked(Operation::Sell, CODE)).unwrap_err();
-    assert_eq!(e.kind(), "protocol", "{e}");
+    let e = k.sell(&with_marked(Operation::SELL, CODE)).unwrap_err();
+    assert_eq!(e.kind().as_str(), "protocol", "{e}");
     assert_eq!(f.last_fd(), fd0 + 1);
-    let d = k.sell(&with_marked(Operation::Sell, CODE)).unwrap();
+    let d = k.sell(&with_marked(Operation::SELL, CODE)).unwrap();
     assert_eq!(d.fd_number, fd0 + 2);
 }
 
@@ -535,14 +558,14 @@ fn a_shift_open_whose_begin_answer_was_lost_is_finished() {
     let fd0 = f.last_fd();
     f.arm(0x21, FaultAction::CloseAfter);
     let e = k.open_shift(&cashier()).unwrap_err();
-    assert_eq!(e.kind(), "link", "{e}");
+    assert_eq!(e.kind().as_str(), "link", "{e}");
     assert_eq!(f.fn_status().current_document, 0x02, "the register is opening a shift");
     let r = k.open_shift(&cashier()).unwrap();
     assert_eq!(r.fd_number, fd0 + 1);
     assert_eq!(f.sent(0x21), 1, "0x21 not repeated");
     // Same for the close.
     f.arm(0x29, FaultAction::Corrupt);
-    assert_eq!(k.close_shift().unwrap_err().kind(), "protocol");
+    assert_eq!(k.close_shift().unwrap_err().kind().as_str(), "protocol");
     assert_eq!(k.close_shift().unwrap().fd_number, fd0 + 2);
     assert_eq!(f.sent(0x29), 1);
 }
@@ -556,7 +579,7 @@ fn the_emulator_uri_keeps_its_state_in_a_file() {
     let fd = {
         let mut k = Kkt::connect_with(&uri, Options::fast()).unwrap();
         k.open_shift(&cashier()).unwrap();
-        k.sell(&bread(Operation::Sell)).unwrap().fd_number
+        k.sell(&bread(Operation::SELL)).unwrap().fd_number
     };
     let mut k = Kkt::connect_with(&uri, Options::fast()).unwrap();
     assert_eq!(k.session().shift, ShiftState::Open, "the shift is still open");

@@ -70,10 +70,10 @@ fn opts() -> Options {
 }
 
 fn sale(marked: bool) -> Receipt {
-    let mut r = Receipt::sell(Taxation::Osn);
-    r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::Vat10));
+    let mut r = Receipt::sell(Taxation::OSN);
+    r.items.push(Item::new("Хлеб", Money::from_kopecks(4550), Decimal::integer(2), Vat::VAT10));
     if marked {
-        r.items.push(Item::marked("Молоко", Money::from_kopecks(8990), Vat::Vat10, CODE));
+        r.items.push(Item::marked("Молоко", Money::from_kopecks(8990), Vat::VAT10, CODE));
     }
     r.payments.cash = Money::from_kopecks(50000);
     r
@@ -139,7 +139,7 @@ fn pty_serial_faulty_day() {
     faulty_day(&mut k);
     // The port is held exclusively while the client lives.
     let e = Kkt::connect_with(&emu.at, opts()).unwrap_err();
-    assert_eq!(e.kind(), "link", "{e}");
+    assert_eq!(e.kind().as_str(), "link", "{e}");
 }
 
 #[test]
@@ -231,14 +231,14 @@ fn whole_life(k: &mut Kkt) {
         place: "Магазин".into(),
         cashier: "Иванова А.А.".into(),
         ofd_inn: Some("7704211201".into()),
-        usage: kkt::commands::registration::usage::MARKING,
-        modes: kkt::commands::registration::modes::ENCRYPTION,
+        usage: kkt::protocol::values::UsageConditions::MARKING,
+        modes: kkt::protocol::values::OperatingModes::ENCRYPTION,
         ..Default::default()
     };
     let form = kkt::commands::registration::FormRegistration {
         inn: "7806197274".into(),
         registration_number: "0000000000038045".into(),
-        taxation: 1,
+        taxation: kkt::protocol::values::TaxationSystems::GENERAL,
         reasons: None,
     };
     let reg = k.register(&data, &form).unwrap();
@@ -258,7 +258,7 @@ fn whole_life(k: &mut Kkt) {
     assert_eq!(sold.fd_number, opened.fd_number + 1);
     // A receipt begun, a code checked and dropped, the checks cleared, the receipt cancelled.
     k.call(&receipt::OpenReceipt::default()).unwrap();
-    k.check_mark(CODE, kkt::receipt::PlannedStatus::PieceSold, 1.into()).unwrap();
+    k.check_mark(CODE, kkt::receipt::PlannedStatus::PIECE_SOLD, 1.into()).unwrap();
     k.decline_mark().unwrap();
     k.call(&marking::ClearMarkChecks).unwrap();
     k.cancel_document().unwrap();
@@ -302,7 +302,10 @@ impl kkt::transport::Responder for Counting {
 #[test]
 fn whole_life_in_process_uses_every_command_of_the_register() {
     let c = std::sync::Arc::new(Counting {
-        reg: kkt::emulator::VirtualRegister::new(kkt::emulator::Options { factory_fresh: true, ..Default::default() }),
+        reg: kkt::emulator::VirtualRegister::new(kkt::emulator::EmulatorOptions {
+            factory_fresh: true,
+            ..Default::default()
+        }),
         seen: Mutex::default(),
     });
     let mut k = Kkt::with_transport(kkt::transport::InProcTransport::new(c.clone()), opts()).unwrap();

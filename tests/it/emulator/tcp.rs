@@ -5,10 +5,17 @@
 use crate::support::emulator::*;
 use kkt::commands::{info, marking, receipt, report, settings, shift, Request};
 use kkt::protocol::frame;
+use kkt::protocol::values::{Measure, PlannedStatus, TaxationSystems};
 use kkt::protocol::Decimal;
 
 fn check_online() -> marking::CheckMarkOnline {
-    marking::CheckMarkOnline { planned_status: 1, mode: 0, quantity: Decimal::integer(1), measure: 0, fraction: None }
+    marking::CheckMarkOnline {
+        planned_status: PlannedStatus::PIECE_SOLD,
+        mode: 0,
+        quantity: Decimal::integer(1),
+        measure: Measure::PIECE,
+        fraction: None,
+    }
 }
 
 #[test]
@@ -110,7 +117,11 @@ fn every_violation_gets_its_code() {
     with_receipt(&emu);
     assert_eq!(emu.call(&shift::BeginShiftOpen::default()).unwrap_err(), 0x02, "shift already open");
     // Receipt order.
-    assert_eq!(emu.call(&receipt::FormReceipt { operation: 1, total: 0 }).unwrap_err(), 0x29, "form before payment");
+    assert_eq!(
+        emu.call(&receipt::FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 0 }).unwrap_err(),
+        0x29,
+        "form before payment"
+    );
     assert_eq!(emu.call(&receipt::OpenReceipt::default()).unwrap_err(), 0x29, "second receipt");
     // Marked items, Appendix 2 order.
     assert_eq!(emu.call(&check_online()).unwrap_err(), 0xA3, "0x92 before 0x91");
@@ -153,17 +164,33 @@ fn every_violation_gets_its_code() {
     emu.call(&bread()).unwrap();
     emu.call(&cash(100)).unwrap();
     assert_eq!(emu.call(&bread()).unwrap_err(), 0x5A, "item after payment");
-    assert_eq!(emu.call(&receipt::FormReceipt { operation: 1, total: 8990 + 9100 }).unwrap_err(), 0x39);
+    assert_eq!(
+        emu.call(&receipt::FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 8990 + 9100 })
+            .unwrap_err(),
+        0x39
+    );
     emu.raw(0x10, &[]).unwrap();
     emu.call(&receipt::OpenReceipt::default()).unwrap();
     emu.call(&bread()).unwrap();
-    emu.call(&receipt::Payment { taxation: Some(1), electronic: Some(10000), ..Default::default() }).unwrap();
-    assert_eq!(emu.call(&receipt::FormReceipt { operation: 1, total: 9100 }).unwrap_err(), 0x3A);
+    emu.call(&receipt::Payment {
+        taxation: Some(kkt::protocol::values::Taxation::OSN),
+        electronic: Some(10000),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(
+        emu.call(&receipt::FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 9100 }).unwrap_err(),
+        0x3A
+    );
     emu.raw(0x10, &[]).unwrap();
     // A taxation system the register is not registered for.
     emu.call(&receipt::OpenReceipt::default()).unwrap();
     emu.call(&bread()).unwrap();
-    let patent = receipt::Payment { taxation: Some(32), cash: Some(9100), ..Default::default() };
+    let patent = receipt::Payment {
+        taxation: Some(kkt::protocol::values::Taxation::PATENT),
+        cash: Some(9100),
+        ..Default::default()
+    };
     assert_eq!(emu.call(&patent).unwrap_err(), 0x57);
     emu.raw(0x10, &[]).unwrap();
     // A shift longer than 24 hours.
@@ -308,7 +335,8 @@ fn faults_close_corrupt_and_drop() {
 
 #[test]
 fn registration_from_factory_fresh_then_fn_close() {
-    use kkt::commands::registration::{modes, usage, BeginRegistration, FormRegistration, RegistrationData};
+    use kkt::commands::registration::{BeginRegistration, FormRegistration, RegistrationData};
+    use kkt::protocol::values::{OperatingModes, UsageConditions};
     let emu = Emulator::tcp(&["--factory-fresh"]);
     assert_eq!(emu.call(&info::GetStatus).unwrap().fn_phase, 1, "ready for registration");
     assert_eq!(emu.call(&settings::GetFnFormat).unwrap().ffd, 0);
@@ -320,14 +348,14 @@ fn registration_from_factory_fresh_then_fn_close() {
         place: "Магазин".into(),
         cashier: "Петров П.П.".into(),
         ofd_inn: Some("7704358518".into()),
-        usage: usage::MARKING,
-        modes: modes::ENCRYPTION,
+        usage: UsageConditions::MARKING,
+        modes: OperatingModes::ENCRYPTION,
         ..Default::default()
     };
     let form = FormRegistration {
         inn: "7806197274".into(),
         registration_number: "0000000001002937".into(),
-        taxation: 0b1,
+        taxation: TaxationSystems::GENERAL,
         reasons: None,
     };
     // ФФД 1.2 with marking needs the OISM and key-update hosts first.
@@ -346,7 +374,7 @@ fn registration_from_factory_fresh_then_fn_close() {
     assert_eq!(done.fd_number, 1);
     let reg = emu.call(&info::GetRegistration).unwrap();
     assert_eq!(
-        (reg.inn.as_str(), reg.registration_number.as_str(), reg.taxation),
+        (reg.inn.as_str(), reg.registration_number.as_str(), reg.taxation.bits()),
         ("7806197274", "0000000001002937", 1)
     );
     assert_eq!(emu.call(&settings::GetFnFormat).unwrap().ffd, 4);
@@ -379,7 +407,7 @@ fn archive_cash_and_information_commands() {
     // The last receipt (the correction) comes before the settlement report and the shift close.
     let found = emu.call(&archive::FindDocument { fd_number: last - 2 }).unwrap();
     match found.document {
-        archive::ArchiveDocument::CorrectionReceipt(r) => assert_eq!((r.operation, r.total), (1, 9100)),
+        archive::ArchiveDocument::CorrectionReceipt(r) => assert_eq!((r.operation.code(), r.total), (1, 9100)),
         other => panic!("not a correction receipt: {other:?}"),
     }
     let tlv = emu.call(&archive::ReadDocumentAsTlv { fd_number: last - 2 }).unwrap();

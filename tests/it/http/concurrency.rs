@@ -316,7 +316,7 @@ fn a_client_that_leaves_leaves_no_half_formed_receipt() {
         let mut s = TcpStream::connect(c.base.trim_start_matches("http://")).unwrap();
         write!(
             s,
-            "POST /v1/receipts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST /v1/receipts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
         .unwrap();

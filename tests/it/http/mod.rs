@@ -2,4 +2,5 @@
 
 mod api;
 mod concurrency;
+mod hardening;
 mod security;

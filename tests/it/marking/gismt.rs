@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use crate::support::gismt::*;
 use kkt::checker::cdn::CacheFile;
 use kkt::checker::gismt::{now_ms, NoAnswer};
-use kkt::checker::rules::Rule;
 use kkt::checker::store::{CodeState, SqliteStore};
+use kkt::checker::Rule;
 use kkt::checker::{
-    Action, Checker, GisMt, GisMtConfig, Item, Lm, LmConfig, Online, Secret, Settings, Source, Strictness, Verdict,
+    Action, CheckItem, Checker, GisMt, GisMtConfig, Lm, LmConfig, Online, Secret, Settings, Source, Strictness, Verdict,
 };
 use kkt::marking::MarkingCode;
 use serde_json::json;
@@ -33,8 +33,8 @@ fn checker(mock: &MockGisMt, dir: &Path, strictness: Strictness) -> Checker {
     Checker::new(Some(gismt(mock, dir)), None, Settings { strictness, ..Settings::default() })
 }
 
-fn item(code: &str, price: Option<u64>) -> Item {
-    Item { code: MarkingCode::parse(code).unwrap(), price_kopecks: price, partial_sale: false }
+fn item(code: &str, price: Option<u64>) -> CheckItem {
+    CheckItem { code: MarkingCode::parse(code).unwrap(), price_kopecks: price, partial_sale: false }
 }
 
 fn check(ch: &Checker, code: &str, price: Option<u64>) -> (Verdict, Duration) {

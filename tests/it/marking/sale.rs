@@ -67,12 +67,12 @@ fn code_of(n: u32) -> &'static str {
 }
 
 fn sale(op: Operation, items: &[(&str, u64)]) -> Receipt {
-    let mut r = Receipt::sell(Taxation::Osn);
+    let mut r = Receipt::sell(Taxation::OSN);
     r.operation = op;
     r.cashier = Some(cashier());
     let mut total = 0;
     for (code, price) in items {
-        r.items.push(Item::marked("Сигареты", Money::from_kopecks(*price), Vat::Vat20, *code));
+        r.items.push(Item::marked("Сигареты", Money::from_kopecks(*price), Vat::VAT20, *code));
         total += price;
     }
     r.payments.cash = Money::from_kopecks(total);
@@ -86,7 +86,7 @@ struct Setup {
     checker: Arc<Checker>,
 }
 
-fn setup(emu: kkt::emulator::Options, strictness: Strictness, lm: Option<&MockLm>) -> Setup {
+fn setup(emu: kkt::emulator::EmulatorOptions, strictness: Strictness, lm: Option<&MockLm>) -> Setup {
     let mock = MockGisMt::start(2);
     let dir = temp_dir("sale");
     let g = Arc::new(GisMt::new(GisMtConfig::new(mock.url(), Some(Secret::new(TOKEN)), &dir)).unwrap());
@@ -109,8 +109,8 @@ fn setup(emu: kkt::emulator::Options, strictness: Strictness, lm: Option<&MockLm
 
 #[test]
 fn a_clean_code_is_sold_with_1260_and_recorded() {
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, None);
-    let doc = s.kkt.sell(&sale(Operation::Sell, &[(code_of(7), 106000), (code_of(8), 14500)])).unwrap();
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, None);
+    let doc = s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000), (code_of(8), 14500)])).unwrap();
     assert_eq!(s.mock.total_checks(), 1, "both codes in one request");
     let body = s.mock.hosts.iter().flat_map(|h| h.state.bodies.lock().unwrap().clone()).next().unwrap();
     assert_eq!(body["codes"].as_array().unwrap().len(), 2);
@@ -134,36 +134,36 @@ fn a_clean_code_is_sold_with_1260_and_recorded() {
         assert_eq!(Some(ind[0].value.clone()), mark.tag1265);
     }
     // Recorded as sold: a second sale of the same code is refused without asking the register twice.
-    let e = s.kkt.sell(&sale(Operation::Sell, &[(code_of(7), 106000)])).unwrap_err();
+    let e = s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000)])).unwrap_err();
     assert!(
         matches!(&e, Error::Input(i) if i.field == "items[0].marking_code" && i.message.contains("[store]")),
         "{e}"
     );
     assert!(e.to_string().contains(&format!("FD {}", doc.fd_number)), "{e}");
     // A return records it as returned; then it sells again.
-    s.kkt.refund(&sale(Operation::SellReturn, &[(code_of(7), 106000)])).unwrap();
+    s.kkt.refund(&sale(Operation::SELL_RETURN, &[(code_of(7), 106000)])).unwrap();
     assert_eq!(s.mock.total_checks(), 2, "a return is not checked online");
-    s.kkt.sell(&sale(Operation::Sell, &[(code_of(7), 106000)])).unwrap();
+    s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000)])).unwrap();
 }
 
 #[test]
 fn a_banned_code_is_deleted_and_the_sale_refused() {
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, None);
-    let e = s.kkt.sell(&sale(Operation::Sell, &[(code_of(7), 106000), (code_of(4), 14500)])).unwrap_err();
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, None);
+    let e = s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000), (code_of(4), 14500)])).unwrap_err();
     assert!(matches!(&e, Error::Input(i) if i.field == "items[1].marking_code"), "{e}");
     assert!(e.to_string().contains("[sold]"), "{e}");
     assert_eq!(s.rec.keeps_94(), vec![true, false], "the banned code's result is deleted");
     assert_eq!(s.rec.requests(0x24).len(), 0, "no receipt formed");
     // The tobacco MRP rule: the block sold below its MRP.
-    let e = s.kkt.sell(&sale(Operation::Sell, &[(code_of(7), 99000)])).unwrap_err();
+    let e = s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 99000)])).unwrap_err();
     assert!(e.to_string().contains("[price]"), "{e}");
     // Nothing was recorded as sold.
-    s.kkt.sell(&sale(Operation::Sell, &[(code_of(7), 106000)])).unwrap();
+    s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000)])).unwrap();
 }
 
 #[test]
 fn the_register_2106_is_judged_too() {
-    let mut emu = kkt::emulator::Options::default();
+    let mut emu = kkt::emulator::EmulatorOptions::default();
     emu.scenario.codes.push(CodeRule {
         pattern: "010461013628057121*".into(),
         status: OismStatus::Incorrect,
@@ -172,16 +172,16 @@ fn the_register_2106_is_judged_too() {
         fn_error: None,
     });
     let mut s = setup(emu, Strictness::Deny, None);
-    let e = s.kkt.sell(&sale(Operation::Sell, &[(code_of(7), 106000)])).unwrap_err();
+    let e = s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000)])).unwrap_err();
     assert!(e.to_string().contains("[2106]") && e.to_string().contains("planned status"), "{e}");
     assert_eq!(s.rec.keeps_94(), vec![false]);
 }
 
 #[test]
 fn ask_mode_asks_the_cashier() {
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Ask, None);
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Ask, None);
     // No handler: an asking verdict refuses.
-    let e = s.kkt.sell(&sale(Operation::Sell, &[(code_of(5), 10000)])).unwrap_err();
+    let e = s.kkt.sell(&sale(Operation::SELL, &[(code_of(5), 10000)])).unwrap_err();
     assert!(e.to_string().contains("[isBlocked]"), "{e}");
     let asked = Arc::new(Mutex::new(Vec::new()));
     let a = asked.clone();
@@ -189,7 +189,7 @@ fn ask_mode_asks_the_cashier() {
         a.lock().unwrap().push(v.reasons[0].field.clone());
         true
     });
-    let doc = s.kkt.sell(&sale(Operation::Sell, &[(code_of(5), 10000)])).unwrap();
+    let doc = s.kkt.sell(&sale(Operation::SELL, &[(code_of(5), 10000)])).unwrap();
     assert_eq!(*asked.lock().unwrap(), vec!["isBlocked"]);
     assert!(doc.marks[0].notes.iter().any(|n| n.contains("accepted by the cashier")));
     assert!(doc.marks[0].tag1265.is_some());
@@ -198,29 +198,29 @@ fn ask_mode_asks_the_cashier() {
 #[test]
 fn without_an_online_answer_the_sale_goes_on_and_the_local_module_signs_1265() {
     // Scenario 14 (2 s delay): no answer in 1.5 s; no Local Module → sold without 1260.
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, None);
-    let doc = s.kkt.sell(&sale(Operation::Sell, &[(code_of(14), 10000)])).unwrap();
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, None);
+    let doc = s.kkt.sell(&sale(Operation::SELL, &[(code_of(14), 10000)])).unwrap();
     assert_eq!(doc.marks[0].source, Some(Source::None));
     assert_eq!(doc.marks[0].tag1265, None);
     assert!(s.rec.items_97()[0].details.industry.is_empty());
     assert!(doc.marks[0].notes.iter().any(|n| n.contains("within 1.5 s")));
     // With a Local Module: its answer, with Inst and Ver.
     let lm = mock_lm();
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, Some(&lm));
-    let doc = s.kkt.sell(&sale(Operation::Sell, &[(code_of(14), 10000)])).unwrap();
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, Some(&lm));
+    let doc = s.kkt.sell(&sale(Operation::SELL, &[(code_of(14), 10000)])).unwrap();
     assert_eq!(doc.marks[0].source, Some(Source::Lm));
     let v = &s.rec.items_97()[0].details.industry[0].value;
     assert!(v.ends_with(&format!("&Inst={LM_INST}&Ver={LM_VERSION}")), "{v}");
     // Emergency (203): sold, no 1260, and the checker says so.
-    let doc = s.kkt.sell(&sale(Operation::Sell, &[(code_of(12), 10000)])).unwrap();
+    let doc = s.kkt.sell(&sale(Operation::SELL, &[(code_of(12), 10000)])).unwrap();
     assert!(doc.marks[0].notes.iter().any(|n| n.contains("emergency")));
     assert!(s.checker.gismt().is_some());
 }
 
 #[test]
 fn an_unparsable_code_is_refused_before_anything_is_sent() {
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, None);
-    let e = s.kkt.sell(&sale(Operation::Sell, &[("0104670540176099215abcdefghijklmnopqrstuvwxyz", 100)])).unwrap_err();
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, None);
+    let e = s.kkt.sell(&sale(Operation::SELL, &[("0104670540176099215abcdefghijklmnopqrstuvwxyz", 100)])).unwrap_err();
     assert!(matches!(&e, Error::Input(i) if i.field == "items[0].marking_code"), "{e}");
     assert!(s.rec.frames.lock().unwrap().is_empty(), "nothing sent");
     assert_eq!(s.mock.total_checks(), 0);

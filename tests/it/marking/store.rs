@@ -3,7 +3,7 @@
 //! it); skipped with a message when it is not set.
 
 use kkt::checker::store::{self, CodeRecord, CodeState, PostgresStore, SoldCodes, SqliteStore};
-use kkt::checker::{Checker, Item, Settings, Source};
+use kkt::checker::{CheckItem, Checker, Settings, Source};
 use kkt::marking::MarkingCode;
 
 fn url() -> Option<String> {
@@ -75,11 +75,11 @@ fn a_resale_in_another_shop_of_the_chain_is_refused_offline() {
     let code = MarkingCode::parse(&format!("0104670540176099215R{tail:08}\u{1d}93dGVz")).unwrap();
     let shop1 = Checker::new(None, None, Settings::default()).with_store(store::open(&url).unwrap());
     let shop2 = Checker::new(None, None, Settings::default()).with_store(store::open(&url).unwrap());
-    let v = shop2.receipt().check(&[Item::new(code.clone())]).remove(0);
+    let v = shop2.receipt().check(&[CheckItem::new(code.clone())]).remove(0);
     assert!(v.allowed);
     assert_eq!(v.source, Source::None);
     shop1.record(std::slice::from_ref(&code), CodeState::Sold, "shop 1 FD 11").unwrap();
-    let v = shop2.receipt().check(&[Item::new(code)]).remove(0);
+    let v = shop2.receipt().check(&[CheckItem::new(code)]).remove(0);
     assert!(!v.allowed);
     assert_eq!(v.reasons[0].field, "store");
     assert!(v.reasons[0].message.contains("shop 1 FD 11"));

@@ -155,7 +155,7 @@ pub fn bread() -> receipt::UnmarkedItem {
 
 /// Payment in cash, taxation 1 (general).
 pub fn cash(amount: u64) -> receipt::Payment {
-    receipt::Payment { taxation: Some(1), cash: Some(amount), ..Default::default() }
+    receipt::Payment { taxation: Some(kkt::protocol::values::Taxation::OSN), cash: Some(amount), ..Default::default() }
 }
 
 /// A whole business day as requests, every one of which succeeds in order: shift open,
@@ -173,33 +173,37 @@ pub fn business_day() -> Vec<(u8, Vec<u8>)> {
         req(&bread()),
         req(&receipt::ReceiptRequisites { cashier: Some("Иванова А.А.".into()), ..Default::default() }),
         req(&cash(9100)),
-        req(&receipt::FormReceipt { operation: 1, total: 9100 }),
+        req(&receipt::FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 9100 }),
         // Receipt 2: a marked item checked by the FN and the OISM, paid electronically.
         req(&receipt::OpenReceipt::default()),
         req(&marking::CheckMarkLocal::new(SEED_CODE)),
         req(&marking::CheckMarkOnline {
-            planned_status: 1,
+            planned_status: kkt::protocol::values::PlannedStatus::PIECE_SOLD,
             mode: 0,
             quantity: Decimal::integer(1),
-            measure: 0,
+            measure: kkt::protocol::values::Measure::PIECE,
             fraction: None,
         }),
         req(&marking::KeepMarkCheck { keep: true }),
         req(&receipt::MarkedItem::piece("Молоко 3,2%", 8990, 2, 4, 33, SEED_CODE)),
         req(&bread()),
-        req(&receipt::Payment { taxation: Some(1), electronic: Some(18090), ..Default::default() }),
-        req(&receipt::FormReceipt { operation: 1, total: 18090 }),
+        req(&receipt::Payment {
+            taxation: Some(kkt::protocol::values::Taxation::OSN),
+            electronic: Some(18090),
+            ..Default::default()
+        }),
+        req(&receipt::FormReceipt { operation: kkt::protocol::values::Operation::SELL, total: 18090 }),
         // Receipt 3: a return of bread.
         req(&receipt::OpenReceipt::default()),
         req(&bread()),
         req(&cash(9100)),
-        req(&receipt::FormReceipt { operation: 2, total: 9100 }),
+        req(&receipt::FormReceipt { operation: kkt::protocol::values::Operation::SELL_RETURN, total: 9100 }),
         // Receipt 4: a correction receipt.
         req(&receipt::OpenCorrectionReceipt::default()),
         req(&bread()),
         req(&receipt::ReceiptRequisites { corrected_date: Some(corrected), ..Default::default() }),
         req(&cash(9100)),
-        req(&receipt::FormCorrectionReceipt { operation: 1, total: 9100 }),
+        req(&receipt::FormCorrectionReceipt { operation: kkt::protocol::values::Operation::SELL, total: 9100 }),
         // Settlement report.
         req(&report::BeginSettlementReport),
         req(&report::SettlementReportData(report::ReportData {

@@ -18,12 +18,12 @@ pub fn cashier() -> Cashier {
 
 /// A sale: bread, and `marked` marked items; `n` varies the price so that receipts differ.
 pub fn sale(id: Option<&str>, n: u64, marked: usize) -> Receipt {
-    let mut r = Receipt::sell(Taxation::Osn);
+    let mut r = Receipt::sell(Taxation::OSN);
     r.id = id.map(str::to_string);
     r.cashier = Some(cashier());
-    r.items.push(Item::new("Хлеб", Money::from_kopecks(4550 + n % 1000), Decimal::integer(2), Vat::Vat10));
+    r.items.push(Item::new("Хлеб", Money::from_kopecks(4550 + n % 1000), Decimal::integer(2), Vat::VAT10));
     for (i, code) in [CODE, CODE2].iter().take(marked).enumerate() {
-        r.items.push(Item::marked(format!("Молоко {i}"), Money::from_kopecks(8990), Vat::Vat10, *code));
+        r.items.push(Item::marked(format!("Молоко {i}"), Money::from_kopecks(8990), Vat::VAT10, *code));
     }
     if marked > 0 {
         r.customer = Some(Customer { contact: Some("+79990000000".into()), ..Customer::default() });

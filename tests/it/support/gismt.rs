@@ -1,6 +1,7 @@
 //! Test doubles on loopback: a mock ГИС МТ (a discovery host and several CDN hosts on their own
 //! ports, with per-host latency and failure knobs and the 15 scenarios of seed 003 Appendix 2),
-//! and a mock Local Module. Real HTTP (tiny_http), one thread per request.
+//! and a mock Local Module of API v1 (the v2 one is in [`super::tspiot`]). Real HTTP (tiny_http),
+//! one thread per request.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -405,6 +406,12 @@ fn lm_entry(code: &str, o: Option<&Value>) -> Value {
     v
 }
 
+/// The overrides for a KI (the module is asked with the code without its crypto tail; the table
+/// is keyed by the whole code).
+fn lookup_ki<'a>(table: &'a HashMap<String, Value>, ki: &str) -> Option<&'a Value> {
+    table.get(ki).or_else(|| table.iter().find(|(k, _)| print_view(k) == ki).map(|(_, v)| v))
+}
+
 pub fn mock_lm() -> MockLm {
     let status = Arc::new(Mutex::new("ready".to_string()));
     let out_check = Arc::new(AtomicBool::new(true));
@@ -440,7 +447,7 @@ pub fn mock_lm() -> MockLm {
                     .flatten()
                     .map(|x| {
                         let code = x.as_str().unwrap_or_default();
-                        lm_entry(code, table.get(code))
+                        lm_entry(code, lookup_ki(&table, code))
                     })
                     .collect();
                 answer(list)
@@ -453,7 +460,7 @@ pub fn mock_lm() -> MockLm {
                     .map(|v| url::form_urlencoded::parse(format!("x={v}").as_bytes()).next().unwrap().1.into_owned())
                     .unwrap_or_default();
                 let table = c.lock().unwrap();
-                answer(vec![lm_entry(&code, table.get(&code))])
+                answer(vec![lm_entry(&code, lookup_ki(&table, &code))])
             }
             _ => Reply::json(404, json!({"error": "not found"})),
         }

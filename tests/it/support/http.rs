@@ -156,6 +156,65 @@ impl Client {
     }
 }
 
+/// An answer read off the socket.
+pub struct RawAnswer {
+    pub status: u16,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl RawAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `request` (the whole request, head and body, as bytes on the wire) on a new
+/// connection and reads one answer: what a browser or a hand-written client would send.
+pub fn raw_request(base: &str, request: &str) -> RawAnswer {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    // A guard against a hang only: the answer comes at once.
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut r = BufReader::new(s);
+    let mut status_line = String::new();
+    r.read_line(&mut status_line).unwrap();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no status line: {status_line:?}"))
+        .parse()
+        .unwrap();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).unwrap();
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers.iter().find(|(k, _)| k == "content-length").map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).unwrap();
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&body)))
+    };
+    RawAnswer { status, headers, body }
+}
+
+/// [`raw_request`]'s status and JSON body.
+pub fn raw_exchange(base: &str, request: &str) -> (u16, Value) {
+    let a = raw_request(base, request);
+    (a.status, a.body)
+}
+
 /// Asserts an error answer: its status and kind, and that the message names `mentions`.
 pub fn assert_error(a: &Answer, status: u16, kind: &str, mentions: &str) {
     assert_eq!(a.status, status, "{}", a.body);
@@ -177,6 +236,13 @@ pub struct ServeOptions {
     pub timeout: Option<u64>,
     /// The config's `[driver]` table (default: short pauses, as `Options::fast`).
     pub driver: String,
+    /// More of the config file after `[driver]` (e.g. a `[marking]` table).
+    pub config_extra: String,
+    /// More options of `kkt serve`.
+    pub extra: Vec<String>,
+    /// Start the service with this limit of open descriptors (soft and hard; Unix, through
+    /// `sh -c 'ulimit -n N'`), as on a till with the usual 1 024.
+    pub fd_limit: Option<u32>,
 }
 
 impl Default for ServeOptions {
@@ -187,6 +253,9 @@ impl Default for ServeOptions {
             queue_timeout: Duration::from_secs(300),
             timeout: None,
             driver: "retry_delay_ms = 1\nreconcile_attempts = 3\nreconcile_delay_ms = 1\n".into(),
+            config_extra: String::new(),
+            extra: Vec::new(),
+            fd_limit: None,
         }
     }
 }
@@ -207,8 +276,15 @@ impl Service {
         let mut o = ServeOptions::default();
         tune(&mut o);
         let config = dir.path("config.toml");
-        std::fs::write(&config, format!("[driver]\n{}", o.driver)).unwrap();
-        let mut cmd = Command::new(BIN);
+        std::fs::write(&config, format!("[driver]\n{}\n{}", o.driver, o.config_extra)).unwrap();
+        let mut cmd = match o.fd_limit {
+            Some(n) if cfg!(unix) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), BIN]);
+                c
+            }
+            _ => Command::new(BIN),
+        };
         cmd.arg("--config").arg(&config).arg("--journal").arg(dir.path("journal.sqlite"));
         cmd.args(["--device", device]);
         if let Some(t) = o.timeout {
@@ -219,7 +295,17 @@ impl Service {
         if let Some(n) = o.queue_size {
             cmd.args(["--queue-size", &n.to_string()]);
         }
-        for v in ["KKT_DEVICE", "KKT_CONFIG", "KKT_JOURNAL", "KKT_SERVE_TOKEN", "KKT_SERVE_TOKEN_FILE"] {
+        cmd.args(&o.extra);
+        for v in [
+            "KKT_DEVICE",
+            "KKT_CONFIG",
+            "KKT_JOURNAL",
+            "KKT_SERVE_TOKEN",
+            "KKT_SERVE_TOKEN_FILE",
+            "KKT_TSPIOT_URL",
+            "KKT_LM_URL",
+            "KKT_GISMT_TOKEN",
+        ] {
             cmd.env_remove(v);
         }
         if let Some(t) = &o.token {

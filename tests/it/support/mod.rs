@@ -1,10 +1,11 @@
-//! What the integration tests share: mock servers, the emulator as a process, the HTTP service,
+//! What the integration tests share: mock servers (ГИС МТ, the ТС ПИОТ, the Local Module), the emulator as a process, the HTTP service,
 //! receipts for the fault and journal tests.
 
 pub mod emulator;
 pub mod fault;
 pub mod gismt;
 pub mod http;
+pub mod tspiot;
 
 #[cfg(unix)]
 use std::sync::{Mutex, MutexGuard};

@@ -7,12 +7,14 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::serial::{open_error, SerialConfig};
-use super::tcp::{TcpMode, CONNECT_TIMEOUT};
+#[cfg(feature = "serial")]
+use super::serial::open_error;
+#[cfg(feature = "serial")]
+use super::SerialConfig;
 use super::{
-    trace_bytes, AsyncTransport, DeviceUri, Direction, ExchangeError, ExchangeFuture, LinkError, ReadStep,
-    ResponseReader,
+    trace_bytes, AsyncTransport, Direction, ExchangeError, ExchangeFuture, LinkError, ReadStep, ResponseReader,
 };
+use super::{TcpMode, CONNECT_TIMEOUT};
 use crate::protocol::Frame;
 
 async fn read_response<R: AsyncRead + Unpin>(
@@ -47,6 +49,7 @@ async fn read_response<R: AsyncRead + Unpin>(
     }
 }
 
+#[cfg(feature = "tcp")]
 /// A register reached over TCP (tokio).
 #[derive(Debug)]
 pub struct AsyncTcpTransport {
@@ -59,6 +62,7 @@ pub struct AsyncTcpTransport {
     pub connect_timeout: Duration,
 }
 
+#[cfg(feature = "tcp")]
 impl AsyncTcpTransport {
     /// A transport to `host:port`; nothing is connected until the first exchange.
     pub fn new(host: impl Into<String>, port: u16, mode: TcpMode) -> Self {
@@ -118,6 +122,7 @@ impl AsyncTcpTransport {
     }
 }
 
+#[cfg(feature = "tcp")]
 impl AsyncTransport for AsyncTcpTransport {
     fn exchange<'a>(&'a mut self, request: &'a [u8], timeout: Duration) -> ExchangeFuture<'a> {
         Box::pin(self.run(request, timeout))
@@ -132,18 +137,21 @@ impl AsyncTransport for AsyncTcpTransport {
     }
 }
 
+#[cfg(feature = "serial")]
 /// A register on a serial line (tokio-serial), opened exclusively.
 pub struct AsyncSerialTransport {
     path: String,
     stream: tokio_serial::SerialStream,
 }
 
+#[cfg(feature = "serial")]
 impl std::fmt::Debug for AsyncSerialTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncSerialTransport").field("path", &self.path).finish()
     }
 }
 
+#[cfg(feature = "serial")]
 impl AsyncSerialTransport {
     /// Opens and locks `path` with `config`. Needs a tokio runtime with I/O enabled.
     pub fn open(path: &str, config: &SerialConfig) -> Result<Self, LinkError> {
@@ -162,6 +170,7 @@ impl AsyncSerialTransport {
     }
 }
 
+#[cfg(feature = "serial")]
 impl AsyncTransport for AsyncSerialTransport {
     fn exchange<'a>(&'a mut self, request: &'a [u8], timeout: Duration) -> ExchangeFuture<'a> {
         Box::pin(async move {
@@ -181,15 +190,6 @@ impl AsyncTransport for AsyncSerialTransport {
 
     fn peer(&self) -> &str {
         &self.path
-    }
-}
-
-/// Opens an async transport for `uri` (TCP or serial). Serial ports need a tokio runtime.
-pub fn open_async(uri: &DeviceUri) -> Result<Box<dyn AsyncTransport>, LinkError> {
-    match uri {
-        DeviceUri::Tcp { host, port, mode } => Ok(Box::new(AsyncTcpTransport::new(host.clone(), *port, *mode))),
-        DeviceUri::Serial { path, config } => Ok(Box::new(AsyncSerialTransport::open(path, config)?)),
-        DeviceUri::Emulator { state } => Ok(Box::new(super::emulator(state.as_deref())?)),
     }
 }
 

@@ -1,0 +1,1031 @@
+//! The named values of the protocol's enumerations and bit masks, each declared once.
+//!
+//! `wire_enum!` declares a newtype over the integer the register sends, the way rustls's
+//! `enum_builder!` and h2's `Reason` do: a named constant per documented value, and room for
+//! any other value, which is kept as it came (decoding never fails on an unknown byte) and
+//! prints in hex (`0x63`). Each known value carries, written once beside its code, its JSON name
+//! (the receipt JSON, the HTTP service, `kkt` options), a Russian and an English text (the
+//! CLI, `kkt decode`). `wire_flags!` does the same for bit masks.
+//!
+//! On the wire and in the JSON of the typed commands (`kkt decode --json`, `kkt --json
+//! status`) a value is its number; the people's JSON (a [`crate::receipt::Receipt`], the HTTP
+//! service) names it through [`by_name`].
+//!
+//! ```
+//! use kkt::protocol::values::Vat;
+//! assert_eq!(Vat::VAT10.code(), 2);
+//! assert_eq!(Vat::from(2), Vat::VAT10);
+//! assert_eq!((Vat::VAT10.name(), Vat::VAT10.text_ru()), (Some("vat10"), Some("НДС 10%")));
+//! let odd = Vat::from(0x63);
+//! assert!(!odd.is_known());
+//! assert_eq!((odd.to_string(), format!("{odd:?}")), ("0x63".to_string(), "Vat(0x63)".to_string()));
+//! ```
+
+use std::fmt;
+
+/// What `wire_enum!` gives every enumeration: what [`by_name`] and the checks need.
+pub trait WireEnum: Copy + Eq + fmt::Display + 'static {
+    /// The known values, in the order of the declaration.
+    const ALL: &'static [Self];
+    /// The JSON names of [`Self::ALL`], in the same order.
+    const NAMES: &'static [&'static str];
+    /// The value on the wire, widened.
+    fn wire(self) -> u32;
+    /// The JSON name of a known value.
+    fn json_name(self) -> Option<&'static str>;
+    /// The value with this JSON name.
+    fn from_json_name(name: &str) -> Option<Self>;
+    /// Whether the declaration names this value.
+    fn known(self) -> bool {
+        Self::ALL.contains(&self)
+    }
+}
+
+/// A name that is not one of an enumeration's JSON names (`"kilo"` for a [`Measure`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not one of {allowed}")]
+pub struct UnknownName {
+    /// The name given.
+    pub value: String,
+    /// The names allowed, comma-separated.
+    pub allowed: String,
+}
+
+/// Declares an enumeration of the protocol once: a newtype over the wire integer with a named
+/// constant for each known value, its JSON name and its Russian and English texts.
+///
+/// ```ignore
+/// wire_enum! {
+///     /// Tag 1054 «признак расчета».
+///     pub struct Operation(u8);
+///     /// Приход.
+///     SELL = 1 => "sell", "Приход", "sale";
+/// }
+/// ```
+///
+/// The type is `Copy`, compares with its integer, converts both ways with `From`, serializes as
+/// its number; `Display` prints the JSON name of a known value and the hex of another, `Debug`
+/// `Operation::SELL` or `Operation(0x09)`, `FromStr` reads a JSON name.
+macro_rules! wire_enum {
+    (
+        $(#[$m:meta])*
+        $vis:vis struct $name:ident($repr:ty);
+        $(
+            $(#[$vm:meta])*
+            $konst:ident = $code:literal => $json:literal, $ru:literal, $en:literal;
+        )+
+    ) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        #[repr(transparent)]
+        $vis struct $name($repr);
+
+        #[allow(missing_docs)]
+        impl $name {
+            $(
+                $(#[$vm])*
+                #[doc = concat!("\n\n`", stringify!($code), "`, JSON `\"", $json, "\"`: «", $ru, "», ", $en, ".")]
+                pub const $konst: Self = Self($code);
+            )+
+
+            /// Every known value, in the order of the declaration.
+            pub const ALL: &'static [Self] = &[$(Self::$konst),+];
+
+            /// The JSON names of [`Self::ALL`], in the same order.
+            pub const NAMES: &'static [&'static str] = &[$($json),+];
+
+            /// The value with this code, known or not.
+            pub const fn new(code: $repr) -> Self {
+                Self(code)
+            }
+
+            /// The value on the wire.
+            pub const fn code(self) -> $repr {
+                self.0
+            }
+
+            /// Whether the declaration names this value.
+            pub const fn is_known(self) -> bool {
+                self.name().is_some()
+            }
+
+            /// The value with this code, if it is a known one.
+            pub const fn known(code: $repr) -> Option<Self> {
+                if Self(code).is_known() {
+                    Some(Self(code))
+                } else {
+                    None
+                }
+            }
+
+            /// The JSON name of a known value.
+            pub const fn name(self) -> Option<&'static str> {
+                match self.0 {
+                    $($code => Some($json),)+
+                    _ => None,
+                }
+            }
+
+            /// The Russian text of a known value.
+            pub const fn text_ru(self) -> Option<&'static str> {
+                match self.0 {
+                    $($code => Some($ru),)+
+                    _ => None,
+                }
+            }
+
+            /// The English text of a known value.
+            pub const fn text_en(self) -> Option<&'static str> {
+                match self.0 {
+                    $($code => Some($en),)+
+                    _ => None,
+                }
+            }
+
+            /// The known value with this JSON name.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $($json => Some(Self::$konst),)+
+                    _ => None,
+                }
+            }
+
+            const fn ident(self) -> Option<&'static str> {
+                match self.0 {
+                    $($code => Some(stringify!($konst)),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl $crate::protocol::values::WireEnum for $name {
+            const ALL: &'static [Self] = $name::ALL;
+            const NAMES: &'static [&'static str] = $name::NAMES;
+            fn wire(self) -> u32 {
+                u32::from(self.0)
+            }
+            fn json_name(self) -> Option<&'static str> {
+                self.name()
+            }
+            fn from_json_name(name: &str) -> Option<Self> {
+                Self::from_name(name)
+            }
+        }
+
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.ident() {
+                    Some(i) => write!(f, "{}::{}", stringify!($name), i),
+                    None => write!(f, "{}({:#0w$x})", stringify!($name), self.0, w = 2 + 2 * ::std::mem::size_of::<$repr>()),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.name() {
+                    Some(n) => f.write_str(n),
+                    None => write!(f, "{:#0w$x}", self.0, w = 2 + 2 * ::std::mem::size_of::<$repr>()),
+                }
+            }
+        }
+
+        impl ::std::fmt::LowerHex for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::LowerHex::fmt(&self.0, f)
+            }
+        }
+
+        impl ::std::fmt::UpperHex for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::UpperHex::fmt(&self.0, f)
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::protocol::values::UnknownName;
+            /// A JSON name.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::from_name(s).ok_or_else(|| $crate::protocol::values::UnknownName {
+                    value: s.to_string(),
+                    allowed: Self::NAMES.join(", "),
+                })
+            }
+        }
+
+        impl From<$repr> for $name {
+            fn from(code: $repr) -> Self {
+                Self(code)
+            }
+        }
+
+        impl From<$name> for $repr {
+            fn from(v: $name) -> Self {
+                v.0
+            }
+        }
+
+        impl PartialEq<$repr> for $name {
+            fn eq(&self, other: &$repr) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<$name> for $repr {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                ::serde::Serialize::serialize(&self.0, s)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <$repr as ::serde::Deserialize>::deserialize(d).map(Self)
+            }
+        }
+    };
+}
+
+/// Declares a bit mask of the protocol once: a newtype over the wire integer with a named
+/// constant for each documented bit (by its number), its JSON name and its texts.
+///
+/// Undefined bits are kept as they came; [`Self::undefined`](TaxationSystems::undefined) names
+/// them. `Display` joins the set bits' JSON names with `+` (hex for undefined ones), `Debug`
+/// prints `TaxationSystems(GENERAL | PATENT)`.
+macro_rules! wire_flags {
+    (
+        $(#[$m:meta])*
+        $vis:vis struct $name:ident($repr:ty);
+        $(
+            $(#[$vm:meta])*
+            $konst:ident = $bit:literal => $json:literal, $ru:literal, $en:literal;
+        )+
+    ) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        #[repr(transparent)]
+        $vis struct $name($repr);
+
+        #[allow(missing_docs)]
+        impl $name {
+            $(
+                $(#[$vm])*
+                #[doc = concat!("\n\nBit ", stringify!($bit), ", JSON `\"", $json, "\"`: «", $ru, "», ", $en, ".")]
+                pub const $konst: Self = Self(1 << $bit);
+            )+
+
+            /// No bit set.
+            pub const EMPTY: Self = Self(0);
+
+            /// Every documented bit.
+            pub const DEFINED: Self = Self(0 $(| (1 << $bit))+);
+
+            /// The documented bits, one constant each, in the order of the declaration.
+            pub const BITS: &'static [(Self, &'static str, &'static str, &'static str)] =
+                &[$((Self::$konst, $json, $ru, $en)),+];
+
+            /// The mask with these bits, defined or not.
+            pub const fn new(bits: $repr) -> Self {
+                Self(bits)
+            }
+
+            /// The mask on the wire.
+            pub const fn bits(self) -> $repr {
+                self.0
+            }
+
+            /// Whether no bit is set.
+            pub const fn is_empty(self) -> bool {
+                self.0 == 0
+            }
+
+            /// Whether every bit of `other` is set.
+            pub const fn contains(self, other: Self) -> bool {
+                self.0 & other.0 == other.0
+            }
+
+            /// Whether a bit of `other` is set.
+            pub const fn intersects(self, other: Self) -> bool {
+                self.0 & other.0 != 0
+            }
+
+            /// The set bits that the declaration does not name.
+            pub const fn undefined(self) -> $repr {
+                self.0 & !Self::DEFINED.0
+            }
+
+            /// The set bits that `allowed` does not have (zero when the mask fits).
+            pub const fn outside(self, allowed: Self) -> $repr {
+                self.0 & !allowed.0
+            }
+
+            /// The English texts of the set documented bits.
+            pub fn texts_en(self) -> Vec<&'static str> {
+                Self::BITS.iter().filter(|b| self.contains(b.0)).map(|b| b.3).collect()
+            }
+
+            /// The Russian texts of the set documented bits.
+            pub fn texts_ru(self) -> Vec<&'static str> {
+                Self::BITS.iter().filter(|b| self.contains(b.0)).map(|b| b.2).collect()
+            }
+        }
+
+        impl ::std::ops::BitOr for $name {
+            type Output = Self;
+            fn bitor(self, o: Self) -> Self {
+                Self(self.0 | o.0)
+            }
+        }
+
+        impl ::std::ops::BitOrAssign for $name {
+            fn bitor_assign(&mut self, o: Self) {
+                self.0 |= o.0;
+            }
+        }
+
+        impl ::std::ops::BitAnd for $name {
+            type Output = Self;
+            fn bitand(self, o: Self) -> Self {
+                Self(self.0 & o.0)
+            }
+        }
+
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let mut parts: Vec<String> = $name::BITS
+                    .iter()
+                    .zip([$(stringify!($konst)),+])
+                    .filter(|(b, _)| self.contains(b.0))
+                    .map(|(_, i)| i.to_string())
+                    .collect();
+                if self.undefined() != 0 {
+                    parts.push(format!("{:#x}", self.undefined()));
+                }
+                write!(f, "{}({})", stringify!($name), parts.join(" | "))
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let mut parts: Vec<String> =
+                    $name::BITS.iter().filter(|b| self.contains(b.0)).map(|b| b.1.to_string()).collect();
+                if self.undefined() != 0 {
+                    parts.push(format!("{:#x}", self.undefined()));
+                }
+                if parts.is_empty() {
+                    f.write_str("none")
+                } else {
+                    f.write_str(&parts.join("+"))
+                }
+            }
+        }
+
+        impl ::std::fmt::LowerHex for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::LowerHex::fmt(&self.0, f)
+            }
+        }
+
+        impl From<$repr> for $name {
+            fn from(bits: $repr) -> Self {
+                Self(bits)
+            }
+        }
+
+        impl From<$name> for $repr {
+            fn from(v: $name) -> Self {
+                v.0
+            }
+        }
+
+        impl PartialEq<$repr> for $name {
+            fn eq(&self, other: &$repr) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                ::serde::Serialize::serialize(&self.0, s)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <$repr as ::serde::Deserialize>::deserialize(d).map(Self)
+            }
+        }
+    };
+}
+
+/// Serde by JSON name (`#[serde(with = "by_name")]`): a known value is its name; a name that
+/// is not one of the declaration's is an error listing them (as serde's own enums do). A value
+/// the declaration does not know serializes as its number.
+pub mod by_name {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    use super::WireEnum;
+
+    /// Writes the JSON name (an unknown value: its number).
+    pub fn serialize<T: WireEnum, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        match v.json_name() {
+            Some(n) => s.serialize_str(n),
+            None => s.serialize_u32(v.wire()),
+        }
+    }
+
+    /// Reads a JSON name.
+    pub fn deserialize<'de, T: WireEnum, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        T::from_json_name(&s).ok_or_else(|| D::Error::unknown_variant(&s, T::NAMES))
+    }
+
+    /// The same for an `Option` (`#[serde(default, with = "by_name::option")]`).
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use super::super::WireEnum;
+
+        /// Writes the JSON name, or `null`.
+        pub fn serialize<T: WireEnum, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads a JSON name or `null`.
+        pub fn deserialize<'de, T: WireEnum, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+            #[derive(Deserialize)]
+            #[serde(bound = "T: WireEnum")]
+            struct Named<T: WireEnum>(#[serde(with = "super")] T);
+            Ok(Option::<Named<T>>::deserialize(d)?.map(|n| n.0))
+        }
+    }
+}
+
+wire_enum! {
+    /// Tag 1054 «признак расчета».
+    pub struct Operation(u8);
+    /// Приход.
+    SELL = 1 => "sell", "Приход", "sale";
+    /// Возврат прихода.
+    SELL_RETURN = 2 => "sell_return", "Возврат прихода", "sale return";
+    /// Расход.
+    BUY = 3 => "buy", "Расход", "purchase";
+    /// Возврат расхода.
+    BUY_RETURN = 4 => "buy_return", "Возврат расхода", "purchase return";
+}
+
+wire_enum! {
+    /// Tag 1055 «применяемая система налогообложения»: one system per receipt (ФФД 1.2; v01.05
+    /// also had 8, ЕНВД, which is not declared here: see [`TaxationSystems::ENVD`]).
+    pub struct Taxation(u8);
+    /// Общая.
+    OSN = 1 => "osn", "ОСН", "general";
+    /// Упрощенная доход.
+    USN_INCOME = 2 => "usn_income", "УСН доход", "simplified, income";
+    /// Упрощенная доход минус расход.
+    USN_INCOME_OUTCOME = 4 => "usn_income_outcome", "УСН доход минус расход", "simplified, income minus expense";
+    /// Единый сельскохозяйственный налог.
+    ESN = 16 => "esn", "ЕСХН", "agricultural tax";
+    /// Патентная система.
+    PATENT = 32 => "patent", "Патентная система", "patent";
+}
+
+wire_enum! {
+    /// Tag 1199 «ставка НДС» (with the 2025 rates of Appendix 5).
+    pub struct Vat(u8);
+    /// 20%.
+    VAT20 = 1 => "vat20", "НДС 20%", "VAT 20%";
+    /// 10%.
+    VAT10 = 2 => "vat10", "НДС 10%", "VAT 10%";
+    /// 20/120.
+    VAT120 = 3 => "vat120", "НДС 20/120", "VAT 20/120";
+    /// 10/110.
+    VAT110 = 4 => "vat110", "НДС 10/110", "VAT 10/110";
+    /// 0%.
+    VAT0 = 5 => "vat0", "НДС 0%", "VAT 0%";
+    /// Not subject to VAT.
+    NONE = 6 => "none", "Без НДС", "no VAT";
+    /// 5%.
+    VAT5 = 7 => "vat5", "НДС 5%", "VAT 5%";
+    /// 7%.
+    VAT7 = 8 => "vat7", "НДС 7%", "VAT 7%";
+    /// 5/105.
+    VAT105 = 9 => "vat105", "НДС 5/105", "VAT 5/105";
+    /// 7/107.
+    VAT107 = 10 => "vat107", "НДС 7/107", "VAT 7/107";
+}
+
+impl Vat {
+    /// The rates of v01.05 (ФФД 1.05, Приложение 4): 1–6.
+    pub const FFD105: &'static [Vat] = &[Vat::VAT20, Vat::VAT10, Vat::VAT120, Vat::VAT110, Vat::VAT0, Vat::NONE];
+}
+
+wire_enum! {
+    /// Tag 1214 «признак способа расчета».
+    pub struct PaymentMethod(u8);
+    /// Полная предварительная оплата.
+    FULL_PREPAYMENT = 1 => "full_prepayment", "Предоплата 100%", "full prepayment";
+    /// Частичная предварительная оплата.
+    PREPAYMENT = 2 => "prepayment", "Предоплата", "partial prepayment";
+    /// Аванс.
+    ADVANCE = 3 => "advance", "Аванс", "advance";
+    /// Полный расчет.
+    FULL_PAYMENT = 4 => "full_payment", "Полный расчет", "full payment";
+    /// Частичный расчет и кредит.
+    PARTIAL_PAYMENT = 5 => "partial_payment", "Частичный расчет и кредит", "partial payment and credit";
+    /// Передача в кредит.
+    CREDIT = 6 => "credit", "Передача в кредит", "credit";
+    /// Оплата кредита.
+    CREDIT_PAYMENT = 7 => "credit_payment", "Оплата кредита", "credit payment";
+}
+
+wire_enum! {
+    /// Tag 1212 «признак предмета расчета» (the item type).
+    pub struct PaymentObject(u8);
+    /// Товар.
+    COMMODITY = 1 => "commodity", "Товар", "commodity";
+    /// Подакцизный товар.
+    EXCISE = 2 => "excise", "Подакцизный товар", "excise goods";
+    /// Работа.
+    JOB = 3 => "job", "Работа", "work";
+    /// Услуга.
+    SERVICE = 4 => "service", "Услуга", "service";
+    /// Ставка азартной игры.
+    GAMBLING_BET = 5 => "gambling_bet", "Ставка азартной игры", "gambling bet";
+    /// Выигрыш азартной игры.
+    GAMBLING_PRIZE = 6 => "gambling_prize", "Выигрыш азартной игры", "gambling prize";
+    /// Лотерейный билет.
+    LOTTERY = 7 => "lottery", "Лотерейный билет", "lottery ticket";
+    /// Выигрыш лотереи.
+    LOTTERY_PRIZE = 8 => "lottery_prize", "Выигрыш лотереи", "lottery prize";
+    /// Результаты интеллектуальной деятельности.
+    INTELLECTUAL_ACTIVITY = 9 => "intellectual_activity", "Результаты интеллектуальной деятельности", "intellectual property";
+    /// Платеж (аванс, задаток, предоплата, кредит).
+    PAYMENT = 10 => "payment", "Платеж", "payment";
+    /// Агентское вознаграждение.
+    AGENT_COMMISSION = 11 => "agent_commission", "Агентское вознаграждение", "agent's commission";
+    /// Взнос, пени, штраф, вознаграждение, бонус.
+    FEE = 12 => "fee", "Выплата", "fee, penalty, bonus";
+    /// Иной предмет расчета.
+    OTHER = 13 => "other", "Иной предмет расчета", "other";
+    /// Имущественное право.
+    PROPERTY_RIGHT = 14 => "property_right", "Имущественное право", "property right";
+    /// Внереализационный доход.
+    NON_OPERATING_INCOME = 15 => "non_operating_income", "Внереализационный доход", "non-operating income";
+    /// Суммы, уменьшающие налог.
+    TAX_REDUCTION = 16 => "tax_reduction", "Иные платежи и взносы", "amounts reducing the tax";
+    /// Торговый сбор.
+    TRADE_FEE = 17 => "trade_fee", "Торговый сбор", "trade fee";
+    /// Курортный сбор.
+    RESORT_FEE = 18 => "resort_fee", "Туристический налог", "resort fee";
+    /// Залог.
+    PLEDGE = 19 => "pledge", "Залог", "pledge";
+    /// Расходы, уменьшающие доход.
+    INCOME_REDUCTION = 20 => "income_reduction", "Расход", "expenses reducing the income";
+    /// Взносы ОПС ИП.
+    PENSION_INSURANCE_IP = 21 => "pension_insurance_ip", "Взносы на ОПС ИП", "pension insurance, sole trader";
+    /// Взносы ОПС.
+    PENSION_INSURANCE = 22 => "pension_insurance", "Взносы на ОПС", "pension insurance";
+    /// Взносы ОМС ИП.
+    MEDICAL_INSURANCE_IP = 23 => "medical_insurance_ip", "Взносы на ОМС ИП", "medical insurance, sole trader";
+    /// Взносы ОМС.
+    MEDICAL_INSURANCE = 24 => "medical_insurance", "Взносы на ОМС", "medical insurance";
+    /// Взносы ОСС.
+    SOCIAL_INSURANCE = 25 => "social_insurance", "Взносы на ОСС", "social insurance";
+    /// Расчеты казино.
+    CASINO_PAYMENT = 26 => "casino_payment", "Платеж казино", "casino payment";
+    /// Выдача денежных средств банковским платежным агентом.
+    CASH_WITHDRAWAL = 27 => "cash_withdrawal", "Выдача денежных средств", "cash withdrawal by a bank agent";
+    /// Подакцизный маркируемый товар без кода маркировки.
+    MARKED_EXCISE_NO_CODE = 30 => "marked_excise_no_code", "АТНМ", "marked excise goods without a code";
+    /// Подакцизный маркированный товар с кодом маркировки.
+    MARKED_EXCISE = 31 => "marked_excise", "АТМ", "marked excise goods with a code";
+    /// Маркируемый товар без кода маркировки.
+    MARKED_COMMODITY_NO_CODE = 32 => "marked_commodity_no_code", "ТНМ", "marked goods without a code";
+    /// Маркированный товар с кодом маркировки.
+    MARKED_COMMODITY = 33 => "marked_commodity", "ТМ", "marked goods with a code";
+}
+
+impl PaymentObject {
+    /// Goods that carry a marking code (sent with 0x97 after the check of Appendix 2).
+    pub const fn needs_marking_code(self) -> bool {
+        matches!(self, PaymentObject::MARKED_EXCISE | PaymentObject::MARKED_COMMODITY)
+    }
+}
+
+wire_enum! {
+    /// Tag 2003 «планируемый статус товара»; tag 2110 «присвоенный статус товара» takes the
+    /// same values.
+    pub struct PlannedStatus(u8);
+    /// Штучный товар реализован.
+    PIECE_SOLD = 1 => "piece_sold", "Штучный товар реализован", "piece sold";
+    /// Мерный товар в стадии реализации.
+    MEASURED_SOLD = 2 => "measured_sold", "Мерный товар в стадии реализации", "measured goods being sold";
+    /// Штучный товар возвращен.
+    PIECE_RETURNED = 3 => "piece_returned", "Штучный товар возвращен", "piece returned";
+    /// Часть товара возвращена.
+    MEASURED_RETURNED = 4 => "measured_returned", "Часть товара возвращена", "part of the goods returned";
+    /// Статус не изменился.
+    UNCHANGED = 255 => "unchanged", "Статус товара не изменился", "status unchanged";
+}
+
+wire_enum! {
+    /// Tag 2100 «тип кода маркировки» (seed 004).
+    pub struct CodeType(u8);
+    /// Not identified (missing, unreadable or not recognised).
+    UNRECOGNIZED = 0 => "unrecognized", "Не идентифицирован", "not identified";
+    /// Short code (GTIN and serial, no crypto tail).
+    SHORT = 1 => "short", "Короткий код", "short code (no crypto tail)";
+    /// Crypto tail of 88 characters, checked in the FN.
+    CRYPTO88 = 2 => "crypto88", "Код 88 символов, проверяемый в ФН", "crypto code of 88 characters, checked in the FN";
+    /// Crypto tail of 44 characters, not checked in the FN.
+    CRYPTO44_UNCHECKED = 3 => "crypto44_unchecked", "Код 44 символа, не проверяемый в ФН",
+        "crypto code of 44 characters, not checked in the FN";
+    /// Crypto tail of 44 characters, checked in the FN.
+    CRYPTO44_CHECKED = 4 => "crypto44_checked", "Код 44 символа, проверяемый в ФН",
+        "crypto code of 44 characters, checked in the FN";
+    /// Crypto tail of 4 characters, not checked in the FN.
+    CRYPTO4 = 5 => "crypto4", "Код 4 символа, не проверяемый в ФН", "crypto code of 4 characters, not checked in the FN";
+}
+
+wire_enum! {
+    /// Tag 2108 «мера количества предмета расчета» (Таблица 3). The default is pieces.
+    pub struct Measure(u8);
+    /// Штуки, единицы.
+    PIECE = 0 => "piece", "шт.", "pieces";
+    /// Грамм.
+    GRAM = 10 => "gram", "г", "gram";
+    /// Килограмм.
+    KILOGRAM = 11 => "kilogram", "кг", "kilogram";
+    /// Тонна.
+    TON = 12 => "ton", "т", "tonne";
+    /// Сантиметр.
+    CENTIMETER = 20 => "centimeter", "см", "centimetre";
+    /// Дециметр.
+    DECIMETER = 21 => "decimeter", "дм", "decimetre";
+    /// Метр.
+    METER = 22 => "meter", "м", "metre";
+    /// Квадратный сантиметр.
+    SQUARE_CENTIMETER = 30 => "square_centimeter", "кв. см", "square centimetre";
+    /// Квадратный дециметр.
+    SQUARE_DECIMETER = 31 => "square_decimeter", "кв. дм", "square decimetre";
+    /// Квадратный метр.
+    SQUARE_METER = 32 => "square_meter", "кв. м", "square metre";
+    /// Миллилитр.
+    MILLILITER = 40 => "milliliter", "мл", "millilitre";
+    /// Литр.
+    LITER = 41 => "liter", "л", "litre";
+    /// Кубический метр.
+    CUBIC_METER = 42 => "cubic_meter", "куб. м", "cubic metre";
+    /// Киловатт-час.
+    KILOWATT_HOUR = 50 => "kilowatt_hour", "кВт∙ч", "kilowatt-hour";
+    /// Гигакалория.
+    GIGACALORIE = 51 => "gigacalorie", "Гкал", "gigacalorie";
+    /// Сутки.
+    DAY = 70 => "day", "сутки", "day";
+    /// Час.
+    HOUR = 71 => "hour", "час", "hour";
+    /// Минута.
+    MINUTE = 72 => "minute", "мин", "minute";
+    /// Секунда.
+    SECOND = 73 => "second", "с", "second";
+    /// Килобайт.
+    KILOBYTE = 80 => "kilobyte", "Кбайт", "kilobyte";
+    /// Мегабайт.
+    MEGABYTE = 81 => "megabyte", "Мбайт", "megabyte";
+    /// Гигабайт.
+    GIGABYTE = 82 => "gigabyte", "Гбайт", "gigabyte";
+    /// Терабайт.
+    TERABYTE = 83 => "terabyte", "Тбайт", "terabyte";
+    /// Иные случаи.
+    OTHER = 255 => "other", "Иные единицы", "other";
+}
+
+wire_enum! {
+    /// Tag 1222 «признак агента по предмету расчета» (one agent type; 0 = none), and the
+    /// values of 0x2C's tag 1057.
+    pub struct AgentType(u8);
+    /// Not an agent.
+    NONE = 0 => "none", "Нет", "none";
+    /// Банковский платежный агент.
+    BANK_PAYING_AGENT = 1 => "bank_paying_agent", "Банковский платежный агент", "bank payment agent";
+    /// Банковский платежный субагент.
+    BANK_PAYING_SUBAGENT = 2 => "bank_paying_subagent", "Банковский платежный субагент", "bank payment subagent";
+    /// Платежный агент.
+    PAYING_AGENT = 4 => "paying_agent", "Платежный агент", "payment agent";
+    /// Платежный субагент.
+    PAYING_SUBAGENT = 8 => "paying_subagent", "Платежный субагент", "payment subagent";
+    /// Поверенный.
+    ATTORNEY = 16 => "attorney", "Поверенный", "attorney";
+    /// Комиссионер.
+    COMMISSION_AGENT = 32 => "commission_agent", "Комиссионер", "commission agent";
+    /// Иной агент.
+    ANOTHER = 64 => "another", "Агент", "other agent";
+}
+
+wire_enum! {
+    /// The FN's life phase of 0x01 and 0x08 (v01.05 Приложение 7: bit 0 set up, bit 1 fiscal
+    /// mode, bit 2 post-fiscal, bit 3 archive read; the documented values are cumulative).
+    pub struct LifePhase(u8);
+    /// Готовность к фискализации.
+    SETUP = 0x01 => "setup", "Готовность к фискализации", "ready for registration";
+    /// Фискальный режим.
+    FISCAL = 0x03 => "fiscal", "Фискальный режим", "fiscal mode";
+    /// Постфискальный режим, идет передача ФД в ОФД.
+    POST_FISCAL = 0x07 => "post_fiscal", "Постфискальный режим", "post-fiscal mode";
+    /// Чтение данных из архива ФН.
+    ARCHIVE = 0x0F => "archive", "Чтение данных из архива ФН", "reading the FN archive";
+}
+
+wire_enum! {
+    /// The open document byte of 0x08 «Запрос статуса ФН».
+    pub struct CurrentDocument(u8);
+    /// Нет открытого документа.
+    NONE = 0x00 => "none", "Нет открытого документа", "none open";
+    /// Отчет о регистрации ККТ.
+    REGISTRATION = 0x01 => "registration", "Отчет о регистрации ККТ", "registration report";
+    /// Отчет об открытии смены.
+    SHIFT_OPEN = 0x02 => "shift_open", "Отчет об открытии смены", "shift open report";
+    /// Кассовый чек.
+    RECEIPT = 0x04 => "receipt", "Кассовый чек", "receipt";
+    /// Отчет о закрытии смены.
+    SHIFT_CLOSE = 0x08 => "shift_close", "Отчет о закрытии смены", "shift close report";
+    /// Отчет о закрытии фискального режима.
+    FN_CLOSE = 0x10 => "fn_close", "Отчет о закрытии фискального режима", "FN close report";
+    /// Отчет об изменении параметров регистрации в связи с заменой ФН.
+    REREGISTRATION_FN = 0x12 => "reregistration_fn", "Отчет об изменении параметров регистрации (замена ФН)",
+        "re-registration report";
+    /// Отчет об изменении параметров регистрации.
+    REREGISTRATION = 0x13 => "reregistration", "Отчет об изменении параметров регистрации", "re-registration report";
+    /// Кассовый чек коррекции.
+    CORRECTION = 0x14 => "correction", "Кассовый чек коррекции", "correction receipt";
+    /// Отчет о текущем состоянии расчетов.
+    SETTLEMENT = 0x17 => "settlement", "Отчет о текущем состоянии расчетов", "settlement report";
+}
+
+wire_flags! {
+    /// Taxation systems, one bit each (tag 1062, the 0xE3/0x13 BYTE, 0x0A's answer).
+    pub struct TaxationSystems(u8);
+    /// Общая.
+    GENERAL = 0 => "osn", "ОСН", "general";
+    /// Упрощенная доход.
+    USN_INCOME = 1 => "usn_income", "УСН доход", "simplified, income";
+    /// Упрощенная доход минус расход.
+    USN_INCOME_OUTCOME = 2 => "usn_income_outcome", "УСН доход минус расход", "simplified, income minus expense";
+    /// Единый налог на вмененный доход (v01.05; gone from seed 004).
+    ENVD = 3 => "envd", "ЕНВД", "imputed income tax";
+    /// Единый сельскохозяйственный налог.
+    ESN = 4 => "esn", "ЕСХН", "agricultural tax";
+    /// Патентная система.
+    PATENT = 5 => "patent", "Патентная система", "patent";
+}
+
+impl TaxationSystems {
+    /// The systems of ФФД 1.2 (seed 004): every one but ЕНВД.
+    pub const FFD12: Self =
+        Self(Self::GENERAL.0 | Self::USN_INCOME.0 | Self::USN_INCOME_OUTCOME.0 | Self::ESN.0 | Self::PATENT.0);
+}
+
+wire_flags! {
+    /// Tag 9999 «режим работы» (also 0x0A's operating modes).
+    pub struct OperatingModes(u8);
+    /// Шифрование.
+    ENCRYPTION = 0 => "encryption", "Шифрование", "encryption";
+    /// Автономный режим (no data transfer to the OFD).
+    AUTONOMOUS = 1 => "autonomous", "Автономный режим", "autonomous";
+    /// Автоматический режим (v01.05; seed 004 drops it).
+    AUTOMATIC = 2 => "automatic", "Автоматический режим", "automatic";
+    /// Применение в сфере услуг.
+    SERVICES = 3 => "services", "Услуги", "services";
+    /// Режим БСО (strict reporting forms); only with services.
+    BSO = 4 => "bso", "Режим БСО", "strict reporting forms";
+    /// Применение в сети Интернет; not with autonomous mode.
+    INTERNET = 5 => "internet", "Интернет", "internet payments";
+}
+
+impl OperatingModes {
+    /// The bits of ФФД 1.2 (seed 004): every one but the automatic mode.
+    pub const FFD12: Self =
+        Self(Self::ENCRYPTION.0 | Self::AUTONOMOUS.0 | Self::SERVICES.0 | Self::BSO.0 | Self::INTERNET.0);
+}
+
+wire_flags! {
+    /// Tag 9998 «признаки условий применения ККТ».
+    pub struct UsageConditions(u8);
+    /// Подакцизные товары.
+    EXCISE = 0 => "excise", "Подакцизные товары", "excise goods";
+    /// Азартные игры.
+    GAMBLING = 1 => "gambling", "Азартные игры", "gambling";
+    /// Лотереи.
+    LOTTERY = 2 => "lottery", "Лотереи", "lottery";
+    /// Принтер в автомате.
+    PRINTER_IN_AUTOMAT = 3 => "printer_in_automat", "Принтер в автомате", "printer in a vending machine";
+    /// Маркированные товары.
+    MARKING = 4 => "marking", "Маркированные товары", "marked goods";
+    /// Ломбард.
+    PAWNSHOP = 5 => "pawnshop", "Ломбард", "pawnshop";
+    /// Страхование.
+    INSURANCE = 6 => "insurance", "Страхование", "insurance";
+}
+
+wire_flags! {
+    /// The low byte of tag 1205 «коды причин изменения сведений о ККТ» (seed 004, Приложение 1),
+    /// which 0xE3 sends as one BYTE (the tag's bits 8–31 do not fit it).
+    pub struct ReregistrationReasons(u8);
+    /// Замена фискального накопителя.
+    FN_REPLACED = 0 => "fn_replaced", "Замена ФН", "FN replaced";
+    /// Замена оператора фискальных данных.
+    OFD_CHANGED = 1 => "ofd_changed", "Замена ОФД", "OFD changed";
+    /// Изменение наименования пользователя ККТ.
+    USER_NAME_CHANGED = 2 => "user_name_changed", "Изменение наименования пользователя", "user name changed";
+    /// Изменение адреса и (или) места установки ККТ.
+    ADDRESS_CHANGED = 3 => "address_changed", "Изменение адреса или места установки", "address or place changed";
+    /// Перевод ККТ из автономного режима в режим передачи данных.
+    TO_ONLINE = 4 => "to_online", "Из автономного режима в режим передачи данных", "autonomous to online";
+    /// Перевод ККТ из режима передачи данных в автономный режим.
+    TO_AUTONOMOUS = 5 => "to_autonomous", "Из режима передачи данных в автономный", "online to autonomous";
+    /// Изменение версии модели ККТ.
+    MODEL_VERSION_CHANGED = 6 => "model_version_changed", "Изменение версии модели ККТ", "register model version changed";
+    /// Изменение перечня систем налогообложения.
+    TAXATION_CHANGED = 7 => "taxation_changed", "Изменение систем налогообложения", "taxation systems changed";
+}
+
+wire_flags! {
+    /// Tag 1057 «признак платежного агента»: the agent types the user may act as, one bit each
+    /// (the values of [`AgentType`]).
+    pub struct AgentTypes(u8);
+    /// Банковский платежный агент.
+    BANK_PAYING_AGENT = 0 => "bank_paying_agent", "Банковский платежный агент", "bank payment agent";
+    /// Банковский платежный субагент.
+    BANK_PAYING_SUBAGENT = 1 => "bank_paying_subagent", "Банковский платежный субагент", "bank payment subagent";
+    /// Платежный агент.
+    PAYING_AGENT = 2 => "paying_agent", "Платежный агент", "payment agent";
+    /// Платежный субагент.
+    PAYING_SUBAGENT = 3 => "paying_subagent", "Платежный субагент", "payment subagent";
+    /// Поверенный.
+    ATTORNEY = 4 => "attorney", "Поверенный", "attorney";
+    /// Комиссионер.
+    COMMISSION_AGENT = 5 => "commission_agent", "Комиссионер", "commission agent";
+    /// Иной агент.
+    ANOTHER = 6 => "another", "Агент", "other agent";
+}
+
+/// The English text of a BYTE value of a tag whose values are declared here (an enumeration,
+/// or the set bits of a mask), for `kkt decode`; `None` for another tag or an unknown value.
+pub fn tag_value_text(tag: u16, v: u8) -> Option<String> {
+    use crate::protocol::tag as t;
+    fn bits(texts: Vec<&'static str>) -> Option<String> {
+        (!texts.is_empty()).then(|| texts.join(", "))
+    }
+    let text = match tag {
+        t::OPERATION_TYPE => Operation::from(v).text_en(),
+        t::TAXATION_SYSTEM => Taxation::from(v).text_en(),
+        t::VAT_RATE => Vat::from(v).text_en(),
+        t::ITEM_TYPE => PaymentObject::from(v).text_en(),
+        t::PAYMENT_METHOD => PaymentMethod::from(v).text_en(),
+        t::PLANNED_ITEM_STATUS | t::ASSIGNED_ITEM_STATUS => PlannedStatus::from(v).text_en(),
+        t::MARKING_CODE_TYPE => CodeType::from(v).text_en(),
+        t::QUANTITY_MEASURE => Measure::from(v).text_en(),
+        t::ITEM_AGENT_TYPE => AgentType::from(v).text_en(),
+        t::TAXATION_SYSTEMS => return bits(TaxationSystems::from(v).texts_en()),
+        t::SERVICE_OPERATING_MODE => return bits(OperatingModes::from(v).texts_en()),
+        t::SERVICE_USAGE_CONDITIONS => return bits(UsageConditions::from(v).texts_en()),
+        t::PAYMENT_AGENT_FLAGS => return bits(AgentTypes::from(v).texts_en()),
+        _ => None,
+    };
+    text.map(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_and_unknown_values() {
+        assert_eq!(Vat::VAT20.code(), 1);
+        assert_eq!(Vat::new(1), Vat::VAT20);
+        assert_eq!(Vat::from(10), Vat::VAT107);
+        assert_eq!(u8::from(Vat::VAT0), 5);
+        assert_eq!(Vat::VAT10, 2);
+        assert!(Vat::VAT5.is_known());
+        assert_eq!(Vat::known(7), Some(Vat::VAT5));
+        assert_eq!(Vat::known(11), None);
+        let odd = Vat::from(0xAB);
+        assert!(!odd.is_known());
+        assert_eq!(odd.code(), 0xAB, "an unknown value is kept as it came");
+        assert_eq!((odd.name(), odd.text_ru(), odd.text_en()), (None, None, None));
+        assert_eq!(Vat::ALL.len(), 10);
+        assert_eq!(Vat::NAMES.len(), Vat::ALL.len());
+        assert_eq!(Measure::default(), Measure::PIECE);
+        assert_eq!(CurrentDocument::default(), CurrentDocument::NONE);
+        // Every declaration's codes and names are unique (the macro's `match` would also warn
+        // about a repeated code).
+        fn unique<T: WireEnum + std::hash::Hash + fmt::Debug>() {
+            let codes: std::collections::HashSet<_> = T::ALL.iter().collect();
+            let names: std::collections::HashSet<_> = T::NAMES.iter().collect();
+            assert_eq!((codes.len(), names.len()), (T::ALL.len(), T::ALL.len()));
+            for (v, n) in T::ALL.iter().zip(T::NAMES) {
+                assert_eq!(v.json_name(), Some(*n));
+                assert_eq!(T::from_json_name(n), Some(*v));
+                assert!(v.known());
+            }
+        }
+        unique::<Operation>();
+        unique::<Taxation>();
+        unique::<Vat>();
+        unique::<PaymentMethod>();
+        unique::<PaymentObject>();
+        unique::<PlannedStatus>();
+        unique::<CodeType>();
+        unique::<Measure>();
+        unique::<AgentType>();
+        unique::<LifePhase>();
+        unique::<CurrentDocument>();
+    }
+
+    #[test]
+    fn display_debug_and_hex() {
+        assert_eq!(Operation::SELL_RETURN.to_string(), "sell_return");
+        assert_eq!(format!("{:?}", Operation::SELL_RETURN), "Operation::SELL_RETURN");
+        assert_eq!(Operation::from(9).to_string(), "0x09");
+        assert_eq!(format!("{:?}", Operation::from(9)), "Operation(0x09)");
+        assert_eq!(format!("{:#04x}", CurrentDocument::CORRECTION), "0x14");
+        assert_eq!(format!("{:02X}", LifePhase::ARCHIVE), "0F");
+        assert_eq!(CurrentDocument::SETTLEMENT.text_en(), Some("settlement report"));
+        assert_eq!(LifePhase::FISCAL.text_ru(), Some("Фискальный режим"));
+        assert_eq!("kilogram".parse::<Measure>(), Ok(Measure::KILOGRAM));
+        let e = "kilo".parse::<Measure>().unwrap_err();
+        assert!(e.to_string().starts_with("\"kilo\" is not one of piece, gram, kilogram"), "{e}");
+    }
+
+    #[test]
+    fn serde_as_number_and_by_name() {
+        assert_eq!(serde_json::to_value(Vat::VAT10).unwrap(), serde_json::json!(2));
+        assert_eq!(serde_json::from_value::<Vat>(serde_json::json!(99)).unwrap(), Vat::from(99));
+
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Named {
+            #[serde(with = "by_name")]
+            vat: Vat,
+            #[serde(default, with = "by_name::option", skip_serializing_if = "Option::is_none")]
+            status: Option<PlannedStatus>,
+        }
+        let n: Named = serde_json::from_str(r#"{"vat": "vat120", "status": "unchanged"}"#).unwrap();
+        assert_eq!(n, Named { vat: Vat::VAT120, status: Some(PlannedStatus::UNCHANGED) });
+        assert_eq!(serde_json::to_string(&n).unwrap(), r#"{"vat":"vat120","status":"unchanged"}"#);
+        let n: Named = serde_json::from_str(r#"{"vat": "none"}"#).unwrap();
+        assert_eq!(n.status, None);
+        let e = serde_json::from_str::<Named>(r#"{"vat": "vat18"}"#).unwrap_err().to_string();
+        assert!(e.contains("unknown variant `vat18`, expected one of `vat20`, `vat10`"), "{e}");
+        assert!(serde_json::from_str::<Named>(r#"{"vat": 1}"#).is_err(), "people's JSON names the value");
+        // A value the declaration does not know is written as its number.
+        let odd = Named { vat: Vat::from(42), status: None };
+        assert_eq!(serde_json::to_string(&odd).unwrap(), r#"{"vat":42}"#);
+    }
+
+    #[test]
+    fn texts_of_tag_values() {
+        use crate::protocol::tag;
+        assert_eq!(tag_value_text(tag::VAT_RATE, 1).as_deref(), Some("VAT 20%"));
+        assert_eq!(tag_value_text(tag::ASSIGNED_ITEM_STATUS, 255).as_deref(), Some("status unchanged"));
+        assert_eq!(tag_value_text(tag::TAXATION_SYSTEMS, 0b10_0001).as_deref(), Some("general, patent"));
+        assert_eq!(tag_value_text(tag::VAT_RATE, 0x63), None);
+        assert_eq!(tag_value_text(tag::SERVICE_OPERATING_MODE, 0), None);
+        assert_eq!(tag_value_text(tag::ITEM_NAME, 1), None);
+    }
+
+    #[test]
+    fn flags() {
+        let t = TaxationSystems::GENERAL | TaxationSystems::PATENT;
+        assert_eq!(t.bits(), 0b10_0001);
+        assert!(t.contains(TaxationSystems::PATENT) && !t.contains(TaxationSystems::ESN));
+        assert_eq!(t.to_string(), "osn+patent");
+        assert_eq!(format!("{t:?}"), "TaxationSystems(GENERAL | PATENT)");
+        assert_eq!(t.texts_en(), ["general", "patent"]);
+        let odd = TaxationSystems::from(0b1100_0001);
+        assert_eq!(odd.undefined(), 0b1100_0000);
+        assert_eq!(odd.to_string(), "osn+0xc0");
+        assert_eq!(TaxationSystems::ENVD.outside(TaxationSystems::FFD12), 0b1000);
+        assert_eq!(TaxationSystems::FFD12.bits(), 0b0011_0111);
+        assert_eq!(OperatingModes::FFD12.bits(), 0b0011_1011);
+        assert_eq!(OperatingModes::DEFINED.bits(), 0x3F);
+        assert_eq!(UsageConditions::DEFINED.bits(), 0x7F);
+        assert_eq!(AgentTypes::DEFINED.bits(), 0x7F);
+        assert_eq!(ReregistrationReasons::DEFINED.bits(), 0xFF);
+        assert_eq!((ReregistrationReasons::FN_REPLACED | ReregistrationReasons::ADDRESS_CHANGED).bits(), 0b1001);
+        assert_eq!(OperatingModes::EMPTY.to_string(), "none");
+        assert_eq!(serde_json::to_value(t).unwrap(), serde_json::json!(33));
+        // The agent bits are the agent types' values.
+        for (bit, v) in AgentTypes::BITS.iter().zip(&AgentType::ALL[1..]) {
+            assert_eq!((bit.0.bits(), bit.1), (v.code(), v.name().unwrap()));
+        }
+    }
+}
