@@ -217,6 +217,12 @@ fn init_tracing(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
             let _ = builder.with_ansi(false).with_writer(std::sync::Mutex::new(f)).try_init();
         }
         None => {
+            // Windows' classic console prints escape codes as text unless told to take them.
+            #[cfg(windows)]
+            let builder = builder.with_ansi(
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && anstyle_query::windows::enable_ansi_colors().unwrap_or(false),
+            );
             let _ = builder.with_writer(std::io::stderr).try_init();
         }
     }
