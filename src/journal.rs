@@ -56,11 +56,18 @@ pub enum JournalError {
 }
 
 /// The exclusive lock of a journal file, held for one operation ([`Journal::lock`]); let go
-/// when dropped.
+/// when dropped (and by the system when the process dies).
 #[derive(Debug)]
 pub struct JournalLock {
-    #[cfg(unix)]
-    _lock: Option<nix::fcntl::Flock<std::fs::File>>,
+    file: Option<std::fs::File>,
+}
+
+impl Drop for JournalLock {
+    fn drop(&mut self) {
+        if let Some(f) = &self.file {
+            let _ = fs4::FileExt::unlock(f);
+        }
+    }
 }
 
 /// Where an entry stands.
@@ -235,36 +242,34 @@ impl Journal {
 
     /// Takes the exclusive lock of the journal file (`JOURNAL.lock`) for one operation, so that
     /// a second process never judges an entry still in flight; waits up to `wait` for another
-    /// process to let go. A journal in memory needs none (and non-Unix systems have none yet).
+    /// process to let go. `flock` on Unix, `LockFileEx` on Windows (fs4): the same rule on both.
+    /// A journal in memory needs none.
     pub fn lock(&self, wait: Duration) -> Result<JournalLock, JournalError> {
-        #[cfg(unix)]
-        {
-            use nix::fcntl::{Flock, FlockArg};
-            let Some(path) = self.path() else { return Ok(JournalLock { _lock: None }) };
-            let mut name = path.as_os_str().to_owned();
-            name.push(".lock");
-            let lock_path = std::path::PathBuf::from(name);
-            let io = |source| JournalError::Io { path: lock_path.display().to_string(), source };
-            let mut file = crate::fsutil::open_private_append(&lock_path).map_err(io)?;
-            let started = std::time::Instant::now();
-            loop {
-                match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                    Ok(l) => return Ok(JournalLock { _lock: Some(l) }),
-                    Err((f, nix::errno::Errno::EWOULDBLOCK)) if started.elapsed() < wait => {
-                        file = f;
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                    Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                        return Err(JournalError::Locked { path: lock_path.display().to_string(), waited: wait })
-                    }
-                    Err((_, e)) => return Err(io(e.into())),
+        let Some(path) = self.path() else { return Ok(JournalLock { file: None }) };
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let lock_path = std::path::PathBuf::from(name);
+        let io = |source| JournalError::Io { path: lock_path.display().to_string(), source };
+        // Read and write access: Windows locks need one of them (append alone is not enough).
+        let file = crate::fsutil::private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(io)?;
+        let started = std::time::Instant::now();
+        loop {
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => return Ok(JournalLock { file: Some(file) }),
+                Err(fs4::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(20));
                 }
+                Err(fs4::TryLockError::WouldBlock) => {
+                    return Err(JournalError::Locked { path: lock_path.display().to_string(), waited: wait })
+                }
+                Err(fs4::TryLockError::Error(e)) => return Err(io(e)),
             }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = wait;
-            Ok(JournalLock {})
         }
     }
 
@@ -493,6 +498,8 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+        // Closed first: Windows does not remove an open file (and would leave it for the next run).
+        drop(j);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -300,6 +300,8 @@ mod tests {
         // A second process (or a restart) sees the sale.
         let mut s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.lookup("0104670540176099215abc").unwrap().unwrap().receipt, "FD 3");
+        // Closed first: Windows does not remove an open file.
+        drop(s);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -1,7 +1,8 @@
 //! The optional config file (TOML): device, cashier, timeouts.
 //!
 //! Looked up at `--config PATH`, `$KKT_CONFIG`, then `kkt/config.toml` in the user's config
-//! directory (`~/.config/kkt/config.toml` on Linux). Command-line options win over the file.
+//! directory (`~/.config/kkt/config.toml` on Linux, `%APPDATA%\kkt\config.toml` on Windows:
+//! [`super::paths::config`]). Command-line options win over the file.
 
 use std::path::{Path, PathBuf};
 
@@ -77,7 +78,7 @@ pub struct Cashier {
 
 /// Where the default config file lives.
 pub fn default_path() -> Option<PathBuf> {
-    dirs::config_dir().map(|d| d.join("kkt").join("config.toml"))
+    super::paths::config()
 }
 
 /// Reads the config: the explicit path must exist; the default path may be absent.
@@ -89,8 +90,11 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
             None => return Ok(Config::default()),
         },
     };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display())),
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let text = super::device::text(&bytes).map_err(|m| format!("config file {}: {m}", path.display()))?;
+            toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
+        }
         Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
         Err(e) => Err(format!("config file {}: {e}", path.display())),
     }
@@ -114,6 +118,14 @@ mod tests {
         assert_eq!(load(Some(&p)).unwrap().serve.unwrap().listen.as_deref(), Some("127.0.0.1:9000"));
         std::fs::write(&p, "[driver]\nretries = 0\nresync_on_connect = false\n").unwrap();
         assert_eq!(load(Some(&p)).unwrap().driver.unwrap().retries, Some(0));
+        // Notepad's UTF-8 with a byte-order mark, and its "Unicode" (UTF-16 LE).
+        std::fs::write(&p, "\u{feff}[cashier]\nname = \"Петрова\"\n").unwrap();
+        assert_eq!(load(Some(&p)).unwrap().cashier.unwrap().name.as_deref(), Some("Петрова"));
+        let utf16: Vec<u8> = "\u{feff}timeout = 7\r\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        std::fs::write(&p, utf16).unwrap();
+        assert_eq!(load(Some(&p)).unwrap().timeout, Some(7));
+        std::fs::write(&p, b"[cashier]\nname = \"\xCF\xE5\xF2\xF0\xEE\xE2\xE0\"\n").unwrap();
+        assert!(load(Some(&p)).unwrap_err().contains("not UTF-8"));
         std::fs::write(&p, "[marking]\ntspiot_url = \"https://127.0.0.1:51401\"\n").unwrap();
         assert_eq!(load(Some(&p)).unwrap().marking.unwrap().tspiot_url.as_deref(), Some("https://127.0.0.1:51401"));
         std::fs::write(&p, "devise = \"x\"\n").unwrap();

@@ -75,15 +75,30 @@ pub fn segments(text: &str, default: Direction) -> Result<Vec<Segment>, String> 
     Ok(out)
 }
 
+/// The text of a log as saved on any system: UTF-8 (with or without a BOM), UTF-16 with a BOM
+/// (what Windows PowerShell's `>` writes), or a legacy code page (a vendor driver's log in
+/// windows-1251: its words are not needed, its hex is ASCII). Line ends are LF or CRLF alike:
+/// [`segments`] splits on any whitespace.
+pub fn log_text(bytes: &[u8]) -> String {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        return enc.decode_without_bom_handling(&bytes[bom..]).0.into_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1251.decode_without_bom_handling(bytes).0.into_owned(),
+    }
+}
+
 /// Runs `kkt decode`.
 pub fn run(args: &Args, json: bool) -> u8 {
     let mut text = args.hex.join(" ");
     if args.hex.is_empty() || text.trim() == "-" {
-        text.clear();
-        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+        let mut bytes = Vec::new();
+        if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
             print_error(json, "input", None, &format!("cannot read stdin: {e}"), "");
             return exit::INPUT;
         }
+        text = log_text(&bytes);
     }
     let default = if args.response { Direction::Response } else { Direction::Request };
     let segs = match segments(&text, default) {
@@ -181,5 +196,29 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[1], Segment { kind: Direction::Response, bytes: vec![0xB6, 0x29, 0] });
         assert!(segments("B6 29 0", Direction::Request).is_err());
+    }
+
+    #[test]
+    fn windows_logs_crlf_utf16_and_cp1251() {
+        let frame = vec![0xB6, 0x29, 0, 1, 1, 0x8C, 0xEF];
+        let want = |t: &str| {
+            let s = segments(t, Direction::Request).unwrap();
+            assert_eq!(s.len(), 2, "{t:?}");
+            assert_eq!((s[0].kind, &s[0].bytes), (Direction::Request, &frame));
+            assert_eq!((s[1].kind, &s[1].bytes), (Direction::Response, &vec![0xB6, 0x29, 0]));
+        };
+        let crlf = "12:00:01 > B6 29 00 01 01 8C EF\r\n12:00:02 < B6 29 00\r\n";
+        want(&log_text(crlf.as_bytes()));
+        // PowerShell's `>`: UTF-16 LE with a BOM.
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(crlf.encode_utf16().flat_map(u16::to_le_bytes));
+        want(&log_text(&utf16));
+        // UTF-8 with a BOM (Notepad).
+        want(&log_text(&[b"\xEF\xBB\xBF".as_slice(), crlf.as_bytes()].concat()));
+        // A vendor driver's windows-1251 log: "Команда" before the bytes.
+        let cp1251 = [b"\xCA\xEE\xEC\xE0\xED\xE4\xE0 > B6 29 00 01 01 8C EF\r\n< B6 29 00\r\n".as_slice()].concat();
+        let text = log_text(&cp1251);
+        assert!(text.starts_with("Команда"), "{text}");
+        want(&text);
     }
 }

@@ -229,13 +229,29 @@ pub fn output<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> Strin
 
 /// Reads a JSON file, or stdin for `-`.
 pub fn read_input(path: &Path) -> Result<String, Failure> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| Failure::usage(format!("stdin: {e}"), ""))?;
-        Ok(s)
+    let (bytes, name) = if path.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::stdin().read_to_end(&mut b).map_err(|e| Failure::usage(format!("stdin: {e}"), ""))?;
+        (b, "stdin".to_string())
     } else {
-        std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display()), ""))
+        let b = std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display()), ""))?;
+        (b, path.display().to_string())
+    };
+    text(&bytes).map_err(|m| Failure::usage(format!("{name}: {m}"), "save the file as UTF-8"))
+}
+
+/// A text file as Windows editors save it too: UTF-8, with or without a byte-order mark, or
+/// UTF-16 with one (Notepad's "Unicode", PowerShell 5's `>`). Anything else is refused, never
+/// guessed: a receipt's names must reach the register as the user wrote them.
+pub fn text(bytes: &[u8]) -> Result<String, String> {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        return enc
+            .decode_without_bom_handling_and_without_replacement(&bytes[bom..])
+            .map(|s| s.into_owned())
+            .ok_or_else(|| format!("not valid {} after its byte-order mark", enc.name()));
     }
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| format!("not UTF-8 (byte {} is not; a windows-1251 or cp866 file?)", e.utf8_error().valid_up_to()))
 }
 
 /// The cashier from the options, else the config file.

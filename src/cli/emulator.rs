@@ -18,7 +18,8 @@ pub struct Args {
     /// line on stdout is the address.
     #[arg(long, value_name = "ADDR", conflicts_with = "pty")]
     pub listen: Option<String>,
-    /// Serve on a new pseudo-terminal instead; the first line on stdout is its path.
+    /// Serve on a new pseudo-terminal instead; the first line on stdout is its path (Unix only:
+    /// on Windows use --listen, or a virtual COM pair such as com0com).
     #[arg(long)]
     pub pty: bool,
     /// Keep the whole state in this JSON file (loaded if it exists, rewritten atomically after
@@ -64,6 +65,9 @@ pub fn run(a: &Args, json: bool) -> u8 {
         print_error(json, "input", None, &msg, "");
         code
     };
+    if a.pty && !kkt::transport::pty::AVAILABLE {
+        return fail(exit::INPUT, format!("--pty: {}", kkt::transport::pty::NOT_AVAILABLE));
+    }
     let mut scenario = match &a.scenario {
         Some(p) => match Scenario::load(p) {
             Ok(s) => s,

@@ -19,11 +19,11 @@ pub struct ListArgs {
 }
 
 /// The journal's path: `--journal`, `$KKT_JOURNAL`, else `kkt/journal.sqlite` in the user's
-/// data directory.
+/// local data directory ([`super::paths::journal`]).
 pub fn path(cli: &Cli) -> Result<PathBuf, Failure> {
     cli.journal
         .clone()
-        .or_else(|| dirs::data_dir().map(|d| d.join("kkt").join("journal.sqlite")))
+        .or_else(super::paths::journal)
         .ok_or_else(|| Failure::usage("no data directory for the journal", "give --journal PATH or set KKT_JOURNAL"))
 }
 

@@ -42,7 +42,7 @@ pub enum Cmd {
         code: String,
     },
     /// Check codes for sale: sell, refuse or ask, with every reason.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the ГИС МТ CDN hosts with latency, rank and unavailable-until.
     Cdn {
         /// Rediscover now (`/cdn/info` and every host's health check).
@@ -138,7 +138,8 @@ pub struct OnlineArgs {
     /// A file holding the X-API-KEY token (the token itself may be in $KKT_GISMT_TOKEN).
     #[arg(long, env = "KKT_GISMT_TOKEN_FILE", value_name = "PATH")]
     pub gismt_token_file: Option<PathBuf>,
-    /// The cache directory (CDN hosts and marks, the sold-codes store); default ~/.cache/kkt.
+    /// The cache directory (CDN hosts and marks, the sold-codes store); default ~/.cache/kkt
+    /// (Linux), %LOCALAPPDATA%\kkt\cache (Windows): see `kkt --help`.
     #[arg(long, env = "KKT_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Extra trusted root certificates (PEM) for ГИС МТ hosts, e.g. the Russian Trusted Root CA.
@@ -247,7 +248,7 @@ pub struct StoreArgs {
     /// directory's sold-codes.sqlite).
     #[arg(long, env = "KKT_STORE", value_name = "LOCATION")]
     pub store: Option<String>,
-    /// The cache directory; default ~/.cache/kkt.
+    /// The cache directory; default: see `kkt --help`.
     #[arg(long = "store-cache-dir", env = "KKT_CACHE_DIR", value_name = "DIR", hide = true)]
     pub cache_dir: Option<PathBuf>,
 }
@@ -375,10 +376,7 @@ fn rub(k: u64) -> String {
 }
 
 fn cache_dir(explicit: Option<&PathBuf>) -> PathBuf {
-    explicit
-        .cloned()
-        .or_else(|| dirs::cache_dir().map(|d| d.join("kkt")))
-        .unwrap_or_else(|| std::env::temp_dir().join("kkt-cache"))
+    explicit.cloned().or_else(super::paths::cache).unwrap_or_else(|| std::env::temp_dir().join("kkt-cache"))
 }
 
 fn gismt_client(o: &OnlineArgs) -> Result<Arc<GisMt>, String> {

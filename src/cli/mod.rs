@@ -11,6 +11,7 @@ pub mod device;
 pub mod emulator;
 pub mod journal;
 pub mod mark;
+pub mod paths;
 pub mod serve;
 
 /// Exit codes, as README documents them.
@@ -52,11 +53,12 @@ pub struct Cli {
     /// Answer timeout per command, in seconds (default: the command table's, 20 s; 60 s for shift open).
     #[arg(long, global = true, value_name = "SECS")]
     pub timeout: Option<u64>,
-    /// Config file (TOML: device, timeout, [cashier] name/inn); default ~/.config/kkt/config.toml.
+    /// Config file (TOML: device, timeout, [cashier] name/inn); default: `kkt/config.toml` in
+    /// the user's config folder (see Files below).
     #[arg(long, global = true, env = "KKT_CONFIG", value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
-    /// The host's journal of fiscal documents (SQLite; default: the user's data directory,
-    /// ~/.local/share/kkt/journal.sqlite on Linux).
+    /// The host's journal of fiscal documents (SQLite; default: `kkt/journal.sqlite` in the
+    /// user's local data folder, see Files below).
     #[arg(long, global = true, env = "KKT_JOURNAL", value_name = "PATH")]
     pub journal: Option<std::path::PathBuf>,
     /// What to do.
@@ -153,7 +155,12 @@ pub enum Command {
 
 /// Runs the command line; returns the process exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    // The default files are this system's: `kkt --help` prints them (paths::help).
+    let cmd = <Cli as clap::CommandFactory>::command().after_help(paths::help());
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&cmd.get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     if let Err(e) = init_tracing(cli.verbose, cli.log_file.as_deref()) {
         print_error(cli.json, "input", None, &e, "");
         return ExitCode::from(exit::INPUT);
@@ -210,6 +217,12 @@ fn init_tracing(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
             let _ = builder.with_ansi(false).with_writer(std::sync::Mutex::new(f)).try_init();
         }
         None => {
+            // Windows' classic console prints escape codes as text unless told to take them.
+            #[cfg(windows)]
+            let builder = builder.with_ansi(
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && anstyle_query::windows::enable_ansi_colors().unwrap_or(false),
+            );
             let _ = builder.with_writer(std::io::stderr).try_init();
         }
     }

@@ -153,7 +153,8 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     Ok(c)
 }
 
-/// Runs the service until SIGINT or SIGTERM, then finishes the requests in flight.
+/// Runs the service until Ctrl-C (SIGINT), SIGTERM (Unix) or Ctrl-Break (Windows), then finishes
+/// the requests in flight.
 pub fn run(cli: &Cli, a: &Args) -> Result<(), Failure> {
     let file =
         super::config::load(cli.config.as_deref()).map_err(|m| Failure::usage(m, "fix or remove the config file"))?;
@@ -192,6 +193,8 @@ fn raise_open_files_limit() {
     }
 }
 
+/// Completes on the first stop request: Ctrl-C (SIGINT) everywhere, SIGTERM on Unix, Ctrl-Break
+/// on Windows (`kkt serve` in a console window, or a service wrapper that sends it).
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -205,7 +208,16 @@ async fn shutdown_signal() {
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    let term = async {
+        match tokio::signal::windows::ctrl_break() {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(any(unix, windows)))]
     let term = std::future::pending::<()>();
     tokio::select! {
         _ = ctrl_c => {},

@@ -27,7 +27,8 @@ use crate::protocol::frame::{Frame, FrameDecoder, FrameError};
 
 mod inproc;
 mod line;
-#[cfg(all(feature = "serial", unix))]
+// On every system: where there is no pseudo-terminal (Windows) it says so (pty::NOT_AVAILABLE).
+#[cfg(any(feature = "serial", feature = "emulator"))]
 pub mod pty;
 #[cfg(feature = "serial")]
 pub mod serial;

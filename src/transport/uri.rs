@@ -233,6 +233,9 @@ mod tests {
         assert_eq!(p("/dev/ttyS0"), DeviceUri::Serial { path: "/dev/ttyS0".into(), config: SerialConfig::default() });
         assert_eq!(p("COM3"), DeviceUri::Serial { path: "COM3".into(), config: SerialConfig::default() });
         assert_eq!(p("serial://COM12"), DeviceUri::Serial { path: "COM12".into(), config: SerialConfig::default() });
+        // Windows' own name for ports above COM9, as Device Manager and the vendor drivers give it.
+        assert_eq!(p(r"\\.\COM12"), DeviceUri::Serial { path: r"\\.\COM12".into(), config: SerialConfig::default() });
+        assert_eq!(p(r"serial://\\.\COM12?baud=57600").to_string(), r"serial:\\.\COM12?baud=57600");
         assert_eq!(p("serial:///dev/ttyUSB0").to_string(), "serial:///dev/ttyUSB0?baud=115200");
         assert_eq!(p("emulator"), DeviceUri::Emulator { state: None });
         assert_eq!(p("emulator?state=/tmp/r.json"), DeviceUri::Emulator { state: Some("/tmp/r.json".into()) });

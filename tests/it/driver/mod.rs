@@ -3,6 +3,7 @@
 mod captures;
 mod emulator;
 mod logging;
+// Unix only: a real pseudo-terminal pair stands for the serial line (Windows has none).
 #[cfg(unix)]
 mod pty;
 mod scripted;

@@ -12,9 +12,6 @@ use kkt::protocol::Decimal;
 use kkt::receipt::{Cashier, Item, Money, Receipt, Taxation, Vat};
 use kkt::{AsyncKkt, Error, Kkt};
 
-/// pty tests run one at a time.
-static PTY: Mutex<()> = Mutex::new(());
-
 const CODE: &str = "010464007801637221gDDJ2VMOqvdNG\u{1d}91FFD0\u{1d}92dGVzdIjNx7Hb93pmLsV+niIDiJWV8ZFAjQdF9b2BO/o=";
 
 struct Emulator {
@@ -132,9 +129,11 @@ fn tcp_persistent_faulty_day() {
     faulty_day(&mut k);
 }
 
+// Unix only: `kkt emulator --pty` (Windows has no pseudo-terminal).
+#[cfg(unix)]
 #[test]
 fn pty_serial_faulty_day() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let emu = Emulator::start(&["--pty"], DAY_FAULTS);
     let mut k = Kkt::connect_with(&emu.at, opts()).unwrap();
     faulty_day(&mut k);
@@ -164,9 +163,11 @@ fn async_tcp_sale_with_a_lost_answer() {
     });
 }
 
+// Unix only: `kkt emulator --pty` (Windows has no pseudo-terminal).
+#[cfg(unix)]
 #[test]
 fn async_pty_sale() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let emu = Emulator::start(&["--pty"], r#"[{"command": 36, "action": "corrupt"}]"#);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
@@ -322,9 +323,11 @@ fn whole_life_over_tcp() {
     whole_life(&mut k);
 }
 
+// Unix only: `kkt emulator --pty` (Windows has no pseudo-terminal).
+#[cfg(unix)]
 #[test]
 fn whole_life_over_a_pty() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let emu = Emulator::start(&["--pty", "--factory-fresh"], "[]");
     let mut k = Kkt::connect_with(&format!("serial://{}?baud=115200", emu.at), opts()).unwrap();
     whole_life(&mut k);

@@ -102,6 +102,8 @@ fn personal_data_stays_out_of_logs_and_journal_and_files_are_private() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+// Unix only: it checks the file mode 0600; on Windows a file takes its folder's access list
+// (README, "Windows").
 #[cfg(unix)]
 #[test]
 fn the_gismt_cache_is_private() {

@@ -264,6 +264,8 @@ impl Default for ServeOptions {
 pub struct Service {
     child: Option<Child>,
     pub client: Client,
+    /// Its journal, config and home (read by the Unix-only shutdown tests; removed on drop).
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub dir: TempDir,
 }
 
@@ -328,17 +330,19 @@ impl Service {
         Service::start("emulator", |_| {})
     }
 
-    /// Asks the service to stop as Ctrl-C or `kill` would (SIGTERM; on Windows the process is
-    /// ended) and waits until it has: it finishes the requests in flight first.
+    /// Asks the service to stop as `kill` would (SIGTERM) and waits until it has: it finishes
+    /// the requests in flight first. Unix only: std cannot send Ctrl-Break to another process.
+    #[cfg(unix)]
     pub fn shutdown(&mut self) {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+    }
+
+    /// Sends `signal` (SIGINT is what Ctrl-C sends) and waits until the service has stopped.
+    #[cfg(unix)]
+    pub fn signal(&mut self, signal: nix::sys::signal::Signal) {
         let Some(mut child) = self.child.take() else { return };
-        #[cfg(unix)]
-        {
-            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        }
-        #[cfg(not(unix))]
-        let _ = child.kill();
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, signal);
         let _ = child.wait();
     }
 }
