@@ -84,14 +84,14 @@ pub fn device_reasons(r: MarkCheckResult) -> Vec<Reason> {
         out.push(Reason::new(
             "2106",
             Rule::DeviceCryptoNegative,
-            format!("the register's crypto check of the code is negative (2106 = 0x{:02X})", r.0),
+            super::texts::device_crypto_negative(r.0),
         ));
     }
     if r.status_checked() && !r.status_correct() {
         out.push(Reason::new(
             "2106",
             Rule::DeviceStatusIncorrect,
-            format!("the OISM says the planned status is wrong (2106 = 0x{:02X})", r.0),
+            super::texts::device_status_incorrect(r.0),
         ));
     }
     out

@@ -7,7 +7,9 @@
 //! [`tspiot`], [`lm`]) and storage ([`store`]) are thin shells; [`service`] ties them together.
 
 pub mod cdn;
+pub mod confirm;
 pub mod decide;
+pub mod emergency;
 pub mod gismt;
 pub mod lm;
 pub mod model;
@@ -16,6 +18,8 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod tag1260;
+pub mod texts;
+pub mod token;
 pub mod tspiot;
 
 pub use decide::{decide, Decision};
@@ -24,5 +28,5 @@ pub use lm::{Lm, LmConfig};
 pub use model::{CheckAnswer, CodeInfo};
 pub use rules::{judge, Action, Evidence, Local, Reason, Rule, Settings, Source, Strictness, Verdict};
 pub use secret::Secret;
-pub use service::{Checker, Item, ReceiptCheck};
+pub use service::{CheckError, Checker, Entity, Item, ReceiptCheck, RegisterFacts, RegisterRefusal, SaleRecord};
 pub use tspiot::{TsPiot, TsPiotConfig};

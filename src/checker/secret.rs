@@ -37,11 +37,17 @@ impl Secret {
         }
         let path = file.map(Path::to_path_buf).or_else(|| std::env::var_os(file_env).map(Into::into));
         match path {
-            Some(p) => std::fs::read_to_string(&p)
-                .map(|s| Some(Secret::new(s)).filter(|s| !s.0.is_empty()))
-                .map_err(|e| format!("cannot read the token file {}: {e}", p.display())),
+            Some(p) => Self::from_file(&p),
             None => Ok(None),
         }
+    }
+
+    /// From a file (None when it is empty); an unreadable file is an error that names the path,
+    /// not the content.
+    pub fn from_file(p: &Path) -> Result<Option<Secret>, String> {
+        std::fs::read_to_string(p)
+            .map(|s| Some(Secret::new(s)).filter(|s| !s.0.is_empty()))
+            .map_err(|e| format!("cannot read the token file {}: {e}", p.display()))
     }
 }
 

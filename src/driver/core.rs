@@ -564,7 +564,9 @@ impl<L: Link> Driver<L> {
         measure: Measure,
         fraction: Option<(u32, u32)>,
     ) -> Result<MarkCheck, Error> {
-        let local_req = CheckMarkLocal::new(code);
+        // The code's real bytes (GS as 0x1D), whatever rendering the caller gave.
+        let code = crate::marking::MarkingCode::parse(code).map_err(|e| InputError::new("code", e.to_string()))?;
+        let local_req = CheckMarkLocal::new(code.as_str());
         let online_req = Self::online_request(status, quantity, measure, fraction);
         encode_request(&local_req)?;
         encode_request(&online_req)?;
@@ -612,6 +614,10 @@ impl<L: Link> Driver<L> {
                     ItemStep::Plain(Box::new(u))
                 }
                 Some(code) => {
+                    // Parsed once: 0x91 and 0x97 (tag 2000) carry the code's real bytes.
+                    let parsed = crate::marking::MarkingCode::parse(code)
+                        .map_err(|e| InputError::new(format!("{p}.marking_code"), e.to_string()))?;
+                    let code = parsed.as_str();
                     let status = it.planned_status_for(receipt.operation);
                     let fraction = it.fraction.map(|f| (f.numerator, f.denominator));
                     let mut m = MarkedItem::piece(

@@ -971,7 +971,7 @@ impl Register {
             return Err(err::CHECK_TABLE_FULL);
         }
         let raw = crate::protocol::types::cp866(&r.code).map_err(|_| err::VALUE)?;
-        let parsed = MarkingCode::parse_bytes(&raw).ok();
+        let parsed = MarkingCode::from_wire(&raw).ok();
         let rule = self.options.scenario.rule(&r.code, parsed.as_ref().map(MarkingCode::product_id).as_deref());
         if let Some(e) = rule.and_then(|r| r.fn_error) {
             return Err(e);
@@ -1002,7 +1002,7 @@ impl Register {
             return Err(err::VALUE);
         }
         let mark = self.state.mark.clone().ok_or(err::FN_STATE)?;
-        let parsed = MarkingCode::parse(&mark.code).ok();
+        let parsed = MarkingCode::from_wire(mark.code.as_bytes()).ok();
         let product_id = parsed.as_ref().map(MarkingCode::product_id);
         let rule = self.options.scenario.rule(&mark.code, product_id.as_deref()).cloned();
         let status = rule.as_ref().map_or(self.options.scenario.default_status, |r| r.status);
