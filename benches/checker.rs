@@ -20,7 +20,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kkt::checker::{Checker, GisMt, GisMtConfig, Item, Secret, Settings, Source, Strictness};
+use kkt::checker::{CheckItem, Checker, GisMt, GisMtConfig, Secret, Settings, Source, Strictness};
 use kkt::marking::MarkingCode;
 use serde_json::json;
 use support::{temp_dir, MockGisMt, TOKEN};
@@ -34,9 +34,9 @@ fn checker(mock: &MockGisMt, tag: &str) -> Checker {
     Checker::new(Some(g), None, Settings { strictness: Strictness::Deny, ..Settings::default() })
 }
 
-fn item(i: usize) -> Item {
+fn item(i: usize) -> CheckItem {
     let code = format!("0104670540176099215{:05}\u{1d}93dGVz", i);
-    Item { code: MarkingCode::parse(&code).unwrap(), price_kopecks: None, partial_sale: false }
+    CheckItem { code: MarkingCode::parse(&code).unwrap(), price_kopecks: None, partial_sale: false }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -129,7 +129,7 @@ fn batch() {
             h.state.check_delay_ms.store(latency, Ordering::Relaxed);
         }
         let ch = checker(&mock, "bench-batch");
-        let items: Vec<Item> = (0..1000).map(item).collect();
+        let items: Vec<CheckItem> = (0..1000).map(item).collect();
         let mut times = Vec::new();
         for _ in 0..5 {
             let t = Instant::now();

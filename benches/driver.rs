@@ -62,11 +62,11 @@ fn receipt(n: usize) -> Receipt {
     r
 }
 
-fn emulator_options(timing: Option<Timing>) -> kkt::emulator::Options {
-    kkt::emulator::Options {
+fn emulator_options(timing: Option<Timing>) -> kkt::emulator::EmulatorOptions {
+    kkt::emulator::EmulatorOptions {
         check_table_size: 128,
         scenario: Scenario { timing, ..Scenario::default() },
-        ..kkt::emulator::Options::default()
+        ..kkt::emulator::EmulatorOptions::default()
     }
 }
 

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use gismt::temp_dir;
 use kkt::checker::lm::{Lm, LmConfig};
 use kkt::checker::tspiot::{check_body, classify, ClientInfo, TsPiot, TsPiotConfig};
-use kkt::checker::{Checker, Item, Secret, Settings, Source};
+use kkt::checker::{CheckItem, Checker, Secret, Settings, Source};
 use kkt::marking::MarkingCode;
 use serde_json::json;
 use tspiot::*;
@@ -90,7 +90,7 @@ fn checker(ts_url: &str, lm: Option<&MockLm2>) -> Checker {
 
 fn verdict(ch: &Checker, i: usize) -> (Source, Duration) {
     let t = Instant::now();
-    let v = ch.receipt().check(&[Item::new(code(i))]).remove(0);
+    let v = ch.receipt().check(&[CheckItem::new(code(i))]).remove(0);
     (v.source, t.elapsed())
 }
 

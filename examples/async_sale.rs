@@ -19,7 +19,7 @@ const RECEIPT: &str = r#"{"operation": "sell", "taxation": "osn", "cashier": {"n
 async fn main() -> Result<(), kkt::Error> {
     let uri = std::env::args().nth(1).unwrap_or_else(|| "emulator".into());
     let mut kkt = kkt::AsyncKkt::connect(&uri).await?;
-    if kkt.session().shift != ShiftState::Open {
+    if kkt.session().shift() != ShiftState::Open {
         kkt.open_shift(&Cashier::new("Иванова А.А.")).await?;
     }
     let receipt = Receipt::from_json(RECEIPT)?;

@@ -22,7 +22,7 @@ fn main() -> Result<(), kkt::Error> {
     });
 
     let cashier = Cashier { name: "Иванова А.А.".into(), inn: Some("500100732259".into()) };
-    if kkt.session().shift != ShiftState::Open {
+    if kkt.session().shift() != ShiftState::Open {
         let r = kkt.open_shift(&cashier)?;
         println!("shift {} opened (FD {})", r.shift_number, r.fd_number);
     }

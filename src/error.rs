@@ -12,8 +12,10 @@
 //! | [`Error::IdReused`] | an idempotency key was used before for different content, nothing was sent | choose a new id |
 //! | [`Error::Pending`] | an earlier attempt with this id is still unresolved and the register could not settle it | `kkt recover`, then repeat |
 //! | [`Error::Journal`] | the host's journal (disk) failed | check the disk and the journal file |
+//! | [`Error::MarkRefused`] | the marked-goods check refused an item; the receipt was cancelled | take the item out (or, for `ask`, let the cashier accept) |
 
 use crate::commands::{DecodeError, InputError};
+#[cfg(feature = "journal")]
 use crate::journal::JournalError;
 use crate::protocol::frame::FrameError;
 use crate::protocol::{command_info, DeviceError};
@@ -22,6 +24,7 @@ use crate::transport::{ExchangeError, LinkError, UriError};
 
 /// A response that is not what the protocol says.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// Bytes that did not make a valid frame (bad CRC or LEN).
     #[error("corrupted response frame: {0}")]
@@ -41,6 +44,7 @@ pub enum ProtocolError {
         /// The command.
         command: u8,
         /// What did not match.
+        #[source]
         error: DecodeError,
     },
     /// A response that contradicts what was asked.
@@ -69,8 +73,39 @@ impl std::fmt::Display for UnknownOutcome {
     }
 }
 
+/// A marked item the marked-goods check refused in a sale (or the cashier did not accept): the
+/// receipt was cancelled, nothing was formed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MarkRefused {
+    /// The receipt item.
+    pub item: usize,
+    /// The checker's verdict, with every reason of the decision (the register's included) and
+    /// the action it came to (`refuse`, or `ask` when nobody could accept).
+    pub verdict: crate::marking::Verdict,
+    /// Why an `ask` was not accepted (no one to ask, the cashier declined, a confirmation that
+    /// does not apply).
+    pub not_accepted: Option<String>,
+    /// The commands sent for this receipt before it was given up, in order.
+    pub sent: Vec<u8>,
+    /// What was done with the receipt on the register (cancelled, or why not).
+    pub cancelled: String,
+}
+
+impl std::fmt::Display for MarkRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why: Vec<String> = self.verdict.reasons.iter().map(|r| format!("[{}] {}", r.field, r.message)).collect();
+        write!(f, "items[{}].marking_code: the marking code check refused the sale: {}", self.item, why.join("; "))?;
+        if let Some(n) = &self.not_accepted {
+            write!(f, " ({n})")?;
+        }
+        let sent: Vec<String> = self.sent.iter().map(|c| format!("{c:#04X}")).collect();
+        write!(f, "; sent before: {}; {}", if sent.is_empty() { "nothing".into() } else { sent.join(", ") }, self.cancelled)
+    }
+}
+
 /// Anything the driver can fail with.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Bad input: nothing was sent.
     #[error("invalid input: {0}")]
@@ -84,6 +119,7 @@ pub enum Error {
         /// The command.
         command: u8,
         /// The register's error code.
+        #[source]
         error: DeviceError,
     },
     /// The link failed.
@@ -111,7 +147,8 @@ pub enum Error {
         /// The command.
         command: u8,
         /// Why the answer was lost.
-        cause: String,
+        #[source]
+        cause: Box<Error>,
         /// The FN's last fiscal document number, unchanged.
         last_fd: u32,
     },
@@ -145,10 +182,15 @@ pub enum Error {
         detail: String,
     },
     /// The host's journal failed (nothing was sent when this comes before the command).
+    #[cfg(feature = "journal")]
     #[error("{0}")]
-    Journal(JournalError),
+    Journal(#[source] JournalError),
+    /// A marked item the marked-goods check refused: the receipt was cancelled, nothing formed.
+    #[error("{0}")]
+    MarkRefused(Box<MarkRefused>),
 }
 
+#[cfg(feature = "journal")]
 impl From<JournalError> for Error {
     fn from(e: JournalError) -> Self {
         match e {
@@ -183,20 +225,22 @@ impl Error {
         }
     }
 
-    /// A short machine name of the kind: `input`, `sequence`, `device`, `link`, `protocol`,
-    /// `not_formed`, `unknown_outcome`, `id_reused`, `pending`, `journal`.
-    pub fn kind(&self) -> &'static str {
+    /// What kind of failure it is (what a caller does about it); [`ErrorKind::as_str`] is the
+    /// name the CLI's and the service's JSON print.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Input(_) | Error::Uri(_) => "input",
-            Error::Sequence(_) => "sequence",
-            Error::Device { .. } => "device",
-            Error::Link { .. } | Error::Connect(_) => "link",
-            Error::Protocol { .. } => "protocol",
-            Error::NotFormed { .. } => "not_formed",
-            Error::UnknownOutcome(_) => "unknown_outcome",
-            Error::IdReused { .. } => "id_reused",
-            Error::Pending { .. } => "pending",
-            Error::Journal(_) => "journal",
+            Error::Input(_) | Error::Uri(_) => ErrorKind::Input,
+            Error::Sequence(_) => ErrorKind::Sequence,
+            Error::Device { .. } => ErrorKind::Device,
+            Error::Link { .. } | Error::Connect(_) => ErrorKind::Link,
+            Error::Protocol { .. } => ErrorKind::Protocol,
+            Error::NotFormed { .. } => ErrorKind::NotFormed,
+            Error::UnknownOutcome(_) => ErrorKind::UnknownOutcome,
+            Error::IdReused { .. } => ErrorKind::IdReused,
+            Error::Pending { .. } => ErrorKind::Pending,
+            #[cfg(feature = "journal")]
+            Error::Journal(_) => ErrorKind::Journal,
+            Error::MarkRefused(_) => ErrorKind::MarkRefused,
         }
     }
 
@@ -218,10 +262,115 @@ impl Error {
             Error::Pending { .. } => {
                 "reconnect to the register (or run `kkt recover`), then repeat with the same id: it returns the document if it was formed".into()
             }
+            #[cfg(feature = "journal")]
             Error::Journal(_) => "check the disk and the journal file (--journal PATH, KKT_JOURNAL); nothing is sent without it".into(),
+            Error::MarkRefused(r) if r.verdict.action == crate::marking::Action::Ask => {
+                "the cashier must accept these reasons: on a terminal answer the question, or give --accept-asked, or \
+                 a mark_confirmation from POST /v1/marks/check; or sell without this item"
+                    .into()
+            }
+            Error::MarkRefused(_) => "this item may not be sold: take it out of the receipt".into(),
         }
+    }
+}
+
+/// The kinds of [`Error`], as a caller tells them apart (the table in the module
+/// documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad input (or device address): nothing was sent.
+    Input,
+    /// Out of order: nothing was sent.
+    Sequence,
+    /// The register refused the command.
+    Device,
+    /// The link failed (or connecting did).
+    Link,
+    /// A corrupted or unexpected response.
+    Protocol,
+    /// A fiscal command's answer was lost and the register formed nothing.
+    NotFormed,
+    /// A fiscal command's answer was lost and its outcome is unknown.
+    UnknownOutcome,
+    /// An idempotency key used before for other content.
+    IdReused,
+    /// An earlier attempt with this idempotency key is unresolved.
+    Pending,
+    /// The host's journal failed.
+    Journal,
+    /// The marked-goods check refused an item (the receipt was cancelled).
+    MarkRefused,
+}
+
+impl ErrorKind {
+    /// The machine name: `input`, `sequence`, `device`, `link`, `protocol`, `not_formed`,
+    /// `unknown_outcome`, `id_reused`, `pending`, `journal`, `mark_refused` (the CLI's and the service's JSON
+    /// `kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Input => "input",
+            ErrorKind::Sequence => "sequence",
+            ErrorKind::Device => "device",
+            ErrorKind::Link => "link",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::NotFormed => "not_formed",
+            ErrorKind::UnknownOutcome => "unknown_outcome",
+            ErrorKind::IdReused => "id_reused",
+            ErrorKind::Pending => "pending",
+            ErrorKind::Journal => "journal",
+            ErrorKind::MarkRefused => "mark_refused",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn kinds_print_their_names() {
+        let all = [
+            ErrorKind::Input,
+            ErrorKind::Sequence,
+            ErrorKind::Device,
+            ErrorKind::Link,
+            ErrorKind::Protocol,
+            ErrorKind::NotFormed,
+            ErrorKind::UnknownOutcome,
+            ErrorKind::IdReused,
+            ErrorKind::Pending,
+            ErrorKind::Journal,
+            ErrorKind::MarkRefused,
+        ];
+        for k in all {
+            // The JSON name (serde) and the CLI's/service's `kind` string are one.
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str(), "{k:?}");
+            assert_eq!(k.to_string(), k.as_str());
+        }
+        assert_eq!(Error::Input(InputError::new("x", "y")).kind().as_str(), "input");
+    }
+
+    #[test]
+    fn causes_are_sources() {
+        let lost =
+            Error::Link { command: 0x24, error: LinkError::Closed { peer: "tcp://10.0.0.5:7778".into(), received: 0 } };
+        let e = Error::NotFormed { command: 0x24, cause: Box::new(lost), last_fd: 10 };
+        assert_eq!(e.kind(), ErrorKind::NotFormed);
+        let cause = e.source().expect("the lost answer");
+        assert!(cause.to_string().contains("closed the connection"), "{cause}");
+        assert!(cause.source().is_some(), "and the link error below it");
+        assert!(e.to_string().contains("closed the connection"), "{e}");
+    }
+}

@@ -11,13 +11,15 @@
 //! only the document's numbers.
 
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// A journal failure (the disk, or a misuse of an idempotency key).
+/// A journal failure (the disk, the lock, or a misuse of an idempotency key).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JournalError {
     /// SQLite failed.
     #[error("journal: {0}")]
@@ -30,6 +32,17 @@ pub enum JournalError {
         /// The error.
         source: std::io::Error,
     },
+    /// Another process holds the journal's lock (`JOURNAL.lock`) and did not let go in time.
+    #[error(
+        "journal file {path}: another kkt process is using the journal (waited {:.0} s); use that process (the service) or another journal",
+        waited.as_secs_f64()
+    )]
+    Locked {
+        /// The lock file.
+        path: String,
+        /// How long it was waited for.
+        waited: Duration,
+    },
     /// An idempotency key was reused for different content.
     #[error(
         "id {id:?} was already used for a different {operation} (content differs); choose a new id for a new document"
@@ -40,6 +53,14 @@ pub enum JournalError {
         /// The operation of the first use.
         operation: String,
     },
+}
+
+/// The exclusive lock of a journal file, held for one operation ([`Journal::lock`]); let go
+/// when dropped.
+#[derive(Debug)]
+pub struct JournalLock {
+    #[cfg(unix)]
+    _lock: Option<nix::fcntl::Flock<std::fs::File>>,
 }
 
 /// Where an entry stands.
@@ -209,6 +230,41 @@ impl Journal {
     /// The file the journal lives in (`None` in memory).
     pub fn path(&self) -> Option<&Path> {
         self.db.path().filter(|p| !p.is_empty()).map(Path::new)
+    }
+
+    /// Takes the exclusive lock of the journal file (`JOURNAL.lock`) for one operation, so that
+    /// a second process never judges an entry still in flight; waits up to `wait` for another
+    /// process to let go. A journal in memory needs none (and non-Unix systems have none yet).
+    pub fn lock(&self, wait: Duration) -> Result<JournalLock, JournalError> {
+        #[cfg(unix)]
+        {
+            use nix::fcntl::{Flock, FlockArg};
+            let Some(path) = self.path() else { return Ok(JournalLock { _lock: None }) };
+            let mut name = path.as_os_str().to_owned();
+            name.push(".lock");
+            let lock_path = std::path::PathBuf::from(name);
+            let io = |source| JournalError::Io { path: lock_path.display().to_string(), source };
+            let mut file = crate::fsutil::open_private_append(&lock_path).map_err(io)?;
+            let started = std::time::Instant::now();
+            loop {
+                match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                    Ok(l) => return Ok(JournalLock { _lock: Some(l) }),
+                    Err((f, nix::errno::Errno::EWOULDBLOCK)) if started.elapsed() < wait => {
+                        file = f;
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                        return Err(JournalError::Locked { path: lock_path.display().to_string(), waited: wait })
+                    }
+                    Err((_, e)) => return Err(io(e.into())),
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = wait;
+            Ok(JournalLock {})
+        }
     }
 
     /// Writes a pending entry before the command is sent. With an idempotency key already in

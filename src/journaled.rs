@@ -46,17 +46,19 @@
 //! # Ok(()) }
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::commands::archive::{ArchiveDocument, FindDocument, FoundDocument, ReadDocumentAsTlv};
 use crate::commands::info::{FnStatus, GetFnStatus};
 use crate::commands::receipt::{FormCorrectionReceipt, FormReceipt};
 use crate::commands::report::SettlementReport;
 use crate::commands::shift::ShiftReport;
-use crate::commands::{InputError, Request, Response};
-use crate::driver::{reconcile, FiscalDocument, Options};
+use crate::commands::{InputError, Request};
+use crate::driver::reconcile::{self, ReceiptKey};
+use crate::driver::{FiscalDocument, Options};
 use crate::error::Error;
 use crate::journal::{self, Begun, Document, Entry, Journal, JournalError, NewEntry, State};
+use crate::protocol::cmd;
 use crate::protocol::values::CurrentDocument;
 use crate::receipt::{Cashier, Operation, Receipt};
 use crate::Kkt;
@@ -112,50 +114,6 @@ impl std::fmt::Debug for JournaledKkt {
     }
 }
 
-/// The exclusive lock of a journal file, held for one operation.
-struct JournalLock {
-    #[cfg(unix)]
-    _lock: Option<nix::fcntl::Flock<std::fs::File>>,
-}
-
-fn lock_journal(journal: &Journal, wait: Duration) -> Result<JournalLock, Error> {
-    #[cfg(unix)]
-    {
-        use nix::fcntl::{Flock, FlockArg};
-        let Some(path) = journal.path() else { return Ok(JournalLock { _lock: None }) };
-        let mut name = path.as_os_str().to_owned();
-        name.push(".lock");
-        let lock_path = std::path::PathBuf::from(name);
-        let io = |source| Error::from(JournalError::Io { path: lock_path.display().to_string(), source });
-        let mut file = crate::fsutil::open_private_append(&lock_path).map_err(io)?;
-        let started = Instant::now();
-        loop {
-            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                Ok(l) => return Ok(JournalLock { _lock: Some(l) }),
-                Err((f, nix::errno::Errno::EWOULDBLOCK)) if started.elapsed() < wait => {
-                    file = f;
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                    return Err(io(std::io::Error::new(
-                        std::io::ErrorKind::WouldBlock,
-                        format!(
-                            "another kkt process is using the journal (waited {:.0} s); use that process (the service) or another journal",
-                            wait.as_secs_f64()
-                        ),
-                    )))
-                }
-                Err((_, e)) => return Err(io(e.into())),
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (journal, wait);
-        Ok(JournalLock {})
-    }
-}
-
 /// The journal's name of a receipt's operation: `sell`, `sell_return`, `buy`, `buy_return`,
 /// with `correction_` before it for a correction receipt.
 pub fn operation_name(r: &Receipt) -> String {
@@ -173,28 +131,20 @@ pub fn receipt_hash(r: &Receipt) -> String {
     journal::content_hash(c.to_json().as_bytes())
 }
 
-/// The command that forms the document of a journal operation, and its request data when the
-/// archive record is compared with it (receipts: operation and total).
-fn command_of(entry: &Entry) -> Option<(u8, Vec<u8>)> {
+/// The command that forms the document of a journal operation, and, for a receipt, what its
+/// archive record is compared with (the operation and total).
+fn command_of(entry: &Entry) -> Option<(u8, Option<ReceiptKey>)> {
     let op = entry.operation.as_str();
-    let data = |code: u8, op: &str| -> Option<Vec<u8>> {
-        let operation = op.parse::<Operation>().ok()?;
-        let total = entry.total?;
-        let mut d = Vec::new();
-        if code == FormCorrectionReceipt::CODE {
-            FormCorrectionReceipt { operation, total }.encode(&mut d).ok()?;
-        } else {
-            FormReceipt { operation, total }.encode(&mut d).ok()?;
-        }
-        Some(d)
+    let key = |op: &str| -> Option<ReceiptKey> {
+        Some(ReceiptKey { operation: op.parse::<Operation>().ok()?, total: entry.total? })
     };
     match op {
-        "open_shift" => Some((0x22, Vec::new())),
-        "close_shift" => Some((0x2A, Vec::new())),
-        "settlement_report" => Some((0x28, Vec::new())),
+        "open_shift" => Some((cmd::OPEN_SHIFT, None)),
+        "close_shift" => Some((cmd::CLOSE_SHIFT, None)),
+        "settlement_report" => Some((cmd::FORM_SETTLEMENT_REPORT, None)),
         _ => match op.strip_prefix("correction_") {
-            Some(o) => Some((FormCorrectionReceipt::CODE, data(FormCorrectionReceipt::CODE, o)?)),
-            None => Some((FormReceipt::CODE, data(FormReceipt::CODE, op)?)),
+            Some(o) => Some((FormCorrectionReceipt::CODE, Some(key(o)?))),
+            None => Some((FormReceipt::CODE, Some(key(op)?))),
         },
     }
 }
@@ -269,7 +219,7 @@ impl JournaledKkt {
         let op = operation_name(r);
         let hash = receipt_hash(r);
         let total = r.total();
-        let _lock = lock_journal(&self.journal, self.lock_wait)?;
+        let _lock = self.journal.lock(self.lock_wait)?;
         let replay = |e: &Entry, recovered: bool| -> Result<Fiscalized, Error> {
             let d = e.document.clone().ok_or_else(|| Error::Pending {
                 id: e.id.clone().unwrap_or_default(),
@@ -430,7 +380,7 @@ impl JournaledKkt {
     /// Reconciles every pending entry of this register with it (oldest first); returns them
     /// as they now stand. Entries of another register (FN) are left as they are.
     pub fn recover(&mut self) -> Result<Vec<Entry>, Error> {
-        let _lock = lock_journal(&self.journal, self.lock_wait)?;
+        let _lock = self.journal.lock(self.lock_wait)?;
         self.settle_pending(None)
     }
 
@@ -501,7 +451,12 @@ impl JournaledKkt {
     fn after_failure(&mut self, seq: i64, e: Error) -> Result<(Entry, Option<Box<FoundDocument>>), Error> {
         let certain = matches!(
             e,
-            Error::Input(_) | Error::Sequence(_) | Error::Device { .. } | Error::NotFormed { .. } | Error::Uri(_)
+            Error::Input(_)
+                | Error::Sequence(_)
+                | Error::Device { .. }
+                | Error::NotFormed { .. }
+                | Error::Uri(_)
+                | Error::MarkRefused(_)
         );
         if certain {
             let why = outcome_text(&e);
@@ -525,7 +480,7 @@ impl JournaledKkt {
                     return Err(e);
                 }
                 let last_fd = entry.expected_fd.map_or(0, |n| n.saturating_sub(1));
-                Err(Error::NotFormed { command, cause: e.to_string(), last_fd })
+                Err(Error::NotFormed { command, cause: Box::new(e), last_fd })
             }
             Ok(_) => Err(e),
             Err(ask) => {
@@ -547,7 +502,7 @@ impl JournaledKkt {
         document: impl Fn(&T, &FnStatus) -> Document,
         rebuild: impl Fn(u8, &FoundDocument, &FnStatus) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let _lock = lock_journal(&self.journal, self.lock_wait)?;
+        let _lock = self.journal.lock(self.lock_wait)?;
         self.settle_others(None);
         let fs = self.ready()?;
         let hash = journal::content_hash(content);
@@ -658,7 +613,7 @@ impl JournaledKkt {
         let Some(expected) = entry.expected_fd else {
             return Ok(Found::Unknown("the entry has no expected document number".into()));
         };
-        let Some((code, data)) = command_of(entry) else {
+        let Some((code, key)) = command_of(entry) else {
             return Ok(Found::Unknown(format!("operation {:?} is not one the journal knows", entry.operation)));
         };
         let last = status.last_fd_number;
@@ -679,8 +634,8 @@ impl JournaledKkt {
             }
             read += 1;
             let doc = self.kkt.call(&FindDocument { fd_number: fd })?;
-            if reconcile::confirm(code, &data, &doc).is_ok() {
-                let numbers = if matches!(code, 0x24 | 0x26) {
+            if reconcile::confirm(code, key, &doc).is_ok() {
+                let numbers = if matches!(code, cmd::FORM_RECEIPT | cmd::FORM_CORRECTION) {
                     match self.kkt.call(&ReadDocumentAsTlv { fd_number: fd }) {
                         Ok(t) => (t.tlv.raw(1038).and_then(le_uint), t.tlv.raw(1042).and_then(le_uint)),
                         Err(e) => {
@@ -718,11 +673,10 @@ fn shift_document(r: &ShiftReport, _: &FnStatus) -> Document {
 }
 
 /// The answer a command would have given, from its archive record.
-fn rebuild<T: Response>(code: u8, doc: &FoundDocument, status: &FnStatus) -> Result<T, Error> {
-    let bytes = reconcile::response_bytes(code, doc, None, status).map_err(|why| Error::Pending {
-        id: String::new(),
-        seq: 0,
-        detail: format!("formed, but the answer cannot be rebuilt: {why}"),
-    })?;
-    T::decode(&bytes).map_err(|e| Error::Pending { id: String::new(), seq: 0, detail: e.to_string() })
+fn rebuild<T: 'static>(code: u8, doc: &FoundDocument, status: &FnStatus) -> Result<T, Error> {
+    let pending = |detail: String| Error::Pending { id: String::new(), seq: 0, detail };
+    reconcile::rebuild(code, doc, None, status)
+        .map_err(|why| pending(format!("formed, but the answer cannot be rebuilt: {why}")))?
+        .into_answer()
+        .ok_or_else(|| pending(format!("formed, but {code:#04X}'s answer cannot be rebuilt from this record")))
 }

@@ -44,5 +44,7 @@ pub mod receipt;
 pub mod session;
 pub mod transport;
 
-pub use driver::{AsyncKkt, Kkt};
-pub use error::{Error, Result};
+#[cfg(feature = "tokio")]
+pub use driver::AsyncKkt;
+pub use driver::Kkt;
+pub use error::{Error, ErrorKind, Result};

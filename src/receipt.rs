@@ -84,6 +84,7 @@ impl Money {
 
 /// Why a text is not an amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MoneyError {
     /// A minus sign.
     #[error("{0:?} is negative: amounts are never negative")]

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::rules::Verdict;
+use crate::marking::Verdict;
 
 /// How long a confirmation holds.
 pub const DEFAULT_TTL_MS: i64 = 10 * 60 * 1000;
@@ -176,7 +176,8 @@ impl Confirmations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checker::rules::{judge, Evidence, Local, Settings, Strictness};
+    use crate::checker::rules::{judge, Evidence, Local, Settings};
+    use crate::marking::Strictness;
     use crate::checker::CodeInfo;
     use crate::marking::MarkingCode;
 

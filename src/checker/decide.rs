@@ -3,78 +3,8 @@
 //! result and 0x97 adds the item with its 1260, or 0x94 deletes it and the item is refused.
 //! Pure: no I/O.
 
-use serde::Serialize;
-
-use super::rules::{Action, Reason, Rule, Strictness, Verdict};
 use crate::commands::marking::MarkCheckResult;
-
-/// The 0x94 flag: save the current code's check result.
-pub const SAVE: u8 = 1;
-/// The 0x94 flag: delete it.
-pub const DELETE: u8 = 0;
-
-/// What the sale does with the item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "decision", rename_all = "snake_case")]
-pub enum Decision {
-    /// 0x94 with flag 1, then 0x97 carrying `tag1260` (absent when no check answered).
-    Sell {
-        /// The complete 1260 TLV.
-        #[serde(serialize_with = "hex_opt")]
-        tag1260: Option<Vec<u8>>,
-        /// Notes worth logging (no answer, emergency, gray zone, …).
-        notes: Vec<String>,
-    },
-    /// 0x94 with flag 0; the item is not added.
-    Refuse {
-        /// Why.
-        reasons: Vec<Reason>,
-    },
-    /// Waiting for the cashier: [`Decision::confirm`] turns it into `Sell` or `Refuse`.
-    Ask {
-        /// What the cashier must accept.
-        reasons: Vec<Reason>,
-        /// The 1260 TLV used when the cashier accepts.
-        #[serde(serialize_with = "hex_opt")]
-        tag1260: Option<Vec<u8>>,
-        /// Notes.
-        notes: Vec<String>,
-    },
-}
-
-fn hex_opt<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(b) => s.serialize_some(&hex::encode_upper(b)),
-        None => s.serialize_none(),
-    }
-}
-
-impl Decision {
-    /// The 0x94 flag to send now (None while the cashier is asked).
-    pub fn flag_0x94(&self) -> Option<u8> {
-        match self {
-            Decision::Sell { .. } => Some(SAVE),
-            Decision::Refuse { .. } => Some(DELETE),
-            Decision::Ask { .. } => None,
-        }
-    }
-
-    /// The cashier's answer to an `Ask`: accepted → `Sell`, declined → `Refuse`.
-    /// A decision that is not `Ask` is returned unchanged.
-    pub fn confirm(self, accepted: bool) -> Decision {
-        match self {
-            Decision::Ask { reasons, tag1260, mut notes } => {
-                if accepted {
-                    notes.extend(reasons.iter().map(|r| format!("accepted by the cashier: {}", r.message)));
-                    Decision::Sell { tag1260, notes }
-                } else {
-                    Decision::Refuse { reasons }
-                }
-            }
-            other => other,
-        }
-    }
-}
+use crate::marking::verdict::{Action, Decision, Reason, Rule, Strictness, Verdict};
 
 /// The reasons the register's 2106 adds: a negative FN crypto check (bit 0 set, bit 1 clear) and
 /// an OISM answer that the planned status is wrong (bit 2 set, bit 3 clear).
@@ -123,8 +53,9 @@ pub fn decide(verdict: &Verdict, device_result_2106: Option<MarkCheckResult>, st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checker::model::CodeInfo;
     use crate::checker::rules::{judge, Evidence, Local, Settings};
+    use crate::marking::model::CodeInfo;
+    use crate::marking::verdict::{DELETE, SAVE};
     use crate::marking::MarkingCode;
 
     fn verdict(info: CodeInfo, strictness: Strictness) -> Verdict {

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::cdn::{self, Attempt, CacheFile, CdnState, End, Failover, Step};
 use super::emergency::EmergencyFile;
-use super::model::CheckAnswer;
 use super::secret::Secret;
 use super::token::Signer;
+use crate::marking::model::CheckAnswer;
 use crate::marking::MarkingCode;
 
 /// The production discovery host.
@@ -82,6 +82,7 @@ impl GisMtConfig {
 
 /// Errors of discovery and configuration (the check itself reports through [`Online`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GisMtError {
     /// A URL that is not allowed or not understood.
     #[error("URL {url:?}: {why}")]

@@ -28,9 +28,9 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::model::{CheckAnswer, CodeInfo};
 use super::secret::Secret;
 use super::tspiot::LmInfo;
+use crate::marking::model::{CheckAnswer, CodeInfo};
 use crate::marking::MarkingCode;
 
 /// The module's usual address.
@@ -122,6 +122,7 @@ impl LmStatus {
 
 /// Errors talking to the module.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LmError {
     /// Not reachable (refused, reset, no answer in time).
     #[error("Local Module at {url} is not reachable: {why}")]

@@ -29,7 +29,7 @@ impl Secret {
     /// From the environment variable `env`, else the file `file` (first the explicit path, then
     /// the path in `file_env`). None when neither is set; an unreadable file is an error that
     /// names the path, not the content.
-    pub fn from_env_or_file(env: &str, file: Option<&Path>, file_env: &str) -> Result<Option<Secret>, String> {
+    pub fn from_env_or_file(env: &str, file: Option<&Path>, file_env: &str) -> Result<Option<Secret>, SecretFileError> {
         if let Ok(v) = std::env::var(env) {
             if !v.trim().is_empty() {
                 return Ok(Some(Secret::new(v)));
@@ -37,18 +37,31 @@ impl Secret {
         }
         let path = file.map(Path::to_path_buf).or_else(|| std::env::var_os(file_env).map(Into::into));
         match path {
-            Some(p) => Self::from_file(&p),
+            Some(p) => std::fs::read_to_string(&p)
+                .map(|s| Some(Secret::new(s)).filter(|s| !s.0.is_empty()))
+                .map_err(|source| SecretFileError { path: p, source }),
             None => Ok(None),
         }
     }
 
     /// From a file (None when it is empty); an unreadable file is an error that names the path,
     /// not the content.
-    pub fn from_file(p: &Path) -> Result<Option<Secret>, String> {
+    pub fn from_file(p: &Path) -> Result<Option<Secret>, SecretFileError> {
         std::fs::read_to_string(p)
             .map(|s| Some(Secret::new(s)).filter(|s| !s.0.is_empty()))
-            .map_err(|e| format!("cannot read the token file {}: {e}", p.display()))
+            .map_err(|source| SecretFileError { path: p.to_path_buf(), source })
     }
+}
+
+/// A token file that cannot be read (the message names the path, never the content).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the token file {}: {source}", path.display())]
+pub struct SecretFileError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
 }
 
 impl fmt::Debug for Secret {
@@ -83,7 +96,7 @@ mod tests {
         assert_eq!(s.unwrap().expose(), "abc-token");
         std::fs::remove_file(&p).unwrap();
         let e = Secret::from_env_or_file("KKT_TEST_UNSET_VAR_X", Some(&p), "KKT_TEST_UNSET_VAR_Y").unwrap_err();
-        assert!(e.contains("cannot read the token file"));
-        assert_eq!(Secret::from_env_or_file("KKT_TEST_UNSET_VAR_X", None, "KKT_TEST_UNSET_VAR_Y"), Ok(None));
+        assert!(e.to_string().contains("cannot read the token file"));
+        assert!(matches!(Secret::from_env_or_file("KKT_TEST_UNSET_VAR_X", None, "KKT_TEST_UNSET_VAR_Y"), Ok(None)));
     }
 }

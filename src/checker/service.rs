@@ -16,30 +16,15 @@ use super::confirm::{ConfirmError, Confirmations};
 use super::emergency::EmergencyFile;
 use super::gismt::{self, GisMt, Online};
 use super::lm::{Lm, LmCode};
-use super::model::{CheckAnswer, CodeInfo};
-use super::rules::{judge, Action, Evidence, Local, Reason, Rule, Settings, Source, Verdict};
-use super::store::{CheckRecord, CodeState, SoldCodes, StoreError};
-use super::texts;
+use super::rules::{judge, Evidence, Local, Settings};
+use super::store::{CheckRecord, SoldCodes, StoreError};
 use super::tspiot::{Outcome, TsPiot, TsPiotInfo};
+use crate::commands::marking::MarkCheckResult;
+use crate::driver::MarkChecker;
+use crate::marking::model::{CheckAnswer, CodeInfo};
+use crate::marking::texts;
+use crate::marking::verdict::{Action, CheckItem, CodeState, Decision, Reason, Rule, Source, Verdict};
 use crate::marking::MarkingCode;
-
-/// One marked item to check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    /// The scanned code.
-    pub code: MarkingCode,
-    /// The selling price per unit after discounts, kopecks.
-    pub price_kopecks: Option<u64>,
-    /// Sold partly (draught beer, part of a package).
-    pub partial_sale: bool,
-}
-
-impl Item {
-    /// An item with no price and not partial.
-    pub fn new(code: MarkingCode) -> Item {
-        Item { code, price_kopecks: None, partial_sale: false }
-    }
-}
 
 /// What the register found about a code before the checker's verdict is final
 /// (`kkt mark check --device`, `POST /v1/marks/check`): its tag 2106, or its refusal.
@@ -595,6 +580,46 @@ impl Checker {
     }
 }
 
+/// The driver's sale asks the checker through this: the codes of a sale in one request, the
+/// decision with the register's 2106 by [`super::decide`], the formed receipt's codes into the
+/// store.
+impl MarkChecker for Checker {
+    fn check_entity(&self, inn: Option<&str>) -> Result<(), String> {
+        self.resolve(inn).map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn check_sale(&self, items: &[CheckItem], sale: &crate::driver::SaleContext<'_>) -> Vec<Verdict> {
+        self.set_fiscal_drive_number(sale.fn_number.map(str::to_string));
+        match self.receipt_for(sale.inn) {
+            Ok(mut r) => r.check(items),
+            // Refused before the sale started (check_entity): no verdict, the item is refused.
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn decide(&self, verdict: &Verdict, device_2106: Option<MarkCheckResult>) -> Decision {
+        super::decide::decide(verdict, device_2106, self.settings.strictness)
+    }
+
+    fn confirm(&self, verdict: &Verdict, token: &str) -> Result<(), String> {
+        Checker::confirm(self, verdict, token).map_err(|e| e.to_string())
+    }
+
+    fn record_receipt(
+        &self,
+        r: &crate::driver::ReceiptRecord<'_>,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.record_sale(&SaleRecord {
+            inn: r.inn,
+            codes: r.codes,
+            state: r.state,
+            receipt: r.receipt,
+            fd_number: r.fd_number,
+            check_ids: r.check_ids,
+        })?)
+    }
+}
+
 /// Finds a code's entry in an answer: by `cis` (GS ignored), then `printView`, then position.
 pub fn find_info<'a>(answer: &'a CheckAnswer, code: &MarkingCode, idx: usize, n: usize) -> Option<&'a CodeInfo> {
     let plain = code.as_str().replace('\u{1d}', "");
@@ -664,7 +689,7 @@ impl ReceiptCheck<'_> {
     /// Checks items (their codes go to the check in one request) and returns one verdict per
     /// item, kept in the evidence trail. Items whose verdict is `sell` join the receipt (for the
     /// duplicate rule).
-    pub fn check(&mut self, items: &[Item]) -> Vec<Verdict> {
+    pub fn check(&mut self, items: &[CheckItem]) -> Vec<Verdict> {
         self.check_with(items, &[])
     }
 
@@ -672,7 +697,7 @@ impl ReceiptCheck<'_> {
     /// `register[i]` for `items[i]`, missing entries meaning nothing found): the register's
     /// reasons join the checker's, the action is settled on them all, an `ask` verdict gets its
     /// confirmation token, and the verdict is kept in the evidence trail.
-    pub fn check_with(&mut self, items: &[Item], register: &[RegisterFacts]) -> Vec<Verdict> {
+    pub fn check_with(&mut self, items: &[CheckItem], register: &[RegisterFacts]) -> Vec<Verdict> {
         let ch = self.checker;
         let codes: Vec<MarkingCode> = items.iter().map(|i| i.code.clone()).collect();
         let evidence = self.evidence(&codes);

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::rules::StoreHit;
+pub use crate::marking::verdict::CodeState;
 
 /// The tables (one statement per entry; the same text for SQLite and PostgreSQL).
 pub const SCHEMA: &[&str] = &[
@@ -90,30 +91,11 @@ const PRUNE_EVENTS: &str = "DELETE FROM kkt_marked_events WHERE at_ms < $1";
 /// The default retention of the evidence trail and the events: 3 years.
 pub const DEFAULT_RETENTION_DAYS: u32 = 3 * 365;
 
-/// Sold or returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CodeState {
-    /// Sold (a re-sale is refused).
-    Sold,
-    /// Returned by a refund (may be sold again).
-    Returned,
-}
-
-impl CodeState {
-    fn as_str(self) -> &'static str {
-        match self {
-            CodeState::Sold => "sold",
-            CodeState::Returned => "returned",
-        }
-    }
-
-    fn parse(s: &str) -> Result<CodeState, StoreError> {
-        match s {
-            "sold" => Ok(CodeState::Sold),
-            "returned" => Ok(CodeState::Returned),
-            other => Err(StoreError::Data(format!("unknown state {other:?}"))),
-        }
+fn parse_state(s: &str) -> Result<CodeState, StoreError> {
+    match s {
+        "sold" => Ok(CodeState::Sold),
+        "returned" => Ok(CodeState::Returned),
+        other => Err(StoreError::Data(format!("unknown state {other:?}"))),
     }
 }
 
@@ -181,6 +163,15 @@ pub enum StoreError {
     /// PostgreSQL.
     #[error("sold-codes store (PostgreSQL): {0}")]
     Postgres(#[from] postgres::Error),
+    /// The store's directory could not be made.
+    #[error("sold-codes store: {path}: {source}")]
+    Io {
+        /// The directory.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A value the store cannot hold or read.
     #[error("sold-codes store: {0}")]
     Data(String),
@@ -244,7 +235,8 @@ impl SqliteStore {
     /// Opens (creating, or migrating from the first schema) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Data(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
         }
         let mut conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -333,7 +325,7 @@ impl SoldCodes for SqliteStore {
         let mut rows = st.query([print_view, inn])?;
         match rows.next()? {
             Some(r) => Ok(Some(CodeRecord {
-                state: CodeState::parse(&r.get::<_, String>(0)?)?,
+                state: parse_state(&r.get::<_, String>(0)?)?,
                 receipt: r.get(1)?,
                 at_ms: r.get(2)?,
                 inn: r.get(3)?,
@@ -364,7 +356,7 @@ impl SoldCodes for SqliteStore {
         let rows = st.query_map([print_view], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         rows.map(|r| {
             let (s, receipt, at_ms, inn) = r?;
-            Ok(CodeRecord { state: CodeState::parse(&s)?, receipt, at_ms, inn })
+            Ok(CodeRecord { state: parse_state(&s)?, receipt, at_ms, inn })
         })
         .collect()
     }
@@ -505,7 +497,7 @@ impl SoldCodes for PostgresStore {
         let rows = self.client.query(LOOKUP, &[&print_view, &inn])?;
         match rows.first() {
             Some(r) => Ok(Some(CodeRecord {
-                state: CodeState::parse(r.get::<_, &str>(0))?,
+                state: parse_state(r.get::<_, &str>(0))?,
                 receipt: r.get(1),
                 at_ms: r.get(2),
                 inn: r.get(3),
@@ -537,7 +529,7 @@ impl SoldCodes for PostgresStore {
             .iter()
             .map(|r| {
                 Ok(CodeRecord {
-                    state: CodeState::parse(r.get::<_, &str>(0))?,
+                    state: parse_state(r.get::<_, &str>(0))?,
                     receipt: r.get(1),
                     at_ms: r.get(2),
                     inn: r.get(3),

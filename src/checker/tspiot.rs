@@ -33,8 +33,8 @@ use serde_json::Value;
 
 use super::gismt::{is_loopback, now_ms};
 use super::lm::{Lm, LmConfig};
-use super::model::CodeInfo;
 use super::secret::Secret;
+use crate::marking::model::CodeInfo;
 use crate::marking::MarkingCode;
 
 /// ЕСМ's usual address.

@@ -211,8 +211,10 @@ impl From<Error> for Failure {
             Error::UnknownOutcome(_) | Error::Pending { .. } => exit::UNKNOWN,
             Error::IdReused { .. } => exit::INPUT,
             Error::Journal(_) => exit::JOURNAL,
+            // A kind of failure this build does not know: do not say that nothing happened.
+            _ => exit::UNKNOWN,
         };
-        Failure { exit, kind: e.kind(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
+        Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use kkt::emulator::server::{serve_tcp, Faults, Pty};
-use kkt::emulator::{Clock, Options, Scenario, VirtualRegister};
+use kkt::emulator::{Clock, EmulatorOptions, Scenario, VirtualRegister};
 
 use super::{exit, print_error};
 
@@ -83,7 +83,7 @@ pub fn run(a: &Args, json: bool) -> u8 {
         return fail(exit::INPUT, "give --listen ADDR or --pty".into());
     }
     let faults = Arc::new(Faults::new(&scenario.faults));
-    let options = Options {
+    let options = EmulatorOptions {
         factory_fresh: a.factory_fresh,
         autonomous: a.autonomous,
         marking: !a.no_marking,
@@ -93,7 +93,7 @@ pub fn run(a: &Args, json: bool) -> u8 {
         hold_notifications: a.hold_notifications,
         check_table_size: a.check_table_size,
         scenario,
-        ..Options::default()
+        ..EmulatorOptions::default()
     };
     let reg = match &a.state {
         Some(p) => match VirtualRegister::open(options, p, Clock::System) {

@@ -26,10 +26,10 @@ use super::{exit, print_error};
 use kkt::checker::gismt::{self, GisMt, GisMtConfig};
 use kkt::checker::lm::{self as lm_mod, Lm, LmConfig};
 use kkt::checker::store::{self, CodeState};
-use kkt::checker::texts::{self, Lang};
+use kkt::marking::texts::{self, Lang};
 use kkt::checker::token::{self, Signer, SignerConfig};
 use kkt::checker::tspiot::{self, TsPiot, TsPiotConfig};
-use kkt::checker::{Action, Checker, Entity, Item, Secret, Settings, Strictness, Verdict};
+use kkt::checker::{Action, CheckItem, Checker, Entity, Secret, Settings, Strictness, Verdict};
 use kkt::marking::MarkingCode;
 
 /// `kkt mark` arguments.
@@ -542,9 +542,9 @@ fn gismt_for(
     let token = if signer.is_some() {
         None
     } else if env {
-        Secret::from_env_or_file("KKT_GISMT_TOKEN", file.as_deref(), "KKT_GISMT_TOKEN_FILE")?
+        Secret::from_env_or_file("KKT_GISMT_TOKEN", file.as_deref(), "KKT_GISMT_TOKEN_FILE").map_err(|e| e.to_string())?
     } else {
-        file.as_deref().map(Secret::from_file).transpose()?.flatten()
+        file.as_deref().map(Secret::from_file).transpose().map_err(|e| e.to_string())?.flatten()
     };
     if signer.is_none() && token.is_none() {
         return Ok(None);
@@ -792,8 +792,8 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>, cfg: &super::config::C
         checker.set_register(r.fn_number.clone(), r.serial.clone());
         checker.set_register_inn(r.inn.clone());
     }
-    let items: Vec<Item> =
-        codes.into_iter().map(|code| Item { code, price_kopecks: price, partial_sale: a.partial }).collect();
+    let items: Vec<CheckItem> =
+        codes.into_iter().map(|code| CheckItem { code, price_kopecks: price, partial_sale: a.partial }).collect();
     let facts = register.as_ref().map(|r| r.facts()).unwrap_or_default();
     let verdicts = match checker.receipt_for(a.inn.as_deref()) {
         Ok(mut rc) => rc.check_with(&items, &facts),

@@ -248,7 +248,7 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     let mut checker = None;
     if let Command::Receipt { marks, .. } = &cli.command {
         checker = mark::sale_checker(marks, &cfg).map_err(|m| device::Failure::usage(m, "see kkt receipt --help"))?;
-        kkt.set_mark_checker(checker.clone());
+        kkt.set_mark_checker(checker.clone().map(|c| c as std::sync::Arc<dyn kkt::driver::MarkChecker>));
     }
     let json = cli.json;
     if matches!(cli.command, Command::Receipt { .. } | Command::Correction { .. } | Command::Recover) {

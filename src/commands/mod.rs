@@ -267,8 +267,9 @@ pub trait Request: Sized + Serialize {
     }
 }
 
-/// A successful answer (RESULT 0) to a [`Request`].
-pub trait Response: Sized + Serialize {
+/// A successful answer (RESULT 0) to a [`Request`]: owned data (`Send + 'static`, so that the
+/// driver keeps it across a send and can hand back an answer rebuilt after a loss).
+pub trait Response: Sized + Serialize + Send + 'static {
     /// Reads the answer's DATA.
     fn decode(data: &[u8]) -> Result<Self, DecodeError>;
     /// Appends the answer's DATA (the register's side).

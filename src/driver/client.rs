@@ -1,7 +1,9 @@
 //! [`Kkt`] (blocking) and [`AsyncKkt`] (tokio): the same methods over the same procedures.
 
 use super::core::Driver;
-use super::link::{block_on, AsyncLink, Link, SyncLink};
+#[cfg(feature = "tokio")]
+use super::link::AsyncLink;
+use super::link::{block_on, Link, SyncLink};
 use super::{DeviceStatus, Event, FiscalDocument, MarkCheck, Options, Reconciliation};
 use crate::commands::marking::KeepMarkCheckResult;
 use crate::commands::registration::{FormRegistration, RegistrationData};
@@ -12,7 +14,9 @@ use crate::error::Error;
 use crate::protocol::Decimal;
 use crate::receipt::{Cashier, Measure, Operation, PlannedStatus, Receipt};
 use crate::session::SessionState;
-use crate::transport::{AsyncTransport, Transport};
+#[cfg(feature = "tokio")]
+use crate::transport::AsyncTransport;
+use crate::transport::Transport;
 
 /// A blocking client of one register.
 ///
@@ -42,6 +46,7 @@ pub struct Kkt {
 /// # Ok(()) }
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
 /// ```
+#[cfg(feature = "tokio")]
 pub struct AsyncKkt {
     inner: Driver<AsyncLink>,
 }
@@ -52,6 +57,7 @@ impl std::fmt::Debug for Kkt {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl std::fmt::Debug for AsyncKkt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncKkt").field("peer", &self.inner.link.peer()).field("session", &self.inner.state).finish()
@@ -88,6 +94,7 @@ impl Kkt {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl AsyncKkt {
     /// A client over an async transport built by hand.
     pub async fn with_transport(t: impl AsyncTransport + 'static, opts: Options) -> Result<AsyncKkt, Error> {
@@ -118,6 +125,7 @@ macro_rules! client_methods {
                 block_on($body)
             } )*
         }
+        #[cfg(feature = "tokio")]
         impl AsyncKkt {
             $( $(#[$m])* pub async fn $name(&mut self $(, $arg: $ty)*) -> $ret {
                 let $d = &mut self.inner;
@@ -152,19 +160,20 @@ macro_rules! client_accessors {
                 self.inner.events = Some(Box::new(handler));
             }
 
-            /// Checks the marked items of sales with `checker` (ГИС МТ permissive mode, the Local
-            /// Module, the sold-codes store): the codes of a receipt go online in one request
-            /// while the register does 0x91/0x92; the verdict and the register's 2106 decide 0x94
-            /// (save, and 0x97 with tag 1260; or delete, and the sale is refused naming the
-            /// reasons). After the receipt is formed its codes are recorded as sold, after a
-            /// return as returned. `None` goes back to the register's checks alone.
-            pub fn set_mark_checker(&mut self, checker: Option<std::sync::Arc<crate::checker::Checker>>) {
+            /// Checks the marked items of sales with `checker` (any [`MarkChecker`](super::MarkChecker);
+            /// `kkt::checker::Checker` is ГИС МТ's permissive mode, the Local Module and the
+            /// sold-codes store): the codes of a receipt are checked in one request while the
+            /// register does 0x91/0x92; the verdict and the register's 2106 decide 0x94 (save,
+            /// and 0x97 with tag 1260; or delete, and the sale is refused naming the reasons).
+            /// After the receipt is formed its codes are recorded as sold, after a return as
+            /// returned. `None` goes back to the register's checks alone.
+            pub fn set_mark_checker(&mut self, checker: Option<std::sync::Arc<dyn super::MarkChecker>>) {
                 self.inner.checker = checker;
             }
 
             /// The cashier's answer when a verdict asks (`Strictness::Ask`): `true` sells the
             /// item. Without a handler such an item is refused.
-            pub fn on_mark_ask(&mut self, handler: impl FnMut(&crate::checker::Verdict) -> bool + Send + 'static) {
+            pub fn on_mark_ask(&mut self, handler: impl FnMut(&crate::marking::Verdict) -> bool + Send + 'static) {
                 self.inner.mark_ask = Some(Box::new(handler));
             }
 
@@ -177,7 +186,9 @@ macro_rules! client_accessors {
     )*};
 }
 
-client_accessors!(Kkt, AsyncKkt);
+client_accessors!(Kkt);
+#[cfg(feature = "tokio")]
+client_accessors!(AsyncKkt);
 
 client_methods! {
     /// Serial number, clock, FN status, shift parameters and the session state, read now.
@@ -186,7 +197,7 @@ client_methods! {
     /// # fn main() -> Result<(), kkt::Error> {
     /// let mut kkt = kkt::Kkt::connect("emulator")?; // or tcp://…, serial://…
     /// let st = kkt.status()?;
-    /// assert_eq!(st.shift.open, st.session.shift == kkt::session::ShiftState::Open);
+    /// assert_eq!(st.shift.open, st.session.shift() == kkt::session::ShiftState::Open);
     /// # Ok(()) }
     /// ```
     fn status(&mut self) -> Result<DeviceStatus, Error> = |d| d.status();
@@ -359,6 +370,7 @@ impl From<u32> for Decimal {
     }
 }
 
+#[cfg(feature = "tokio")]
 #[allow(dead_code)]
 fn assert_send() {
     fn is_send<T: Send>(_: &T) {}

@@ -10,7 +10,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use crate::protocol::Frame;
-use crate::transport::{AsyncTransport, ExchangeError, Transport};
+#[cfg(feature = "tokio")]
+use crate::transport::AsyncTransport;
+use crate::transport::{ExchangeError, Transport};
 
 /// What the driver needs from a transport.
 pub trait Link: Send {
@@ -52,8 +54,10 @@ impl Link for SyncLink {
 }
 
 /// An async transport as a [`Link`] (tokio timers).
+#[cfg(feature = "tokio")]
 pub struct AsyncLink(pub Box<dyn AsyncTransport>);
 
+#[cfg(feature = "tokio")]
 impl Link for AsyncLink {
     fn exchange<'a>(
         &'a mut self,

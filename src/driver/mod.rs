@@ -50,9 +50,17 @@ use crate::session::SessionState;
 mod client;
 mod core;
 pub mod link;
+mod mark;
+mod plan;
 pub mod reconcile;
+mod retry;
+mod sale;
 
-pub use client::{AsyncKkt, Kkt};
+#[cfg(feature = "tokio")]
+pub use client::AsyncKkt;
+pub use client::Kkt;
+pub use mark::{MarkChecker, ReceiptRecord, SaleContext};
+pub use sale::MarkRefusal;
 
 /// Settings of a client.
 #[derive(Debug, Clone)]
@@ -219,15 +227,17 @@ pub struct ItemMark {
     /// Tag 2106 as 0x94 returned it (saved into the receipt).
     pub result: MarkCheckResult,
     /// With a marked-goods checker ([`Kkt::set_mark_checker`]): where its verdict came from.
-    pub source: Option<crate::checker::Source>,
+    pub source: Option<crate::marking::Source>,
     /// Tag 1265 sent in the item's 1260 (none when no check answered, or without a checker).
     pub tag1265: Option<String>,
     /// The checker's notes (no answer in time, emergency, accepted by the cashier, …).
     pub notes: Vec<String>,
+    /// The verdict's row in the checker's evidence trail, when it keeps one.
+    pub check_id: Option<i64>,
 }
 
 /// The cashier's answer to a verdict that asks (`Strictness::Ask`): `true` sells the item.
-pub type MarkAsk = Box<dyn FnMut(&crate::checker::Verdict) -> bool + Send>;
+pub type MarkAsk = Box<dyn FnMut(&crate::marking::Verdict) -> bool + Send>;
 
 /// A formed receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -3,12 +3,15 @@
 //! server side).
 //!
 //! * [`Register`]: the sans-IO core — a request frame and the time in, the response out. No
-//!   clock, no I/O; the order rules come from [`crate::session::sequence`].
+//!   clock, no I/O; the order rules come from [`crate::session`]. Each command has its
+//!   handler (one per typed request, in `handlers/` by command group), dispatched from one
+//!   table that also says which commands are refused or wait for the activation code.
 //! * [`VirtualRegister`]: the embeddable register (a mutex around [`Register`], the host
 //!   clock, the `--state` file written atomically after every change, the frame log).
 //! * [`server`]: thin TCP and pseudo-terminal servers with fault injection.
 //! * [`scenario`]: the OISM model, timing and faults, from a TOML or JSON file.
 
+mod handlers;
 pub mod register;
 pub mod scenario;
 pub mod server;
@@ -20,15 +23,15 @@ use std::time::Instant;
 
 use chrono::NaiveDateTime;
 
-pub use register::{Options, Register, Reply};
+pub use register::{EmulatorOptions, Register, Reply};
 pub use scenario::{Fault, FaultAction, OismStatus, Scenario};
 pub use state::RegisterState;
 
 /// The in-process virtual register of an `emulator` URI: in memory, or kept in `state`.
 pub fn open(state: Option<&Path>) -> Result<crate::transport::InProcTransport, crate::transport::LinkError> {
     let reg = match state {
-        None => VirtualRegister::new(Options::default()),
-        Some(p) => VirtualRegister::open(Options::default(), p, Clock::System).map_err(|e| {
+        None => VirtualRegister::new(EmulatorOptions::default()),
+        Some(p) => VirtualRegister::open(EmulatorOptions::default(), p, Clock::System).map_err(|e| {
             crate::transport::LinkError::Connect {
                 peer: format!("emulator?state={}", p.display()),
                 source: std::io::Error::other(e.to_string()),
@@ -65,6 +68,7 @@ impl Clock {
 
 /// The state file cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmulatorError {
     /// Reading or writing the state file failed.
     #[error("state file {path}: {source}")]
@@ -83,9 +87,6 @@ pub enum EmulatorError {
         message: String,
     },
 }
-
-/// Error 0x35 «Аппаратный сбой ККТ»: answered when the state cannot be saved.
-const HARDWARE_FAILURE: u8 = 0x35;
 
 #[derive(Debug)]
 struct Inner {
@@ -140,7 +141,7 @@ fn log_frame(direction: &str, bytes: &[u8], started: Instant, request_code: Opti
         return;
     }
     let ms = started.elapsed().as_millis();
-    if request_code == Some(0x98) && direction == "<-" {
+    if request_code == Some(crate::protocol::cmd::RECEIPT_REQUISITES) && direction == "<-" {
         tracing::trace!(target: "kkt::frames", "{direction} +{ms}ms 0x98 request, {} bytes (personal data not logged)", bytes.len());
     } else {
         tracing::trace!(target: "kkt::frames", "{direction} +{ms}ms {}", hex::encode_upper(bytes));
@@ -149,12 +150,12 @@ fn log_frame(direction: &str, bytes: &[u8], started: Instant, request_code: Opti
 
 impl VirtualRegister {
     /// A register in memory (no state file), on the host clock.
-    pub fn new(options: Options) -> Self {
+    pub fn new(options: EmulatorOptions) -> Self {
         Self::with_clock(options, Clock::System)
     }
 
     /// A register in memory on `clock`.
-    pub fn with_clock(options: Options, clock: Clock) -> Self {
+    pub fn with_clock(options: EmulatorOptions, clock: Clock) -> Self {
         let register = Register::new(options, clock.now());
         let saved = state_json(register.state());
         VirtualRegister {
@@ -165,7 +166,7 @@ impl VirtualRegister {
 
     /// A register whose state lives in `path`: loaded if the file exists (the options'
     /// starting state is then ignored), created from the options otherwise.
-    pub fn open(options: Options, path: &Path, clock: Clock) -> Result<Self, EmulatorError> {
+    pub fn open(options: EmulatorOptions, path: &Path, clock: Clock) -> Result<Self, EmulatorError> {
         let register = match load_state(path)? {
             Some(state) => Register::from_state(state, options),
             None => Register::new(options, clock.now()),
@@ -185,7 +186,7 @@ impl VirtualRegister {
 
     /// Answers request bytes, with the time a real register would take (not waited for).
     /// The state file is written before the answer is given; if it cannot be, the command
-    /// is undone and answered 0x35.
+    /// is undone and answered 0x35 «Аппаратный сбой ККТ».
     pub fn exchange_timed(&self, request: &[u8]) -> Reply {
         let code = match crate::protocol::frame::parse(request) {
             crate::protocol::Parsed::Frame { frame, .. } => Some(frame.code),
@@ -202,7 +203,7 @@ impl VirtualRegister {
                 if let Err(e) = write_atomically(&path, &json) {
                     tracing::error!("state file {}: {e}; command undone", path.display());
                     inner.register = before;
-                    reply.bytes = register::error_frame(HARDWARE_FAILURE);
+                    reply.bytes = register::error_frame(crate::protocol::err::HARDWARE_FAILURE);
                     log_frame("->", &reply.bytes, self.started, None);
                     return reply;
                 }
@@ -219,7 +220,7 @@ impl VirtualRegister {
     }
 
     /// The options.
-    pub fn options(&self) -> Options {
+    pub fn options(&self) -> EmulatorOptions {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).register.options().clone()
     }
 

@@ -171,6 +171,7 @@ pub struct Scenario {
 
 /// A scenario file that cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScenarioError {
     /// Not readable.
     #[error("scenario {path}: {source}")]
@@ -235,6 +236,7 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::{cmd, err};
 
     #[test]
     fn the_example_fixture_loads() {
@@ -243,9 +245,9 @@ mod tests {
         assert_eq!(s.fn_keys, vec!["EE06"]);
         assert_eq!(s.codes.len(), 5);
         assert!(!s.codes[3].crypto_valid);
-        assert_eq!((s.codes[3].fn_error, s.codes[4].fn_error), (None, Some(0xCE)));
+        assert_eq!((s.codes[3].fn_error, s.codes[4].fn_error), (None, Some(err::CODE_NOT_RECOGNISED)));
         assert_eq!(s.faults.len(), 2);
-        assert_eq!(s.timing.unwrap().latency(0x2A), Duration::from_millis(1200));
+        assert_eq!(s.timing.unwrap().latency(cmd::CLOSE_SHIFT), Duration::from_millis(1200));
         let e = Scenario::load(std::path::Path::new("/nonexistent.toml")).unwrap_err();
         assert!(e.to_string().contains("/nonexistent.toml"));
     }
@@ -288,12 +290,12 @@ action = "close_after"
         assert_eq!(t.rule("xx", Some("04640078016372gDDJ2VMOqvdNG")).unwrap().status, OismStatus::Unreachable);
         assert!(t.rule("0109", None).is_none());
         let timing = t.timing.as_ref().unwrap();
-        assert_eq!(timing.latency(0x24), Duration::from_millis(700));
+        assert_eq!(timing.latency(cmd::FORM_RECEIPT), Duration::from_millis(700));
         assert_eq!(timing.key_update_ms, 15_000);
         assert_eq!(timing.line(96), Duration::from_millis(100));
         assert_eq!(
             t.faults[0],
-            Fault { command: 0x24, action: FaultAction::CloseAfter, times: 1, delay_ms: 0, byte: None }
+            Fault { command: cmd::FORM_RECEIPT, action: FaultAction::CloseAfter, times: 1, delay_ms: 0, byte: None }
         );
         let j: Scenario = serde_json::from_str(r#"{"codes":[{"match":"*","status":"suspended"}]}"#).unwrap();
         assert_eq!(j.rule("anything", None).unwrap().status, OismStatus::Suspended);

@@ -109,7 +109,7 @@ fn serve_one(
         Incoming::Request(r) => r,
         Incoming::Bad(e) => {
             tracing::debug!("bad frame: {e}");
-            out.write_all(&super::register::error_frame(0x25))?;
+            out.write_all(&super::register::error_frame(crate::protocol::err::BAD_FRAME))?;
             out.flush()?;
             return Ok(After::Continue);
         }
@@ -264,6 +264,7 @@ impl Pty {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::cmd;
 
     fn frame(code: u8, data: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();
@@ -274,9 +275,9 @@ mod tests {
     #[test]
     fn splitter_frames_garbage_and_bad_crc() {
         let mut s = Splitter::default();
-        let a = frame(0x01, &[]);
-        let b = frame(0x30, &[1, 0, 0, 0]);
-        let mut bad = frame(0x20, &[]);
+        let a = frame(cmd::REGISTER_STATUS, &[]);
+        let b = frame(cmd::FIND_DOCUMENT, &[1, 0, 0, 0]);
+        let mut bad = frame(cmd::SHIFT_PARAMS, &[]);
         *bad.last_mut().unwrap() ^= 1;
         let mut stream = vec![0x00, 0x11];
         stream.extend_from_slice(&a);
@@ -291,12 +292,17 @@ mod tests {
 
     #[test]
     fn faults_count_down() {
-        let f =
-            Faults::new(&[Fault { command: 0x24, action: FaultAction::Corrupt, times: 2, delay_ms: 0, byte: None }]);
-        assert!(f.take(0x23).is_none());
-        assert!(f.take(0x24).is_some());
-        assert!(f.take(0x24).is_some());
-        assert!(f.take(0x24).is_none());
+        let f = Faults::new(&[Fault {
+            command: cmd::FORM_RECEIPT,
+            action: FaultAction::Corrupt,
+            times: 2,
+            delay_ms: 0,
+            byte: None,
+        }]);
+        assert!(f.take(cmd::BEGIN_RECEIPT).is_none());
+        assert!(f.take(cmd::FORM_RECEIPT).is_some());
+        assert!(f.take(cmd::FORM_RECEIPT).is_some());
+        assert!(f.take(cmd::FORM_RECEIPT).is_none());
         let fault = Fault { command: 1, action: FaultAction::Drop, times: 0, delay_ms: 0, byte: Some(0) };
         assert_eq!(corrupt(vec![1, 2, 3], &fault), vec![2, 3]);
         let fault = Fault { action: FaultAction::Corrupt, byte: None, ..fault };

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::values::LifePhase;
-use crate::session::{DocKind, SessionState};
+use crate::session::{ReceiptKind, SessionState};
 
 /// The FN's life phase (0x01/0x08 phase bits: 1 ready, 3 fiscal, 7 post-fiscal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +81,7 @@ pub struct ItemRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptDraft {
     /// Receipt or correction.
-    pub kind: DocKind,
+    pub kind: ReceiptKind,
     /// Items so far.
     pub items: Vec<ItemRecord>,
     /// Payment data (0x2D): cash, electronic, prepayment, credit, consideration; taxation.
@@ -130,13 +130,43 @@ pub struct SavedMark {
     pub result_2106: u8,
 }
 
+/// The FFD document types (tag 1000) of [`DocumentRecord::doc_type`].
+pub mod doc_type {
+    /// Registration report.
+    pub const REGISTRATION: u8 = 1;
+    /// Shift open report.
+    pub const SHIFT_OPEN: u8 = 2;
+    /// Receipt.
+    pub const RECEIPT: u8 = 3;
+    /// Shift close report.
+    pub const SHIFT_CLOSE: u8 = 5;
+    /// FN close report.
+    pub const FN_CLOSE: u8 = 6;
+    /// Re-registration report.
+    pub const REREGISTRATION: u8 = 11;
+    /// Settlement report (report on the state of settlements).
+    pub const SETTLEMENT: u8 = 21;
+    /// Correction receipt.
+    pub const CORRECTION: u8 = 31;
+
+    /// A receipt or a correction receipt (it has a number in the shift, an operation and a
+    /// total).
+    pub fn is_receipt(doc_type: u8) -> bool {
+        matches!(doc_type, RECEIPT | CORRECTION)
+    }
+
+    /// A registration or re-registration report (it belongs to no shift).
+    pub fn is_registration(doc_type: u8) -> bool {
+        matches!(doc_type, REGISTRATION | REREGISTRATION)
+    }
+}
+
 /// A fiscal document in the FN's archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentRecord {
     /// Fiscal document number.
     pub number: u32,
-    /// FFD document type: 1 registration, 11 re-registration, 2 shift open, 3 receipt, 31
-    /// correction receipt, 5 shift close, 21 settlement report, 6 FN close.
+    /// FFD document type ([`doc_type`]).
     pub doc_type: u8,
     /// Date and time (minutes).
     pub datetime: NaiveDateTime,

@@ -68,6 +68,7 @@ pub struct MarkingCode {
 
 /// Why a scanned string is not a marking code. Each variant names what is missing or wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CodeError {
     /// Nothing was scanned.
     #[error("the marking code is empty")]

@@ -45,6 +45,7 @@ pub fn encode(kopecks: u64) -> Result<String, MrpError> {
 
 /// Why a price could not be decoded or encoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MrpError {
     /// Nothing to decode.
     #[error("the encoded MRP is empty")]

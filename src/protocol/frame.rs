@@ -35,6 +35,7 @@ pub fn crc16(len_code_data: &[u8]) -> u16 {
 
 /// Why bytes that start with B6 29 are not a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrameError {
     /// LEN is 0 (no CODE) or larger than 1024.
     #[error("frame at byte {offset}: LEN = {len} is out of range 1..=1024")]
@@ -116,6 +117,7 @@ impl Frame {
 
 /// A response frame that is not a success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResponseError {
     /// RESULT 1 with one error code: the device refused the command.
     #[error(transparent)]

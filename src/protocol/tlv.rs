@@ -25,6 +25,7 @@ pub struct Tlv<'a> {
 
 /// A TLV list that does not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TlvError {
     /// Fewer than 4 bytes left for a header.
     #[error("TLV at byte {offset}: {left} bytes left, a header needs 4")]
@@ -266,6 +267,7 @@ impl Value {
 
 /// A value refused by the tag table, before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TagValueError {
     /// The value is longer than the tag allows.
     #[error("tag {tag} «{name}»: {len} bytes is longer than the limit of {max}")]

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// A value that does not fit its data type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TypeError {
     /// The value has the wrong number of bytes for its type.
     #[error("{ty}: expected {expected} bytes, got {got}")]

@@ -41,6 +41,16 @@ pub trait WireEnum: Copy + Eq + fmt::Display + 'static {
     }
 }
 
+/// A name that is not one of an enumeration's JSON names (`"kilo"` for a [`Measure`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not one of {allowed}")]
+pub struct UnknownName {
+    /// The name given.
+    pub value: String,
+    /// The names allowed, comma-separated.
+    pub allowed: String,
+}
+
 /// Declares an enumeration of the protocol once: a newtype over the wire integer with a named
 /// constant for each known value, its JSON name and its Russian and English texts.
 ///
@@ -193,10 +203,13 @@ macro_rules! wire_enum {
         }
 
         impl ::std::str::FromStr for $name {
-            type Err = String;
+            type Err = $crate::protocol::values::UnknownName;
             /// A JSON name.
-            fn from_str(s: &str) -> Result<Self, String> {
-                Self::from_name(s).ok_or_else(|| format!("{s:?} is not one of {}", Self::NAMES.join(", ")))
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::from_name(s).ok_or_else(|| $crate::protocol::values::UnknownName {
+                    value: s.to_string(),
+                    allowed: Self::NAMES.join(", "),
+                })
             }
         }
 
@@ -950,7 +963,7 @@ mod tests {
         assert_eq!(LifePhase::FISCAL.text_ru(), Some("Фискальный режим"));
         assert_eq!("kilogram".parse::<Measure>(), Ok(Measure::KILOGRAM));
         let e = "kilo".parse::<Measure>().unwrap_err();
-        assert!(e.starts_with("\"kilo\" is not one of piece, gram, kilogram"), "{e}");
+        assert!(e.to_string().starts_with("\"kilo\" is not one of piece, gram, kilogram"), "{e}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::worker::{Inflight, MarkQuery, Op, Queue};
-use kkt::checker::{Checker, Item};
+use kkt::checker::{CheckItem, Checker};
 use kkt::journal::Journal;
 use kkt::marking::MarkingCode;
 use kkt::protocol::Decimal;
@@ -358,7 +358,7 @@ struct MarkCheckBody {
 
 /// Reads `POST /v1/marks/check`'s body: the register's queries, the checker's items and the
 /// legal entity.
-fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>, Option<String>), ApiError> {
+fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>, Option<String>), ApiError> {
     let b: MarkCheckBody = parse(text, "body")?;
     if let Some(inn) = &b.seller_inn {
         if !(matches!(inn.len(), 10 | 12) && inn.bytes().all(|c| c.is_ascii_digit())) {
@@ -385,7 +385,7 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<Item>, Option<String>
             // The code's real bytes (GS as 0x1D) reach the register, whatever the rendering.
             code: code.as_str().to_string(),
         });
-        items.push(Item { code, price_kopecks: m.price.map(Money::kopecks), partial_sale: m.partial_sale });
+        items.push(CheckItem { code, price_kopecks: m.price.map(Money::kopecks), partial_sale: m.partial_sale });
     }
     Ok((queries, items, b.seller_inn))
 }

@@ -107,6 +107,8 @@ impl From<&Error> for ApiError {
             Error::Link { .. } | Error::Connect(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::NotFormed { .. } | Error::UnknownOutcome(_) => StatusCode::GATEWAY_TIMEOUT,
             Error::Journal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // A kind of failure this build does not know.
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let hint = match e {
             Error::Pending { id, .. } => {
@@ -114,7 +116,7 @@ impl From<&Error> for ApiError {
             }
             _ => e.hint(),
         };
-        Self { status, kind: e.kind(), code: e.device_code(), message: e.to_string(), hint }
+        Self { status, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint }
     }
 }
 

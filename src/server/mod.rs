@@ -251,7 +251,7 @@ pub fn prepare(cfg: &Config) -> Result<Prepared, StartError> {
     let connect: worker::Connect = Box::new(move || {
         let journal = Journal::open(&path)?;
         let mut kkt = kkt::Kkt::connect_with(&uri, opts.clone())?;
-        kkt.set_mark_checker(checker.clone());
+        kkt.set_mark_checker(checker.clone().map(|c| c as Arc<dyn kkt::driver::MarkChecker>));
         kkt::journaled::JournaledKkt::with_kkt(kkt, journal)
     });
     let (queue, worker) = worker::spawn(connect, cfg.queue_size, cfg.queue_timeout)?;

@@ -55,6 +55,7 @@ pub const BAD_FRAME_GRACE: Duration = Duration::from_millis(300);
 
 /// The link failed: nothing about the register's state can be concluded from it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LinkError {
     /// The device could not be reached (TCP connect, opening the serial port): the request was
     /// certainly not sent.
@@ -120,13 +121,14 @@ impl LinkError {
 
 /// Why an exchange gave no response frame.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExchangeError {
     /// The link failed.
     #[error(transparent)]
     Link(#[from] LinkError),
     /// Bytes arrived but did not make a valid frame (bad CRC or LEN), and no valid frame followed.
     #[error("corrupted response: {0}")]
-    BadFrame(FrameError),
+    BadFrame(#[source] FrameError),
 }
 
 impl ExchangeError {

@@ -50,7 +50,7 @@ impl Process {
     }
 
     fn restart(&self) {
-        let r = VirtualRegister::open(kkt::emulator::Options::default(), &self.state, Clock::System).unwrap();
+        let r = VirtualRegister::open(kkt::emulator::EmulatorOptions::default(), &self.state, Clock::System).unwrap();
         *self.reg.lock().unwrap() = Some(r);
     }
 

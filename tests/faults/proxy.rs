@@ -131,7 +131,7 @@ fn run_lane(lane: usize, n: usize, uri: &str, clean: &str, reg: &VirtualRegister
                 }
                 Err(e) => {
                     assert!(!e.to_string().is_empty() && !e.hint().is_empty(), "{id}: unclear error");
-                    *fig.errors.entry(e.kind()).or_default() += 1;
+                    *fig.errors.entry(e.kind().as_str()).or_default() += 1;
                     if std::env::var("FP_DEBUG").is_ok() {
                         eprintln!("{id}: {e}");
                     }
@@ -185,7 +185,7 @@ fn run_lane(lane: usize, n: usize, uri: &str, clean: &str, reg: &VirtualRegister
 
 /// The virtual register on TCP.
 fn emulator(stop: &Arc<AtomicBool>) -> (Arc<VirtualRegister>, u16) {
-    let reg = Arc::new(VirtualRegister::new(kkt::emulator::Options::default()));
+    let reg = Arc::new(VirtualRegister::new(kkt::emulator::EmulatorOptions::default()));
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let (r, s) = (reg.clone(), stop.clone());

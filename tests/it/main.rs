@@ -11,6 +11,7 @@ mod driver;
 mod emulator;
 mod http;
 mod journal;
+mod layers;
 mod marking;
 mod security;
 mod support;

@@ -281,6 +281,7 @@ impl Request for UnmarkedItem {
 
 /// Why a marked item's quantity is refused; each has its device error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MarkedQuantityError {
     /// Piece goods (measure 0) with a quantity other than 1: device error 0xC3.
     #[error("piece goods (measure 0) must have quantity 1, not {0}")]

@@ -140,7 +140,7 @@ fn pty_serial_faulty_day() {
     faulty_day(&mut k);
     // The port is held exclusively while the client lives.
     let e = Kkt::connect_with(&emu.at, opts()).unwrap_err();
-    assert_eq!(e.kind(), "link", "{e}");
+    assert_eq!(e.kind().as_str(), "link", "{e}");
 }
 
 #[test]
@@ -301,7 +301,10 @@ impl kkt::transport::Responder for Counting {
 #[test]
 fn whole_life_in_process_uses_every_command_of_the_register() {
     let c = std::sync::Arc::new(Counting {
-        reg: kkt::emulator::VirtualRegister::new(kkt::emulator::Options { factory_fresh: true, ..Default::default() }),
+        reg: kkt::emulator::VirtualRegister::new(kkt::emulator::EmulatorOptions {
+            factory_fresh: true,
+            ..Default::default()
+        }),
         seen: Mutex::default(),
     });
     let mut k = Kkt::with_transport(kkt::transport::InProcTransport::new(c.clone()), opts()).unwrap();

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use kkt::commands::{marking, receipt, shift};
-use kkt::emulator::{Options, VirtualRegister};
+use kkt::emulator::{EmulatorOptions, VirtualRegister};
 use kkt::protocol::Decimal;
 use kkt::transport::InProcTransport;
 
 #[test]
 fn the_driver_runs_a_receipt_on_the_virtual_register() {
-    let reg = Arc::new(VirtualRegister::new(Options::default()));
+    let reg = Arc::new(VirtualRegister::new(EmulatorOptions::default()));
     let mut k = kkt::Kkt::with_transport(InProcTransport::new(reg.clone()), Default::default()).unwrap();
     k.call(&shift::BeginShiftOpen::default()).unwrap();
     let opened = k.call(&shift::OpenShift).unwrap();

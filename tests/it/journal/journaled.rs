@@ -12,7 +12,7 @@ use kkt::transport::InProcTransport;
 use kkt::{Error, Kkt};
 
 fn setup() -> (JournaledKkt, Arc<VirtualRegister>) {
-    let reg = Arc::new(VirtualRegister::new(kkt::emulator::Options::default()));
+    let reg = Arc::new(VirtualRegister::new(kkt::emulator::EmulatorOptions::default()));
     let k = Kkt::with_transport(InProcTransport::new(reg.clone()), Options::fast()).unwrap();
     let mut jk = JournaledKkt::with_kkt(k, Journal::in_memory().unwrap()).unwrap();
     jk.open_shift(&cashier()).unwrap();
@@ -41,7 +41,7 @@ fn an_id_is_formed_once() {
     let fd = reg.state().last_fd;
     let e = jk.receipt(&sale(Some("pos-1/42"), 2, 0)).unwrap_err();
     assert!(matches!(&e, Error::IdReused { id, .. } if id == "pos-1/42"), "{e}");
-    assert_eq!(e.kind(), "id_reused");
+    assert_eq!(e.kind().as_str(), "id_reused");
     assert_eq!(reg.state().last_fd, fd);
 }
 
@@ -105,7 +105,7 @@ fn a_pending_entry_of_another_register_is_left_and_its_id_refused() {
         let mut j = Journal::open(&path).unwrap();
         crashed_entry(&mut j, &r, "9999000000000000", 5);
     }
-    let reg = Arc::new(VirtualRegister::new(kkt::emulator::Options::default()));
+    let reg = Arc::new(VirtualRegister::new(kkt::emulator::EmulatorOptions::default()));
     let k = Kkt::with_transport(InProcTransport::new(reg.clone()), Options::fast()).unwrap();
     let mut jk = JournaledKkt::with_kkt(k, Journal::open(&path).unwrap()).unwrap();
     jk.open_shift(&cashier()).unwrap();
@@ -115,7 +115,7 @@ fn a_pending_entry_of_another_register_is_left_and_its_id_refused() {
     let fd = reg.state().last_fd;
     let e = jk.receipt(&r).unwrap_err();
     assert!(matches!(&e, Error::Pending { id, .. } if id == "other-fn"), "{e}");
-    assert_eq!(e.kind(), "pending");
+    assert_eq!(e.kind().as_str(), "pending");
     assert!(e.to_string().contains("9999000000000000"), "{e}");
     assert_eq!(reg.state().last_fd, fd, "nothing formed");
     std::fs::remove_dir_all(&dir).ok();
@@ -124,7 +124,7 @@ fn a_pending_entry_of_another_register_is_left_and_its_id_refused() {
 #[test]
 fn recovery_cancels_or_reports_a_document_left_open() {
     for policy in [OpenDocumentPolicy::Cancel, OpenDocumentPolicy::Report] {
-        let reg = Arc::new(VirtualRegister::new(kkt::emulator::Options::default()));
+        let reg = Arc::new(VirtualRegister::new(kkt::emulator::EmulatorOptions::default()));
         let mut k = Kkt::with_transport(InProcTransport::new(reg.clone()), Options::fast()).unwrap();
         k.open_shift(&cashier()).unwrap();
         let fn_number = reg.state().fn_number.clone();

@@ -86,7 +86,7 @@ struct Setup {
     checker: Arc<Checker>,
 }
 
-fn setup(emu: kkt::emulator::Options, strictness: Strictness, lm: Option<&MockLm>) -> Setup {
+fn setup(emu: kkt::emulator::EmulatorOptions, strictness: Strictness, lm: Option<&MockLm>) -> Setup {
     let mock = MockGisMt::start(2);
     let dir = temp_dir("sale");
     let g = Arc::new(GisMt::new(GisMtConfig::new(mock.url(), Some(Secret::new(TOKEN)), &dir)).unwrap());
@@ -109,7 +109,7 @@ fn setup(emu: kkt::emulator::Options, strictness: Strictness, lm: Option<&MockLm
 
 #[test]
 fn a_clean_code_is_sold_with_1260_and_recorded() {
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, None);
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, None);
     let doc = s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000), (code_of(8), 14500)])).unwrap();
     assert_eq!(s.mock.total_checks(), 1, "both codes in one request");
     let body = s.mock.hosts.iter().flat_map(|h| h.state.bodies.lock().unwrap().clone()).next().unwrap();
@@ -148,7 +148,7 @@ fn a_clean_code_is_sold_with_1260_and_recorded() {
 
 #[test]
 fn a_banned_code_is_deleted_and_the_sale_refused() {
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, None);
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, None);
     let e = s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000), (code_of(4), 14500)])).unwrap_err();
     assert!(matches!(&e, Error::Input(i) if i.field == "items[1].marking_code"), "{e}");
     assert!(e.to_string().contains("[sold]"), "{e}");
@@ -163,7 +163,7 @@ fn a_banned_code_is_deleted_and_the_sale_refused() {
 
 #[test]
 fn the_register_2106_is_judged_too() {
-    let mut emu = kkt::emulator::Options::default();
+    let mut emu = kkt::emulator::EmulatorOptions::default();
     emu.scenario.codes.push(CodeRule {
         pattern: "010461013628057121*".into(),
         status: OismStatus::Incorrect,
@@ -179,7 +179,7 @@ fn the_register_2106_is_judged_too() {
 
 #[test]
 fn ask_mode_asks_the_cashier() {
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Ask, None);
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Ask, None);
     // No handler: an asking verdict refuses.
     let e = s.kkt.sell(&sale(Operation::SELL, &[(code_of(5), 10000)])).unwrap_err();
     assert!(e.to_string().contains("[isBlocked]"), "{e}");
@@ -198,7 +198,7 @@ fn ask_mode_asks_the_cashier() {
 #[test]
 fn without_an_online_answer_the_sale_goes_on_and_the_local_module_signs_1265() {
     // Scenario 14 (2 s delay): no answer in 1.5 s; no Local Module → sold without 1260.
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, None);
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, None);
     let doc = s.kkt.sell(&sale(Operation::SELL, &[(code_of(14), 10000)])).unwrap();
     assert_eq!(doc.marks[0].source, Some(Source::None));
     assert_eq!(doc.marks[0].tag1265, None);
@@ -206,7 +206,7 @@ fn without_an_online_answer_the_sale_goes_on_and_the_local_module_signs_1265() {
     assert!(doc.marks[0].notes.iter().any(|n| n.contains("within 1.5 s")));
     // With a Local Module: its answer, with Inst and Ver.
     let lm = mock_lm();
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, Some(&lm));
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, Some(&lm));
     let doc = s.kkt.sell(&sale(Operation::SELL, &[(code_of(14), 10000)])).unwrap();
     assert_eq!(doc.marks[0].source, Some(Source::Lm));
     let v = &s.rec.items_97()[0].details.industry[0].value;
@@ -219,7 +219,7 @@ fn without_an_online_answer_the_sale_goes_on_and_the_local_module_signs_1265() {
 
 #[test]
 fn an_unparsable_code_is_refused_before_anything_is_sent() {
-    let mut s = setup(kkt::emulator::Options::default(), Strictness::Deny, None);
+    let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, None);
     let e = s.kkt.sell(&sale(Operation::SELL, &[("0104670540176099215abcdefghijklmnopqrstuvwxyz", 100)])).unwrap_err();
     assert!(matches!(&e, Error::Input(i) if i.field == "items[0].marking_code"), "{e}");
     assert!(s.rec.frames.lock().unwrap().is_empty(), "nothing sent");

@@ -3,7 +3,7 @@
 //! it); skipped with a message when it is not set.
 
 use kkt::checker::store::{self, CodeRecord, CodeState, PostgresStore, SoldCodes, SqliteStore};
-use kkt::checker::{Checker, Item, Settings, Source};
+use kkt::checker::{CheckItem, Checker, Settings, Source};
 use kkt::marking::MarkingCode;
 
 fn url() -> Option<String> {
@@ -23,12 +23,15 @@ fn unique(tag: &str) -> String {
 
 /// What every backend must do.
 fn exercise(s: &mut dyn SoldCodes, pv: &str) {
-    assert_eq!(s.lookup(pv).unwrap(), None);
-    s.record(pv, &format!("{pv}\u{1d}93dGVz"), CodeState::Sold, "FD 1", 1000).unwrap();
-    assert_eq!(s.lookup(pv).unwrap(), Some(CodeRecord { state: CodeState::Sold, receipt: "FD 1".into(), at_ms: 1000 }));
-    s.record(pv, pv, CodeState::Returned, "FD 2", 2000).unwrap();
-    assert_eq!(s.lookup(pv).unwrap().unwrap().as_hit(), None);
-    s.record(pv, pv, CodeState::Sold, "FD 3", 3000).unwrap();
+    assert_eq!(s.lookup("", pv).unwrap(), None);
+    s.record("", pv, &format!("{pv}\u{1d}93dGVz"), CodeState::Sold, "FD 1", 1000).unwrap();
+    assert_eq!(
+        s.lookup("", pv).unwrap(),
+        Some(CodeRecord { state: CodeState::Sold, receipt: "FD 1".into(), at_ms: 1000, inn: String::new() })
+    );
+    s.record("", pv, pv, CodeState::Returned, "FD 2", 2000).unwrap();
+    assert_eq!(s.lookup("", pv).unwrap().unwrap().as_hit(), None);
+    s.record("", pv, pv, CodeState::Sold, "FD 3", 3000).unwrap();
     let h: Vec<_> = s.history(pv).unwrap().into_iter().map(|r| (r.state, r.receipt)).collect();
     assert_eq!(
         h,
@@ -61,11 +64,11 @@ fn a_chain_of_stores_shares_one_store() {
     let mut a = store::open(&url).unwrap();
     let mut b = store::open(&url).unwrap();
     let pv = unique("chain");
-    a.record(&pv, &pv, CodeState::Sold, "shop 1 FD 10", 10).unwrap();
-    let hit = b.lookup(&pv).unwrap().unwrap().as_hit().unwrap();
+    a.record("", &pv, &pv, CodeState::Sold, "shop 1 FD 10", 10).unwrap();
+    let hit = b.lookup("", &pv).unwrap().unwrap().as_hit().unwrap();
     assert_eq!(hit.receipt, "shop 1 FD 10");
-    b.record(&pv, &pv, CodeState::Returned, "shop 2 FD 4", 20).unwrap();
-    assert_eq!(a.lookup(&pv).unwrap().unwrap().state, CodeState::Returned);
+    b.record("", &pv, &pv, CodeState::Returned, "shop 2 FD 4", 20).unwrap();
+    assert_eq!(a.lookup("", &pv).unwrap().unwrap().state, CodeState::Returned);
 }
 
 #[test]
@@ -75,11 +78,11 @@ fn a_resale_in_another_shop_of_the_chain_is_refused_offline() {
     let code = MarkingCode::parse(&format!("0104670540176099215R{tail:08}\u{1d}93dGVz")).unwrap();
     let shop1 = Checker::new(None, None, Settings::default()).with_store(store::open(&url).unwrap());
     let shop2 = Checker::new(None, None, Settings::default()).with_store(store::open(&url).unwrap());
-    let v = shop2.receipt().check(&[Item::new(code.clone())]).remove(0);
+    let v = shop2.receipt().check(&[CheckItem::new(code.clone())]).remove(0);
     assert!(v.allowed);
     assert_eq!(v.source, Source::None);
     shop1.record(std::slice::from_ref(&code), CodeState::Sold, "shop 1 FD 11").unwrap();
-    let v = shop2.receipt().check(&[Item::new(code)]).remove(0);
+    let v = shop2.receipt().check(&[CheckItem::new(code)]).remove(0);
     assert!(!v.allowed);
     assert_eq!(v.reasons[0].field, "store");
     assert!(v.reasons[0].message.contains("shop 1 FD 11"));

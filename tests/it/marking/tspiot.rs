@@ -13,7 +13,7 @@ use crate::support::gismt::temp_dir;
 use crate::support::tspiot::*;
 use kkt::checker::lm::{Lm, LmConfig};
 use kkt::checker::tspiot::{TsPiot, TsPiotConfig, VersionFile};
-use kkt::checker::{Action, Checker, Item, Secret, Settings, Source, Verdict};
+use kkt::checker::{Action, CheckItem, Checker, Secret, Settings, Source, Verdict};
 use kkt::marking::MarkingCode;
 
 pub const DAIRY: &str = "0104670540176099215'W9Um\u{1d}93dGVz";
@@ -52,10 +52,10 @@ fn checker(ts: &MockTsPiot, lm: Option<&MockLm2>) -> Checker {
 }
 
 fn check_all(ch: &Checker, items: &[(&str, Option<u64>)]) -> (Vec<Verdict>, Duration) {
-    let items: Vec<Item> = items
+    let items: Vec<CheckItem> = items
         .iter()
         .map(|(c, p)| {
-            let mut i = Item::new(code(c));
+            let mut i = CheckItem::new(code(c));
             i.price_kopecks = *p;
             i
         })
@@ -394,7 +394,7 @@ fn the_gs_byte_is_base64_of_0x1d_byte_for_byte() {
     let ts = MockTsPiot::start(&[2], None);
     let ch = checker(&ts, None);
     for typed in [DAIRY, "0104670540176099215'W9Um\\u001d93dGVz", "]d20104670540176099215'W9Um<GS>93dGVz"] {
-        let items = [Item::new(MarkingCode::parse(typed).unwrap())];
+        let items = [CheckItem::new(MarkingCode::parse(typed).unwrap())];
         let v = ch.receipt().check(&items).remove(0);
         assert_eq!(v.source, Source::Tspiot, "{typed}: {v:?}");
         let body: Value = serde_json::from_str(&ts.state.checks().last().unwrap().body).unwrap();

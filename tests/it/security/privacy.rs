@@ -64,7 +64,7 @@ fn personal_data_stays_out_of_logs_and_journal_and_files_are_private() {
 
     let dir = tmpdir("security");
     let jpath = dir.join("journal.sqlite");
-    let reg = Arc::new(LoseForm(VirtualRegister::new(kkt::emulator::Options::default())));
+    let reg = Arc::new(LoseForm(VirtualRegister::new(kkt::emulator::EmulatorOptions::default())));
     let k = Kkt::with_transport(InProcTransport::new(reg.clone()), Options::fast()).unwrap();
     let mut jk = JournaledKkt::with_kkt(k, Journal::open(&jpath).unwrap()).unwrap();
     jk.open_shift(&cashier()).unwrap();
@@ -79,7 +79,7 @@ fn personal_data_stays_out_of_logs_and_journal_and_files_are_private() {
     let mut bad = sale(Some("sec-2"), 2, 0);
     bad.customer = Some(customer(BAD_INN));
     let e = jk.receipt(&bad).unwrap_err();
-    assert_eq!(e.kind(), "input");
+    assert_eq!(e.kind().as_str(), "input");
     drop(jk);
 
     let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();

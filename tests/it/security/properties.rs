@@ -3,8 +3,8 @@
 //! arbitrary bytes. (The frame, TLV, data types and marking-code round trips have their
 //! property tests beside the code; every parser also has a fuzz target in tools/fuzz.)
 
-use kkt::checker::model::CheckAnswer;
 use kkt::marking::code::{local_check, MarkingCode};
+use kkt::marking::model::CheckAnswer;
 use kkt::protocol::Decimal;
 use kkt::receipt::{Customer, Item, Money, Operation, PaymentMethod, PaymentObject, Receipt, Taxation, Vat};
 use proptest::prelude::*;

@@ -2,7 +2,7 @@
 //! Russian one is what a POS shows the cashier), the errorCode meanings of seed 003 §1.5, and the
 //! words of a verdict. One place, one function per text, so that a catalogue can take them over.
 
-use super::rules::Rule;
+use super::verdict::Rule;
 
 /// A text in English and in Russian.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,8 +241,8 @@ pub fn device_refused(code: u8, en: &str, ru: &str) -> Text {
 }
 
 /// What a verdict's action is called for people.
-pub fn action(a: super::rules::Action) -> Text {
-    use super::rules::Action;
+pub fn action(a: super::verdict::Action) -> Text {
+    use super::verdict::Action;
     match a {
         Action::Sell => Text::new("SELL", "ПРОДАЖА РАЗРЕШЕНА"),
         Action::Refuse => Text::new("REFUSE", "ПРОДАЖА ЗАПРЕЩЕНА"),
