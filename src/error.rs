@@ -99,7 +99,12 @@ impl std::fmt::Display for MarkRefused {
             write!(f, " ({n})")?;
         }
         let sent: Vec<String> = self.sent.iter().map(|c| format!("{c:#04X}")).collect();
-        write!(f, "; sent before: {}; {}", if sent.is_empty() { "nothing".into() } else { sent.join(", ") }, self.cancelled)
+        write!(
+            f,
+            "; sent before: {}; {}",
+            if sent.is_empty() { "nothing".into() } else { sent.join(", ") },
+            self.cancelled
+        )
     }
 }
 

@@ -73,7 +73,7 @@ impl ReceiptResult {
                 .iter()
                 .map(|m| {
                     json!({"item": m.item, "tag2106": m.result, "check": m.check, "source": m.source,
-                           "tag1265": m.tag1265, "notes": m.notes})
+                           "tag1265": m.tag1265, "notes": m.notes, "check_id": m.check_id})
                 })
                 .collect(),
         }

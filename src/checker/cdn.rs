@@ -40,12 +40,7 @@ impl CdnState {
             .map(|(host, latency_ms)| CdnHost { host, latency_ms, unavailable_until_ms: None })
             .collect();
         hosts.sort_by_key(|h| (h.latency_ms.is_none(), h.latency_ms.unwrap_or(0)));
-        CdnState {
-            base_url: base_url.to_string(),
-            refreshed_at_ms: now_ms,
-            hosts,
-            emergency_at_ms: None,
-        }
+        CdnState { base_url: base_url.to_string(), refreshed_at_ms: now_ms, hosts, emergency_at_ms: None }
     }
 
     /// Keeps the unexpired marks of `old` for hosts still listed (a scheduled refresh does not

@@ -140,11 +140,8 @@ impl Confirmations {
     /// reason `v` gives was among those accepted.
     pub fn verify(&self, token: &str, v: &Verdict, now_ms: i64) -> Result<(), ConfirmError> {
         let (payload, mac) = token.trim().split_once('.').ok_or(ConfirmError::Invalid)?;
-        let p: Payload = B64
-            .decode(payload)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or(ConfirmError::Invalid)?;
+        let p: Payload =
+            B64.decode(payload).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or(ConfirmError::Invalid)?;
         // Compared in constant time by ring.
         let ok = B64
             .decode(mac)
@@ -177,9 +174,9 @@ impl Confirmations {
 mod tests {
     use super::*;
     use crate::checker::rules::{judge, Evidence, Local, Settings};
-    use crate::marking::Strictness;
     use crate::checker::CodeInfo;
     use crate::marking::MarkingCode;
+    use crate::marking::Strictness;
 
     const NOW: i64 = 1_700_000_000_000;
 

@@ -61,7 +61,9 @@ pub struct Status {
 }
 
 fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
 }
 
 impl Latch {
@@ -77,7 +79,9 @@ impl Latch {
 
     /// True while checks are off at `now_ms`.
     pub fn active(&self, now_ms: i64) -> bool {
-        self.manual_on || self.until_203().is_some_and(|u| now_ms < u) || self.until_manual().is_some_and(|u| now_ms < u)
+        self.manual_on
+            || self.until_203().is_some_and(|u| now_ms < u)
+            || self.until_manual().is_some_and(|u| now_ms < u)
     }
 
     /// Until when checks are off (None while declared and not ended, or when not active).

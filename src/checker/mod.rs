@@ -22,11 +22,11 @@ pub mod token;
 pub mod tspiot;
 
 pub use crate::marking::model::{CheckAnswer, CodeInfo};
+pub use crate::marking::texts;
 pub use crate::marking::verdict::{Action, CheckItem, Decision, Reason, Rule, Source, Strictness, Verdict};
 pub use decide::decide;
 pub use gismt::{GisMt, GisMtConfig, Online};
 pub use lm::{Lm, LmConfig};
-pub use crate::marking::texts;
 pub use rules::{judge, Evidence, Local, Settings};
 pub use secret::{Secret, SecretFileError};
 pub use service::{CheckError, Checker, Entity, ReceiptCheck, RegisterFacts, RegisterRefusal, SaleRecord};

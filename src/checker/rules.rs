@@ -276,7 +276,11 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
         }
     }
     if let Some(hit) = &local.sold_here {
-        v.reasons.push(Reason::new("store", Rule::SoldByThisStore, texts::sold_by_this_store(&hit.receipt, &fmt_time(hit.at_ms))));
+        v.reasons.push(Reason::new(
+            "store",
+            Rule::SoldByThisStore,
+            texts::sold_by_this_store(&hit.receipt, &fmt_time(hit.at_ms)),
+        ));
     }
     v.settle(settings.strictness);
     v
@@ -300,7 +304,11 @@ fn online_rules(code: &MarkingCode, info: &CodeInfo, local: &Local, settings: &S
         r.push(Reason::new("sold", Rule::Sold, texts::sold(info.elimination_state, false)));
     }
     if info.is_blocked == Some(true) {
-        r.push(Reason::new("isBlocked", Rule::Blocked, texts::blocked(info.ogvs.as_deref().unwrap_or_default(), false)));
+        r.push(Reason::new(
+            "isBlocked",
+            Rule::Blocked,
+            texts::blocked(info.ogvs.as_deref().unwrap_or_default(), false),
+        ));
     }
     if info.realizable == Some(false) && info.sold != Some(true) {
         if is_tobacco(code, Some(info)) && info.gray_zone == Some(true) {

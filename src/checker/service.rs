@@ -312,7 +312,8 @@ impl Checker {
         }
         let named_default = self.inn.as_deref().is_some_and(|d| d == inn);
         if given.is_some() && !self.entities.is_empty() && !named_default && self.inn.is_some() {
-            let known: Vec<&str> = self.inn.iter().map(String::as_str).chain(self.entities.iter().map(|e| e.inn.as_str())).collect();
+            let known: Vec<&str> =
+                self.inn.iter().map(String::as_str).chain(self.entities.iter().map(|e| e.inn.as_str())).collect();
             return Err(CheckError::UnknownEntity { inn, known: known.join(", ") });
         }
         Ok((None, inn))
@@ -344,7 +345,13 @@ impl Checker {
     }
 
     /// Records codes as sold or returned by the legal entity `inn`.
-    pub fn record_for(&self, inn: &str, codes: &[MarkingCode], state: CodeState, receipt: &str) -> Result<(), StoreError> {
+    pub fn record_for(
+        &self,
+        inn: &str,
+        codes: &[MarkingCode],
+        state: CodeState,
+        receipt: &str,
+    ) -> Result<(), StoreError> {
         let Some(store) = &self.store else { return Ok(()) };
         let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
         let at = gismt::now_ms();
@@ -410,10 +417,16 @@ impl Checker {
             at_ms: now_ms,
             inn: v.inn.clone().unwrap_or_default(),
             print_view: v.print_view.clone(),
-            source: serde_json::to_value(v.source).ok().and_then(|s| s.as_str().map(str::to_string)).unwrap_or_default(),
+            source: serde_json::to_value(v.source)
+                .ok()
+                .and_then(|s| s.as_str().map(str::to_string))
+                .unwrap_or_default(),
             req_id: v.req_id.clone(),
             req_timestamp: v.req_timestamp,
-            action: serde_json::to_value(v.action).ok().and_then(|s| s.as_str().map(str::to_string)).unwrap_or_default(),
+            action: serde_json::to_value(v.action)
+                .ok()
+                .and_then(|s| s.as_str().map(str::to_string))
+                .unwrap_or_default(),
             emergency: v.emergency,
             reasons: serde_json::Value::Array(
                 v.reasons
@@ -652,8 +665,23 @@ pub struct SaleRecord<'a> {
 /// The answer's fields the rules look at, as the service gave them: what decided.
 pub fn decided_fields(info: Option<&CodeInfo>) -> serde_json::Value {
     const KEYS: &[&str] = &[
-        "found", "valid", "verified", "realizable", "utilised", "sold", "isBlocked", "ogvs", "expireDate",
-        "variableExpirations", "errorCode", "grayZone", "groupIds", "mrp", "mpr", "smp", "eliminationState",
+        "found",
+        "valid",
+        "verified",
+        "realizable",
+        "utilised",
+        "sold",
+        "isBlocked",
+        "ogvs",
+        "expireDate",
+        "variableExpirations",
+        "errorCode",
+        "grayZone",
+        "groupIds",
+        "mrp",
+        "mpr",
+        "smp",
+        "eliminationState",
         "message",
     ];
     let Some(info) = info else { return serde_json::json!({}) };
@@ -726,7 +754,11 @@ impl ReceiptCheck<'_> {
                         v.reasons.extend(super::decide::device_reasons(crate::commands::marking::MarkCheckResult(raw)));
                     }
                     if let Some(r) = &f.refused {
-                        v.reasons.push(Reason::new("register", Rule::DeviceRefused, texts::device_refused(r.code, &r.en, &r.ru)));
+                        v.reasons.push(Reason::new(
+                            "register",
+                            Rule::DeviceRefused,
+                            texts::device_refused(r.code, &r.en, &r.ru),
+                        ));
                     }
                     v.settle(ch.settings.strictness);
                 }
@@ -844,7 +876,9 @@ impl Checker {
     /// The store's location when given (for background pruning): None for a store given as a
     /// value.
     pub fn cache_dir_of(store_location: &str) -> Option<PathBuf> {
-        std::path::Path::new(store_location.strip_prefix("sqlite:").unwrap_or(store_location)).parent().map(PathBuf::from)
+        std::path::Path::new(store_location.strip_prefix("sqlite:").unwrap_or(store_location))
+            .parent()
+            .map(PathBuf::from)
     }
 }
 

@@ -201,12 +201,8 @@ pub trait SoldCodes: Send {
     /// The receipt those verdicts' items were sold in.
     fn set_receipt(&mut self, ids: &[i64], fd_number: u32, receipt: &str) -> Result<(), StoreError>;
     /// The verdicts given since `since_ms` (oldest first), or those of one code, at most `limit`.
-    fn checks(
-        &mut self,
-        since_ms: i64,
-        print_view: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<CheckRecord>, StoreError>;
+    fn checks(&mut self, since_ms: i64, print_view: Option<&str>, limit: usize)
+        -> Result<Vec<CheckRecord>, StoreError>;
     /// Forgets verdicts and events older than `before_ms` (the sold state of a code stays); how
     /// many rows went.
     fn prune(&mut self, before_ms: i64) -> Result<u64, StoreError>;
@@ -610,7 +606,11 @@ pub fn default_path(cache_dir: &Path) -> PathBuf {
 /// Prunes the store at `location` on a thread of its own (its own connection, so that no sale
 /// waits): verdicts and events older than `retention_days`. At most once a day per store: a
 /// marker file in `cache_dir` remembers the last run.
-pub fn prune_in_background(location: String, cache_dir: PathBuf, retention_days: u32) -> Option<std::thread::JoinHandle<()>> {
+pub fn prune_in_background(
+    location: String,
+    cache_dir: PathBuf,
+    retention_days: u32,
+) -> Option<std::thread::JoinHandle<()>> {
     let now = super::gismt::now_ms();
     let marker = cache_dir.join(format!(
         "store-pruned-{}.txt",

@@ -220,9 +220,8 @@ pub fn signature_from_output(out: &[u8]) -> Result<String, String> {
     if b64.is_empty() {
         return Err("stdout is empty".into());
     }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&b64)
-        .map_err(|e| format!("stdout is not Base64: {e}"))?;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(&b64).map_err(|e| format!("stdout is not Base64: {e}"))?;
     if bytes.len() < 16 {
         return Err(format!("{} bytes is too short for a signature", bytes.len()));
     }
@@ -355,11 +354,8 @@ impl Signer {
         let url = format!("{}{AUTH_PATH}", self.base);
         let body = serde_json::json!({ "data": signature }).to_string();
         let sent_at = super::gismt::now_ms();
-        let res = agent
-            .post(&url)
-            .timeout(self.cfg.http_timeout)
-            .set("Content-Type", "application/json")
-            .send_string(&body);
+        let res =
+            agent.post(&url).timeout(self.cfg.http_timeout).set("Content-Type", "application/json").send_string(&body);
         let http = |why: String| TokenError::Http { url: self.base.clone(), why };
         let text = match res {
             Ok(r) => r.into_string().map_err(|e| http(e.to_string()))?,
@@ -368,7 +364,9 @@ impl Signer {
                 let v: Option<serde_json::Value> = serde_json::from_str(&text).ok();
                 let description = v
                     .as_ref()
-                    .and_then(|v| v.get("error_message").or(v.get("description")).or(v.get("message")).or(v.get("error")))
+                    .and_then(|v| {
+                        v.get("error_message").or(v.get("description")).or(v.get("message")).or(v.get("error"))
+                    })
                     .and_then(|d| d.as_str())
                     .map(str::to_string)
                     .unwrap_or_else(|| text.chars().take(200).collect());
@@ -377,7 +375,10 @@ impl Signer {
             Err(ureq::Error::Transport(t)) => return Err(http(t.to_string())),
         };
         let a: AuthAnswer = serde_json::from_str(&text).map_err(|e| http(format!("the answer cannot be read: {e}")))?;
-        let token = a.access_token.filter(|t| !t.trim().is_empty()).ok_or_else(|| http("the answer has no access_token".into()))?;
+        let token = a
+            .access_token
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| http("the answer has no access_token".into()))?;
         let expires_in = a
             .expires_in
             .as_ref()
@@ -484,7 +485,11 @@ mod tests {
         let e = sign("echo nope >&2; exit 3", b"data", Duration::from_secs(5)).unwrap_err();
         assert_eq!(
             e,
-            TokenError::Signer { command: "echo nope >&2; exit 3".into(), status: "exit status 3".into(), stderr: "nope".into() }
+            TokenError::Signer {
+                command: "echo nope >&2; exit 3".into(),
+                status: "exit status 3".into(),
+                stderr: "nope".into()
+            }
         );
         assert!(e.to_string().contains("`echo nope >&2; exit 3` failed (exit status 3): nope"), "{e}");
         let e = sign("sleep 5", b"", Duration::from_millis(100)).unwrap_err();

@@ -26,10 +26,10 @@ use super::{exit, print_error};
 use kkt::checker::gismt::{self, GisMt, GisMtConfig};
 use kkt::checker::lm::{self as lm_mod, Lm, LmConfig};
 use kkt::checker::store::{self, CodeState};
-use kkt::marking::texts::{self, Lang};
 use kkt::checker::token::{self, Signer, SignerConfig};
 use kkt::checker::tspiot::{self, TsPiot, TsPiotConfig};
 use kkt::checker::{Action, CheckItem, Checker, Entity, Secret, Settings, Strictness, Verdict};
+use kkt::marking::texts::{self, Lang};
 use kkt::marking::MarkingCode;
 
 /// `kkt mark` arguments.
@@ -442,6 +442,10 @@ pub struct SaleArgs {
     /// Do not check marked items (the register's own checks only; nothing is kept in the store).
     #[arg(long)]
     pub no_mark_check: bool,
+    /// `kkt receipt`: accept every verdict that asks (`--mark-strict ask`) without asking; on a
+    /// terminal the cashier is asked (y/N), in a pipe or with --json an `ask` is refused (exit 6).
+    #[arg(long)]
+    pub accept_asked: bool,
     /// The checker.
     #[command(flatten)]
     pub checker: CheckerArgs,
@@ -508,7 +512,13 @@ pub fn check_inn(what: &str, inn: &str) -> Result<(), String> {
 }
 
 /// The signer of a legal entity: `command` (the option, the entity's, the config's).
-fn signer(command: &str, sign: &SignArgs, online: &OnlineArgs, cfg: &super::config::Config, inn: Option<&str>) -> Result<Arc<Signer>, String> {
+fn signer(
+    command: &str,
+    sign: &SignArgs,
+    online: &OnlineArgs,
+    cfg: &super::config::Config,
+    inn: Option<&str>,
+) -> Result<Arc<Signer>, String> {
     let m = marking_cfg(cfg);
     let mut sc = SignerConfig::new(command, cache_dir(online.cache_dir.as_ref()));
     if let Some(u) = sign.gismt_auth_url.clone().or(m.auth_url) {
@@ -542,7 +552,8 @@ fn gismt_for(
     let token = if signer.is_some() {
         None
     } else if env {
-        Secret::from_env_or_file("KKT_GISMT_TOKEN", file.as_deref(), "KKT_GISMT_TOKEN_FILE").map_err(|e| e.to_string())?
+        Secret::from_env_or_file("KKT_GISMT_TOKEN", file.as_deref(), "KKT_GISMT_TOKEN_FILE")
+            .map_err(|e| e.to_string())?
     } else {
         file.as_deref().map(Secret::from_file).transpose().map_err(|e| e.to_string())?.flatten()
     };
@@ -603,14 +614,19 @@ pub fn checker(a: &CheckerArgs, cfg: &super::config::Config, purpose: Purpose) -
     for e in &m.entity {
         check_inn("[[marking.entity]] inn", &e.inn)?;
         let ts = match (&e.tspiot_url, purpose.no_online) {
-            (Some(u), false) => tspiot_client(&TsPiotArgs { tspiot_url: Some(u.clone()), tspiot: false, ..a.tspiot.clone() }, &a.lm, cfg)?,
+            (Some(u), false) => tspiot_client(
+                &TsPiotArgs { tspiot_url: Some(u.clone()), tspiot: false, ..a.tspiot.clone() },
+                &a.lm,
+                cfg,
+            )?,
             _ => None,
         };
         let g = if purpose.no_online || ts.is_some() { None } else { gismt_for(&a.online, &a.sign, cfg, Some(e))? };
         checker = checker.with_entity(Entity::new(e.inn.clone(), g, ts));
     }
     if !a.no_store {
-        let location = a.store.clone().or(m.store.clone()).unwrap_or_else(|| store::default_path(&cache).display().to_string());
+        let location =
+            a.store.clone().or(m.store.clone()).unwrap_or_else(|| store::default_path(&cache).display().to_string());
         match store::open(&location) {
             Ok(s) => {
                 checker = checker.with_store(s);
@@ -621,6 +637,29 @@ pub fn checker(a: &CheckerArgs, cfg: &super::config::Config, purpose: Purpose) -
         }
     }
     Ok(Arc::new(checker))
+}
+
+/// The cashier's answer to a verdict that asks, on the terminal (stderr and stdin): the reasons
+/// in `lang`, then y/N. Anything but y/yes/д/да is no.
+pub fn ask_on_terminal(v: &Verdict, lang: Lang) -> bool {
+    use std::io::Write as _;
+    let code = v.code.replace('\u{1d}', "<GS>");
+    let mut err = std::io::stderr().lock();
+    let (head, question) = match lang {
+        Lang::Ru => ("кассиру: код маркировки требует решения", "Продать товар? [y/N] "),
+        Lang::En => ("kkt: the marked item needs the cashier's decision", "Sell it anyway? [y/N] "),
+    };
+    let _ = writeln!(err, "{head}: {code}");
+    for r in &v.reasons {
+        let _ = writeln!(err, "  [{}] {}", r.field, r.text(lang));
+    }
+    let _ = write!(err, "{question}");
+    let _ = err.flush();
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim().to_lowercase().as_str(), "y" | "yes" | "д" | "да")
 }
 
 /// The checker `kkt receipt` and `kkt serve` give the driver (None with --no-mark-check).
@@ -672,7 +711,13 @@ fn parse_codes(codes: &[String], json: bool) -> Result<Vec<MarkingCode>, u8> {
         .iter()
         .map(|c| {
             MarkingCode::parse(c).map_err(|e| {
-                print_error(json, "input", None, &format!("code {c:?}: {e}"), "scan the code again, or type it with <GS> between its elements");
+                print_error(
+                    json,
+                    "input",
+                    None,
+                    &format!("code {c:?}: {e}"),
+                    "scan the code again, or type it with <GS> between its elements",
+                );
                 exit::INPUT
             })
         })
@@ -707,7 +752,9 @@ pub fn run(a: &Args, json: bool, device: Option<&str>, config: Option<&std::path
         Cmd::LmStatus { lm, tspiot } => lm_status(lm, tspiot, json, &cfg),
         Cmd::LmInit { token_file, wait, lm } => lm_init(lm, token_file, *wait, json),
         Cmd::TokenCheck { online, sign } => token_check(online, sign, json, &cfg),
-        Cmd::Record { state, receipt, inn, codes, store } => record(*state, receipt, inn.as_deref(), codes, store, json, &cfg),
+        Cmd::Record { state, receipt, inn, codes, store } => {
+            record(*state, receipt, inn.as_deref(), codes, store, json, &cfg)
+        }
         Cmd::History { code, store } => history(code, store, json, &cfg),
         Cmd::Checks { since, limit, store } => checks(since, *limit, store, json, &cfg),
     }
@@ -740,7 +787,11 @@ pub fn print_verdict(v: &Verdict, lang: Lang) {
         (kkt::checker::Source::None, Lang::En) => "no check answer".to_string(),
         (kkt::checker::Source::None, Lang::Ru) => "проверка не выполнялась".to_string(),
     };
-    println!("  {}: {source}{}", t("source"), if v.emergency { format!(", {}", t("emergency")) } else { String::new() });
+    println!(
+        "  {}: {source}{}",
+        t("source"),
+        if v.emergency { format!(", {}", t("emergency")) } else { String::new() }
+    );
     if let Some(t) = &v.tag1265 {
         println!("  tag 1265: {t}");
     }
@@ -942,7 +993,10 @@ fn emergency(cmd: &EmergencyCmd, json: bool) -> u8 {
 }
 
 /// The sign command and token file of the entity `inn` (None: the default one).
-fn entity_cfg<'a>(cfg: &'a super::config::Config, inn: Option<&str>) -> Result<Option<&'a super::config::Entity>, String> {
+fn entity_cfg<'a>(
+    cfg: &'a super::config::Config,
+    inn: Option<&str>,
+) -> Result<Option<&'a super::config::Entity>, String> {
     let Some(inn) = inn else { return Ok(None) };
     check_inn("--inn", inn)?;
     let m = cfg.marking.as_ref();
@@ -954,7 +1008,13 @@ fn entity_cfg<'a>(cfg: &'a super::config::Config, inn: Option<&str>) -> Result<O
         .ok_or_else(|| format!("--inn {inn}: no [[marking.entity]] with this INN in the config"))
 }
 
-fn token_get(inn: Option<&str>, sign: &SignArgs, cache: Option<&PathBuf>, json: bool, cfg: &super::config::Config) -> u8 {
+fn token_get(
+    inn: Option<&str>,
+    sign: &SignArgs,
+    cache: Option<&PathBuf>,
+    json: bool,
+    cfg: &super::config::Config,
+) -> u8 {
     let entity = match entity_cfg(cfg, inn) {
         Ok(e) => e,
         Err(e) => return input_error(json, &e),
@@ -992,7 +1052,12 @@ fn token_get(inn: Option<&str>, sign: &SignArgs, cache: Option<&PathBuf>, json: 
                                        "auth_url": t.auth_url, "inn": t.inn, "file": s.path()})
                 );
             } else {
-                println!("ГИС МТ token obtained from {} (valid {} s, until {})", t.auth_url, left, fmt_ms(t.expires_at_ms));
+                println!(
+                    "ГИС МТ token obtained from {} (valid {} s, until {})",
+                    t.auth_url,
+                    left,
+                    fmt_ms(t.expires_at_ms)
+                );
                 println!("kept in {} (mode 0600); the checker renews it before it expires", s.path().display());
             }
             exit::OK
@@ -1008,7 +1073,13 @@ fn token_get(inn: Option<&str>, sign: &SignArgs, cache: Option<&PathBuf>, json: 
     }
 }
 
-fn token_status(inn: Option<&str>, sign: &SignArgs, online: &OnlineArgs, json: bool, cfg: &super::config::Config) -> u8 {
+fn token_status(
+    inn: Option<&str>,
+    sign: &SignArgs,
+    online: &OnlineArgs,
+    json: bool,
+    cfg: &super::config::Config,
+) -> u8 {
     let entity = match entity_cfg(cfg, inn) {
         Ok(e) => e,
         Err(e) => return input_error(json, &e),
@@ -1052,9 +1123,15 @@ fn token_status(inn: Option<&str>, sign: &SignArgs, online: &OnlineArgs, json: b
             ("sign_command", Some(l)) if l > 0 => {
                 println!("ГИС МТ token from the sign command: {l} s left (until {})", fmt_ms(expires.unwrap_or(0)))
             }
-            ("sign_command", Some(_)) => println!("ГИС МТ token from the sign command: EXPIRED (the next check renews it)"),
-            ("sign_command", None) => println!("no token obtained yet: `kkt mark token get` (or the next check) signs for one"),
-            ("env", _) => println!("ГИС МТ token from $KKT_GISMT_TOKEN: its expiry is not known (kkt mark token check)"),
+            ("sign_command", Some(_)) => {
+                println!("ГИС МТ token from the sign command: EXPIRED (the next check renews it)")
+            }
+            ("sign_command", None) => {
+                println!("no token obtained yet: `kkt mark token get` (or the next check) signs for one")
+            }
+            ("env", _) => {
+                println!("ГИС МТ token from $KKT_GISMT_TOKEN: its expiry is not known (kkt mark token check)")
+            }
             ("file", _) => println!("ГИС МТ token from a file: its expiry is not known (kkt mark token check)"),
             _ => println!("no ГИС МТ token configured: give --sign-command (README: the ГИС МТ token)"),
         }
@@ -1136,7 +1213,13 @@ fn record(
 }
 
 fn print_check_row(c: &store::CheckRecord) {
-    let reasons: Vec<String> = c.reasons.as_array().into_iter().flatten().map(|r| format!("[{}]", r["field"].as_str().unwrap_or(""))).collect();
+    let reasons: Vec<String> = c
+        .reasons
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| format!("[{}]", r["field"].as_str().unwrap_or("")))
+        .collect();
     println!(
         "{}  {:<7} {:<9} {}{}{}{}",
         fmt_ms(c.at_ms),

@@ -297,7 +297,7 @@ mod tests {
     use crate::protocol::cmd;
     use crate::receipt::{Cashier, CorrectionBasis, Operation, Taxation, Vat};
 
-    const CODE: &str = "0104607028393034215'Wt4q\u{1d}93dGVz";
+    const CODE: &str = "0104607028393037215'Wt4q\u{1d}93dGVz";
 
     fn sale() -> Receipt {
         let mut r = Receipt::sell(Taxation::OSN);

@@ -72,9 +72,7 @@ impl<L: Link> Driver<L> {
         }
         let codes = plan.codes();
         let mut job = match &self.checker {
-            Some(c) => {
-                MarkJob::start(c, receipt, &codes, self.fn_number.as_deref(), self.registration_inn.as_deref())?
-            }
+            Some(c) => MarkJob::start(c, receipt, &codes, self.fn_number.as_deref(), self.registration_inn.as_deref())?,
             None => None,
         };
         // Refuse before opening anything if the state machine would refuse the opening.
@@ -257,7 +255,8 @@ impl<L: Link> Driver<L> {
                         yes
                     }
                     None => {
-                        not_accepted = Some("nobody could be asked: no cashier's answer and no mark_confirmation".into());
+                        not_accepted =
+                            Some("nobody could be asked: no cashier's answer and no mark_confirmation".into());
                         false
                     }
                 },
@@ -292,12 +291,13 @@ impl<L: Link> Driver<L> {
             }
             Decision::Refuse { reasons } | Decision::Ask { reasons, .. } => {
                 let _ = self.call(&KeepMarkCheck { keep: false }).await;
-                let action =
-                    if verdict.action == Action::Ask && reasons.iter().all(|r| r.rule != crate::marking::Rule::DeviceRefused) {
-                        verdict.action
-                    } else {
-                        Action::Refuse
-                    };
+                let action = if verdict.action == Action::Ask
+                    && reasons.iter().all(|r| r.rule != crate::marking::Rule::DeviceRefused)
+                {
+                    verdict.action
+                } else {
+                    Action::Refuse
+                };
                 let verdict = crate::marking::Verdict { reasons, action, allowed: false, ..verdict };
                 Err(Error::MarkRefused(Box::new(crate::error::MarkRefused {
                     item: i,

@@ -92,10 +92,7 @@ pub fn sold(elimination_state: Option<i64>, lm: bool) -> Text {
         _ => ("", ""),
     };
     let (len, lru) = if lm { (" (Local Module)", " (локальный модуль)") } else { ("", "") };
-    Text::new(
-        format!("the item is withdrawn from circulation{en}{len}"),
-        format!("товар выведен из оборота{ru}{lru}"),
-    )
+    Text::new(format!("the item is withdrawn from circulation{en}{len}"), format!("товар выведен из оборота{ru}{lru}"))
 }
 
 /// §4.4: blocked by the authorities named.
@@ -188,9 +185,18 @@ pub fn error_code(code: i64) -> Text {
             "crypto signature check failed: its format does not match the code's type",
             "ошибка верификации крипто-подписи (формат крипто-подписи не соответствует типу кода)",
         ),
-        6 => ("crypto signature check failed: the signature is not valid", "ошибка верификации крипто-подписи (крипто-подпись не валидная)"),
-        7 => ("crypto signature check failed: the crypto key is not valid", "ошибка верификации крипто-подписи (крипто-ключ не валиден)"),
-        8 => ("the code failed verification in the issuing country", "код маркировки не прошёл верификацию в стране эмитента"),
+        6 => (
+            "crypto signature check failed: the signature is not valid",
+            "ошибка верификации крипто-подписи (крипто-подпись не валидная)",
+        ),
+        7 => (
+            "crypto signature check failed: the crypto key is not valid",
+            "ошибка верификации крипто-подписи (крипто-ключ не валиден)",
+        ),
+        8 => (
+            "the code failed verification in the issuing country",
+            "код маркировки не прошёл верификацию в стране эмитента",
+        ),
         9 => ("the code's AIs are not supported", "найденные в коде AI не поддерживаются"),
         10 => ("the code is not found in ГИС МТ", "код маркировки не найден в ГИС МТ"),
         11 => ("the code is not found in the cross-border service", "код маркировки не найден в трансгране"),

@@ -362,7 +362,10 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>, Option<St
     let b: MarkCheckBody = parse(text, "body")?;
     if let Some(inn) = &b.seller_inn {
         if !(matches!(inn.len(), 10 | 12) && inn.bytes().all(|c| c.is_ascii_digit())) {
-            return Err(ApiError::input("seller_inn", "an INN of 10 digits (a company) or 12 (an individual entrepreneur)"));
+            return Err(ApiError::input(
+                "seller_inn",
+                "an INN of 10 digits (a company) or 12 (an individual entrepreneur)",
+            ));
         }
     }
     if b.codes.is_empty() || b.codes.len() > MAX_CODES {

@@ -9,7 +9,17 @@ use serde_json::{json, Value};
 
 fn kkt(mock: Option<&MockGisMt>, cache: &Path) -> Command {
     let mut c = Command::cargo_bin("kkt").unwrap();
-    for v in ["KKT_DEVICE", "KKT_STORE", "KKT_LM_URL", "KKT_MARK_STRICT", "KKT_GISMT_TOKEN_FILE", "KKT_CONFIG"] {
+    for v in [
+        "KKT_DEVICE",
+        "KKT_STORE",
+        "KKT_LM_URL",
+        "KKT_MARK_STRICT",
+        "KKT_MARK_CHECK",
+        "KKT_GISMT_TOKEN_FILE",
+        "KKT_CONFIG",
+        "KKT_SIGN_COMMAND",
+        "KKT_TSPIOT_URL",
+    ] {
         c.env_remove(v);
     }
     c.env("KKT_CACHE_DIR", cache).env("KKT_GISMT_TOKEN", TOKEN);
@@ -273,13 +283,22 @@ fn kkt_receipt_checks_marked_items_and_sends_1260() {
     assert!(m["tag1265"].as_str().unwrap().starts_with("UUID="), "{v}");
     let body = mock.hosts[0].state.bodies.lock().unwrap()[0].clone();
     assert_eq!(body["fiscalDriveNumber"].as_str().map(str::len), Some(16));
-    // A withdrawn code: refused, exit 2, the reason named.
+    // A withdrawn code: refused by the checker, exit 6 (not 2: the input was fine), the reason
+    // named, what had been sent, and that the receipt was cancelled.
     let out = run(&["receipt", "-"], Some(receipt_json(code_of(4), "100.00")));
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("[sold]"));
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[sold]") && err.contains("sent before: 0x23, 0x91") && err.contains("cancelled"), "{err}");
+    // With --json: the verdict in the error.
+    let out = run(&["--json", "receipt", "-"], Some(receipt_json(code_of(4), "100.00")));
+    assert_eq!(out.status.code(), Some(6));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "mark_refused");
+    assert_eq!(v["error"]["verdict"]["reasons"][0]["rule"], "sold");
+    assert!(v["error"]["verdict"]["reasons"][0]["message_ru"].as_str().unwrap().contains("выведен из оборота"), "{v}");
     // The block again: this store sold it.
     let out = run(&["receipt", "-"], Some(receipt_json(code_of(7), "1060.00")));
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(6));
     assert!(String::from_utf8_lossy(&out.stderr).contains("[store]"));
     // Checks off: the register alone decides.
     let out = run(&["receipt", "--no-mark-check", "-"], Some(receipt_json(code_of(4), "100.00")));
