@@ -672,9 +672,14 @@ impl Receipt {
                     if code.is_empty() {
                         return Err(InputError::new(at(i, "marking_code"), "must not be empty"));
                     }
-                    text(at(i, "marking_code"), code, tag::MARKING_CODE)?;
-                    crate::marking::MarkingCode::parse(code)
+                    // What reaches tag 2000 is the parsed code (GS as the byte 0x1D): its limit
+                    // is checked on that; a code too long to be one is refused first.
+                    if code.len() > 4 * max_len(tag::MARKING_CODE) {
+                        text(at(i, "marking_code"), code, tag::MARKING_CODE)?;
+                    }
+                    let parsed = crate::marking::MarkingCode::parse(code)
                         .map_err(|e| InputError::new(at(i, "marking_code"), e.to_string()))?;
+                    text(at(i, "marking_code"), parsed.as_str(), tag::MARKING_CODE)?;
                     check_marked_quantity(it.measure, it.quantity, it.fraction_pair()).map_err(|e| {
                         let f = if matches!(e, MarkedQuantityError::PieceNotOne(_)) { "quantity" } else { "fraction" };
                         InputError::new(at(i, f), e.to_string())

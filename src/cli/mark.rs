@@ -476,6 +476,10 @@ pub struct CheckerArgs {
     /// years; also `[marking] retention_days`); older rows are pruned in the background.
     #[arg(long, env = "KKT_STORE_RETENTION_DAYS", value_name = "DAYS")]
     pub retention_days: Option<u32>,
+    /// How long the cashier's confirmation of a verdict that asks holds (the `confirmation` a
+    /// receipt item gives back as `mark_confirmation`), decimal seconds.
+    #[arg(long, default_value = "600", value_name = "SECS", value_parser = parse_secs)]
+    pub mark_confirmation_ttl: std::time::Duration,
     /// Where to check.
     #[command(flatten)]
     pub online: OnlineArgs,
@@ -605,6 +609,11 @@ pub fn checker(a: &CheckerArgs, cfg: &super::config::Config, purpose: Purpose) -
     let tspiot = if purpose.no_online { None } else { tspiot_client(&a.tspiot, &a.lm, cfg)? };
     let gismt = if purpose.no_online || tspiot.is_some() { None } else { gismt_for(&a.online, &a.sign, cfg, None)? };
     let mut checker = Checker::new(gismt, lm_client(&a.lm)?, settings(a, cfg)).with_cache_dir(&cache);
+    let ttl_ms = i64::try_from(a.mark_confirmation_ttl.as_millis()).unwrap_or(i64::MAX);
+    match kkt::checker::confirm::Confirmations::in_dir(&cache, ttl_ms) {
+        Ok(c) => checker = checker.with_confirmations(c),
+        Err(e) => tracing::warn!(target: "kkt::mark", "no confirmations of ask verdicts: {e}"),
+    }
     if let Some(t) = tspiot {
         checker = checker.with_tspiot(t);
     }
