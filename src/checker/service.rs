@@ -94,6 +94,8 @@ pub struct Checker {
     confirmations: Option<Confirmations>,
     /// The connected register's registration INN (0x0A): the entity when none is named.
     register_inn: Mutex<Option<String>>,
+    /// Work started for the checker (the store's pruning), joined by [`Checker::wait_background`].
+    background: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Checker {
@@ -134,6 +136,7 @@ impl Checker {
             emergency: None,
             confirmations: None,
             register_inn: Mutex::new(None),
+            background: Mutex::new(Vec::new()),
         }
     }
 
@@ -248,13 +251,24 @@ impl Checker {
         }
     }
 
-    /// Waits for background work started by checks (ГИС МТ's list refresh, a token renewal).
+    /// Waits for background work started by checks (ГИС МТ's list refresh, a token renewal,
+    /// the store's pruning).
     pub fn wait_background(&self) {
         for s in self.all_sources() {
             if let Some(g) = s.gismt {
                 g.wait_background();
             }
         }
+        let hs: Vec<_> = std::mem::take(&mut *self.background.lock().unwrap_or_else(|p| p.into_inner()));
+        for h in hs {
+            let _ = h.join();
+        }
+    }
+
+    /// Work of the checker's running on its own thread (the store's pruning): joined by
+    /// [`Self::wait_background`].
+    pub fn adopt_background(&self, h: std::thread::JoinHandle<()>) {
+        self.background.lock().unwrap_or_else(|p| p.into_inner()).push(h);
     }
 
     /// With a sold-codes store.

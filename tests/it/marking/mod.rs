@@ -2,6 +2,8 @@
 //! the marked sale.
 
 mod emergency;
+mod entities;
+mod entry_points;
 mod gismt;
 mod sale;
 mod store;
