@@ -706,6 +706,136 @@ mod tests {
     }
 
     #[test]
+    fn error_codes_refuse_with_their_meaning() {
+        for (e, words) in [
+            (1, "validation"),
+            (2, "GTIN"),
+            (4, "characters"),
+            (8, "issuing country"),
+            (9, "AIs"),
+            (11, "cross-border"),
+        ] {
+            let mut i = ok_info();
+            i.error_code = Some(e);
+            let v = judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW);
+            assert_eq!(fields(&v), vec!["errorCode"], "{e}");
+            assert_eq!(v.reasons[0].rule, Rule::ErrorCode);
+            assert!(
+                v.reasons[0].message.contains(words) && v.reasons[0].message.contains(&format!("errorCode {e}")),
+                "{e}: {}",
+                v.reasons[0].message
+            );
+            assert!(!v.reasons[0].message_ru.is_empty());
+            assert_eq!(v.action, Action::Refuse);
+        }
+        // Not said twice: errorCode 10 with found = false, 6 with verified = false.
+        let mut i = ok_info();
+        i.found = Some(false);
+        i.error_code = Some(10);
+        assert_eq!(
+            fields(&judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW)),
+            vec!["found"]
+        );
+        let mut i = ok_info();
+        i.verified = Some(false);
+        i.error_code = Some(6);
+        assert_eq!(
+            fields(&judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW)),
+            vec!["verified"]
+        );
+        // 0 is no error; an unknown code still refuses, by number.
+        let mut i = ok_info();
+        i.error_code = Some(0);
+        assert!(judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW).allowed);
+        i.error_code = Some(77);
+        let v = judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(v.reasons[0].message, "ГИС МТ error code 77");
+    }
+
+    #[test]
+    fn variable_expirations_are_judged_like_expire_date() {
+        let day = 86_400_000;
+        let at =
+            |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let mut i = ok_info();
+        // Seed 003's format: an object of dates. Every one passed: expired.
+        i.variable_expirations = Some(serde_json::json!({"1": at(NOW - 2 * day), "2": at(NOW - day)}));
+        let v = judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(fields(&v), vec!["variableExpirations"]);
+        assert_eq!(v.reasons[0].rule, Rule::Expired);
+        assert!(v.reasons[0].message.contains(&at(NOW - day)), "the latest date named: {}", v.reasons[0].message);
+        // The latest not yet: sold, with a note (which date applies depends on the storage).
+        i.variable_expirations = Some(serde_json::json!({"1": at(NOW - day), "2": at(NOW + day)}));
+        let v = judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW);
+        assert!(v.allowed, "{:?}", v.reasons);
+        assert!(v.notes.iter().any(|n| n.contains("variable expiry date has passed")), "{:?}", v.notes);
+        // At the boundary: expired (≥), as expireDate.
+        i.variable_expirations = Some(serde_json::json!({"1": at(NOW)}));
+        assert!(!judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW).allowed);
+        // With expireDate too: the latest of them all.
+        i.variable_expirations = Some(serde_json::json!({"1": at(NOW - day)}));
+        i.expire_date = Some(at(NOW + day));
+        assert!(judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW).allowed);
+        // A list, objects holding a date, an unreadable one.
+        i.expire_date = None;
+        i.variable_expirations = Some(serde_json::json!([{"expirationDate": at(NOW - day)}, "soon"]));
+        let v = judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(fields(&v), vec!["variableExpirations"]);
+        assert!(v.notes.iter().any(|n| n.contains("could not be read")), "{:?}", v.notes);
+        // Not a group whose expiry is judged (shoes): nothing.
+        i.group_ids = Some(vec![2]);
+        assert!(judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW).allowed);
+    }
+
+    #[test]
+    fn a_required_check_refuses_without_an_answer_whatever_the_strictness() {
+        let req = Settings { require_check: true, strictness: Strictness::Ask, ..Settings::default() };
+        let none = Evidence::NoAnswer { note: "no answer within 1.5 s".into() };
+        let v = judge(&code(DAIRY), &none, &Local::default(), &req, NOW);
+        assert_eq!(v.action, Action::Refuse, "refused, not asked");
+        assert_eq!(v.reasons[0].rule, Rule::CheckRequired);
+        assert!(v.reasons[0].message.contains("no answer within 1.5 s"));
+        assert!(v.reasons[0].message_ru.contains("обязательна"));
+        // An emergency sells: checks are off by law then.
+        let v = judge(&code(DAIRY), &Evidence::Emergency { note: "203".into() }, &Local::default(), &req, NOW);
+        assert!(v.allowed && v.emergency);
+        // An answer: the usual rules.
+        assert!(judge(&code(DAIRY), &online(ok_info()), &Local::default(), &req, NOW).allowed);
+        // Optional (the default): sold, the note says why unchecked.
+        let v = judge(&code(DAIRY), &none, &Local::default(), &Settings::default(), NOW);
+        assert!(v.allowed && v.reasons.is_empty());
+    }
+
+    #[test]
+    fn every_reason_has_its_russian_text() {
+        let mut i = ok_info();
+        i.found = Some(false);
+        i.utilised = Some(false);
+        i.valid = Some(false);
+        i.verified = Some(false);
+        i.sold = Some(true);
+        i.is_blocked = Some(true);
+        i.ogvs = Some(vec!["RPN".into()]);
+        i.expire_date = Some("2022-12-22T12:16:00.000Z".into());
+        let dup = Local {
+            duplicate_in_receipt: true,
+            sold_here: Some(StoreHit { receipt: "FD 1".into(), at_ms: NOW }),
+            price_kopecks: Some(1),
+            ..Local::default()
+        };
+        let v = judge(&code(BLOCK), &online(i), &dup, &Settings::default(), NOW);
+        assert!(v.reasons.len() >= 9, "{:?}", v.reasons);
+        for r in &v.reasons {
+            assert!(r.message_ru.chars().any(|c| ('а'..='я').contains(&c)), "{:?}: {}", r.rule, r.message_ru);
+            assert_ne!(r.message, r.message_ru);
+            assert!(!r.rule.code().is_empty());
+        }
+        let json = serde_json::to_value(&v.reasons[0]).unwrap();
+        assert_eq!(json["rule"], "not_found");
+        assert_eq!(json["message_ru"], "код маркировки не найден в ГИС МТ");
+    }
+
+    #[test]
     fn emergency_no_answer_and_failures() {
         let v = judge(
             &code(DAIRY),
