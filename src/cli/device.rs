@@ -188,7 +188,7 @@ pub struct Failure {
     /// What to do.
     pub hint: String,
     /// More fields of the JSON error (`mark_refused`: the item, its verdict, the commands sent).
-    pub extra: Option<serde_json::Value>,
+    pub extra: Option<Box<serde_json::Value>>,
 }
 
 impl Failure {
@@ -234,7 +234,7 @@ impl From<Error> for Failure {
             _ => exit::UNKNOWN,
         };
         let extra = match &e {
-            Error::MarkRefused(r) => Some(json!({"item": r.item, "verdict": r.verdict, "sent": r.sent})),
+            Error::MarkRefused(r) => Some(Box::new(json!({"item": r.item, "verdict": r.verdict, "sent": r.sent}))),
             _ => None,
         };
         Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint: e.hint(), extra }

@@ -356,9 +356,12 @@ struct MarkCheckBody {
     seller_inn: Option<String>,
 }
 
-/// Reads `POST /v1/marks/check`'s body: the register's queries, the checker's items and the
-/// legal entity.
-fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>, Option<String>), ApiError> {
+/// What `POST /v1/marks/check` asks: the register's queries, the checker's items, the legal
+/// entity.
+type MarkQueries = (Vec<MarkQuery>, Vec<CheckItem>, Option<String>);
+
+/// Reads `POST /v1/marks/check`'s body.
+fn mark_queries(text: &str) -> Result<MarkQueries, ApiError> {
     let b: MarkCheckBody = parse(text, "body")?;
     if let Some(inn) = &b.seller_inn {
         if !(matches!(inn.len(), 10 | 12) && inn.bytes().all(|c| c.is_ascii_digit())) {

@@ -42,7 +42,7 @@ pub struct ApiError {
     /// What to do.
     pub hint: String,
     /// More fields of the error object (`mark_refused`: the item, its verdict, the commands sent).
-    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 #[derive(Serialize)]
@@ -99,7 +99,7 @@ impl ApiError {
                 code: self.code,
                 message: &self.message,
                 hint: &self.hint,
-                extra: self.extra.as_ref(),
+                extra: self.extra.as_deref(),
             },
         })
         .unwrap_or_default()
@@ -129,9 +129,10 @@ impl From<&Error> for ApiError {
             _ => e.hint(),
         };
         let extra = match e {
-            Error::MarkRefused(r) => {
-                serde_json::json!({"item": r.item, "verdict": r.verdict, "sent": r.sent}).as_object().cloned()
-            }
+            Error::MarkRefused(r) => serde_json::json!({"item": r.item, "verdict": r.verdict, "sent": r.sent})
+                .as_object()
+                .cloned()
+                .map(Box::new),
             _ => None,
         };
         Self { status, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint, extra }

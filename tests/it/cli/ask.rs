@@ -72,7 +72,7 @@ fn on_a_terminal(
         .stdin(Stdio::from(p.slave.try_clone().unwrap()))
         .stderr(Stdio::from(p.slave.try_clone().unwrap()))
         .stdout(Stdio::piped());
-    let mut child = c.spawn().unwrap();
+    let child = c.spawn().unwrap();
     drop(p.slave);
     let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
     let mut reader = master.try_clone().unwrap();

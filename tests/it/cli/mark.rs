@@ -359,7 +359,7 @@ fn the_checks_trail_keeps_every_verdict_and_the_receipt_it_sold_in() {
     // `kkt mark history`: the checks and the sale.
     let out = run(&["mark", "history", code_of(7)], None);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("checks:") && text.contains(&format!("sold in FN")) && text.contains("Sold"), "{text}");
+    assert!(text.contains("checks:") && text.contains("sold in FN") && text.contains("Sold"), "{text}");
     // Retention: verdicts and events older than it are pruned (the sold state stays).
     let mut s = kkt::checker::store::SqliteStore::open(&kkt::checker::store::default_path(&dir)).unwrap();
     let old = kkt::checker::gismt::now_ms() - 3 * 86_400_000;

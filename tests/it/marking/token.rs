@@ -120,7 +120,13 @@ fn a_token_is_renewed_before_it_expires() {
     let auth = mock_auth(mock.backend.clone());
     let dir = temp_dir("token-renew");
     let (signer, runs) = fake_signer(&dir, "renew");
+    // A short-lived token: 100 s.
+    auth.expires_in.store(100, std::sync::atomic::Ordering::Relaxed);
     kkt(&mock, &auth, &dir, &signer).args(["mark", "token", "get"]).assert().success();
+    let out = kkt(&mock, &auth, &dir, &signer).args(["--json", "mark", "token", "status"]).output().unwrap();
+    let left = json_line(&out.stdout)["seconds_left"].as_i64().unwrap();
+    assert!((90..=100).contains(&left), "{left}");
+    auth.expires_in.store(36_000, std::sync::atomic::Ordering::Relaxed);
     // Its last fifth of life: still valid, due for renewal.
     let file = dir.join("gismt-token.json");
     let mut kept: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();

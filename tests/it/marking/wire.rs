@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use crate::support::http::{Emulator as EmuProcess, Service};
 use kkt::commands::marking::{CheckMarkLocal, CheckMarkLocalResult, CheckMarkOnline};
 use kkt::commands::receipt::MarkedItem;
-use kkt::commands::{Request, Response};
+use kkt::commands::Request;
 use kkt::driver::Options;
 use kkt::emulator::{EmulatorOptions, VirtualRegister};
 use kkt::protocol::frame::{self, Parsed};

@@ -389,11 +389,6 @@ impl MockGisMt {
         MockGisMt { discovery, hosts, backend }
     }
 
-    /// Accepts `token` as X-API-KEY from now on.
-    pub fn accept(&self, token: &str) {
-        self.backend.tokens.lock().unwrap().insert(token.to_string());
-    }
-
     /// Refuses `token` from now on (a revoked or expired token: 401).
     pub fn revoke(&self, token: &str) {
         self.backend.tokens.lock().unwrap().remove(token);
