@@ -12,6 +12,7 @@
 //! | [`Error::IdReused`] | an idempotency key was used before for different content, nothing was sent | choose a new id |
 //! | [`Error::Pending`] | an earlier attempt with this id is still unresolved and the register could not settle it | `kkt recover`, then repeat |
 //! | [`Error::Journal`] | the host's journal (disk) failed | check the disk and the journal file |
+//! | [`Error::MarkRefused`] | the marked-goods check refused an item; the receipt was cancelled | take the item out (or, for `ask`, let the cashier accept) |
 
 use crate::commands::{DecodeError, InputError};
 #[cfg(feature = "journal")]
@@ -69,6 +70,41 @@ pub struct UnknownOutcome {
 impl std::fmt::Display for UnknownOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} outcome unknown: {} ({}); {}", command_name(self.command), self.cause, self.detail, self.check)
+    }
+}
+
+/// A marked item the marked-goods check refused in a sale (or the cashier did not accept): the
+/// receipt was cancelled, nothing was formed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MarkRefused {
+    /// The receipt item.
+    pub item: usize,
+    /// The checker's verdict, with every reason of the decision (the register's included) and
+    /// the action it came to (`refuse`, or `ask` when nobody could accept).
+    pub verdict: crate::marking::Verdict,
+    /// Why an `ask` was not accepted (no one to ask, the cashier declined, a confirmation that
+    /// does not apply).
+    pub not_accepted: Option<String>,
+    /// The commands sent for this receipt before it was given up, in order.
+    pub sent: Vec<u8>,
+    /// What was done with the receipt on the register (cancelled, or why not).
+    pub cancelled: String,
+}
+
+impl std::fmt::Display for MarkRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why: Vec<String> = self.verdict.reasons.iter().map(|r| format!("[{}] {}", r.field, r.message)).collect();
+        write!(f, "items[{}].marking_code: the marking code check refused the sale: {}", self.item, why.join("; "))?;
+        if let Some(n) = &self.not_accepted {
+            write!(f, " ({n})")?;
+        }
+        let sent: Vec<String> = self.sent.iter().map(|c| format!("{c:#04X}")).collect();
+        write!(
+            f,
+            "; sent before: {}; {}",
+            if sent.is_empty() { "nothing".into() } else { sent.join(", ") },
+            self.cancelled
+        )
     }
 }
 
@@ -154,6 +190,9 @@ pub enum Error {
     #[cfg(feature = "journal")]
     #[error("{0}")]
     Journal(#[source] JournalError),
+    /// A marked item the marked-goods check refused: the receipt was cancelled, nothing formed.
+    #[error("{0}")]
+    MarkRefused(Box<MarkRefused>),
 }
 
 #[cfg(feature = "journal")]
@@ -206,6 +245,7 @@ impl Error {
             Error::Pending { .. } => ErrorKind::Pending,
             #[cfg(feature = "journal")]
             Error::Journal(_) => ErrorKind::Journal,
+            Error::MarkRefused(_) => ErrorKind::MarkRefused,
         }
     }
 
@@ -229,6 +269,12 @@ impl Error {
             }
             #[cfg(feature = "journal")]
             Error::Journal(_) => "check the disk and the journal file (--journal PATH, KKT_JOURNAL); nothing is sent without it".into(),
+            Error::MarkRefused(r) if r.verdict.action == crate::marking::Action::Ask => {
+                "the cashier must accept these reasons: on a terminal answer the question, or give --accept-asked, or \
+                 a mark_confirmation from POST /v1/marks/check; or sell without this item"
+                    .into()
+            }
+            Error::MarkRefused(_) => "this item may not be sold: take it out of the receipt".into(),
         }
     }
 }
@@ -259,11 +305,13 @@ pub enum ErrorKind {
     Pending,
     /// The host's journal failed.
     Journal,
+    /// The marked-goods check refused an item (the receipt was cancelled).
+    MarkRefused,
 }
 
 impl ErrorKind {
     /// The machine name: `input`, `sequence`, `device`, `link`, `protocol`, `not_formed`,
-    /// `unknown_outcome`, `id_reused`, `pending`, `journal` (the CLI's and the service's JSON
+    /// `unknown_outcome`, `id_reused`, `pending`, `journal`, `mark_refused` (the CLI's and the service's JSON
     /// `kind`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -277,6 +325,7 @@ impl ErrorKind {
             ErrorKind::IdReused => "id_reused",
             ErrorKind::Pending => "pending",
             ErrorKind::Journal => "journal",
+            ErrorKind::MarkRefused => "mark_refused",
         }
     }
 }
@@ -308,6 +357,7 @@ mod tests {
             ErrorKind::IdReused,
             ErrorKind::Pending,
             ErrorKind::Journal,
+            ErrorKind::MarkRefused,
         ];
         for k in all {
             // The JSON name (serde) and the CLI's/service's `kind` string are one.

@@ -452,7 +452,12 @@ impl JournaledKkt {
     fn after_failure(&mut self, seq: i64, e: Error) -> Result<(Entry, Option<Box<FoundDocument>>), Error> {
         let certain = matches!(
             e,
-            Error::Input(_) | Error::Sequence(_) | Error::Device { .. } | Error::NotFormed { .. } | Error::Uri(_)
+            Error::Input(_)
+                | Error::Sequence(_)
+                | Error::Device { .. }
+                | Error::NotFormed { .. }
+                | Error::Uri(_)
+                | Error::MarkRefused(_)
         );
         if certain {
             let why = outcome_text(&e);

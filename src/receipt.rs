@@ -11,7 +11,7 @@
 //!     "payment_method": "full_payment", "payment_object": "commodity"},
 //!    {"name": "Молоко 3,2%", "price": "89.90", "quantity": "1", "vat": "vat10",
 //!     "payment_method": "full_payment", "payment_object": "marked_commodity",
-//!     "marking_code": "0104607028393034215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
+//!     "marking_code": "0104607028393037215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
 //!  "payments": {"cash": "200.00", "electronic": "0"}, "print": true}
 //! ```
 //!
@@ -253,9 +253,16 @@ pub struct Item {
     /// Payment object (1212).
     #[serde(with = "by_name")]
     pub payment_object: PaymentObject,
-    /// The marking code as scanned (GS as the single byte 0x1D), for marked goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The marking code, for marked goods. In JSON it may be written as scanned (GS as the
+    /// byte 0x1D, `\u001d`, `<GS>`, `{GS}`, a `]d2` prefix): it is parsed when read
+    /// ([`crate::marking::MarkingCode::parse`]) and kept with GS as the character U+001D, so
+    /// that the register, the checker and the journal get the code's real bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "scanned_code")]
     pub marking_code: Option<String>,
+    /// The cashier's confirmation of a marked item whose check asked (`POST /v1/marks/check`
+    /// gave it with `action: ask`): lets exactly those reasons pass for this code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_confirmation: Option<String>,
     /// Planned status (2003) for marked goods; by default from the operation and the measure.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "by_name::option")]
     pub planned_status: Option<PlannedStatus>,
@@ -291,6 +298,7 @@ impl Item {
             payment_method: PaymentMethod::FULL_PAYMENT,
             payment_object: PaymentObject::COMMODITY,
             marking_code: None,
+            mark_confirmation: None,
             planned_status: None,
             fraction: None,
             barcode: None,
@@ -435,6 +443,21 @@ pub struct Receipt {
     /// Present for a correction receipt (0x25 … 0x26).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<CorrectionBasis>,
+    /// The legal entity (INN, 10 or 12 digits) whose marked goods these are, when one till sells
+    /// for several (`[[marking.entity]]`): their check uses its token and its sold codes. Not
+    /// sent to the register; by default the register's registration INN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller_inn: Option<String>,
+}
+
+/// Reads a marking code as a scanner renders it and keeps its real text (GS as U+001D).
+fn scanned_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let Some(s) = Option::<String>::deserialize(d)? else { return Ok(None) };
+    // Too long for tag 2000, or not ASCII: `Receipt::validate` names the limit.
+    if s.len() > max_len(tag::MARKING_CODE) || !s.is_ascii() {
+        return Ok(Some(s));
+    }
+    crate::marking::MarkingCode::parse(&s).map(|c| Some(c.as_str().to_string())).map_err(D::Error::custom)
 }
 
 fn at(i: usize, f: &str) -> String {
@@ -494,6 +517,7 @@ impl Receipt {
             payments: Payments::default(),
             print: true,
             correction: None,
+            seller_inn: None,
         }
     }
 
@@ -568,6 +592,9 @@ impl Receipt {
             if let Some(inn) = &c.inn {
                 digits("cashier.inn", inn, &[12], "a cashier's INN of 12 digits")?;
             }
+        }
+        if let Some(inn) = &self.seller_inn {
+            digits("seller_inn", inn, &[10, 12], "an INN of 10 digits (a company) or 12 (an individual entrepreneur)")?;
         }
         if let Some(c) = &self.customer {
             if let Some(v) = &c.contact {
@@ -645,13 +672,14 @@ impl Receipt {
                     if code.is_empty() {
                         return Err(InputError::new(at(i, "marking_code"), "must not be empty"));
                     }
-                    text(at(i, "marking_code"), code, tag::MARKING_CODE)?;
-                    if !code.is_ascii() {
-                        return Err(InputError::new(
-                            at(i, "marking_code"),
-                            "a marking code is ASCII (GS as the single character U+001D)",
-                        ));
+                    // What reaches tag 2000 is the parsed code (GS as the byte 0x1D): its limit
+                    // is checked on that; a code too long to be one is refused first.
+                    if code.len() > 4 * max_len(tag::MARKING_CODE) {
+                        text(at(i, "marking_code"), code, tag::MARKING_CODE)?;
                     }
+                    let parsed = crate::marking::MarkingCode::parse(code)
+                        .map_err(|e| InputError::new(at(i, "marking_code"), e.to_string()))?;
+                    text(at(i, "marking_code"), parsed.as_str(), tag::MARKING_CODE)?;
                     check_marked_quantity(it.measure, it.quantity, it.fraction_pair()).map_err(|e| {
                         let f = if matches!(e, MarkedQuantityError::PieceNotOne(_)) { "quantity" } else { "fraction" };
                         InputError::new(at(i, f), e.to_string())
@@ -673,6 +701,12 @@ impl Receipt {
                     ))
                 }
                 (None, false) => {
+                    if it.mark_confirmation.is_some() {
+                        return Err(InputError::new(
+                            at(i, "mark_confirmation"),
+                            "only marked goods carry a confirmation of their check",
+                        ));
+                    }
                     if it.planned_status.is_some() {
                         return Err(InputError::new(
                             at(i, "planned_status"),
@@ -707,7 +741,7 @@ mod tests {
  "items": [
    {"name": "Хлеб", "price": "45.50", "quantity": "2", "vat": "vat20", "payment_method": "full_payment", "payment_object": "commodity"},
    {"name": "Молоко 3,2%", "price": "89.90", "quantity": "1", "vat": "vat10", "payment_method": "full_payment", "payment_object": "marked_commodity",
-    "marking_code": "0104607028393034215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
+    "marking_code": "0104607028393037215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
  "payments": {"cash": "200.00", "electronic": "0"}, "print": true}"#;
 
     fn example() -> Receipt {
@@ -722,7 +756,7 @@ mod tests {
         assert_eq!(r.items[0].price, Money(4550));
         assert_eq!(r.items[0].quantity, Decimal::integer(2));
         assert_eq!(r.items[0].measure, Measure::PIECE);
-        assert_eq!(r.items[1].marking_code.as_deref(), Some("0104607028393034215'Wt4q\u{1d}93dGVz"));
+        assert_eq!(r.items[1].marking_code.as_deref(), Some("0104607028393037215'Wt4q\u{1d}93dGVz"));
         assert_eq!(r.items[1].planned_status, Some(PlannedStatus::PIECE_SOLD));
         assert_eq!(r.total(), Money(18090));
         let s = r.settle().unwrap();
@@ -862,9 +896,19 @@ mod tests {
     fn limits_come_from_the_tag_table() {
         // Tag 2000 takes 256 bytes: a marking code of 256 characters passes, 257 do not.
         let mut r = example();
-        r.items[1].marking_code = Some(format!("01046070283930342{}", "x".repeat(256 - 17)));
+        let code = |tail: usize| {
+            format!(
+                "010460702839303721{}\u{1d}91{}\u{1d}92{}\u{1d}93{}",
+                "A".repeat(20),
+                "B".repeat(90),
+                "C".repeat(90),
+                "D".repeat(tail)
+            )
+        };
+        assert_eq!(code(29).len(), 256);
+        r.items[1].marking_code = Some(code(29));
         r.validate().unwrap();
-        r.items[1].marking_code = Some(format!("01046070283930342{}", "x".repeat(257 - 17)));
+        r.items[1].marking_code = Some(code(30));
         let e = r.validate().unwrap_err();
         assert_eq!(e.field, "items[1].marking_code");
         assert!(e.message.contains("256"), "{e}");

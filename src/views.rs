@@ -73,7 +73,7 @@ impl ReceiptResult {
                 .iter()
                 .map(|m| {
                     json!({"item": m.item, "tag2106": m.result, "check": m.check, "source": m.source,
-                           "tag1265": m.tag1265, "notes": m.notes})
+                           "tag1265": m.tag1265, "notes": m.notes, "check_id": m.check_id})
                 })
                 .collect(),
         }
@@ -90,4 +90,127 @@ pub fn register_check_json(c: &kkt::driver::MarkCheck) -> serde_json::Value {
         "tag2106": flags,
         "explained": flags.map(|f| f.explain()),
     })
+}
+
+/// One code for the register's own check (`kkt mark check --device`, `POST /v1/marks/check`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkQuery {
+    /// The code, parsed (GS as U+001D).
+    pub code: String,
+    /// The planned status (2003).
+    pub planned_status: kkt::receipt::PlannedStatus,
+    /// The quantity.
+    pub quantity: kkt::protocol::Decimal,
+    /// The measure (2108).
+    pub measure: kkt::receipt::Measure,
+    /// A fraction of a piece.
+    pub fraction: Option<(u32, u32)>,
+}
+
+/// The register's ids and its own checks of codes.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterChecks {
+    /// The FN serial.
+    pub fn_number: Option<String>,
+    /// The register's serial number.
+    pub serial: Option<String>,
+    /// The registration INN (0x0A).
+    pub inn: Option<String>,
+    /// Per code: `{"register": …, "device_2106": …}` or `{"register_error": …}`.
+    pub checks: Vec<serde_json::Value>,
+}
+
+impl RegisterChecks {
+    /// As the worker answers it.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({"fn_number": self.fn_number, "serial": self.serial, "inn": self.inn, "checks": self.checks})
+    }
+
+    /// From the worker's answer.
+    pub fn from_json(v: &serde_json::Value) -> RegisterChecks {
+        let s = |k: &str| v[k].as_str().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+        RegisterChecks {
+            fn_number: s("fn_number"),
+            serial: s("serial"),
+            inn: s("inn"),
+            checks: v["checks"].as_array().cloned().unwrap_or_default(),
+        }
+    }
+
+    /// What the checker takes from each code's check: its 2106, its refusal.
+    pub fn facts(&self) -> Vec<kkt::checker::RegisterFacts> {
+        self.checks
+            .iter()
+            .map(|c| {
+                let e = &c["register_error"];
+                kkt::checker::RegisterFacts {
+                    device_2106: c["device_2106"].as_u64().and_then(|r| u8::try_from(r).ok()),
+                    refused: e.is_object().then(|| kkt::checker::RegisterRefusal {
+                        code: e["code"].as_u64().and_then(|c| u8::try_from(c).ok()).unwrap_or(0),
+                        en: e["en"].as_str().unwrap_or("").to_string(),
+                        ru: e["ru"].as_str().unwrap_or("").to_string(),
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The register's check of each code: 0x91, 0x92, then 0x94 with 0 so that no result stays in
+/// the FN. A code the register refuses itself (0x91/0x92 answered an error about the code: the
+/// driver has already dropped a half-checked code) gets its `register_error`; an error about the
+/// register's state (marking not allowed, check table full …), a link or a protocol failure is
+/// the answer.
+pub fn register_checks(kkt: &mut Kkt, codes: &[MarkQuery]) -> Result<RegisterChecks, Error> {
+    let st = kkt.status()?;
+    let inn = kkt.call(&kkt::commands::info::GetRegistration).ok().map(|r| r.inn.trim().to_string());
+    let mut out = RegisterChecks {
+        fn_number: Some(st.fn_status.fn_number.trim().to_string()).filter(|s| !s.is_empty()),
+        serial: Some(st.status.serial.trim().to_string()).filter(|s| !s.is_empty()),
+        inn: inn.filter(|s| !s.is_empty()),
+        checks: Vec::with_capacity(codes.len()),
+    };
+    for q in codes {
+        let c = if q.measure == kkt::receipt::Measure::PIECE && q.fraction.is_none() {
+            kkt.check_mark(&q.code, q.planned_status, q.quantity)
+        } else {
+            kkt.check_mark_measured(&q.code, q.planned_status, q.quantity, q.measure, q.fraction)
+        };
+        let c = match c {
+            Ok(c) => c,
+            Err(Error::Device { command, error }) if kkt::commands::marking::CODE_REFUSALS.contains(&error.code) => {
+                out.checks.push(json!({
+                    "register_error": {
+                        "command": command,
+                        "code": error.code,
+                        "ru": error.text_ru(),
+                        "en": error.text_en(),
+                        "hint": error.hint_en(),
+                    },
+                }));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        kkt.decline_mark()?;
+        out.checks.push(json!({
+            "register": register_check_json(&c),
+            "device_2106": c.device_result().map(|r| r.0),
+        }));
+    }
+    Ok(out)
+}
+
+/// A verdict as `kkt --json mark check` prints it and `POST /v1/marks/check` answers it: the
+/// checker's verdict, with the register's own check under `register` (and `register_error`
+/// when the register refused the code).
+pub fn verdict_json(v: &kkt::checker::Verdict, register: Option<&serde_json::Value>) -> serde_json::Value {
+    let mut o = serde_json::to_value(v).unwrap_or_default();
+    if let (Some(r), Some(m)) = (register, o.as_object_mut()) {
+        m.insert("register".into(), r["register"].clone());
+        if r["register_error"].is_object() {
+            m.insert("register_error".into(), r["register_error"].clone());
+        }
+    }
+    o
 }

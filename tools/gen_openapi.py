@@ -51,15 +51,18 @@ def receipt_components():
 
 KINDS = ["input", "unauthorized", "forbidden", "not_found", "method_not_allowed", "timeout", "too_large",
          "unsupported_media_type", "sequence", "in_progress", "pending", "id_reused", "device", "protocol", "busy",
-         "link", "not_formed", "unknown_outcome", "journal", "internal"]
+         "link", "not_formed", "unknown_outcome", "journal", "internal", "mark_refused"]
 
 sc = collections.OrderedDict()
 sc["Error"] = obj({"error": obj({
-    "kind": {"enum": KINDS, "description": "What happened: input (400, the field is named), unauthorized (401), forbidden (403: a web page's Origin or a foreign Host), not_found (404), method_not_allowed (405), timeout (408: the body did not arrive in time), too_large (413), unsupported_media_type (415: a body not declared application/json), sequence / in_progress / pending / id_reused (409), device / protocol (502), busy (503: nothing was sent, repeat later), link (503 unreachable, 504 no answer), not_formed (504: the answer was lost and nothing was formed, safe to repeat), unknown_outcome (504: check before repeating), journal / internal (500)."},
+    "kind": {"enum": KINDS, "description": "What happened: input (400, the field is named), unauthorized (401), forbidden (403: a web page's Origin or a foreign Host), not_found (404), method_not_allowed (405), timeout (408: the body did not arrive in time), too_large (413), unsupported_media_type (415: a body not declared application/json), sequence / in_progress / pending / id_reused (409), device / protocol (502), busy (503: nothing was sent, repeat later), link (503 unreachable, 504 no answer), not_formed (504: the answer was lost and nothing was formed, safe to repeat), unknown_outcome (504: check before repeating), journal / internal (500), mark_refused (422: the marked-goods check refused an item of the receipt, or asked and nobody accepted: the receipt was cancelled, nothing formed; `verdict` says why)."},
     "code": {"type": ["integer", "null"], "minimum": 0, "maximum": 255, "description": "The register's error code (kind device), else null."},
     "message": S("What happened (for device errors: the code with its Russian and English texts)."),
     "hint": S("What to do."),
-})}, desc="Every error answer.")
+    "verdict": ref("Verdict"),
+    "item": I("kind mark_refused: the index of the refused item."),
+    "sent": {"type": "array", "items": I(maximum=255), "description": "kind mark_refused: the commands sent for the receipt before it was given up, in order."},
+}, required=["kind", "code", "message", "hint"])}, desc="Every error answer (kind mark_refused adds the item, its verdict and the commands sent).")
 sc.update(receipt_components())
 sc["CorrectionReceipt"] = {"description": "A receipt with `correction` (the date of the corrected settlement, and the tax authority's order number if any).", "allOf": [ref("Receipt")], "required": ["correction"]}
 sc["Cashier"] = R["properties"]["cashier"]
@@ -75,7 +78,8 @@ sc["ItemMark"] = obj(collections.OrderedDict([("item", I("Index of the item in t
     ("check", obj({"local": ref("LocalCheck"), "online": {"oneOf": [obj({"result": ref("Tag2106")}), {"type": "null"}], "description": "0x92: the OISM's answer (null in autonomous mode)."}})),
     ("source", {"oneOf": [{"enum": ["online", "tspiot", "tspiot_lm", "lm", "none"]}, {"type": "null"}], "description": "With the marked-goods checker: where its verdict came from (online: ГИС МТ directly; tspiot: ГИС МТ through the store's ТС ПИОТ; tspiot_lm: the Local Module through the ТС ПИОТ; lm: the Local Module directly; none: no answer); null without a checker."}),
     ("tag1265", {"type": ["string", "null"], "description": "Tag 1265 sent in the item's 1260 (null when no check answered, or without a checker)."}),
-    ("notes", {"type": "array", "items": S(), "description": "The checker's notes (no answer in time, emergency …)."})]), desc="A marked item's check in a receipt.")
+    ("notes", {"type": "array", "items": S(), "description": "The checker's notes (no answer in time, emergency, accepted by the cashier …)."}),
+    ("check_id", {"type": ["integer", "null"], "description": "The verdict's row in the store's evidence trail (kkt mark checks), which now carries this receipt's FD number."})]), desc="A marked item's check in a receipt.")
 sc["ReceiptResult"] = obj(collections.OrderedDict([
     ("receipt_number", I("Receipt number in the shift.")), ("fd_number", I("Fiscal document number (ФД).")),
     ("fiscal_sign", I("Fiscal sign (ФП).")), ("shift_number", I("Shift number.")), ("datetime", DT),
@@ -124,10 +128,12 @@ code_obj = obj(collections.OrderedDict([("code", S("The marking code as scanned 
     ("quantity", dict(st["quantity"], description="Default 1.")), ("measure", st["measure"]), ("fraction", st["fraction"]),
     ("price", dict(st["price"], description="Selling price per unit after discounts, roubles: the tobacco MRP rule.")),
     ("partial_sale", B("Sold partly (draught beer, part of a package): repeats allowed for those groups."))]), required=["code"])
-sc["MarkCheckRequest"] = obj({"codes": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"oneOf": [S("A code alone: one piece sold.", minLength=1), code_obj]}, "description": "The codes of one receipt (a code twice is a duplicate in the receipt)."}}, desc="Codes to check: strings, or objects with the planned status, quantity and price.")
+sc["MarkCheckRequest"] = obj(collections.OrderedDict([("codes", {"type": "array", "minItems": 1, "maxItems": 100, "items": {"oneOf": [S("A code alone: one piece sold.", minLength=1), code_obj]}, "description": "The codes of one receipt (a code twice is a duplicate in the receipt). Each is parsed as scanned (GS as U+001D, \\u001d, <GS>, {GS}; a ]d2 prefix): a code that does not parse is 400 naming it."}),
+    ("seller_inn", S("The legal entity selling the codes ([[marking.entity]]): its token and its sold codes; default the register's registration INN.", pattern="^([0-9]{10}|[0-9]{12})$"))]), required=["codes"], desc="Codes to check: strings, or objects with the planned status, quantity and price.")
 reason = obj({"field": S("The fact it rests on (found, sold, isBlocked, expireDate, price, 2106 …)."),
-              "rule": {"enum": ["not_found", "not_utilised", "invalid_structure", "not_verified", "sold", "blocked", "not_realizable", "expired", "price_not_mrp", "mrp_mismatch", "below_minimum_price", "duplicate_in_receipt", "sold_by_this_store", "check_failed", "device_crypto_negative", "device_status_incorrect", "device_refused"]},
-              "message": S("For the cashier.")})
+              "rule": {"enum": ["not_found", "not_utilised", "invalid_structure", "not_verified", "sold", "blocked", "not_realizable", "expired", "price_not_mrp", "mrp_mismatch", "below_minimum_price", "duplicate_in_receipt", "sold_by_this_store", "error_code", "check_failed", "check_required", "device_crypto_negative", "device_status_incorrect", "device_refused"], "description": "The rule, a stable code: §4 of the methodology (not_found … expired, price_not_mrp), §6 (duplicate_in_receipt, sold_by_this_store, below_minimum_price), error_code (the answer's errorCode 1–11), check_failed (the check itself failed), check_required (no check answered and the service requires one), the register's (device_…)."},
+              "message": S("In English."),
+              "message_ru": S("In Russian: what the POS shows the cashier.")})
 sc["MarkReason"] = reason
 sc["RegisterMarkCheck"] = obj(collections.OrderedDict([("fn_check", ref("LocalCheck")),
     ("oism", {"oneOf": [obj({"result": ref("Tag2106")}), {"type": "null"}], "description": "0x92: the OISM's answer (null in autonomous mode)."}),
@@ -148,9 +154,12 @@ sc["Verdict"] = obj(collections.OrderedDict([
     ("tag1265", {"type": ["string", "null"], "description": "The tag 1265 value for the item: UUID=<reqId>&Time=<reqTimestamp> online; with &Inst=<inst>&Ver=<version> from the Local Module (directly or through the ТС ПИОТ); null when no check answered or in an emergency."}),
     ("host", {"type": ["string", "null"], "description": "The ГИС МТ host that answered."}),
     ("info", {"type": ["object", "null"], "description": "The service's entry for the code (ГИС МТ /codes/check fields, camelCase)."}),
+    ("inn", {"type": ["string", "null"], "description": "The legal entity the code was checked for (seller_inn, else the register's registration INN), when known."}),
+    ("confirmation", S("With action ask: the token of the cashier's acceptance. Give it back as the receipt item's `mark_confirmation` (POST /v1/receipts) to sell the item: it lets exactly these reasons pass for this code within 10 minutes; a new reason, another code or an older token is refused (422 mark_refused).")),
+    ("check_id", I("The verdict's row in the store's evidence trail (`kkt mark checks`, `kkt mark history`).")),
     ("register", {"oneOf": [ref("RegisterMarkCheck"), {"type": "null"}], "description": "The register's check; null when it refused the code (see register_error)."}),
     ("register_error", ref("RegisterRefusal"))]),
-    required=["code", "print_view", "allowed", "action", "reasons", "notes", "source", "emergency", "req_id", "req_timestamp", "tag1265", "host", "info", "register"],
+    required=["code", "print_view", "allowed", "action", "reasons", "notes", "source", "emergency", "req_id", "req_timestamp", "tag1265", "host", "info", "inn"],
     desc="The verdict for one code (the format of `kkt mark check --json --device`).")
 lm_view = obj(collections.OrderedDict([("status", {"type": ["string", "null"]}), ("version", {"type": ["string", "null"]}),
     ("last_sync", {"type": ["integer", "null"], "description": "Unix ms."}), ("address", {"type": ["string", "null"], "description": "http://ip:port"}),
@@ -164,8 +173,19 @@ sc["TsPiotStatus"] = obj(collections.OrderedDict([
     desc="The ТС ПИОТ's /info (the format of `kkt mark tspiot-status --json`).")
 sc["MarkCheckStatus"] = obj(collections.OrderedDict([
     ("path", {"enum": ["tspiot", "gismt", "lm", "none"], "description": "How codes are checked: through the store's ТС ПИОТ (the Local Module when it gives no answer), ГИС МТ directly, the Local Module alone, or not at all."}),
-    ("tspiot", {"oneOf": [ref("TsPiotStatus"), obj({"url": S(), "error": S("Why /info gave nothing.")}), {"type": "null"}], "description": "null without a ТС ПИОТ."})]),
+    ("tspiot", {"oneOf": [ref("TsPiotStatus"), obj({"url": S(), "error": S("Why /info gave nothing.")}), {"type": "null"}], "description": "null without a ТС ПИОТ."}),
+    ("store", B("The sold-codes store (and its evidence trail) is on.")),
+    ("require_check", B("A marked item no check answered is refused (--mark-check required).")),
+    ("emergency", {"oneOf": [ref("Emergency"), {"type": "null"}], "description": "The emergency of seed 003 §7 (null without a cache directory)."}),
+    ("entities", {"type": "array", "items": S(), "description": "The INNs of the other legal entities ([[marking.entity]])."})]),
     desc="The marked-goods check of the service.")
+sc["Emergency"] = obj(collections.OrderedDict([
+    ("emergency", B("Checks are off: during ГИС МТ's emergency and 3 days after the last HTTP 203, or declared by hand (kkt mark emergency on).")),
+    ("since", {"type": ["string", "null"], "description": "ISO 8601, UTC."}),
+    ("until", {"type": ["string", "null"], "description": "ISO 8601, UTC; null while declared by hand and not ended."}),
+    ("cause", {"enum": ["203", "manual", None], "description": "203: ГИС МТ answered 203; manual: the store declared it."}),
+    ("last_203", {"type": ["string", "null"], "description": "The last HTTP 203 seen."}),
+    ("last_203_from", {"type": ["string", "null"], "description": "What answered it."})]), desc="The emergency latch (`kkt mark emergency status --json`).")
 sc["MarkCheckResult"] = obj({"verdicts": {"type": "array", "items": ref("Verdict"), "description": "In the order of the codes."}})
 
 def err(desc): return {"description": desc, "content": {"application/json": {"schema": ref("Error")}}}
@@ -180,6 +200,7 @@ responses = collections.OrderedDict([
     ("TooLarge", err("The body is over 1 MiB.")),
     ("Internal", err("The journal's disk or a fault of the service; never bad input.")),
     ("BadGateway", err("The register refused (kind device: code and texts) or answered garbage (protocol).")),
+    ("MarkRefused", err("kind mark_refused: the marked-goods check refused an item (or asked, and the item had no `mark_confirmation` that applies): the receipt was cancelled, nothing was formed. `item` and `verdict` say which and why (reasons with `message_ru` for the cashier); `sent` lists the commands sent before.")),
     ("Unavailable", err("busy: the queue is full or the request waited longer than the queue timeout (nothing was sent; Retry-After); link: the register cannot be reached.")),
     ("GatewayTimeout", err("The register did not answer in time (link), or a fiscal command's answer was lost: not_formed (safe to repeat) or unknown_outcome (check GET /v1/receipts/{id} or POST /v1/recover first).")),
 ])
@@ -208,8 +229,8 @@ paths["/v1/shift/open"] = {"post": op("openShift", "Open a shift", "0x21, 0xE4 w
 paths["/v1/shift/close"] = {"post": op("closeShift", "Close the shift", "0x29, 0xE5 with the cashier, 0x2A. Journaled.", "ShiftReport", "The shift close report.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("ShiftRequest", False), tags=["shift"])}
 paths["/v1/reports/settlement"] = {"post": op("settlementReport", "Form the settlement status report", "0x27, 0x28. Journaled.", "SettlementReport", "The report.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("EmptyRequest", False), tags=["shift"])}
 paths["/v1/receipts"] = {"post": op("formReceipt", "Form a receipt (sale, refund, purchase, purchase return)",
-    "The receipt JSON of `kkt receipt`. Checked before anything is sent (400 names the field). A refund is `operation: sell_return`. With `id`, the receipt is formed at most once: a repeated request with the same id and content answers the same document (`replayed: true`); the same id with other content is 409 id_reused; while the first request is in flight a second one is 409 in_progress. Concurrent requests are queued: one document at a time on the register. A request that waited longer than the queue timeout is answered 503 busy with nothing sent. Once the register takes a receipt up it is finished and journaled even if the client disconnects: ask GET /v1/receipts/{id}.",
-    "ReceiptResult", "The formed document.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
+    "The receipt JSON of `kkt receipt`. Checked before anything is sent (400 names the field). Marked items are checked as POST /v1/marks/check does (the same verdict); a refusal is 422 mark_refused and the receipt is cancelled. A verdict that asks (`--mark-strict ask`) needs the item's `mark_confirmation`: the `confirmation` of that code's verdict from POST /v1/marks/check. A refund is `operation: sell_return`. With `id`, the receipt is formed at most once: a repeated request with the same id and content answers the same document (`replayed: true`); the same id with other content is 409 id_reused; while the first request is in flight a second one is 409 in_progress. Concurrent requests are queued: one document at a time on the register. A request that waited longer than the queue timeout is answered 503 busy with nothing sent. Once the register takes a receipt up it is finished and journaled even if the client disconnects: ask GET /v1/receipts/{id}.",
+    "ReceiptResult", "The formed document.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge"), ("422", "MarkRefused")] + dev_errs,
     request=body("Receipt", True, example=sale_example), tags=["receipts"])}
 paths["/v1/receipts/{id}"] = {"get": op("receiptOutcome", "The outcome of a receipt by its id",
     "The journal entry: `formed` (with FD number and fiscal sign), `not_formed` (the id may be sent again), or `pending` (being formed now, or the answer was lost: POST /v1/recover settles it). 404 when nothing was ever sent under this id.",
@@ -217,8 +238,8 @@ paths["/v1/receipts/{id}"] = {"get": op("receiptOutcome", "The outcome of a rece
     params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}, "description": "The receipt's idempotency id."}], tags=["receipts"])}
 paths["/v1/corrections"] = {"post": op("formCorrection", "Form a correction receipt", "The receipt JSON with `correction` (0x25 … 0x26). `id` as for receipts.", "ReceiptResult", "The formed document.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
     request=body("CorrectionReceipt", True), tags=["receipts"])}
-paths["/v1/marks/check"] = {"post": op("checkMarks", "Check marking codes", "The verdict for each code, as `kkt mark check --device` gives it: the register's own check (0x91 with the FN, 0x92 with the OISM; the result is then deleted with 0x94, so nothing stays pending) and, when the service has a checker, its verdict: through the store's ТС ПИОТ when one is configured (`--tspiot-url`, `[marking] tspiot_url`; ГИС МТ is then not called directly, the Local Module is asked when the ТС ПИОТ gives no answer), else ГИС МТ's permissive mode (token) or the Local Module; the register's tag 2106 adds its reasons. Outside a receipt: the receipt checks its marked items again.", "MarkCheckResult", "One verdict per code.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
-    request=body("MarkCheckRequest", True, example={"codes": ["0104607028393034215'Wt4q\u001d93dGVz", {"code": "0104607028393034215'Wt4q\u001d93dGVz", "planned_status": "piece_returned"}]}), tags=["marks"])}
+paths["/v1/marks/check"] = {"post": op("checkMarks", "Check marking codes", "The verdict for each code, as `kkt mark check --device` gives it: the register's own check (0x91 with the FN, 0x92 with the OISM; the result is then deleted with 0x94, so nothing stays pending) and, when the service has a checker, its verdict: through the store's ТС ПИОТ when one is configured (`--tspiot-url`, `[marking] tspiot_url`; ГИС МТ is then not called directly, the Local Module is asked when the ТС ПИОТ gives no answer), else ГИС МТ's permissive mode (a token, or one obtained with the sign command) or the Local Module; the register's tag 2106 adds its reasons; the sold-codes store catches a code this legal entity sold. The same function gives the verdicts of a sale and of `kkt mark check`. Without any check source the verdict is `allowed` with `source: none` and a note (a refusal with rule check_required under `--mark-check required`). During ГИС МТ's emergency (§7: a 203, and 3 days after; or declared by hand) nothing is sent and the verdict says `emergency`. A verdict with `action: ask` carries a `confirmation` for the receipt item's `mark_confirmation`. Every verdict is kept in the store's evidence trail (`check_id`). Outside a receipt: the receipt checks its marked items again.", "MarkCheckResult", "One verdict per code.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs,
+    request=body("MarkCheckRequest", True, example={"codes": ["0104607028393037215'Wt4q\u001d93dGVz", {"code": "0104607028393037215'Wt4q\u001d93dGVz", "planned_status": "piece_returned"}]}), tags=["marks"])}
 paths["/v1/journal"] = {"get": op("journal", "The journal of fiscal documents", "Entries, newest first.", "JournalList", "The entries.", [("400", "BadRequest"), ("401", "Unauthorized"), ("500", "Internal")],
     params=[{"name": "pending", "in": "query", "required": False, "schema": {"type": "boolean", "default": False}, "description": "Only entries whose outcome is not known yet."},
             {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}, "description": "At most this many."}], tags=["journal"])}

@@ -26,12 +26,46 @@ pub struct Config {
     pub marking: Option<Marking>,
 }
 
-/// The `[marking]` table.
+/// The `[marking]` table: the marked goods check (options and environment variables win).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Marking {
     /// The store's ТС ПИОТ (`https://127.0.0.1:51401` for ЕСМ); options and
     /// $KKT_TSPIOT_URL win.
+    pub tspiot_url: Option<String>,
+    /// Refuse a marked item that no check answered (`--mark-check required`).
+    pub require_check: Option<bool>,
+    /// The command that signs data with the participant's УКЭП to obtain the ГИС МТ token
+    /// (`--sign-command`).
+    pub sign_command: Option<String>,
+    /// A file holding the ГИС МТ token (`--gismt-token-file`).
+    pub token_file: Option<PathBuf>,
+    /// The host of `/auth/permissive-access` (`--gismt-auth-url`).
+    pub auth_url: Option<String>,
+    /// The INN of the legal entity the settings above are for (the first entity).
+    pub inn: Option<String>,
+    /// The sold-codes store (`--store`): a SQLite path or `postgres://…`.
+    pub store: Option<String>,
+    /// How long the evidence trail (verdicts) and the sales events are kept, in days (default
+    /// 3 years).
+    pub retention_days: Option<u32>,
+    /// Other legal entities of the till (`[[marking.entity]]`).
+    #[serde(default)]
+    pub entity: Vec<Entity>,
+}
+
+/// One `[[marking.entity]]`: a legal entity that sells through this till, its token source and
+/// optionally its own ТС ПИОТ.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    /// Its INN (10 digits for a company, 12 for an individual entrepreneur).
+    pub inn: String,
+    /// A file holding its ГИС МТ token.
+    pub token_file: Option<PathBuf>,
+    /// The command that signs with its УКЭП.
+    pub sign_command: Option<String>,
+    /// Its own ТС ПИОТ.
     pub tspiot_url: Option<String>,
 }
 
@@ -128,6 +162,19 @@ mod tests {
         assert!(load(Some(&p)).unwrap_err().contains("not UTF-8"));
         std::fs::write(&p, "[marking]\ntspiot_url = \"https://127.0.0.1:51401\"\n").unwrap();
         assert_eq!(load(Some(&p)).unwrap().marking.unwrap().tspiot_url.as_deref(), Some("https://127.0.0.1:51401"));
+        std::fs::write(
+            &p,
+            "[marking]\nrequire_check = true\nsign_command = \"sign\"\ninn = \"7701234567\"\n\
+             [[marking.entity]]\ninn = \"500100732259\"\ntoken_file = \"/etc/kkt/ip.token\"\n\
+             [[marking.entity]]\ninn = \"7702345678\"\nsign_command = \"sign2\"\ntspiot_url = \"https://10.0.0.5:51401\"\n",
+        )
+        .unwrap();
+        let m = load(Some(&p)).unwrap().marking.unwrap();
+        assert_eq!((m.require_check, m.inn.as_deref()), (Some(true), Some("7701234567")));
+        assert_eq!(m.entity.len(), 2);
+        assert_eq!(m.entity[1].tspiot_url.as_deref(), Some("https://10.0.0.5:51401"));
+        std::fs::write(&p, "[[marking.entity]]\ninn = \"1\"\ntoken = \"secret\"\n").unwrap();
+        assert!(load(Some(&p)).unwrap_err().contains("token"), "a token in the config file is refused");
         std::fs::write(&p, "devise = \"x\"\n").unwrap();
         assert!(load(Some(&p)).unwrap_err().contains("devise"));
         assert!(load(Some(&dir.join("missing.toml"))).is_err());

@@ -187,17 +187,35 @@ pub struct Failure {
     pub message: String,
     /// What to do.
     pub hint: String,
+    /// More fields of the JSON error (`mark_refused`: the item, its verdict, the commands sent).
+    pub extra: Option<Box<serde_json::Value>>,
 }
 
 impl Failure {
     /// Bad input or usage.
     pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Failure { exit: exit::INPUT, kind: "input", code: None, message: message.into(), hint: hint.into() }
+        Failure {
+            exit: exit::INPUT,
+            kind: "input",
+            code: None,
+            message: message.into(),
+            hint: hint.into(),
+            extra: None,
+        }
     }
 
     /// Prints it and gives the exit code.
     pub fn report(&self, json: bool) -> u8 {
-        print_error(json, self.kind, self.code, &self.message, &self.hint);
+        match (&self.extra, json) {
+            (Some(extra), true) => {
+                let mut e = serde_json::json!({"kind": self.kind, "code": self.code, "message": self.message, "hint": self.hint});
+                if let (Some(o), Some(x)) = (e.as_object_mut(), extra.as_object()) {
+                    o.extend(x.clone());
+                }
+                println!("{}", serde_json::json!({ "error": e }));
+            }
+            _ => print_error(json, self.kind, self.code, &self.message, &self.hint),
+        }
         self.exit
     }
 }
@@ -211,10 +229,15 @@ impl From<Error> for Failure {
             Error::UnknownOutcome(_) | Error::Pending { .. } => exit::UNKNOWN,
             Error::IdReused { .. } => exit::INPUT,
             Error::Journal(_) => exit::JOURNAL,
+            Error::MarkRefused(_) => exit::REFUSED,
             // A kind of failure this build does not know: do not say that nothing happened.
             _ => exit::UNKNOWN,
         };
-        Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
+        let extra = match &e {
+            Error::MarkRefused(r) => Some(Box::new(json!({"item": r.item, "verdict": r.verdict, "sent": r.sent}))),
+            _ => None,
+        };
+        Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint: e.hint(), extra }
     }
 }
 
@@ -622,6 +645,7 @@ pub fn ports(json: bool) -> Result<(), Failure> {
         code: None,
         message: format!("cannot list serial ports: {e}"),
         hint: String::new(),
+        extra: None,
     })?;
     let v: Vec<_> = list
         .iter()

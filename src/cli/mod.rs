@@ -259,9 +259,20 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     };
     let mut kkt = device::connect(cli, &cfg, print)?;
     let mut checker = None;
-    if let Command::Receipt { marks, .. } = &cli.command {
+    if let Command::Receipt { marks, file } = &cli.command {
         checker = mark::sale_checker(marks, &cfg).map_err(|m| device::Failure::usage(m, "see kkt receipt --help"))?;
         kkt.set_mark_checker(checker.clone().map(|c| c as std::sync::Arc<dyn kkt::driver::MarkChecker>));
+        // A verdict that asks: --accept-asked accepts it; on a terminal the cashier answers;
+        // in a pipe or with --json nobody can, and it is refused (exit 6 with the verdict).
+        use std::io::IsTerminal as _;
+        let terminal =
+            !cli.json && file.as_os_str() != "-" && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        if marks.accept_asked {
+            kkt.on_mark_ask(|_| true);
+        } else if terminal {
+            let lang = kkt::marking::texts::Lang::from_env();
+            kkt.on_mark_ask(move |v| mark::ask_on_terminal(v, lang));
+        }
     }
     let json = cli.json;
     if matches!(cli.command, Command::Receipt { .. } | Command::Correction { .. } | Command::Recover) {

@@ -131,13 +131,7 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     let cashier = cfg.cashier.clone().unwrap_or_default();
     c.cashier = kkt::receipt::Cashier { name: cashier.name.unwrap_or_else(|| "Кассир".into()), inn: cashier.inn };
     c.checker = super::mark::sale_checker(&a.marks, cfg).map_err(|m| Failure::usage(m, "see kkt serve --help"))?;
-    c.mark_settings = kkt::checker::Settings {
-        strictness: match a.marks.strict {
-            super::mark::StrictArg::Deny => kkt::checker::Strictness::Deny,
-            super::mark::StrictArg::Ask => kkt::checker::Strictness::Ask,
-        },
-        expiry_all_groups: a.marks.expiry_all_groups,
-    };
+    c.mark_settings = super::mark::settings(&a.marks.checker, cfg);
     c.access.origins = a.allow_origins.clone();
     c.access.hosts = a.allow_hosts.clone();
     c.limits.max_connections = a.max_connections.max(1);

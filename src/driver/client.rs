@@ -332,7 +332,7 @@ client_methods! {
     /// # kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А."))?;
     /// # kkt.call(&kkt::commands::receipt::OpenReceipt::default())?;
     /// use kkt::receipt::PlannedStatus;
-    /// let c = kkt.check_mark("0104607028393034215'Wt4q\u{1d}93dGVz", PlannedStatus::PIECE_SOLD, 1.into())?;
+    /// let c = kkt.check_mark("0104607028393037215'Wt4q\u{1d}93dGVz", PlannedStatus::PIECE_SOLD, 1.into())?;
     /// match c.flags() {
     ///     Some(f) if f.status_checked() && !f.status_correct() => { kkt.decline_mark()?; }
     ///     _ => { kkt.accept_mark()?; }

@@ -90,6 +90,11 @@ pub(super) struct Driver<L: Link> {
     pub(crate) mark_ask: Option<super::MarkAsk>,
     /// The FN serial, read with the FN status (`fiscalDriveNumber` of the online check).
     pub(crate) fn_number: Option<String>,
+    /// The registration INN (0x0A): the legal entity of a sale that names none.
+    pub(crate) registration_inn: Option<String>,
+    /// While a receipt is being filled: the commands sent for it, in order (what a refusal
+    /// names).
+    pub(crate) sent_log: Option<Vec<u8>>,
 }
 
 /// `prefix.field` for an input error inside a part of the input (`items[2]`, `cashier`).
@@ -120,6 +125,8 @@ impl<L: Link> Driver<L> {
             checker: None,
             mark_ask: None,
             fn_number: None,
+            registration_inn: None,
+            sent_log: None,
         }
     }
 
@@ -223,7 +230,11 @@ impl<L: Link> Driver<L> {
         }
         let next = self.state.next(code, data, None)?;
         let before = if class == CommandClass::Fiscal { Some(self.query(&GetFnStatus).await?) } else { None };
-        match self.send(code, data, accept).instrument(command_span(code)).await {
+        let sent = self.send(code, data, accept).instrument(command_span(code)).await;
+        if let (Some(log), false) = (self.sent_log.as_mut(), matches!(sent, Err(SendFail::NotSent(_)))) {
+            log.push(code);
+        }
+        match sent {
             Ok(()) => {
                 self.state = next;
                 Ok(())
@@ -278,7 +289,10 @@ impl<L: Link> Driver<L> {
         };
         if self.autonomous.is_none() {
             self.autonomous = match self.query(&GetRegistration).await {
-                Ok(r) => Some(r.modes.contains(crate::protocol::values::OperatingModes::AUTONOMOUS)),
+                Ok(r) => {
+                    self.registration_inn = Some(r.inn.trim().to_string()).filter(|i| !i.is_empty());
+                    Some(r.modes.contains(crate::protocol::values::OperatingModes::AUTONOMOUS))
+                }
                 Err(Error::Device { .. }) => Some(false),
                 Err(e) => return Err(e),
             };
@@ -392,24 +406,29 @@ impl<L: Link> Driver<L> {
     /// Cancels whatever document is open and clears code checks, best effort, after a failure
     /// inside a multi-step operation. Errors are logged, not returned: the caller reports the
     /// original failure.
-    pub(crate) async fn abort_document(&mut self) {
-        if !self.synced && self.resync().await.is_err() {
-            return;
+    pub(crate) async fn abort_document(&mut self) -> String {
+        if !self.synced {
+            if let Err(e) = self.resync().await {
+                return format!("the register could not be asked whether the receipt is still open ({e})");
+            }
         }
+        let mut done = "nothing was left open on the register".to_string();
         if self.state.document_open() || self.state.mark() != MarkStep::Idle {
             if let Err(e) = self.call(&CancelDocument).await {
                 tracing::warn!(error = %e, "cancelling the open document failed");
-                return;
+                return format!("cancelling the receipt failed ({e}): `kkt cancel`");
             }
+            done = "the receipt was cancelled (0x10)".to_string();
         }
         if !self.synced && self.resync().await.is_err() {
-            return;
+            return done;
         }
         if self.state.saved_marks() > 0 || self.state.mark() != MarkStep::Idle {
             if let Err(e) = self.call(&ClearMarkChecks).await {
                 tracing::warn!(error = %e, "clearing the marking code checks failed");
             }
         }
+        done
     }
 
     // ---------------------------------------------------------------- procedures

@@ -59,7 +59,7 @@ mod sale;
 #[cfg(feature = "tokio")]
 pub use client::AsyncKkt;
 pub use client::Kkt;
-pub use mark::MarkChecker;
+pub use mark::{MarkChecker, ReceiptRecord, SaleContext};
 pub use sale::MarkRefusal;
 
 /// Settings of a client.
@@ -233,6 +233,8 @@ pub struct ItemMark {
     pub tag1265: Option<String>,
     /// The checker's notes (no answer in time, emergency, accepted by the cashier, …).
     pub notes: Vec<String>,
+    /// The verdict's row in the checker's evidence trail, when it keeps one.
+    pub check_id: Option<i64>,
 }
 
 /// The cashier's answer to a verdict that asks (`Strictness::Ask`): `true` sells the item.

@@ -17,6 +17,7 @@ use crate::commands::receipt::{
 };
 use crate::commands::{InputError, Request};
 use crate::error::Error;
+use crate::marking::MarkingCode;
 use crate::protocol::Decimal;
 use crate::receipt::{Item, Measure, Money, PlannedStatus, Receipt};
 
@@ -74,6 +75,9 @@ pub(crate) enum ItemStep {
         online: Encoded<CheckMarkOnline>,
         /// 0x97: the item.
         item: Box<Encoded<MarkedItem>>,
+        /// The code, parsed once: its real bytes are what 0x91 and 0x97 (tag 2000) carry and
+        /// what the checker checks.
+        code: Box<MarkingCode>,
     },
 }
 
@@ -94,6 +98,8 @@ pub(crate) struct Plan {
     pub(crate) total: Money,
     /// The change handed back from cash.
     pub(crate) change: Money,
+    /// Per item, the cashier's confirmation of its check (`mark_confirmation`).
+    pub(crate) confirmations: Vec<Option<String>>,
 }
 
 impl Plan {
@@ -139,7 +145,19 @@ impl Plan {
                 Form::Receipt(Encoded::new(FormReceipt { operation, total: kopecks })?),
             )
         };
-        Ok(Plan { open, items, requisites, payment, form, total, change: settled.change })
+        let confirmations = receipt.items.iter().map(|it| it.mark_confirmation.clone()).collect();
+        Ok(Plan { open, items, requisites, payment, form, total, change: settled.change, confirmations })
+    }
+
+    /// Per item, its parsed marking code (None for unmarked goods).
+    pub(crate) fn codes(&self) -> Vec<Option<&MarkingCode>> {
+        self.items
+            .iter()
+            .map(|s| match s {
+                ItemStep::Marked { code, .. } => Some(code.as_ref()),
+                ItemStep::Plain(_) => None,
+            })
+            .collect()
     }
 
     /// The command that opens the receipt.
@@ -162,7 +180,7 @@ impl Plan {
         for step in &self.items {
             match step {
                 ItemStep::Plain(u) => out.push(u.frame()),
-                ItemStep::Marked { local, online, item } => {
+                ItemStep::Marked { local, online, item, .. } => {
                     out.extend([local.frame(), online.frame()]);
                     out.push(item.frame());
                 }
@@ -194,7 +212,11 @@ fn item_step(receipt: &Receipt, it: &Item) -> Result<ItemStep, InputError> {
             fill_details(&mut u.details, it);
             ItemStep::Plain(Box::new(Encoded::new(u)?))
         }
-        Some(code) => {
+        Some(scanned) => {
+            // Parsed once, whatever the rendering (`<GS>`, `\u001d`, `]d2`): the register, the
+            // checker and the journal get the code's real bytes (GS as 0x1D).
+            let parsed = MarkingCode::parse(scanned).map_err(|e| InputError::new("marking_code", e.to_string()))?;
+            let code = parsed.as_str();
             let status = it.planned_status_for(receipt.operation);
             let fraction = it.fraction.map(|f| (f.numerator, f.denominator));
             let mut m = MarkedItem::piece(
@@ -213,7 +235,7 @@ fn item_step(receipt: &Receipt, it: &Item) -> Result<ItemStep, InputError> {
             let item = Box::new(Encoded::new(m)?);
             let local = Encoded::new(CheckMarkLocal::new(code))?;
             let online = Encoded::new(online_request(status, it.quantity, it.measure, fraction))?;
-            ItemStep::Marked { local, online, item }
+            ItemStep::Marked { local, online, item, code: Box::new(parsed) }
         }
     })
 }
@@ -275,7 +297,7 @@ mod tests {
     use crate::protocol::cmd;
     use crate::receipt::{Cashier, CorrectionBasis, Operation, Taxation, Vat};
 
-    const CODE: &str = "0104607028393034215'Wt4q\u{1d}93dGVz";
+    const CODE: &str = "0104607028393037215'Wt4q\u{1d}93dGVz";
 
     fn sale() -> Receipt {
         let mut r = Receipt::sell(Taxation::OSN);
@@ -310,7 +332,7 @@ mod tests {
         for (step, i) in p.items.iter().zip(0..) {
             match step {
                 ItemStep::Plain(u) => assert_eq!(u.data, encoded(&u.req), "item {i}"),
-                ItemStep::Marked { local, online, item } => {
+                ItemStep::Marked { local, online, item, .. } => {
                     assert_eq!(local.req.code, CODE);
                     assert_eq!(online.req.planned_status, PlannedStatus::PIECE_SOLD);
                     assert_eq!(online.req.quantity, Decimal::integer(1));

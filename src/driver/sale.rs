@@ -13,7 +13,7 @@ use crate::commands::marking::{
 use crate::commands::receipt::{MarkedItem, ReceiptResult};
 use crate::commands::InputError;
 use crate::error::Error;
-use crate::marking::{tag1260, Decision};
+use crate::marking::{tag1260, Action, Decision};
 use crate::protocol::{err, Decimal};
 use crate::receipt::{Measure, Operation, PlannedStatus, Receipt};
 
@@ -28,7 +28,9 @@ impl<L: Link> Driver<L> {
         measure: Measure,
         fraction: Option<(u32, u32)>,
     ) -> Result<MarkCheck, Error> {
-        let local_req = Encoded::new(CheckMarkLocal::new(code))?;
+        // The code's real bytes (GS as 0x1D), whatever rendering the caller gave.
+        let code = crate::marking::MarkingCode::parse(code).map_err(|e| InputError::new("code", e.to_string()))?;
+        let local_req = Encoded::new(CheckMarkLocal::new(code.as_str()))?;
         let online_req = Encoded::new(plan::online_request(status, quantity, measure, fraction))?;
         if !self.synced {
             self.resync().await?;
@@ -65,13 +67,14 @@ impl<L: Link> Driver<L> {
             }
         }
         let plan = Plan::new(receipt)?;
-        let mut job = match &self.checker {
-            Some(c) => MarkJob::start(c, receipt, self.fn_number.as_deref())?,
-            None => None,
-        };
         if !self.synced {
             self.resync().await?;
         }
+        let codes = plan.codes();
+        let mut job = match &self.checker {
+            Some(c) => MarkJob::start(c, receipt, &codes, self.fn_number.as_deref(), self.registration_inn.as_deref())?,
+            None => None,
+        };
         // Refuse before opening anything if the state machine would refuse the opening.
         self.state.next(plan.open_code(), &[], None)?;
         let opened = match &plan.open {
@@ -83,10 +86,20 @@ impl<L: Link> Driver<L> {
             return Err(e);
         }
         let mut marks = Vec::new();
+        self.sent_log = Some(vec![plan.open_code()]);
         let filled = self.fill(&plan, &mut marks, job.as_mut()).await;
+        let sent = self.sent_log.take().unwrap_or_default();
         if let Err(e) = filled {
-            self.abort_document().await;
-            return Err(e);
+            let cancelled = self.abort_document().await;
+            return Err(match e {
+                Error::MarkRefused(mut r) => {
+                    r.sent = sent;
+                    r.cancelled = cancelled;
+                    tracing::warn!(item = r.item, "{r}");
+                    Error::MarkRefused(r)
+                }
+                e => e,
+            });
         }
         let formed: Result<ReceiptResult, Error> = match &plan.form {
             Form::Receipt(r) => self.call_encoded(r).await,
@@ -96,7 +109,9 @@ impl<L: Link> Driver<L> {
             Ok(r) => {
                 if let Some(c) = &self.checker {
                     let label = format!("FN {} FD {}", self.fn_number.as_deref().unwrap_or("?"), r.fd_number);
-                    mark::record_receipt(c.as_ref(), receipt, &label);
+                    let ids: Vec<i64> = marks.iter().filter_map(|m| m.check_id).collect();
+                    let inn = job.as_ref().and_then(|j| j.inn.clone()).or_else(|| self.registration_inn.clone());
+                    mark::record_receipt(c.as_ref(), receipt, &codes, &label, r.fd_number, inn.as_deref(), &ids);
                 }
                 Ok(FiscalDocument {
                     fd_number: r.fd_number,
@@ -131,12 +146,13 @@ impl<L: Link> Driver<L> {
                 ItemStep::Plain(u) => {
                     self.call_encoded(u.as_ref()).await?;
                 }
-                ItemStep::Marked { local, online, item } => {
+                ItemStep::Marked { local, online, item, .. } => {
                     let local_r = self.call_encoded(local).await?;
                     let (online_r, no_oism) = self.ask_oism(online).await?;
                     let check = MarkCheck { local: local_r, online: online_r };
                     if let Some(job) = job.as_deref_mut() {
-                        self.judge_marked(i, check, item, job, marks, no_oism).await?;
+                        let confirmation = plan.confirmations.get(i).cloned().flatten();
+                        self.judge_marked(i, check, item, job, marks, no_oism, confirmation.as_deref()).await?;
                         continue;
                     }
                     if let Err(why) = self.opts.mark_policy.judge(&check) {
@@ -154,6 +170,7 @@ impl<L: Link> Driver<L> {
                         source: None,
                         tag1265: None,
                         notes: no_oism.into_iter().collect(),
+                        check_id: None,
                     });
                     self.call_encoded(item.as_ref()).await?;
                 }
@@ -196,7 +213,10 @@ impl<L: Link> Driver<L> {
     }
 
     /// A marked item under the checker: its verdict and the register's 2106 decide 0x94 save (and
-    /// 0x97 with 1260) or delete (and the item is refused).
+    /// 0x97 with 1260) or delete (and the item is refused, [`Error::MarkRefused`]). An `ask` is
+    /// settled by the item's confirmation (`mark_confirmation`), else by the cashier
+    /// ([`super::Kkt::on_mark_ask`]); with neither it is refused.
+    #[allow(clippy::too_many_arguments)]
     async fn judge_marked(
         &mut self,
         i: usize,
@@ -205,6 +225,7 @@ impl<L: Link> Driver<L> {
         job: &mut MarkJob,
         marks: &mut Vec<ItemMark>,
         no_oism: Option<String>,
+        confirmation: Option<&str>,
     ) -> Result<(), Error> {
         let field = format!("items[{i}].marking_code");
         let Some(verdict) = job.verdict(i).await else {
@@ -213,8 +234,33 @@ impl<L: Link> Driver<L> {
         };
         let device = if self.opts.mark_policy == MarkPolicy::Strict { check.device_result() } else { None };
         let mut decision = job.checker.decide(&verdict, device);
-        if matches!(decision, Decision::Ask { .. }) {
-            let yes = self.mark_ask.as_mut().is_some_and(|ask| ask(&verdict));
+        let mut not_accepted = None;
+        if let Decision::Ask { reasons, .. } = &decision {
+            // What the cashier is asked: the verdict with every reason of the decision.
+            let asked = crate::marking::Verdict { reasons: reasons.clone(), ..verdict.clone() };
+            let yes = match confirmation {
+                Some(token) => match job.checker.confirm(&asked, token) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        not_accepted = Some(format!("the confirmation does not apply: {e}"));
+                        false
+                    }
+                },
+                None => match self.mark_ask.as_mut() {
+                    Some(ask) => {
+                        let yes = ask(&asked);
+                        if !yes {
+                            not_accepted = Some("the cashier did not accept".into());
+                        }
+                        yes
+                    }
+                    None => {
+                        not_accepted =
+                            Some("nobody could be asked: no cashier's answer and no mark_confirmation".into());
+                        false
+                    }
+                },
+            };
             decision = decision.confirm(yes);
         }
         match decision {
@@ -228,6 +274,7 @@ impl<L: Link> Driver<L> {
                     source: Some(verdict.source),
                     tag1265: verdict.tag1265.clone(),
                     notes,
+                    check_id: verdict.check_id,
                 });
                 match &verdict.tag1265 {
                     // The item with its 1260: another request, encoded now.
@@ -244,11 +291,21 @@ impl<L: Link> Driver<L> {
             }
             Decision::Refuse { reasons } | Decision::Ask { reasons, .. } => {
                 let _ = self.call(&KeepMarkCheck { keep: false }).await;
-                let why: Vec<String> = reasons.iter().map(|r| format!("[{}] {}", r.field, r.message)).collect();
-                Err(Error::Input(InputError::new(
-                    field,
-                    format!("the marking code check refused the sale: {}", why.join("; ")),
-                )))
+                let action = if verdict.action == Action::Ask
+                    && reasons.iter().all(|r| r.rule != crate::marking::Rule::DeviceRefused)
+                {
+                    verdict.action
+                } else {
+                    Action::Refuse
+                };
+                let verdict = crate::marking::Verdict { reasons, action, allowed: false, ..verdict };
+                Err(Error::MarkRefused(Box::new(crate::error::MarkRefused {
+                    item: i,
+                    verdict,
+                    not_accepted,
+                    sent: Vec::new(),
+                    cancelled: String::new(),
+                })))
             }
         }
     }

@@ -13,9 +13,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::worker::{Inflight, MarkQuery, Op, Queue};
-use kkt::checker::decide::device_reasons;
-use kkt::checker::{CheckItem, Checker, Reason, Rule};
-use kkt::commands::marking::MarkCheckResult;
+use kkt::checker::{CheckItem, Checker};
 use kkt::journal::Journal;
 use kkt::marking::MarkingCode;
 use kkt::protocol::Decimal;
@@ -133,7 +131,9 @@ fn marking_status(checker: &Checker, fn_number: Option<String>, serial: Option<S
         Ok(st) => serde_json::to_value(st).unwrap_or_default(),
         Err(e) => json!({"url": t.url(), "error": e.to_string()}),
     });
-    json!({"path": checker.path(), "tspiot": tspiot})
+    let p = checker.path_status();
+    json!({"path": p.path, "tspiot": tspiot, "store": p.store, "require_check": p.require_check,
+           "emergency": p.emergency, "entities": p.entities})
 }
 
 /// The body of the shift commands.
@@ -351,11 +351,26 @@ impl<'de> Deserialize<'de> for CodeArg {
 #[serde(deny_unknown_fields)]
 struct MarkCheckBody {
     codes: Vec<CodeArg>,
+    /// The legal entity (INN) selling the codes (default: the register's registration INN).
+    #[serde(default)]
+    seller_inn: Option<String>,
 }
 
-/// Reads `POST /v1/marks/check`'s body: the register's queries and the checker's items.
-fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>), ApiError> {
+/// What `POST /v1/marks/check` asks: the register's queries, the checker's items, the legal
+/// entity.
+type MarkQueries = (Vec<MarkQuery>, Vec<CheckItem>, Option<String>);
+
+/// Reads `POST /v1/marks/check`'s body.
+fn mark_queries(text: &str) -> Result<MarkQueries, ApiError> {
     let b: MarkCheckBody = parse(text, "body")?;
+    if let Some(inn) = &b.seller_inn {
+        if !(matches!(inn.len(), 10 | 12) && inn.bytes().all(|c| c.is_ascii_digit())) {
+            return Err(ApiError::input(
+                "seller_inn",
+                "an INN of 10 digits (a company) or 12 (an individual entrepreneur)",
+            ));
+        }
+    }
     if b.codes.is_empty() || b.codes.len() > MAX_CODES {
         return Err(ApiError::input("codes", format!("give 1 to {MAX_CODES} codes ({} given)", b.codes.len())));
     }
@@ -373,61 +388,35 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>), ApiError
             quantity: m.quantity.unwrap_or(Decimal::integer(1)),
             measure: m.measure,
             fraction: m.fraction.map(|f| (f.numerator, f.denominator)),
-            code: m.code,
+            // The code's real bytes (GS as 0x1D) reach the register, whatever the rendering.
+            code: code.as_str().to_string(),
         });
         items.push(CheckItem { code, price_kopecks: m.price.map(Money::kopecks), partial_sale: m.partial_sale });
     }
-    Ok((queries, items))
+    Ok((queries, items, b.seller_inn))
 }
 
 /// `POST /v1/marks/check`: the register's own check of every code (through the queue), then the
-/// checker's verdict (ГИС МТ, the Local Module, the store; off the queue), with the register's
-/// tag 2106 added to its reasons, as a sale would decide.
+/// checker's verdict (the one function every entry point uses: the ТС ПИОТ or ГИС МТ, the Local
+/// Module, the store; off the queue), with the register's tag 2106 and refusals among its
+/// reasons, as a sale would decide. An `ask` verdict carries its `confirmation`.
 pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let (queries, items) = mark_queries(&text(&s, body).await?)?;
-        let reg = s.queue.run(Op::CheckMarks(queries), None).await?;
+        let (queries, items, seller_inn) = mark_queries(&text(&s, body).await?)?;
+        let reg = crate::views::RegisterChecks::from_json(&s.queue.run(Op::CheckMarks(queries), None).await?);
         let checker = s.checker.clone();
-        let fn_number = reg["fn_number"].as_str().filter(|n| !n.is_empty()).map(str::to_string);
+        let facts = reg.facts();
+        let (fn_number, serial, inn) = (reg.fn_number.clone(), reg.serial.clone(), reg.inn.clone());
         let verdicts = tokio::task::spawn_blocking(move || {
-            checker.set_fiscal_drive_number(fn_number);
-            checker.receipt().check(&items)
+            checker.set_register(fn_number, serial);
+            checker.set_register_inn(inn);
+            checker.receipt_for(seller_inn.as_deref()).map(|mut rc| rc.check_with(&items, &facts))
         })
         .await
-        .map_err(|e| ApiError::internal(format!("the marking check failed: {e}")))?;
-        let strictness = s.checker.settings().strictness;
-        let checks = reg["checks"].as_array().cloned().unwrap_or_default();
-        let out: Vec<Value> = verdicts
-            .into_iter()
-            .zip(checks)
-            .map(|(mut v, c)| {
-                if let Some(raw) = c["device_2106"].as_u64().and_then(|r| u8::try_from(r).ok()) {
-                    v.reasons.extend(device_reasons(MarkCheckResult(raw)));
-                }
-                let refused = &c["register_error"];
-                if refused.is_object() {
-                    v.reasons.push(Reason::new(
-                        "register",
-                        Rule::DeviceRefused,
-                        format!(
-                            "the register refused the code: error 0x{:02X} {} ({})",
-                            refused["code"].as_u64().unwrap_or(0),
-                            refused["en"].as_str().unwrap_or(""),
-                            refused["ru"].as_str().unwrap_or("")
-                        ),
-                    ));
-                }
-                v.settle(strictness);
-                let mut o = serde_json::to_value(&v).unwrap_or_default();
-                if let Some(m) = o.as_object_mut() {
-                    m.insert("register".into(), c["register"].clone());
-                    if refused.is_object() {
-                        m.insert("register_error".into(), refused.clone());
-                    }
-                }
-                o
-            })
-            .collect();
+        .map_err(|e| ApiError::internal(format!("the marking check failed: {e}")))?
+        .map_err(|e| ApiError::input("seller_inn", e))?;
+        let out: Vec<Value> =
+            verdicts.iter().zip(&reg.checks).map(|(v, c)| crate::views::verdict_json(v, Some(c))).collect();
         Ok(json!({"verdicts": out}))
     };
     answer(r.await)
@@ -471,7 +460,7 @@ mod tests {
             r#"{{"codes": ["{CODE}", {{"code": "{CODE}", "planned_status": "measured_sold", "quantity": "0.5",
                "measure": "kilogram", "price": "146.30", "partial_sale": true}}]}}"#
         );
-        let (q, items) = mark_queries(&body).unwrap();
+        let (q, items, _) = mark_queries(&body).unwrap();
         assert_eq!(q.len(), 2);
         assert_eq!(q[0].planned_status, PlannedStatus::PIECE_SOLD);
         assert_eq!(q[1].quantity, "0.5".parse().unwrap());

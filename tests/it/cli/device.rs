@@ -261,7 +261,7 @@ fn mark_check_on_the_register() {
     let out = emu
         .kkt()
         .args(["--json", "mark", "check", "--no-online", "--no-store", "--status", "piece_sold"])
-        .arg("0104607028393034215'Wt4q<GS>93dGVz")
+        .arg("0104607028393037215'Wt4q<GS>93dGVz")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -2,5 +2,6 @@
 
 mod api;
 mod concurrency;
+mod confirm;
 mod hardening;
 mod security;
