@@ -49,11 +49,13 @@ impl<L: Link> Driver<L> {
         self.call(&KeepMarkCheck { keep }).await
     }
 
-    /// Opens, fills and forms a receipt (or a correction receipt).
+    /// Opens, fills and forms a receipt, or (`correction`) a correction receipt: a receipt with
+    /// a `correction` object goes to the correction call only, and a correction needs one.
     pub(crate) async fn receipt(
         &mut self,
         receipt: &Receipt,
         expected: Option<Operation>,
+        correction: bool,
     ) -> Result<FiscalDocument, Error> {
         if let Some(op) = expected {
             if receipt.operation != op {
@@ -64,7 +66,30 @@ impl<L: Link> Driver<L> {
                 .into());
             }
         }
-        let plan = Plan::new(receipt)?;
+        match (correction, receipt.correction.is_some()) {
+            (false, true) => {
+                return Err(InputError::new(
+                    "correction",
+                    "a receipt with `correction` is a correction receipt: form it with `kkt correction` \
+                     (Kkt::correction, POST /v1/corrections)",
+                )
+                .into())
+            }
+            (true, false) => {
+                return Err(
+                    InputError::new("correction", "a correction receipt needs the corrected settlement's date").into()
+                )
+            }
+            _ => {}
+        }
+        receipt.validate()?;
+        if !self.synced {
+            self.resync().await?;
+        }
+        // A vending, delivery or one-to-many register needs 1009, 1187 and 1036 in every receipt.
+        let profile = self.profile().await?;
+        let (filled, defaults) = super::profile::fill(receipt, &profile)?;
+        let plan = Plan::new(&filled)?;
         let mut job = match &self.checker {
             Some(c) => MarkJob::start(c, receipt, self.fn_number.as_deref())?,
             None => None,
@@ -108,6 +133,8 @@ impl<L: Link> Driver<L> {
                     change: plan.change,
                     recovered: self.last_reconciled.is_some(),
                     marks,
+                    correction,
+                    defaults,
                 })
             }
             Err(e @ Error::UnknownOutcome(_)) => Err(e),

@@ -38,6 +38,11 @@ pub struct EmulatorOptions {
     pub hold_notifications: bool,
     /// Most items in one receipt (0x3D past it).
     pub max_items: usize,
+    /// Register (the default registration) for vending, delivery or one-to-many settlements:
+    /// every receipt then carries tags 1009, 1187 and 1036 (0xC9 without them).
+    pub settlement_modes: SettlementModes,
+    /// Send nothing to the OFD (as without a network): documents stay unconfirmed (0x50, 0x32).
+    pub hold_ofd: bool,
     /// The OISM model, timing and faults.
     pub scenario: Scenario,
 }
@@ -54,6 +59,8 @@ impl Default for EmulatorOptions {
             check_table_size: 16,
             hold_notifications: false,
             max_items: 100,
+            settlement_modes: SettlementModes::default(),
+            hold_ofd: false,
             scenario: Scenario::default(),
         }
     }
@@ -91,16 +98,25 @@ fn epoch() -> NaiveDateTime {
 
 fn default_registration(o: &EmulatorOptions) -> Registration {
     use crate::protocol::values::{OperatingModes, UsageConditions};
+    let m = o.settlement_modes;
+    let mut modes = if o.autonomous { OperatingModes::AUTONOMOUS } else { OperatingModes::ENCRYPTION };
+    if m.automatic() {
+        modes |= OperatingModes::AUTOMATIC;
+    }
     Registration {
         inn: "7806197274  ".into(),
         registration_number: "0000000000038045    ".into(),
         taxation: 0b0000_0011,
-        modes: if o.autonomous { OperatingModes::AUTONOMOUS } else { OperatingModes::ENCRYPTION }.bits(),
+        modes: modes.bits(),
         usage: if o.marking { UsageConditions::MARKING } else { UsageConditions::EMPTY }.bits(),
-        user_name: "ООО «Виртуальная касса»".into(),
-        address: "г. Москва, ул. Тестовая, д. 1".into(),
-        place: "Торговый зал".into(),
+        user_name: "ООО \"Виртуальная касса\"".into(),
+        // One-to-many: registered without address, place and machine number; delivery: without
+        // the place; a vending machine: with all three.
+        address: if m.one_to_many { String::new() } else { "г. Москва, ул. Тестовая, д. 1".into() },
+        place: if m.one_to_many || m.delivery { String::new() } else { "Торговый зал".into() },
         ofd_inn: "7704358518  ".into(),
+        automat_number: if m.automat && !m.one_to_many { "00000042".into() } else { String::new() },
+        settlement_modes: m,
     }
 }
 
@@ -136,6 +152,7 @@ impl Register {
             activated: false,
             electronic: 0,
             printer: Printer::default(),
+            tlv_cursor: None,
         };
         if !options.factory_fresh {
             state.oism_host = ("82.202.183.18".into(), 21701, 30);
@@ -149,6 +166,10 @@ impl Register {
         let mut r = Register { state, options };
         if !r.options.factory_fresh {
             r.add_document(doc_type::REGISTRATION, now, 0, 0);
+            let tlv = r.registration_tlv();
+            if let Some(d) = r.state.documents.last_mut() {
+                d.tlv = tlv;
+            }
         }
         r
     }
@@ -278,11 +299,41 @@ impl Register {
             operation,
             total,
             reason: 0,
+            tlv: Vec::new(),
+            ofd_confirmed: !self.options.hold_ofd,
         };
         self.state.last_fd = number;
         self.state.last_document_at = t;
         self.state.documents.push(rec.clone());
         rec
+    }
+
+    /// The registration report's TLVs as the FN keeps them (0x3B, 0x3A): the user, the
+    /// settlement address, place and vending machine number, the INN, the registration number,
+    /// the taxation systems and the operating modes.
+    pub(super) fn registration_tlv(&self) -> Vec<u8> {
+        use crate::protocol::{tag, TlvWriter};
+        let Some(reg) = &self.state.registration else { return Vec::new() };
+        let mut w = TlvWriter::new();
+        let built = (|| {
+            w.string(tag::USER_NAME, &reg.user_name)?
+                .string(tag::USER_INN, &reg.inn)?
+                .string(tag::REGISTRATION_NUMBER, &reg.registration_number)?
+                .string(tag::SETTLEMENT_ADDRESS, &reg.address)?
+                .string(tag::SETTLEMENT_PLACE, &reg.place)?;
+            if !reg.automat_number.is_empty() {
+                w.string(tag::VENDING_MACHINE_NUMBER, &reg.automat_number)?;
+            }
+            w.byte(tag::TAXATION_SYSTEMS, reg.taxation)?
+                .byte(tag::AUTOMATIC_MODE_FLAG, u8::from(reg.settlement_modes.automatic()))?
+                .byte(tag::SERVICE_OPERATING_MODE, reg.modes)?
+                .byte(tag::SERVICE_USAGE_CONDITIONS, reg.usage)?;
+            Ok::<_, crate::protocol::tlv::TagValueError>(())
+        })();
+        if built.is_err() {
+            return Vec::new();
+        }
+        w.into_bytes()
     }
 
     pub(super) fn check_clock(&self, t: NaiveDateTime) -> Result<(), u8> {
@@ -295,6 +346,11 @@ impl Register {
 
     pub(super) fn registrations_done(&self) -> u8 {
         self.state.documents.iter().filter(|d| d.doc_type == doc_type::REREGISTRATION).count().min(255) as u8
+    }
+
+    /// The registration and re-registration reports, in order (0x3B numbers them from 1).
+    pub(super) fn registration_reports(&self) -> Vec<&DocumentRecord> {
+        self.state.documents.iter().filter(|d| doc_type::is_registration(d.doc_type)).collect()
     }
 
     pub(super) fn notification_percent(&self) -> u8 {
