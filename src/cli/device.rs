@@ -256,7 +256,14 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     let mark = kkt.call(&marking::GetMarkingStatus)?;
     let notes = kkt.call(&marking::GetNotificationState).ok();
     let memory = kkt.call(&marking::GetFnMemory).ok();
-    let v = crate::views::status_value(&st, &mark, &notes, &memory);
+    let ofd = kkt.ofd_status().ok();
+    let mut v = crate::views::status_value(&st, &mark, &notes, &memory);
+    crate::views::with_ofd(&mut v, ofd.as_ref());
+    if let Some(o) = &ofd {
+        for w in &o.warnings {
+            tracing::warn!("{w}");
+        }
+    }
     output(json, &v, || {
         let mut s = String::new();
         let f = &st.fn_status;
@@ -283,6 +290,9 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
         }
         if let Some(m) = &memory {
             s += &format!("FN memory    {}\n", serde_json::to_string(m).unwrap_or_default());
+        }
+        if let Some(o) = &ofd {
+            s += &crate::views::ofd_text(o);
         }
         s
     });

@@ -232,7 +232,7 @@ pub fn document_text(d: &StoredDocument) -> String {
         }
     }
     if let Some(t) = d.total {
-        s += &format!("ИТОГ {:>43}\n", t);
+        s += &format!("ИТОГ {:>43}\n", t.to_string());
     }
     if let Some(p) = &d.payments {
         for (k, v) in [
