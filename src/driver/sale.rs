@@ -82,14 +82,8 @@ impl<L: Link> Driver<L> {
             }
             _ => {}
         }
-        receipt.validate()?;
-        if !self.synced {
-            self.resync().await?;
-        }
-        // A vending, delivery or one-to-many register needs 1009, 1187 and 1036 in every receipt.
-        let profile = self.profile().await?;
-        let (filled, defaults) = super::profile::fill(receipt, &profile)?;
-        let plan = Plan::new(&filled)?;
+        // Every input is checked (each request encoded) before anything is sent.
+        let plan = Plan::new(receipt)?;
         let mut job = match &self.checker {
             Some(c) => MarkJob::start(c, receipt, self.fn_number.as_deref())?,
             None => None,
@@ -99,6 +93,11 @@ impl<L: Link> Driver<L> {
         }
         // Refuse before opening anything if the state machine would refuse the opening.
         self.state.next(plan.open_code(), &[], None)?;
+        // A vending, delivery or one-to-many register needs 1009, 1187 and 1036 in every
+        // receipt: those the receipt leaves out come from the registration.
+        let profile = self.profile().await?;
+        let (filled, defaults) = super::profile::fill(receipt, &profile)?;
+        let plan = if defaults.is_empty() { plan } else { Plan::new(&filled)? };
         let opened = match &plan.open {
             Open::Receipt(r) => self.call_encoded(r).await,
             Open::Correction(r) => self.call_encoded(r).await,

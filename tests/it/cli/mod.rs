@@ -1,5 +1,6 @@
 //! The `kkt` command line, run as a process.
 
+mod day;
 mod decode;
 mod device;
 mod mark;
