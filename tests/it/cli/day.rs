@@ -95,7 +95,10 @@ fn a_shops_whole_day_through_kkt_commands() {
     assert_eq!(cash_in["amount"], "1000.00");
     // The same id again: the first outcome, nothing sent.
     let again = t.ok(&["cash", "in", "1000.00", "--id", "morning-float"]);
-    assert_eq!((again["replayed"].clone(), again["cash_after"].clone()), (Value::Bool(true), cash_in["cash_after"].clone()));
+    assert_eq!(
+        (again["replayed"].clone(), again["cash_after"].clone()),
+        (Value::Bool(true), cash_in["cash_after"].clone())
+    );
     // Out more than the drawer holds: the register's refusal with its text.
     let e = t.fails(3, &["cash", "out", "99999.00"]);
     assert_eq!(e["code"], 0x42, "{e}");
@@ -129,7 +132,10 @@ fn a_shops_whole_day_through_kkt_commands() {
 
     // `kkt fd N` for each document type the day formed, and `kkt fd last`.
     let last = t.ok(&["fd", "last"]);
-    assert_eq!((last["fd_number"].clone(), last["document"].as_str()), (closed["fd_number"].clone(), Some("shift_close")));
+    assert_eq!(
+        (last["fd_number"].clone(), last["document"].as_str()),
+        (closed["fd_number"].clone(), Some("shift_close"))
+    );
     let mut kinds = std::collections::BTreeSet::new();
     for fd in 1..=last["fd_number"].as_u64().unwrap() {
         let d = t.ok(&["fd", &fd.to_string()]);

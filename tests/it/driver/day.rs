@@ -229,7 +229,8 @@ fn a_whole_day_with_every_requisite_on_the_wire() {
         industry(1261, 30, "26.03.2022", "477", "mode=2"),
     ];
     assert_eq!(tags(req), want, "0x98");
-    let order: Vec<u8> = sent.iter().map(|(c, _)| *c).filter(|c| !matches!(c, 0x08 | 0x01 | 0x0A | 0x3B | 0x20 | 0x90)).collect();
+    let order: Vec<u8> =
+        sent.iter().map(|(c, _)| *c).filter(|c| !matches!(c, 0x08 | 0x01 | 0x0A | 0x3B | 0x20 | 0x90)).collect();
     assert_eq!(order, [0x23, 0x96, 0x96, 0x96, 0x98, 0x2D, 0x24], "the receipt's commands in order");
 
     // The archive holds what was sent: the receipt read back with its requisites, and its
@@ -452,14 +453,23 @@ fn registration_needs_the_oism_hosts_and_reregistration_sends_1205_as_32_bits() 
     assert!(text.contains("kkt settings oism set") && text.contains("kkt settings keys-host set"), "{text}");
     {
         let sent = log.lock().unwrap();
-        assert!(sent.iter().any(|(c, _)| *c == cmd::GET_OISM_HOST) && sent.iter().any(|(c, _)| *c == cmd::GET_KEYS_HOST));
+        assert!(
+            sent.iter().any(|(c, _)| *c == cmd::GET_OISM_HOST) && sent.iter().any(|(c, _)| *c == cmd::GET_KEYS_HOST)
+        );
         assert!(!sent.iter().any(|(c, _)| *c == cmd::BEGIN_REGISTRATION), "0xE1 was not sent");
     }
     // The hosts saved (as `kkt settings … set` does), the registration goes.
-    kkt.call(&kkt::commands::settings::SetOismHost(kkt::commands::settings::OismHost::new("oism.example.ru", 21701, 30)))
-        .unwrap();
-    kkt.call(&kkt::commands::settings::SetKeyUpdateHost(kkt::commands::settings::KeyUpdateHost::new("keys.example.ru", 21702)))
-        .unwrap();
+    kkt.call(&kkt::commands::settings::SetOismHost(kkt::commands::settings::OismHost::new(
+        "oism.example.ru",
+        21701,
+        30,
+    )))
+    .unwrap();
+    kkt.call(&kkt::commands::settings::SetKeyUpdateHost(kkt::commands::settings::KeyUpdateHost::new(
+        "keys.example.ru",
+        21702,
+    )))
+    .unwrap();
     let first = kkt.register(&registration_data(), &form).unwrap();
     assert_eq!(kkt.document(first.fd_number).unwrap().document, "registration");
 

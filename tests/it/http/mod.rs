@@ -2,5 +2,6 @@
 
 mod api;
 mod concurrency;
+mod day;
 mod hardening;
 mod security;
