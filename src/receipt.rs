@@ -1123,6 +1123,127 @@ mod tests {
         r.validate().unwrap();
     }
 
+    const REQUISITES: &str = include_str!("../fixtures/receipts/requisites.json");
+
+    #[test]
+    fn every_requisite_reads_and_round_trips() {
+        let r = Receipt::from_json(REQUISITES).unwrap();
+        r.validate().unwrap();
+        assert_eq!(r.settlement_address.as_deref(), Some("г. Москва, ул. Тверская, д. 1"));
+        assert_eq!(r.user_requisite.as_ref().map(|u| u.name.as_str()), Some("Бонусная карта"));
+        // 1262 as text with leading zeros or as a number: the same BYTE.
+        assert_eq!(r.industry_requisites[0].foiv_id, 30);
+        assert_eq!(r.items[2].industry_requisites[0].foiv_id, 30);
+        let a = r.items[0].agent.as_ref().unwrap();
+        assert_eq!(a.agent_type, AgentType::BANK_PAYING_AGENT);
+        assert_eq!(a.transfer_operator_inn.as_deref(), Some("7702070139"));
+        assert_eq!(r.items[2].excise, Some(Money(4500)));
+        assert_eq!(r.items[2].country_code.as_deref(), Some("250"));
+        assert_eq!(Receipt::from_json(&r.to_json()).unwrap(), r);
+        let e = Receipt::from_json(&REQUISITES.replace("\"bank_paying_agent\"", "\"bank_agent\"")).unwrap_err();
+        assert_eq!(e.field, "items[0].agent.type");
+        assert!(e.message.contains("bank_paying_subagent"), "{e}");
+        let e = Receipt::from_json(&REQUISITES.replace("\"030\"", "\"3O\"")).unwrap_err();
+        assert_eq!(e.field, "industry_requisites[0].foiv_id");
+        let e = Receipt::from_json(&REQUISITES.replace("\"country_code\"", "\"country\"")).unwrap_err();
+        assert_eq!(e.field, "items[2].country");
+    }
+
+    #[test]
+    fn every_requisite_is_checked_naming_its_path() {
+        type Edit = Box<dyn Fn(&mut Receipt)>;
+        let cases: Vec<(Edit, &str, &str)> = vec![
+            (Box::new(|r| r.settlement_address = Some("я".repeat(257))), "settlement_address", "256"),
+            (Box::new(|r| r.settlement_place = Some(" ".into())), "settlement_place", "empty"),
+            (Box::new(|r| r.automat_number = Some("1".repeat(22))), "automat_number", "21"),
+            (Box::new(|r| r.additional_requisite = Some("x".repeat(17))), "additional_requisite", "16"),
+            (
+                Box::new(|r| r.user_requisite = Some(UserRequisite { name: "".into(), value: "v".into() })),
+                "user_requisite.name",
+                "empty",
+            ),
+            (Box::new(|r| r.user_requisite.as_mut().unwrap().value = "я".repeat(257)), "user_requisite.value", "256"),
+            (Box::new(|r| r.industry_requisites[0].foiv_id = 73), "industry_requisites[0].foiv_id", "072"),
+            (
+                Box::new(|r| r.industry_requisites[0].document_date = "2022-03-26".into()),
+                "industry_requisites[0].document_date",
+                "DD.MM.YYYY",
+            ),
+            (
+                Box::new(|r| r.items[2].industry_requisites[0].value = String::new()),
+                "items[2].industry_requisites[0].value",
+                "1265",
+            ),
+            (
+                Box::new(|r| r.items[0].agent.as_mut().unwrap().transfer_operator_inn = Some("123".into())),
+                "items[0].agent.transfer_operator_inn",
+                "INN",
+            ),
+            (
+                Box::new(|r| r.items[0].agent.as_mut().unwrap().transfer_operator_phones.push("1".repeat(21))),
+                "items[0].agent.transfer_operator_phones[1]",
+                "20",
+            ),
+            (
+                Box::new(|r| r.items[0].agent.as_mut().unwrap().operation = Some("я".repeat(64))),
+                "items[0].agent.operation",
+                "63",
+            ),
+            // The seed gives the transfer operator's data to bank agents, 1073/1074 to payment agents.
+            (
+                Box::new(|r| r.items[1].agent.as_mut().unwrap().transfer_operator_name = Some("Банк".into())),
+                "items[1].agent.transfer_operator_name",
+                "bank payment agents",
+            ),
+            (
+                Box::new(|r| r.items[0].agent.as_mut().unwrap().payment_agent_phones.push("+7900".into())),
+                "items[0].agent.payment_agent_phones",
+                "payment agents",
+            ),
+            (
+                Box::new(|r| r.items[2].agent.as_mut().unwrap().agent_type = AgentType::NONE),
+                "items[2].agent.type",
+                "leave",
+            ),
+            (
+                Box::new(|r| r.items[2].supplier.as_mut().unwrap().inn = None),
+                "items[2].supplier.inn",
+                "every agent type",
+            ),
+            (
+                Box::new(|r| r.items[2].supplier.as_mut().unwrap().inn = Some("77400000761".into())),
+                "items[2].supplier.inn",
+                "10 or 12",
+            ),
+            (
+                Box::new(|r| r.items[2].supplier.as_mut().unwrap().name = Some("я".repeat(65))),
+                "items[2].supplier.name",
+                "64",
+            ),
+            (Box::new(|r| r.items[2].agent = None), "items[2].supplier", "agent"),
+            (Box::new(|r| r.items[2].country_code = Some("6430".into())), "items[2].country_code", "1 to 3 digits"),
+            (Box::new(|r| r.items[2].customs_declaration = Some("1".repeat(33))), "items[2].customs_declaration", "32"),
+            (
+                Box::new(|r| r.items[2].additional_requisite = Some("я".repeat(65))),
+                "items[2].additional_requisite",
+                "64",
+            ),
+            (
+                Box::new(|r| r.customer.as_mut().unwrap().citizenship = Some("RUS".into())),
+                "customer.citizenship",
+                "digits",
+            ),
+            (Box::new(|r| r.customer.as_mut().unwrap().document_type = Some(23)), "customer.document_type", "23"),
+        ];
+        for (f, field, needle) in cases {
+            let mut r = Receipt::from_json(REQUISITES).unwrap();
+            f(&mut r);
+            let e = r.validate().unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+            assert!(e.message.contains(needle), "{field}: {e}");
+        }
+    }
+
     #[test]
     fn planned_status_defaults_follow_the_operation() {
         let mut it = Item::marked("x", Money(100), Vat::VAT20, "010");
