@@ -60,7 +60,7 @@ fn ident(path: &str, n: usize, s: &str, seen: &mut Vec<String>) -> String {
 
 /// The doc line of a generated constant.
 fn doc(name_en: &str, name_ru: &str) -> String {
-    format!("{name_en} ({name_ru}).").replace('\n', " ")
+    format!("{name_en} ({name_ru}).").replace('\n', " ").replace('[', "\\[").replace(']', "\\]")
 }
 
 fn check_sorted_unique(path: &str, mut v: Vec<(u32, usize)>) {

@@ -2,7 +2,7 @@
 //!
 //! Before a command that forms a fiscal document is sent, [`Journal::begin`] writes an entry
 //! (operation, content hash, expected FD number, optional idempotency key) and syncs it to
-//! disk; after the answer, [`Journal::complete`] records the outcome. An entry still
+//! disk; after the answer, [`Journal::formed`] or [`Journal::not_formed`] records the outcome. An entry still
 //! `pending` after a crash is reconciled with the register (recovery) and becomes `formed` or
 //! `not_formed`. SQLite in WAL mode with `synchronous = FULL`: a power cut at any moment
 //! leaves a readable journal. The file is created with mode 0600.
@@ -66,6 +66,7 @@ pub struct JournalLock {
 /// Where an entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum State {
     /// Sent (or about to be); the outcome is not known yet.
     Pending,

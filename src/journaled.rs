@@ -69,6 +69,7 @@ const SCAN: u32 = 16;
 
 /// What to do with a document left open on the register by an attempt that was not formed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum OpenDocumentPolicy {
     /// Cancel it (0x10): nothing fiscal is lost, the register is ready again.
     #[default]

@@ -623,6 +623,12 @@ pub struct Refresher {
     handle: Option<JoinHandle<()>>,
 }
 
+impl std::fmt::Debug for Refresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refresher").field("running", &self.handle.is_some()).finish()
+    }
+}
+
 impl Drop for Refresher {
     fn drop(&mut self) {
         drop(self.stop.take());
@@ -641,6 +647,12 @@ pub const FINISH_MARGIN: Duration = Duration::from_millis(60);
 pub struct Session {
     gismt: Arc<GisMt>,
     agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
 }
 
 impl Session {

@@ -4,7 +4,7 @@
 //! what it produces (the verdict, the decision, tag 1260, the answer model) is shared
 //! vocabulary in [`crate::marking`].
 //!
-//! The decisions are pure ([`rules`], [`decide`], the failover of [`cdn`], the failure table
+//! The decisions are pure ([`rules`], [`decide`](mod@decide), the failover of [`cdn`], the failure table
 //! and version probe of [`tspiot`], the answers of [`lm`]); HTTP ([`gismt`], [`tspiot`],
 //! [`lm`]) and storage ([`store`]) are thin shells; [`service`] ties them together.
 

@@ -26,6 +26,7 @@ impl Default for Settings {
 
 /// What the checker learned about one code.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Evidence {
     /// ГИС МТ answered.
     Online {

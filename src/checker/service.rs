@@ -290,7 +290,7 @@ impl Checker {
 }
 
 /// The driver's sale asks the checker through this: the codes of a sale in one request, the
-/// decision with the register's 2106 by [`super::decide`], the formed receipt's codes into the
+/// decision with the register's 2106 by [`super::decide()`], the formed receipt's codes into the
 /// store.
 impl MarkChecker for Checker {
     fn check_sale(&self, items: &[CheckItem], fn_number: Option<&str>) -> Vec<Verdict> {
@@ -329,6 +329,12 @@ pub struct ReceiptCheck<'a> {
     checker: &'a Checker,
     session: Option<gismt::Session>,
     in_receipt: Vec<String>,
+}
+
+impl std::fmt::Debug for ReceiptCheck<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptCheck").field("codes_in_receipt", &self.in_receipt.len()).finish_non_exhaustive()
+    }
 }
 
 impl ReceiptCheck<'_> {

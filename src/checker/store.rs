@@ -118,6 +118,12 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
@@ -183,6 +189,13 @@ impl SoldCodes for SqliteStore {
 /// The PostgreSQL store.
 pub struct PostgresStore {
     client: postgres::Client,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection string holds a password: never printed.
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
 }
 
 impl PostgresStore {
@@ -260,7 +273,7 @@ mod tests {
     use super::*;
 
     /// The behaviour every backend must have (also run against PostgreSQL in tests/).
-    pub fn exercise(store: &mut dyn SoldCodes, tag: &str) {
+    pub(crate) fn exercise(store: &mut dyn SoldCodes, tag: &str) {
         let pv = format!("0104670540176099215{tag}");
         assert_eq!(store.lookup(&pv).unwrap(), None);
         store.record(&pv, &format!("{pv}\u{1d}93dGVz"), CodeState::Sold, "FD 1", 1000).unwrap();

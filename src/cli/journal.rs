@@ -45,6 +45,7 @@ fn line(e: &Entry) -> String {
         (State::Formed, None) => "formed".to_string(),
         (State::NotFormed, _) => "not formed".to_string(),
         (State::Pending, _) => "PENDING".to_string(),
+        (other, _) => format!("{other:?}"),
     };
     let mut s = format!(
         "{:>6}  {}  {:<22} {:<30} {}",

@@ -511,6 +511,7 @@ fn print_verdict(v: &Verdict) {
         kkt::checker::Source::Tspiot => "ГИС МТ through the ТС ПИОТ".to_string(),
         kkt::checker::Source::TspiotLm => "Local Module through the ТС ПИОТ".to_string(),
         kkt::checker::Source::None => "no check answer".to_string(),
+        other => format!("{other:?}"),
     };
     println!("  source: {source}{}", if v.emergency { ", EMERGENCY: sold without a check" } else { "" });
     if let Some(t) = &v.tag1265 {

@@ -291,7 +291,7 @@ impl Response for ShiftReport {
 /// Serializes optional bytes as hex.
 pub(crate) mod opt_hex {
     /// Hex of `b`, if any.
-    pub fn serialize<S: serde::Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: serde::Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
         match b {
             Some(b) => s.serialize_some(&hex::encode_upper(b)),
             None => s.serialize_none(),

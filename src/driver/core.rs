@@ -76,7 +76,7 @@ pub(crate) type Accept<'a> = dyn FnMut(Answer<'_>) -> Result<(), DecodeError> + 
 pub(crate) type EventHandler = Box<dyn FnMut(&Event) + Send>;
 
 /// The driver state around a link.
-pub struct Driver<L: Link> {
+pub(super) struct Driver<L: Link> {
     pub(crate) link: L,
     pub(crate) opts: Options,
     pub(crate) state: SessionState,

@@ -50,7 +50,7 @@ use crate::session::SessionState;
 pub mod archive;
 mod client;
 mod core;
-pub mod link;
+mod link;
 mod mark;
 mod plan;
 pub mod profile;
@@ -128,6 +128,7 @@ impl Options {
 /// Which marking code check results allow a sale inside [`Kkt::sell`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MarkPolicy {
     /// Refuse the item when the OISM says the planned status is wrong or the goods are
     /// suspended, or a crypto-tail check is negative (the result is deleted, 0x94 with 0, and

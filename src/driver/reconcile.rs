@@ -27,6 +27,7 @@ use crate::protocol::values::Operation;
 
 /// What the FN status after the loss says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The last fiscal document is unchanged: nothing was formed.
     NotFormed,

@@ -41,6 +41,7 @@ pub enum Strictness {
 /// Where the facts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Source {
     /// ГИС МТ `/codes/check`.
     Online,
@@ -57,6 +58,7 @@ pub enum Source {
 /// Which rule fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Rule {
     /// §4.1: not found in ГИС МТ.
     NotFound,
@@ -249,6 +251,7 @@ impl Decision {
 /// Sold or returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CodeState {
     /// Sold (a re-sale is refused).
     Sold,

@@ -11,6 +11,7 @@ use serde::Serialize;
 /// How a tag's value is encoded on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum TagType {
     /// One byte (also used for booleans and enumerations).
     Byte,
@@ -64,6 +65,7 @@ pub struct TagInfo {
 /// What a command does to the register; decides whether a retry is safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum CommandClass {
     /// Reads state, changes nothing: safe to repeat.
     Query,
@@ -101,6 +103,7 @@ pub struct CommandInfo {
 /// The family a device error code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorCategory {
     /// Frame or data format (CRC, structure, length, unknown command).
     Frame,

@@ -25,7 +25,7 @@ use bytes::BytesMut;
 
 use crate::protocol::frame::{Frame, FrameDecoder, FrameError};
 
-pub mod inproc;
+mod inproc;
 mod line;
 #[cfg(all(feature = "serial", unix))]
 pub mod pty;
@@ -213,7 +213,7 @@ impl fmt::Display for Direction {
 /// The bytes as they may be logged: in a request frame carrying TLVs, the values of the
 /// customer's tags (contact, name, INN, birth date, citizenship, identity document, address)
 /// are replaced by `*`.
-pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub(crate) fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     use crate::protocol::frame::{parse, Parsed};
     let Parsed::Frame { frame, skipped, .. } = parse(bytes) else {
         return bytes.into();
@@ -236,7 +236,7 @@ pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 }
 
 /// Logs bytes at TRACE: direction, elapsed time since the request was sent, hex.
-pub fn trace_bytes(peer: &str, dir: Direction, bytes: &[u8], elapsed: Duration) {
+pub(crate) fn trace_bytes(peer: &str, dir: Direction, bytes: &[u8], elapsed: Duration) {
     if tracing::enabled!(tracing::Level::TRACE) {
         let shown = if dir == Direction::Tx { redact(bytes) } else { bytes.into() };
         tracing::trace!(
@@ -254,7 +254,7 @@ pub fn trace_bytes(peer: &str, dir: Direction, bytes: &[u8], elapsed: Duration) 
 /// The receiving half of an exchange: feeds the bytes that arrive to the codec and decides
 /// when a response is complete, corrupted or late. Shared by every transport.
 #[derive(Debug)]
-pub struct ResponseReader {
+pub(crate) struct ResponseReader {
     buf: BytesMut,
     decoder: FrameDecoder,
     started: Instant,
@@ -266,7 +266,7 @@ pub struct ResponseReader {
 
 /// What the reader wants next.
 #[derive(Debug)]
-pub enum ReadStep {
+pub(crate) enum ReadStep {
     /// Read more bytes, waiting at most this long.
     Read(Duration),
     /// A whole response frame.
@@ -282,7 +282,7 @@ pub enum ReadStep {
 
 impl ResponseReader {
     /// A reader for a response due within `timeout` of `started`.
-    pub fn new(started: Instant, timeout: Duration) -> Self {
+    pub(crate) fn new(started: Instant, timeout: Duration) -> Self {
         Self {
             buf: BytesMut::with_capacity(64),
             decoder: FrameDecoder::new(),
@@ -294,29 +294,24 @@ impl ResponseReader {
         }
     }
 
-    /// Bytes received so far.
-    pub fn received(&self) -> usize {
-        self.received
-    }
-
     /// Time since the request was sent.
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
 
     /// How long the reader waited in all.
-    pub fn waited(&self) -> Duration {
+    pub(crate) fn waited(&self) -> Duration {
         self.deadline.saturating_duration_since(self.started)
     }
 
     /// Adds bytes that arrived.
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.received += bytes.len();
         self.buf.extend_from_slice(bytes);
     }
 
     /// The error for a connection the device closed now: a corrupted response if one was seen.
-    pub fn closed_error(&self, peer: &str) -> ExchangeError {
+    pub(crate) fn closed_error(&self, peer: &str) -> ExchangeError {
         match self.bad {
             Some((e, _)) => ExchangeError::BadFrame(e),
             None => LinkError::Closed { peer: peer.to_string(), received: self.received }.into(),
@@ -324,7 +319,7 @@ impl ResponseReader {
     }
 
     /// What to do next, at time `now`.
-    pub fn step(&mut self, now: Instant) -> ReadStep {
+    pub(crate) fn step(&mut self, now: Instant) -> ReadStep {
         loop {
             match self.decoder.decode(&mut self.buf) {
                 Some(Ok(frame)) => {

@@ -16,6 +16,7 @@ use super::line::{Flow, Parity, SerialConfig, TcpMode};
 
 /// A parsed device address.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DeviceUri {
     /// A register on the network.
     Tcp {

@@ -153,6 +153,7 @@ fn recovery_cancels_or_reports_a_document_left_open() {
                 assert!(reg.state().receipt.is_some());
                 assert!(note.contains("still open"), "{note}");
             }
+            other => panic!("policy {other:?} is not covered by this test"),
         }
     }
 }

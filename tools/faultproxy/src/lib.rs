@@ -334,7 +334,7 @@ fn connect_upstream(upstream: &DeviceUri) -> std::io::Result<Conn> {
             let p = config.builder(path).timeout(POLL).open().map_err(std::io::Error::other)?;
             Ok(Conn::Serial(p))
         }
-        DeviceUri::Emulator { .. } => Err(std::io::Error::new(
+        _ => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "the upstream must be a register on TCP or a serial line (run `kkt emulator --listen` for the virtual one)",
         )),
