@@ -180,12 +180,18 @@ pub struct StoredDocument {
     pub tlv: serde_json::Value,
 }
 
+/// Text as the document holds it.
 fn text(v: &[u8]) -> String {
-    types::decode_cp866(v).trim_end().to_string()
+    types::decode_cp866(v).into_owned()
 }
 
 fn opt_text(v: &[u8]) -> Option<String> {
     Some(text(v)).filter(|t| !t.is_empty())
+}
+
+/// Text the protocol pads with spaces (INNs to 12, country codes to 3), without the padding.
+fn unpadded(v: &[u8]) -> Option<String> {
+    Some(types::decode_cp866(v).trim_end().to_string()).filter(|t| !t.is_empty())
 }
 
 fn money(v: &[u8]) -> Option<Money> {
@@ -265,7 +271,7 @@ fn item(nodes: &[TlvNode]) -> Option<StoredItem> {
                 }
             }
             tag::EXCISE_AMOUNT => it.excise = money(v),
-            tag::COUNTRY_OF_ORIGIN_CODE => it.country_code = opt_text(v),
+            tag::COUNTRY_OF_ORIGIN_CODE => it.country_code = unpadded(v),
             tag::CUSTOMS_DECLARATION_NUMBER => it.customs_declaration = opt_text(v),
             tag::ADDITIONAL_ITEM_REQUISITE => it.additional_requisite = opt_text(v),
             tag::ITEM_TOTAL => total = money(v),
@@ -278,12 +284,12 @@ fn item(nodes: &[TlvNode]) -> Option<StoredItem> {
             tag::MONEY_TRANSFER_OPERATOR_PHONE => agent_of(&mut agent).transfer_operator_phones.push(text(v)),
             tag::MONEY_TRANSFER_OPERATOR_NAME => agent_of(&mut agent).transfer_operator_name = opt_text(v),
             tag::MONEY_TRANSFER_OPERATOR_ADDRESS => agent_of(&mut agent).transfer_operator_address = opt_text(v),
-            tag::MONEY_TRANSFER_OPERATOR_INN => agent_of(&mut agent).transfer_operator_inn = opt_text(v),
+            tag::MONEY_TRANSFER_OPERATOR_INN => agent_of(&mut agent).transfer_operator_inn = unpadded(v),
             tag::PAYMENT_AGENT_PHONE => agent_of(&mut agent).payment_agent_phones.push(text(v)),
             tag::PAYMENT_ACCEPTANCE_OPERATOR_PHONE => agent_of(&mut agent).payment_operator_phones.push(text(v)),
             tag::SUPPLIER_PHONE => supplier.phones.push(text(v)),
             tag::SUPPLIER_NAME => supplier.name = opt_text(v),
-            tag::SUPPLIER_INN => supplier.inn = opt_text(v),
+            tag::SUPPLIER_INN => supplier.inn = unpadded(v),
             tag::FRACTION_NUMERATOR | tag::FRACTION_DENOMINATOR => {}
             _ => {}
         }
@@ -365,7 +371,7 @@ impl StoredDocument {
                         doc.fiscal_sign = fp;
                     }
                 }
-                tag::FN_NUMBER => doc.fn_number = opt_text(v),
+                tag::FN_NUMBER => doc.fn_number = unpadded(v),
                 tag::SHIFT_NUMBER => doc.shift_number = types::decode_u32(v).ok(),
                 tag::RECEIPT_NUMBER_IN_SHIFT => doc.receipt_number = types::decode_u32(v).ok(),
                 tag::OPERATION_TYPE => doc.operation = types::decode_byte(v).ok().map(Operation::from),
@@ -377,7 +383,7 @@ impl StoredDocument {
                 tag::CREDIT_AMOUNT => pay(&mut payments).credit = m(),
                 tag::CONSIDERATION_AMOUNT => pay(&mut payments).consideration = m(),
                 tag::CASHIER_NAME => doc.cashier = opt_text(v),
-                tag::CASHIER_INN => doc.cashier_inn = opt_text(v),
+                tag::CASHIER_INN => doc.cashier_inn = unpadded(v),
                 tag::SETTLEMENT_ADDRESS => doc.settlement_address = opt_text(v),
                 tag::SETTLEMENT_PLACE => doc.settlement_place = opt_text(v),
                 tag::VENDING_MACHINE_NUMBER => doc.automat_number = opt_text(v),
@@ -386,9 +392,9 @@ impl StoredDocument {
                 tag::ADDITIONAL_USER_REQUISITE_VALUE => user.1 = Some(text(v)),
                 tag::CUSTOMER_EMAIL_OR_PHONE => customer.contact = opt_text(v),
                 tag::CUSTOMER_NAME => customer.name = opt_text(v),
-                tag::CUSTOMER_INN => customer.inn = opt_text(v),
+                tag::CUSTOMER_INN => customer.inn = unpadded(v),
                 tag::CUSTOMER_BIRTH_DATE => customer.birth_date = opt_text(v),
-                tag::CUSTOMER_CITIZENSHIP => customer.citizenship = opt_text(v),
+                tag::CUSTOMER_CITIZENSHIP => customer.citizenship = unpadded(v),
                 tag::IDENTITY_DOCUMENT_TYPE_CODE => customer.document_type = types::decode_byte(v).ok(),
                 tag::IDENTITY_DOCUMENT_DATA => customer.document = opt_text(v),
                 tag::CUSTOMER_ADDRESS => customer.address = opt_text(v),

@@ -430,6 +430,10 @@ fn assert_send() {
     fn check(k: &mut AsyncKkt, r: &Receipt) {
         is_send(&k.sell(r));
         is_send(&k.status());
+        is_send(&k.cash_in(crate::receipt::Money::ZERO));
+        is_send(&k.document(1));
+        is_send(&k.ofd_status());
+        is_send(&k.print(&super::PrintJob::Qr { data: String::new() }));
     }
     let _ = check;
 }

@@ -52,7 +52,7 @@ pub struct Profile {
 impl Profile {
     fn registered(&self, t: u16) -> Option<String> {
         let raw = self.report.as_ref()?.raw(t)?;
-        let v = decode_cp866(raw).trim_end().to_string();
+        let v = decode_cp866(raw).into_owned();
         (!v.trim().is_empty()).then_some(v)
     }
 

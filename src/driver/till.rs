@@ -391,6 +391,8 @@ impl<L: Link> Driver<L> {
         let mut report = None;
         for n in 1..=MAX_REGISTRATIONS {
             match self.query(&ReadRegistrationTlv { report_number: n }).await {
+                // A register that answers any number with the same report has no more.
+                Ok(t) if report.as_ref() == Some(&t.tlv) => break,
                 Ok(t) => report = Some(t.tlv),
                 Err(Error::Device { .. }) => break,
                 Err(e) => return Err(e),

@@ -495,3 +495,28 @@ fn registration_needs_the_oism_hosts_and_reregistration_sends_1205_as_32_bits() 
     assert_eq!(d.reregistration_reasons, ["fn_replacement", "ffd_version_change"]);
     assert_eq!(d.fiscal_sign, r.fiscal_sign);
 }
+
+#[test]
+fn a_document_longer_than_one_answer_is_read_tlv_by_tlv() {
+    let emu = Emulator::start(&[], "[]");
+    let (proxy, log) = recording_proxy(emu.addr.clone());
+    let mut kkt = connect(&proxy);
+    kkt.open_shift(&Cashier::new("Кассир")).unwrap();
+    let mut r = Receipt::from_json(&fixture_text("sale.json")).unwrap();
+    r.items.truncate(1);
+    r.customer = None;
+    let item = r.items[0].clone();
+    r.items = (0..12)
+        .map(|i| kkt::receipt::Item { name: format!("{i:02} {}", "товар с длинным названием ".repeat(4)), ..item.clone() })
+        .collect();
+    r.payments.cash = r.total();
+    let doc = kkt.sell(&r).unwrap();
+    let stored = kkt.document(doc.fd_number).unwrap();
+    assert_eq!(stored.items.len(), 12);
+    assert_eq!(stored.items[11].item.name, r.items[11].name);
+    assert_eq!(stored.fiscal_sign, doc.fiscal_sign);
+    let sent = log.lock().unwrap();
+    // 0x3A could not answer it in one frame: 0x35, then 0x36 once a TLV.
+    assert!(sent.iter().any(|(c, _)| *c == 0x35), "0x35 used");
+    assert!(sent.iter().filter(|(c, _)| *c == 0x36).count() > 12, "0x36 once a TLV");
+}
