@@ -124,8 +124,15 @@ pub struct Entry {
     /// The FD number the document would get (last FD + 1 before sending), if known.
     pub expected_fd: Option<u32>,
     /// The receipt's total in kopecks (receipts only): with the operation, it tells this
-    /// receipt's document from another in the FN archive.
+    /// receipt's document from another in the FN archive; for cash in and out, the amount.
     pub total: Option<u64>,
+    /// Cash in and out: the cash in the drawer before (kopecks, 0xB0), what the outcome is
+    /// judged by (after = before ± the amount: done; after = before: not done).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cash_before: Option<u64>,
+    /// Cash in and out, once done: the cash in the drawer after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cash_after: Option<u64>,
     /// Where it stands.
     pub state: State,
     /// The document, when formed.
@@ -161,8 +168,10 @@ pub struct NewEntry<'a> {
     pub device: Option<&'a str>,
     /// The FD number the document would get.
     pub expected_fd: Option<u32>,
-    /// The receipt's total in kopecks.
+    /// The receipt's total in kopecks (cash in and out: the amount).
     pub total: Option<u64>,
+    /// Cash in and out: the cash in the drawer before, kopecks.
+    pub cash_before: Option<u64>,
 }
 
 /// The SHA-256 of `bytes`, hex.
@@ -231,6 +240,16 @@ impl Journal {
         if has_total == 0 {
             db.execute_batch("ALTER TABLE entries ADD COLUMN total INTEGER")?;
         }
+        // … and the cash counters of cash in and out.
+        let has_cash: i64 =
+            db.query_row("SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'cash_before'", [], |r| {
+                r.get(0)
+            })?;
+        if has_cash == 0 {
+            db.execute_batch(
+                "ALTER TABLE entries ADD COLUMN cash_before INTEGER; ALTER TABLE entries ADD COLUMN cash_after INTEGER",
+            )?;
+        }
         db.execute_batch("CREATE INDEX IF NOT EXISTS entries_fd ON entries(device, fd_number)")?;
         Ok(Self { db })
     }
@@ -284,12 +303,12 @@ impl Journal {
         device: Option<&str>,
         expected_fd: Option<u32>,
     ) -> Result<Begun, JournalError> {
-        self.begin_entry(&NewEntry { id, operation, content_hash, device, expected_fd, total: None })
+        self.begin_entry(&NewEntry { id, operation, content_hash, device, expected_fd, total: None, cash_before: None })
     }
 
     /// [`Journal::begin`] with every field of the entry (the receipt's total too).
     pub fn begin_entry(&mut self, new: &NewEntry<'_>) -> Result<Begun, JournalError> {
-        let NewEntry { id, operation, content_hash, device, expected_fd, total } = *new;
+        let NewEntry { id, operation, content_hash, device, expected_fd, total, cash_before } = *new;
         let tx = self.db.transaction()?;
         if let Some(id) = id {
             let old =
@@ -306,9 +325,18 @@ impl Journal {
         }
         let t = now();
         tx.execute(
-            "INSERT INTO entries (idem_key, operation, content_hash, device, expected_fd, total, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7)",
-            params![id, operation, content_hash, device, expected_fd, total.map(|t| t as i64), t],
+            "INSERT INTO entries (idem_key, operation, content_hash, device, expected_fd, total, cash_before, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)",
+            params![
+                id,
+                operation,
+                content_hash,
+                device,
+                expected_fd,
+                total.map(|t| t as i64),
+                cash_before.map(|t| t as i64),
+                t
+            ],
         )?;
         let seq = tx.last_insert_rowid();
         tx.commit()?;
@@ -323,6 +351,25 @@ impl Journal {
             params![seq, doc.fd_number, doc.fiscal_sign, doc.datetime, doc.shift_number, doc.receipt_number, now()],
         )?;
         Ok(())
+    }
+
+    /// Records that cash in or out `seq` was done, leaving `cash_after` in the drawer.
+    pub fn cash_done(&mut self, seq: i64, cash_after: u64) -> Result<(), JournalError> {
+        self.db.execute(
+            "UPDATE entries SET state = 'formed', cash_after = ?2, note = NULL, updated_at = ?3 WHERE seq = ?1",
+            params![seq, cash_after as i64, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Makes a `not_formed` cash entry pending again for a new attempt with the counter now.
+    pub fn retry_cash(&mut self, seq: i64, device: Option<&str>, cash_before: u64) -> Result<bool, JournalError> {
+        let n = self.db.execute(
+            "UPDATE entries SET state = 'pending', device = ?2, cash_before = ?3, note = NULL, updated_at = ?4
+             WHERE seq = ?1 AND state = 'not_formed'",
+            params![seq, device, cash_before as i64, now()],
+        )?;
+        Ok(n == 1)
     }
 
     /// Records that entry `seq` formed no document, and why.
@@ -405,7 +452,7 @@ impl Journal {
 }
 
 const COLS: &str = "seq, idem_key, operation, content_hash, device, expected_fd, state, fd_number, fiscal_sign,
-    doc_datetime, shift_number, receipt_number, note, created_at, updated_at, total";
+    doc_datetime, shift_number, receipt_number, note, created_at, updated_at, total, cash_before, cash_after";
 
 fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let state = State::parse(&r.get::<_, String>(6)?);
@@ -428,6 +475,8 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         device: r.get(4)?,
         expected_fd: r.get(5)?,
         total: r.get::<_, Option<i64>>(15)?.map(|t| t as u64),
+        cash_before: r.get::<_, Option<i64>>(16)?.map(|t| t as u64),
+        cash_after: r.get::<_, Option<i64>>(17)?.map(|t| t as u64),
         state,
         document,
         note: r.get(12)?,

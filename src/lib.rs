@@ -10,7 +10,14 @@
 //!   sell, refund and correct, check marked goods, read the register's state. Every call is
 //!   checked against the register's command order before a byte is sent.
 //! * [`Receipt`] and [`Cashier`]: the receipt (its JSON is the same as `kkt receipt`'s and the
-//!   HTTP service's), money as exact kopecks ([`Money`]). The answer is a [`FiscalDocument`].
+//!   HTTP service's) with every requisite of seed 004's 0x96/0x97/0x98 (agents, suppliers,
+//!   industry requisites, the settlement address, place and vending machine number, taken from
+//!   the registration when a register needs them), money as exact kopecks ([`Money`]). The
+//!   answer is a [`FiscalDocument`].
+//! * The rest of a till's day on [`Kkt`]: [`Kkt::correction`], [`Kkt::cash_in`] and
+//!   [`Kkt::cash_out`] (a lost answer settled from the money counters), [`Kkt::document`] (a
+//!   document from the FN archive as it was printed), [`Kkt::ofd_status`], [`Kkt::print`],
+//!   [`Kkt::register`] and [`Kkt::reregister`].
 //! * [`JournaledKkt`] (feature `journal`): the driver with the host's crash-safe journal — a
 //!   receipt with an idempotency `id` is formed at most once, a lost answer is settled with the
 //!   register.

@@ -88,7 +88,13 @@ sc["ReceiptResult"] = obj(collections.OrderedDict([
     ("marks", {"type": "array", "items": ref("ItemMark"), "description": "Marked items' checks (empty when replayed)."}),
     ("id", {"type": ["string", "null"], "description": "The receipt's idempotency id, if given."}),
     ("replayed", B("True when this id was formed before: the journal's document is returned and nothing was sent.")),
-    ("journal_seq", I("The journal entry."))]), required=["receipt_number", "fd_number", "fiscal_sign", "shift_number", "datetime", "total", "change", "recovered", "replayed", "journal_seq", "marks", "id"], desc="The formed document (the CLI's `kkt --json receipt` output, with id, replayed and journal_seq).")
+    ("journal_seq", I("The journal entry.")),
+    ("document", {"enum": ["receipt", "correction"], "description": "receipt, or correction: a correction receipt («ЧЕК КОРРЕКЦИИ», POST /v1/corrections)."}),
+    ("defaults", {"type": "array", "items": ref("RequisiteDefault"), "description": "The settlement requisites the receipt left out and kkt took from the registration: a register registered for vending, delivery or one-to-many settlements needs tags 1009, 1187 and 1036 in every receipt."})]),
+    required=["receipt_number", "fd_number", "fiscal_sign", "shift_number", "datetime", "total", "change", "recovered", "replayed", "journal_seq", "marks", "id", "document", "defaults"], desc="The formed document (the CLI's `kkt --json receipt` output, with id, replayed and journal_seq).")
+sc["RequisiteDefault"] = obj(collections.OrderedDict([("field", {"enum": ["settlement_address", "settlement_place", "automat_number"]}),
+    ("tag", {"enum": [1009, 1187, 1036]}), ("value", S("The value sent.")), ("source", {"enum": ["registration"], "description": "The register's last registration report (0x3B)."})]),
+    desc="A settlement requisite taken from the registration because the receipt left it out.")
 sc["Warnings"] = obj({"raw": I(maximum=255), "set": {"type": "array", "items": S()}}, desc="FN warning flags, raw and named.")
 sc["ShiftReport"] = obj({"shift_number": I(), "fd_number": I(), "fiscal_sign": I(), "warnings": ref("Warnings")}, desc="The shift open or close report.")
 sc["SettlementReport"] = obj({"fd_number": I(), "fiscal_sign": I(), "unconfirmed": I("Documents not yet confirmed by the OFD."),
@@ -108,18 +114,23 @@ sc["Status"] = obj(collections.OrderedDict([
     ("oism_notifications", {"oneOf": [obj({"state": I(maximum=255), "queue": I(), "current": I(), "current_datetime": {"type": ["string", "null"]}, "storage_percent": I(maximum=255)}), {"type": "null"}], "description": "0x9E: the OISM notification queue (null when the register does not answer it)."}),
     ("fn_memory", {"oneOf": [obj({"documents_5y": I(), "kilobytes_30d": I(), "notifications_percent": {"type": ["integer", "null"]}}), {"type": "null"}], "description": "0x9D: FN resources (null when not answered)."}),
     ("mark_check", {"$ref": "#/components/schemas/MarkCheckStatus", "description": "GET /v1/status only: the marked-goods check (the ТС ПИОТ's /info)."}),
-]), required=["register", "fn", "shift", "session", "marking", "oism_notifications", "fn_memory"], desc="The register at a glance (the CLI's `kkt --json status`; GET /v1/status adds mark_check).")
+    ("ofd", {"oneOf": [ref("OfdStatus"), {"type": "null"}], "description": "The exchange with the OFD (0x50, 0x32) and its warnings (null when the register does not answer)."}),
+]), required=["register", "fn", "shift", "session", "marking", "oism_notifications", "fn_memory", "ofd"], desc="The register at a glance (the CLI's `kkt --json status`; GET /v1/status adds mark_check).")
 doc = obj({"fd_number": I(), "fiscal_sign": I(), "datetime": {"type": ["string", "null"]}, "shift_number": {"type": ["integer", "null"]}, "receipt_number": {"type": ["integer", "null"]}})
 sc["JournalEntry"] = obj(collections.OrderedDict([
     ("seq", I("Sequence number in the journal.")), ("id", {"type": ["string", "null"], "description": "The POS's idempotency id."}),
-    ("operation", S("sell, sell_return, buy, buy_return, correction_sell … (a correction receipt), open_shift, close_shift, settlement_report.")),
+    ("operation", S("sell, sell_return, buy, buy_return, correction_sell … (a correction receipt), open_shift, close_shift, settlement_report, cash_in, cash_out.")),
     ("content_hash", S("SHA-256 of the request's content, hex.")), ("device", {"type": ["string", "null"], "description": "The FN number it was sent to."}),
     ("expected_fd", {"type": ["integer", "null"], "description": "The FD number the document would get."}),
-    ("total", {"type": ["integer", "null"], "description": "The receipt's total in kopecks (receipts only)."}),
+    ("total", {"type": ["integer", "null"], "description": "The receipt's total in kopecks (receipts); the amount of cash in or out."}),
     ("state", {"enum": ["pending", "formed", "not_formed"], "description": "pending: sent, the outcome not known yet (POST /v1/recover settles it); formed: see document; not_formed: nothing was formed (note says why): the id may be sent again."}),
     ("document", {"oneOf": [doc, {"type": "null"}], "description": "The document, when formed."}),
     ("note", {"type": ["string", "null"], "description": "Why it was not formed, or what is unknown."}),
-    ("created_at", S("UTC, ISO 8601.")), ("updated_at", S("UTC, ISO 8601."))]), desc="A journal entry: the outcome of a fiscal document.")
+    ("cash_before", {"type": "integer", "minimum": 0, "description": "Cash in and out: the cash in the drawer before, kopecks (the outcome is judged by the money counters)."}),
+    ("cash_after", {"type": "integer", "minimum": 0, "description": "Cash in and out, once done: the cash in the drawer after, kopecks."}),
+    ("created_at", S("UTC, ISO 8601.")), ("updated_at", S("UTC, ISO 8601."))]),
+    required=["seq", "id", "operation", "content_hash", "device", "expected_fd", "total", "state", "document", "note", "created_at", "updated_at"],
+    desc="A journal entry: the outcome of a fiscal document, or of cash in or out.")
 sc["JournalList"] = obj({"entries": {"type": "array", "items": ref("JournalEntry"), "description": "Newest first."}})
 sc["RecoverResult"] = obj({"settled": {"type": "array", "items": ref("JournalEntry"), "description": "Entries settled now."}, "pending": {"type": "array", "items": ref("JournalEntry"), "description": "Entries still pending."}})
 st = R["$defs"]["item"]["properties"]
@@ -188,6 +199,53 @@ sc["Emergency"] = obj(collections.OrderedDict([
     ("last_203_from", {"type": ["string", "null"], "description": "What answered it."})]), desc="The emergency latch (`kkt mark emergency status --json`).")
 sc["MarkCheckResult"] = obj({"verdicts": {"type": "array", "items": ref("Verdict"), "description": "In the order of the codes."}})
 
+MONEY_IN = R["properties"]["payments"]["properties"]["cash"]
+money_out = lambda d: dict(MONEY_OUT, description=d)
+sc["CashRequest"] = obj(collections.OrderedDict([("amount", dict(MONEY_IN, description="Roubles, at least 0.01: a decimal string (\"1000.00\") or JSON number, converted exactly to kopecks.")),
+    ("id", {"type": "string", "minLength": 1, "maxLength": 128, "description": "Idempotency key: done at most once; a second request with the same id and amount answers the first outcome (replayed)."})]),
+    required=["amount"], desc="Cash in or out of the drawer.")
+sc["CashResult"] = obj(collections.OrderedDict([("operation", {"enum": ["cash_in", "cash_out"]}), ("amount", money_out("The amount.")),
+    ("cash_before", money_out("Cash in the drawer before.")), ("cash_after", money_out("Cash in the drawer after.")),
+    ("recovered", B("The register's answer was lost and the money counters (0xB0) showed it was done.")),
+    ("replayed", B("This id was done before: the journal's outcome is returned and nothing was sent.")),
+    ("journal_seq", I("The journal entry.")), ("id", {"type": ["string", "null"]})]), desc="Cash moved (0xB3 in, 0xB4 out), journaled.")
+sc["MoneyTotals"] = obj({"cash": money_out("Cash in the drawer (0xB0)."), "electronic": money_out("Electronic payments (0xB0).")}, desc="The money counters.")
+sc["ShiftCounters"] = obj({"shift": obj({"open": B(), "shift_number": I(), "receipt_number": I()}), "money": ref("MoneyTotals"), "datetime": DT},
+    desc="The shift's counters (0x20, 0xB0): the register has no X-report command; this is the nearest, nothing printed or formed.")
+sc["OfdStatus"] = obj(collections.OrderedDict([
+    ("exchange", obj({"status": I(maximum=255), "read_state": I(maximum=255), "queue_len": I(), "first_document": I(), "first_document_datetime": DT}, desc="0x50 as the register gives it.")),
+    ("queue", I("Documents waiting for the OFD.")), ("first_unsent", {"type": ["integer", "null"], "description": "The first document waiting."}),
+    ("first_unsent_at", {"oneOf": [DT, {"type": "null"}], "description": "When it was formed."}),
+    ("unconfirmed", {"type": ["integer", "null"], "description": "Documents the OFD has not confirmed (0x32)."}),
+    ("register_time", DT), ("waiting_hours", {"type": ["integer", "null"], "description": "How long the first document has waited."}),
+    ("warnings", {"type": "array", "items": S(), "description": "The first unsent document older than 24 hours; the FN's 30-day limit near."})]), desc="The exchange with the OFD.")
+item_props = collections.OrderedDict(sc["ReceiptItem"]["properties"])
+item_props["total"] = money_out("Tag 1043: the item's total as the FN computed it.")
+stored_item = {"type": "object", "additionalProperties": False, "required": ["name", "price", "quantity", "vat", "payment_method", "payment_object"], "properties": item_props, "description": "An item read back from the FN archive (STLV 1059) in the receipt JSON's form, with its total."}
+sc["StoredItem"] = stored_item
+opt = lambda s_: {"oneOf": [s_, {"type": "null"}]}
+sc["StoredDocument"] = obj(collections.OrderedDict([
+    ("fd_number", I("Fiscal document number.")), ("document_type", I("The form code (Приложение 6): 1 registration, 11 re-registration, 2 shift open, 3 receipt, 31 correction receipt, 5 shift close, 21 settlement report, 6 FN close.", maximum=255)),
+    ("document", {"enum": ["registration", "registration_change", "shift_open", "settlement_report", "receipt", "correction", "bso", "bso_correction", "shift_close", "fn_close", "operator_confirmation", "other"]}),
+    ("title", S("The printed title (КАССОВЫЙ ЧЕК, ЧЕК КОРРЕКЦИИ …).")), ("datetime", DT),
+    ("fiscal_sign", I("The fiscal sign as printed (ФП): tag 1077's last four bytes, big-endian; 0x24 and 0x30 give the same number.")),
+    ("ofd_confirmed", B("The OFD confirmed the document.")), ("fn_number", S("Tag 1041.")), ("shift_number", I("Tag 1038.")), ("receipt_number", I("Tag 1042.")),
+    ("operation", R["properties"]["operation"]), ("total", money_out("Tag 1020.")), ("taxation", R["properties"]["taxation"]),
+    ("items", {"type": "array", "items": ref("StoredItem")}),
+    ("payments", obj({k: money_out("Tag %s." % t) for k, t in [("cash", 1031), ("electronic", 1081), ("prepayment", 1215), ("credit", 1216), ("consideration", 1217)]})),
+    ("cashier", S("Tag 1021.")), ("cashier_inn", S("Tag 1203.")), ("settlement_address", S("Tag 1009.")), ("settlement_place", S("Tag 1187.")),
+    ("automat_number", S("Tag 1036.")), ("additional_requisite", S("Tag 1192.")), ("user_requisite", R["properties"]["user_requisite"]),
+    ("industry_requisites", {"type": "array", "items": ref("ReceiptIndustryRequisite")}), ("customer", R["properties"]["customer"]),
+    ("corrected_date", DT), ("order_number", S("Tag 1179.")), ("user_name", S("Tag 1048.")),
+    ("reregistration_reasons", {"type": "array", "items": S(), "description": "Tag 1205 by name."}),
+    ("tlv", {"type": "array", "description": "Every TLV of the document, as `kkt decode --json` shows them."})]),
+    required=["fd_number", "document_type", "document", "title", "datetime", "fiscal_sign", "ofd_confirmed", "tlv"], desc="A fiscal document from the FN archive (0x30 and 0x3A), printed like the document it was.")
+sc["PrintRequest"] = obj(collections.OrderedDict([("text", S("Lines of text (newline-separated): 0x61 each, or 0x64/0x65 with buffered.")),
+    ("buffered", B("Through the print buffer (0x64, 0x65).")), ("cut", B("Cut the paper after the text (0x62).")),
+    ("qr", S("A QR code (0x63), at least 6 characters.", minLength=6)), ("barcode", S("A barcode (0x69).", minLength=1)),
+    ("barcode_type", {"enum": ["ean13", "code128"], "default": "ean13"})]), required=[], desc="Exactly one of text, qr, barcode.")
+sc["PrintResult"] = obj({"printed": B(), "commands": {"type": "array", "items": I(maximum=255), "description": "The commands sent."}, "lines": I("Lines of text printed.")})
+
 def err(desc): return {"description": desc, "content": {"application/json": {"schema": ref("Error")}}}
 responses = collections.OrderedDict([
     ("BadRequest", err("Bad input: the field is named; nothing was sent.")),
@@ -244,6 +302,14 @@ paths["/v1/journal"] = {"get": op("journal", "The journal of fiscal documents", 
     params=[{"name": "pending", "in": "query", "required": False, "schema": {"type": "boolean", "default": False}, "description": "Only entries whose outcome is not known yet."},
             {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}, "description": "At most this many."}], tags=["journal"])}
 paths["/v1/recover"] = {"post": op("recover", "Settle pending journal entries with the register", "For every pending entry the register's FN says whether its document was formed (its FD number and fiscal sign from the FN archive) or not. Also done when the service connects to the register.", "RecoverResult", "What was settled and what is still pending.", [("400", "BadRequest"), ("413", "TooLarge")] + dev_errs, request=body("EmptyRequest", False), tags=["journal"])}
+paths["/v1/cash/in"] = {"post": op("cashIn", "Put cash into the drawer", "0xB3 with the money counters (0xB0) read before and after. Journaled like a fiscal document: with `id` done at most once; a lost answer is settled from the counters, never sent again blindly.", "CashResult", "Cash put in.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("CashRequest", True, example={"amount": "1000.00", "id": "till-3-cash-0007"}), tags=["cash"])}
+paths["/v1/cash/out"] = {"post": op("cashOut", "Take cash out of the drawer", "0xB4, as /v1/cash/in; more than the drawer holds is refused by the register (502 device, code 0x42, with its text).", "CashResult", "Cash taken out.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("CashRequest", True, example={"amount": "500.00"}), tags=["cash"])}
+paths["/v1/cash"] = {"get": op("cashTotals", "The money counters", "0xB0: cash in the drawer and electronic payments, roubles as decimal strings.", "MoneyTotals", "The counters.", dev_errs, tags=["cash"])}
+paths["/v1/documents/{fd}"] = {"get": op("document", "A document from the FN archive", "0x30 and 0x3A (0x35/0x36 for a long one): the document as it was formed, with its items, totals, the fiscal sign as printed and whether the OFD confirmed it.", "StoredDocument", "The document.", [("400", "BadRequest")] + dev_errs,
+    params=[{"name": "fd", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^([1-9][0-9]{0,9}|last)$"}, "description": "The document number, or `last`."}], tags=["documents"])}
+paths["/v1/ofd"] = {"get": op("ofdStatus", "The exchange with the OFD", "0x50 and 0x32, with warnings when the first unsent document is older than 24 hours or the FN's 30-day limit nears.", "OfdStatus", "The exchange.", dev_errs, tags=["documents"])}
+paths["/v1/reports/shift"] = {"get": op("shiftCounters", "The shift's counters", "0x20 and 0xB0: the register has no X-report command; this is the nearest (nothing printed or formed).", "ShiftCounters", "The counters.", dev_errs, tags=["shift"])}
+paths["/v1/print"] = {"post": op("print", "Print on the register's printer", "Text (0x61 lines, or 0x64/0x65 buffered; 0x62 cut), a QR code (0x63) or a barcode (0x69). No fiscal document.", "PrintResult", "Printed.", [("400", "BadRequest"), ("409", "Conflict"), ("413", "TooLarge")] + dev_errs, request=body("PrintRequest", True, example={"text": "Спасибо за покупку!", "cut": True}), tags=["register"])}
 paths["/openapi.json"] = {"get": {"operationId": "openapi", "summary": "This document", "security": [], "tags": ["service"], "responses": {"200": {"description": "The OpenAPI 3.1 description.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
 
 doc = collections.OrderedDict()
@@ -253,7 +319,7 @@ doc["info"] = collections.OrderedDict([("title", "kkt serve"), ("version", "1.0.
     ("license", {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"})])
 doc["servers"] = [{"url": "http://127.0.0.1:8567", "description": "The default address of `kkt serve`."}]
 doc["security"] = [{"bearer": []}, {}]
-doc["tags"] = [{"name": n} for n in ["register", "shift", "receipts", "marks", "journal", "service"]]
+doc["tags"] = [{"name": n} for n in ["register", "shift", "receipts", "cash", "documents", "marks", "journal", "service"]]
 doc["paths"] = paths
 doc["components"] = collections.OrderedDict([("schemas", sc), ("responses", responses),
     ("securitySchemes", {"bearer": {"type": "http", "scheme": "bearer", "description": "Required when the service has a token (always beyond loopback)."}})])

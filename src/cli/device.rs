@@ -12,6 +12,7 @@ use crate::views::ReceiptResult;
 use kkt::commands::{info, marking, network, registration, settings, Request};
 use kkt::driver::{Event, Options};
 use kkt::journaled::JournaledKkt;
+use kkt::protocol::values::{OperatingModes, ReregistrationReasons, TaxationSystems, UsageConditions};
 use kkt::receipt::{Cashier, Receipt};
 use kkt::{Error, Kkt};
 
@@ -97,8 +98,11 @@ pub enum DateTimeCmd {
 /// `kkt report ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum ReportCmd {
-    /// The settlement status report (0x27, 0x28).
+    /// The settlement status report (0x27, 0x28). Journaled.
     Settlement,
+    /// The shift's counters (0x20, 0xB0): the register has no X-report command; this is the
+    /// nearest (shift number, receipts, cash and electronic totals), with nothing printed or formed.
+    Shift,
 }
 
 /// `kkt fn ...`.
@@ -291,7 +295,14 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     let mark = kkt.call(&marking::GetMarkingStatus)?;
     let notes = kkt.call(&marking::GetNotificationState).ok();
     let memory = kkt.call(&marking::GetFnMemory).ok();
-    let v = crate::views::status_value(&st, &mark, &notes, &memory);
+    let ofd = kkt.ofd_status().ok();
+    let mut v = crate::views::status_value(&st, &mark, &notes, &memory);
+    crate::views::with_ofd(&mut v, ofd.as_ref());
+    if let Some(o) = &ofd {
+        for w in &o.warnings {
+            tracing::warn!("{w}");
+        }
+    }
     output(json, &v, || {
         let mut s = String::new();
         let f = &st.fn_status;
@@ -318,6 +329,9 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
         }
         if let Some(m) = &memory {
             s += &format!("FN memory    {}\n", serde_json::to_string(m).unwrap_or_default());
+        }
+        if let Some(o) = &ofd {
+            s += &crate::views::ofd_text(o);
         }
         s
     });
@@ -359,6 +373,26 @@ pub fn info(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
         }
         s
     });
+    Ok(())
+}
+
+/// `kkt shift open|close`, journaled.
+pub fn shift_journaled(jk: &mut JournaledKkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<(), Failure> {
+    match cmd {
+        ShiftCmd::Open(a) => {
+            let r = jk.open_shift(&cashier(a, cfg))?;
+            output(json, &r, || {
+                format!("shift {} opened: FD {}, fiscal sign {}\n", r.shift_number, r.fd_number, r.fiscal_sign)
+            });
+        }
+        ShiftCmd::Close(a) => {
+            let r = jk.close_shift(Some(&cashier(a, cfg)))?;
+            output(json, &r, || {
+                format!("shift {} closed: FD {}, fiscal sign {}\n", r.shift_number, r.fd_number, r.fiscal_sign)
+            });
+        }
+        ShiftCmd::Status => shift(jk.kkt(), cmd, cfg, json)?,
+    }
     Ok(())
 }
 
@@ -406,7 +440,8 @@ pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool)
 /// The fiscal document as a person reads it.
 pub fn print_document(r: &Receipt, d: &ReceiptResult) -> String {
     let mut s = String::new();
-    s += &format!("{:=^48}\n", " КАССОВЫЙ ЧЕК ");
+    let title = if d.document == "correction" { " ЧЕК КОРРЕКЦИИ " } else { " КАССОВЫЙ ЧЕК " };
+    s += &format!("{:=^48}\n", title);
     s += &format!(
         "{} / {}\n",
         r.operation.text_ru().unwrap_or("признак расчета неизвестен"),
@@ -429,6 +464,12 @@ pub fn print_document(r: &Receipt, d: &ReceiptResult) -> String {
             );
         }
     }
+    for u in &d.defaults {
+        s += &format!("    {} (tag {}) from the registration: {}\n", u.field, u.tag, u.value);
+    }
+    if let Some(c) = &r.correction {
+        s += &format!("корректируемый расчет от {}\n", c.date.format("%d.%m.%Y"));
+    }
     s += &format!("ИТОГ {:>43}\n", d.total);
     if d.change != "0.00" {
         s += &format!("СДАЧА {:>42}\n", d.change);
@@ -450,8 +491,8 @@ pub fn print_document(r: &Receipt, d: &ReceiptResult) -> String {
     s
 }
 
-/// `kkt report settlement`.
-pub fn report(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
+/// `kkt report settlement`, journaled.
+pub fn report(kkt: &mut JournaledKkt, json: bool) -> Result<(), Failure> {
     let r = kkt.settlement_report()?;
     output(json, &r, || {
         format!(
@@ -462,13 +503,18 @@ pub fn report(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The registration file of `kkt register FILE`.
+/// The registration file of `kkt register FILE` (README: kkt register; `kkt register --help`
+/// shows an example).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationFile {
-    /// 1 registration; re-registration types per seed 004 (0xE1).
-    #[serde(default = "one")]
+    /// 0xE1's report type: 0 first registration, 1 re-registration with FN replacement, 2
+    /// re-registration without (seed 004).
+    #[serde(default)]
     pub report_type: u8,
+    /// Re-registration reasons (tag 1205) by name: `fn_replacement`, `ofd_change`, …
+    #[serde(default, with = "kkt::protocol::values::by_names::option")]
+    pub reasons: Option<ReregistrationReasons>,
     /// User (organisation) name, tag 1048.
     pub user_name: String,
     /// User's INN (10 or 12 digits).
@@ -489,28 +535,35 @@ pub struct RegistrationFile {
     pub ofd_name: Option<String>,
     /// Receipt sender email.
     pub sender_email: Option<String>,
-    /// Vending machine number.
+    /// Vending machine number (tag 1036): a register in an automat.
     pub automat_number: Option<String>,
-    /// Usage condition bits (tag 9998).
-    #[serde(default)]
-    pub usage: u8,
-    /// Operating mode bits (tag 9999).
-    #[serde(default)]
-    pub modes: u8,
-    /// Taxation system bits.
-    pub taxation: u8,
-    /// Re-registration reason bits.
-    pub reasons: Option<u8>,
+    /// Usage conditions (tag 9998) by name: `marking`, `excise`, …
+    #[serde(default, with = "kkt::protocol::values::by_names")]
+    pub usage: UsageConditions,
+    /// Operating modes (tag 9999) by name: `encryption`, `autonomous`, `services`, `bso`, `internet`.
+    #[serde(default, with = "kkt::protocol::values::by_names")]
+    pub modes: OperatingModes,
+    /// Taxation systems by name: `osn`, `usn_income`, `usn_income_outcome`, `esn`, `patent`.
+    #[serde(with = "kkt::protocol::values::by_names")]
+    pub taxation: TaxationSystems,
 }
 
-fn one() -> u8 {
-    1
+/// Reads a registration file, naming the field of an error.
+pub fn registration_file(text: &str) -> Result<RegistrationFile, Failure> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let f: RegistrationFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        Failure::usage(
+            format!("registration file: {}: {}", if path == "." { "file".into() } else { path }, e.into_inner()),
+            "see `kkt register --help` and README: kkt register",
+        )
+    })?;
+    Ok(f)
 }
 
 /// `kkt register FILE`.
 pub fn register(kkt: &mut Kkt, text: &str, json: bool) -> Result<(), Failure> {
-    let f: RegistrationFile = serde_json::from_str(text)
-        .map_err(|e| Failure::usage(format!("registration file: {e}"), "see README: kkt register"))?;
+    let f = registration_file(text)?;
     let data = registration::RegistrationData {
         user_name: f.user_name,
         address: f.address,
@@ -521,18 +574,22 @@ pub fn register(kkt: &mut Kkt, text: &str, json: bool) -> Result<(), Failure> {
         ofd_name: f.ofd_name,
         sender_email: f.sender_email,
         automat_number: f.automat_number,
-        usage: f.usage.into(),
-        modes: f.modes.into(),
+        usage: f.usage,
+        modes: f.modes,
         ..Default::default()
     };
     let form = registration::FormRegistration {
         inn: f.inn,
         registration_number: f.registration_number,
-        taxation: f.taxation.into(),
-        reasons: f.reasons.map(Into::into),
+        taxation: f.taxation,
+        reasons: f.reasons,
     };
-    let r = if f.report_type == 1 { kkt.register(&data, &form)? } else { kkt.reregister(f.report_type, &data, &form)? };
-    output(json, &r, || format!("registration report formed: FD {}, fiscal sign {}\n", r.fd_number, r.fiscal_sign));
+    let r = if f.report_type == 0 { kkt.register(&data, &form)? } else { kkt.reregister(f.report_type, &data, &form)? };
+    let what = match f.report_type {
+        0 => "registration report",
+        _ => "re-registration report",
+    };
+    output(json, &r, || format!("{what} formed: FD {}, fiscal sign {}\n", r.fd_number, r.fiscal_sign));
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use kkt::emulator::server::{serve_tcp, Faults, Pty};
+use kkt::emulator::state::SettlementModes;
 use kkt::emulator::{Clock, EmulatorOptions, Scenario, VirtualRegister};
 
 use super::{exit, print_error};
@@ -51,6 +52,15 @@ pub struct Args {
     /// Size of the FN's table of saved marking-code check results (0xA5 when full).
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub check_table_size: usize,
+    /// Register for vending, delivery or one-to-many settlements (comma-separated:
+    /// automat, delivery, one_to_many): every receipt then carries the settlement address,
+    /// place and vending machine number (tags 1009, 1187, 1036), error 0xC9 without them.
+    /// automat registers with all three, delivery without the place, one_to_many without any.
+    #[arg(long, value_name = "MODES")]
+    pub modes: Option<String>,
+    /// Send nothing to the OFD (as without a network): documents wait in the queue (0x50, 0x32).
+    #[arg(long)]
+    pub hold_ofd: bool,
     /// Register serial number.
     #[arg(long, default_value = "0000000001")]
     pub serial: String,
@@ -86,6 +96,10 @@ pub fn run(a: &Args, json: bool) -> u8 {
     if a.listen.is_none() && !a.pty {
         return fail(exit::INPUT, "give --listen ADDR or --pty".into());
     }
+    let settlement_modes = match a.modes.as_deref().map(SettlementModes::parse).transpose() {
+        Ok(m) => m.unwrap_or_default(),
+        Err(e) => return fail(exit::INPUT, format!("--modes: {e}")),
+    };
     let faults = Arc::new(Faults::new(&scenario.faults));
     let options = EmulatorOptions {
         factory_fresh: a.factory_fresh,
@@ -96,6 +110,8 @@ pub fn run(a: &Args, json: bool) -> u8 {
         activation_code: a.activation_code.clone(),
         hold_notifications: a.hold_notifications,
         check_table_size: a.check_table_size,
+        settlement_modes,
+        hold_ofd: a.hold_ofd,
         scenario,
         ..EmulatorOptions::default()
     };

@@ -34,8 +34,14 @@ pub fn open(cli: &Cli) -> Result<Journal, Failure> {
 }
 
 fn line(e: &Entry) -> String {
+    let money = |k: u64| kkt::receipt::Money::from_kopecks(k).to_string();
     let what = match (&e.state, &e.document) {
         (State::Formed, Some(d)) => format!("formed     FD {} FP {}", d.fd_number, d.fiscal_sign),
+        (State::Formed, None) if e.cash_after.is_some() => format!(
+            "done       {} → {}",
+            e.cash_before.map(money).unwrap_or_default(),
+            e.cash_after.map(money).unwrap_or_default()
+        ),
         (State::Formed, None) => "formed".to_string(),
         (State::NotFormed, _) => "not formed".to_string(),
         (State::Pending, _) => "PENDING".to_string(),

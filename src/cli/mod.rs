@@ -13,6 +13,7 @@ pub mod journal;
 pub mod mark;
 pub mod paths;
 pub mod serve;
+pub mod till;
 
 /// Exit codes, as README documents them.
 pub mod exit {
@@ -96,10 +97,32 @@ pub enum Command {
         #[command(flatten)]
         marks: Box<mark::SaleArgs>,
     },
-    /// Form a correction receipt from JSON (the receipt format with a `correction` object).
+    /// Form a correction receipt («ЧЕК КОРРЕКЦИИ», 0x25 … 0x26) from JSON: the receipt format with a
+    /// `correction` object (the corrected settlement's date, the tax authority's order number).
+    /// Journaled.
     Correction {
         /// The receipt JSON.
         file: std::path::PathBuf,
+    },
+    /// Cash in and out of the drawer, the money counters.
+    Cash {
+        /// What to do.
+        #[command(subcommand)]
+        cmd: till::CashCmd,
+    },
+    /// Documents from the FN archive: `kkt fd N`, `kkt fd last`, `kkt fd print N`, `kkt fd ofd-receipt N`.
+    Fd(till::FdArgs),
+    /// The exchange with the OFD.
+    Ofd {
+        /// What to show.
+        #[command(subcommand)]
+        cmd: till::OfdCmd,
+    },
+    /// Print text, a QR code or a barcode on the register's printer (no fiscal document).
+    Print {
+        /// What to print.
+        #[command(subcommand)]
+        cmd: till::PrintCmd,
     },
     /// The host's journal of fiscal documents: outcome of each (formed with FD and fiscal
     /// sign, not formed, pending).
@@ -112,7 +135,8 @@ pub enum Command {
         #[command(subcommand)]
         cmd: device::ReportCmd,
     },
-    /// Register (or re-register) the register from a JSON file.
+    /// Register (or re-register) the register from a JSON file (see README: kkt register).
+    #[command(after_long_help = REGISTER_EXAMPLE, after_help = REGISTER_EXAMPLE)]
     Register {
         /// The registration JSON.
         file: std::path::PathBuf,
@@ -153,6 +177,31 @@ pub enum Command {
     },
 }
 
+/// The example `kkt register --help` shows.
+pub const REGISTER_EXAMPLE: &str = r#"Example (re-registration with FN replacement after the ФФД version changed):
+
+  {
+    "report_type": 1,
+    "reasons": ["fn_replacement", "ffd_version_change"],
+    "user_name": "ООО "Ромашка"", "inn": "7806197274",
+    "registration_number": "0000000000038045",
+    "address": "г. Москва, ул. Тверская, д. 1", "place": "Магазин "Ромашка"",
+    "cashier": "Иванов Иван Иванович", "cashier_inn": "500100732259",
+    "ofd_inn": "7704211201", "ofd_name": "ООО "Такском"", "sender_email": "receipts@example.ru",
+    "usage": ["marking"], "modes": ["encryption"], "taxation": ["osn", "usn_income"]
+  }
+
+report_type: 0 first registration, 1 re-registration with FN replacement, 2 without.
+reasons (tag 1205, re-registrations only): fn_replacement, ofd_change, user_name_change,
+  address_change, to_online, to_autonomous, model_version_change, taxation_change,
+  automat_number_change, to_non_automatic, to_automatic, to_bso, from_bso, from_internet,
+  to_internet, from_gambling, to_gambling, from_lottery, to_lottery, ffd_version_change, other.
+usage (tag 9998): excise, gambling, lottery, printer_in_automat, marking, pawnshop, insurance.
+modes (tag 9999): encryption, autonomous, services, bso, internet.
+taxation: osn, usn_income, usn_income_outcome, esn, patent.
+With marking in data transfer mode, save the OISM and key update hosts first:
+  kkt settings oism set --host HOST --port PORT; kkt settings keys-host set --host HOST --port PORT"#;
+
 /// Runs the command line; returns the process exit code.
 pub fn run() -> ExitCode {
     // The default files are this system's: `kkt --help` prints them (paths::help).
@@ -181,6 +230,10 @@ pub fn run() -> ExitCode {
         | Command::Shift { .. }
         | Command::Receipt { .. }
         | Command::Correction { .. }
+        | Command::Cash { .. }
+        | Command::Fd(_)
+        | Command::Ofd { .. }
+        | Command::Print { .. }
         | Command::Recover
         | Command::Report { .. }
         | Command::Register { .. }
@@ -251,7 +304,25 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     if let (Command::Receipt { .. } | Command::Correction { .. }, Some(text)) = (&cli.command, &input) {
         // Refuse bad input before connecting, so that nothing reaches the register.
         let r = kkt::receipt::Receipt::from_json(text).map_err(kkt::Error::from)?;
+        match (&cli.command, r.correction.is_some()) {
+            (Command::Receipt { .. }, true) => {
+                return Err(device::Failure::usage(
+                    "correction: a receipt with a `correction` object is a correction receipt; nothing was sent",
+                    "form it with `kkt correction FILE` (it prints «ЧЕК КОРРЕКЦИИ»)",
+                ))
+            }
+            (Command::Correction { .. }, false) => {
+                return Err(device::Failure::usage(
+                    "correction: a correction receipt needs the `correction` object (the corrected settlement's date)",
+                    "add \"correction\": {\"date\": \"YYYY-MM-DD\"}, or form a receipt with `kkt receipt FILE`",
+                ))
+            }
+            _ => {}
+        }
         r.validate().map_err(kkt::Error::from)?;
+    }
+    if let Command::Cash { cmd: till::CashCmd::In(a) | till::CashCmd::Out(a) } = &cli.command {
+        till::amount(&a.amount, "amount")?;
     }
     let print = match &cli.command {
         Command::Shift { cmd: device::ShiftCmd::Open(a) | device::ShiftCmd::Close(a) } => !a.no_print,
@@ -275,7 +346,17 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         }
     }
     let json = cli.json;
-    if matches!(cli.command, Command::Receipt { .. } | Command::Correction { .. } | Command::Recover) {
+    // Every command that forms a fiscal document or moves cash goes through the journal.
+    let journaled = matches!(
+        &cli.command,
+        Command::Receipt { .. }
+            | Command::Correction { .. }
+            | Command::Recover
+            | Command::Shift { cmd: device::ShiftCmd::Open(_) | device::ShiftCmd::Close(_) }
+            | Command::Report { cmd: device::ReportCmd::Settlement }
+            | Command::Cash { cmd: till::CashCmd::In(_) | till::CashCmd::Out(_) }
+    );
+    if journaled {
         let j = journal::open(cli)?;
         let mut jk = match &cli.command {
             Command::Recover => kkt::journaled::JournaledKkt::without_recovery(kkt, j),
@@ -291,6 +372,9 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
                 r
             }
             Command::Correction { .. } => device::receipt(&mut jk, text, true, json),
+            Command::Shift { cmd } => device::shift_journaled(&mut jk, cmd, &cfg, json),
+            Command::Report { .. } => device::report(&mut jk, json),
+            Command::Cash { cmd } => till::cash_move(&mut jk, cmd, json),
             _ => journal::recover(&mut jk, json),
         };
     }
@@ -298,7 +382,11 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         Command::Status => device::status(&mut kkt, json),
         Command::Info => device::info(&mut kkt, json),
         Command::Shift { cmd } => device::shift(&mut kkt, cmd, &cfg, json),
-        Command::Report { cmd: device::ReportCmd::Settlement } => device::report(&mut kkt, json),
+        Command::Report { cmd: device::ReportCmd::Shift } => till::report_shift(&mut kkt, json),
+        Command::Cash { .. } => till::cash_totals(&mut kkt, json),
+        Command::Fd(a) => till::fd(&mut kkt, a, json),
+        Command::Ofd { cmd: till::OfdCmd::Status } => till::ofd_status(&mut kkt, json),
+        Command::Print { cmd } => till::print(&mut kkt, cmd, json),
         Command::Register { .. } => device::register(&mut kkt, input.as_deref().unwrap_or(""), json),
         Command::Fn { cmd: device::FnCmd::Close { yes, cashier } } => {
             device::fn_close(&mut kkt, *yes, cashier.as_deref(), json)

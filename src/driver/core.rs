@@ -23,6 +23,7 @@ use crate::commands::report::{
     BeginFnClose, BeginSettlementReport, FiscalResult, FnCloseData, FormFnClose, FormSettlementReport, ReportData,
     SettlementReport,
 };
+use crate::commands::settings::{GetKeyUpdateHost, GetOismHost};
 use crate::commands::shift::{
     BeginShiftClose, BeginShiftOpen, CloseShift, GetShiftParams, OpenShift, ShiftCloseData, ShiftOpenData, ShiftParams,
     ShiftReport, ShiftReportData,
@@ -30,6 +31,7 @@ use crate::commands::shift::{
 use crate::commands::{DecodeError, DecodeErrorKind, InputError, Request, Response};
 use crate::error::{Error, ProtocolError, UnknownOutcome};
 use crate::protocol::frame::{self, ResponseError};
+use crate::protocol::values::{OperatingModes, ReregistrationReasons, UsageConditions};
 use crate::protocol::{cmd, command_info, err, CommandClass, DeviceError};
 use crate::receipt::Cashier;
 use crate::session::{MarkStep, SessionState, ShiftState};
@@ -95,6 +97,9 @@ pub(super) struct Driver<L: Link> {
     /// While a receipt is being filled: the commands sent for it, in order (what a refusal
     /// names).
     pub(crate) sent_log: Option<Vec<u8>>,
+    /// The registration as receipts need it (read on the first receipt; forgotten after a
+    /// registration).
+    pub(crate) profile: Option<super::profile::Profile>,
 }
 
 /// `prefix.field` for an input error inside a part of the input (`items[2]`, `cashier`).
@@ -127,6 +132,7 @@ impl<L: Link> Driver<L> {
             fn_number: None,
             registration_inn: None,
             sent_log: None,
+            profile: None,
         }
     }
 
@@ -512,9 +518,16 @@ impl<L: Link> Driver<L> {
         data: &RegistrationData,
         form: &FormRegistration,
     ) -> Result<FiscalResult, Error> {
+        check_report_type(report_type, form.reasons)?;
         let begin = Encoded::new(BeginRegistration { report_type })?;
-        let data = Encoded::new(data.clone())?;
+        let encoded_data = Encoded::new(data.clone())?;
         let form = Encoded::new(form.clone())?;
+        // Seed 004: the OISM and key update hosts are saved before a ФФД 1.2 register with
+        // marked goods is registered in data transfer mode.
+        if data.usage.contains(UsageConditions::MARKING) && !data.modes.contains(OperatingModes::AUTONOMOUS) {
+            self.check_marking_hosts().await?;
+        }
+        let data = encoded_data;
         self.call_encoded(&begin).await?;
         let r = async {
             self.call_encoded(&data).await?;
@@ -524,10 +537,51 @@ impl<L: Link> Driver<L> {
         if r.is_err() {
             self.abort_document().await;
         }
-        // A registration changes the modes (autonomous or not): read them again.
+        // A registration changes the modes (autonomous or not) and what receipts need: read
+        // them again.
         self.autonomous = None;
+        self.profile = None;
         self.synced = false;
         r
+    }
+
+    /// Reads the OISM host (0x83) and the key update host (0x85); refuses a registration while
+    /// either is empty. A register that answers neither command is let through (it says what
+    /// it needs itself).
+    async fn check_marking_hosts(&mut self) -> Result<(), Error> {
+        let empty = |r: Result<String, Error>| -> Result<bool, Error> {
+            match r {
+                Ok(a) => Ok(a.trim().is_empty()),
+                Err(Error::Device { error, .. }) => {
+                    tracing::warn!(%error, "the register did not give a marking host: registering without checking it");
+                    Ok(false)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        let oism = empty(self.query(&GetOismHost).await.map(|h| h.address))?;
+        let keys = empty(self.query(&GetKeyUpdateHost).await.map(|h| h.address))?;
+        let expected = match (oism, keys) {
+            (false, false) => return Ok(()),
+            (true, true) => {
+                "save the OISM host and the key update host (seed 004: before registering a ФФД 1.2 register with \
+                 marked goods): `kkt settings oism set --host HOST --port PORT`, then `kkt settings keys-host set \
+                 --host HOST --port PORT` first"
+            }
+            (true, false) => {
+                "save the OISM host (seed 004: before registering a ФФД 1.2 register with marked goods): \
+                 `kkt settings oism set --host HOST --port PORT` first"
+            }
+            (false, true) => {
+                "save the key update host (seed 004: before registering a ФФД 1.2 register with marked goods): \
+                 `kkt settings keys-host set --host HOST --port PORT` first"
+            }
+        };
+        Err(Error::Sequence(crate::session::Violation {
+            command: cmd::BEGIN_REGISTRATION,
+            expected,
+            code: err::REQUIRED_MISSING,
+        }))
     }
 
     pub(crate) async fn close_fn(&mut self, data: Option<&ReportData>) -> Result<FiscalResult, Error> {
@@ -552,6 +606,37 @@ impl<L: Link> Driver<L> {
 
     pub(crate) async fn shift_params(&mut self) -> Result<ShiftParams, Error> {
         self.query(&GetShiftParams).await
+    }
+}
+
+/// The report type of 0xE1 and the reasons (tag 1205) agree: 0 (first registration) has none,
+/// 1 (with FN replacement) has `fn_replacement`, 2 (without) has reasons but not that one.
+fn check_report_type(report_type: u8, reasons: Option<ReregistrationReasons>) -> Result<(), InputError> {
+    let r = reasons.unwrap_or_default();
+    match report_type {
+        0 if !r.is_empty() => Err(InputError::new(
+            "reasons",
+            "a first registration (report_type 0) has no re-registration reasons (tag 1205)",
+        )),
+        1 if !r.contains(ReregistrationReasons::FN_REPLACEMENT) => Err(InputError::new(
+            "reasons",
+            "a re-registration with FN replacement (report_type 1) has the reason fn_replacement (tag 1205 bit 0)",
+        )),
+        2 if r.is_empty() => Err(InputError::new(
+            "reasons",
+            "a re-registration (report_type 2) says why: give at least one reason (tag 1205)",
+        )),
+        2 if r.contains(ReregistrationReasons::FN_REPLACEMENT) => Err(InputError::new(
+            "reasons",
+            "fn_replacement is the reason of report_type 1 (re-registration with FN replacement), not 2",
+        )),
+        0..=2 => Ok(()),
+        other => Err(InputError::new(
+            "report_type",
+            format!(
+                "{other} is not 0 (first registration), 1 (re-registration with FN replacement) or 2 (re-registration without)"
+            ),
+        )),
     }
 }
 

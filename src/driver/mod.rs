@@ -47,20 +47,26 @@ use crate::protocol::command_info;
 use crate::receipt::Money;
 use crate::session::SessionState;
 
+pub mod archive;
 mod client;
 mod core;
 mod link;
 mod mark;
 mod plan;
+pub mod profile;
 pub mod reconcile;
 mod retry;
 mod sale;
+mod till;
 
+pub use archive::{OfdStatus, StoredDocument, StoredItem};
 #[cfg(feature = "tokio")]
 pub use client::AsyncKkt;
 pub use client::Kkt;
 pub use mark::{MarkChecker, ReceiptRecord, SaleContext};
+pub use profile::RequisiteDefault;
 pub use sale::MarkRefusal;
+pub use till::{CashDirection, CashOperation, MoneyTotals, PrintJob, Printed, ShiftCounters};
 
 /// Settings of a client.
 #[derive(Debug, Clone)]
@@ -261,6 +267,11 @@ pub struct FiscalDocument {
     pub recovered: bool,
     /// The marked items' checks.
     pub marks: Vec<ItemMark>,
+    /// A correction receipt (0x25 … 0x26) rather than a receipt.
+    pub correction: bool,
+    /// The settlement requisites the receipt left out and the driver took from the
+    /// registration (a vending, delivery or one-to-many register needs them in every receipt).
+    pub defaults: Vec<RequisiteDefault>,
 }
 
 /// A fiscal command whose lost answer was rebuilt from the register's archive.

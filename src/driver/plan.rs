@@ -259,14 +259,38 @@ pub(crate) fn online_request(
     }
 }
 
-fn fill_details(d: &mut ItemDetails, it: &Item) {
-    d.excise = it.excise.map(Money::kopecks);
-    d.country = it.country.clone();
-    d.customs_declaration = it.customs_declaration.clone();
-    d.additional = it.additional.clone();
+/// Tags 1262–1265 of one STLV 1260 or 1261.
+fn industry(r: &crate::receipt::IndustryRequisite) -> crate::commands::receipt::IndustryRequisite {
+    crate::commands::receipt::IndustryRequisite::new(r.foiv_id, &r.document_date, &r.document_number, &r.value)
 }
 
-/// 0x98 from the receipt's cashier, customer and correction basis (None when it has none).
+fn fill_details(d: &mut ItemDetails, it: &Item) {
+    d.excise = it.excise.map(Money::kopecks);
+    d.country = it.country_code.clone();
+    d.customs_declaration = it.customs_declaration.clone();
+    d.additional = it.additional_requisite.clone();
+    if let Some(a) = &it.agent {
+        let g = &mut d.agent;
+        g.agent_type = Some(a.agent_type);
+        g.operation = a.operation.clone();
+        g.transfer_operator_phones = a.transfer_operator_phones.clone();
+        g.transfer_operator_name = a.transfer_operator_name.clone();
+        g.transfer_operator_address = a.transfer_operator_address.clone();
+        g.transfer_operator_inns = a.transfer_operator_inn.iter().cloned().collect();
+        g.agent_phones = a.payment_agent_phones.clone();
+        g.acceptance_operator_phones = a.payment_operator_phones.clone();
+    }
+    if let Some(sup) = &it.supplier {
+        d.agent.supplier_phones = sup.phones.clone();
+        d.agent.supplier_name = sup.name.clone();
+        d.agent.supplier_inn = sup.inn.clone();
+    }
+    d.industry = it.industry_requisites.iter().map(industry).collect();
+}
+
+/// 0x98 from the receipt's cashier, customer, settlement address, place and vending machine
+/// number, additional and user requisites, industry requisites and correction basis (None when
+/// it has none).
 fn requisites(receipt: &Receipt) -> Option<ReceiptRequisites> {
     let mut req = ReceiptRequisites::default();
     if let Some(c) = &receipt.cashier {
@@ -283,6 +307,15 @@ fn requisites(receipt: &Receipt) -> Option<ReceiptRequisites> {
         req.id_document = c.document.clone();
         req.customer_address = c.address.clone();
     }
+    req.address = receipt.settlement_address.clone();
+    req.place = receipt.settlement_place.clone();
+    req.automat_number = receipt.automat_number.clone();
+    req.additional = receipt.additional_requisite.clone();
+    if let Some(u) = &receipt.user_requisite {
+        req.user_requisite_name = Some(u.name.clone());
+        req.user_requisite_value = Some(u.value.clone());
+    }
+    req.industry = receipt.industry_requisites.iter().map(industry).collect();
     if let Some(c) = &receipt.correction {
         req.corrected_date = Some(c.date.and_time(chrono::NaiveTime::MIN));
         req.order_number = c.order_number.clone();

@@ -51,11 +51,13 @@ impl<L: Link> Driver<L> {
         self.call(&KeepMarkCheck { keep }).await
     }
 
-    /// Opens, fills and forms a receipt (or a correction receipt).
+    /// Opens, fills and forms a receipt, or (`correction`) a correction receipt: a receipt with
+    /// a `correction` object goes to the correction call only, and a correction needs one.
     pub(crate) async fn receipt(
         &mut self,
         receipt: &Receipt,
         expected: Option<Operation>,
+        correction: bool,
     ) -> Result<FiscalDocument, Error> {
         if let Some(op) = expected {
             if receipt.operation != op {
@@ -66,6 +68,23 @@ impl<L: Link> Driver<L> {
                 .into());
             }
         }
+        match (correction, receipt.correction.is_some()) {
+            (false, true) => {
+                return Err(InputError::new(
+                    "correction",
+                    "a receipt with `correction` is a correction receipt: form it with `kkt correction` \
+                     (Kkt::correction, POST /v1/corrections)",
+                )
+                .into())
+            }
+            (true, false) => {
+                return Err(
+                    InputError::new("correction", "a correction receipt needs the corrected settlement's date").into()
+                )
+            }
+            _ => {}
+        }
+        // Every input is checked (each request encoded) before anything is sent.
         let plan = Plan::new(receipt)?;
         if !self.synced {
             self.resync().await?;
@@ -77,6 +96,11 @@ impl<L: Link> Driver<L> {
         };
         // Refuse before opening anything if the state machine would refuse the opening.
         self.state.next(plan.open_code(), &[], None)?;
+        // A vending, delivery or one-to-many register needs 1009, 1187 and 1036 in every
+        // receipt: those the receipt leaves out come from the registration.
+        let profile = self.profile().await?;
+        let (filled, defaults) = super::profile::fill(receipt, &profile)?;
+        let plan = if defaults.is_empty() { plan } else { Plan::new(&filled)? };
         let opened = match &plan.open {
             Open::Receipt(r) => self.call_encoded(r).await,
             Open::Correction(r) => self.call_encoded(r).await,
@@ -123,6 +147,8 @@ impl<L: Link> Driver<L> {
                     change: plan.change,
                     recovered: self.last_reconciled.is_some(),
                     marks,
+                    correction,
+                    defaults,
                 })
             }
             Err(e @ Error::UnknownOutcome(_)) => Err(e),

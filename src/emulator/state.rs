@@ -50,6 +50,65 @@ pub struct Registration {
     pub place: String,
     /// OFD INN.
     pub ofd_inn: String,
+    /// Vending machine number (tag 1036), empty when registered without one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub automat_number: String,
+    /// Registered for settlements whose address, place and vending machine number each receipt
+    /// gives (`kkt emulator --modes`): 1009, 1187 and 1036 are then required in every receipt
+    /// (0xC9 without them).
+    #[serde(default, skip_serializing_if = "SettlementModes::is_empty")]
+    pub settlement_modes: SettlementModes,
+}
+
+/// How a register registered for vending, delivery or one-to-many settlements works
+/// (`kkt emulator --modes automat,delivery,one_to_many`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SettlementModes {
+    /// In a vending machine (automatic mode: 0x0A's mode bit 2): registered with its address,
+    /// place and vending machine number.
+    pub automat: bool,
+    /// Delivery trade (развозная торговля): registered without a settlement place; every receipt
+    /// gives where it was settled.
+    pub delivery: bool,
+    /// One register for several automats (один-ко-многим, automatic mode): registered without
+    /// address, place and vending machine number; every receipt gives them.
+    pub one_to_many: bool,
+}
+
+impl SettlementModes {
+    /// None of the modes.
+    pub fn is_empty(&self) -> bool {
+        *self == SettlementModes::default()
+    }
+
+    /// Whether the register works in automatic mode (0x0A's mode bit 2).
+    pub fn automatic(&self) -> bool {
+        self.automat || self.one_to_many
+    }
+
+    /// The names of the modes set (`automat`, `delivery`, `one_to_many`).
+    pub fn names(&self) -> Vec<&'static str> {
+        [(self.automat, "automat"), (self.delivery, "delivery"), (self.one_to_many, "one_to_many")]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| n)
+            .collect()
+    }
+
+    /// Reads `automat,delivery,one_to_many` (any of them, comma-separated).
+    pub fn parse(text: &str) -> Result<SettlementModes, String> {
+        let mut m = SettlementModes::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "automat" => m.automat = true,
+                "delivery" => m.delivery = true,
+                "one_to_many" => m.one_to_many = true,
+                other => return Err(format!("{other:?} is not one of automat, delivery, one_to_many")),
+            }
+        }
+        Ok(m)
+    }
 }
 
 impl Registration {
@@ -88,6 +147,28 @@ pub struct ReceiptDraft {
     pub payment: Option<PaymentRecord>,
     /// Whether 0x98 gave tag 1178 (correction receipts need it).
     pub corrected_date: bool,
+    /// The tags 0x98 gave for the settlement address, place and vending machine number
+    /// (1009, 1187, 1036), non-empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settlement_tags: Vec<u16>,
+    /// The document's TLVs as the FN keeps them (0x3A reads them back): each item as STLV 1059
+    /// of the tags 0x96/0x97 sent, the requisites of 0x98 and the payments of 0x2D.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "hex_bytes")]
+    pub tlv: Vec<u8>,
+}
+
+/// Bytes as hex text in the state file.
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode_upper(v))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let t = String::deserialize(d)?;
+        hex::decode(t).map_err(serde::de::Error::custom)
+    }
 }
 
 impl ReceiptDraft {
@@ -159,6 +240,21 @@ pub mod doc_type {
     pub fn is_registration(doc_type: u8) -> bool {
         matches!(doc_type, REGISTRATION | REREGISTRATION)
     }
+
+    /// The printed name of a document type.
+    pub fn name(doc_type: u8) -> &'static str {
+        match doc_type {
+            REGISTRATION => "ОТЧЕТ О РЕГИСТРАЦИИ",
+            SHIFT_OPEN => "ОТЧЕТ ОБ ОТКРЫТИИ СМЕНЫ",
+            RECEIPT => "КАССОВЫЙ ЧЕК",
+            SHIFT_CLOSE => "ОТЧЕТ О ЗАКРЫТИИ СМЕНЫ",
+            FN_CLOSE => "ОТЧЕТ О ЗАКРЫТИИ ФН",
+            REREGISTRATION => "ОТЧЕТ ОБ ИЗМЕНЕНИИ ПАРАМЕТРОВ РЕГИСТРАЦИИ",
+            SETTLEMENT => "ОТЧЕТ О ТЕКУЩЕМ СОСТОЯНИИ РАСЧЕТОВ",
+            CORRECTION => "ЧЕК КОРРЕКЦИИ",
+            _ => "ДОКУМЕНТ",
+        }
+    }
 }
 
 /// A fiscal document in the FN's archive.
@@ -180,9 +276,24 @@ pub struct DocumentRecord {
     pub operation: u8,
     /// Total of a receipt, kopecks.
     pub total: u64,
-    /// Re-registration reasons (0xE3), for type 11.
+    /// Re-registration reasons (0xE3, tag 1205), for type 11.
     #[serde(default)]
-    pub reason: u8,
+    pub reason: u32,
+    /// The TLVs beyond the header the FN keeps for it (a receipt's items, requisites and
+    /// payments; a registration report's data), as 0x3A reads them back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "hex_bytes")]
+    pub tlv: Vec<u8>,
+    /// Whether the OFD confirmed it (a state file of an earlier version: yes).
+    #[serde(default = "confirmed", skip_serializing_if = "is_true")]
+    pub ofd_confirmed: bool,
+}
+
+fn confirmed() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A marked-goods sale notification waiting for the OISM's receipt.
@@ -252,6 +363,9 @@ pub struct RegisterState {
     /// The printer: what it printed last and the buffer of formatted lines (0x61–0x69).
     #[serde(default)]
     pub printer: Printer,
+    /// The document 0x35 selected and the index of the next TLV 0x36 gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tlv_cursor: Option<(u32, usize)>,
 }
 
 /// Most entries [`Printer::printed`] keeps (the oldest go first).

@@ -51,6 +51,65 @@ pub struct UnknownName {
     pub allowed: String,
 }
 
+/// What `wire_flags!` gives every bit mask: its bits by JSON name (for [`by_names`]).
+pub trait WireFlags: Copy + Sized + 'static {
+    /// The JSON names of the documented bits set, in the order of the declaration.
+    fn names(self) -> Vec<&'static str>;
+    /// The mask with the bits of these names; a name that is not one of them is an error.
+    fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Self, UnknownName>;
+    /// The set bits that the declaration does not name.
+    fn undefined_bits(self) -> u64;
+    /// Every bit's JSON name, in the order of the declaration.
+    fn all_names() -> Vec<&'static str>;
+}
+
+/// Serde by JSON names for a bit mask (`#[serde(with = "by_names")]`): a list of the set bits'
+/// names, `["osn", "patent"]`; a name that is not one of the declaration's is an error listing
+/// them. A mask with undefined bits cannot be written by name (an error).
+pub mod by_names {
+    use serde::{de::Error as _, ser::Error as _, Deserialize, Deserializer, Serializer};
+
+    use super::WireFlags;
+
+    /// Writes the names of the set bits.
+    pub fn serialize<T: WireFlags, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        if v.undefined_bits() != 0 {
+            return Err(S::Error::custom(format!("bits {:#x} have no name", v.undefined_bits())));
+        }
+        s.collect_seq(v.names())
+    }
+
+    /// Reads a list of names.
+    pub fn deserialize<'de, T: WireFlags, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        T::from_names(&names)
+            .map_err(|e| D::Error::custom(format!("unknown name {}, expected one of {}", e.value, e.allowed)))
+    }
+
+    /// The same for an `Option` (`#[serde(default, with = "by_names::option")]`).
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use super::super::WireFlags;
+
+        /// Writes the names, or `null`.
+        pub fn serialize<T: WireFlags, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads a list of names or `null`.
+        pub fn deserialize<'de, T: WireFlags, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+            #[derive(Deserialize)]
+            #[serde(bound = "T: WireFlags")]
+            struct Named<T: WireFlags>(#[serde(with = "super")] T);
+            Ok(Option::<Named<T>>::deserialize(d)?.map(|n| n.0))
+        }
+    }
+}
+
 /// Declares an enumeration of the protocol once: a newtype over the wire integer with a named
 /// constant for each known value, its JSON name and its Russian and English texts.
 ///
@@ -332,6 +391,34 @@ macro_rules! wire_flags {
             /// The Russian texts of the set documented bits.
             pub fn texts_ru(self) -> Vec<&'static str> {
                 Self::BITS.iter().filter(|b| self.contains(b.0)).map(|b| b.2).collect()
+            }
+        }
+
+        impl $crate::protocol::values::WireFlags for $name {
+            fn names(self) -> Vec<&'static str> {
+                $name::BITS.iter().filter(|b| self.contains(b.0)).map(|b| b.1).collect()
+            }
+            fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Self, $crate::protocol::values::UnknownName> {
+                let mut v = Self::EMPTY;
+                for n in names {
+                    let n = n.as_ref();
+                    match $name::BITS.iter().find(|b| b.1 == n) {
+                        Some(b) => v |= b.0,
+                        None => {
+                            return Err($crate::protocol::values::UnknownName {
+                                value: n.to_string(),
+                                allowed: $name::BITS.iter().map(|b| b.1).collect::<Vec<_>>().join(", "),
+                            })
+                        }
+                    }
+                }
+                Ok(v)
+            }
+            fn undefined_bits(self) -> u64 {
+                u64::from(self.undefined())
+            }
+            fn all_names() -> Vec<&'static str> {
+                $name::BITS.iter().map(|b| b.1).collect()
             }
         }
 
@@ -837,25 +924,74 @@ wire_flags! {
 }
 
 wire_flags! {
-    /// The low byte of tag 1205 «коды причин изменения сведений о ККТ» (seed 004, Приложение 1),
-    /// which 0xE3 sends as one BYTE (the tag's bits 8–31 do not fit it).
-    pub struct ReregistrationReasons(u8);
+    /// Tag 1205 «коды причин изменения сведений о ККТ» (seed 004, Приложение 1): a 32-bit mask,
+    /// bits 0–14, 17–21 and 31. Seed 004 gives 0xE3's parameter as a BYTE, which cannot hold
+    /// bits 8–31; kkt sends the tag's four bytes (UINT32 LE, as the tag table types 1205) and
+    /// reads either width.
+    pub struct ReregistrationReasons(u32);
     /// Замена фискального накопителя.
-    FN_REPLACED = 0 => "fn_replaced", "Замена ФН", "FN replaced";
+    FN_REPLACEMENT = 0 => "fn_replacement", "Замена ФН", "FN replaced";
     /// Замена оператора фискальных данных.
-    OFD_CHANGED = 1 => "ofd_changed", "Замена ОФД", "OFD changed";
+    OFD_CHANGE = 1 => "ofd_change", "Замена ОФД", "OFD changed";
     /// Изменение наименования пользователя ККТ.
-    USER_NAME_CHANGED = 2 => "user_name_changed", "Изменение наименования пользователя", "user name changed";
-    /// Изменение адреса и (или) места установки ККТ.
-    ADDRESS_CHANGED = 3 => "address_changed", "Изменение адреса или места установки", "address or place changed";
+    USER_NAME_CHANGE = 2 => "user_name_change", "Изменение наименования пользователя", "user name changed";
+    /// Изменение адреса и (или) места установки (применения) ККТ.
+    ADDRESS_CHANGE = 3 => "address_change", "Изменение адреса и (или) места установки", "address or place changed";
     /// Перевод ККТ из автономного режима в режим передачи данных.
     TO_ONLINE = 4 => "to_online", "Из автономного режима в режим передачи данных", "autonomous to online";
     /// Перевод ККТ из режима передачи данных в автономный режим.
     TO_AUTONOMOUS = 5 => "to_autonomous", "Из режима передачи данных в автономный", "online to autonomous";
     /// Изменение версии модели ККТ.
-    MODEL_VERSION_CHANGED = 6 => "model_version_changed", "Изменение версии модели ККТ", "register model version changed";
+    MODEL_VERSION_CHANGE = 6 => "model_version_change", "Изменение версии модели ККТ", "register model version changed";
     /// Изменение перечня систем налогообложения.
-    TAXATION_CHANGED = 7 => "taxation_changed", "Изменение систем налогообложения", "taxation systems changed";
+    TAXATION_CHANGE = 7 => "taxation_change", "Изменение перечня систем налогообложения", "taxation systems changed";
+    /// Изменение номера автоматического устройства для расчетов.
+    AUTOMAT_NUMBER_CHANGE = 8 => "automat_number_change", "Изменение номера автоматического устройства",
+        "vending machine number changed";
+    /// Перевод ККТ из автоматического режима в неавтоматический (расчеты кассиром).
+    TO_NON_AUTOMATIC = 9 => "to_non_automatic", "Из автоматического режима в неавтоматический",
+        "automatic to non-automatic (a cashier)";
+    /// Перевод ККТ из неавтоматического режима в автоматический.
+    TO_AUTOMATIC = 10 => "to_automatic", "Из неавтоматического режима в автоматический", "non-automatic to automatic";
+    /// Перевод ККТ в режим, позволяющий формировать БСО.
+    TO_BSO = 11 => "to_bso", "В режим, позволяющий формировать БСО", "to a mode that forms BSO";
+    /// Перевод ККТ в режим, не позволяющий формировать БСО.
+    FROM_BSO = 12 => "from_bso", "В режим, не позволяющий формировать БСО", "to a mode that forms no BSO";
+    /// Перевод ККТ из режима расчетов в сети Интернет в режим печати чеков и БСО.
+    FROM_INTERNET = 13 => "from_internet", "Из режима расчетов в сети Интернет в режим печати",
+        "internet payments to printing receipts";
+    /// Перевод ККТ в режим расчетов в сети Интернет.
+    TO_INTERNET = 14 => "to_internet", "В режим расчетов в сети Интернет", "printing receipts to internet payments";
+    /// Перевод ККТ в режим, не позволяющий принимать ставки азартных игр.
+    FROM_GAMBLING = 17 => "from_gambling", "В режим без азартных игр", "to a mode without gambling";
+    /// Перевод ККТ в режим, позволяющий принимать ставки азартных игр.
+    TO_GAMBLING = 18 => "to_gambling", "В режим азартных игр", "to a mode with gambling";
+    /// Перевод ККТ в режим, не позволяющий проводить лотереи.
+    FROM_LOTTERY = 19 => "from_lottery", "В режим без лотерей", "to a mode without lotteries";
+    /// Перевод ККТ в режим, позволяющий проводить лотереи.
+    TO_LOTTERY = 20 => "to_lottery", "В режим лотерей", "to a mode with lotteries";
+    /// Изменение версии ФФД.
+    FFD_VERSION_CHANGE = 21 => "ffd_version_change", "Изменение версии ФФД", "FFD version changed";
+    /// Иные причины.
+    OTHER = 31 => "other", "Иные причины", "other reasons";
+}
+
+impl ReregistrationReasons {
+    /// The v01.05 reason code of the archive's 5.2 layout (0x30: 1 FN replaced, 2 OFD changed, 3
+    /// requisites changed, 4 settings changed) that these bits come nearest to; 0 for none.
+    pub fn archive_code(self) -> u8 {
+        if self.is_empty() {
+            0
+        } else if self.contains(Self::FN_REPLACEMENT) {
+            1
+        } else if self.contains(Self::OFD_CHANGE) {
+            2
+        } else if self.intersects(Self::USER_NAME_CHANGE | Self::ADDRESS_CHANGE | Self::AUTOMAT_NUMBER_CHANGE) {
+            3
+        } else {
+            4
+        }
+    }
 }
 
 wire_flags! {
@@ -1019,8 +1155,15 @@ mod tests {
         assert_eq!(OperatingModes::DEFINED.bits(), 0x3F);
         assert_eq!(UsageConditions::DEFINED.bits(), 0x7F);
         assert_eq!(AgentTypes::DEFINED.bits(), 0x7F);
-        assert_eq!(ReregistrationReasons::DEFINED.bits(), 0xFF);
-        assert_eq!((ReregistrationReasons::FN_REPLACED | ReregistrationReasons::ADDRESS_CHANGED).bits(), 0b1001);
+        // Tag 1205: bits 0–14, 17–21 and 31 (seed 004, Приложение 1).
+        assert_eq!(ReregistrationReasons::DEFINED.bits(), 0x803E_7FFF);
+        assert_eq!((ReregistrationReasons::FN_REPLACEMENT | ReregistrationReasons::ADDRESS_CHANGE).bits(), 0b1001);
+        let r = ReregistrationReasons::from_names(&["fn_replacement", "ffd_version_change"]).unwrap();
+        assert_eq!(r.bits(), 1 | 1 << 21);
+        assert_eq!(r.names(), ["fn_replacement", "ffd_version_change"]);
+        let e = ReregistrationReasons::from_names(&["fn_replaced"]).unwrap_err();
+        assert!(e.allowed.starts_with("fn_replacement, ofd_change"), "{e}");
+        assert_eq!(TaxationSystems::from_names(&["osn", "patent"]).unwrap(), t);
         assert_eq!(OperatingModes::EMPTY.to_string(), "none");
         assert_eq!(serde_json::to_value(t).unwrap(), serde_json::json!(33));
         // The agent bits are the agent types' values.

@@ -220,6 +220,135 @@ pub async fn corrections(State(s): State<AppState>, body: Body) -> Response {
     answer(fiscal_receipt(&s, body, true).await)
 }
 
+/// The body of `POST /v1/cash/in` and `/v1/cash/out`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CashBody {
+    amount: Money,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+async fn cash(s: &AppState, body: Body, out: bool) -> Result<Value, ApiError> {
+    let b: CashBody = parse(&text(s, body).await?, "body")?;
+    if b.amount.kopecks() == 0 {
+        return Err(ApiError::input("amount", "0.00: the amount is at least 0.01"));
+    }
+    if let Some(id) = &b.id {
+        if id.is_empty() || id.len() > 128 {
+            return Err(ApiError::input("id", "an idempotency key of 1 to 128 characters"));
+        }
+    }
+    let guard = match &b.id {
+        Some(id) => Some(s.inflight.claim(id).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "in_progress",
+                format!("a request with id {id:?} is being done now"),
+                "wait for that request",
+            )
+        })?),
+        None => None,
+    };
+    s.queue.run(Op::Cash { out, amount: b.amount, id: b.id }, guard).await
+}
+
+/// `POST /v1/cash/in`.
+pub async fn cash_in(State(s): State<AppState>, body: Body) -> Response {
+    answer(cash(&s, body, false).await)
+}
+
+/// `POST /v1/cash/out`.
+pub async fn cash_out(State(s): State<AppState>, body: Body) -> Response {
+    answer(cash(&s, body, true).await)
+}
+
+/// `GET /v1/cash`: the money counters.
+pub async fn cash_totals(State(s): State<AppState>) -> Response {
+    answer(s.queue.run(Op::CashTotals, None).await)
+}
+
+/// `GET /v1/documents/{fd}` (`last` for the last one).
+pub async fn document(
+    State(s): State<AppState>,
+    fd: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    let r = async {
+        let Path(fd) = fd.map_err(|e| ApiError::input("fd", e.body_text()))?;
+        let n =
+            if fd == "last" {
+                None
+            } else {
+                Some(fd.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ApiError::input("fd", format!("{fd:?} is not a document number (from 1) or `last`"))
+                })?)
+            };
+        s.queue.run(Op::Document(n), None).await
+    };
+    answer(r.await)
+}
+
+/// `GET /v1/ofd`: the exchange with the OFD and its warnings.
+pub async fn ofd(State(s): State<AppState>) -> Response {
+    answer(s.queue.run(Op::Ofd, None).await)
+}
+
+/// `GET /v1/reports/shift`: the shift's counters (the register has no X-report).
+pub async fn shift_counters(State(s): State<AppState>) -> Response {
+    answer(s.queue.run(Op::ShiftCounters, None).await)
+}
+
+/// The body of `POST /v1/print`: exactly one of `text`, `qr`, `barcode`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrintBody {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    buffered: bool,
+    #[serde(default)]
+    cut: bool,
+    #[serde(default)]
+    qr: Option<String>,
+    #[serde(default)]
+    barcode: Option<String>,
+    #[serde(default)]
+    barcode_type: Option<String>,
+}
+
+fn print_job(text: &str) -> Result<kkt::driver::PrintJob, ApiError> {
+    let b: PrintBody = parse(text, "body")?;
+    let given = [b.text.is_some(), b.qr.is_some(), b.barcode.is_some()].iter().filter(|x| **x).count();
+    if given != 1 {
+        return Err(ApiError::input("body", "give exactly one of text, qr, barcode"));
+    }
+    if let Some(t) = b.text {
+        return Ok(kkt::driver::PrintJob::Text {
+            lines: t.lines().map(str::to_string).collect(),
+            buffered: b.buffered,
+            cut: b.cut,
+        });
+    }
+    if let Some(q) = b.qr {
+        return Ok(kkt::driver::PrintJob::Qr { data: q });
+    }
+    let barcode_type = match b.barcode_type.as_deref().unwrap_or("ean13") {
+        "ean13" => 0,
+        "code128" => 1,
+        other => return Err(ApiError::input("barcode_type", format!("{other:?} is not ean13 or code128"))),
+    };
+    Ok(kkt::driver::PrintJob::Barcode { barcode_type, data: b.barcode.unwrap_or_default() })
+}
+
+/// `POST /v1/print`: text, a QR code or a barcode on the register's printer.
+pub async fn print(State(s): State<AppState>, body: Body) -> Response {
+    let r = async {
+        let job = print_job(&text(&s, body).await?)?;
+        s.queue.run(Op::Print(job), None).await
+    };
+    answer(r.await)
+}
+
 /// Runs a journal read off the async threads.
 async fn read_journal<T: Send + 'static>(
     s: &AppState,

@@ -43,6 +43,25 @@ pub enum Op {
     CheckMarks(Vec<MarkQuery>),
     /// Settle pending journal entries.
     Recover,
+    /// Cash in (`out` false) or out, with its idempotency key.
+    Cash {
+        /// Cash out rather than in.
+        out: bool,
+        /// The amount.
+        amount: kkt::receipt::Money,
+        /// The idempotency key.
+        id: Option<String>,
+    },
+    /// The money counters (0xB0).
+    CashTotals,
+    /// A document from the FN archive (`None`: the last one).
+    Document(Option<u32>),
+    /// The OFD exchange.
+    Ofd,
+    /// Print on the register's printer.
+    Print(kkt::driver::PrintJob),
+    /// The shift's counters (0x20, 0xB0).
+    ShiftCounters,
 }
 
 const WAITING: u8 = 0;
@@ -191,6 +210,22 @@ fn execute(jk: &mut JournaledKkt, op: Op) -> Result<Value, ApiError> {
             Ok(receipt_answer(&r, &f))
         }
         Op::CheckMarks(codes) => check_marks(jk, &codes),
+        Op::Cash { out, amount, id } => {
+            let d = if out { jk.cash_out(amount, id.as_deref())? } else { jk.cash_in(amount, id.as_deref())? };
+            Ok(crate::views::cash_json(&d, id.as_deref()))
+        }
+        Op::CashTotals => Ok(crate::views::money_json(&jk.kkt().cash_totals()?)),
+        Op::Document(fd) => {
+            let k = jk.kkt();
+            let n = match fd {
+                Some(n) => n,
+                None => k.last_fd()?,
+            };
+            to_value(&k.document(n)?)
+        }
+        Op::Ofd => to_value(&jk.kkt().ofd_status()?),
+        Op::Print(job) => Ok(crate::views::printed_json(&jk.kkt().print(&job)?)),
+        Op::ShiftCounters => Ok(crate::views::shift_counters_json(&jk.kkt().shift_counters()?)),
         Op::Recover => {
             let entries = jk.recover()?;
             let settled: Vec<_> = entries.into_iter().filter(|e| e.state != State::Pending).collect();

@@ -93,13 +93,18 @@ pub(super) fn tcp_ip(_: &mut Register, _: GetTcpIp, _: &mut Cx) -> Handled<TcpIp
     })
 }
 
+/// 0x50: the documents the OFD has not confirmed (with `hold_ofd`, every new one): how many,
+/// and the first of them. Status bit 1 «есть сообщение для передачи в ОФД» is set while there
+/// are any.
 pub(super) fn ofd_status(r: &mut Register, _: GetOfdExchangeStatus, _: &mut Cx) -> Handled<OfdExchangeStatus> {
+    let unsent: Vec<_> = r.state.documents.iter().filter(|d| !d.ofd_confirmed).collect();
+    let first = unsent.first();
     Ok(OfdExchangeStatus {
-        status: 0,
+        status: if unsent.is_empty() { 0 } else { 0b10 },
         read_state: 0,
-        queue_len: 0,
-        first_document: 0,
-        first_document_datetime: r.state.last_document_at,
+        queue_len: u16::try_from(unsent.len()).unwrap_or(u16::MAX),
+        first_document: first.map_or(0, |d| d.number),
+        first_document_datetime: first.map_or(r.state.last_document_at, |d| d.datetime),
     })
 }
 

@@ -214,15 +214,21 @@ fn demo_runs_on_the_built_in_register() {
 fn registration_activation_and_fn_close() {
     let emu = Emulator::start(&["--factory-fresh", "--activation-code", "ABCDEF0123456789"]);
     let reg = format!("{}/fixtures/registration.json", env!("CARGO_MANIFEST_DIR"));
+    // Marking needs the OISM and key-update hosts before registration: kkt reads them (0x83,
+    // 0x85) and refuses before 0xE1, naming the commands that save them.
+    let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let e = json_of(&out)["error"].clone();
+    let text = format!("{} {}", e["message"], e["hint"]);
+    assert!(text.contains("kkt settings oism set") && text.contains("kkt settings keys-host set"), "{e}");
+    emu.kkt().args(["settings", "oism", "set", "--host", "oism.example.ru", "--port", "21701"]).assert().success();
+    emu.kkt().args(["settings", "keys-host", "set", "--host", "keys.example.ru", "--port", "21702"]).assert().success();
     // The ФФД 1.2 registration commands wait for the activation code (device error 0xDD).
     let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(json_of(&out)["error"]["code"], 0xDD);
     emu.kkt().args(["activate", "ABCDEF0123"]).assert().code(2);
     emu.kkt().args(["activate", "ABCDEF0123456789"]).assert().success();
-    // Marking needs the OISM and key-update hosts before registration.
-    emu.kkt().args(["settings", "oism", "set", "--host", "oism.example.ru", "--port", "21701"]).assert().success();
-    emu.kkt().args(["settings", "keys-host", "set", "--host", "keys.example.ru", "--port", "21702"]).assert().success();
     let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(json_of(&out)["fd_number"].as_u64().unwrap() >= 1);

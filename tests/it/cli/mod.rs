@@ -1,6 +1,7 @@
 //! The `kkt` command line, run as a process.
 
 mod ask;
+mod day;
 mod decode;
 mod device;
 mod mark;

@@ -279,7 +279,21 @@ fn whole_life(k: &mut Kkt) {
     // The archive.
     let found = k.call(&archive::FindDocument { fd_number: sold.fd_number }).unwrap();
     assert_eq!(found.document.header().map(|h| h.fiscal_sign), Some(sold.fiscal_sign));
-    k.call(&archive::ReadDocumentAsTlv { fd_number: sold.fd_number }).unwrap();
+    let whole = k.call(&archive::ReadDocumentAsTlv { fd_number: sold.fd_number }).unwrap();
+    // The same document TLV by TLV (0x35, then 0x36 until its length is read).
+    let info = k.call(&archive::RequestDocumentTlv { fd_number: sold.fd_number }).unwrap();
+    assert_eq!(usize::from(info.length), whole.tlv.to_bytes().len());
+    let mut one_by_one = Vec::new();
+    while one_by_one.len() < usize::from(info.length) {
+        one_by_one.extend(k.call(&archive::ReadDocumentTlv).unwrap().tlv.to_bytes());
+    }
+    assert_eq!(one_by_one, whole.tlv.to_bytes());
+    // As a person reads it: the fiscal sign of 1077 is 0x24's and 0x30's.
+    assert_eq!(k.document(sold.fd_number).unwrap().fiscal_sign, sold.fiscal_sign);
+    k.print_document_copy(sold.fd_number).unwrap();
+    assert_eq!(k.print_ofd_receipt(sold.fd_number).unwrap().fd_number, sold.fd_number);
+    assert_eq!(k.call(&archive::GetUnconfirmedCount).unwrap().count, 0);
+    assert!(k.ofd_status().unwrap().warnings.is_empty());
     // The end of the FN.
     let end =
         k.close_fn(Some(&report::ReportData { cashier: Some("Иванова А.А.".into()), ..Default::default() })).unwrap();

@@ -3,5 +3,6 @@
 mod api;
 mod concurrency;
 mod confirm;
+mod day;
 mod hardening;
 mod security;
