@@ -89,11 +89,6 @@ impl<L: Link> Driver<L> {
         if !self.synced {
             self.resync().await?;
         }
-        let codes = plan.codes();
-        let mut job = match &self.checker {
-            Some(c) => MarkJob::start(c, receipt, &codes, self.fn_number.as_deref(), self.registration_inn.as_deref())?,
-            None => None,
-        };
         // Refuse before opening anything if the state machine would refuse the opening.
         self.state.next(plan.open_code(), &[], None)?;
         // A vending, delivery or one-to-many register needs 1009, 1187 and 1036 in every
@@ -101,6 +96,11 @@ impl<L: Link> Driver<L> {
         let profile = self.profile().await?;
         let (filled, defaults) = super::profile::fill(receipt, &profile)?;
         let plan = if defaults.is_empty() { plan } else { Plan::new(&filled)? };
+        let codes = plan.codes();
+        let mut job = match &self.checker {
+            Some(c) => MarkJob::start(c, receipt, &codes, self.fn_number.as_deref(), self.registration_inn.as_deref())?,
+            None => None,
+        };
         let opened = match &plan.open {
             Open::Receipt(r) => self.call_encoded(r).await,
             Open::Correction(r) => self.call_encoded(r).await,
