@@ -12,6 +12,7 @@
 //! | [`Error::IdReused`] | an idempotency key was used before for different content, nothing was sent | choose a new id |
 //! | [`Error::Pending`] | an earlier attempt with this id is still unresolved and the register could not settle it | `kkt recover`, then repeat |
 //! | [`Error::Journal`] | the host's journal (disk) failed | check the disk and the journal file |
+//! | [`Error::Interrupted`] | the caller stopped (Ctrl-C) before the command; nothing sent | see the register's state |
 
 use crate::commands::{DecodeError, InputError};
 #[cfg(feature = "journal")]
@@ -154,6 +155,12 @@ pub enum Error {
     #[cfg(feature = "journal")]
     #[error("{0}")]
     Journal(#[source] JournalError),
+    /// The caller stopped the work (Ctrl-C) before this command: it was not sent.
+    #[error("interrupted before {} was sent", command_name(*command))]
+    Interrupted {
+        /// The command not sent.
+        command: u8,
+    },
 }
 
 #[cfg(feature = "journal")]
@@ -206,6 +213,7 @@ impl Error {
             Error::Pending { .. } => ErrorKind::Pending,
             #[cfg(feature = "journal")]
             Error::Journal(_) => ErrorKind::Journal,
+            Error::Interrupted { .. } => ErrorKind::Interrupted,
         }
     }
 
@@ -213,10 +221,17 @@ impl Error {
     pub fn hint(&self) -> String {
         match self {
             Error::Input(e) => format!("fix {}", e.field),
-            Error::Uri(_) => "use tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200, COM3 or emulator".into(),
-            Error::Sequence(v) if v.expected.ends_with("first") => v.expected.to_string(),
-            Error::Sequence(v) => format!("{} first", v.expected),
+            Error::Uri(e) => match &e.suggestion {
+                Some(s) => format!("use --device {s}"),
+                None => "use tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200, COM3 or emulator".into(),
+            },
+            Error::Sequence(v) => v.hint.to_string(),
             Error::Device { error, .. } => error.hint_en().to_string(),
+            Error::Link { error: LinkError::NotARegister { .. }, .. } | Error::Connect(LinkError::NotARegister { .. }) => {
+                "the device address leads to another kind of server or device: check the host, the port or the serial \
+                 port (`kkt ports` lists serial ports; a register speaks the B6 29 protocol)"
+                    .into()
+            }
             Error::Link { .. } | Error::Connect(_) => {
                 "check the cable or network and that the register is on; the command can be repeated".into()
             }
@@ -229,6 +244,7 @@ impl Error {
             }
             #[cfg(feature = "journal")]
             Error::Journal(_) => "check the disk and the journal file (--journal PATH, KKT_JOURNAL); nothing is sent without it".into(),
+            Error::Interrupted { .. } => "nothing more was sent: `kkt status` shows the register's state".into(),
         }
     }
 }
@@ -259,6 +275,8 @@ pub enum ErrorKind {
     Pending,
     /// The host's journal failed.
     Journal,
+    /// Stopped by the caller (Ctrl-C) before the command was sent.
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -277,6 +295,7 @@ impl ErrorKind {
             ErrorKind::IdReused => "id_reused",
             ErrorKind::Pending => "pending",
             ErrorKind::Journal => "journal",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 }
@@ -308,6 +327,7 @@ mod tests {
             ErrorKind::IdReused,
             ErrorKind::Pending,
             ErrorKind::Journal,
+            ErrorKind::Interrupted,
         ];
         for k in all {
             // The JSON name (serde) and the CLI's/service's `kind` string are one.

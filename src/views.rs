@@ -9,7 +9,7 @@ use serde_json::json;
 
 pub fn status_value(
     st: &kkt::driver::DeviceStatus,
-    mark: &marking::MarkingStatus,
+    mark: Option<&marking::MarkingStatus>,
     notes: &Option<marking::NotificationState>,
     memory: &Option<marking::FnMemory>,
 ) -> serde_json::Value {
@@ -24,7 +24,7 @@ pub fn status_json(kkt: &mut Kkt) -> Result<serde_json::Value, Error> {
     let mark = kkt.call(&marking::GetMarkingStatus)?;
     let notes = kkt.call(&marking::GetNotificationState).ok();
     let memory = kkt.call(&marking::GetFnMemory).ok();
-    Ok(status_value(&st, &mark, &notes, &memory))
+    Ok(status_value(&st, Some(&mark), &notes, &memory))
 }
 /// The result of `kkt receipt` and `kkt correction`.
 #[derive(Debug, Serialize)]

@@ -136,6 +136,9 @@ impl Register {
             activated: false,
             electronic: 0,
             printer: Printer::default(),
+            network: Default::default(),
+            print_settings: Default::default(),
+            control: Default::default(),
         };
         if !options.factory_fresh {
             state.oism_host = ("82.202.183.18".into(), 21701, 30);

@@ -252,6 +252,62 @@ pub struct RegisterState {
     /// The printer: what it printed last and the buffer of formatted lines (0x61–0x69).
     #[serde(default)]
     pub printer: Printer,
+    /// The Ethernet interface's settings (0x74/0x75; 0x0E reports the address).
+    #[serde(default)]
+    pub network: NetworkState,
+    /// The print settings (0x78/0x79).
+    #[serde(default)]
+    pub print_settings: PrintState,
+    /// The control interface (0x80/0x81).
+    #[serde(default)]
+    pub control: ControlState,
+}
+
+/// The Ethernet interface (0x74/0x75): what was set, which 0x0E reports as the address in use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkState {
+    /// 0 static, 1 DHCP.
+    pub dhcp: u8,
+    /// IP address (with DHCP: the one the emulated lease gives, the last static one).
+    pub ip: String,
+    /// Subnet mask.
+    pub mask: String,
+    /// Default gateway.
+    pub gateway: String,
+}
+
+impl Default for NetworkState {
+    fn default() -> Self {
+        Self { dhcp: 0, ip: "127.0.0.1".into(), mask: "255.0.0.0".into(), gateway: "127.0.0.1".into() }
+    }
+}
+
+/// The print settings (0x78/0x79).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PrintState {
+    /// Printer model code (v01.05 Приложение 4; 0 detect automatically).
+    pub printer_model: u8,
+    /// 0 normal, 1 small font.
+    pub font_size: u8,
+    /// 1 pull shift reports in, 0 push them out.
+    pub retract: u8,
+    /// Text printed after the receipt's QR code.
+    pub receipt_text: String,
+}
+
+/// The control interface (0x80/0x81).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlState {
+    /// 0 RS-232, 1 Ethernet.
+    pub interface: u8,
+    /// The TCP port the register listens on.
+    pub tcp_port: u16,
+}
+
+impl Default for ControlState {
+    fn default() -> Self {
+        Self { interface: 1, tcp_port: 7778 }
+    }
 }
 
 /// Most entries [`Printer::printed`] keeps (the oldest go first).
@@ -287,6 +343,32 @@ pub enum Printed {
         /// Its text.
         text: String,
     },
+    /// A fiscal document as the register prints it (a receipt, a shift report).
+    Document {
+        /// FFD document type (tag 1000, [`doc_type`]).
+        doc_type: u8,
+        /// Its text, line by line.
+        text: String,
+    },
+}
+
+impl Printed {
+    /// What it looks like on paper, as text.
+    pub fn paper_text(&self) -> String {
+        match self {
+            Printed::Line { alignment, text, .. } => match alignment {
+                1 => format!("{text:^48}").trim_end().to_string(),
+                2 => format!("{text:>48}"),
+                _ => text.clone(),
+            },
+            Printed::Cut { partial } => {
+                format!("{:-^48}", if *partial { " ✂ (partial cut) " } else { " ✂ " })
+            }
+            Printed::Qr { text } => format!("[QR: {text}]"),
+            Printed::Barcode { text, .. } => format!("[barcode: {text}]"),
+            Printed::Document { text, .. } => text.clone(),
+        }
+    }
 }
 
 /// A line waiting in the print buffer (0x64).
@@ -307,6 +389,13 @@ pub struct Printer {
     pub printed: Vec<Printed>,
     /// Lines written by 0x64, not printed yet (at most 255).
     pub buffer: Vec<BufferedLine>,
+    /// How many things were ever printed (the count goes on when [`Printer::printed`] drops its
+    /// oldest entries).
+    #[serde(default)]
+    pub printed_total: u64,
+    /// The shift report being formed is not printed (0x21/0x29 «без вывода на печать»).
+    #[serde(default)]
+    pub no_print: bool,
 }
 
 impl Printer {
@@ -316,6 +405,14 @@ impl Printer {
             self.printed.remove(0);
         }
         self.printed.push(p);
+        self.printed_total += 1;
+    }
+
+    /// The texts of what was printed after `since` (a value of [`Printer::printed_total`]).
+    pub fn since(&self, since: u64) -> Vec<String> {
+        let new =
+            usize::try_from(self.printed_total.saturating_sub(since)).unwrap_or(usize::MAX).min(self.printed.len());
+        self.printed[self.printed.len() - new..].iter().map(Printed::paper_text).collect()
     }
 
     /// Prints the buffer and empties it.

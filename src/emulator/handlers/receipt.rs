@@ -8,7 +8,7 @@ use crate::commands::document::CancelDocument;
 use crate::commands::receipt::{self, *};
 use crate::commands::{DecodeError, Empty};
 use crate::emulator::register::{item_sum, Register};
-use crate::emulator::state::{doc_type, ItemRecord, Notification, PaymentRecord, ReceiptDraft};
+use crate::emulator::state::{doc_type, ItemRecord, Notification, PaymentRecord, Printed, ReceiptDraft};
 use crate::protocol::err;
 use crate::protocol::values::{Operation, Vat};
 use crate::session::{ReceiptKind, SessionState};
@@ -175,12 +175,6 @@ fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx:
     r.check_clock(t)?;
     r.state.session = next;
     r.state.receipt = None;
-    if !correction {
-        // v01.05 0x64/0x65: lines left in the print buffer go into the receipt, then the
-        // buffer is empty. (The ФФД 1.2 0x24 has no «дополнительный текст» that would
-        // replace them.)
-        r.state.printer.print_buffer();
-    }
     r.state.check_table.clear();
     r.state.receipts_in_shift = r.state.receipts_in_shift.wrapping_add(1);
     r.state.cash = match operation {
@@ -190,6 +184,14 @@ fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx:
     };
     r.state.electronic = r.state.electronic.saturating_add(pay.non_cash);
     let doc = r.add_document(if correction { doc_type::CORRECTION } else { doc_type::RECEIPT }, t, operation, total);
+    let paper = crate::emulator::paper::receipt(&r.state, &rc, &doc, correction);
+    r.state.printer.print(Printed::Document { doc_type: doc.doc_type, text: paper });
+    if !correction {
+        // v01.05 0x64/0x65: lines left in the print buffer go into the receipt, then the
+        // buffer is empty. (The ФФД 1.2 0x24 has no «дополнительный текст» that would
+        // replace them.)
+        r.state.printer.print_buffer();
+    }
     if rc.items.iter().any(|i| i.code.is_some()) {
         r.state.last_notification += 1;
         if r.options.hold_notifications || r.autonomous() {
