@@ -97,7 +97,6 @@ status-register = ККТ
 status-printer = принтер
 status-fn = ФН
 status-last-fd = последний ФД
-status-last-document = последний документ
 status-warnings = предупреждения ФН
 status-shift = смена
 status-shift-open = открыта, номер { $number }, чеков { $receipts }

@@ -26,7 +26,8 @@ impl Rows {
 
     /// The rows as text, one a line; a value with several lines continues under the first.
     pub fn render(&self) -> String {
-        let width = self.0.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0) + 2;
+        // At least 13 columns: the layout scripts and people know (`shift        open`).
+        let width = (self.0.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0) + 1).max(13);
         let mut s = String::new();
         for (l, v) in &self.0 {
             let pad = width - l.chars().count();
@@ -116,9 +117,15 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
         r.add(tr!("status-printer"), name_of!(PrinterStatus::from(st.status.printer_status)));
         r.add(
             tr!("status-fn"),
-            format!("{} · {} · {} {}", f.fn_number, phase_text(f.phase), tr!("status-last-fd"), f.last_fd_number),
+            format!(
+                "{} · {} · {} {} ({})",
+                f.fn_number,
+                phase_text(f.phase),
+                tr!("status-last-fd"),
+                f.last_fd_number,
+                date(&f.last_document_datetime)
+            ),
         );
-        r.add(tr!("status-last-document"), date(&f.last_document_datetime));
         r.add(tr!("status-warnings"), warnings_text(f.warnings));
         let shift = if st.shift.open {
             tr!("status-shift-open", number = st.shift.shift_number, receipts = st.shift.receipt_number)

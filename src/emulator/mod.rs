@@ -218,11 +218,7 @@ impl VirtualRegister {
         let before = inner.register.clone();
         let printed_before = before.state().printer.printed_total;
         let mut reply = inner.register.handle_bytes(request, now);
-        let paper = if self.printer.get().is_some() {
-            inner.register.state().printer.since(printed_before)
-        } else {
-            Vec::new()
-        };
+        let paper = inner.register.take_paper(printed_before);
         let json = state_json(inner.register.state());
         if json != inner.saved {
             if let Some(path) = inner.state_path.clone() {

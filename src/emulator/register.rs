@@ -83,6 +83,9 @@ pub fn item_sum(price: u64, quantity: Decimal) -> u64 {
 pub struct Register {
     pub(super) state: RegisterState,
     pub(super) options: EmulatorOptions,
+    /// Fiscal documents printed since [`Register::take_paper`] (their text; not part of the
+    /// state file).
+    pub(super) paper: Vec<String>,
 }
 
 fn epoch() -> NaiveDateTime {
@@ -149,7 +152,7 @@ impl Register {
             state.phase = FnPhase::Fiscal;
             state.ffd = 4;
         }
-        let mut r = Register { state, options };
+        let mut r = Register { state, options, paper: Vec::new() };
         if !r.options.factory_fresh {
             r.add_document(doc_type::REGISTRATION, now, 0, 0);
         }
@@ -158,7 +161,7 @@ impl Register {
 
     /// A register with a saved state.
     pub fn from_state(state: RegisterState, options: EmulatorOptions) -> Self {
-        Register { state, options }
+        Register { state, options, paper: Vec::new() }
     }
 
     /// The state (what the `--state` file holds).
@@ -286,6 +289,15 @@ impl Register {
         self.state.last_document_at = t;
         self.state.documents.push(rec.clone());
         rec
+    }
+
+    /// The text of what was printed since the last call: the fiscal documents, and the lines,
+    /// QR codes, barcodes and cuts of the free printing after `printed_before` (a value of
+    /// `printer.printed_total`).
+    pub fn take_paper(&mut self, printed_before: u64) -> Vec<String> {
+        let mut out = std::mem::take(&mut self.paper);
+        out.extend(self.state.printer.since(printed_before));
+        out
     }
 
     pub(super) fn check_clock(&self, t: NaiveDateTime) -> Result<(), u8> {

@@ -252,14 +252,15 @@ pub struct RegisterState {
     /// The printer: what it printed last and the buffer of formatted lines (0x61–0x69).
     #[serde(default)]
     pub printer: Printer,
-    /// The Ethernet interface's settings (0x74/0x75; 0x0E reports the address).
-    #[serde(default)]
+    /// The Ethernet interface's settings (0x74/0x75; 0x0E reports the address). Not written
+    /// while the defaults (a state file of an earlier version stays as it was).
+    #[serde(default, skip_serializing_if = "is_default")]
     pub network: NetworkState,
     /// The print settings (0x78/0x79).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub print_settings: PrintState,
     /// The control interface (0x80/0x81).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub control: ControlState,
 }
 
@@ -343,13 +344,6 @@ pub enum Printed {
         /// Its text.
         text: String,
     },
-    /// A fiscal document as the register prints it (a receipt, a shift report).
-    Document {
-        /// FFD document type (tag 1000, [`doc_type`]).
-        doc_type: u8,
-        /// Its text, line by line.
-        text: String,
-    },
 }
 
 impl Printed {
@@ -366,7 +360,6 @@ impl Printed {
             }
             Printed::Qr { text } => format!("[QR: {text}]"),
             Printed::Barcode { text, .. } => format!("[barcode: {text}]"),
-            Printed::Document { text, .. } => text.clone(),
         }
     }
 }
@@ -391,10 +384,10 @@ pub struct Printer {
     pub buffer: Vec<BufferedLine>,
     /// How many things were ever printed (the count goes on when [`Printer::printed`] drops its
     /// oldest entries).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub printed_total: u64,
     /// The shift report being formed is not printed (0x21/0x29 «без вывода на печать»).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub no_print: bool,
 }
 
@@ -426,4 +419,8 @@ impl Printer {
 /// The OFD settings of a new register (a state file from before 0x76 was modelled gets them too).
 pub fn default_ofd() -> (String, u16, u16) {
     ("ofd.example.ru".into(), 7777, 60)
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }

@@ -178,6 +178,21 @@ pub fn errors() -> &'static [ErrorInfo] {
 mod tests {
     use super::*;
 
+    /// Hints name kkt's commands, never an opcode (`0x21`), and never repeat the message.
+    #[test]
+    fn error_hints_name_commands_not_opcodes() {
+        let opcode = |t: &str| {
+            t.as_bytes()
+                .windows(4)
+                .any(|w| w[0] == b'0' && w[1] == b'x' && w[2].is_ascii_hexdigit() && w[3].is_ascii_hexdigit())
+        };
+        for e in errors() {
+            assert!(!opcode(e.hint_en) && !opcode(e.hint_ru), "{:#04x}: {} / {}", e.code, e.hint_en, e.hint_ru);
+            assert!(!e.hint_en.is_empty() && !e.hint_ru.is_empty(), "{:#04x}", e.code);
+            assert_ne!(e.hint_en.trim_end_matches('.'), e.name_en, "{:#04x}", e.code);
+        }
+    }
+
     #[test]
     fn tables_are_sorted_and_searchable() {
         for t in tags() {

@@ -1189,6 +1189,11 @@ mod tests {
         assert_eq!(format!("{:02X}", LifePhase::ARCHIVE), "0F");
         assert_eq!(CurrentDocument::SETTLEMENT.text_en(), Some("settlement report"));
         assert_eq!(LifePhase::FISCAL.text_ru(), Some("Фискальный режим"));
+        // Phase 0, the FN as it leaves the factory, is a phase with a name, not "unknown".
+        assert_eq!(LifePhase::from(0).text_en(), Some("factory fresh (setup)"));
+        assert_eq!(FnWarnings::from(0b1000_1000).texts_en(), ["OFD not answering", "critical FN error"]);
+        assert_eq!(MarkCommandsAllowed::from(0b11).texts_en().len(), 2);
+        assert_eq!(tag_value_texts(crate::protocol::tag::VAT_RATE, 1), Some(("НДС 20%".into(), "VAT 20%".into())));
         assert_eq!("kilogram".parse::<Measure>(), Ok(Measure::KILOGRAM));
         let e = "kilo".parse::<Measure>().unwrap_err();
         assert!(e.to_string().starts_with("\"kilo\" is not one of piece, gram, kilogram"), "{e}");

@@ -8,7 +8,7 @@ use crate::commands::document::CancelDocument;
 use crate::commands::receipt::{self, *};
 use crate::commands::{DecodeError, Empty};
 use crate::emulator::register::{item_sum, Register};
-use crate::emulator::state::{doc_type, ItemRecord, Notification, PaymentRecord, Printed, ReceiptDraft};
+use crate::emulator::state::{doc_type, ItemRecord, Notification, PaymentRecord, ReceiptDraft};
 use crate::protocol::err;
 use crate::protocol::values::{Operation, Vat};
 use crate::session::{ReceiptKind, SessionState};
@@ -185,7 +185,7 @@ fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx:
     r.state.electronic = r.state.electronic.saturating_add(pay.non_cash);
     let doc = r.add_document(if correction { doc_type::CORRECTION } else { doc_type::RECEIPT }, t, operation, total);
     let paper = crate::emulator::paper::receipt(&r.state, &rc, &doc, correction);
-    r.state.printer.print(Printed::Document { doc_type: doc.doc_type, text: paper });
+    r.paper.push(paper);
     if !correction {
         // v01.05 0x64/0x65: lines left in the print buffer go into the receipt, then the
         // buffer is empty. (The ФФД 1.2 0x24 has no «дополнительный текст» that would

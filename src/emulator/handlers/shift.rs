@@ -75,7 +75,7 @@ fn report(r: &mut Register, doc_type: u8, cx: &Cx) -> ShiftReport {
     let doc = r.add_document(doc_type, cx.t, 0, 0);
     if !std::mem::take(&mut r.state.printer.no_print) {
         let text = crate::emulator::paper::shift_report(&r.state, &doc);
-        r.state.printer.print(crate::emulator::state::Printed::Document { doc_type, text });
+        r.paper.push(text);
     }
     ShiftReport {
         shift_number: r.state.shift_number,

@@ -4,3 +4,4 @@ mod decode;
 mod device;
 mod mark;
 mod receipt_schema;
+mod toolbox;
