@@ -145,8 +145,14 @@ pub struct ErrorInfo {
 include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 
 /// The row of tag `tag`, if the table knows it.
+#[inline]
 pub fn tag_info(tag: u16) -> Option<&'static TagInfo> {
-    TAGS.binary_search_by_key(&tag, |t| t.tag).ok().map(|i| &TAGS[i])
+    let page = TAG_PAGE[usize::from(tag >> 8)];
+    if page == u8::MAX {
+        return None;
+    }
+    let row = TAG_SLOT[usize::from(page)][usize::from(tag & 0xFF)];
+    TAGS.get(usize::from(row))
 }
 
 /// Every tag of the table, sorted by number.
@@ -177,6 +183,16 @@ pub fn errors() -> &'static [ErrorInfo] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_direct_tag_index_agrees_with_the_table() {
+        for t in tags() {
+            assert_eq!(tag_info(t.tag).map(|i| i.tag), Some(t.tag));
+        }
+        for tag in 0..=u16::MAX {
+            assert_eq!(tag_info(tag).is_some(), TAGS.binary_search_by_key(&tag, |t| t.tag).is_ok(), "{tag}");
+        }
+    }
 
     /// Hints name kkt's commands, never an opcode (`0x21`), and never repeat the message.
     #[test]

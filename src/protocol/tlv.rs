@@ -80,6 +80,7 @@ impl<'a> TlvIter<'a> {
 impl<'a> Iterator for TlvIter<'a> {
     type Item = Result<Tlv<'a>, TlvError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done || self.pos >= self.data.len() {
             return None;
@@ -163,6 +164,7 @@ pub fn encode_list(nodes: &[TlvNode]) -> Vec<u8> {
 }
 
 /// Whether the tag table types `tag` as STLV.
+#[inline]
 pub fn is_stlv(tag: u16) -> bool {
     tag_info(tag).is_some_and(|t| t.ty == TagType::Stlv)
 }

@@ -182,7 +182,7 @@ fn ctrl_c_during_a_receipt_settles_it_and_says_what_to_run() {
     .unwrap();
     let emu = Emu::start("ctrlc-emu", &["--scenario", scenario.to_str().unwrap()]);
     emu.kkt().args(["shift", "open"]).assert().success();
-    let mut child = Proc::new(BIN)
+    let child = Proc::new(BIN)
         .env("KKT_DEVICE", &emu.uri)
         .env_remove("KKT_CONFIG")
         .env("HOME", &emu.dir)
