@@ -13,6 +13,7 @@
 //! | [`Error::Pending`] | an earlier attempt with this id is still unresolved and the register could not settle it | `kkt recover`, then repeat |
 //! | [`Error::Journal`] | the host's journal (disk) failed | check the disk and the journal file |
 //! | [`Error::MarkRefused`] | the marked-goods check refused an item; the receipt was cancelled | take the item out (or, for `ask`, let the cashier accept) |
+//! | [`Error::Interrupted`] | the caller stopped (Ctrl-C) before the command; nothing sent | see the register's state |
 
 use crate::commands::{DecodeError, InputError};
 #[cfg(feature = "journal")]
@@ -193,6 +194,12 @@ pub enum Error {
     /// A marked item the marked-goods check refused: the receipt was cancelled, nothing formed.
     #[error("{0}")]
     MarkRefused(Box<MarkRefused>),
+    /// The caller stopped the work (Ctrl-C) before this command: it was not sent.
+    #[error("interrupted before {} was sent", command_name(*command))]
+    Interrupted {
+        /// The command not sent.
+        command: u8,
+    },
 }
 
 #[cfg(feature = "journal")]
@@ -246,6 +253,7 @@ impl Error {
             #[cfg(feature = "journal")]
             Error::Journal(_) => ErrorKind::Journal,
             Error::MarkRefused(_) => ErrorKind::MarkRefused,
+            Error::Interrupted { .. } => ErrorKind::Interrupted,
         }
     }
 
@@ -253,10 +261,17 @@ impl Error {
     pub fn hint(&self) -> String {
         match self {
             Error::Input(e) => format!("fix {}", e.field),
-            Error::Uri(_) => "use tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200, COM3 or emulator".into(),
-            Error::Sequence(v) if v.expected.ends_with("first") => v.expected.to_string(),
-            Error::Sequence(v) => format!("{} first", v.expected),
+            Error::Uri(e) => match &e.suggestion {
+                Some(s) => format!("use --device {s}"),
+                None => "use tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200, COM3 or emulator".into(),
+            },
+            Error::Sequence(v) => v.hint.to_string(),
             Error::Device { error, .. } => error.hint_en().to_string(),
+            Error::Link { error: LinkError::NotARegister { .. }, .. } | Error::Connect(LinkError::NotARegister { .. }) => {
+                "the device address leads to another kind of server or device: check the host, the port or the serial \
+                 port (`kkt ports` lists serial ports; a register speaks the B6 29 protocol)"
+                    .into()
+            }
             Error::Link { .. } | Error::Connect(_) => {
                 "check the cable or network and that the register is on; the command can be repeated".into()
             }
@@ -275,6 +290,7 @@ impl Error {
                     .into()
             }
             Error::MarkRefused(_) => "this item may not be sold: take it out of the receipt".into(),
+            Error::Interrupted { .. } => "nothing more was sent: `kkt status` shows the register's state".into(),
         }
     }
 }
@@ -307,6 +323,8 @@ pub enum ErrorKind {
     Journal,
     /// The marked-goods check refused an item (the receipt was cancelled).
     MarkRefused,
+    /// Stopped by the caller (Ctrl-C) before the command was sent.
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -326,6 +344,7 @@ impl ErrorKind {
             ErrorKind::Pending => "pending",
             ErrorKind::Journal => "journal",
             ErrorKind::MarkRefused => "mark_refused",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 }
@@ -358,6 +377,7 @@ mod tests {
             ErrorKind::Pending,
             ErrorKind::Journal,
             ErrorKind::MarkRefused,
+            ErrorKind::Interrupted,
         ];
         for k in all {
             // The JSON name (serde) and the CLI's/service's `kind` string are one.

@@ -141,6 +141,9 @@ fn command_of(entry: &Entry) -> Option<(u8, Option<ReceiptKey>)> {
     let key = |op: &str| -> Option<ReceiptKey> {
         Some(ReceiptKey { operation: op.parse::<Operation>().ok()?, total: entry.total? })
     };
+    if let Some(code) = op.strip_prefix("raw_0x").and_then(|h| u8::from_str_radix(h, 16).ok()) {
+        return Some((code, None));
+    }
     match op {
         "open_shift" => Some((cmd::OPEN_SHIFT, None)),
         "close_shift" => Some((cmd::CLOSE_SHIFT, None)),
@@ -612,6 +615,7 @@ impl JournaledKkt {
                 | Error::NotFormed { .. }
                 | Error::Uri(_)
                 | Error::MarkRefused(_)
+                | Error::Interrupted { .. }
         );
         if certain {
             let why = outcome_text(&e);
@@ -646,6 +650,28 @@ impl JournaledKkt {
                 Err(e)
             }
         }
+    }
+
+    /// Any command as bytes (`kkt raw --yes`), journaled as `raw_0xNN`: the entry holds the
+    /// expected FD number, so that a lost answer is settled like any fiscal command's. The
+    /// answer's DATA.
+    pub fn raw(&mut self, code: u8, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let operation = format!("raw_{code:#04x}");
+        let mut content = vec![code];
+        content.extend_from_slice(data);
+        self.journaled(
+            &operation,
+            &content,
+            |k| k.call_raw(code, data),
+            |answer, fs| raw_document(code, answer, fs),
+            |_, doc, _| {
+                Ok(doc.document.header().map_or_else(Vec::new, |h| {
+                    let mut v = h.fd_number.to_le_bytes().to_vec();
+                    v.extend_from_slice(&h.fiscal_sign.to_le_bytes());
+                    v
+                }))
+            },
+        )
     }
 
     /// A fiscal operation other than a receipt, journaled (no idempotency key).
@@ -893,6 +919,20 @@ fn outcome_text(e: &Error) -> String {
     match e {
         Error::Input(i) => format!("invalid input in {}; nothing was sent", i.field),
         e => e.to_string(),
+    }
+}
+
+/// The document a raw command's answer names: its `fd_number` and `fiscal_sign` when the answer
+/// decodes with the command's layout, else the FD number the FN status before it expected.
+fn raw_document(code: u8, answer: &[u8], fs: &FnStatus) -> Document {
+    let fields = crate::commands::describe_response(code, answer).and_then(Result::ok).map(|d| d.fields);
+    let num = |k: &str| fields.as_ref().and_then(|f| f[k].as_u64()).and_then(|n| u32::try_from(n).ok());
+    Document {
+        fd_number: num("fd_number").unwrap_or_else(|| fs.last_fd_number.saturating_add(1)),
+        fiscal_sign: num("fiscal_sign").unwrap_or(0),
+        datetime: None,
+        shift_number: num("shift_number"),
+        receipt_number: num("receipt_number"),
     }
 }
 

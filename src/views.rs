@@ -9,7 +9,7 @@ use serde_json::json;
 
 pub fn status_value(
     st: &kkt::driver::DeviceStatus,
-    mark: &marking::MarkingStatus,
+    mark: Option<&marking::MarkingStatus>,
     notes: &Option<marking::NotificationState>,
     memory: &Option<marking::FnMemory>,
 ) -> serde_json::Value {
@@ -26,7 +26,7 @@ pub fn status_json(kkt: &mut Kkt) -> Result<serde_json::Value, Error> {
     let notes = kkt.call(&marking::GetNotificationState).ok();
     let memory = kkt.call(&marking::GetFnMemory).ok();
     let ofd = kkt.ofd_status().ok();
-    let mut v = status_value(&st, &mark, &notes, &memory);
+    let mut v = status_value(&st, Some(&mark), &notes, &memory);
     with_ofd(&mut v, ofd.as_ref());
     Ok(v)
 }

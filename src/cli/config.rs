@@ -110,6 +110,67 @@ pub struct Cashier {
     pub inn: Option<String>,
 }
 
+/// `kkt config ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigCmd {
+    /// Write a commented example config (every key, with its environment variable and option)
+    /// to --config PATH, $KKT_CONFIG or the default path; an existing file is not overwritten.
+    Init,
+    /// Print the example config on stdout.
+    Example,
+    /// Print the config file's path and whether it exists.
+    Path,
+}
+
+/// The example config: every key, commented out, with its environment variable and option.
+pub const EXAMPLE: &str = include_str!("../../fixtures/config.example.toml");
+
+/// Runs `kkt config ...`.
+pub fn run(cmd: &ConfigCmd, cli: &super::Cli) -> Result<(), super::device::Failure> {
+    use super::device::{output, Failure};
+    use super::i18n::tr;
+    let path = cli.config.clone().or_else(default_path);
+    match cmd {
+        ConfigCmd::Example => {
+            print!("{EXAMPLE}");
+            Ok(())
+        }
+        ConfigCmd::Path => {
+            let p = path.ok_or_else(|| Failure::usage(tr!("config-no-dir"), tr!("hint-config-path")))?;
+            let exists = p.exists();
+            output(cli.json, &serde_json::json!({"path": p, "exists": exists}), || {
+                format!("{} ({})\n", p.display(), if exists { tr!("config-exists") } else { tr!("config-missing") })
+            });
+            Ok(())
+        }
+        ConfigCmd::Init => {
+            let p = path.ok_or_else(|| Failure::usage(tr!("config-no-dir"), tr!("hint-config-path")))?;
+            if p.exists() {
+                return Err(Failure::usage(
+                    tr!("config-exists-refused", path = p.display().to_string()),
+                    tr!("hint-config-exists"),
+                ));
+            }
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Failure::usage(format!("{}: {e}", dir.display()), tr!("hint-config-path")))?;
+            }
+            // create_new: a file that appeared meanwhile is not overwritten either.
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p)
+                .map_err(|e| Failure::usage(format!("{}: {e}", p.display()), tr!("hint-config-path")))?;
+            std::io::Write::write_all(&mut f, EXAMPLE.as_bytes())
+                .map_err(|e| Failure::usage(format!("{}: {e}", p.display()), tr!("hint-config-path")))?;
+            output(cli.json, &serde_json::json!({"written": p}), || {
+                format!("{}\n", tr!("config-written", path = p.display().to_string()))
+            });
+            Ok(())
+        }
+    }
+}
+
 /// Where the default config file lives.
 pub fn default_path() -> Option<PathBuf> {
     super::paths::config()
@@ -137,6 +198,34 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_example_names_every_key_and_parses_with_all_of_them() {
+        // Uncomment every `# key = value` line (and the table headers): the example must then
+        // be a valid config, so that no key in it is misspelt.
+        let mut text = String::new();
+        for line in EXAMPLE.lines() {
+            let t = line.trim_start_matches("# ");
+            let is_setting =
+                t.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            if t.starts_with('[') || is_setting {
+                text += t;
+                text.push('\n');
+            }
+        }
+        let c: Config = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(c.device.is_some() && c.timeout.is_some() && c.cashier.is_some());
+        assert!(c.serve.is_some() && c.driver.is_some() && c.marking.is_some());
+        let s = c.serve.unwrap();
+        assert!(s.listen.is_some() && s.token_file.is_some() && s.journal.is_some() && s.queue_timeout.is_some());
+        let d = c.driver.unwrap();
+        assert!(d.retries.is_some() && d.retry_delay_ms.is_some() && d.reconcile_attempts.is_some());
+        assert!(d.reconcile_delay_ms.is_some() && d.resync_on_connect.is_some());
+        // Every key names its environment variable or says it has none, and its option.
+        for key in ["device", "timeout", "KKT_DEVICE", "KKT_CONFIG", "KKT_JOURNAL", "--cashier-inn", "--tspiot-url"] {
+            assert!(EXAMPLE.contains(key), "{key}");
+        }
+    }
 
     #[test]
     fn reads_and_refuses_unknown_keys() {

@@ -1,16 +1,17 @@
 //! The commands that talk to a register: status, info, shift, receipts, reports, settings.
 
-use std::io::{IsTerminal as _, Read as _};
+use std::io::Read as _;
 use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::i18n::tr;
 use super::{config::Config, exit, print_error, Cli};
 use crate::views::ReceiptResult;
-use kkt::commands::{info, marking, network, registration, settings, Request};
-use kkt::driver::{Event, Options};
+use kkt::commands::{info, network, registration, settings, Request};
+use kkt::driver::Options;
 use kkt::journaled::JournaledKkt;
 use kkt::protocol::values::{OperatingModes, ReregistrationReasons, TaxationSystems, UsageConditions};
 use kkt::receipt::{Cashier, Receipt};
@@ -62,6 +63,18 @@ pub enum SettingsCmd {
         #[command(subcommand)]
         action: HostAction,
     },
+    /// The print settings: printer model, font, retract of shift reports, receipt text (0x79 / 0x78).
+    Print {
+        /// get, or set.
+        #[command(subcommand)]
+        action: super::service::PrintAction,
+    },
+    /// How the register is controlled: RS-232 or Ethernet and its TCP port (0x81 / 0x80).
+    Control {
+        /// get, or set.
+        #[command(subcommand)]
+        action: super::service::ControlAction,
+    },
 }
 
 /// get or set a host.
@@ -88,10 +101,15 @@ pub enum HostAction {
 pub enum DateTimeCmd {
     /// The register's clock.
     Get,
-    /// Set the register's clock: `now` (this computer's local time) or `YYYY-MM-DDTHH:MM`.
+    /// Set the register's clock: `now` (this computer's local time) or `YYYY-MM-DDTHH:MM`. A
+    /// time before the FN's last document is refused (the register would refuse every receipt
+    /// until then) unless --force.
     Set {
         /// The time.
         value: String,
+        /// Set a time before the FN's last document anyway.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -117,15 +135,13 @@ pub enum FnCmd {
         #[arg(long)]
         cashier: Option<String>,
     },
+    /// The FN's buffer of its last errors (0x09), in hex.
+    Errors,
 }
 
 /// The register to use, from the options, the environment or the config file.
 pub fn device_uri(cli: &Cli, cfg: &Config) -> Result<String, String> {
-    cli.device.clone().or_else(|| cfg.device.clone()).ok_or_else(|| {
-        "no register given: use --device URI (tcp://HOST:PORT, serial:///dev/ttyUSB0, emulator?state=FILE), \
-         KKT_DEVICE, or `device` in the config file"
-            .to_string()
-    })
+    cli.device_given().or_else(|| cfg.device.clone()).ok_or_else(|| tr!("error-no-device"))
 }
 
 /// Driver options from the command line and config.
@@ -149,32 +165,17 @@ pub fn options(cli: &Cli, cfg: &Config, print: bool) -> Options {
     o
 }
 
-/// Connects, with a progress line on a terminal for the key update at shift open.
-pub fn connect(cli: &Cli, cfg: &Config, print: bool) -> Result<Kkt, Failure> {
-    let uri = device_uri(cli, cfg).map_err(|m| Failure::usage(m, ""))?;
+/// Connects; the driver's events go to the progress line (on a terminal only).
+pub fn connect(cli: &Cli, cfg: &Config, print: bool, progress: &super::progress::Progress) -> Result<Kkt, Failure> {
+    if cfg.timeout == Some(0) && cli.timeout.is_none() {
+        return Err(Failure::usage(tr!("error-config-timeout-zero"), tr!("hint-fix-config")));
+    }
+    let uri = device_uri(cli, cfg).map_err(|m| Failure::usage(m, tr!("hint-device")))?;
     let mut kkt = Kkt::connect_with(&uri, options(cli, cfg, print)).map_err(Failure::from)?;
-    let tty = std::io::stderr().is_terminal() && !cli.json;
-    kkt.on_event(move |e| {
-        if !tty {
-            return;
-        }
-        match e {
-            Event::KeyUpdate { finished: None } => {
-                eprint!("kkt: opening the shift (the register may update marking-code keys, ~15 s)…")
-            }
-            Event::KeyUpdate { finished: Some(d) } => eprintln!(" done in {:.1} s", d.as_secs_f64()),
-            Event::Retrying { command, attempt, reason } => {
-                eprintln!("kkt: {command:#04X} attempt {attempt} failed ({reason}); retrying")
-            }
-            Event::Reconciling { command, cause } => {
-                eprintln!("kkt: the answer to {command:#04X} was lost ({cause}); asking the register what happened…")
-            }
-            Event::OismUnreachable => {
-                eprintln!("kkt: the OISM did not answer (0xCC): going on with the FN's check of the code")
-            }
-            _ => {}
-        }
-    });
+    if progress.enabled() {
+        let p = progress.clone();
+        kkt.on_event(move |e| p.event(e));
+    }
     Ok(kkt)
 }
 
@@ -193,6 +194,8 @@ pub struct Failure {
     pub hint: String,
     /// More fields of the JSON error (`mark_refused`: the item, its verdict, the commands sent).
     pub extra: Option<Box<serde_json::Value>>,
+    /// Already told in full (the exit code alone says it).
+    pub silent: bool,
 }
 
 impl Failure {
@@ -205,12 +208,14 @@ impl Failure {
             message: message.into(),
             hint: hint.into(),
             extra: None,
+            silent: false,
         }
     }
 
     /// Prints it and gives the exit code.
     pub fn report(&self, json: bool) -> u8 {
         match (&self.extra, json) {
+            _ if self.silent => {}
             (Some(extra), true) => {
                 let mut e = serde_json::json!({"kind": self.kind, "code": self.code, "message": self.message, "hint": self.hint});
                 if let (Some(o), Some(x)) = (e.as_object_mut(), extra.as_object()) {
@@ -221,6 +226,52 @@ impl Failure {
             _ => print_error(json, self.kind, self.code, &self.message, &self.hint),
         }
         self.exit
+    }
+
+    /// Names the command line's options instead of the fields of the driver's input
+    /// (`--cashier-inn`, not `cashier.inn`).
+    pub fn with_option_names(mut self, command: &super::Command) -> Self {
+        if self.kind != "input" {
+            return self;
+        }
+        for (field, option) in option_names(command) {
+            let from = format!("{field}: ");
+            if self.message.contains(&from) {
+                self.message = self.message.replacen(&from, &format!("{option}: "), 1);
+            }
+            if self.hint.ends_with(field) {
+                self.hint = tr!("hint-fix-option", option = *option);
+            }
+        }
+        self
+    }
+}
+
+/// The driver's input fields of a command and the options that give them.
+fn option_names(c: &super::Command) -> &'static [(&'static str, &'static str)] {
+    use super::Command as C;
+    match c {
+        C::Shift { .. } | C::Fn { .. } => &[
+            ("cashier.cashier_inn", "--cashier-inn"),
+            ("cashier.inn", "--cashier-inn"),
+            ("cashier_inn", "--cashier-inn"),
+            ("cashier.name", "--cashier"),
+            ("cashier.cashier", "--cashier"),
+            ("cashier", "--cashier"),
+        ],
+        C::Settings { .. } => &[
+            ("address", "--host"),
+            ("host", "--host"),
+            ("port", "--port"),
+            ("timeout_s", "--host-timeout"),
+            ("timer_s", "--host-timeout"),
+            ("tcp_port", "--port"),
+            ("receipt_text", "--receipt-text"),
+            ("printer_model", "--model"),
+        ],
+        C::Network { .. } => &[("ip", "--ip"), ("mask", "--mask"), ("gateway", "--gateway"), ("dhcp", "--dhcp")],
+        C::Activate { .. } => &[("code", "CODE")],
+        _ => &[],
     }
 }
 
@@ -234,6 +285,7 @@ impl From<Error> for Failure {
             Error::IdReused { .. } => exit::INPUT,
             Error::Journal(_) => exit::JOURNAL,
             Error::MarkRefused(_) => exit::REFUSED,
+            Error::Interrupted { .. } => exit::INTERRUPTED,
             // A kind of failure this build does not know: do not say that nothing happened.
             _ => exit::UNKNOWN,
         };
@@ -241,7 +293,8 @@ impl From<Error> for Failure {
             Error::MarkRefused(r) => Some(Box::new(json!({"item": r.item, "verdict": r.verdict, "sent": r.sent}))),
             _ => None,
         };
-        Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint: e.hint(), extra }
+        let (message, hint) = super::i18n_error(&e);
+        Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message, hint, extra, silent: false }
     }
 }
 
@@ -289,93 +342,6 @@ pub fn cashier(args: &CashierArgs, cfg: &Config) -> Cashier {
     out
 }
 
-/// `kkt status`.
-pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
-    let st = kkt.status()?;
-    let mark = kkt.call(&marking::GetMarkingStatus)?;
-    let notes = kkt.call(&marking::GetNotificationState).ok();
-    let memory = kkt.call(&marking::GetFnMemory).ok();
-    let ofd = kkt.ofd_status().ok();
-    let mut v = crate::views::status_value(&st, &mark, &notes, &memory);
-    crate::views::with_ofd(&mut v, ofd.as_ref());
-    if let Some(o) = &ofd {
-        for w in &o.warnings {
-            tracing::warn!("{w}");
-        }
-    }
-    output(json, &v, || {
-        let mut s = String::new();
-        let f = &st.fn_status;
-        s += &format!("register     {} (clock {})\n", st.status.serial, st.status.datetime);
-        s += &format!("printer      {}\n", printer_status(st.status.printer_status));
-        s += &format!(
-            "FN           {} phase {:#04x} ({}), last FD {}\n",
-            f.fn_number,
-            f.phase,
-            f.phase.text_en().unwrap_or("unknown phase"),
-            f.last_fd_number
-        );
-        s += &format!("FN warnings  {:#04x}{}\n", f.warnings, if f.warnings == 0 { " (none)" } else { "" });
-        s += &format!(
-            "shift        {} number {}, receipts {}\n",
-            if st.shift.open { "open" } else { "closed" },
-            st.shift.shift_number,
-            st.shift.receipt_number
-        );
-        s += &format!("document     {}\n", f.current_document.text_en().unwrap_or("unknown document"));
-        s += &format!("marking      {}\n", serde_json::to_string(&mark).unwrap_or_default());
-        if let Some(n) = &notes {
-            s += &format!("OISM queue   {}\n", serde_json::to_string(n).unwrap_or_default());
-        }
-        if let Some(m) = &memory {
-            s += &format!("FN memory    {}\n", serde_json::to_string(m).unwrap_or_default());
-        }
-        if let Some(o) = &ofd {
-            s += &crate::views::ofd_text(o);
-        }
-        s
-    });
-    Ok(())
-}
-
-fn printer_status(b: u8) -> &'static str {
-    match b {
-        0 => "ok, paper present",
-        b => kkt::commands::printer::printer_status_name(b).unwrap_or("unknown status"),
-    }
-}
-
-/// `kkt info`.
-pub fn info(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
-    let model = kkt.call(&info::GetModel)?;
-    let serial = kkt.call(&info::GetSerial)?;
-    let fw = kkt.call(&info::GetFirmwareVersion)?;
-    let fn_serial = kkt.call(&info::GetFnSerial)?;
-    let fn_fw = kkt.call(&info::GetFnFirmwareVersion).ok();
-    let validity = kkt.call(&info::GetFnValidity).ok();
-    let config = kkt.call(&info::GetConfigVersion).ok();
-    let format = kkt.call(&settings::GetFnFormat).ok();
-    let service = kkt.call(&settings::GetServiceParams).ok();
-    let reg = kkt.call(&info::GetRegistration).ok();
-    let v = json!({"model": model.text, "serial": serial, "firmware": fw.text, "fn_serial": fn_serial.text,
-                   "fn_firmware": fn_fw.map(|t| t.text), "fn_validity": validity, "config_version": config.map(|t| t.text),
-                   "fn_format": format, "service_params": service.map(|t| t.text), "registration": reg});
-    output(json, &v, || {
-        let mut s = String::new();
-        for (k, val) in v.as_object().into_iter().flatten() {
-            s += &format!(
-                "{k:<16} {}\n",
-                match val {
-                    serde_json::Value::String(t) => t.clone(),
-                    other => other.to_string(),
-                }
-            );
-        }
-        s
-    });
-    Ok(())
-}
-
 /// `kkt shift open|close`, journaled.
 pub fn shift_journaled(jk: &mut JournaledKkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<(), Failure> {
     match cmd {
@@ -400,7 +366,7 @@ pub fn shift_journaled(jk: &mut JournaledKkt, cmd: &ShiftCmd, cfg: &Config, json
 pub fn shift(kkt: &mut Kkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<(), Failure> {
     match cmd {
         ShiftCmd::Open(a) => {
-            let r = kkt.open_shift(&cashier(a, cfg))?;
+            let r = kkt.open_shift(&cashier(a, cfg)).map_err(|e| not_registered(kkt, e))?;
             output(json, &r, || {
                 format!("shift {} opened: FD {}, fiscal sign {}\n", r.shift_number, r.fd_number, r.fiscal_sign)
             });
@@ -426,11 +392,42 @@ pub fn shift(kkt: &mut Kkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<
     Ok(())
 }
 
+/// A refused shift open on a register that is not registered yet (a factory-fresh FN) says so
+/// and what to run.
+fn not_registered(kkt: &mut Kkt, e: Error) -> Failure {
+    use kkt::protocol::values::LifePhase;
+    if !matches!(e, Error::Device { .. } | Error::Sequence(_)) {
+        return e.into();
+    }
+    match kkt.call(&info::GetFnStatus) {
+        Ok(fs) if fs.phase == LifePhase::FACTORY || fs.phase == LifePhase::SETUP => Failure {
+            exit: exit::DEVICE,
+            kind: "device",
+            code: e.device_code(),
+            message: tr!(
+                "error-not-registered",
+                phase = super::i18n::pick(fs.phase.text_ru().unwrap_or("?"), fs.phase.text_en().unwrap_or("?"))
+            ),
+            hint: tr!("hint-register-first"),
+            extra: None,
+            silent: false,
+        },
+        _ => e.into(),
+    }
+}
+
 /// Forms a receipt (or correction) from JSON text, through the journal (its `id` is honoured).
-pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
+pub fn receipt(
+    kkt: &mut JournaledKkt,
+    text: &str,
+    correction: bool,
+    json: bool,
+    progress: &super::progress::Progress,
+) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
     r.validate().map_err(Error::from)?;
     let f = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
+    progress.finish();
     let out =
         ReceiptResult { replayed: f.replayed, journal_seq: Some(f.journal_seq), ..ReceiptResult::new(&f.document) };
     output(json, &out, || print_document(&r, &out));
@@ -605,10 +602,23 @@ pub fn fn_close(kkt: &mut Kkt, yes_given: bool, cashier: Option<&str>, json: boo
     Ok(())
 }
 
-/// `kkt cancel`.
+/// `kkt cancel`: cancels the document open on the register; with none open it says so (exit 0).
 pub fn cancel(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
+    use kkt::protocol::values::CurrentDocument;
+    let before = kkt.call(&info::GetFnStatus)?;
+    if before.current_document == CurrentDocument::NONE {
+        output(json, &json!({"cancelled": false, "open_document": null}), || format!("{}\n", tr!("cancel-nothing")));
+        return Ok(());
+    }
+    let what = super::i18n::pick(
+        before.current_document.text_ru().unwrap_or("?"),
+        before.current_document.text_en().unwrap_or("?"),
+    )
+    .to_string();
     kkt.cancel_document()?;
-    output(json, &json!({"cancelled": true}), || "the open document was cancelled\n".into());
+    output(json, &json!({"cancelled": true, "open_document": before.current_document.name()}), || {
+        format!("{}\n", tr!("cancel-done", document = what.as_str()))
+    });
     Ok(())
 }
 
@@ -656,6 +666,9 @@ pub fn settings(kkt: &mut Kkt, cmd: &SettingsCmd, json: bool) -> Result<(), Fail
             call_set(kkt, network::SetOfdSettings(h))?;
             output(json, &json!({"set": true}), || "OFD settings set\n".into());
         }
+        SettingsCmd::Print { .. } | SettingsCmd::Control { .. } => {
+            return super::service::settings(kkt, cmd, &super::service::Prepared::Nothing, json)
+        }
     }
     Ok(())
 }
@@ -667,14 +680,27 @@ pub fn datetime(kkt: &mut Kkt, cmd: &DateTimeCmd, json: bool) -> Result<(), Fail
             let d = kkt.call(&info::GetDateTime)?;
             output(json, &d, || format!("{}\n", d.datetime.format("%Y-%m-%d %H:%M")));
         }
-        DateTimeCmd::Set { value } => {
+        DateTimeCmd::Set { value, force } => {
             let t = if value == "now" {
                 chrono::Local::now().naive_local()
             } else {
                 chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M").map_err(|_| {
-                    Failure::usage(format!("datetime {value:?}: expected `now` or YYYY-MM-DDTHH:MM"), "")
+                    Failure::usage(tr!("error-datetime-format", value = value.as_str()), tr!("hint-datetime-format"))
                 })?
             };
+            let fs = kkt.call(&info::GetFnStatus)?;
+            let last = fs.last_document_datetime;
+            if fs.last_fd_number > 0 && t < last && !force {
+                return Err(Failure::usage(
+                    tr!(
+                        "error-datetime-before-last",
+                        value = t.format("%Y-%m-%d %H:%M").to_string(),
+                        last = last.format("%Y-%m-%d %H:%M").to_string(),
+                        fd = fs.last_fd_number
+                    ),
+                    tr!("hint-datetime-force"),
+                ));
+            }
             call_set(kkt, info::SetDateTime(info::DateTime { datetime: t }))?;
             output(json, &json!({"set": t.format("%Y-%m-%dT%H:%M").to_string()}), || {
                 format!("clock set to {}\n", t.format("%Y-%m-%d %H:%M"))
@@ -701,8 +727,9 @@ pub fn ports(json: bool) -> Result<(), Failure> {
         kind: "link",
         code: None,
         message: format!("cannot list serial ports: {e}"),
-        hint: String::new(),
+        hint: tr!("hint-ports"),
         extra: None,
+        silent: false,
     })?;
     let v: Vec<_> = list
         .iter()

@@ -67,12 +67,52 @@ pub struct Args {
     /// FN number.
     #[arg(long, default_value = "9999078900000001")]
     pub fn_number: String,
+    /// Write what the register prints (receipts, shift reports, free lines) to this file
+    /// instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub print_log: Option<PathBuf>,
+    /// Print nothing (neither on stdout nor into a file).
+    #[arg(long, conflicts_with = "print_log")]
+    pub no_paper: bool,
+}
+
+/// Sends the register's paper to stdout (after the first line, the address) or a file, from a
+/// thread of its own: a reader that does not read never stops the register (what does not fit
+/// the queue is dropped, and said so).
+fn paper_sink(reg: &VirtualRegister, to: Option<&std::path::Path>) -> Result<(), String> {
+    let mut out: Box<dyn std::io::Write + Send> = match to {
+        Some(p) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| format!("--print-log {}: {e}", p.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<String>(256);
+    std::thread::Builder::new()
+        .name("kkt-emulator-paper".into())
+        .spawn(move || {
+            for text in rx {
+                if writeln!(out, "{text}").and_then(|()| out.flush()).is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    reg.on_print(move |text| {
+        if tx.try_send(text.to_string()).is_err() {
+            tracing::warn!("the printed text could not be shown (the reader is behind)");
+        }
+    });
+    Ok(())
 }
 
 /// Runs the emulator until the process is stopped.
 pub fn run(a: &Args, json: bool) -> u8 {
     let fail = |code: u8, msg: String| {
-        print_error(json, "input", None, &msg, "");
+        print_error(json, "input", None, &msg, &super::i18n::tr!("hint-emulator-help"));
         code
     };
     if a.pty && !kkt::transport::pty::AVAILABLE {
@@ -122,6 +162,11 @@ pub fn run(a: &Args, json: bool) -> u8 {
         },
         None => VirtualRegister::new(options),
     };
+    if !a.no_paper {
+        if let Err(m) = paper_sink(&reg, a.print_log.as_deref()) {
+            return fail(exit::INPUT, m);
+        }
+    }
     let reg = Arc::new(reg);
     let stop = Arc::new(AtomicBool::new(false));
     let result = if let Some(addr) = &a.listen {

@@ -95,6 +95,7 @@ pub fn recover(k: &mut JournaledKkt, json: bool) -> Result<(), Failure> {
             message: format!("{unresolved} journal entries could not be reconciled with this register"),
             hint: "see each entry's note: connect to the register it was sent to, or check its FN archive".into(),
             extra: None,
+            silent: false,
         });
     }
     Ok(())

@@ -9,11 +9,18 @@ pub mod decode;
 pub mod demo;
 pub mod device;
 pub mod emulator;
+pub mod i18n;
+pub mod interrupt;
 pub mod journal;
 pub mod mark;
 pub mod paths;
+pub mod progress;
 pub mod serve;
+pub mod service;
+pub mod show;
 pub mod till;
+
+use i18n::tr;
 
 /// Exit codes, as README documents them.
 pub mod exit {
@@ -33,6 +40,8 @@ pub mod exit {
     pub const ASK: u8 = 7;
     /// The host's journal failed (nothing was sent).
     pub const JOURNAL: u8 = 8;
+    /// Stopped by Ctrl-C (or SIGTERM) before the work was done (128 + SIGINT, as shells count).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// kkt: a driver for Терминал-ФА / КИТ Онлайн-Ф fiscal registers (B6 29 protocol, ФФД 1.2).
@@ -48,12 +57,18 @@ pub struct Cli {
     /// Write the log to this file instead of stderr.
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<std::path::PathBuf>,
-    /// The register: tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200 (or a bare path, COM3), emulator[?state=FILE].
-    #[arg(long, global = true, env = "KKT_DEVICE", value_name = "URI")]
+    /// The register: tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200 (or a bare path, COM3),
+    /// emulator[?state=FILE]; else $KKT_DEVICE, else `device` in the config file (`kkt demo` takes
+    /// only this option, and only a virtual register).
+    #[arg(long, global = true, value_name = "URI")]
     pub device: Option<String>,
-    /// Answer timeout per command, in seconds (default: the command table's, 20 s; 60 s for shift open).
-    #[arg(long, global = true, value_name = "SECS")]
+    /// Answer timeout per command, in seconds, at least 1 (default: the command table's, 20 s;
+    /// 60 s for shift open).
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<u64>,
+    /// Language of messages and hints: en or ru (default: $KKT_LANG, else the system's locale).
+    #[arg(long, global = true, value_name = "LANG", value_parser = ["en", "ru"])]
+    pub lang: Option<String>,
     /// Config file (TOML: device, timeout, [cashier] name/inn); default: `kkt/config.toml` in
     /// the user's config folder (see Files below).
     #[arg(long, global = true, env = "KKT_CONFIG", value_name = "PATH")]
@@ -76,7 +91,9 @@ pub enum Command {
     Mark(Box<mark::Args>),
     /// Run the virtual register (device and fiscal storage) on TCP or a pseudo-terminal.
     Emulator(emulator::Args),
-    /// The main job on the built-in virtual register: open a shift, sell unmarked and marked goods, close the shift.
+    /// The main job on a virtual register: open a shift, sell unmarked and marked goods, close
+    /// the shift. The built-in register by default; --device only for `emulator…` or a `kkt
+    /// emulator` (never a real register: $KKT_DEVICE and the config file are not used).
     Demo,
     /// Register, FN, shift, marking state (0x90), OISM queue (0x9E), FN resources (0x9D).
     Status,
@@ -166,6 +183,22 @@ pub enum Command {
         /// 16 characters.
         code: String,
     },
+    /// Send any command (CODE, then its DATA in hex) and decode the answer as `kkt decode`
+    /// does. A command that forms a fiscal document or changes a setting needs --yes and goes
+    /// through the journal.
+    Raw(service::RawArgs),
+    /// The register's Ethernet settings: DHCP, address, mask, gateway (0x75 / 0x74).
+    Network {
+        /// get or set.
+        #[command(subcommand)]
+        cmd: service::NetworkCmd,
+    },
+    /// The config file: `kkt config init` writes a commented example.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        cmd: config::ConfigCmd,
+    },
     /// Serial ports with USB vendor/product ids and serial numbers.
     Ports,
     /// The local HTTP/JSON service for POS systems (one process owns the register); see README.
@@ -202,29 +235,66 @@ taxation: osn, usn_income, usn_income_outcome, esn, patent.
 With marking in data transfer mode, save the OISM and key update hosts first:
   kkt settings oism set --host HOST --port PORT; kkt settings keys-host set --host HOST --port PORT"#;
 
+/// `--timeout`: whole seconds, at least 1.
+fn parse_timeout(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("0 would give the register no time to answer: give at least 1 second".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number of seconds")),
+    }
+}
+
+/// A usage error of clap: with `--json` on the command line, as `{"error": …}` on stdout (exit
+/// 2); help and version as clap prints them.
+fn usage_error(e: clap::Error, json: bool) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) || !json
+    {
+        e.exit()
+    }
+    let text = e.render().to_string();
+    let message =
+        text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim_start_matches("error: ").trim().to_string();
+    let hint = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("tip:") || l.starts_with("For more information"))
+        .map(|l| l.trim_start_matches("tip: ").to_string())
+        .unwrap_or_else(|| tr!("hint-see-help"));
+    print_error(true, "input", None, &message, &hint);
+    ExitCode::from(exit::INPUT)
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn run() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json_asked = args.iter().skip(1).take_while(|a| *a != "--").any(|a| a == "--json");
+    let lang_flag = args.windows(2).find(|w| w[0] == "--lang").and_then(|w| w[1].to_str().map(str::to_string));
+    i18n::init(lang_flag.as_deref());
     // The default files are this system's: `kkt --help` prints them (paths::help).
     let cmd = <Cli as clap::CommandFactory>::command().after_help(paths::help());
-    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&cmd.get_matches()) {
+    let parsed = cmd.try_get_matches_from(&args).and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
-        Err(e) => e.exit(),
+        Err(e) => return usage_error(e, json_asked),
     };
+    i18n::init(cli.lang.as_deref());
     if let Err(e) = init_tracing(cli.verbose, cli.log_file.as_deref()) {
-        print_error(cli.json, "input", None, &e, "");
+        print_error(cli.json, "input", None, &e, &tr!("hint-log-file"));
         return ExitCode::from(exit::INPUT);
     }
     let code = match &cli.command {
         Command::Decode(a) => decode::run(a, cli.json),
-        Command::Mark(a) => mark::run(a, cli.json, cli.device.as_deref(), cli.config.as_deref()),
+        Command::Mark(a) => mark::run(a, cli.json, cli.device_given().as_deref(), cli.config.as_deref()),
         Command::Emulator(a) => emulator::run(a, cli.json),
-        Command::Demo => {
-            let uri = cli.device.clone().unwrap_or_else(|| "emulator".to_string());
-            done(demo::run(&uri, cli.json), cli.json)
-        }
+        Command::Demo => done(demo::run(cli.device.as_deref(), &cli), cli.json),
         Command::Ports => done(device::ports(cli.json), cli.json),
         Command::Journal(a) => done(journal::list(&cli, a), cli.json),
         Command::Serve(a) => done(serve::run(&cli, a), cli.json),
+        Command::Config { cmd } => done(config::run(cmd, &cli), cli.json),
         Command::Status
         | Command::Info
         | Command::Shift { .. }
@@ -241,7 +311,9 @@ pub fn run() -> ExitCode {
         | Command::Cancel
         | Command::Settings { .. }
         | Command::Datetime { .. }
-        | Command::Activate { .. } => done(on_device(&cli), cli.json),
+        | Command::Activate { .. }
+        | Command::Raw(_)
+        | Command::Network { .. } => done(on_device(&cli), cli.json),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
@@ -254,7 +326,15 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
+impl Cli {
+    /// The register named by `--device` or `$KKT_DEVICE` (not the config file).
+    pub fn device_given(&self) -> Option<String> {
+        self.device.clone().or_else(|| std::env::var("KKT_DEVICE").ok().filter(|s| !s.trim().is_empty()))
+    }
+}
+
 fn init_tracing(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), String> {
+    use std::io::IsTerminal as _;
     let level = match verbose {
         0 => "warn",
         1 => "info",
@@ -270,13 +350,12 @@ fn init_tracing(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
             let _ = builder.with_ansi(false).with_writer(std::sync::Mutex::new(f)).try_init();
         }
         None => {
+            // Colour only for a person at a terminal, never into a file or a pipe.
+            let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             // Windows' classic console prints escape codes as text unless told to take them.
             #[cfg(windows)]
-            let builder = builder.with_ansi(
-                std::io::IsTerminal::is_terminal(&std::io::stderr())
-                    && anstyle_query::windows::enable_ansi_colors().unwrap_or(false),
-            );
-            let _ = builder.with_writer(std::io::stderr).try_init();
+            let ansi = ansi && anstyle_query::windows::enable_ansi_colors().unwrap_or(false);
+            let _ = builder.with_ansi(ansi).with_writer(std::io::stderr).try_init();
         }
     }
     Ok(())
@@ -291,10 +370,14 @@ fn done(r: Result<(), device::Failure>, json: bool) -> u8 {
     }
 }
 
-/// Runs a command that talks to the register. Input files are read and checked before connecting.
+/// Runs a command that talks to the register; its errors name the command line's options.
 fn on_device(cli: &Cli) -> Result<(), device::Failure> {
-    let cfg =
-        config::load(cli.config.as_deref()).map_err(|m| device::Failure::usage(m, "fix or remove the config file"))?;
+    on_device_inner(cli).map_err(|f| f.with_option_names(&cli.command))
+}
+
+/// Input files are read and checked before connecting.
+fn on_device_inner(cli: &Cli) -> Result<(), device::Failure> {
+    let cfg = config::load(cli.config.as_deref()).map_err(|m| device::Failure::usage(m, tr!("hint-fix-config")))?;
     let input = match &cli.command {
         Command::Receipt { file, .. } | Command::Correction { file } | Command::Register { file } => {
             Some(device::read_input(file)?)
@@ -324,14 +407,23 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     if let Command::Cash { cmd: till::CashCmd::In(a) | till::CashCmd::Out(a) } = &cli.command {
         till::amount(&a.amount, "amount")?;
     }
+    // Settings and raw commands are checked before connecting too.
+    let prepared = service::prepare(&cli.command)?;
     let print = match &cli.command {
         Command::Shift { cmd: device::ShiftCmd::Open(a) | device::ShiftCmd::Close(a) } => !a.no_print,
         _ => true,
     };
-    let mut kkt = device::connect(cli, &cfg, print)?;
+    let progress = progress::Progress::new(cli.json);
+    let mut kkt = device::connect(cli, &cfg, print, &progress)?;
+    // Ctrl-C during a command that forms a document: the exchange in flight finishes, then the
+    // work stops and the register's state is told (a second Ctrl-C aborts at once).
+    let stop = interrupt::Guard::install(forms_document(&cli.command));
+    if let Some(flag) = stop.flag() {
+        kkt.set_interrupt(flag);
+    }
     let mut checker = None;
     if let Command::Receipt { marks, file } = &cli.command {
-        checker = mark::sale_checker(marks, &cfg).map_err(|m| device::Failure::usage(m, "see kkt receipt --help"))?;
+        checker = mark::sale_checker(marks, &cfg).map_err(|m| device::Failure::usage(m, tr!("hint-receipt-help")))?;
         kkt.set_mark_checker(checker.clone().map(|c| c as std::sync::Arc<dyn kkt::driver::MarkChecker>));
         // A verdict that asks: --accept-asked accepts it; on a terminal the cashier answers;
         // in a pipe or with --json nobody can, and it is refused (exit 6 with the verdict).
@@ -355,60 +447,139 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
             | Command::Shift { cmd: device::ShiftCmd::Open(_) | device::ShiftCmd::Close(_) }
             | Command::Report { cmd: device::ReportCmd::Settlement }
             | Command::Cash { cmd: till::CashCmd::In(_) | till::CashCmd::Out(_) }
-    );
-    if journaled {
+    ) || service::journaled(&prepared);
+    let result = if journaled {
         let j = journal::open(cli)?;
         let mut jk = match &cli.command {
             Command::Recover => kkt::journaled::JournaledKkt::without_recovery(kkt, j),
             _ => kkt::journaled::JournaledKkt::with_kkt(kkt, j)?,
         };
         let text = input.as_deref().unwrap_or("");
-        return match &cli.command {
+        let r = match &cli.command {
             Command::Receipt { .. } => {
-                let r = device::receipt(&mut jk, text, false, json);
+                let r = device::receipt(&mut jk, text, false, json, &progress);
                 if let Some(c) = &checker {
                     c.wait_background();
                 }
                 r
             }
-            Command::Correction { .. } => device::receipt(&mut jk, text, true, json),
+            Command::Correction { .. } => device::receipt(&mut jk, text, true, json, &progress),
             Command::Shift { cmd } => device::shift_journaled(&mut jk, cmd, &cfg, json),
             Command::Report { .. } => device::report(&mut jk, json),
             Command::Cash { cmd } => till::cash_move(&mut jk, cmd, json),
+            Command::Raw(_) => service::raw_journaled(&mut jk, &prepared, json),
             _ => journal::recover(&mut jk, json),
         };
+        progress.finish();
+        interrupt::after(&stop, r, json, |f| f(jk.kkt()))
+    } else {
+        let r = match &cli.command {
+            Command::Status => show::status(&mut kkt, json),
+            Command::Info => show::info(&mut kkt, json),
+            Command::Shift { cmd } => device::shift(&mut kkt, cmd, &cfg, json),
+            Command::Report { cmd: device::ReportCmd::Shift } => till::report_shift(&mut kkt, json),
+            Command::Cash { .. } => till::cash_totals(&mut kkt, json),
+            Command::Fd(a) => till::fd(&mut kkt, a, json),
+            Command::Ofd { cmd: till::OfdCmd::Status } => till::ofd_status(&mut kkt, json),
+            Command::Print { cmd } => till::print(&mut kkt, cmd, json),
+            Command::Register { .. } => device::register(&mut kkt, input.as_deref().unwrap_or(""), json),
+            Command::Fn { cmd: device::FnCmd::Close { yes, cashier } } => {
+                device::fn_close(&mut kkt, *yes, cashier.as_deref(), json)
+            }
+            Command::Fn { cmd: device::FnCmd::Errors } => service::fn_errors(&mut kkt, json),
+            Command::Cancel => device::cancel(&mut kkt, json),
+            Command::Settings { cmd } => service::settings(&mut kkt, cmd, &prepared, json),
+            Command::Datetime { cmd } => device::datetime(&mut kkt, cmd, json),
+            Command::Activate { code } => device::activate(&mut kkt, code, json),
+            Command::Network { .. } => service::network(&mut kkt, &prepared, json),
+            Command::Raw(_) => service::raw(&mut kkt, &prepared, json),
+            _ => Ok(()),
+        };
+        progress.finish();
+        interrupt::after(&stop, r, json, |f| f(&mut kkt))
+    };
+    result
+}
+
+/// Whether the command forms (or may form) a fiscal document: Ctrl-C is then deferred.
+fn forms_document(c: &Command) -> bool {
+    match c {
+        Command::Shift { cmd } => !matches!(cmd, device::ShiftCmd::Status),
+        Command::Receipt { .. }
+        | Command::Correction { .. }
+        | Command::Report { .. }
+        | Command::Register { .. }
+        | Command::Recover
+        | Command::Cancel => true,
+        Command::Cash { cmd } => !matches!(cmd, till::CashCmd::Totals),
+        Command::Fn { cmd } => matches!(cmd, device::FnCmd::Close { .. }),
+        Command::Raw(a) => a.forms_document(),
+        _ => false,
     }
-    match &cli.command {
-        Command::Status => device::status(&mut kkt, json),
-        Command::Info => device::info(&mut kkt, json),
-        Command::Shift { cmd } => device::shift(&mut kkt, cmd, &cfg, json),
-        Command::Report { cmd: device::ReportCmd::Shift } => till::report_shift(&mut kkt, json),
-        Command::Cash { .. } => till::cash_totals(&mut kkt, json),
-        Command::Fd(a) => till::fd(&mut kkt, a, json),
-        Command::Ofd { cmd: till::OfdCmd::Status } => till::ofd_status(&mut kkt, json),
-        Command::Print { cmd } => till::print(&mut kkt, cmd, json),
-        Command::Register { .. } => device::register(&mut kkt, input.as_deref().unwrap_or(""), json),
-        Command::Fn { cmd: device::FnCmd::Close { yes, cashier } } => {
-            device::fn_close(&mut kkt, *yes, cashier.as_deref(), json)
+}
+
+/// The message and hint of a driver error in the language in use. In English they are the
+/// library's; in Russian the frame of each message and every hint come from the catalogue
+/// (device errors from the error table's Russian columns; the details the driver gives, such
+/// as an input limit or an I/O error, stay as it words them).
+pub fn i18n_error(e: &kkt::Error) -> (String, String) {
+    use kkt::Error as E;
+    if !i18n::ru() {
+        return (e.to_string(), e.hint());
+    }
+    let cmd = |c: u8| match kkt::protocol::command_info(c) {
+        Some(i) => format!("команда {c:#04X} «{}»", i.name_ru),
+        None => format!("команда {c:#04X}"),
+    };
+    match e {
+        E::Device { command, error } => (
+            tr!("ru-device", command = cmd(*command), code = format!("{:#04X}", error.code), text = error.text_ru()),
+            error.hint_ru().to_string(),
+        ),
+        E::Input(i) => (
+            tr!("ru-input", field = i.field.to_string(), detail = i.message.as_str()),
+            tr!("hint-fix-option", option = i.field.to_string()),
+        ),
+        E::Sequence(v) => (
+            tr!("ru-sequence", command = cmd(v.command), code = format!("{:#04X}", v.code)),
+            i18n::lib(v.hint_key(), v.hint),
+        ),
+        E::Link { command, error } => {
+            (tr!("ru-link", command = cmd(*command), detail = error.to_string()), ru_link_hint(error))
         }
-        Command::Cancel => device::cancel(&mut kkt, json),
-        Command::Settings { cmd } => device::settings(&mut kkt, cmd, json),
-        Command::Datetime { cmd } => device::datetime(&mut kkt, cmd, json),
-        Command::Activate { code } => device::activate(&mut kkt, code, json),
-        _ => Ok(()),
+        E::Connect(error) => (tr!("ru-connect", detail = error.to_string()), ru_link_hint(error)),
+        E::Protocol { command, error } => {
+            (tr!("ru-protocol", command = cmd(*command), detail = error.to_string()), tr!("ru-hint-protocol"))
+        }
+        E::NotFormed { command, last_fd, .. } => {
+            (tr!("ru-not-formed", command = cmd(*command), fd = *last_fd), tr!("ru-hint-not-formed"))
+        }
+        E::Uri(u) => (
+            tr!("ru-uri", uri = u.uri.as_str(), detail = u.message.as_str()),
+            u.suggestion.as_ref().map_or_else(|| tr!("hint-device"), |s| format!("--device {s}")),
+        ),
+        E::Interrupted { command } => (tr!("ru-interrupted", command = cmd(*command)), tr!("ru-hint-interrupted")),
+        other => (other.to_string(), i18n::lib(other.kind().as_str(), &other.hint())),
+    }
+}
+
+fn ru_link_hint(e: &kkt::transport::LinkError) -> String {
+    match e {
+        kkt::transport::LinkError::NotARegister { .. } => tr!("ru-hint-not-a-register"),
+        _ => tr!("ru-hint-link"),
     }
 }
 
 /// Prints an error the way every command does: JSON `{"error": {...}}` with `--json`, text otherwise.
+/// An error without its own hint gets the general one (every error has a hint).
 pub fn print_error(json: bool, kind: &str, code: Option<u8>, message: &str, hint: &str) {
+    let hint = if hint.trim().is_empty() { tr!("hint-see-help") } else { hint.to_string() };
     if json {
         let v = serde_json::json!({"error": {"kind": kind, "code": code, "message": message, "hint": hint}});
         println!("{v}");
     } else {
         eprintln!("kkt: {message}");
-        if !hint.is_empty() {
-            eprintln!("hint: {hint}");
-        }
+        eprintln!("{}: {hint}", tr!("label-hint"));
     }
 }
 

@@ -92,6 +92,13 @@ impl Kkt {
     pub fn call<R: Request>(&mut self, req: &R) -> Result<R::Response, Error> {
         block_on(self.inner.call(req))
     }
+
+    /// Any command given as its code and DATA (what `kkt raw` sends), with the same checks and
+    /// retry policy as [`Kkt::call`]; the answer's DATA. A device error is
+    /// [`Error::Device`](crate::Error::Device).
+    pub fn call_raw(&mut self, code: u8, data: &[u8]) -> Result<Vec<u8>, Error> {
+        block_on(self.inner.call_raw(code, data))
+    }
 }
 
 #[cfg(feature = "tokio")]
@@ -152,6 +159,14 @@ macro_rules! client_accessors {
             /// The options.
             pub fn options(&self) -> &Options {
                 &self.inner.opts
+            }
+
+            /// Stops at the next step once `flag` is set (Ctrl-C): the exchange in flight
+            /// finishes, then no further command of a document is sent (it fails with
+            /// [`Error::Interrupted`](crate::Error::Interrupted), nothing sent); queries and the
+            /// cancel (0x10) still go, so that an open document can be cancelled.
+            pub fn set_interrupt(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+                self.inner.interrupt = Some(flag);
             }
 
             /// Calls `handler` with every [`Event`] (progress of the key update at shift open,

@@ -100,6 +100,9 @@ pub(super) struct Driver<L: Link> {
     /// The registration as receipts need it (read on the first receipt; forgotten after a
     /// registration).
     pub(crate) profile: Option<super::profile::Profile>,
+    /// Set from outside (Ctrl-C): no new step of a document is sent; queries and the cancel
+    /// (0x10) still are.
+    pub(crate) interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// `prefix.field` for an input error inside a part of the input (`items[2]`, `cashier`).
@@ -133,11 +136,19 @@ impl<L: Link> Driver<L> {
             registration_inn: None,
             sent_log: None,
             profile: None,
+            interrupt: None,
         }
     }
 
+    /// Whether the caller asked to stop (see [`Driver::interrupt`]).
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt.as_ref().is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
     pub(crate) fn emit(&mut self, e: Event) {
-        tracing::debug!(event = ?e, "driver event");
+        if !matches!(e, Event::Sending { .. } | Event::Received { .. }) {
+            tracing::debug!(event = ?e, "driver event");
+        }
         if let Some(h) = self.events.as_mut() {
             h(&e);
         }
@@ -156,8 +167,10 @@ impl<L: Link> Driver<L> {
         loop {
             attempt += 1;
             let started = Instant::now();
+            self.emit(Event::Sending { command: code, attempt, timeout });
             let r = self.link.exchange(&req, timeout).await;
             let elapsed = started.elapsed();
+            self.emit(Event::Received { command: code, elapsed });
             let fail = match r {
                 Ok(f) => match f.response() {
                     Ok(bytes) => match accept(Answer::Data(bytes)) {
@@ -187,7 +200,8 @@ impl<L: Link> Driver<L> {
                 self.link.reset();
             }
             let a = Attempt { class, number: attempt, failure: fail.failure(), elapsed, timeout };
-            let Retry::After(pause) = retry::decide(&self.opts, &a) else {
+            let decision = if self.interrupted() { Retry::No } else { retry::decide(&self.opts, &a) };
+            let Retry::After(pause) = decision else {
                 if let SendFail::Refused(e) = &fail {
                     tracing::debug!(error = %e, "refused");
                 }
@@ -233,6 +247,9 @@ impl<L: Link> Driver<L> {
         }
         if class != CommandClass::Query && !self.synced {
             self.resync().await?;
+        }
+        if class != CommandClass::Query && code != crate::protocol::cmd::CANCEL_DOCUMENT && self.interrupted() {
+            return Err(Error::Interrupted { command: code });
         }
         let next = self.state.next(code, data, None)?;
         let before = if class == CommandClass::Fiscal { Some(self.query(&GetFnStatus).await?) } else { None };
@@ -282,6 +299,22 @@ impl<L: Link> Driver<L> {
         self.call_data(R::CODE, data, &mut accept).await?;
         drop(accept);
         Ok(out.expect("accepted"))
+    }
+
+    /// Any command as bytes (`kkt raw`): checked against the session state and sent with the
+    /// policy of its class like a typed one; the answer's DATA as it came (a fiscal answer
+    /// rebuilt after a loss is encoded again).
+    pub(crate) async fn call_raw(&mut self, code: u8, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut out: Option<Vec<u8>> = None;
+        let mut accept = |answer: Answer<'_>| -> Result<(), DecodeError> {
+            out = Some(match answer {
+                Answer::Data(d) => d.to_vec(),
+                Answer::Rebuilt(r) => r.to_bytes(),
+            });
+            Ok(())
+        };
+        self.call_data(code, data, &mut accept).await?;
+        Ok(out.unwrap_or_default())
     }
 
     /// Reads the register's state: FN status, marking status, autonomous mode.
@@ -561,26 +594,30 @@ impl<L: Link> Driver<L> {
         };
         let oism = empty(self.query(&GetOismHost).await.map(|h| h.address))?;
         let keys = empty(self.query(&GetKeyUpdateHost).await.map(|h| h.address))?;
-        let expected = match (oism, keys) {
+        let (expected, hint) = match (oism, keys) {
             (false, false) => return Ok(()),
-            (true, true) => {
-                "save the OISM host and the key update host (seed 004: before registering a ФФД 1.2 register with \
-                 marked goods): `kkt settings oism set --host HOST --port PORT`, then `kkt settings keys-host set \
-                 --host HOST --port PORT` first"
-            }
-            (true, false) => {
+            (true, true) => (
+                "save the OISM host and the key update host (seed 004: before registering a ФФД 1.2 register \
+                     with marked goods): `kkt settings oism set --host HOST --port PORT`, then `kkt settings \
+                     keys-host set --host HOST --port PORT` first",
+                "run `kkt settings oism set` and `kkt settings keys-host set`, then `kkt register` again",
+            ),
+            (true, false) => (
                 "save the OISM host (seed 004: before registering a ФФД 1.2 register with marked goods): \
-                 `kkt settings oism set --host HOST --port PORT` first"
-            }
-            (false, true) => {
-                "save the key update host (seed 004: before registering a ФФД 1.2 register with marked goods): \
-                 `kkt settings keys-host set --host HOST --port PORT` first"
-            }
+                     `kkt settings oism set --host HOST --port PORT` first",
+                "run `kkt settings oism set`, then `kkt register` again",
+            ),
+            (false, true) => (
+                "save the key update host (seed 004: before registering a ФФД 1.2 register with marked \
+                     goods): `kkt settings keys-host set --host HOST --port PORT` first",
+                "run `kkt settings keys-host set`, then `kkt register` again",
+            ),
         };
         Err(Error::Sequence(crate::session::Violation {
             command: cmd::BEGIN_REGISTRATION,
             expected,
             code: err::REQUIRED_MISSING,
+            hint,
         }))
     }
 

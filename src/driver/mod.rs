@@ -177,6 +177,23 @@ pub enum Event {
         /// Its number, when formed.
         fd_number: Option<u32>,
     },
+    /// A command goes to the register (each attempt); what a progress line shows while the
+    /// answer is awaited.
+    Sending {
+        /// The command.
+        command: u8,
+        /// 1 for the first sending.
+        attempt: u32,
+        /// How long this attempt waits for the answer.
+        timeout: Duration,
+    },
+    /// The exchange of [`Event::Sending`] ended (an answer, or a failure).
+    Received {
+        /// The command.
+        command: u8,
+        /// How long it took.
+        elapsed: Duration,
+    },
     /// The session state was read from the register.
     Resynced {
         /// The state.

@@ -191,6 +191,19 @@ pub enum Rebuilt {
 }
 
 impl Rebuilt {
+    /// The answer's DATA as the register would have sent it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        use crate::commands::Response;
+        let mut out = Vec::new();
+        let _ = match self {
+            Rebuilt::Receipt(r) => r.encode(&mut out),
+            Rebuilt::Shift(r) => r.encode(&mut out),
+            Rebuilt::Settlement(r) => r.encode(&mut out),
+            Rebuilt::Fiscal(r) => r.encode(&mut out),
+        };
+        out
+    }
+
     /// The answer as `T`, the answer type of the command it was rebuilt for (None when `T` is
     /// another type).
     pub fn into_answer<T: 'static>(self) -> Option<T> {

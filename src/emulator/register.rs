@@ -90,6 +90,9 @@ pub fn item_sum(price: u64, quantity: Decimal) -> u64 {
 pub struct Register {
     pub(super) state: RegisterState,
     pub(super) options: EmulatorOptions,
+    /// Fiscal documents printed since [`Register::take_paper`] (their text; not part of the
+    /// state file).
+    pub(super) paper: Vec<String>,
 }
 
 fn epoch() -> NaiveDateTime {
@@ -153,6 +156,9 @@ impl Register {
             electronic: 0,
             printer: Printer::default(),
             tlv_cursor: None,
+            network: Default::default(),
+            print_settings: Default::default(),
+            control: Default::default(),
         };
         if !options.factory_fresh {
             state.oism_host = ("82.202.183.18".into(), 21701, 30);
@@ -163,7 +169,7 @@ impl Register {
             state.phase = FnPhase::Fiscal;
             state.ffd = 4;
         }
-        let mut r = Register { state, options };
+        let mut r = Register { state, options, paper: Vec::new() };
         if !r.options.factory_fresh {
             r.add_document(doc_type::REGISTRATION, now, 0, 0);
             let tlv = r.registration_tlv();
@@ -176,7 +182,7 @@ impl Register {
 
     /// A register with a saved state.
     pub fn from_state(state: RegisterState, options: EmulatorOptions) -> Self {
-        Register { state, options }
+        Register { state, options, paper: Vec::new() }
     }
 
     /// The state (what the `--state` file holds).
@@ -334,6 +340,15 @@ impl Register {
             return Vec::new();
         }
         w.into_bytes()
+    }
+
+    /// The text of what was printed since the last call: the fiscal documents, and the lines,
+    /// QR codes, barcodes and cuts of the free printing after `printed_before` (a value of
+    /// `printer.printed_total`).
+    pub fn take_paper(&mut self, printed_before: u64) -> Vec<String> {
+        let mut out = std::mem::take(&mut self.paper);
+        out.extend(self.state.printer.since(printed_before));
+        out
     }
 
     pub(super) fn check_clock(&self, t: NaiveDateTime) -> Result<(), u8> {

@@ -366,6 +366,63 @@ pub struct RegisterState {
     /// The document 0x35 selected and the index of the next TLV 0x36 gives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tlv_cursor: Option<(u32, usize)>,
+    /// The Ethernet interface's settings (0x74/0x75; 0x0E reports the address). Not written
+    /// while the defaults (a state file of an earlier version stays as it was).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub network: NetworkState,
+    /// The print settings (0x78/0x79).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub print_settings: PrintState,
+    /// The control interface (0x80/0x81).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub control: ControlState,
+}
+
+/// The Ethernet interface (0x74/0x75): what was set, which 0x0E reports as the address in use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkState {
+    /// 0 static, 1 DHCP.
+    pub dhcp: u8,
+    /// IP address (with DHCP: the one the emulated lease gives, the last static one).
+    pub ip: String,
+    /// Subnet mask.
+    pub mask: String,
+    /// Default gateway.
+    pub gateway: String,
+}
+
+impl Default for NetworkState {
+    fn default() -> Self {
+        Self { dhcp: 0, ip: "127.0.0.1".into(), mask: "255.0.0.0".into(), gateway: "127.0.0.1".into() }
+    }
+}
+
+/// The print settings (0x78/0x79).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PrintState {
+    /// Printer model code (v01.05 Приложение 4; 0 detect automatically).
+    pub printer_model: u8,
+    /// 0 normal, 1 small font.
+    pub font_size: u8,
+    /// 1 pull shift reports in, 0 push them out.
+    pub retract: u8,
+    /// Text printed after the receipt's QR code.
+    pub receipt_text: String,
+}
+
+/// The control interface (0x80/0x81).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlState {
+    /// 0 RS-232, 1 Ethernet.
+    pub interface: u8,
+    /// The TCP port the register listens on.
+    pub tcp_port: u16,
+}
+
+impl Default for ControlState {
+    fn default() -> Self {
+        Self { interface: 1, tcp_port: 7778 }
+    }
 }
 
 /// Most entries [`Printer::printed`] keeps (the oldest go first).
@@ -403,6 +460,24 @@ pub enum Printed {
     },
 }
 
+impl Printed {
+    /// What it looks like on paper, as text.
+    pub fn paper_text(&self) -> String {
+        match self {
+            Printed::Line { alignment, text, .. } => match alignment {
+                1 => format!("{text:^48}").trim_end().to_string(),
+                2 => format!("{text:>48}"),
+                _ => text.clone(),
+            },
+            Printed::Cut { partial } => {
+                format!("{:-^48}", if *partial { " ✂ (partial cut) " } else { " ✂ " })
+            }
+            Printed::Qr { text } => format!("[QR: {text}]"),
+            Printed::Barcode { text, .. } => format!("[barcode: {text}]"),
+        }
+    }
+}
+
 /// A line waiting in the print buffer (0x64).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BufferedLine {
@@ -421,6 +496,13 @@ pub struct Printer {
     pub printed: Vec<Printed>,
     /// Lines written by 0x64, not printed yet (at most 255).
     pub buffer: Vec<BufferedLine>,
+    /// How many things were ever printed (the count goes on when [`Printer::printed`] drops its
+    /// oldest entries).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub printed_total: u64,
+    /// The shift report being formed is not printed (0x21/0x29 «без вывода на печать»).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub no_print: bool,
 }
 
 impl Printer {
@@ -430,6 +512,14 @@ impl Printer {
             self.printed.remove(0);
         }
         self.printed.push(p);
+        self.printed_total += 1;
+    }
+
+    /// The texts of what was printed after `since` (a value of [`Printer::printed_total`]).
+    pub fn since(&self, since: u64) -> Vec<String> {
+        let new =
+            usize::try_from(self.printed_total.saturating_sub(since)).unwrap_or(usize::MAX).min(self.printed.len());
+        self.printed[self.printed.len() - new..].iter().map(Printed::paper_text).collect()
     }
 
     /// Prints the buffer and empties it.
@@ -443,4 +533,8 @@ impl Printer {
 /// The OFD settings of a new register (a state file from before 0x76 was modelled gets them too).
 pub fn default_ofd() -> (String, u16, u16) {
     ("ofd.example.ru".into(), 7777, 60)
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }

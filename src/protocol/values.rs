@@ -822,6 +822,8 @@ wire_enum! {
     /// The FN's life phase of 0x01 and 0x08 (v01.05 Приложение 7: bit 0 set up, bit 1 fiscal
     /// mode, bit 2 post-fiscal, bit 3 archive read; the documented values are cumulative).
     pub struct LifePhase(u8);
+    /// Настройка: no bit set, the FN as it leaves the factory (not yet ready for registration).
+    FACTORY = 0x00 => "factory", "Настройка (ФН с завода)", "factory fresh (setup)";
     /// Готовность к фискализации.
     SETUP = 0x01 => "setup", "Готовность к фискализации", "ready for registration";
     /// Фискальный режим.
@@ -1014,30 +1016,256 @@ wire_flags! {
     ANOTHER = 6 => "another", "Агент", "other agent";
 }
 
+wire_flags! {
+    /// The FN's warning flags of 0x08 «Запрос статуса ФН» (seed 004 Таблица 1; v01.05
+    /// Приложение 3 «Флаги и предупреждения ФН» documents bits 0–3 and 7).
+    pub struct FnWarnings(u8);
+    /// РЕСУРС ФН МЕНЕЕ 3 ДНЕЙ: срочная замена КС.
+    REPLACE_URGENTLY = 0 => "replace_urgently", "Ресурс ФН менее 3 дней (срочная замена)", "FN resource under 3 days";
+    /// РЕСУРС ФН МЕНЕЕ 30 ДНЕЙ: исчерпание ресурса КС.
+    REPLACE_SOON = 1 => "replace_soon", "Ресурс ФН менее 30 дней", "FN resource under 30 days";
+    /// ПАМЯТЬ ФН ЗАПОЛНЕНА: архив ФН заполнен на 90 %.
+    MEMORY_FULL = 2 => "memory_full", "Память ФН заполнена (архив на 90 %)", "FN memory full";
+    /// ОФД НЕ ОТВЕЧАЕТ: превышено время ожидания ответа ОФД.
+    OFD_TIMEOUT = 3 => "ofd_timeout", "ОФД не отвечает", "OFD not answering";
+    /// ОШИБКА ФЛК: ошибка форматно-логического контроля.
+    FLC_ERROR = 4 => "flc_error", "Ошибка ФЛК (форматно-логического контроля)", "format-logic (FLC) error";
+    /// ТРЕБ. НАСТР. ККТ.
+    SETUP_NEEDED = 5 => "setup_needed", "Требуется настройка ККТ", "register setup needed";
+    /// ОФД АННУЛИРОВАН.
+    OFD_CANCELLED = 6 => "ofd_cancelled", "ОФД аннулирован", "OFD cancelled";
+    /// КРИТИЧЕСКАЯ ОШИБКА ФН.
+    CRITICAL = 7 => "critical", "Критическая ошибка ФН", "critical FN error";
+}
+
+wire_flags! {
+    /// «Флаги разрешения команд работы с КМ» of 0x90 (seed 004 Таблица 2, for diagnostics): which
+    /// of the FN's own marking commands it accepts now. B1h takes a code for the check (0x91),
+    /// B2h saves a check result (0x94 with 1), B3h clears the results (0x95); B5h and B6h are the
+    /// OISM request and its answer (0x92); B7h with codes 1–3 builds the sale notification.
+    pub struct MarkCommandsAllowed(u8);
+    /// B1h.
+    B1 = 0 => "b1", "B1h: передать КМ на проверку (0x91)", "B1h: take a code for the check (0x91)";
+    /// B2h.
+    B2 = 1 => "b2", "B2h: сохранить результат проверки (0x94)", "B2h: save the check result (0x94)";
+    /// B3h.
+    B3 = 2 => "b3", "B3h: очистить результаты проверки (0x95)", "B3h: clear the check results (0x95)";
+    /// B5h.
+    B5 = 3 => "b5", "B5h: сформировать запрос о КМ для ОИСМ (0x92)", "B5h: form the OISM request (0x92)";
+    /// B6h.
+    B6 = 4 => "b6", "B6h: передать ответ ОИСМ (0x92)", "B6h: take the OISM's answer (0x92)";
+    /// B7h with code 1.
+    B7_1 = 5 => "b7_1", "B7h с доп. кодом 1 (уведомление о реализации)", "B7h code 1 (sale notification)";
+    /// B7h with code 2.
+    B7_2 = 6 => "b7_2", "B7h с доп. кодом 2 (уведомление о реализации)", "B7h code 2 (sale notification)";
+    /// B7h with code 3.
+    B7_3 = 7 => "b7_3", "B7h с доп. кодом 3 (уведомление о реализации)", "B7h code 3 (sale notification)";
+}
+
+wire_enum! {
+    /// «Состояние по проверке КМ» of 0x90.
+    pub struct MarkCheckState(u8);
+    /// Таблица проверки КМ переполнена.
+    TABLE_FULL = 0 => "table_full", "Таблица проверки КМ переполнена", "the check table is full";
+    /// Нет КМ на проверке.
+    IDLE = 1 => "idle", "Нет КМ на проверке", "no code under check";
+    /// Передан КМ в команде B1h.
+    CODE_GIVEN = 2 => "code_given", "КМ передан на проверку (B1h)", "a code was given for the check (B1h)";
+    /// Сформирован запрос о коде маркировки.
+    REQUEST_FORMED = 3 => "request_formed", "Сформирован запрос о КМ", "the OISM request was formed";
+    /// Получен и передан в ФН ответ на запрос.
+    ANSWER_GIVEN = 4 => "answer_given", "Ответ ОИСМ получен и передан в ФН", "the OISM's answer was passed to the FN";
+}
+
+wire_enum! {
+    /// «Состояние по формированию уведомления о реализации маркированного товара» of 0x90.
+    pub struct NotificationState(u8);
+    /// Уведомление о реализации МТ не формируется.
+    IDLE = 0 => "idle", "Уведомление не формируется", "no notification being formed";
+    /// Начато формирование уведомления о реализации МТ.
+    FORMING = 1 => "forming", "Формируется уведомление о реализации", "a sale notification is being formed";
+    /// Формирование уведомлений заблокировано из-за переполнения области временного хранения.
+    BLOCKED = 2 => "blocked", "Уведомления заблокированы: область хранения переполнена", "notifications blocked: storage full";
+}
+
+wire_enum! {
+    /// «Предупреждение о заполнении области хранения уведомлений» of 0x90.
+    pub struct NotificationStorage(u8);
+    /// Заполнена менее чем на 50 %.
+    UNDER_50 = 0 => "under_50", "заполнена менее чем на 50 %", "under 50 % full";
+    /// От 50 до 80 %.
+    FROM_50 = 1 => "from_50", "заполнена на 50–80 %", "50–80 % full";
+    /// От 80 до 90 %.
+    FROM_80 = 2 => "from_80", "заполнена на 80–90 %", "80–90 % full";
+    /// Более чем на 90 %.
+    OVER_90 = 3 => "over_90", "заполнена более чем на 90 %", "over 90 % full";
+    /// Полностью заполнена, формирование новых уведомлений невозможно.
+    FULL = 4 => "full", "заполнена полностью: новые уведомления невозможны", "full: no new notifications";
+}
+
+wire_enum! {
+    /// «Состояние по передаче уведомлений» of 0x9E.
+    pub struct OismExchange(u8);
+    /// Нет активного обмена.
+    IDLE = 0 => "idle", "Нет активного обмена", "no exchange";
+    /// Начато чтение уведомления.
+    READING = 1 => "reading", "Начато чтение уведомления", "reading a notification";
+    /// Ожидание квитанции на уведомление.
+    AWAITING_RECEIPT = 2 => "awaiting_receipt", "Ожидание квитанции на уведомление", "waiting for the OISM's receipt";
+}
+
+wire_enum! {
+    /// The FFD an FN works with, 0x0F «Запрос формата ФН» (seed 004).
+    pub struct FfdVersion(u8);
+    /// ФН неактивизирован.
+    NOT_ACTIVATED = 0 => "not_activated", "ФН не активизирован", "FN not activated";
+    /// ФН 1.2 в режиме ФФД 1.0 (1.05).
+    FFD105 = 1 => "ffd105", "ФФД 1.05", "FFD 1.05";
+    /// ФН 1.2 в режиме ФФД 1.1.
+    FFD11 = 3 => "ffd11", "ФФД 1.1", "FFD 1.1";
+    /// ФН 1.2 в режиме ФФД 1.2.
+    FFD12 = 4 => "ffd12", "ФФД 1.2", "FFD 1.2";
+}
+
+wire_enum! {
+    /// Printer models of v01.05 Приложение 4 «Модели печатающих устройств» (tag 30019 of 0x78/0x79).
+    pub struct PrinterModel(u8);
+    /// ККТ попытается определить принтер автоматически.
+    AUTO = 0 => "auto", "Определить автоматически", "detect automatically";
+    /// Custom VKP80.
+    CUSTOM_VKP80 = 1 => "custom_vkp80", "Custom VKP80", "Custom VKP80";
+    /// Custom TG2480H.
+    CUSTOM_TG2480H = 2 => "custom_tg2480h", "Custom TG2480H", "Custom TG2480H";
+    /// Citizen CT-S2000.
+    CITIZEN_CTS2000 = 3 => "citizen_cts2000", "Citizen CT-S2000", "Citizen CT-S2000";
+    /// Citizen PPU-700.
+    CITIZEN_PPU700 = 4 => "citizen_ppu700", "Citizen PPU-700", "Citizen PPU-700";
+    /// Star TSP (ESC/POS).
+    STAR_TSP = 5 => "star_tsp", "Star TSP (ESC/POS)", "Star TSP (ESC/POS)";
+    /// Star TUP (ESC/POS).
+    STAR_TUP = 6 => "star_tup", "Star TUP (ESC/POS)", "Star TUP (ESC/POS)";
+    /// Epson EU-422.
+    EPSON_EU422 = 7 => "epson_eu422", "Epson EU-422", "Epson EU-422";
+    /// Custom TG02H.
+    CUSTOM_TG02H = 8 => "custom_tg02h", "Custom TG02H", "Custom TG02H";
+    /// DP_Q582P.
+    DP_Q582P = 9 => "dp_q582p", "DP_Q582P", "DP_Q582P";
+    /// Custom TG2460H.
+    CUSTOM_TG2460H = 10 => "custom_tg2460h", "Custom TG2460H", "Custom TG2460H";
+}
+
+wire_enum! {
+    /// The printer status byte of 0x01 and of the printing commands' answers (v01.05).
+    pub struct PrinterStatus(u8);
+    /// Принтер готов.
+    READY = 0 => "ready", "Принтер готов, бумага есть", "ready, paper present";
+    /// Принтер не подключен.
+    NOT_CONNECTED = 1 => "not_connected", "Принтер не подключен", "printer not connected";
+    /// Бумага отсутствует.
+    NO_PAPER = 2 => "no_paper", "Нет бумаги", "out of paper";
+    /// Замятие бумаги.
+    JAM = 3 => "jam", "Замятие бумаги", "paper jam";
+    /// Крышка принтера открыта.
+    COVER_OPEN = 5 => "cover_open", "Крышка принтера открыта", "printer cover open";
+    /// Ошибка отрезчика.
+    CUTTER = 6 => "cutter", "Ошибка отрезчика", "cutter error";
+    /// Аппаратная ошибка принтера.
+    HARDWARE = 7 => "hardware", "Аппаратная ошибка принтера", "printer hardware error";
+}
+
+wire_enum! {
+    /// Tag 30030 «интерфейс управления» of 0x80/0x81.
+    pub struct ControlInterface(u8);
+    /// RS-232.
+    RS232 = 0 => "rs232", "RS-232", "RS-232";
+    /// Ethernet (TCP/IP).
+    ETHERNET = 1 => "ethernet", "Ethernet (TCP/IP)", "Ethernet (TCP/IP)";
+}
+
+wire_enum! {
+    /// Tag 30001 «использовать динамический адрес» of 0x74/0x75.
+    pub struct AddressMode(u8);
+    /// Статический адрес.
+    STATIC = 0 => "static", "Статический адрес", "static address";
+    /// Динамический адрес (DHCP).
+    DHCP = 1 => "dhcp", "Динамический адрес (DHCP)", "dynamic address (DHCP)";
+}
+
+wire_enum! {
+    /// Tag 30015 «размер шрифта» of 0x78/0x79.
+    pub struct FontSize(u8);
+    /// Обычный шрифт.
+    NORMAL = 0 => "normal", "Обычный шрифт", "normal font";
+    /// Уменьшенный шрифт.
+    SMALL = 1 => "small", "Уменьшенный шрифт", "small font";
+}
+
 /// The English text of a BYTE value of a tag whose values are declared here (an enumeration,
 /// or the set bits of a mask), for `kkt decode`; `None` for another tag or an unknown value.
 pub fn tag_value_text(tag: u16, v: u8) -> Option<String> {
+    tag_value_texts(tag, v).map(|(_, en)| en)
+}
+
+/// The Russian and English texts of a BYTE value of a tag whose values are declared here (an
+/// enumeration, or the set bits of a mask, joined with ", "); `None` for another tag or an
+/// unknown value.
+pub fn tag_value_texts(tag: u16, v: u8) -> Option<(String, String)> {
     use crate::protocol::tag as t;
-    fn bits(texts: Vec<&'static str>) -> Option<String> {
-        (!texts.is_empty()).then(|| texts.join(", "))
+    fn one(ru: Option<&'static str>, en: Option<&'static str>) -> Option<(String, String)> {
+        Some((ru?.to_string(), en?.to_string()))
     }
-    let text = match tag {
-        t::OPERATION_TYPE => Operation::from(v).text_en(),
-        t::TAXATION_SYSTEM => Taxation::from(v).text_en(),
-        t::VAT_RATE => Vat::from(v).text_en(),
-        t::ITEM_TYPE => PaymentObject::from(v).text_en(),
-        t::PAYMENT_METHOD => PaymentMethod::from(v).text_en(),
-        t::PLANNED_ITEM_STATUS | t::ASSIGNED_ITEM_STATUS => PlannedStatus::from(v).text_en(),
-        t::MARKING_CODE_TYPE => CodeType::from(v).text_en(),
-        t::QUANTITY_MEASURE => Measure::from(v).text_en(),
-        t::ITEM_AGENT_TYPE => AgentType::from(v).text_en(),
-        t::TAXATION_SYSTEMS => return bits(TaxationSystems::from(v).texts_en()),
-        t::SERVICE_OPERATING_MODE => return bits(OperatingModes::from(v).texts_en()),
-        t::SERVICE_USAGE_CONDITIONS => return bits(UsageConditions::from(v).texts_en()),
-        t::PAYMENT_AGENT_FLAGS => return bits(AgentTypes::from(v).texts_en()),
+    fn bits(ru: Vec<&'static str>, en: Vec<&'static str>) -> Option<(String, String)> {
+        (!en.is_empty()).then(|| (ru.join(", "), en.join(", ")))
+    }
+    macro_rules! e {
+        ($t:ident) => {{
+            let x = $t::from(v);
+            one(x.text_ru(), x.text_en())
+        }};
+    }
+    macro_rules! f {
+        ($t:ident) => {{
+            let x = $t::from(v);
+            bits(x.texts_ru(), x.texts_en())
+        }};
+    }
+    match tag {
+        t::OPERATION_TYPE => e!(Operation),
+        t::TAXATION_SYSTEM => e!(Taxation),
+        t::VAT_RATE => e!(Vat),
+        t::ITEM_TYPE => e!(PaymentObject),
+        t::PAYMENT_METHOD => e!(PaymentMethod),
+        t::PLANNED_ITEM_STATUS | t::ASSIGNED_ITEM_STATUS => e!(PlannedStatus),
+        t::MARKING_CODE_TYPE => e!(CodeType),
+        t::QUANTITY_MEASURE => e!(Measure),
+        t::ITEM_AGENT_TYPE => e!(AgentType),
+        t::USE_DHCP => e!(AddressMode),
+        t::FONT_SIZE => e!(FontSize),
+        t::PRINTER_MODEL => e!(PrinterModel),
+        t::CONTROL_INTERFACE => e!(ControlInterface),
+        t::TAXATION_SYSTEMS => f!(TaxationSystems),
+        t::SERVICE_OPERATING_MODE => f!(OperatingModes),
+        t::SERVICE_USAGE_CONDITIONS => f!(UsageConditions),
+        t::PAYMENT_AGENT_FLAGS => f!(AgentTypes),
+        t::ITEM_INFORMATION_CHECK_RESULT => f!(MarkCheckFlags),
         _ => None,
-    };
-    text.map(Into::into)
+    }
+}
+
+wire_flags! {
+    /// Tag 2106 «результат проверки сведений о товаре» (seed 004 Таблица 4), bit by bit (the
+    /// driver's view with each bit's both states is [`crate::commands::marking::MarkCheckResult`]).
+    pub struct MarkCheckFlags(u8);
+    /// Проверка КМ проведена.
+    CHECKED = 0 => "checked", "КМ проверен", "code checked";
+    /// Результат проверки КП КМ положительный.
+    CRYPTO_OK = 1 => "crypto_ok", "Проверка КП КМ положительная", "crypto tail check positive";
+    /// Проверка статуса ОИСМ проведена.
+    STATUS_CHECKED = 2 => "status_checked", "Статус проверен в ОИСМ", "OISM status checked";
+    /// ОИСМ: планируемый статус корректен.
+    STATUS_CORRECT = 3 => "status_correct", "ОИСМ: планируемый статус корректен", "OISM: planned status correct";
+    /// Результат сформирован в автономном режиме.
+    AUTONOMOUS = 4 => "autonomous", "Сформирован в автономном режиме", "formed in autonomous mode";
 }
 
 #[cfg(test)]
@@ -1097,6 +1325,11 @@ mod tests {
         assert_eq!(format!("{:02X}", LifePhase::ARCHIVE), "0F");
         assert_eq!(CurrentDocument::SETTLEMENT.text_en(), Some("settlement report"));
         assert_eq!(LifePhase::FISCAL.text_ru(), Some("Фискальный режим"));
+        // Phase 0, the FN as it leaves the factory, is a phase with a name, not "unknown".
+        assert_eq!(LifePhase::from(0).text_en(), Some("factory fresh (setup)"));
+        assert_eq!(FnWarnings::from(0b1000_1000).texts_en(), ["OFD not answering", "critical FN error"]);
+        assert_eq!(MarkCommandsAllowed::from(0b11).texts_en().len(), 2);
+        assert_eq!(tag_value_texts(crate::protocol::tag::VAT_RATE, 1), Some(("НДС 20%".into(), "VAT 20%".into())));
         assert_eq!("kilogram".parse::<Measure>(), Ok(Measure::KILOGRAM));
         let e = "kilo".parse::<Measure>().unwrap_err();
         assert!(e.to_string().starts_with("\"kilo\" is not one of piece, gram, kilogram"), "{e}");

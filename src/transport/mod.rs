@@ -50,6 +50,10 @@ pub use serial::SerialTransport;
 pub use tcp::TcpTransport;
 pub use uri::{DeviceUri, UriError};
 
+fn frame_magic() -> &'static [u8; 2] {
+    &crate::protocol::frame::MAGIC
+}
+
 /// How long to keep reading after a response frame failed its check (bad CRC or LEN) before
 /// calling the response corrupted: a real frame may still follow a false start in the garbage.
 pub const BAD_FRAME_GRACE: Duration = Duration::from_millis(300);
@@ -106,6 +110,31 @@ pub enum LinkError {
         /// Bytes received before the close.
         received: usize,
     },
+    /// The peer answered, but nothing it sent began a B6 29 frame: it is another kind of
+    /// server or device (an HTTP server, a printer, a modem), not a fiscal register.
+    #[error("{peer} is not a fiscal register (it answered {answered})")]
+    NotARegister {
+        /// The device.
+        peer: String,
+        /// The start of what it sent, as text where it is text (`"HTTP/1.1 400 Bad Request"`),
+        /// else in hex.
+        answered: String,
+    },
+}
+
+/// The first bytes a peer sent, for [`LinkError::NotARegister`]: quoted text when they are
+/// printable, hex otherwise.
+pub fn answered_text(bytes: &[u8]) -> String {
+    let printable =
+        bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ' || *b == b'\r' || *b == b'\n' || *b == b'\t');
+    if printable && !bytes.is_empty() {
+        let text = String::from_utf8_lossy(bytes);
+        let line = text.lines().next().unwrap_or("").trim();
+        format!("{line:?}")
+    } else {
+        let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        format!("the bytes {}", hex.join(" "))
+    }
 }
 
 impl LinkError {
@@ -115,7 +144,7 @@ impl LinkError {
         match self {
             LinkError::Connect { .. } | LinkError::Busy { .. } => true,
             LinkError::Io { sent, .. } => !sent,
-            LinkError::Timeout { .. } | LinkError::Closed { .. } => false,
+            LinkError::Timeout { .. } | LinkError::Closed { .. } | LinkError::NotARegister { .. } => false,
         }
     }
 }
@@ -214,7 +243,8 @@ impl fmt::Display for Direction {
 /// The bytes as they may be logged: in a request frame carrying TLVs, the values of the
 /// customer's tags (contact, name, INN, birth date, citizenship, identity document, address)
 /// are replaced by `*`.
-pub(crate) fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+#[doc(hidden)]
+pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     use crate::protocol::frame::{parse, Parsed};
     let Parsed::Frame { frame, skipped, .. } = parse(bytes) else {
         return bytes.into();
@@ -263,7 +293,12 @@ pub(crate) struct ResponseReader {
     received: usize,
     bad: Option<(FrameError, Instant)>,
     grace: Duration,
+    /// The first bytes received, for [`LinkError::NotARegister`] (no allocation).
+    first: [u8; FIRST_KEPT],
 }
+
+/// How many of the first bytes a reader keeps to say what a peer that is no register sent.
+const FIRST_KEPT: usize = 48;
 
 /// What the reader wants next.
 #[derive(Debug)]
@@ -274,11 +309,8 @@ pub(crate) enum ReadStep {
     Done(Frame),
     /// The response was corrupted and nothing valid followed within the grace time.
     Corrupt(FrameError),
-    /// The deadline passed.
-    TimedOut {
-        /// Bytes received.
-        received: usize,
-    },
+    /// The deadline passed (what came is in the reader's `received`).
+    TimedOut,
 }
 
 impl ResponseReader {
@@ -292,6 +324,7 @@ impl ResponseReader {
             received: 0,
             bad: None,
             grace: BAD_FRAME_GRACE,
+            first: [0; FIRST_KEPT],
         }
     }
 
@@ -307,16 +340,41 @@ impl ResponseReader {
 
     /// Adds bytes that arrived.
     pub(crate) fn push(&mut self, bytes: &[u8]) {
+        if self.received < FIRST_KEPT {
+            let n = bytes.len().min(FIRST_KEPT - self.received);
+            self.first[self.received..self.received + n].copy_from_slice(&bytes[..n]);
+        }
         self.received += bytes.len();
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// When bytes came but none began a frame (B6 29): the peer is no register.
+    fn not_a_register(&self, peer: &str) -> Option<LinkError> {
+        let seen_start = self.first[..self.received.min(FIRST_KEPT)].windows(2).any(|w| w == frame_magic())
+            || self.buf.windows(2).any(|w| w == frame_magic())
+            || self.buf.first() == Some(&frame_magic()[0]);
+        (self.received > 0 && self.bad.is_none() && !seen_start).then(|| LinkError::NotARegister {
+            peer: peer.to_string(),
+            answered: answered_text(&self.first[..self.received.min(FIRST_KEPT)]),
+        })
     }
 
     /// The error for a connection the device closed now: a corrupted response if one was seen.
     pub(crate) fn closed_error(&self, peer: &str) -> ExchangeError {
         match self.bad {
             Some((e, _)) => ExchangeError::BadFrame(e),
-            None => LinkError::Closed { peer: peer.to_string(), received: self.received }.into(),
+            None => self
+                .not_a_register(peer)
+                .unwrap_or(LinkError::Closed { peer: peer.to_string(), received: self.received })
+                .into(),
         }
+    }
+
+    /// The error for a response that did not come in time (what came is in `received`).
+    pub(crate) fn timeout_error(&self, peer: &str) -> ExchangeError {
+        self.not_a_register(peer)
+            .unwrap_or(LinkError::Timeout { peer: peer.to_string(), waited: self.waited(), received: self.received })
+            .into()
     }
 
     /// What to do next, at time `now`.
@@ -347,7 +405,7 @@ impl ResponseReader {
         }
         match self.deadline.checked_duration_since(now) {
             Some(d) if !d.is_zero() => ReadStep::Read(d),
-            _ => ReadStep::TimedOut { received: self.received },
+            _ => ReadStep::TimedOut,
         }
     }
 }
@@ -376,9 +434,7 @@ pub(crate) fn read_response_blocking(
             },
             ReadStep::Done(frame) => return Ok(frame),
             ReadStep::Corrupt(e) => return Err(ExchangeError::BadFrame(e)),
-            ReadStep::TimedOut { received } => {
-                return Err(LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), received }.into())
-            }
+            ReadStep::TimedOut => return Err(r.timeout_error(peer)),
         }
     }
 }
@@ -412,7 +468,8 @@ mod tests {
         let t0 = Instant::now();
         let mut r = ResponseReader::new(t0, Duration::from_secs(5));
         r.push(&[0xB6, 0x29, 0x00]);
-        assert!(matches!(r.step(t0 + Duration::from_secs(5)), ReadStep::TimedOut { received: 3 }));
+        assert!(matches!(r.step(t0 + Duration::from_secs(5)), ReadStep::TimedOut));
+        assert_eq!(r.received, 3);
     }
 
     #[test]

@@ -219,12 +219,6 @@ fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx:
     r.check_clock(t)?;
     r.state.session = next;
     r.state.receipt = None;
-    if !correction {
-        // v01.05 0x64/0x65: lines left in the print buffer go into the receipt, then the
-        // buffer is empty. (The ФФД 1.2 0x24 has no «дополнительный текст» that would
-        // replace them.)
-        r.state.printer.print_buffer();
-    }
     r.state.check_table.clear();
     r.state.receipts_in_shift = r.state.receipts_in_shift.wrapping_add(1);
     r.state.cash = match operation {
@@ -237,6 +231,14 @@ fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx:
     // The FN keeps the receipt's data: items, requisites, payments (0x3A reads them back).
     if let Some(kept) = r.state.documents.last_mut() {
         kept.tlv = rc.tlv.clone();
+    }
+    let paper = crate::emulator::paper::receipt(&r.state, &rc, &doc, correction);
+    r.paper.push(paper);
+    if !correction {
+        // v01.05 0x64/0x65: lines left in the print buffer go into the receipt, then the
+        // buffer is empty. (The ФФД 1.2 0x24 has no «дополнительный текст» that would
+        // replace them.)
+        r.state.printer.print_buffer();
     }
     if rc.items.iter().any(|i| i.code.is_some()) {
         r.state.last_notification += 1;

@@ -7,3 +7,4 @@ mod device;
 mod mark;
 mod receipt_schema;
 mod system;
+mod toolbox;

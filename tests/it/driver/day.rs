@@ -507,7 +507,10 @@ fn a_document_longer_than_one_answer_is_read_tlv_by_tlv() {
     r.customer = None;
     let item = r.items[0].clone();
     r.items = (0..12)
-        .map(|i| kkt::receipt::Item { name: format!("{i:02} {}", "товар с длинным названием ".repeat(4)), ..item.clone() })
+        .map(|i| kkt::receipt::Item {
+            name: format!("{i:02} {}", "товар с длинным названием ".repeat(4)),
+            ..item.clone()
+        })
         .collect();
     r.payments.cash = r.total();
     let doc = kkt.sell(&r).unwrap();
