@@ -161,6 +161,7 @@ lib-document-open = на ККТ открыт документ (`kkt status` по
 lib-open-shift = сначала откройте смену: `kkt shift open`
 lib-close-shift = сначала закройте смену: `kkt shift close`
 lib-shift-steps = `kkt shift open` и `kkt shift close` выполняют шаги отчёта смены по порядку
+lib-open-receipt = сначала откройте чек: `kkt receipt ФАЙЛ` открывает, заполняет и закрывает его
 lib-receipt-steps = `kkt receipt ФАЙЛ` выполняет шаги чека по порядку
 lib-mark-steps = `kkt receipt ФАЙЛ` проверяет и сохраняет каждый КМ по порядку; `kkt status` покажет состояние маркировки
 lib-report-steps = `kkt report settlement`, `kkt register ФАЙЛ` и `kkt fn close --yes` выполняют шаги отчёта по порядку

@@ -346,7 +346,10 @@ pub fn cashier(args: &CashierArgs, cfg: &Config) -> Cashier {
 pub fn shift_journaled(jk: &mut JournaledKkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<(), Failure> {
     match cmd {
         ShiftCmd::Open(a) => {
-            let r = jk.open_shift(&cashier(a, cfg))?;
+            let r = match jk.open_shift(&cashier(a, cfg)) {
+                Ok(r) => r,
+                Err(e) => return Err(not_registered(jk.kkt(), e)),
+            };
             output(json, &r, || {
                 format!("shift {} opened: FD {}, fiscal sign {}\n", r.shift_number, r.fd_number, r.fiscal_sign)
             });

@@ -246,23 +246,13 @@ pub enum MarkCheckArg {
     Optional,
 }
 
-/// The language of the texts for people.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum LangArg {
-    /// English.
-    En,
-    /// Russian (the cashier's texts).
-    Ru,
-}
-
-impl LangArg {
-    /// The language: the option, else the locale.
-    pub fn resolve(a: Option<LangArg>) -> Lang {
-        match a {
-            Some(LangArg::En) => Lang::En,
-            Some(LangArg::Ru) => Lang::Ru,
-            None => Lang::from_env(),
-        }
+/// The language of the texts for people: the global `--lang`, else $KKT_LANG, else the locale
+/// (one choice for every text kkt prints).
+pub fn lang() -> Lang {
+    if super::i18n::ru() {
+        Lang::Ru
+    } else {
+        Lang::En
     }
 }
 
@@ -430,9 +420,6 @@ pub struct CheckArgs {
     /// Do not ask ГИС МТ or the ТС ПИОТ (the Local Module and the store only).
     #[arg(long)]
     pub no_online: bool,
-    /// The language of the text output (default: from the locale).
-    #[arg(long, value_enum, value_name = "LANG")]
-    pub lang: Option<LangArg>,
     /// The checker.
     #[command(flatten)]
     pub checker: CheckerArgs,
@@ -860,7 +847,7 @@ fn check(a: &CheckArgs, json: bool, device: Option<&str>, cfg: &super::config::C
         Err(e) => return input_error(json, &e.to_string()),
     };
     checker.wait_background();
-    let lang = LangArg::resolve(a.lang);
+    let lang = lang();
     for (i, v) in verdicts.iter().enumerate() {
         let reg = register.as_ref().and_then(|r| r.checks.get(i));
         if json {

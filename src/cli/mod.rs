@@ -433,7 +433,7 @@ fn on_device_inner(cli: &Cli) -> Result<(), device::Failure> {
         if marks.accept_asked {
             kkt.on_mark_ask(|_| true);
         } else if terminal {
-            let lang = kkt::marking::texts::Lang::from_env();
+            let lang = mark::lang();
             kkt.on_mark_ask(move |v| mark::ask_on_terminal(v, lang));
         }
     }

@@ -188,7 +188,10 @@ pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
                     since = date(&o.first_document_datetime)
                 )
             };
-            let t = ofd_status.iter().flat_map(|o| &o.warnings).fold(t, |t, w| format!("{t}\n{w}"));
+            let t = ofd_status
+                .iter()
+                .flat_map(|o| &o.warnings)
+                .fold(t, |t, w| format!("{t}\n{}: {w}", super::i18n::pick("ВНИМАНИЕ", "WARNING")));
             r.add(tr!("status-ofd"), t);
         }
         if let Some(m) = &memory {

@@ -35,6 +35,7 @@ impl Violation {
             HINT_MARK_STEPS => "mark-steps",
             HINT_REPORT_STEPS => "report-steps",
             HINT_SENT_ONCE => "sent-once",
+            HINT_OPEN_RECEIPT => "open-receipt",
             _ => "receipt-steps",
         }
     }
@@ -53,6 +54,8 @@ const HINT_DOCUMENT_OPEN: &str = "a document is open on the register (`kkt statu
 const HINT_OPEN_SHIFT: &str = "open a shift first: `kkt shift open`";
 const HINT_CLOSE_SHIFT: &str = "close the shift first: `kkt shift close`";
 const HINT_SHIFT_STEPS: &str = "`kkt shift open` and `kkt shift close` send a shift report's steps in order";
+const HINT_OPEN_RECEIPT: &str =
+    "open a receipt first: `kkt receipt FILE` (the driver's `sell`) opens, fills and closes one";
 const HINT_RECEIPT_STEPS: &str = "`kkt receipt FILE` (the driver's `sell`) sends a receipt's steps in order";
 const HINT_MARK_STEPS: &str =
     "`kkt receipt FILE` (the driver's `sell`) checks and saves each marking code in order; `kkt status` shows the marking state";
@@ -71,6 +74,9 @@ fn hint_for(command: u8, expected: &'static str) -> &'static str {
     }
     if expected.contains("already sent") {
         return HINT_SENT_ONCE;
+    }
+    if expected.starts_with("open a receipt") {
+        return HINT_OPEN_RECEIPT;
     }
     if expected.starts_with("open a shift") || expected.contains("an open shift") {
         return HINT_OPEN_SHIFT;

@@ -120,7 +120,7 @@ fn a_shops_whole_day_through_kkt_commands() {
     let y = t.ok(&["fd", &yesterday_fd.to_string()]);
     assert_eq!((y["document"].as_str(), y["fiscal_sign"].clone()), (Some("receipt"), yesterday["fiscal_sign"].clone()));
     assert_eq!(y["items"].as_array().unwrap().len(), 2);
-    assert_eq!(y["items"][1]["marking_code"], "0104607028393034215'Wt4q\u{1d}93dGVz");
+    assert_eq!(y["items"][1]["marking_code"], "0104607028393037215'Wt4q\u{1d}93dGVz");
     assert_eq!(y["ofd_confirmed"], false, "held by the OFD");
     t.ok(&["report", "settlement"]);
     let counters = t.ok(&["report", "shift"]);

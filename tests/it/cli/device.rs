@@ -42,9 +42,18 @@ impl Emulator {
         let mut c = Command::new(BIN);
         // Each register its own journal (the default one is in the user's data directory).
         let journal = std::env::temp_dir().join(format!("kkt-cli-journal-{}", self.uri.replace([':', '/'], "_")));
+        // And its own cache (the sold-codes store): a code sold in an earlier run is not "sold
+        // by this store" in this one.
+        let cache = std::env::temp_dir().join(format!(
+            "kkt-cli-cache-{}-{}",
+            std::process::id(),
+            self.uri.replace([':', '/'], "_")
+        ));
         c.env("KKT_DEVICE", &self.uri)
             .env_remove("KKT_CONFIG")
+            .env_remove("KKT_STORE")
             .env("HOME", std::env::temp_dir())
+            .env("KKT_CACHE_DIR", cache)
             .env("KKT_JOURNAL", journal);
         c
     }

@@ -113,9 +113,11 @@ fn receipts_saved_by_windows_editors_are_read() {
         kkt(&home).env("KKT_DEVICE", &uri).env("KKT_JOURNAL", home.path("j.sqlite")).args(args).output().unwrap()
     };
     assert!(run(&["shift", "open", "--cashier", "Петрова"]).status.success());
+    // Each file its own marking code (the sold-codes store refuses a code sold twice).
     let json = crate::support::http::fixture("sale.json", None);
+    let other = crate::support::http::fixture("sale.json", None);
     let mut utf16 = vec![0xFF, 0xFE];
-    utf16.extend(json.replace('\n', "\r\n").encode_utf16().flat_map(u16::to_le_bytes));
+    utf16.extend(other.replace('\n', "\r\n").encode_utf16().flat_map(u16::to_le_bytes));
     let mut fds = Vec::new();
     for (name, bytes) in [("bom.json", [b"\xEF\xBB\xBF".as_slice(), json.as_bytes()].concat()), ("utf16.json", utf16)] {
         let file = home.path(name);

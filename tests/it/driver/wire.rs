@@ -294,6 +294,21 @@ fn whole_life(k: &mut Kkt) {
     assert_eq!(k.print_ofd_receipt(sold.fd_number).unwrap().fd_number, sold.fd_number);
     assert_eq!(k.call(&archive::GetUnconfirmedCount).unwrap().count, 0);
     assert!(k.ofd_status().unwrap().warnings.is_empty());
+    // The service settings a technician reads and writes: network, print, control.
+    use kkt::commands::{network, printer};
+    k.call(&network::SetNetworkSettings(network::NetworkSettings::fixed(
+        "192.168.1.50",
+        "255.255.255.0",
+        "192.168.1.1",
+    )))
+    .unwrap();
+    let n = k.call(&network::GetNetworkSettings).unwrap();
+    assert_eq!(n, network::NetworkSettings::fixed("192.168.1.50", "255.255.255.0", "192.168.1.1"));
+    let p = k.call(&printer::GetPrintSettings).unwrap();
+    k.call(&printer::SetPrintSettings(p.clone())).unwrap();
+    assert_eq!(k.call(&printer::GetPrintSettings).unwrap(), p);
+    k.call(&network::SetControlSettings(network::ControlSettings::ethernet(7778))).unwrap();
+    assert_eq!(k.call(&network::GetControlSettings).unwrap(), network::ControlSettings::ethernet(7778));
     // The end of the FN.
     let end =
         k.close_fn(Some(&report::ReportData { cashier: Some("Иванова А.А.".into()), ..Default::default() })).unwrap();
