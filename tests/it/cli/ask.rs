@@ -4,9 +4,11 @@
 //! check` speaks Russian with `--lang ru` or a Russian locale. The samples of the README and the
 //! fixtures are codes that parse.
 
+#[cfg(unix)]
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 use crate::support::gismt::*;
