@@ -57,6 +57,7 @@ fn kkt(emu: &Emulator, dir: &Path) -> Command {
         .env("KKT_JOURNAL", dir.join("journal.sqlite"))
         .env_remove("KKT_CONFIG")
         .env("HOME", dir)
+        .env("KKT_CACHE_DIR", dir.join(".cache").join("kkt"))
         .arg("--json");
     c
 }

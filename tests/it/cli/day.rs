@@ -29,6 +29,7 @@ impl Till {
         c.env_remove("KKT_CONFIG")
             .env_remove("KKT_DEVICE")
             .env("HOME", self.dir.path("home"))
+            .env("KKT_CACHE_DIR", self.dir.path("home").join(".cache").join("kkt"))
             .args(["--device", &self.uri, "--journal"])
             .arg(self.dir.path("journal.sqlite"));
         c

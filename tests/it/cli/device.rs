@@ -256,7 +256,10 @@ fn in_process_register_keeps_its_state_between_runs() {
     let uri = format!("emulator?state={}", dir.join("register.json").display());
     let kkt = || {
         let mut c = Command::new(BIN);
-        c.env("KKT_DEVICE", &uri).env_remove("KKT_CONFIG").env("HOME", &dir);
+        c.env("KKT_DEVICE", &uri)
+            .env_remove("KKT_CONFIG")
+            .env("HOME", &dir)
+            .env("KKT_CACHE_DIR", dir.join(".cache").join("kkt"));
         c
     };
     kkt().args(["shift", "open", "--cashier", "Петрова"]).assert().success();

@@ -54,6 +54,9 @@ impl Emu {
             .env_remove("KKT_LANG")
             .env("LANG", "C")
             .env("HOME", &self.dir)
+            // The cache (the sold-codes store) in this home on every system (Windows' folders
+            // do not follow HOME).
+            .env("KKT_CACHE_DIR", self.dir.join(".cache").join("kkt"))
             .env("KKT_JOURNAL", self.dir.join("journal.sqlite"));
         c
     }
@@ -73,6 +76,7 @@ fn kkt_alone(dir: &std::path::Path) -> Command {
         .env_remove("KKT_LANG")
         .env("LANG", "C")
         .env("HOME", dir)
+        .env("KKT_CACHE_DIR", dir.join(".cache").join("kkt"))
         .env("KKT_JOURNAL", dir.join("journal.sqlite"));
     c
 }
@@ -186,6 +190,7 @@ fn ctrl_c_during_a_receipt_settles_it_and_says_what_to_run() {
         .env("KKT_DEVICE", &emu.uri)
         .env_remove("KKT_CONFIG")
         .env("HOME", &emu.dir)
+        .env("KKT_CACHE_DIR", emu.dir.join(".cache").join("kkt"))
         .env("LANG", "C")
         .env("KKT_JOURNAL", emu.dir.join("journal.sqlite"))
         .args(["receipt", &fixture("sale.json")])
@@ -270,6 +275,7 @@ fn progress_line_on_a_terminal_for_a_long_wait() {
         .env_remove("KKT_CONFIG")
         .env("LANG", "C")
         .env("HOME", &emu.dir)
+        .env("KKT_CACHE_DIR", emu.dir.join(".cache").join("kkt"))
         .args(["shift", "status"])
         .stdout(Stdio::piped())
         .stderr(Stdio::from(slave))

@@ -323,6 +323,9 @@ impl Service {
         {
             cmd.env(v, dir.path("home"));
         }
+        // Where dirs puts the cache on Linux with XDG_CACHE_HOME above, on every system (Windows'
+        // known folders do not follow the environment).
+        cmd.env("KKT_CACHE_DIR", dir.path("home").join("kkt"));
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
