@@ -389,11 +389,13 @@ impl MockGisMt {
         MockGisMt { discovery, hosts, backend }
     }
 
+    #[cfg_attr(not(unix), allow(dead_code))] // used by the signer tests, Unix only
     /// Refuses `token` from now on (a revoked or expired token: 401).
     pub fn revoke(&self, token: &str) {
         self.backend.tokens.lock().unwrap().remove(token);
     }
 
+    #[cfg_attr(not(unix), allow(dead_code))] // used by the signer tests, Unix only
     /// The X-API-KEY of every /codes/check so far.
     pub fn keys(&self) -> Vec<String> {
         self.backend.keys.lock().unwrap().clone()
@@ -509,10 +511,12 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     d
 }
 
+#[cfg_attr(not(unix), allow(dead_code))] // used by the signer tests, Unix only
 /// What the fake signer writes before the data it signs (it "signs" by prefixing it and
 /// Base64-encoding the lot): the mock auth endpoint checks for it.
 pub const SIGNED_PREFIX: &str = "SIGNED-BY-TEST-UKEP:";
 
+#[cfg_attr(not(unix), allow(dead_code))] // used by the signer tests, Unix only
 /// A fake signer: a shell script that reads the data on stdin and prints the Base64 of
 /// SIGNED_PREFIX + the data (optionally tagged with `who`), as CryptoPro's csptest would print
 /// an attached CMS in Base64. Counts its runs in `runs` (one line per run).
@@ -535,11 +539,13 @@ pub fn fake_signer(dir: &std::path::Path, who: &str) -> (String, std::path::Path
     (format!("sh {}", script.display()), runs)
 }
 
+#[cfg_attr(not(unix), allow(dead_code))] // used by the signer tests, Unix only
 /// How many times a fake signer ran.
 pub fn signer_runs(runs: &std::path::Path) -> usize {
     std::fs::read_to_string(runs).map(|s| s.lines().count()).unwrap_or(0)
 }
 
+#[cfg_attr(not(unix), allow(dead_code))] // used by the signer tests, Unix only
 /// A mock of ГИС МТ's /api/v3/true-api/auth/permissive-access (seed 003 §1.1): checks the
 /// request (POST, JSON, `data` Base64 of what the fake signer signed: 64 random hex digits,
 /// never the same twice) and issues a new token each time, accepted by `backend` from then on.
@@ -557,6 +563,7 @@ pub struct MockAuth {
     pub accept_issued: Arc<AtomicBool>,
 }
 
+#[cfg_attr(not(unix), allow(dead_code))] // used by the signer tests, Unix only
 pub fn mock_auth(backend: Arc<Backend>) -> MockAuth {
     use base64::Engine;
     let signed: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
