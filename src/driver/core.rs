@@ -14,7 +14,7 @@ use super::plan::Encoded;
 use super::reconcile::{self, Outcome, Rebuilt, ReceiptKey};
 use super::retry::{self, Attempt, Failure, Retry};
 use super::{Event, Options, Reconciliation};
-use crate::commands::archive::FindDocument;
+use crate::commands::archive::{FindDocument, ReadDocumentAsTlv};
 use crate::commands::document::CancelDocument;
 use crate::commands::info::{FnStatus, GetFnStatus, GetRegistration, GetStatus, Status};
 use crate::commands::marking::{ClearMarkChecks, GetMarkingStatus};
@@ -90,6 +90,8 @@ pub struct Driver<L: Link> {
     pub(crate) mark_ask: Option<super::MarkAsk>,
     /// The FN serial, read with the FN status (`fiscalDriveNumber` of the online check).
     pub(crate) fn_number: Option<String>,
+    /// While a receipt is formed: what its archive record must hold to be taken for ours.
+    pub(crate) content: Option<super::reconcile::ReceiptContent>,
 }
 
 /// `prefix.field` for an input error inside a part of the input (`items[2]`, `cashier`).
@@ -120,6 +122,7 @@ impl<L: Link> Driver<L> {
             checker: None,
             mark_ask: None,
             fn_number: None,
+            content: None,
         }
     }
 
@@ -208,7 +211,9 @@ impl<L: Link> Driver<L> {
             SendFail::NotSent(e) | SendFail::Lost(e) => e,
         })?;
         drop(accept);
-        Ok(out.expect("accepted"))
+        let v = out.expect("accepted");
+        self.observe_answer(R::CODE, &v);
+        Ok(v)
     }
 
     /// Any command: checked against the session state, sent with the policy of its class, the
@@ -221,8 +226,16 @@ impl<L: Link> Driver<L> {
         if class != CommandClass::Query && !self.synced {
             self.resync().await?;
         }
-        let next = self.state.next(code, data, None)?;
-        let before = if class == CommandClass::Fiscal { Some(self.query(&GetFnStatus).await?) } else { None };
+        let mut next = self.next_state(code, data).await?;
+        // The FN status before a fiscal command (what reconciliation compares with) feeds the
+        // session model too: the command is judged again against what it says.
+        let before = if class == CommandClass::Fiscal {
+            let fs = self.query(&GetFnStatus).await?;
+            next = self.state.next(code, data, None)?;
+            Some(fs)
+        } else {
+            None
+        };
         match self.send(code, data, accept).instrument(command_span(code)).await {
             Ok(()) => {
                 self.state = next;
@@ -264,13 +277,72 @@ impl<L: Link> Driver<L> {
         let mut accept = decoder::<R::Response>(&mut out);
         self.call_data(R::CODE, data, &mut accept).await?;
         drop(accept);
-        Ok(out.expect("accepted"))
+        let v = out.expect("accepted");
+        self.observe_answer(R::CODE, &v);
+        Ok(v)
+    }
+
+    /// Feeds an answer into the session model: every FN status (0x08), whoever asked for it.
+    fn observe_answer<T: 'static>(&mut self, code: u8, v: &T) {
+        if code == GetFnStatus::CODE {
+            if let Some(fs) = (v as &dyn std::any::Any).downcast_ref::<FnStatus>() {
+                self.observe(fs);
+            }
+        }
+    }
+
+    /// The register's shift flag and open document (FN status) where the session model
+    /// differs (a technician's `kkt shift open`, another process, another program): the model
+    /// takes the register's, the marked-item step as it was.
+    pub(crate) fn observe(&mut self, fs: &FnStatus) {
+        let shift_open = fs.shift_open != 0;
+        if self.state.shift_open() == shift_open && self.state.current_document() == fs.current_document {
+            return;
+        }
+        tracing::info!(
+            shift_open,
+            document = fs.current_document.code(),
+            "the register's shift or open document changed outside this client: following it"
+        );
+        self.state = SessionState::from_device(
+            shift_open,
+            fs.current_document,
+            self.state.mark().device_state(),
+            self.state.saved_marks(),
+            self.state.autonomous(),
+        );
+    }
+
+    /// The session state after `code`: when the model would refuse it, the register's state is
+    /// read again once first (it may have changed outside this client), and the command is
+    /// judged against that. Inside a document this client opened, the model's word stands.
+    pub(crate) async fn next_state(&mut self, code: u8, data: &[u8]) -> Result<SessionState, Error> {
+        match self.state.next(code, data, None) {
+            Ok(next) => Ok(next),
+            Err(v) if self.state.document_open() && !opens_a_document(code) => Err(v.into()),
+            Err(v) => {
+                tracing::debug!(violation = %v, "the session model refuses: reading the register's state again");
+                if self.resync().await.is_err() {
+                    return Err(v.into());
+                }
+                Ok(self.state.next(code, data, None)?)
+            }
+        }
     }
 
     /// Reads the register's state: FN status, marking status, autonomous mode.
     pub(crate) async fn resync(&mut self) -> Result<SessionState, Error> {
-        let fs = self.query(&GetFnStatus).await?;
-        self.fn_number = Some(fs.fn_number.trim().to_string()).filter(|n| !n.is_empty());
+        // An answer whose FN number is not 16 digits is damaged (a valid frame with bad
+        // content): read it again, at most twice more.
+        let mut fs = self.query(&GetFnStatus).await?;
+        for _ in 0..2 {
+            if fs.fn_number_valid() {
+                break;
+            }
+            tracing::warn!(fn_number = ?fs.fn_number, "the FN status answer names no valid FN number: reading it again");
+            fs = self.query(&GetFnStatus).await?;
+        }
+        self.fn_number = fs.fn_number_valid().then(|| fs.fn_number.clone());
         let ms = match self.query(&GetMarkingStatus).await {
             Ok(m) => Some(m),
             Err(Error::Device { .. }) => None,
@@ -361,6 +433,24 @@ impl<L: Link> Driver<L> {
                 };
                 if let Err(why) = reconcile::confirm(code, ReceiptKey::of(code, data), &doc) {
                     return Err(unknown(format!("document {fd_number} was formed, but {why}")));
+                }
+                // A receipt's content too (another program may have formed one with the same
+                // operation and total).
+                if let Some(content) =
+                    self.content.clone().filter(|_| matches!(code, cmd::FORM_RECEIPT | cmd::FORM_CORRECTION))
+                {
+                    match self.query(&ReadDocumentAsTlv { fd_number }).await {
+                        Ok(t) => {
+                            if let Err(m) = content.compare(&t.tlv) {
+                                return Err(unknown(format!("document {fd_number} was formed, but it is not ours: {m}")));
+                            }
+                        }
+                        Err(e) => {
+                            return Err(unknown(format!(
+                                "document {fd_number} has our operation and total, but its content could not be read back to confirm it is ours: {e}"
+                            )))
+                        }
+                    }
                 }
                 let shift = if matches!(code, cmd::FORM_RECEIPT | cmd::FORM_CORRECTION) {
                     match self.query(&GetShiftParams).await {
@@ -534,6 +624,22 @@ impl<L: Link> Driver<L> {
     pub(crate) async fn shift_params(&mut self) -> Result<ShiftParams, Error> {
         self.query(&GetShiftParams).await
     }
+}
+
+/// Whether `code` begins a document (a receipt, a shift report, a report): the commands a
+/// document opened elsewhere would make the register refuse.
+fn opens_a_document(code: u8) -> bool {
+    matches!(
+        code,
+        cmd::BEGIN_RECEIPT
+            | cmd::BEGIN_CORRECTION
+            | cmd::BEGIN_SHIFT_OPEN
+            | cmd::BEGIN_SHIFT_CLOSE
+            | cmd::BEGIN_SETTLEMENT_REPORT
+            | cmd::BEGIN_REGISTRATION
+            | cmd::BEGIN_REGISTRATION_105
+            | cmd::BEGIN_FN_CLOSE
+    )
 }
 
 /// A request's DATA (checking every input: nothing is sent on error).

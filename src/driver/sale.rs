@@ -72,15 +72,21 @@ impl<L: Link> Driver<L> {
         if !self.synced {
             self.resync().await?;
         }
-        // Refuse before opening anything if the state machine would refuse the opening.
-        self.state.next(plan.open_code(), &[], None)?;
+        // Refuse before opening anything if the state machine would refuse the opening (after
+        // reading the register's state again).
+        self.next_state(plan.open_code(), &[]).await?;
         let opened = match &plan.open {
             Open::Receipt(r) => self.call_encoded(r).await,
             Open::Correction(r) => self.call_encoded(r).await,
         };
-        if let Err(e) = opened {
-            self.abort_document().await;
-            return Err(e);
+        match opened {
+            // Refused: nothing of ours is open (the document open may be another program's).
+            Err(e @ Error::Device { .. }) => return Err(e),
+            Err(e) => {
+                self.abort_document().await;
+                return Err(e);
+            }
+            Ok(_) => {}
         }
         let mut marks = Vec::new();
         let filled = self.fill(&plan, &mut marks, job.as_mut()).await;
@@ -88,10 +94,12 @@ impl<L: Link> Driver<L> {
             self.abort_document().await;
             return Err(e);
         }
+        self.content = super::reconcile::ReceiptContent::of(receipt);
         let formed: Result<ReceiptResult, Error> = match &plan.form {
             Form::Receipt(r) => self.call_encoded(r).await,
             Form::Correction(r) => self.call_encoded(r).await,
         };
+        self.content = None;
         match formed {
             Ok(r) => {
                 if let Some(c) = &self.checker {

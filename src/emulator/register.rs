@@ -278,6 +278,8 @@ impl Register {
             operation,
             total,
             reason: 0,
+            items: Vec::new(),
+            payment: None,
         };
         self.state.last_fd = number;
         self.state.last_document_at = t;

@@ -75,6 +75,13 @@ pub struct ItemRecord {
     pub vat: u8,
     /// The marking code, for marked goods.
     pub code: Option<String>,
+    /// Price per unit in kopecks (tag 1079), as 0x96/0x97 gave it (state files of earlier
+    /// versions have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<u64>,
+    /// Quantity (tag 1023), as 0x96/0x97 gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<crate::protocol::Decimal>,
 }
 
 /// The open receipt or correction receipt.
@@ -106,6 +113,28 @@ pub struct PaymentRecord {
     pub non_cash: u64,
     /// Tag 1055, if given.
     pub taxation: Option<u8>,
+    /// Each non-cash type (tags 1081, 1215, 1216, 1217), as 0x2D gave them.
+    #[serde(default, skip_serializing_if = "NonCash::is_zero")]
+    pub by_type: NonCash,
+}
+
+/// The non-cash payments of a receipt by type, kopecks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct NonCash {
+    /// Electronic (tag 1081).
+    pub electronic: u64,
+    /// Prepayment (tag 1215).
+    pub prepayment: u64,
+    /// Credit (tag 1216).
+    pub credit: u64,
+    /// Consideration (tag 1217).
+    pub consideration: u64,
+}
+
+impl NonCash {
+    fn is_zero(&self) -> bool {
+        *self == NonCash::default()
+    }
 }
 
 /// The code under check (0x91 … 0x94).
@@ -183,6 +212,12 @@ pub struct DocumentRecord {
     /// Re-registration reasons (0xE3), for type 11.
     #[serde(default)]
     pub reason: u8,
+    /// A receipt's items, as the FN keeps them (0x3A reads them back as tag 1059).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemRecord>,
+    /// A receipt's payments (0x3A: tags 1031, 1081, 1215, 1216, 1217).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentRecord>,
 }
 
 /// A marked-goods sale notification waiting for the OISM's receipt.

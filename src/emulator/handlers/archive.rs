@@ -57,8 +57,9 @@ fn archive_document(r: &Register, d: &DocumentRecord) -> ArchiveDocument {
     }
 }
 
-/// The document as TLVs (0x3A): date, number, shift, receipt data, the FN and the
-/// registration numbers. The fiscal sign is in 0x30's answer (tag 1077 is not modelled).
+/// The document as TLVs (0x3A): date, number, shift, receipt data (operation, total, the items
+/// as tag 1059, the payments), the FN and the registration numbers. The fiscal sign is in
+/// 0x30's answer (tag 1077 is not modelled).
 fn document_tlv(r: &Register, d: &DocumentRecord) -> Result<TlvList, u8> {
     let mut w = TlvWriter::new();
     let built = (|| {
@@ -75,6 +76,26 @@ fn document_tlv(r: &Register, d: &DocumentRecord) -> Result<TlvList, u8> {
             w.u32(tag::RECEIPT_NUMBER_IN_SHIFT, u32::from(d.receipt))?
                 .byte(tag::OPERATION_TYPE, d.operation)?
                 .vln(tag::RECEIPT_TOTAL, d.total)?;
+            for i in &d.items {
+                w.stlv(tag::RECEIPT_ITEM, |w| {
+                    w.string(tag::ITEM_NAME, &i.name)?;
+                    if let Some(p) = i.price {
+                        w.vln(tag::UNIT_PRICE, p)?;
+                    }
+                    if let Some(q) = i.quantity {
+                        w.fvln(tag::QUANTITY, q)?;
+                    }
+                    w.vln(tag::ITEM_TOTAL, i.sum)?.byte(tag::VAT_RATE, i.vat)?;
+                    Ok(())
+                })?;
+            }
+            if let Some(p) = &d.payment {
+                w.vln(tag::CASH_PAYMENT_AMOUNT, p.cash)?
+                    .vln(tag::ELECTRONIC_PAYMENT_AMOUNT, p.by_type.electronic)?
+                    .vln(tag::PREPAYMENT_AMOUNT, p.by_type.prepayment)?
+                    .vln(tag::CREDIT_AMOUNT, p.by_type.credit)?
+                    .vln(tag::CONSIDERATION_AMOUNT, p.by_type.consideration)?;
+            }
         }
         Ok::<_, TagValueError>(())
     })();

@@ -8,7 +8,7 @@ use crate::commands::document::CancelDocument;
 use crate::commands::receipt::{self, *};
 use crate::commands::{DecodeError, Empty};
 use crate::emulator::register::{item_sum, Register};
-use crate::emulator::state::{doc_type, ItemRecord, Notification, PaymentRecord, ReceiptDraft};
+use crate::emulator::state::{doc_type, ItemRecord, NonCash, Notification, PaymentRecord, ReceiptDraft};
 use crate::protocol::err;
 use crate::protocol::values::{Operation, Vat};
 use crate::session::{ReceiptKind, SessionState};
@@ -73,6 +73,8 @@ pub(super) fn item(r: &mut Register, item: UnmarkedItem, cx: &mut Cx) -> Handled
         sum: item_sum(item.price, item.quantity),
         vat: item.vat.code(),
         code: None,
+        price: Some(item.price),
+        quantity: Some(item.quantity),
     })?;
     r.state.session = next;
     Ok(Empty)
@@ -102,7 +104,14 @@ pub(super) fn marked_item(r: &mut Register, item: MarkedItem, cx: &mut Cx) -> Ha
         Some((n, d)) => item_sum(item.price, item.quantity) * u64::from(n) / u64::from(d),
         None => item_sum(item.price, item.quantity),
     };
-    r.add_item(ItemRecord { name: item.name, sum, vat: item.vat.code(), code: Some(item.code) })?;
+    r.add_item(ItemRecord {
+        name: item.name,
+        sum,
+        vat: item.vat.code(),
+        code: Some(item.code),
+        price: Some(item.price),
+        quantity: Some(item.quantity),
+    })?;
     r.state.check_table.remove(saved);
     r.state.session = next;
     Ok(Empty)
@@ -136,8 +145,18 @@ pub(super) fn payment(r: &mut Register, p: Payment, _: &mut Cx) -> Handled<Empty
     }
     let non_cash = [p.electronic, p.prepayment, p.credit, p.consideration].iter().flatten().sum();
     if let Some(rc) = r.state.receipt.as_mut() {
-        rc.payment =
-            Some(PaymentRecord { cash: p.cash.unwrap_or(0), non_cash, taxation: p.taxation.map(|t| t.code()) });
+        let by_type = NonCash {
+            electronic: p.electronic.unwrap_or(0),
+            prepayment: p.prepayment.unwrap_or(0),
+            credit: p.credit.unwrap_or(0),
+            consideration: p.consideration.unwrap_or(0),
+        };
+        rc.payment = Some(PaymentRecord {
+            cash: p.cash.unwrap_or(0),
+            non_cash,
+            taxation: p.taxation.map(|t| t.code()),
+            by_type,
+        });
     }
     r.state.session = next;
     Ok(Empty)
@@ -190,6 +209,11 @@ fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx:
     };
     r.state.electronic = r.state.electronic.saturating_add(pay.non_cash);
     let doc = r.add_document(if correction { doc_type::CORRECTION } else { doc_type::RECEIPT }, t, operation, total);
+    // The FN keeps the receipt's items and payments (0x3A reads them back).
+    if let Some(kept) = r.state.documents.last_mut() {
+        kept.items = rc.items.iter().map(|i| ItemRecord { code: None, ..i.clone() }).collect();
+        kept.payment = Some(pay);
+    }
     if rc.items.iter().any(|i| i.code.is_some()) {
         r.state.last_notification += 1;
         if r.options.hold_notifications || r.autonomous() {

@@ -365,7 +365,14 @@ fn each_out_of_order_call_is_refused_before_sending() {
         let Error::Sequence(v) = &e else { panic!("{at}: expected a refusal before sending, got {e}") };
         assert_eq!(v.code, code, "{at}: {e}");
         assert!(!v.expected.is_empty());
-        assert_eq!(f.total_sent(), n, "{at}: {e}: nothing may be sent");
+        // Issue 18 §5: before refusing, the driver may read the register's state again once
+        // (FN status, marking status); nothing else may be sent, the refused command least of all.
+        let since = f.codes_sent()[n..].to_vec();
+        assert!(
+            since.iter().all(|c| matches!(*c, 0x08 | 0x90)),
+            "{at}: {e}: only state queries may be sent: {since:02x?}"
+        );
+        assert!(since.len() <= 2, "{at}: {e}: the state is read again once at most: {since:02x?}");
     }
 }
 

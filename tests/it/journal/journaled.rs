@@ -89,6 +89,7 @@ fn crashed_entry(j: &mut Journal, r: &kkt::receipt::Receipt, device: &str, expec
         device: Some(device),
         expected_fd: Some(expected),
         total: Some(r.total().kopecks()),
+        content: None,
     };
     match j.begin_entry(&new).unwrap() {
         Begun::New(seq) => seq,
