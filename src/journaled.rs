@@ -256,7 +256,7 @@ impl JournaledKkt {
     /// formed now. An id used for different content is [`Error::IdReused`]; an earlier attempt
     /// that cannot be settled now is [`Error::Pending`].
     pub fn receipt(&mut self, r: &Receipt) -> Result<Fiscalized, Error> {
-        r.validate()?;
+        r.validate_with(&self.kkt.options().limits)?;
         let settled = r.settle()?;
         let op = operation_name(r);
         let hash = receipt_hash(r);

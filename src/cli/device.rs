@@ -126,7 +126,11 @@ pub fn device_uri(cli: &Cli, cfg: &Config) -> Result<String, String> {
 
 /// Driver options from the command line and config.
 pub fn options(cli: &Cli, cfg: &Config, print: bool) -> Options {
-    let mut o = Options { print_reports: print, ..Options::default() };
+    let mut o = Options {
+        print_reports: print,
+        limits: kkt::receipt::Limits { max_items: cli.max_items, max_change: cli.max_change },
+        ..Options::default()
+    };
     if let Some(d) = &cfg.driver {
         o.retries = d.retries.unwrap_or(o.retries);
         o.retry_delay = d.retry_delay_ms.map_or(o.retry_delay, Duration::from_millis);
@@ -142,6 +146,9 @@ pub fn options(cli: &Cli, cfg: &Config, print: bool) -> Options {
             o.timeouts.insert(c.code, if d > Duration::from_secs(20) { d.max(t) } else { t });
         }
     }
+    // `--timeout` is the whole wait for one command, its repetitions included (by default the
+    // command table's timeout: 20 s, longer for shift open).
+    o.budget = Some(cli.timeout.or(cfg.timeout).map_or(Duration::from_secs(20), Duration::from_secs));
     o
 }
 
@@ -206,7 +213,7 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let exit = match &e {
             Error::Input(_) | Error::Uri(_) | Error::Sequence(_) => exit::INPUT,
-            Error::Device { .. } => exit::DEVICE,
+            Error::Device { .. } | Error::RegisterBusy { .. } => exit::DEVICE,
             Error::Link { .. } | Error::Connect(_) | Error::Protocol { .. } | Error::NotFormed { .. } => exit::LINK,
             Error::UnknownOutcome(_) | Error::Pending { .. } => exit::UNKNOWN,
             Error::IdReused { .. } => exit::INPUT,
@@ -356,7 +363,8 @@ pub fn shift(kkt: &mut Kkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<
 /// Forms a receipt (or correction) from JSON text, through the journal (its `id` is honoured).
 pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
-    r.validate().map_err(Error::from)?;
+    let limits = kkt.kkt().options().limits;
+    r.validate_with(&limits).map_err(Error::from)?;
     let f = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
     let out =
         ReceiptResult { replayed: f.replayed, journal_seq: Some(f.journal_seq), ..ReceiptResult::new(&f.document) };
@@ -509,10 +517,37 @@ pub fn fn_close(kkt: &mut Kkt, yes_given: bool, cashier: Option<&str>, json: boo
     Ok(())
 }
 
-/// `kkt cancel`.
-pub fn cancel(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
-    kkt.cancel_document()?;
-    output(json, &json!({"cancelled": true}), || "the open document was cancelled\n".into());
+/// `kkt cancel`: the document this kkt's journal left open (a failed or interrupted attempt);
+/// one another program opened is refused (exit 3, `register_busy`).
+pub fn cancel_own(kkt: &mut JournaledKkt, json: bool) -> Result<(), Failure> {
+    let cancelled = kkt.cancel_own()?;
+    output(json, &json!({"cancelled": cancelled}), || {
+        if cancelled {
+            "the document this journal's attempt left open was cancelled\n".into()
+        } else {
+            "no document is open on the register: nothing to cancel\n".into()
+        }
+    });
+    Ok(())
+}
+
+/// `kkt cancel --force`: whatever document is open, on a person's decision.
+pub fn cancel_forced(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
+    let fs = kkt.call(&info::GetFnStatus)?;
+    let open = fs.current_document != kkt::protocol::values::CurrentDocument::NONE;
+    if open {
+        kkt.cancel_document()?;
+    }
+    output(json, &json!({"cancelled": open}), || {
+        if open {
+            format!(
+                "the open document ({}) was cancelled: the receipt it was is not formed\n",
+                fs.current_document.text_en().unwrap_or("a document")
+            )
+        } else {
+            "no document is open on the register: nothing to cancel\n".into()
+        }
+    });
     Ok(())
 }
 

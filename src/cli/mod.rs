@@ -49,16 +49,30 @@ pub struct Cli {
     /// The register: tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200 (or a bare path, COM3), emulator[?state=FILE].
     #[arg(long, global = true, env = "KKT_DEVICE", value_name = "URI")]
     pub device: Option<String>,
-    /// Answer timeout per command, in seconds (default: the command table's, 20 s; 60 s for shift open).
+    /// The whole wait for one command, in seconds, its repetitions included (default: the
+    /// command table's, 20 s; 60 s for shift open).
     #[arg(long, global = true, value_name = "SECS")]
     pub timeout: Option<u64>,
     /// Config file (TOML: device, timeout, [cashier] name/inn); default ~/.config/kkt/config.toml.
     #[arg(long, global = true, env = "KKT_CONFIG", value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
     /// The host's journal of fiscal documents (SQLite; default: the user's data directory,
-    /// ~/.local/share/kkt/journal.sqlite on Linux).
+    /// ~/.local/share/kkt/journal.sqlite on Linux). A path never used before gets a new
+    /// journal (with a notice); a journal missing where one was used is refused.
     #[arg(long, global = true, env = "KKT_JOURNAL", value_name = "PATH")]
     pub journal: Option<std::path::PathBuf>,
+    /// Start a new journal where one was used before and is now missing: the ids formed
+    /// through the old one cannot be recognised any more (they would be formed again).
+    #[arg(long, global = true)]
+    pub new_journal: bool,
+    /// The most items a receipt may have (refused before anything is sent; the virtual
+    /// register's limit is 100).
+    #[arg(long, global = true, value_name = "N", default_value_t = kkt::receipt::Limits::DEFAULT.max_items)]
+    pub max_items: usize,
+    /// The most change a receipt may give from the cash tendered, in rubles (a typo in the
+    /// cash is refused before anything is sent).
+    #[arg(long, global = true, value_name = "RUBLES", default_value = "100000.00")]
+    pub max_change: kkt::receipt::Money,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -100,10 +114,10 @@ pub enum Command {
         file: std::path::PathBuf,
     },
     /// The host's journal of fiscal documents: outcome of each (formed with FD and fiscal
-    /// sign, not formed, pending).
-    Journal(journal::ListArgs),
+    /// sign, not formed, pending); `kkt journal backup PATH` copies it.
+    Journal(journal::Args),
     /// Reconcile every pending journal entry with the register: formed or not formed.
-    Recover,
+    Recover(journal::RecoverArgs),
     /// Reports.
     Report {
         /// Which.
@@ -121,8 +135,15 @@ pub enum Command {
         #[command(subcommand)]
         cmd: device::FnCmd,
     },
-    /// Cancel the document open on the register.
-    Cancel,
+    /// Cancel the document open on the register, if this kkt's journal opened it (a receipt
+    /// left open by a failed or interrupted attempt); a document another program opened is
+    /// left to it unless --force.
+    Cancel {
+        /// Cancel whatever document is open, whoever opened it (a person's decision: that
+        /// program's receipt is then not formed).
+        #[arg(long)]
+        force: bool,
+    },
     /// OISM host, key update host, OFD settings.
     Settings {
         /// Which.
@@ -167,18 +188,18 @@ pub fn run() -> ExitCode {
             done(demo::run(&uri, cli.json), cli.json)
         }
         Command::Ports => done(device::ports(cli.json), cli.json),
-        Command::Journal(a) => done(journal::list(&cli, a), cli.json),
+        Command::Journal(a) => done(journal::run(&cli, a), cli.json),
         Command::Serve(a) => done(serve::run(&cli, a), cli.json),
         Command::Status
         | Command::Info
         | Command::Shift { .. }
         | Command::Receipt { .. }
         | Command::Correction { .. }
-        | Command::Recover
+        | Command::Recover(_)
         | Command::Report { .. }
         | Command::Register { .. }
         | Command::Fn { .. }
-        | Command::Cancel
+        | Command::Cancel { .. }
         | Command::Settings { .. }
         | Command::Datetime { .. }
         | Command::Activate { .. } => done(on_device(&cli), cli.json),
@@ -238,12 +259,20 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
     if let (Command::Receipt { .. } | Command::Correction { .. }, Some(text)) = (&cli.command, &input) {
         // Refuse bad input before connecting, so that nothing reaches the register.
         let r = kkt::receipt::Receipt::from_json(text).map_err(kkt::Error::from)?;
-        r.validate().map_err(kkt::Error::from)?;
+        let limits = kkt::receipt::Limits { max_items: cli.max_items, max_change: cli.max_change };
+        r.validate_with(&limits).map_err(kkt::Error::from)?;
     }
     let print = match &cli.command {
         Command::Shift { cmd: device::ShiftCmd::Open(a) | device::ShiftCmd::Close(a) } => !a.no_print,
         _ => true,
     };
+    // The journal first: a journal that is missing or damaged is refused before anything is
+    // sent to the register.
+    let journaled = matches!(
+        cli.command,
+        Command::Receipt { .. } | Command::Correction { .. } | Command::Recover(_) | Command::Cancel { force: false }
+    );
+    let opened = if journaled { Some(journal::open(cli)?) } else { None };
     let mut kkt = device::connect(cli, &cfg, print)?;
     let mut checker = None;
     if let Command::Receipt { marks, .. } = &cli.command {
@@ -251,10 +280,10 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         kkt.set_mark_checker(checker.clone().map(|c| c as std::sync::Arc<dyn kkt::driver::MarkChecker>));
     }
     let json = cli.json;
-    if matches!(cli.command, Command::Receipt { .. } | Command::Correction { .. } | Command::Recover) {
-        let j = journal::open(cli)?;
+    if let Some(journal::Opened { journal: j, path, created }) = opened {
+        journal::remember_fn(&path, kkt.fn_number(), created);
         let mut jk = match &cli.command {
-            Command::Recover => kkt::journaled::JournaledKkt::without_recovery(kkt, j),
+            Command::Recover(_) | Command::Cancel { .. } => kkt::journaled::JournaledKkt::without_recovery(kkt, j),
             _ => kkt::journaled::JournaledKkt::with_kkt(kkt, j)?,
         };
         let text = input.as_deref().unwrap_or("");
@@ -267,7 +296,9 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
                 r
             }
             Command::Correction { .. } => device::receipt(&mut jk, text, true, json),
-            _ => journal::recover(&mut jk, json),
+            Command::Cancel { .. } => device::cancel_own(&mut jk, json),
+            Command::Recover(a) => journal::recover(&mut jk, a, json),
+            _ => Ok(()),
         };
     }
     match &cli.command {
@@ -279,7 +310,7 @@ fn on_device(cli: &Cli) -> Result<(), device::Failure> {
         Command::Fn { cmd: device::FnCmd::Close { yes, cashier } } => {
             device::fn_close(&mut kkt, *yes, cashier.as_deref(), json)
         }
-        Command::Cancel => device::cancel(&mut kkt, json),
+        Command::Cancel { force: true } => device::cancel_forced(&mut kkt, json),
         Command::Settings { cmd } => device::settings(&mut kkt, cmd, json),
         Command::Datetime { cmd } => device::datetime(&mut kkt, cmd, json),
         Command::Activate { code } => device::activate(&mut kkt, code, json),

@@ -41,8 +41,9 @@ enum SendFail {
     Refused(DeviceError),
     /// The request never left: nothing happened.
     NotSent(Error),
-    /// Sent, but no usable answer: the command may or may not have run.
-    Lost(Error),
+    /// Sent, but no usable answer: the command may or may not have run. `corrupted` when an
+    /// answer came, damaged.
+    Lost(Error, bool),
 }
 
 impl SendFail {
@@ -52,7 +53,8 @@ impl SendFail {
             SendFail::Refused(e) if e.code == err::BAD_FRAME => Failure::BadRequestFrame,
             SendFail::Refused(_) => Failure::Refused,
             SendFail::NotSent(_) => Failure::NotSent,
-            SendFail::Lost(_) => Failure::Lost,
+            SendFail::Lost(_, true) => Failure::Corrupted,
+            SendFail::Lost(_, false) => Failure::Lost,
         }
     }
 }
@@ -139,15 +141,21 @@ impl<L: Link> Driver<L> {
     async fn send(&mut self, code: u8, data: &[u8], accept: &mut Accept<'_>) -> Result<(), SendFail> {
         let class = class_of(code);
         let timeout = self.opts.timeout(code);
+        // The whole wait for the command; never less than one sending's own timeout (shift
+        // open keeps its longer one).
+        let budget = self.opts.budget.map(|b| b.max(timeout));
         let mut req = Vec::with_capacity(data.len() + 7);
         frame::encode(code, data, &mut req)
             .map_err(|e| SendFail::NotSent(InputError::new("data", e.to_string()).into()))?;
+        let first = Instant::now();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let started = Instant::now();
-            let r = self.link.exchange(&req, timeout).await;
+            let wait = budget.map_or(timeout, |b| timeout.min(b.saturating_sub(first.elapsed())).max(retry::MIN_SENDING));
+            let r = self.link.exchange(&req, wait).await;
             let elapsed = started.elapsed();
+            let protocol = |error| SendFail::Lost(Error::Protocol { command: code, error }, true);
             let fail = match r {
                 Ok(f) => match f.response() {
                     Ok(bytes) => match accept(Answer::Data(bytes)) {
@@ -155,40 +163,32 @@ impl<L: Link> Driver<L> {
                             tracing::debug!(elapsed_ms = elapsed.as_millis() as u64, attempt, "done");
                             return Ok(());
                         }
-                        Err(error) => SendFail::Lost(Error::Protocol {
-                            command: code,
-                            error: ProtocolError::Decode { command: code, error },
-                        }),
+                        Err(error) => protocol(ProtocolError::Decode { command: code, error }),
                     },
                     Err(ResponseError::Device(e)) => SendFail::Refused(e),
-                    Err(ResponseError::MalformedError { len }) => {
-                        SendFail::Lost(Error::Protocol { command: code, error: ProtocolError::MalformedError { len } })
-                    }
-                    Err(ResponseError::UnknownResult(r)) => {
-                        SendFail::Lost(Error::Protocol { command: code, error: ProtocolError::UnknownResult(r) })
-                    }
+                    Err(ResponseError::MalformedError { len }) => protocol(ProtocolError::MalformedError { len }),
+                    Err(ResponseError::UnknownResult(r)) => protocol(ProtocolError::UnknownResult(r)),
                 },
                 Err(e) if e.request_not_sent() => SendFail::NotSent(Error::from_exchange(code, e)),
-                Err(e @ (ExchangeError::Link(_) | ExchangeError::BadFrame(_))) => {
-                    SendFail::Lost(Error::from_exchange(code, e))
-                }
+                Err(e @ ExchangeError::BadFrame(_)) => SendFail::Lost(Error::from_exchange(code, e), true),
+                Err(e @ ExchangeError::Link(_)) => SendFail::Lost(Error::from_exchange(code, e), false),
             };
-            if matches!(fail, SendFail::NotSent(_) | SendFail::Lost(_)) {
+            if matches!(fail, SendFail::NotSent(_) | SendFail::Lost(..)) {
                 self.link.reset();
             }
-            let a = Attempt { class, number: attempt, failure: fail.failure(), elapsed, timeout };
+            let a = Attempt { class, number: attempt, failure: fail.failure(), spent: first.elapsed(), budget };
             let Retry::After(pause) = retry::decide(&self.opts, &a) else {
                 if let SendFail::Refused(e) = &fail {
                     tracing::debug!(error = %e, "refused");
                 }
-                return Err(fail);
+                return Err(counted(fail, attempt, first.elapsed()));
             };
             let reason = match &fail {
                 SendFail::Refused(_) => {
                     tracing::warn!(attempt, "the register got a damaged request (0x25): sending it again");
                     "the register received a damaged frame (0x25) and did not execute it".to_string()
                 }
-                SendFail::NotSent(e) | SendFail::Lost(e) => {
+                SendFail::NotSent(e) | SendFail::Lost(e, _) => {
                     let reason = e.to_string();
                     tracing::info!(attempt, %reason, "retrying");
                     reason
@@ -208,7 +208,7 @@ impl<L: Link> Driver<L> {
         let mut accept = decoder::<R::Response>(&mut out);
         self.send(R::CODE, &data, &mut accept).instrument(command_span(R::CODE)).await.map_err(|f| match f {
             SendFail::Refused(error) => Error::Device { command: R::CODE, error },
-            SendFail::NotSent(e) | SendFail::Lost(e) => e,
+            SendFail::NotSent(e) | SendFail::Lost(e, _) => e,
         })?;
         drop(accept);
         let v = out.expect("accepted");
@@ -249,7 +249,7 @@ impl<L: Link> Driver<L> {
                 Err(Error::Device { command: code, error })
             }
             Err(SendFail::NotSent(e)) => Err(e),
-            Err(SendFail::Lost(e)) => match (class, before) {
+            Err(SendFail::Lost(e, _)) => match (class, before) {
                 (CommandClass::Fiscal, Some(before)) => self.reconcile(code, data, before, e, accept).await,
                 _ => {
                     if class != CommandClass::Query {
@@ -623,6 +623,21 @@ impl<L: Link> Driver<L> {
 
     pub(crate) async fn shift_params(&mut self) -> Result<ShiftParams, Error> {
         self.query(&GetShiftParams).await
+    }
+}
+
+/// The last failure of a command sent `attempts` times over `spent`: a timeout says how long kkt
+/// waited in all and how many times it asked.
+fn counted(fail: SendFail, attempts: u32, spent: std::time::Duration) -> SendFail {
+    use crate::transport::LinkError;
+    match fail {
+        SendFail::Lost(Error::Link { command, error: LinkError::Timeout { peer, waited, received, .. } }, c)
+            if attempts > 1 =>
+        {
+            let waited = spent.max(waited);
+            SendFail::Lost(Error::Link { command, error: LinkError::Timeout { peer, waited, attempts, received } }, c)
+        }
+        f => f,
     }
 }
 

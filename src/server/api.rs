@@ -241,9 +241,14 @@ pub async fn receipt_outcome(
 ) -> Response {
     let r = async {
         let Path(id) = id.map_err(|e| ApiError::input("id", e.body_text()))?;
+        // A request with this id queued or running: its outcome is coming, it is not safe to
+        // send it again.
+        if s.inflight.contains(&id) {
+            return Ok(Err(id));
+        }
         let key = id.clone();
         match read_journal(&s, move |j| j.by_id(&key)).await? {
-            Some(e) => Ok(serde_json::to_value(e).unwrap_or_default()),
+            Some(e) => Ok(Ok(serde_json::to_value(e).unwrap_or_default())),
             None => Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -252,7 +257,19 @@ pub async fn receipt_outcome(
             )),
         }
     };
-    answer(r.await)
+    match r.await {
+        Ok(Ok(v)) => ok(v),
+        Ok(Err(id)) => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "state": "in_progress",
+                "id": id,
+                "message": "a request with this id is queued or being formed now: ask again for its outcome; do not send it again",
+            })),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET /v1/journal?pending=true&limit=N`.

@@ -51,6 +51,9 @@ pub use uri::{DeviceUri, UriError};
 
 /// How long to keep reading after a response frame failed its check (bad CRC or LEN) before
 /// calling the response corrupted: a real frame may still follow a false start in the garbage.
+/// A response that stops this long in the middle of a frame (fewer bytes than its LEN) is
+/// corrupted too: a register sends a frame whole, and a damaged LEN waits for bytes that never
+/// come.
 pub const BAD_FRAME_GRACE: Duration = Duration::from_millis(300);
 
 /// The link failed: nothing about the register's state can be concluded from it.
@@ -88,12 +91,14 @@ pub enum LinkError {
         source: std::io::Error,
     },
     /// No whole response arrived in time.
-    #[error("no response from {peer} within {waited:?} ({received} bytes received)")]
+    #[error("{}", timeout_text(peer, *waited, *attempts, *received))]
     Timeout {
         /// The device.
         peer: String,
-        /// How long the driver waited.
+        /// How long the driver waited (every sending of the command together).
         waited: Duration,
+        /// How many times the command was sent (1 for one exchange).
+        attempts: u32,
         /// Bytes received before the deadline (a partial frame or garbage).
         received: usize,
     },
@@ -105,6 +110,15 @@ pub enum LinkError {
         /// Bytes received before the close.
         received: usize,
     },
+}
+
+fn timeout_text(peer: &str, waited: Duration, attempts: u32, received: usize) -> String {
+    let secs = waited.as_secs_f64();
+    if attempts <= 1 {
+        format!("no response from {peer} within {secs:.1} s ({received} bytes received)")
+    } else {
+        format!("no response from {peer}: kkt waited {secs:.1} s in all and asked {attempts} times ({received} bytes received the last time)")
+    }
 }
 
 impl LinkError {
@@ -262,6 +276,8 @@ pub struct ResponseReader {
     received: usize,
     bad: Option<(FrameError, Instant)>,
     grace: Duration,
+    /// When bytes last arrived.
+    last_rx: Option<Instant>,
 }
 
 /// What the reader wants next.
@@ -291,6 +307,7 @@ impl ResponseReader {
             received: 0,
             bad: None,
             grace: BAD_FRAME_GRACE,
+            last_rx: None,
         }
     }
 
@@ -309,10 +326,18 @@ impl ResponseReader {
         self.deadline.saturating_duration_since(self.started)
     }
 
-    /// Adds bytes that arrived.
+    /// Adds bytes that arrived (now).
     pub fn push(&mut self, bytes: &[u8]) {
+        self.push_at(bytes, Instant::now());
+    }
+
+    /// Adds bytes that arrived at `at`.
+    pub fn push_at(&mut self, bytes: &[u8], at: Instant) {
         self.received += bytes.len();
         self.buf.extend_from_slice(bytes);
+        if !bytes.is_empty() {
+            self.last_rx = Some(at);
+        }
     }
 
     /// The error for a connection the device closed now: a corrupted response if one was seen.
@@ -349,10 +374,19 @@ impl ResponseReader {
                 _ => ReadStep::Corrupt(e),
             };
         }
-        match self.deadline.checked_duration_since(now) {
-            Some(d) if !d.is_zero() => ReadStep::Read(d),
-            _ => ReadStep::TimedOut { received: self.received },
+        let left = match self.deadline.checked_duration_since(now) {
+            Some(d) if !d.is_zero() => d,
+            _ => return ReadStep::TimedOut { received: self.received },
+        };
+        // A frame begun and stalled: its LEN announced more than will come.
+        if let (Some(need), Some(at)) = (self.decoder.pending_len(&self.buf), self.last_rx) {
+            let until = at + self.grace;
+            return match until.checked_duration_since(now) {
+                Some(d) if !d.is_zero() => ReadStep::Read(d.min(left)),
+                _ => ReadStep::Corrupt(FrameError::Stalled { have: self.buf.len(), need }),
+            };
         }
+        ReadStep::Read(left)
     }
 }
 
@@ -381,7 +415,7 @@ pub(crate) fn read_response_blocking(
             ReadStep::Done(frame) => return Ok(frame),
             ReadStep::Corrupt(e) => return Err(ExchangeError::BadFrame(e)),
             ReadStep::TimedOut { received } => {
-                return Err(LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), received }.into())
+                return Err(LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), attempts: 1, received }.into())
             }
         }
     }
