@@ -1,3 +1,4 @@
 //! The host's journal and the journaled driver.
 
 mod journaled;
+mod trust;
