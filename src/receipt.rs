@@ -729,7 +729,10 @@ impl Receipt {
                     if let Some(c) = code.chars().find(|c| c.is_control() && *c != '\u{1d}') {
                         return Err(InputError::new(
                             at(i, "marking_code"),
-                            format!("control character U+{:04X}: only GS (U+001D) separates a code's fields", u32::from(c)),
+                            format!(
+                                "control character U+{:04X}: only GS (U+001D) separates a code's fields",
+                                u32::from(c)
+                            ),
                         ));
                     }
                     if !code.is_ascii() {

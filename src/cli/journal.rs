@@ -229,7 +229,10 @@ pub fn list(cli: &Cli, a: &ListArgs) -> Result<(), Failure> {
 pub fn backup(cli: &Cli, dest: &Path) -> Result<(), Failure> {
     let p = path(cli)?;
     let Some(j) = read_only(cli)? else {
-        return Err(Failure::usage(format!("no journal at {}: nothing to back up", p.display()), "give --journal PATH"));
+        return Err(Failure::usage(
+            format!("no journal at {}: nothing to back up", p.display()),
+            "give --journal PATH",
+        ));
     };
     j.backup(dest).map_err(journal_failure)?;
     let entries = j.list(false, usize::MAX >> 1).map_err(journal_failure)?.len();

@@ -152,7 +152,8 @@ impl<L: Link> Driver<L> {
         loop {
             attempt += 1;
             let started = Instant::now();
-            let wait = budget.map_or(timeout, |b| timeout.min(b.saturating_sub(first.elapsed())).max(retry::MIN_SENDING));
+            let wait =
+                budget.map_or(timeout, |b| timeout.min(b.saturating_sub(first.elapsed())).max(retry::MIN_SENDING));
             let r = self.link.exchange(&req, wait).await;
             let elapsed = started.elapsed();
             let protocol = |error| SendFail::Lost(Error::Protocol { command: code, error }, true);

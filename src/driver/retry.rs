@@ -79,9 +79,7 @@ pub(crate) fn decide(opts: &Options, a: &Attempt) -> Retry {
         Failure::Corrupted | Failure::Lost => return Retry::No,
     };
     let more = match a.budget {
-        Some(budget) => {
-            a.number < MAX_SENDINGS && a.spent + pause.min(budget / 4) + MIN_SENDING <= budget
-        }
+        Some(budget) => a.number < MAX_SENDINGS && a.spent + pause.min(budget / 4) + MIN_SENDING <= budget,
         None => a.number <= opts.retries,
     };
     match (more, a.budget) {
@@ -145,13 +143,8 @@ mod tests {
         let opts = Options { retries: 2, retry_delay: Duration::from_millis(200), ..Options::default() };
         let budget = Some(Duration::from_secs(2));
         let q = |number, failure, spent_ms| {
-            let a = Attempt {
-                class: CommandClass::Query,
-                number,
-                failure,
-                spent: Duration::from_millis(spent_ms),
-                budget,
-            };
+            let a =
+                Attempt { class: CommandClass::Query, number, failure, spent: Duration::from_millis(spent_ms), budget };
             decide(&opts, &a)
         };
         // Corrupted answers of a query: sent again at once, beyond `retries`, while the budget
@@ -165,7 +158,13 @@ mod tests {
         assert_eq!(q(4, Failure::Lost, 900), ms(500));
         assert_eq!(q(4, Failure::Lost, 1500), Retry::No);
         // Not a query: a lost or corrupted answer is never sent again here.
-        let a = Attempt { class: CommandClass::Document, number: 1, failure: Failure::Corrupted, spent: Duration::ZERO, budget };
+        let a = Attempt {
+            class: CommandClass::Document,
+            number: 1,
+            failure: Failure::Corrupted,
+            spent: Duration::ZERO,
+            budget,
+        };
         assert_eq!(decide(&opts, &a), Retry::No);
         let a = Attempt { failure: Failure::BadRequestFrame, ..a };
         assert_eq!(decide(&opts, &a), Retry::After(Duration::ZERO));

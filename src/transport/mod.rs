@@ -415,7 +415,9 @@ pub(crate) fn read_response_blocking(
             ReadStep::Done(frame) => return Ok(frame),
             ReadStep::Corrupt(e) => return Err(ExchangeError::BadFrame(e)),
             ReadStep::TimedOut { received } => {
-                return Err(LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), attempts: 1, received }.into())
+                return Err(
+                    LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), attempts: 1, received }.into()
+                )
             }
         }
     }

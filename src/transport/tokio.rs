@@ -43,7 +43,9 @@ async fn read_response<R: AsyncRead + Unpin>(
             ReadStep::Done(f) => return Ok(f),
             ReadStep::Corrupt(e) => return Err(ExchangeError::BadFrame(e)),
             ReadStep::TimedOut { received } => {
-                return Err(LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), attempts: 1, received }.into())
+                return Err(
+                    LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), attempts: 1, received }.into()
+                )
             }
         }
     }
