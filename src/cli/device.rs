@@ -147,8 +147,13 @@ pub fn options(cli: &Cli, cfg: &Config, print: bool) -> Options {
         }
     }
     // `--timeout` is the whole wait for one command, its repetitions included (by default the
-    // command table's timeout: 20 s, longer for shift open).
-    o.budget = Some(cli.timeout.or(cfg.timeout).map_or(Duration::from_secs(20), Duration::from_secs));
+    // command table's timeout: 20 s, longer for shift open). A `retries` count given in the
+    // config's [driver] table keeps the counted policy instead: that many repetitions, each
+    // sending waiting its own timeout.
+    let counted = cfg.driver.as_ref().is_some_and(|d| d.retries.is_some());
+    if !counted {
+        o.budget = Some(cli.timeout.or(cfg.timeout).map_or(Duration::from_secs(20), Duration::from_secs));
+    }
     o
 }
 

@@ -4,3 +4,4 @@ mod api;
 mod concurrency;
 mod hardening;
 mod security;
+mod trust;

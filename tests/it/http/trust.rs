@@ -1,0 +1,119 @@
+//! Issue 18 §3, §5 and §7 through `kkt serve`: a document another program opened is 409
+//! `register_busy` (nothing cancelled), the service follows a shift a technician opened with
+//! the command line, and the outcome of a receipt still being formed is 202 `in_progress`.
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::http::{assert_error, fixture, Emulator, Service, TempDir, BIN};
+
+/// `kkt …` on the emulator at `uri`, with its own journal and home (another process than the
+/// service, as a technician's terminal is).
+fn cli(uri: &str, dir: &TempDir) -> Command {
+    let mut c = Command::new(BIN);
+    c.env("KKT_DEVICE", uri)
+        .env_remove("KKT_CONFIG")
+        .env("KKT_JOURNAL", dir.path("cli-journal.sqlite"))
+        .env("KKT_STATE_DIR", dir.path("cli-state"))
+        .env("HOME", dir.path("cli-home"));
+    c
+}
+
+fn last_fd(svc: &Service) -> u64 {
+    svc.client.get("/v1/status", "/v1/status").body["fn"]["last_fd_number"].as_u64().unwrap()
+}
+
+#[test]
+fn a_document_another_program_opened_is_409_register_busy_and_left_open() {
+    let emu = Emulator::start(&[]);
+    let svc = Service::start(&emu.uri, |_| {});
+    let c = svc.client.clone();
+    assert_eq!(c.post("/v1/shift/open", "").status, 200);
+    let fd = last_fd(&svc);
+    // Another program opens a receipt on the register and keeps it open.
+    let mut other = kkt::Kkt::connect(&emu.uri).unwrap();
+    other.call(&kkt::commands::receipt::OpenReceipt::default()).unwrap();
+
+    let sale = fixture("sale.json", Some("busy-http"));
+    let a = c.post("/v1/receipts", &sale);
+    assert_error(&a, 409, "register_busy", "another program");
+    let st = c.get("/v1/status", "/v1/status");
+    assert_ne!(st.body["fn"]["current_document"], json!(0), "left open: {}", st.body);
+    assert_eq!(st.body["fn"]["last_fd_number"].as_u64(), Some(fd), "nothing formed");
+    // Not cancelled by the service's recovery either.
+    assert_eq!(c.post("/v1/recover", "").status, 200);
+    let st = c.get("/v1/status", "/v1/status");
+    assert_ne!(st.body["fn"]["current_document"], json!(0), "left open: {}", st.body);
+
+    // The other program gives up its receipt: ours is formed, once.
+    other.cancel_document().unwrap();
+    let a = c.post("/v1/receipts", &sale);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["fd_number"].as_u64(), Some(fd + 1));
+}
+
+/// §5: a technician opens the shift with `kkt shift open` in another process; the service's
+/// next receipt is formed without anyone asking for `GET /v1/status` first.
+#[test]
+fn a_shift_opened_from_the_command_line_is_followed_by_the_service() {
+    let emu = Emulator::start(&[]);
+    let svc = Service::start(&emu.uri, |_| {});
+    let c = svc.client.clone();
+    let dir = TempDir::new("follow");
+    // The service has seen the register with the shift closed.
+    let st = c.get("/v1/status", "/v1/status");
+    assert_eq!(st.body["shift"]["open"], false, "{}", st.body);
+    let fd = st.body["fn"]["last_fd_number"].as_u64().unwrap();
+
+    let out = cli(&emu.uri, &dir).args(["shift", "open", "--cashier", "Иванова А.А."]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let a = c.post("/v1/receipts", &fixture("sale.json", Some("after-cli-open")));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["fd_number"].as_u64(), Some(fd + 2), "the shift report, then the receipt");
+
+    // And the other way: closed from the command line, the service says so (the register's
+    // word), not "formed".
+    let out = cli(&emu.uri, &dir).args(["shift", "close"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let a = c.post("/v1/receipts", &fixture("sale.json", Some("after-cli-close")));
+    assert!(matches!(a.status, 409 | 502), "{}", a.body);
+    assert!(a.body["error"]["hint"].as_str().unwrap_or_default().contains("shift"), "{}", a.body);
+}
+
+/// §7: `GET /v1/receipts/{id}` while the POST with that id is being formed answers 202
+/// `in_progress`, never an answer that would make the POS send it again.
+#[test]
+fn the_outcome_of_a_receipt_being_formed_is_202_in_progress() {
+    let dir = TempDir::new("inprogress");
+    let scenario = dir.path("scenario.toml");
+    // The register takes its time over the receipt's 0x24.
+    std::fs::write(&scenario, "[[faults]]\ncommand = 0x24\naction = \"delay\"\ndelay_ms = 2000\ntimes = 1\n").unwrap();
+    let emu = Emulator::start(&["--scenario", scenario.to_str().unwrap()]);
+    let svc = Service::start(&emu.uri, |_| {});
+    let c = svc.client.clone();
+    assert_eq!(c.post("/v1/shift/open", "").status, 200);
+    let sale = fixture("sale.json", Some("slow-1"));
+    let pos = {
+        let (c, sale) = (c.clone(), sale.clone());
+        std::thread::spawn(move || c.post("/v1/receipts", &sale))
+    };
+    let mut seen = None;
+    for _ in 0..400 {
+        let o = c.get("/v1/receipts/{id}", "/v1/receipts/slow-1");
+        if o.status != 404 {
+            seen = Some(o);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let o = seen.expect("the POST was seen");
+    assert_eq!(o.status, 202, "{}", o.body);
+    assert_eq!(o.body["state"], "in_progress", "{}", o.body);
+    let a = pos.join().unwrap();
+    assert_eq!(a.status, 200, "{}", a.body);
+    let o = c.get("/v1/receipts/{id}", "/v1/receipts/slow-1");
+    assert_eq!((o.status, o.body["state"].as_str()), (200, Some("formed")), "{}", o.body);
+}
