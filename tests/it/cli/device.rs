@@ -393,3 +393,68 @@ fn a_document_another_program_opened_exits_3_until_cancel_force() {
     assert_eq!(json_of(&out)["fd_number"].as_u64(), Some(fd + 1));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Issue 18 §7: `--max-items` and `--max-change` are the limits named, checked before
+/// anything reaches the register.
+#[test]
+fn max_items_and_max_change_are_refused_before_sending() {
+    let emu = Emulator::start(&[]);
+    let dir = std::env::temp_dir().join(format!("kkt-cli-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    emu.kkt().args(["shift", "open", "--cashier", "Иванова А.А."]).assert().success();
+    let fd = last_fd(&emu);
+    let sale = bread_with_id(&dir, "limits-1");
+    let out = emu.kkt().args(["--json", "--max-items", "0", "receipt", &sale]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let m = json_of(&out)["error"]["message"].as_str().unwrap().to_string();
+    assert!(m.contains("items") && m.contains("--max-items"), "{m}");
+    // 100.00 tendered for 91.00: 9.00 of change, above --max-change 5.
+    let out = emu.kkt().args(["--json", "--max-change", "5.00", "receipt", &sale]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let m = json_of(&out)["error"]["message"].as_str().unwrap().to_string();
+    assert!(m.contains("payments.cash") && m.contains("--max-change"), "{m}");
+    assert_eq!(last_fd(&emu), fd, "nothing formed");
+    let out = emu.kkt().args(["--json", "--max-change", "9.00", "receipt", &sale]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 18 §7: `kkt --json receipt … | true`: stdout is closed before the answer is written;
+/// kkt does not panic (exit 101) but exits with the receipt's code, and the journal holds the
+/// outcome (a repeat with the id is replayed).
+#[test]
+fn a_closed_stdout_never_panics_after_a_receipt() {
+    let emu = Emulator::start(&[]);
+    let dir = std::env::temp_dir().join(format!("kkt-cli-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    emu.kkt().args(["shift", "open", "--cashier", "Иванова А.А."]).assert().success();
+    let fd = last_fd(&emu);
+    let sale = bread_with_id(&dir, "pipe-1");
+    for human in [false, true] {
+        let mut cmd = Proc::new(BIN);
+        cmd.env("KKT_DEVICE", &emu.uri)
+            .env_remove("KKT_CONFIG")
+            .env("HOME", std::env::temp_dir())
+            .env("KKT_JOURNAL", dir.join("journal.sqlite"))
+            .env("KKT_STATE_DIR", dir.join("state"));
+        if !human {
+            cmd.arg("--json");
+        }
+        let mut child = cmd.args(["receipt", &sale]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // `| true`: the reader is gone before kkt writes.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "json {}: {}", !human, String::from_utf8_lossy(&out.stderr));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(last_fd(&emu), fd + 1, "formed once (the second run replayed it)");
+    let out = emu
+        .kkt()
+        .env("KKT_JOURNAL", dir.join("journal.sqlite"))
+        .env("KKT_STATE_DIR", dir.join("state"))
+        .args(["--json", "receipt", &sale])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["replayed"], true);
+    std::fs::remove_dir_all(&dir).ok();
+}

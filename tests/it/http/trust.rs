@@ -117,3 +117,79 @@ fn the_outcome_of_a_receipt_being_formed_is_202_in_progress() {
     let o = c.get("/v1/receipts/{id}", "/v1/receipts/slow-1");
     assert_eq!((o.status, o.body["state"].as_str()), (200, Some("formed")), "{}", o.body);
 }
+
+/// §7: what a real FN or OFD would refuse is refused first (400 naming the field), nothing sent.
+#[test]
+fn inputs_a_real_fn_would_refuse_are_400_and_nothing_is_sent() {
+    let svc = Service::emulator();
+    let c = &svc.client;
+    assert_eq!(c.post("/v1/shift/open", "").status, 200);
+    let before = last_fd(&svc);
+    let sale: serde_json::Value = serde_json::from_str(&fixture("sale.json", None)).unwrap();
+    let with = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = sale.clone();
+        f(&mut v);
+        v.to_string()
+    };
+    let many = |n: usize| {
+        with(&|v| {
+            let item = v["items"][0].clone();
+            v["items"] = json!(vec![item; n]);
+            v["payments"]["cash"] = json!(format!("{}.00", 91 * n));
+        })
+    };
+    assert!(sale.to_string().contains("\"quantity\":\"2\""));
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        ("NUL in a name", with(&|v| v["items"][0]["name"] = json!("Хлеб\u{0}")), "items[0].name", "U+0000"),
+        ("a control character", with(&|v| v["cashier"]["name"] = json!("Ива\u{7}нова")), "cashier.name", "U+0007"),
+        (
+            "a contact that is neither",
+            with(&|v| v["customer"]["contact"] = json!("call me")),
+            "customer.contact",
+            "e-mail",
+        ),
+        (
+            "an electronic receipt without a contact",
+            with(&|v| {
+                v["print"] = json!(false);
+                v.as_object_mut().unwrap().remove("customer");
+            }),
+            "customer.contact",
+            "electronic",
+        ),
+        (
+            "a total of 0.00",
+            with(&|v| {
+                v["items"][0]["price"] = json!("0");
+                v["items"][1]["price"] = json!("0");
+                v["payments"]["cash"] = json!("0");
+            }),
+            "items",
+            "0.00",
+        ),
+        (
+            "an exponent quantity",
+            sale.to_string().replace("\"quantity\":\"2\"", "\"quantity\":2e0"),
+            "items[0].quantity",
+            "exponent",
+        ),
+        ("101 items", many(101), "items", "100"),
+        (
+            "change above 100 000.00",
+            with(&|v| v["payments"]["cash"] = json!("100200.00")),
+            "payments.cash",
+            "--max-change",
+        ),
+    ];
+    for (what, body, field, mentions) in &cases {
+        let a = c.post("/v1/receipts", body);
+        assert_eq!(a.status, 400, "{what}: {}", a.body);
+        assert_eq!(a.body["error"]["kind"], "input", "{what}");
+        let m = a.body["error"]["message"].as_str().unwrap();
+        assert!(m.contains(field) && m.contains(mentions), "{what}: {field:?} / {mentions:?} not in {m:?}");
+    }
+    assert_eq!(last_fd(&svc), before, "nothing was formed");
+    // The limits: 100 items pass (the virtual register's own limit).
+    let a = c.post("/v1/receipts", &many(100));
+    assert_eq!(a.status, 200, "{}", a.body);
+}
