@@ -316,7 +316,7 @@ impl Journal {
             return Self::open_existing(path).map(|j| (j, false));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
+            crate::fsutil::create_private_dir(dir).map_err(io)?;
         }
         let tmp = sibling(path, "new");
         let made = (|| {
@@ -385,7 +385,7 @@ impl Journal {
             return Err(JournalError::BackupExists { path: dest.display().to_string() });
         }
         if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
+            crate::fsutil::create_private_dir(dir).map_err(io)?;
         }
         let tmp = sibling(dest, "backup");
         let copied = (|| {
