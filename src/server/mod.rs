@@ -31,6 +31,7 @@ use kkt::journal::Journal;
 use kkt::receipt::Cashier;
 
 pub mod api;
+pub mod errbody;
 pub mod error;
 pub mod guard;
 pub mod listen;

@@ -193,3 +193,32 @@ fn inputs_a_real_fn_would_refuse_are_400_and_nothing_is_sent() {
     let a = c.post("/v1/receipts", &many(100));
     assert_eq!(a.status, 200, "{}", a.body);
 }
+
+/// §7: the answers hyper writes itself (a URI over its limit, headers over its buffer, a
+/// request that is not HTTP) carry the JSON error body too.
+#[test]
+fn answers_hyper_writes_itself_carry_the_json_error_body() {
+    let svc = Service::emulator();
+    let base = &svc.client.base;
+    let host = base.trim_start_matches("http://");
+    let long = "a".repeat(70_000);
+    let cases = [
+        (format!("GET /v1/receipts/{long} HTTP/1.1\r\nHost: {host}\r\n\r\n"), 414, "too_large"),
+        (
+            format!("GET /v1/status HTTP/1.1\r\nHost: {host}\r\nX-Big: {}\r\n\r\n", "b".repeat(500_000)),
+            431,
+            "too_large",
+        ),
+        ("GARBAGE\r\n\r\n".to_string(), 400, "input"),
+    ];
+    for (request, status, kind) in cases {
+        let a = crate::support::http::raw_request(base, &request);
+        assert_eq!(a.status, status, "{:?}", a.body);
+        assert_eq!(a.header("content-type"), Some("application/json"), "{status}");
+        assert_eq!(a.body["error"]["kind"], kind, "{status}: {}", a.body);
+        assert!(a.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", a.body);
+        assert!(a.body["error"]["hint"].is_string(), "{}", a.body);
+    }
+    // The service still answers.
+    assert_eq!(svc.client.get("/v1/status", "/v1/status").status, 200);
+}
