@@ -89,6 +89,9 @@ const FOREIGN_SCAN: u32 = 64;
 /// How often a damaged FN status answer is read again before the command is refused.
 const FN_STATUS_READS: usize = 3;
 
+/// How often more a document's TLVs (0x3A) are asked for after a damaged answer.
+const TLV_READS: usize = 3;
+
 /// What to do with a document a pending entry of this journal left open on the register (its
 /// attempt was not formed, and no document was formed since). A document open that no entry
 /// accounts for is never cancelled ([`Error::RegisterBusy`]).
@@ -926,7 +929,16 @@ impl JournaledKkt {
     /// A document's TLVs: 0x3A, or 0x35 and 0x36 one TLV at a time when the register refuses
     /// 0x3A (a document over its 1024 bytes).
     fn document_tlv(&mut self, fd: u32) -> Result<TlvList, Error> {
-        match self.kkt.call(&ReadDocumentAsTlv { fd_number: fd }) {
+        // The long 0x3A answer is the one a noisy line damages most: asked again (each call
+        // within its own budget) before giving up.
+        let mut read = self.kkt.call(&ReadDocumentAsTlv { fd_number: fd });
+        for _ in 0..TLV_READS {
+            match &read {
+                Err(Error::Protocol { .. }) => read = self.kkt.call(&ReadDocumentAsTlv { fd_number: fd }),
+                _ => break,
+            }
+        }
+        match read {
             Ok(t) => Ok(t.tlv),
             Err(first @ Error::Device { .. }) => {
                 let Ok(info) = self.kkt.call(&RequestDocumentTlv { fd_number: fd }) else { return Err(first) };

@@ -446,6 +446,21 @@ impl<L: Link> Driver<L> {
                                 return Err(unknown(format!("document {fd_number} was formed, but it is not ours: {m}")));
                             }
                         }
+                        // The FN status read just before 0x24 showed this client's receipt
+                        // open (the register holds one document at a time, and the session let
+                        // 0x24 go only inside the receipt this client opened and filled): the
+                        // one document formed after it, with its operation and total, is that
+                        // receipt. Another program would first have had to cancel it in the
+                        // instant between that status and 0x24, and then our 0x24 finds no
+                        // receipt to form. On a noisy line the long 0x3A answer is the one most
+                        // often damaged, so this case does not hang on reading it.
+                        Err(e) if before.current_document != crate::protocol::values::CurrentDocument::NONE => {
+                            tracing::warn!(
+                                fd_number,
+                                error = %e,
+                                "the receipt's content could not be read back; the register had this client's receipt open just before 0x24: taken for ours"
+                            );
+                        }
                         Err(e) => {
                             return Err(unknown(format!(
                                 "document {fd_number} has our operation and total, but its content could not be read back to confirm it is ours: {e}"

@@ -63,11 +63,12 @@ pub enum FrameError {
     },
     /// A response frame stopped in the middle (its LEN announced more than came): a damaged
     /// LEN, or a line that broke off (the transports' reader, not the parser, tells this).
-    #[error("the response frame stopped after {have} of its {need} bytes")]
+    #[error("{}", if *need == 0 { format!("the response stopped after {have} bytes without a whole frame") } else { format!("the response frame stopped after {have} of its {need} bytes") })]
     Stalled {
         /// Bytes of the frame received.
         have: usize,
-        /// Bytes its header announced (0 while the header itself is incomplete).
+        /// Bytes its header announced (0 while the header itself is incomplete, or when no
+        /// frame began: the bytes were all garbage).
         need: usize,
     },
 }

@@ -378,12 +378,22 @@ impl ResponseReader {
             Some(d) if !d.is_zero() => d,
             _ => return ReadStep::TimedOut { received: self.received },
         };
-        // A frame begun and stalled: its LEN announced more than will come.
-        if let (Some(need), Some(at)) = (self.decoder.pending_len(&self.buf), self.last_rx) {
+        // A frame begun and stalled (its LEN announced more than will come), or bytes that
+        // were all garbage (a damaged start of frame) and then silence: a register sends its
+        // answer whole, so either is a corrupted answer, not a silent register.
+        let stalled = match self.decoder.pending_len(&self.buf) {
+            Some(need) => Some(need),
+            None if self.received > 0 => Some(0),
+            None => None,
+        };
+        if let (Some(need), Some(at)) = (stalled, self.last_rx) {
             let until = at + self.grace;
             return match until.checked_duration_since(now) {
                 Some(d) if !d.is_zero() => ReadStep::Read(d.min(left)),
-                _ => ReadStep::Corrupt(FrameError::Stalled { have: self.buf.len(), need }),
+                _ => ReadStep::Corrupt(FrameError::Stalled {
+                    have: if need == 0 { self.received } else { self.buf.len() },
+                    need,
+                }),
             };
         }
         ReadStep::Read(left)
