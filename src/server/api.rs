@@ -27,6 +27,10 @@ pub const BODY_LIMIT: usize = 1 << 20;
 /// The most codes in one `POST /v1/marks/check`.
 pub const MAX_CODES: usize = 100;
 
+/// How long one `POST /v1/marks/check` may keep checking codes with the register (a code begun
+/// is finished; the codes after it are not begun).
+pub const MARKS_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The most journal entries in one answer.
 pub const MAX_ENTRIES: usize = 10_000;
 
@@ -403,9 +407,31 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>), ApiError
 pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
         let (queries, items) = mark_queries(&text(&s, body).await?)?;
-        let reg = s.queue.run(Op::CheckMarks(queries), None).await?;
+        // One job per code, so that receipts queued meanwhile run between them, and a time
+        // budget for the whole request: the register is never held for minutes.
+        let started = std::time::Instant::now();
+        let n = queries.len();
+        let mut fn_number = None;
+        let mut checks = Vec::with_capacity(n);
+        for (i, q) in queries.into_iter().enumerate() {
+            if i > 0 && started.elapsed() >= MARKS_BUDGET {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    format!(
+                        "the register checked {i} of the {n} codes within this request's time budget of {} s; nothing was kept in the FN",
+                        MARKS_BUDGET.as_secs()
+                    ),
+                    "send fewer codes per request, or repeat later",
+                ));
+            }
+            let reg = s.queue.run(Op::CheckMarks(vec![q]), None).await?;
+            if fn_number.is_none() {
+                fn_number = reg["fn_number"].as_str().filter(|n| !n.is_empty()).map(str::to_string);
+            }
+            checks.extend(reg["checks"].as_array().cloned().unwrap_or_default());
+        }
         let checker = s.checker.clone();
-        let fn_number = reg["fn_number"].as_str().filter(|n| !n.is_empty()).map(str::to_string);
         let verdicts = tokio::task::spawn_blocking(move || {
             checker.set_fiscal_drive_number(fn_number);
             checker.receipt().check(&items)
@@ -413,7 +439,6 @@ pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
         .await
         .map_err(|e| ApiError::internal(format!("the marking check failed: {e}")))?;
         let strictness = s.checker.settings().strictness;
-        let checks = reg["checks"].as_array().cloned().unwrap_or_default();
         let out: Vec<Value> = verdicts
             .into_iter()
             .zip(checks)

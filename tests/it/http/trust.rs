@@ -222,3 +222,44 @@ fn answers_hyper_writes_itself_carry_the_json_error_body() {
     // The service still answers.
     assert_eq!(svc.client.get("/v1/status", "/v1/status").status, 200);
 }
+
+/// §2: a `POST /v1/marks/check` with many codes does not hold the register: each code is one
+/// job, so a receipt sent while the codes are being checked is formed between two of them.
+#[test]
+fn a_receipt_is_formed_between_the_codes_of_a_long_marks_check() {
+    let dir = TempDir::new("marks-jobs");
+    let scenario = dir.path("scenario.toml");
+    // Every code's local check (0x91) takes the register 150 ms.
+    std::fs::write(&scenario, "[[faults]]\ncommand = 0x91\naction = \"delay\"\ndelay_ms = 150\ntimes = 1000\n")
+        .unwrap();
+    let emu = Emulator::start(&["--scenario", scenario.to_str().unwrap()]);
+    let svc = Service::start(&emu.uri, |_| {});
+    let c = svc.client.clone();
+    assert_eq!(c.post("/v1/shift/open", "").status, 200);
+    let codes = vec![crate::support::http::SEED_CODE; 30];
+    let marks = {
+        let c = c.clone();
+        let body = json!({ "codes": codes }).to_string();
+        std::thread::spawn(move || c.post("/v1/marks/check", &body))
+    };
+    // Once the register is checking the first code, a receipt comes.
+    let mut seen = false;
+    for _ in 0..2000 {
+        if emu.requests().contains(&0x91) {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(seen, "the marks check never reached the register");
+    let r = c.post("/v1/receipts", &fixture("sale.json", Some("between-codes")));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!marks.is_finished(), "the receipt waited for all 30 codes");
+    let m = marks.join().unwrap();
+    assert_eq!(m.status, 200, "{}", m.body);
+    assert_eq!(m.body["verdicts"].as_array().unwrap().len(), 30);
+    // On the wire: the receipt's 0x24 between two codes' checks.
+    let wire = emu.requests();
+    let form = wire.iter().position(|c| *c == 0x24).expect("0x24 sent");
+    assert!(wire[..form].contains(&0x91) && wire[form..].contains(&0x91), "{wire:02x?}");
+}
