@@ -45,6 +45,7 @@ impl Emulator {
         c.env("KKT_DEVICE", &self.uri)
             .env_remove("KKT_CONFIG")
             .env("HOME", std::env::temp_dir())
+            .env("KKT_STATE_DIR", crate::support::state_dir())
             .env("KKT_JOURNAL", journal);
         c
     }
