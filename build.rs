@@ -60,7 +60,7 @@ fn ident(path: &str, n: usize, s: &str, seen: &mut Vec<String>) -> String {
 
 /// The doc line of a generated constant.
 fn doc(name_en: &str, name_ru: &str) -> String {
-    format!("{name_en} ({name_ru}).").replace('\n', " ")
+    format!("{name_en} ({name_ru}).").replace('\n', " ").replace('[', "\\[").replace(']', "\\]")
 }
 
 fn check_sorted_unique(path: &str, mut v: Vec<(u32, usize)>) {
@@ -127,6 +127,27 @@ fn main() {
     tags.sort_by_key(|t| t.0);
     writeln!(src, "pub(crate) static TAGS: [TagInfo; {}] = [", tags.len()).unwrap();
     tags.iter().for_each(|t| src.push_str(&t.1));
+    src.push_str("];\n");
+    // A direct index: the 256-tag page of a tag, then its row (u16::MAX: none). `tag_info` is
+    // then two array reads, not a search (the TLV walk asks it once per TLV).
+    let mut pages: Vec<u32> = tags.iter().map(|t| t.0 >> 8).collect();
+    pages.dedup();
+    assert!(pages.len() < 255, "too many tag pages");
+    let mut page_index = vec![255u8; 256];
+    for (i, p) in pages.iter().enumerate() {
+        page_index[*p as usize] = i as u8;
+    }
+    writeln!(src, "pub(crate) static TAG_PAGE: [u8; 256] = {page_index:?};").unwrap();
+    writeln!(src, "pub(crate) static TAG_SLOT: [[u16; 256]; {}] = [", pages.len()).unwrap();
+    for p in &pages {
+        let mut slots = vec![u16::MAX; 256];
+        for (row, t) in tags.iter().enumerate() {
+            if t.0 >> 8 == *p {
+                slots[(t.0 & 0xFF) as usize] = row as u16;
+            }
+        }
+        writeln!(src, "    {slots:?},").unwrap();
+    }
     src.push_str("];\n");
 
     // commands.tsv: code, ident, class, timeout_ms, name_ru, name_en, source

@@ -8,6 +8,8 @@
 //! * `failover`: the best-ranked CDN answers 503, is down (connection refused) or hangs: time
 //!   to the verdict against the 1.5 s budget.
 //! * `batch`: 1000 distinct codes in one check (the checker sends 10 requests of 100).
+//! * `trail`: the cost of the sold-codes store and its evidence trail (a store lookup and a row
+//!   of `kkt_mark_checks` per verdict, SQLite in WAL mode) on a verdict, against none.
 //!
 //! `cargo bench --bench checker`
 
@@ -156,8 +158,41 @@ fn batch() {
     }
 }
 
+fn trail() {
+    let mock = MockGisMt::start(3);
+    let bare = checker(&mock, "bench-trail-none");
+    let dir = temp_dir("bench-trail");
+    let store = kkt::checker::store::SqliteStore::open(&kkt::checker::store::default_path(&dir)).unwrap();
+    let kept = checker(&mock, "bench-trail").with_store(Box::new(store));
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for n in 0..200 {
+        let t = Instant::now();
+        assert_eq!(bare.receipt().check(&[item(10_000 + n)]).remove(0).source, Source::Online);
+        without.push(t.elapsed());
+        let t = Instant::now();
+        let v = kept.receipt().check(&[item(20_000 + n)]).remove(0);
+        with.push(t.elapsed());
+        assert!(v.check_id.is_some());
+    }
+    let (a50, amax) = stats(&mut without);
+    let (b50, bmax) = stats(&mut with);
+    println!(
+        "SUMMARY checker with the sold-codes store and its evidence trail (SQLite, WAL): verdict median {:.2} ms \
+         max {:.2} ms; without a store median {:.2} ms max {:.2} ms; the store's share of the median {:.2} ms",
+        ms(b50),
+        ms(bmax),
+        ms(a50),
+        ms(amax),
+        ms(b50.saturating_sub(a50))
+    );
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "trail") {
+        return trail();
+    }
     overhead();
     failover();
     batch();
+    trail();
 }

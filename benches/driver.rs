@@ -32,8 +32,17 @@ use kkt::transport::{InProcTransport, Responder};
 use kkt::Kkt;
 
 /// This thread's CPU time.
+#[cfg(unix)]
 fn thread_cpu() -> Duration {
     nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).map(Duration::from).unwrap_or_default()
+}
+
+/// Elsewhere (Windows) the wall time since the first call: std has no thread CPU clock there,
+/// and wall time is never less than CPU time, so the figures are upper bounds.
+#[cfg(not(unix))]
+fn thread_cpu() -> Duration {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
 }
 
 fn cashier() -> Cashier {

@@ -12,7 +12,7 @@ const RECEIPT: &str = r#"{"operation": "sell", "taxation": "osn", "cashier": {"n
  "items": [
    {"name": "Хлеб", "price": "45.50", "quantity": "2", "vat": "vat10", "payment_method": "full_payment", "payment_object": "commodity"},
    {"name": "Молоко 3,2%", "price": "89.90", "quantity": "1", "vat": "vat10", "payment_method": "full_payment", "payment_object": "marked_commodity",
-    "marking_code": "0104607028393034215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
+    "marking_code": "0104607028393037215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
  "payments": {"cash": "200.00", "electronic": "0"}, "print": true}"#;
 
 #[tokio::main(flavor = "current_thread")]

@@ -34,7 +34,7 @@ fn main() -> Result<(), kkt::Error> {
         "Молоко 3,2%",
         Money::from_kopecks(8990),
         Vat::VAT10,
-        "0104607028393034215'Wt4q\u{1d}93dGVz",
+        "0104607028393037215'Wt4q\u{1d}93dGVz",
     ));
     receipt.payments.cash = "200.00".parse().expect("an amount");
 

@@ -71,6 +71,32 @@ pub struct Description {
     pub skipped: usize,
     /// The DATA in hex.
     pub data: String,
+    /// Something about the frame worth knowing (a "request" that looks like a response).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A frame decoded as a request that looks like a response: RESULT 0 (no command has code 0)
+/// or RESULT 1 with one error byte (0x01, the status query, has no data).
+fn looks_like_response(code: u8, data: &[u8]) -> Option<String> {
+    match (code, data.len()) {
+        (RESULT_OK, _) => Some(
+            "this looks like a response (RESULT 0, done), not a request: decode it with --response \
+             (and --command CODE to read its data)"
+                .into(),
+        ),
+        (RESULT_ERROR, 1) => {
+            let e = DeviceError::new(data[0]);
+            Some(format!(
+                "this looks like an error response (RESULT 1, error {:#04X}: {} / {}), not request 0x01: \
+                 decode it with --response",
+                e.code,
+                e.text_ru(),
+                e.text_en()
+            ))
+        }
+        _ => None,
+    }
 }
 
 fn command_name(code: u8) -> Option<String> {
@@ -91,10 +117,12 @@ pub fn describe(frame: FrameRef<'_>, kind: Direction, command: Option<u8>, skipp
         data_error: None,
         skipped,
         data: hex::encode_upper(frame.data),
+        note: None,
     };
     let typed = match kind {
         Direction::Request => {
             d.name = command_name(frame.code);
+            d.note = looks_like_response(frame.code, frame.data);
             commands::describe_request(frame.code, frame.data)
         }
         Direction::Response => {
@@ -116,7 +144,9 @@ pub fn describe(frame: FrameRef<'_>, kind: Direction, command: Option<u8>, skipp
     match typed {
         Some(Ok(t)) => {
             d.fields = Some(t.fields);
-            d.tlv = t.tlv;
+            // A TLV body's layout reads its tags into fields: the tags themselves (numbers,
+            // names, values, meanings) are shown too.
+            d.tlv = t.tlv.or_else(|| generic_tlv(frame.data));
         }
         Some(Err(e)) => {
             d.data_error = Some(e.to_string());
@@ -154,11 +184,14 @@ impl fmt::Display for Description {
                 }
             }
         }
-        write!(f, ", {} data bytes, CRC ok", self.data.len() / 2)?;
+        write!(f, ", {} data bytes, {}", self.data.len() / 2, if self.crc_ok { "CRC ok" } else { "CRC not checked" })?;
         if self.skipped > 0 {
             write!(f, " ({} garbage bytes skipped before it)", self.skipped)?;
         }
         writeln!(f)?;
+        if let Some(n) = &self.note {
+            writeln!(f, "  note: {n}")?;
+        }
         if let Some(e) = &self.error {
             writeln!(f, "  error {:#04X}: {} / {}", e.code, e.text_ru, e.text_en)?;
             writeln!(f, "  what to do: {}", e.hint)?;
@@ -199,16 +232,22 @@ fn write_tlv(f: &mut fmt::Formatter<'_>, items: &[Json], depth: usize) -> fmt::R
     for t in items {
         let pad = "  ".repeat(depth);
         let tag = &t["tag"];
-        let name = t["name"].as_str().unwrap_or("unknown tag");
+        let name_ru = t["name_ru"].as_str().unwrap_or("неизвестный тег");
+        let name_en = t["name"].as_str().unwrap_or("unknown tag");
         match (&t["tlv"], &t["value"]) {
             (Json::Array(children), _) => {
-                writeln!(f, "{pad}{tag} {name}:")?;
+                writeln!(f, "{pad}{tag} {name_ru} · {name_en}:")?;
                 write_tlv(f, children, depth + 1)?;
             }
             (_, v) => {
-                write!(f, "{pad}{tag} {name} = {}", text(v))?;
-                if let Some(x) = t["text"].as_str() {
+                // `1199 Ставка НДС = 1 (НДС 20%) · VAT rate: VAT 20%`
+                write!(f, "{pad}{tag} {name_ru} = {}", text(v))?;
+                if let Some(x) = t["text_ru"].as_str() {
                     write!(f, " ({x})")?;
+                }
+                write!(f, " · {name_en}")?;
+                if let Some(x) = t["text"].as_str() {
+                    write!(f, ": {x}")?;
                 }
                 if let Some(e) = t["value_error"].as_str() {
                     write!(f, " (does not fit the tag's type: {e})")?;

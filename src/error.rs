@@ -13,6 +13,8 @@
 //! | [`Error::Pending`] | an earlier attempt with this id is still unresolved and the register could not settle it | `kkt recover`, then repeat |
 //! | [`Error::RegisterBusy`] | another program has a document open on the register, nothing was sent | let that program finish it |
 //! | [`Error::Journal`] | the host's journal (disk) failed | check the disk and the journal file |
+//! | [`Error::MarkRefused`] | the marked-goods check refused an item; the receipt was cancelled | take the item out (or, for `ask`, let the cashier accept) |
+//! | [`Error::Interrupted`] | the caller stopped (Ctrl-C) before the command; nothing sent | see the register's state |
 
 use crate::commands::{DecodeError, InputError};
 #[cfg(feature = "journal")]
@@ -70,6 +72,41 @@ pub struct UnknownOutcome {
 impl std::fmt::Display for UnknownOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} outcome unknown: {} ({}); {}", command_name(self.command), self.cause, self.detail, self.check)
+    }
+}
+
+/// A marked item the marked-goods check refused in a sale (or the cashier did not accept): the
+/// receipt was cancelled, nothing was formed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MarkRefused {
+    /// The receipt item.
+    pub item: usize,
+    /// The checker's verdict, with every reason of the decision (the register's included) and
+    /// the action it came to (`refuse`, or `ask` when nobody could accept).
+    pub verdict: crate::marking::Verdict,
+    /// Why an `ask` was not accepted (no one to ask, the cashier declined, a confirmation that
+    /// does not apply).
+    pub not_accepted: Option<String>,
+    /// The commands sent for this receipt before it was given up, in order.
+    pub sent: Vec<u8>,
+    /// What was done with the receipt on the register (cancelled, or why not).
+    pub cancelled: String,
+}
+
+impl std::fmt::Display for MarkRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why: Vec<String> = self.verdict.reasons.iter().map(|r| format!("[{}] {}", r.field, r.message)).collect();
+        write!(f, "items[{}].marking_code: the marking code check refused the sale: {}", self.item, why.join("; "))?;
+        if let Some(n) = &self.not_accepted {
+            write!(f, " ({n})")?;
+        }
+        let sent: Vec<String> = self.sent.iter().map(|c| format!("{c:#04X}")).collect();
+        write!(
+            f,
+            "; sent before: {}; {}",
+            if sent.is_empty() { "nothing".into() } else { sent.join(", ") },
+            self.cancelled
+        )
     }
 }
 
@@ -163,6 +200,15 @@ pub enum Error {
     #[cfg(feature = "journal")]
     #[error("{0}")]
     Journal(#[source] JournalError),
+    /// A marked item the marked-goods check refused: the receipt was cancelled, nothing formed.
+    #[error("{0}")]
+    MarkRefused(Box<MarkRefused>),
+    /// The caller stopped the work (Ctrl-C) before this command: it was not sent.
+    #[error("interrupted before {} was sent", command_name(*command))]
+    Interrupted {
+        /// The command not sent.
+        command: u8,
+    },
 }
 
 #[cfg(feature = "journal")]
@@ -216,6 +262,8 @@ impl Error {
             Error::RegisterBusy { .. } => ErrorKind::RegisterBusy,
             #[cfg(feature = "journal")]
             Error::Journal(_) => ErrorKind::Journal,
+            Error::MarkRefused(_) => ErrorKind::MarkRefused,
+            Error::Interrupted { .. } => ErrorKind::Interrupted,
         }
     }
 
@@ -223,10 +271,17 @@ impl Error {
     pub fn hint(&self) -> String {
         match self {
             Error::Input(e) => format!("fix {}", e.field),
-            Error::Uri(_) => "use tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200, COM3 or emulator".into(),
-            Error::Sequence(v) if v.expected.ends_with("first") => v.expected.to_string(),
-            Error::Sequence(v) => format!("{} first", v.expected),
+            Error::Uri(e) => match &e.suggestion {
+                Some(s) => format!("use --device {s}"),
+                None => "use tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=115200, COM3 or emulator".into(),
+            },
+            Error::Sequence(v) => v.hint.to_string(),
             Error::Device { error, .. } => error.hint_en().to_string(),
+            Error::Link { error: LinkError::NotARegister { .. }, .. } | Error::Connect(LinkError::NotARegister { .. }) => {
+                "the device address leads to another kind of server or device: check the host, the port or the serial \
+                 port (`kkt ports` lists serial ports; a register speaks the B6 29 protocol)"
+                    .into()
+            }
             Error::Link { .. } | Error::Connect(_) => {
                 "check the cable or network and that the register is on; the command can be repeated".into()
             }
@@ -247,6 +302,13 @@ impl Error {
                 }
                 _ => "check the disk and the journal file (--journal PATH, KKT_JOURNAL); nothing is sent without it".into(),
             },
+            Error::MarkRefused(r) if r.verdict.action == crate::marking::Action::Ask => {
+                "the cashier must accept these reasons: on a terminal answer the question, or give --accept-asked, or \
+                 a mark_confirmation from POST /v1/marks/check; or sell without this item"
+                    .into()
+            }
+            Error::MarkRefused(_) => "this item may not be sold: take it out of the receipt".into(),
+            Error::Interrupted { .. } => "nothing more was sent: `kkt status` shows the register's state".into(),
         }
     }
 }
@@ -279,11 +341,15 @@ pub enum ErrorKind {
     RegisterBusy,
     /// The host's journal failed.
     Journal,
+    /// The marked-goods check refused an item (the receipt was cancelled).
+    MarkRefused,
+    /// Stopped by the caller (Ctrl-C) before the command was sent.
+    Interrupted,
 }
 
 impl ErrorKind {
     /// The machine name: `input`, `sequence`, `device`, `link`, `protocol`, `not_formed`,
-    /// `unknown_outcome`, `id_reused`, `pending`, `register_busy`, `journal` (the CLI's and the service's JSON
+    /// `unknown_outcome`, `id_reused`, `pending`, `register_busy`, `journal`, `mark_refused` (the CLI's and the service's JSON
     /// `kind`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -298,6 +364,8 @@ impl ErrorKind {
             ErrorKind::Pending => "pending",
             ErrorKind::RegisterBusy => "register_busy",
             ErrorKind::Journal => "journal",
+            ErrorKind::MarkRefused => "mark_refused",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 }
@@ -330,6 +398,8 @@ mod tests {
             ErrorKind::Pending,
             ErrorKind::RegisterBusy,
             ErrorKind::Journal,
+            ErrorKind::MarkRefused,
+            ErrorKind::Interrupted,
         ];
         for k in all {
             // The JSON name (serde) and the CLI's/service's `kind` string are one.

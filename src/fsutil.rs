@@ -1,12 +1,19 @@
-//! Files kkt writes: private to the user (mode 0600 on unix), whatever they hold — the journal,
-//! logs, caches and the virtual register's state may name documents, customers or devices.
+//! Files kkt writes: private to the user, whatever they hold — the journal, logs, caches and the
+//! virtual register's state may name documents, customers or devices.
+//!
+//! On Unix they are created with mode 0600. On Windows a new file takes the access list of its
+//! folder: kkt's default folders are in the user's profile (`%APPDATA%`, `%LOCALAPPDATA%`), which
+//! only the user, SYSTEM and the Administrators can open; a file put elsewhere (`--journal
+//! D:\shared\…`) is as private as that folder.
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Options that create a file readable and writable by its owner only (0600 on unix).
+/// Options that create a file readable and writable by its owner only (0600 on Unix; on
+/// Windows the folder's access list, see the module documentation).
 pub fn private_options() -> std::fs::OpenOptions {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut o = std::fs::OpenOptions::new();
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
@@ -68,14 +75,22 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
-    fn mode(p: &Path) -> u32 {
-        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    /// The file's mode on Unix; Windows has none (the folder's access list applies).
+    fn mode(p: &Path) -> Option<u32> {
+        #[cfg(unix)]
+        return Some(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions()) & 0o777);
+        #[cfg(not(unix))]
+        {
+            assert!(p.exists());
+            None
+        }
     }
+
+    const PRIVATE: Option<u32> = if cfg!(unix) { Some(0o600) } else { None };
 
     #[test]
     fn files_are_private_and_replaced_whole() {
@@ -83,14 +98,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("state.json");
         write_private(&p, b"one", true).unwrap();
-        assert_eq!((std::fs::read(&p).unwrap(), mode(&p)), (b"one".to_vec(), 0o600));
+        assert_eq!((std::fs::read(&p).unwrap(), mode(&p)), (b"one".to_vec(), PRIVATE));
         write_private(&p, b"two", false).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left");
         let log = dir.join("kkt.log");
         open_private_append(&log).unwrap().write_all(b"a\n").unwrap();
         open_private_append(&log).unwrap().write_all(b"b\n").unwrap();
-        assert_eq!((std::fs::read(&log).unwrap(), mode(&log)), (b"a\nb\n".to_vec(), 0o600));
+        assert_eq!((std::fs::read(&log).unwrap(), mode(&log)), (b"a\nb\n".to_vec(), PRIVATE));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

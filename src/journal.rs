@@ -2,7 +2,7 @@
 //!
 //! Before a command that forms a fiscal document is sent, [`Journal::begin`] writes an entry
 //! (operation, content hash, expected FD number, optional idempotency key) and syncs it to
-//! disk; after the answer, [`Journal::complete`] records the outcome. An entry still
+//! disk; after the answer, [`Journal::formed`] or [`Journal::not_formed`] records the outcome. An entry still
 //! `pending` after a crash is reconciled with the register (recovery) and becomes `formed` or
 //! `not_formed`. SQLite in WAL mode with `synchronous = FULL`: a power cut at any moment
 //! leaves a readable journal. The file is created with mode 0600.
@@ -101,16 +101,24 @@ pub enum JournalError {
 }
 
 /// The exclusive lock of a journal file, held for one operation ([`Journal::lock`]); let go
-/// when dropped.
+/// when dropped (and by the system when the process dies).
 #[derive(Debug)]
 pub struct JournalLock {
-    #[cfg(unix)]
-    _lock: Option<nix::fcntl::Flock<std::fs::File>>,
+    file: Option<std::fs::File>,
+}
+
+impl Drop for JournalLock {
+    fn drop(&mut self) {
+        if let Some(f) = &self.file {
+            let _ = fs4::FileExt::unlock(f);
+        }
+    }
 }
 
 /// Where an entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum State {
     /// Sent (or about to be); the outcome is not known yet.
     Pending,
@@ -161,13 +169,20 @@ pub struct Entry {
     /// The FD number the document would get (last FD + 1 before sending), if known.
     pub expected_fd: Option<u32>,
     /// The receipt's total in kopecks (receipts only): with the operation, it tells this
-    /// receipt's document from another in the FN archive.
+    /// receipt's document from another in the FN archive; for cash in and out, the amount.
     pub total: Option<u64>,
     /// What the receipt's document in the FN archive must hold to be this entry's (JSON of
     /// `driver::reconcile::ReceiptContent`: operation, total, payments, items' names, prices,
     /// quantities); receipts only.
     #[serde(skip)]
     pub content: Option<String>,
+    /// Cash in and out: the cash in the drawer before (kopecks, 0xB0), what the outcome is
+    /// judged by (after = before ± the amount: done; after = before: not done).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cash_before: Option<u64>,
+    /// Cash in and out, once done: the cash in the drawer after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cash_after: Option<u64>,
     /// Where it stands.
     pub state: State,
     /// The document, when formed.
@@ -203,10 +218,12 @@ pub struct NewEntry<'a> {
     pub device: Option<&'a str>,
     /// The FD number the document would get.
     pub expected_fd: Option<u32>,
-    /// The receipt's total in kopecks.
+    /// The receipt's total in kopecks (cash in and out: the amount).
     pub total: Option<u64>,
     /// What its document must hold ([`Entry::content`]).
     pub content: Option<&'a str>,
+    /// Cash in and out: the cash in the drawer before, kopecks.
+    pub cash_before: Option<u64>,
 }
 
 /// The SHA-256 of `bytes`, hex.
@@ -238,14 +255,17 @@ CREATE TABLE IF NOT EXISTS entries (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     total INTEGER,
-    content TEXT
+    content TEXT,
+    cash_before INTEGER,
+    cash_after INTEGER
 );
 CREATE INDEX IF NOT EXISTS entries_state ON entries(state);
 CREATE INDEX IF NOT EXISTS entries_fd ON entries(device, fd_number);
 ";
 
 /// Columns added since the first journals, added to an older journal when it is opened.
-const ADDED_COLUMNS: &[(&str, &str)] = &[("total", "INTEGER"), ("content", "TEXT")];
+const ADDED_COLUMNS: &[(&str, &str)] =
+    &[("total", "INTEGER"), ("content", "TEXT"), ("cash_before", "INTEGER"), ("cash_after", "INTEGER")];
 
 /// The first bytes of every SQLite database file.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -442,36 +462,34 @@ impl Journal {
 
     /// Takes the exclusive lock of the journal file (`JOURNAL.lock`) for one operation, so that
     /// a second process never judges an entry still in flight; waits up to `wait` for another
-    /// process to let go. A journal in memory needs none (and non-Unix systems have none yet).
+    /// process to let go. `flock` on Unix, `LockFileEx` on Windows (fs4): the same rule on both.
+    /// A journal in memory needs none.
     pub fn lock(&self, wait: Duration) -> Result<JournalLock, JournalError> {
-        #[cfg(unix)]
-        {
-            use nix::fcntl::{Flock, FlockArg};
-            let Some(path) = self.path() else { return Ok(JournalLock { _lock: None }) };
-            let mut name = path.as_os_str().to_owned();
-            name.push(".lock");
-            let lock_path = std::path::PathBuf::from(name);
-            let io = |source| JournalError::Io { path: lock_path.display().to_string(), source };
-            let mut file = crate::fsutil::open_private_append(&lock_path).map_err(io)?;
-            let started = std::time::Instant::now();
-            loop {
-                match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                    Ok(l) => return Ok(JournalLock { _lock: Some(l) }),
-                    Err((f, nix::errno::Errno::EWOULDBLOCK)) if started.elapsed() < wait => {
-                        file = f;
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                    Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                        return Err(JournalError::Locked { path: lock_path.display().to_string(), waited: wait })
-                    }
-                    Err((_, e)) => return Err(io(e.into())),
+        let Some(path) = self.path() else { return Ok(JournalLock { file: None }) };
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let lock_path = std::path::PathBuf::from(name);
+        let io = |source| JournalError::Io { path: lock_path.display().to_string(), source };
+        // Read and write access: Windows locks need one of them (append alone is not enough).
+        let file = crate::fsutil::private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(io)?;
+        let started = std::time::Instant::now();
+        loop {
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => return Ok(JournalLock { file: Some(file) }),
+                Err(fs4::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(20));
                 }
+                Err(fs4::TryLockError::WouldBlock) => {
+                    return Err(JournalError::Locked { path: lock_path.display().to_string(), waited: wait })
+                }
+                Err(fs4::TryLockError::Error(e)) => return Err(io(e)),
             }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = wait;
-            Ok(JournalLock {})
         }
     }
 
@@ -486,12 +504,21 @@ impl Journal {
         device: Option<&str>,
         expected_fd: Option<u32>,
     ) -> Result<Begun, JournalError> {
-        self.begin_entry(&NewEntry { id, operation, content_hash, device, expected_fd, total: None, content: None })
+        self.begin_entry(&NewEntry {
+            id,
+            operation,
+            content_hash,
+            device,
+            expected_fd,
+            total: None,
+            content: None,
+            cash_before: None,
+        })
     }
 
     /// [`Journal::begin`] with every field of the entry (the receipt's total too).
     pub fn begin_entry(&mut self, new: &NewEntry<'_>) -> Result<Begun, JournalError> {
-        let NewEntry { id, operation, content_hash, device, expected_fd, total, content } = *new;
+        let NewEntry { id, operation, content_hash, device, expected_fd, total, content, cash_before } = *new;
         let tx = self.db.transaction()?;
         if let Some(id) = id {
             let old =
@@ -508,9 +535,19 @@ impl Journal {
         }
         let t = now();
         tx.execute(
-            "INSERT INTO entries (idem_key, operation, content_hash, device, expected_fd, total, content, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)",
-            params![id, operation, content_hash, device, expected_fd, total.map(|t| t as i64), content, t],
+            "INSERT INTO entries (idem_key, operation, content_hash, device, expected_fd, total, content, cash_before, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9)",
+            params![
+                id,
+                operation,
+                content_hash,
+                device,
+                expected_fd,
+                total.map(|t| t as i64),
+                content,
+                cash_before.map(|t| t as i64),
+                t
+            ],
         )?;
         let seq = tx.last_insert_rowid();
         tx.commit()?;
@@ -527,6 +564,26 @@ impl Journal {
         )?;
         self.checkpoint();
         Ok(())
+    }
+
+    /// Records that cash in or out `seq` was done, leaving `cash_after` in the drawer.
+    pub fn cash_done(&mut self, seq: i64, cash_after: u64) -> Result<(), JournalError> {
+        self.db.execute(
+            "UPDATE entries SET state = 'formed', cash_after = ?2, note = NULL, updated_at = ?3 WHERE seq = ?1",
+            params![seq, cash_after as i64, now()],
+        )?;
+        self.checkpoint();
+        Ok(())
+    }
+
+    /// Makes a `not_formed` cash entry pending again for a new attempt with the counter now.
+    pub fn retry_cash(&mut self, seq: i64, device: Option<&str>, cash_before: u64) -> Result<bool, JournalError> {
+        let n = self.db.execute(
+            "UPDATE entries SET state = 'pending', device = ?2, cash_before = ?3, note = NULL, updated_at = ?4
+             WHERE seq = ?1 AND state = 'not_formed'",
+            params![seq, device, cash_before as i64, now()],
+        )?;
+        Ok(n == 1)
     }
 
     /// Records that entry `seq` formed no document, and why.
@@ -624,7 +681,7 @@ impl Journal {
 }
 
 const COLS: &str = "seq, idem_key, operation, content_hash, device, expected_fd, state, fd_number, fiscal_sign,
-    doc_datetime, shift_number, receipt_number, note, created_at, updated_at, total, content";
+    doc_datetime, shift_number, receipt_number, note, created_at, updated_at, total, content, cash_before, cash_after";
 
 /// `path` with `.NAME-PID-N.tmp` after its file name: a file beside it that no other call uses.
 fn sibling(path: &Path, name: &str) -> PathBuf {
@@ -666,6 +723,8 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         expected_fd: r.get(5)?,
         total: r.get::<_, Option<i64>>(15)?.map(|t| t as u64),
         content: r.get(16)?,
+        cash_before: r.get::<_, Option<i64>>(17)?.map(|t| t as u64),
+        cash_after: r.get::<_, Option<i64>>(18)?.map(|t| t as u64),
         state,
         document,
         note: r.get(12)?,
@@ -736,6 +795,8 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+        // Closed first: Windows does not remove an open file (and would leave it for the next run).
+        drop(j);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

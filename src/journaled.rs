@@ -70,12 +70,12 @@ use crate::commands::shift::ShiftReport;
 use crate::commands::TlvList;
 use crate::commands::{InputError, Request};
 use crate::driver::reconcile::{self, ReceiptContent, ReceiptKey};
-use crate::driver::{FiscalDocument, Options};
+use crate::driver::{CashDirection, FiscalDocument, Options};
 use crate::error::Error;
 use crate::journal::{self, Begun, Document, Entry, Journal, JournalError, NewEntry, State};
 use crate::protocol::values::CurrentDocument;
 use crate::protocol::{cmd, tag};
-use crate::receipt::{Cashier, Operation, Receipt};
+use crate::receipt::{Cashier, Money, Operation, Receipt};
 use crate::Kkt;
 
 /// How many documents after the expected one that no journal entry owns are read when
@@ -96,6 +96,7 @@ const TLV_READS: usize = 3;
 /// attempt was not formed, and no document was formed since). A document open that no entry
 /// accounts for is never cancelled ([`Error::RegisterBusy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum OpenDocumentPolicy {
     /// Cancel it (0x10): nothing fiscal is lost, the register is ready again.
     #[default]
@@ -124,6 +125,8 @@ enum Found {
     /// No document of the entry: the FN's last document, the open document type (0 none),
     /// and the receipts of other programs seen where the entry's could have been.
     Absent { last_fd: u32, open_document: CurrentDocument, expected: u32, foreign: Vec<String> },
+    /// Cash in or out done: the cash in the drawer now.
+    CashDone(u64),
     /// The register cannot tell (another FN, too many documents since, no expected number).
     Unknown(String),
 }
@@ -170,6 +173,9 @@ fn command_of(entry: &Entry) -> Option<(u8, Option<ReceiptKey>)> {
     let key = |op: &str| -> Option<ReceiptKey> {
         Some(ReceiptKey { operation: op.parse::<Operation>().ok()?, total: entry.total? })
     };
+    if let Some(code) = op.strip_prefix("raw_0x").and_then(|h| u8::from_str_radix(h, 16).ok()) {
+        return Some((code, None));
+    }
     match op {
         "open_shift" => Some((cmd::OPEN_SHIFT, None)),
         "close_shift" => Some((cmd::CLOSE_SHIFT, None)),
@@ -253,13 +259,27 @@ impl JournaledKkt {
         self.journal.by_id(id)
     }
 
-    /// Forms a receipt (a correction receipt when `r.correction` is set), honouring `r.id`:
-    /// with an id used before for the same content, the first attempt is reconciled if need
-    /// be and its document returned (`replayed`), or, if it was not formed, the receipt is
-    /// formed now. An id used for different content is [`Error::IdReused`]; an earlier attempt
-    /// that cannot be settled now is [`Error::Pending`].
+    /// Forms a receipt, honouring `r.id`: with an id used before for the same content, the
+    /// first attempt is reconciled if need be and its document returned (`replayed`), or, if it
+    /// was not formed, the receipt is formed now. An id used for different content is
+    /// [`Error::IdReused`]; an earlier attempt that cannot be settled now is [`Error::Pending`].
+    /// A receipt with `correction` is refused: [`JournaledKkt::correction`] forms it.
     pub fn receipt(&mut self, r: &Receipt) -> Result<Fiscalized, Error> {
+        if r.correction.is_some() {
+            return Err(InputError::new(
+                "correction",
+                "a receipt with `correction` is a correction receipt: form it with `kkt correction` \
+                 (JournaledKkt::correction, POST /v1/corrections)",
+            )
+            .into());
+        }
+        self.fiscal_receipt(r)
+    }
+
+    /// A receipt or a correction receipt (by `r.correction`), journaled.
+    fn fiscal_receipt(&mut self, r: &Receipt) -> Result<Fiscalized, Error> {
         r.validate_with(&self.kkt.options().limits)?;
+        let correction = r.correction.is_some();
         let settled = r.settle()?;
         let op = operation_name(r);
         let hash = receipt_hash(r);
@@ -287,6 +307,8 @@ impl JournaledKkt {
                     change: settled.change,
                     recovered,
                     marks: Vec::new(),
+                    correction,
+                    defaults: Vec::new(),
                 },
                 replayed: true,
                 journal_seq: e.seq,
@@ -342,6 +364,7 @@ impl JournaledKkt {
                     expected_fd: expected,
                     total: Some(total.kopecks()),
                     content: content.as_deref(),
+                    cash_before: None,
                 };
                 match self.journal.begin_entry(&new)? {
                     Begun::New(seq) => seq,
@@ -351,7 +374,7 @@ impl JournaledKkt {
             }
         };
         tracing::info!(seq, operation = %op, expected_fd = ?expected, "journal: begun");
-        let result = if r.correction.is_some() { self.kkt.correction(r) } else { self.kkt.receipt(r) };
+        let result = if correction { self.kkt.correction(r) } else { self.kkt.receipt(r) };
         match result {
             Ok(doc) => {
                 self.record_formed(
@@ -383,7 +406,143 @@ impl JournaledKkt {
                 InputError::new("correction", "a correction receipt needs the corrected settlement's date").into()
             );
         }
-        self.receipt(r)
+        self.fiscal_receipt(r)
+    }
+
+    /// Puts `amount` into the drawer (0xB3), journaled: with `id`, done at most once (a second
+    /// call with the same id and amount returns the first outcome, `replayed`); a lost answer
+    /// is settled from the money counters (0xB0), never sent again blindly.
+    pub fn cash_in(&mut self, amount: Money, id: Option<&str>) -> Result<CashDone, Error> {
+        self.cash(CashDirection::CashIn, amount, id)
+    }
+
+    /// Takes `amount` out of the drawer (0xB4), journaled as [`JournaledKkt::cash_in`]; more
+    /// than the drawer holds is refused by the register (error 0x42).
+    pub fn cash_out(&mut self, amount: Money, id: Option<&str>) -> Result<CashDone, Error> {
+        self.cash(CashDirection::CashOut, amount, id)
+    }
+
+    fn cash(&mut self, dir: CashDirection, amount: Money, id: Option<&str>) -> Result<CashDone, Error> {
+        if let Some(id) = id {
+            if id.is_empty() || id.len() > 128 {
+                return Err(InputError::new("id", "an idempotency key of 1 to 128 characters").into());
+            }
+        }
+        let k = amount.kopecks();
+        // The amount is checked as the command takes it before anything is sent.
+        crate::commands::Request::encode(&crate::commands::cash::CashIn { amount: k }, &mut Vec::new())?;
+        let op = dir.name();
+        let hash = journal::content_hash(format!("{op}:{k}").as_bytes());
+        let _lock = self.journal.lock(self.lock_wait)?;
+        let mut retry_of = None;
+        if let Some(id) = id {
+            if let Some(e) = self.journal.by_id(id)? {
+                if e.content_hash != hash || e.operation != op {
+                    return Err(Error::IdReused { id: id.to_string(), operation: e.operation });
+                }
+                // A cash entry found not done stays so: the counters, unlike document
+                // numbers, could come to match by chance later.
+                let e = match e.state {
+                    State::Formed => return cash_replay(&e, dir, false),
+                    State::NotFormed => e,
+                    State::Pending => match self.settle(&e) {
+                        Ok((e, _)) => e,
+                        Err(err) => {
+                            let detail = format!("the register could not be asked: {err}");
+                            return Err(Error::Pending { id: id.to_string(), seq: e.seq, detail });
+                        }
+                    },
+                };
+                match e.state {
+                    State::Formed => return cash_replay(&e, dir, true),
+                    State::Pending => {
+                        return Err(Error::Pending {
+                            id: id.to_string(),
+                            seq: e.seq,
+                            detail: e.note.clone().unwrap_or_else(|| "its outcome is unknown".into()),
+                        })
+                    }
+                    State::NotFormed => retry_of = Some(e.seq),
+                }
+            }
+        }
+        self.settle_others(retry_of);
+        let fs = self.ready()?;
+        let before = self.kkt.cash_totals()?.cash.kopecks();
+        let seq = match retry_of {
+            Some(seq) => {
+                self.journal.retry_cash(seq, Some(&fs.fn_number), before)?;
+                seq
+            }
+            None => {
+                let new = NewEntry {
+                    id,
+                    operation: op,
+                    content_hash: &hash,
+                    device: Some(&fs.fn_number),
+                    expected_fd: None,
+                    total: Some(k),
+                    content: None,
+                    cash_before: Some(before),
+                };
+                match self.journal.begin_entry(&new)? {
+                    Begun::New(seq) => seq,
+                    Begun::Existing(e) => return cash_replay(&e, dir, false),
+                }
+            }
+        };
+        tracing::info!(seq, operation = op, amount = k, "journal: begun");
+        let result = match dir {
+            CashDirection::CashIn => self.kkt.cash_in(amount),
+            CashDirection::CashOut => self.kkt.cash_out(amount),
+        };
+        match result {
+            Ok(c) => {
+                let after = c.after.cash.kopecks();
+                match self.journal.cash_done(seq, after) {
+                    Ok(()) => tracing::info!(seq, after, "journal: cash done"),
+                    Err(e) => {
+                        tracing::error!(seq, error = %e, "journal: the outcome could not be written; the entry stays pending until reconciled")
+                    }
+                }
+                Ok(CashDone {
+                    operation: dir,
+                    amount,
+                    cash_before: c.before.cash,
+                    cash_after: c.after.cash,
+                    recovered: c.recovered,
+                    replayed: false,
+                    journal_seq: seq,
+                })
+            }
+            Err(e) => {
+                let certain =
+                    matches!(e, Error::Input(_) | Error::Sequence(_) | Error::Device { .. } | Error::NotFormed { .. });
+                if certain {
+                    let why = outcome_text(&e);
+                    self.journal.not_formed(seq, &why)?;
+                    tracing::info!(seq, %why, "journal: cash not done");
+                    return Err(e);
+                }
+                let Some(entry) = self.journal.get(seq)? else { return Err(e) };
+                match self.settle(&entry) {
+                    Ok((entry, _)) if entry.state == State::Formed => cash_replay(&entry, dir, true).map(|mut d| {
+                        d.replayed = false;
+                        d
+                    }),
+                    Ok(_) => Err(e),
+                    Err(ask) => {
+                        let why = format!(
+                            "{}; the register could not be asked afterwards: {}",
+                            outcome_text(&e),
+                            outcome_text(&ask)
+                        );
+                        let _ = self.journal.note(seq, &why);
+                        Err(e)
+                    }
+                }
+            }
+        }
     }
 
     /// Opens the shift, journaled.
@@ -453,7 +612,10 @@ impl JournaledKkt {
         for e in foreign {
             let recorded = e.device.clone().unwrap_or_default();
             self.journal.set_device(e.seq, &device, None)?;
-            let found = if command_of(&e).is_some_and(|(_, k)| k.is_some()) && last > 0 {
+            let found = if let Some(dir) = cash_direction(&e.operation) {
+                // Cash in or out: judged by the drawer's counter, as on this register.
+                self.find_cash(&e, dir, &status)?
+            } else if command_of(&e).is_some_and(|(_, k)| k.is_some()) && last > 0 {
                 self.look(&e, &device, first..=last, FOREIGN_SCAN, |foreign| Found::Absent {
                     last_fd: last,
                     open_document: CurrentDocument::NONE,
@@ -464,7 +626,7 @@ impl JournaledKkt {
                 Found::Absent { last_fd: last, open_document: CurrentDocument::NONE, expected: 0, foreign: Vec::new() }
             };
             match found {
-                Found::Formed { .. } => {
+                Found::Formed { .. } | Found::CashDone(_) => {
                     let (settled, _) = self.settle_found(&e, found)?;
                     out.push(settled);
                 }
@@ -664,7 +826,13 @@ impl JournaledKkt {
     fn after_failure(&mut self, seq: i64, e: Error) -> Result<(Entry, Option<Box<FoundDocument>>), Error> {
         let certain = matches!(
             e,
-            Error::Input(_) | Error::Sequence(_) | Error::Device { .. } | Error::NotFormed { .. } | Error::Uri(_)
+            Error::Input(_)
+                | Error::Sequence(_)
+                | Error::Device { .. }
+                | Error::NotFormed { .. }
+                | Error::Uri(_)
+                | Error::MarkRefused(_)
+                | Error::Interrupted { .. }
         );
         if certain {
             let why = outcome_text(&e);
@@ -701,6 +869,28 @@ impl JournaledKkt {
         }
     }
 
+    /// Any command as bytes (`kkt raw --yes`), journaled as `raw_0xNN`: the entry holds the
+    /// expected FD number, so that a lost answer is settled like any fiscal command's. The
+    /// answer's DATA.
+    pub fn raw(&mut self, code: u8, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let operation = format!("raw_{code:#04x}");
+        let mut content = vec![code];
+        content.extend_from_slice(data);
+        self.journaled(
+            &operation,
+            &content,
+            |k| k.call_raw(code, data),
+            |answer, fs| raw_document(code, answer, fs),
+            |_, doc, _| {
+                Ok(doc.document.header().map_or_else(Vec::new, |h| {
+                    let mut v = h.fd_number.to_le_bytes().to_vec();
+                    v.extend_from_slice(&h.fiscal_sign.to_le_bytes());
+                    v
+                }))
+            },
+        )
+    }
+
     /// A fiscal operation other than a receipt, journaled (no idempotency key).
     fn journaled<T>(
         &mut self,
@@ -722,6 +912,7 @@ impl JournaledKkt {
             expected_fd: fs.last_fd_number.checked_add(1),
             total: None,
             content: None,
+            cash_before: None,
         };
         let Begun::New(seq) = self.journal.begin_entry(&new)? else {
             unreachable!("an entry without a key is always new")
@@ -782,6 +973,10 @@ impl JournaledKkt {
                 tracing::info!(seq, fd_number = h.fd_number, "journal: reconciled: formed");
                 kept = Some(doc);
             }
+            Found::CashDone(after) => {
+                self.journal.cash_done(seq, after)?;
+                tracing::info!(seq, after, "journal: reconciled: cash done");
+            }
             Found::Absent { last_fd, open_document, expected, foreign } => {
                 let mut why = format!("the register has no document for it (its last document is {last_fd})");
                 for f in &foreign {
@@ -838,6 +1033,9 @@ impl JournaledKkt {
                 "the entry was sent to FN {d:?}; this register has FN {}: {hint}",
                 status.fn_number
             )));
+        }
+        if let Some(dir) = cash_direction(&entry.operation) {
+            return self.find_cash(entry, dir, &status);
         }
         let Some(expected) = entry.expected_fd else {
             return Ok(Found::Unknown("the entry has no expected document number".into()));
@@ -961,12 +1159,102 @@ impl JournaledKkt {
     }
 }
 
+impl JournaledKkt {
+    /// A cash entry judged by the money counters: the drawer holds `before ± amount` (done),
+    /// `before` (not done), or something else (unknown: other payments since).
+    fn find_cash(&mut self, entry: &Entry, dir: CashDirection, status: &FnStatus) -> Result<Found, Error> {
+        let (Some(before), Some(amount)) = (entry.cash_before, entry.total) else {
+            return Ok(Found::Unknown("the entry has no cash counter to compare".into()));
+        };
+        let now = self.kkt.cash_totals()?.cash.kopecks();
+        if Some(now) == dir.after(before, amount) {
+            Ok(Found::CashDone(now))
+        } else if now == before {
+            Ok(Found::Absent {
+                last_fd: status.last_fd_number,
+                open_document: status.current_document,
+                expected: 0,
+                foreign: Vec::new(),
+            })
+        } else {
+            Ok(Found::Unknown(format!(
+                "the drawer held {} before, the amount was {}, it holds {} now (other payments since?): check the drawer and `kkt cash totals`",
+                Money::from_kopecks(before),
+                Money::from_kopecks(amount),
+                Money::from_kopecks(now)
+            )))
+        }
+    }
+}
+
+/// The direction of a cash entry's operation.
+fn cash_direction(op: &str) -> Option<CashDirection> {
+    match op {
+        "cash_in" => Some(CashDirection::CashIn),
+        "cash_out" => Some(CashDirection::CashOut),
+        _ => None,
+    }
+}
+
+/// A cash entry already done, as the journal keeps it.
+fn cash_replay(e: &Entry, dir: CashDirection, recovered: bool) -> Result<CashDone, Error> {
+    let (Some(amount), Some(before), Some(after)) = (e.total, e.cash_before, e.cash_after) else {
+        return Err(Error::Pending {
+            id: e.id.clone().unwrap_or_default(),
+            seq: e.seq,
+            detail: "the entry is done but the journal holds no counters".into(),
+        });
+    };
+    Ok(CashDone {
+        operation: dir,
+        amount: Money::from_kopecks(amount),
+        cash_before: Money::from_kopecks(before),
+        cash_after: Money::from_kopecks(after),
+        recovered,
+        replayed: true,
+        journal_seq: e.seq,
+    })
+}
+
+/// Cash in or out done (or found done) through the journal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CashDone {
+    /// In or out.
+    pub operation: CashDirection,
+    /// The amount.
+    pub amount: Money,
+    /// Cash in the drawer before.
+    pub cash_before: Money,
+    /// Cash in the drawer after.
+    pub cash_after: Money,
+    /// The register's answer was lost and the counters showed it was done.
+    pub recovered: bool,
+    /// An earlier call with the same id was returned; nothing was sent.
+    pub replayed: bool,
+    /// The journal entry.
+    pub journal_seq: i64,
+}
+
 /// An error as the journal and the log keep it: input errors only name the field (their
 /// message may quote the value, e.g. a customer's INN).
 fn outcome_text(e: &Error) -> String {
     match e {
         Error::Input(i) => format!("invalid input in {}; nothing was sent", i.field),
         e => e.to_string(),
+    }
+}
+
+/// The document a raw command's answer names: its `fd_number` and `fiscal_sign` when the answer
+/// decodes with the command's layout, else the FD number the FN status before it expected.
+fn raw_document(code: u8, answer: &[u8], fs: &FnStatus) -> Document {
+    let fields = crate::commands::describe_response(code, answer).and_then(Result::ok).map(|d| d.fields);
+    let num = |k: &str| fields.as_ref().and_then(|f| f[k].as_u64()).and_then(|n| u32::try_from(n).ok());
+    Document {
+        fd_number: num("fd_number").unwrap_or_else(|| fs.last_fd_number.saturating_add(1)),
+        fiscal_sign: num("fiscal_sign").unwrap_or(0),
+        datetime: None,
+        shift_number: num("shift_number"),
+        receipt_number: num("receipt_number"),
     }
 }
 

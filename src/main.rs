@@ -11,6 +11,7 @@ macro_rules! println {
     () => { $crate::out::stdout(format_args!(""), true) };
     ($($t:tt)*) => { $crate::out::stdout(format_args!($($t)*), true) };
 }
+#[allow(unused_macros)]
 macro_rules! eprint {
     ($($t:tt)*) => { $crate::out::stderr(format_args!($($t)*), false) };
 }

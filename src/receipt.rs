@@ -11,7 +11,7 @@
 //!     "payment_method": "full_payment", "payment_object": "commodity"},
 //!    {"name": "Молоко 3,2%", "price": "89.90", "quantity": "1", "vat": "vat10",
 //!     "payment_method": "full_payment", "payment_object": "marked_commodity",
-//!     "marking_code": "0104607028393034215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
+//!     "marking_code": "0104607028393037215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
 //!  "payments": {"cash": "200.00", "electronic": "0"}, "print": true}
 //! ```
 //!
@@ -55,7 +55,9 @@ use crate::commands::receipt::{check_marked_quantity, MarkedQuantityError};
 use crate::commands::InputError;
 use crate::protocol::types::{self, Decimal};
 use crate::protocol::values::{by_name, WireEnum};
-pub use crate::protocol::values::{Measure, Operation, PaymentMethod, PaymentObject, PlannedStatus, Taxation, Vat};
+pub use crate::protocol::values::{
+    AgentType, Measure, Operation, PaymentMethod, PaymentObject, PlannedStatus, Taxation, Vat,
+};
 use crate::protocol::{tag, tag_info};
 
 /// An amount of money in kopecks. In JSON: rubles as a decimal string or number (`"45.50"`).
@@ -256,9 +258,16 @@ pub struct Item {
     /// Payment object (1212).
     #[serde(with = "by_name")]
     pub payment_object: PaymentObject,
-    /// The marking code as scanned (GS as the single byte 0x1D), for marked goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The marking code, for marked goods. In JSON it may be written as scanned (GS as the
+    /// byte 0x1D, `\u001d`, `<GS>`, `{GS}`, a `]d2` prefix): it is parsed when read
+    /// ([`crate::marking::MarkingCode::parse`]) and kept with GS as the character U+001D, so
+    /// that the register, the checker and the journal get the code's real bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "scanned_code")]
     pub marking_code: Option<String>,
+    /// The cashier's confirmation of a marked item whose check asked (`POST /v1/marks/check`
+    /// gave it with `action: ask`): lets exactly those reasons pass for this code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_confirmation: Option<String>,
     /// Planned status (2003) for marked goods; by default from the operation and the measure.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "by_name::option")]
     pub planned_status: Option<PlannedStatus>,
@@ -271,15 +280,125 @@ pub struct Item {
     /// Excise (1229), in kopecks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excise: Option<Money>,
-    /// Country of origin code (1230), at most 3 digits.
+    /// Country of origin code (1230), at most 3 digits (sent padded with spaces to 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country_code: Option<String>,
     /// Customs declaration number (1231), at most 32 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customs_declaration: Option<String>,
     /// Additional item requisite (1191), at most 64 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub additional: Option<String>,
+    pub additional_requisite: Option<String>,
+    /// The agent the item is sold by (1222 and the agent's data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Agent>,
+    /// The supplier of an agent's item (1171, 1225, 1226).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<Supplier>,
+    /// The item's industry requisites (STLV 1260) the POS gives (beside the one the marked
+    /// goods check adds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub industry_requisites: Vec<IndustryRequisite>,
+}
+
+/// The agent an item is sold by (seed 004, 0x96/0x97): tag 1222 and the agent's data. The
+/// money transfer operator's data (1075, 1044, 1026, 1005, 1016) belong to bank payment agents
+/// and subagents, the phones 1073 and 1074 to payment agents and subagents (the seed's table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agent {
+    /// Agent type (1222).
+    #[serde(rename = "type", with = "by_name")]
+    pub agent_type: AgentType,
+    /// The payment agent's operation (1044), at most 63 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// Money transfer operator's phones (1075), each at most 20 characters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transfer_operator_phones: Vec<String>,
+    /// Money transfer operator's name (1026), at most 127 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_operator_name: Option<String>,
+    /// Money transfer operator's address (1005), at most 164 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_operator_address: Option<String>,
+    /// Money transfer operator's INN (1016), 10 or 12 digits (sent padded with spaces to 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_operator_inn: Option<String>,
+    /// The payment agent's phones (1073), each at most 20 characters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payment_agent_phones: Vec<String>,
+    /// The payment acceptance operator's phones (1074), each at most 20 characters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payment_operator_phones: Vec<String>,
+}
+
+impl Agent {
+    /// An agent of `agent_type` with no data yet.
+    pub fn new(agent_type: AgentType) -> Self {
+        Self {
+            agent_type,
+            operation: None,
+            transfer_operator_phones: Vec::new(),
+            transfer_operator_name: None,
+            transfer_operator_address: None,
+            transfer_operator_inn: None,
+            payment_agent_phones: Vec::new(),
+            payment_operator_phones: Vec::new(),
+        }
+    }
+}
+
+/// The supplier of an agent's item (1171, 1225, 1226): its INN is required for every agent type
+/// (seed 004).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Supplier {
+    /// Phones (1171), each at most 20 characters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<String>,
+    /// Name (1225), at most 64 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// INN (1226), 10 or 12 digits (sent padded with spaces to 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inn: Option<String>,
+}
+
+/// An industry requisite (STLV 1260 of an item, 1261 of a receipt): tags 1262–1265, each
+/// required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndustryRequisite {
+    /// The federal authority's id (1262), 1 to 72 (Приложение 1; sent as one BYTE): a number,
+    /// or its text with leading zeros (`"030"`).
+    #[serde(deserialize_with = "foiv_id")]
+    pub foiv_id: u8,
+    /// Date of the basis document (1263), DD.MM.YYYY.
+    pub document_date: String,
+    /// Number of the basis document (1264), at most 32 characters.
+    pub document_number: String,
+    /// The value (1265), at most 256 characters.
+    pub value: String,
+}
+
+/// Tag 1262 as a number or as digits (`30`, `"030"`).
+fn foiv_id<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let t = exact_text(d)?;
+    if t.is_empty() || t.len() > 3 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(D::Error::custom(format!("{t:?} is not a federal authority id (001 to 072)")));
+    }
+    t.parse::<u8>().map_err(D::Error::custom)
+}
+
+/// The additional user requisite (1085 name, 1086 value, together).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRequisite {
+    /// Name (1085), at most 64 characters.
+    pub name: String,
+    /// Value (1086), at most 256 characters.
+    pub value: String,
 }
 
 impl Item {
@@ -294,13 +413,17 @@ impl Item {
             payment_method: PaymentMethod::FULL_PAYMENT,
             payment_object: PaymentObject::COMMODITY,
             marking_code: None,
+            mark_confirmation: None,
             planned_status: None,
             fraction: None,
             barcode: None,
             excise: None,
-            country: None,
+            country_code: None,
             customs_declaration: None,
-            additional: None,
+            additional_requisite: None,
+            agent: None,
+            supplier: None,
+            industry_requisites: Vec::new(),
         }
     }
 
@@ -428,6 +551,25 @@ pub struct Receipt {
     /// The customer (sent with 0x98).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
+    /// Settlement address (1009): a vending, delivery or one-to-many register needs it in every
+    /// receipt (the registered one is used when it is not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement_address: Option<String>,
+    /// Settlement place (1187), as the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement_place: Option<String>,
+    /// Vending machine number (1036), as the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automat_number: Option<String>,
+    /// Additional receipt requisite (1192), at most 16 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_requisite: Option<String>,
+    /// Additional user requisite (1085 name, 1086 value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_requisite: Option<UserRequisite>,
+    /// The receipt's industry requisites (STLV 1261).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub industry_requisites: Vec<IndustryRequisite>,
     /// The items, in order.
     pub items: Vec<Item>,
     /// The payments.
@@ -438,6 +580,21 @@ pub struct Receipt {
     /// Present for a correction receipt (0x25 … 0x26).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<CorrectionBasis>,
+    /// The legal entity (INN, 10 or 12 digits) whose marked goods these are, when one till sells
+    /// for several (`[[marking.entity]]`): their check uses its token and its sold codes. Not
+    /// sent to the register; by default the register's registration INN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller_inn: Option<String>,
+}
+
+/// Reads a marking code as a scanner renders it and keeps its real text (GS as U+001D).
+fn scanned_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let Some(s) = Option::<String>::deserialize(d)? else { return Ok(None) };
+    // Too long for tag 2000, or not ASCII: `Receipt::validate` names the limit.
+    if s.len() > max_len(tag::MARKING_CODE) || !s.is_ascii() {
+        return Ok(Some(s));
+    }
+    crate::marking::MarkingCode::parse(&s).map(|c| Some(c.as_str().to_string())).map_err(D::Error::custom)
 }
 
 fn at(i: usize, f: &str) -> String {
@@ -534,6 +691,136 @@ pub fn is_contact(s: &str) -> bool {
         && domain.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
 }
 
+/// Tag 1262's values: the federal authorities of Приложение 1 are numbered 001 to 072.
+pub const FOIV_IDS: std::ops::RangeInclusive<u8> = 1..=72;
+
+impl IndustryRequisite {
+    /// A requisite.
+    pub fn new(foiv_id: u8, document_date: &str, document_number: &str, value: &str) -> Self {
+        Self {
+            foiv_id,
+            document_date: document_date.into(),
+            document_number: document_number.into(),
+            value: value.into(),
+        }
+    }
+
+    /// Checks each tag against the tag table and Приложение 1; `path` names the requisite
+    /// (`items[0].industry_requisites[1]`).
+    pub fn validate(&self, path: &str) -> Result<(), InputError> {
+        let f = |name: &str| format!("{path}.{name}");
+        if !FOIV_IDS.contains(&self.foiv_id) {
+            return Err(InputError::new(
+                f("foiv_id"),
+                format!("{} is not a federal authority id of tag 1262 (001 to 072)", self.foiv_id),
+            ));
+        }
+        if chrono::NaiveDate::parse_from_str(&self.document_date, "%d.%m.%Y").is_err() || self.document_date.len() != 10
+        {
+            return Err(InputError::new(
+                f("document_date"),
+                format!("{:?} is not a date written DD.MM.YYYY (tag 1263)", self.document_date),
+            ));
+        }
+        if self.document_number.trim().is_empty() {
+            return Err(InputError::new(f("document_number"), "must not be empty (tag 1264)"));
+        }
+        text(f("document_number"), &self.document_number, tag::BASIS_DOCUMENT_NUMBER)?;
+        if self.value.is_empty() {
+            return Err(InputError::new(f("value"), "must not be empty (tag 1265)"));
+        }
+        text(f("value"), &self.value, tag::INDUSTRY_REQUISITE_VALUE)
+    }
+}
+
+/// An INN of 10 or 12 digits (a company's or a person's), as tags 1016 and 1226 take it.
+fn inn_10_or_12(field: &str, s: &str) -> Result<(), InputError> {
+    digits(field, s, &[10, 12], "an INN of 10 or 12 digits")
+}
+
+fn phones(field: &str, v: &[String], t: u16) -> Result<(), InputError> {
+    for (k, p) in v.iter().enumerate() {
+        let f = format!("{field}[{k}]");
+        if p.trim().is_empty() {
+            return Err(InputError::new(f, "must not be empty"));
+        }
+        text(f, p, t)?;
+    }
+    Ok(())
+}
+
+/// The agent and supplier data of item `i`: each value against the tag table, each datum
+/// against the agent types the seed gives it to, and the supplier's INN that every agent type
+/// needs.
+fn validate_agent(i: usize, it: &Item) -> Result<(), InputError> {
+    let Some(a) = &it.agent else {
+        if it.supplier.is_some() {
+            return Err(InputError::new(
+                at(i, "supplier"),
+                "the supplier's data (tags 1171, 1225, 1226) belong to an item sold by an agent: give `agent` too",
+            ));
+        }
+        return Ok(());
+    };
+    let path = |f: &str| at(i, &format!("agent.{f}"));
+    known(&path("type"), a.agent_type)?;
+    if a.agent_type == AgentType::NONE {
+        return Err(InputError::new(
+            path("type"),
+            "an agent's type is one of bank_paying_agent, bank_paying_subagent, paying_agent, paying_subagent,              attorney, commission_agent, another (leave `agent` out for an item sold on the user's own account)",
+        ));
+    }
+    let bank = matches!(a.agent_type, AgentType::BANK_PAYING_AGENT | AgentType::BANK_PAYING_SUBAGENT);
+    let paying = matches!(a.agent_type, AgentType::PAYING_AGENT | AgentType::PAYING_SUBAGENT);
+    let only = |f: &str, given: bool, ok: bool, whom: &str| {
+        if given && !ok {
+            Err(InputError::new(
+                path(f),
+                format!("belongs to {whom} (seed 004, 0x96/0x97); this item's agent is {}", a.agent_type),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let bank_whom = "bank payment agents and subagents";
+    only("operation", a.operation.is_some(), bank, bank_whom)?;
+    only("transfer_operator_phones", !a.transfer_operator_phones.is_empty(), bank, bank_whom)?;
+    only("transfer_operator_name", a.transfer_operator_name.is_some(), bank, bank_whom)?;
+    only("transfer_operator_address", a.transfer_operator_address.is_some(), bank, bank_whom)?;
+    only("transfer_operator_inn", a.transfer_operator_inn.is_some(), bank, bank_whom)?;
+    let paying_whom = "payment agents and subagents";
+    only("payment_agent_phones", !a.payment_agent_phones.is_empty(), paying, paying_whom)?;
+    only("payment_operator_phones", !a.payment_operator_phones.is_empty(), paying, paying_whom)?;
+    if let Some(v) = &a.operation {
+        text(path("operation"), v, tag::PAYMENT_AGENT_OPERATION)?;
+    }
+    phones(&path("transfer_operator_phones"), &a.transfer_operator_phones, tag::MONEY_TRANSFER_OPERATOR_PHONE)?;
+    if let Some(v) = &a.transfer_operator_name {
+        text(path("transfer_operator_name"), v, tag::MONEY_TRANSFER_OPERATOR_NAME)?;
+    }
+    if let Some(v) = &a.transfer_operator_address {
+        text(path("transfer_operator_address"), v, tag::MONEY_TRANSFER_OPERATOR_ADDRESS)?;
+    }
+    if let Some(v) = &a.transfer_operator_inn {
+        inn_10_or_12(&path("transfer_operator_inn"), v)?;
+    }
+    phones(&path("payment_agent_phones"), &a.payment_agent_phones, tag::PAYMENT_AGENT_PHONE)?;
+    phones(&path("payment_operator_phones"), &a.payment_operator_phones, tag::PAYMENT_ACCEPTANCE_OPERATOR_PHONE)?;
+    let s = it.supplier.clone().unwrap_or_default();
+    let Some(inn) = &s.inn else {
+        return Err(InputError::new(
+            at(i, "supplier.inn"),
+            "the supplier's INN (tag 1226) is required for every agent type (seed 004)",
+        ));
+    };
+    inn_10_or_12(&at(i, "supplier.inn"), inn)?;
+    phones(&at(i, "supplier.phones"), &s.phones, tag::SUPPLIER_PHONE)?;
+    if let Some(v) = &s.name {
+        text(at(i, "supplier.name"), v, tag::SUPPLIER_NAME)?;
+    }
+    Ok(())
+}
+
 impl Receipt {
     /// A sale with no items yet.
     pub fn sell(taxation: Taxation) -> Self {
@@ -543,10 +830,17 @@ impl Receipt {
             taxation,
             cashier: None,
             customer: None,
+            settlement_address: None,
+            settlement_place: None,
+            automat_number: None,
+            additional_requisite: None,
+            user_requisite: None,
+            industry_requisites: Vec::new(),
             items: Vec::new(),
             payments: Payments::default(),
             print: true,
             correction: None,
+            seller_inn: None,
         }
     }
 
@@ -630,6 +924,9 @@ impl Receipt {
                 digits("cashier.inn", inn, &[12], "a cashier's INN of 12 digits")?;
             }
         }
+        if let Some(inn) = &self.seller_inn {
+            digits("seller_inn", inn, &[10, 12], "an INN of 10 digits (a company) or 12 (an individual entrepreneur)")?;
+        }
         if let Some(c) = &self.customer {
             if let Some(v) = &c.contact {
                 text("customer.contact", v, tag::CUSTOMER_EMAIL_OR_PHONE)?;
@@ -711,34 +1008,39 @@ impl Receipt {
                 }
                 text(at(i, "barcode"), b, tag::MARKING_CODE)?;
             }
-            if let Some(c) = &it.country {
-                country(&at(i, "country"), c, tag::COUNTRY_OF_ORIGIN_CODE)?;
+            if let Some(c) = &it.country_code {
+                country(&at(i, "country_code"), c, tag::COUNTRY_OF_ORIGIN_CODE)?;
             }
             if let Some(v) = &it.customs_declaration {
                 text(at(i, "customs_declaration"), v, tag::CUSTOMS_DECLARATION_NUMBER)?;
             }
-            if let Some(v) = &it.additional {
-                text(at(i, "additional"), v, tag::ADDITIONAL_ITEM_REQUISITE)?;
+            if let Some(v) = &it.additional_requisite {
+                text(at(i, "additional_requisite"), v, tag::ADDITIONAL_ITEM_REQUISITE)?;
+            }
+            validate_agent(i, it)?;
+            for (j, r) in it.industry_requisites.iter().enumerate() {
+                r.validate(&at(i, &format!("industry_requisites[{j}]")))?;
             }
             match (&it.marking_code, it.payment_object.needs_marking_code()) {
                 (Some(code), true) => {
                     if code.is_empty() {
                         return Err(InputError::new(at(i, "marking_code"), "must not be empty"));
                     }
-                    length(at(i, "marking_code"), code, tag::MARKING_CODE)?;
-                    if let Some(c) = code.chars().find(|c| c.is_control() && *c != '\u{1d}') {
+                    // What reaches tag 2000 is the parsed code (GS as the byte 0x1D): its limit
+                    // is checked on that; a code too long to be one is refused first.
+                    if code.len() > 4 * max_len(tag::MARKING_CODE) {
+                        length(at(i, "marking_code"), code, tag::MARKING_CODE)?;
+                    }
+                    let parsed = crate::marking::MarkingCode::parse(code)
+                        .map_err(|e| InputError::new(at(i, "marking_code"), e.to_string()))?;
+                    length(at(i, "marking_code"), parsed.as_str(), tag::MARKING_CODE)?;
+                    if let Some(c) = parsed.as_str().chars().find(|c| c.is_control() && *c != '\u{1d}') {
                         return Err(InputError::new(
                             at(i, "marking_code"),
                             format!(
                                 "control character U+{:04X}: only GS (U+001D) separates a code's fields",
                                 u32::from(c)
                             ),
-                        ));
-                    }
-                    if !code.is_ascii() {
-                        return Err(InputError::new(
-                            at(i, "marking_code"),
-                            "a marking code is ASCII (GS as the single character U+001D)",
                         ));
                     }
                     check_marked_quantity(it.measure, it.quantity, it.fraction_pair()).map_err(|e| {
@@ -762,6 +1064,12 @@ impl Receipt {
                     ))
                 }
                 (None, false) => {
+                    if it.mark_confirmation.is_some() {
+                        return Err(InputError::new(
+                            at(i, "mark_confirmation"),
+                            "only marked goods carry a confirmation of their check",
+                        ));
+                    }
                     if it.planned_status.is_some() {
                         return Err(InputError::new(
                             at(i, "planned_status"),
@@ -781,6 +1089,29 @@ impl Receipt {
             if let Some(n) = &c.order_number {
                 text("correction.order_number", n, tag::TAX_AUTHORITY_ORDER_NUMBER)?;
             }
+        }
+        for (field, v, t) in [
+            ("settlement_address", &self.settlement_address, tag::SETTLEMENT_ADDRESS),
+            ("settlement_place", &self.settlement_place, tag::SETTLEMENT_PLACE),
+            ("automat_number", &self.automat_number, tag::VENDING_MACHINE_NUMBER),
+            ("additional_requisite", &self.additional_requisite, tag::ADDITIONAL_RECEIPT_REQUISITE),
+        ] {
+            if let Some(v) = v {
+                if v.trim().is_empty() {
+                    return Err(InputError::new(field, "must not be empty (leave the field out instead)"));
+                }
+                text(field, v, t)?;
+            }
+        }
+        if let Some(u) = &self.user_requisite {
+            if u.name.trim().is_empty() {
+                return Err(InputError::new("user_requisite.name", "must not be empty"));
+            }
+            text("user_requisite.name", &u.name, tag::ADDITIONAL_USER_REQUISITE_NAME)?;
+            text("user_requisite.value", &u.value, tag::ADDITIONAL_USER_REQUISITE_VALUE)?;
+        }
+        for (j, r) in self.industry_requisites.iter().enumerate() {
+            r.validate(&format!("industry_requisites[{j}]"))?;
         }
         if self.total() == Money::ZERO {
             return Err(InputError::new("items", "the receipt total is 0.00: a real FN refuses it"));
@@ -808,7 +1139,7 @@ mod tests {
  "items": [
    {"name": "Хлеб", "price": "45.50", "quantity": "2", "vat": "vat20", "payment_method": "full_payment", "payment_object": "commodity"},
    {"name": "Молоко 3,2%", "price": "89.90", "quantity": "1", "vat": "vat10", "payment_method": "full_payment", "payment_object": "marked_commodity",
-    "marking_code": "0104607028393034215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
+    "marking_code": "0104607028393037215'Wt4q\u001d93dGVz", "planned_status": "piece_sold"}],
  "payments": {"cash": "200.00", "electronic": "0"}, "print": true}"#;
 
     fn example() -> Receipt {
@@ -823,7 +1154,7 @@ mod tests {
         assert_eq!(r.items[0].price, Money(4550));
         assert_eq!(r.items[0].quantity, Decimal::integer(2));
         assert_eq!(r.items[0].measure, Measure::PIECE);
-        assert_eq!(r.items[1].marking_code.as_deref(), Some("0104607028393034215'Wt4q\u{1d}93dGVz"));
+        assert_eq!(r.items[1].marking_code.as_deref(), Some("0104607028393037215'Wt4q\u{1d}93dGVz"));
         assert_eq!(r.items[1].planned_status, Some(PlannedStatus::PIECE_SOLD));
         assert_eq!(r.total(), Money(18090));
         let s = r.settle().unwrap();
@@ -927,6 +1258,127 @@ mod tests {
         r.validate().unwrap();
     }
 
+    const REQUISITES: &str = include_str!("../fixtures/receipts/requisites.json");
+
+    #[test]
+    fn every_requisite_reads_and_round_trips() {
+        let r = Receipt::from_json(REQUISITES).unwrap();
+        r.validate().unwrap();
+        assert_eq!(r.settlement_address.as_deref(), Some("г. Москва, ул. Тверская, д. 1"));
+        assert_eq!(r.user_requisite.as_ref().map(|u| u.name.as_str()), Some("Бонусная карта"));
+        // 1262 as text with leading zeros or as a number: the same BYTE.
+        assert_eq!(r.industry_requisites[0].foiv_id, 30);
+        assert_eq!(r.items[2].industry_requisites[0].foiv_id, 30);
+        let a = r.items[0].agent.as_ref().unwrap();
+        assert_eq!(a.agent_type, AgentType::BANK_PAYING_AGENT);
+        assert_eq!(a.transfer_operator_inn.as_deref(), Some("7702070139"));
+        assert_eq!(r.items[2].excise, Some(Money(4500)));
+        assert_eq!(r.items[2].country_code.as_deref(), Some("250"));
+        assert_eq!(Receipt::from_json(&r.to_json()).unwrap(), r);
+        let e = Receipt::from_json(&REQUISITES.replace("\"bank_paying_agent\"", "\"bank_agent\"")).unwrap_err();
+        assert_eq!(e.field, "items[0].agent.type");
+        assert!(e.message.contains("bank_paying_subagent"), "{e}");
+        let e = Receipt::from_json(&REQUISITES.replace("\"030\"", "\"3O\"")).unwrap_err();
+        assert_eq!(e.field, "industry_requisites[0].foiv_id");
+        let e = Receipt::from_json(&REQUISITES.replace("\"country_code\"", "\"country\"")).unwrap_err();
+        assert_eq!(e.field, "items[2].country");
+    }
+
+    #[test]
+    fn every_requisite_is_checked_naming_its_path() {
+        type Edit = Box<dyn Fn(&mut Receipt)>;
+        let cases: Vec<(Edit, &str, &str)> = vec![
+            (Box::new(|r| r.settlement_address = Some("я".repeat(257))), "settlement_address", "256"),
+            (Box::new(|r| r.settlement_place = Some(" ".into())), "settlement_place", "empty"),
+            (Box::new(|r| r.automat_number = Some("1".repeat(22))), "automat_number", "21"),
+            (Box::new(|r| r.additional_requisite = Some("x".repeat(17))), "additional_requisite", "16"),
+            (
+                Box::new(|r| r.user_requisite = Some(UserRequisite { name: "".into(), value: "v".into() })),
+                "user_requisite.name",
+                "empty",
+            ),
+            (Box::new(|r| r.user_requisite.as_mut().unwrap().value = "я".repeat(257)), "user_requisite.value", "256"),
+            (Box::new(|r| r.industry_requisites[0].foiv_id = 73), "industry_requisites[0].foiv_id", "072"),
+            (
+                Box::new(|r| r.industry_requisites[0].document_date = "2022-03-26".into()),
+                "industry_requisites[0].document_date",
+                "DD.MM.YYYY",
+            ),
+            (
+                Box::new(|r| r.items[2].industry_requisites[0].value = String::new()),
+                "items[2].industry_requisites[0].value",
+                "1265",
+            ),
+            (
+                Box::new(|r| r.items[0].agent.as_mut().unwrap().transfer_operator_inn = Some("123".into())),
+                "items[0].agent.transfer_operator_inn",
+                "INN",
+            ),
+            (
+                Box::new(|r| r.items[0].agent.as_mut().unwrap().transfer_operator_phones.push("1".repeat(21))),
+                "items[0].agent.transfer_operator_phones[1]",
+                "20",
+            ),
+            (
+                Box::new(|r| r.items[0].agent.as_mut().unwrap().operation = Some("я".repeat(64))),
+                "items[0].agent.operation",
+                "63",
+            ),
+            // The seed gives the transfer operator's data to bank agents, 1073/1074 to payment agents.
+            (
+                Box::new(|r| r.items[1].agent.as_mut().unwrap().transfer_operator_name = Some("Банк".into())),
+                "items[1].agent.transfer_operator_name",
+                "bank payment agents",
+            ),
+            (
+                Box::new(|r| r.items[0].agent.as_mut().unwrap().payment_agent_phones.push("+7900".into())),
+                "items[0].agent.payment_agent_phones",
+                "payment agents",
+            ),
+            (
+                Box::new(|r| r.items[2].agent.as_mut().unwrap().agent_type = AgentType::NONE),
+                "items[2].agent.type",
+                "leave",
+            ),
+            (
+                Box::new(|r| r.items[2].supplier.as_mut().unwrap().inn = None),
+                "items[2].supplier.inn",
+                "every agent type",
+            ),
+            (
+                Box::new(|r| r.items[2].supplier.as_mut().unwrap().inn = Some("77400000761".into())),
+                "items[2].supplier.inn",
+                "10 or 12",
+            ),
+            (
+                Box::new(|r| r.items[2].supplier.as_mut().unwrap().name = Some("я".repeat(65))),
+                "items[2].supplier.name",
+                "64",
+            ),
+            (Box::new(|r| r.items[2].agent = None), "items[2].supplier", "agent"),
+            (Box::new(|r| r.items[2].country_code = Some("6430".into())), "items[2].country_code", "1 to 3 digits"),
+            (Box::new(|r| r.items[2].customs_declaration = Some("1".repeat(33))), "items[2].customs_declaration", "32"),
+            (
+                Box::new(|r| r.items[2].additional_requisite = Some("я".repeat(65))),
+                "items[2].additional_requisite",
+                "64",
+            ),
+            (
+                Box::new(|r| r.customer.as_mut().unwrap().citizenship = Some("RUS".into())),
+                "customer.citizenship",
+                "digits",
+            ),
+            (Box::new(|r| r.customer.as_mut().unwrap().document_type = Some(23)), "customer.document_type", "23"),
+        ];
+        for (f, field, needle) in cases {
+            let mut r = Receipt::from_json(REQUISITES).unwrap();
+            f(&mut r);
+            let e = r.validate().unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+            assert!(e.message.contains(needle), "{field}: {e}");
+        }
+    }
+
     #[test]
     fn planned_status_defaults_follow_the_operation() {
         let mut it = Item::marked("x", Money(100), Vat::VAT20, "010");
@@ -963,9 +1415,19 @@ mod tests {
     fn limits_come_from_the_tag_table() {
         // Tag 2000 takes 256 bytes: a marking code of 256 characters passes, 257 do not.
         let mut r = example();
-        r.items[1].marking_code = Some(format!("01046070283930342{}", "x".repeat(256 - 17)));
+        let code = |tail: usize| {
+            format!(
+                "010460702839303721{}\u{1d}91{}\u{1d}92{}\u{1d}93{}",
+                "A".repeat(20),
+                "B".repeat(90),
+                "C".repeat(90),
+                "D".repeat(tail)
+            )
+        };
+        assert_eq!(code(29).len(), 256);
+        r.items[1].marking_code = Some(code(29));
         r.validate().unwrap();
-        r.items[1].marking_code = Some(format!("01046070283930342{}", "x".repeat(257 - 17)));
+        r.items[1].marking_code = Some(code(30));
         let e = r.validate().unwrap_err();
         assert_eq!(e.field, "items[1].marking_code");
         assert!(e.message.contains("256"), "{e}");

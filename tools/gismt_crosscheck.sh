@@ -116,7 +116,7 @@ CASES = [
     ("F5000", "§1.4.3 5000 twice: sell unchecked", [GOOD], {"hosts": {"0": {"code5000": True}}}, UNCHECKED, [n_checks("host0", 2), n_checks("host1", 0), marked(0, False)]),
     ("F5000a", "§1.4.3 5000 once: repeat ok", [GOOD], {"hosts": {"0": {"code5000": True, "times": 1}}}, SELL, [n_checks("host0", 2)]),
     ("F203", "§7 203 on /codes/check", [GOOD], {"hosts": {"0": {"status": 203, "body": {"code": 203, "description": "Emergency"}}}}, EMERGENCY, []),
-    ("F203c", "§7 203 for one code; the next check", [C[4]], "after-203", REFUSE("sold"), []),
+    ("F203c", "§7 203 for one code; the next check: still off (3 days after the last 203)", [C[4]], "after-203", EMERGENCY, []),
     ("F203i", "§7 203 on /cdn/info", [GOOD], {"pre": {"discovery": {"status": 203}}}, EMERGENCY, []),
     ("F203h", "§7 203 on /cdn/health/check", [GOOD], {"pre": {"hosts": {"0": {"health_status": 203}, "1": {"health_status": 203}, "2": {"health_status": 203}}}}, EMERGENCY, []),
     ("Fdown", "§1.4.3 all hosts down", [GOOD], {"hosts": {"0": {"down": True}, "1": {"down": True}, "2": {"down": True}}}, UNCHECKED, [rediscovered()]),

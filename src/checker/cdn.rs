@@ -27,13 +27,9 @@ pub struct CdnState {
     pub refreshed_at_ms: i64,
     /// Ranked hosts, best first.
     pub hosts: Vec<CdnHost>,
-    /// When an HTTP 203 (emergency) was last seen (Unix ms).
+    /// When an HTTP 203 (emergency) was last seen (Unix ms); whether checks are off is the
+    /// emergency latch's ([`super::emergency`]).
     pub emergency_at_ms: Option<i64>,
-    /// When the last discovery met a 203 (`/cdn/info` or `/cdn/health/check`, Unix ms): checks
-    /// stay off until a discovery without it (§7). A 203 from `/codes/check` is per request (the
-    /// test contour answers it for one code) and does not set this.
-    #[serde(default)]
-    pub checks_off_at_ms: Option<i64>,
 }
 
 impl CdnState {
@@ -44,13 +40,7 @@ impl CdnState {
             .map(|(host, latency_ms)| CdnHost { host, latency_ms, unavailable_until_ms: None })
             .collect();
         hosts.sort_by_key(|h| (h.latency_ms.is_none(), h.latency_ms.unwrap_or(0)));
-        CdnState {
-            base_url: base_url.to_string(),
-            refreshed_at_ms: now_ms,
-            hosts,
-            emergency_at_ms: None,
-            checks_off_at_ms: None,
-        }
+        CdnState { base_url: base_url.to_string(), refreshed_at_ms: now_ms, hosts, emergency_at_ms: None }
     }
 
     /// Keeps the unexpired marks of `old` for hosts still listed (a scheduled refresh does not
@@ -160,8 +150,6 @@ pub enum Attempt {
     Busy(u16),
     /// 5xx with `"code": 5000`: the cross-border service is down; retry without marking.
     CrossBorder,
-    /// 514–520 (a ТС ПИОТ in front): go to the Local Module.
-    TsPiot(u16),
     /// The host cannot be reached (connection refused, DNS): mark it and go on.
     Unreachable,
     /// The connection broke mid-request: retry, then mark.
@@ -172,7 +160,9 @@ pub enum Attempt {
     BadAnswer,
 }
 
-/// Classifies an HTTP status and body.
+/// Classifies an HTTP status and body of a ГИС МТ CDN host (§1.4.3's table). 514–520 are server
+/// errors there like any 5xx (only a ТС ПИОТ gives them a meaning of their own: its client,
+/// [`super::tspiot`], sends the codes to the Local Module then).
 pub fn classify(status: u16, body: &str) -> Attempt {
     let body_code = || {
         serde_json::from_str::<serde_json::Value>(body)
@@ -187,7 +177,6 @@ pub fn classify(status: u16, body: &str) -> Attempt {
         203 => Attempt::Emergency,
         401 => Attempt::Auth,
         429 => Attempt::Busy(429),
-        514..=520 => Attempt::TsPiot(status),
         500..=599 if body_code() == Some(5000) => Attempt::CrossBorder,
         500..=599 => Attempt::Busy(status),
         _ => Attempt::Client(status),
@@ -209,8 +198,6 @@ pub enum End {
     BadAnswer(String),
     /// Code 5000 twice: sell without the online check.
     CrossBorder,
-    /// 514–520.
-    TsPiot(u16),
     /// Every host failed: refresh the list, clear the marks.
     AllUnavailable,
     /// The budget ran out.
@@ -295,7 +282,6 @@ impl Failover {
             Attempt::Auth => Step::Done(End::Auth(self.current())),
             Attempt::Client(s) => Step::Done(End::Client(s, self.current())),
             Attempt::BadAnswer => Step::Done(End::BadAnswer(self.current())),
-            Attempt::TsPiot(s) => Step::Done(End::TsPiot(s)),
             Attempt::Timeout => Step::Done(End::Budget),
             Attempt::CrossBorder => {
                 self.cross_border_tries += 1;
@@ -391,7 +377,11 @@ mod tests {
             Attempt::CrossBorder
         );
         assert_eq!(classify(502, r#"{"code":"5000"}"#), Attempt::CrossBorder);
-        assert_eq!(classify(517, ""), Attempt::TsPiot(517));
+        // 514–520 from a CDN host: the 5xx row (repeat, mark for 15 minutes, next host).
+        for s in 514..=520 {
+            assert_eq!(classify(s, ""), Attempt::Busy(s), "{s}");
+        }
+        assert_eq!(classify(517, r#"{"code": 5000}"#), Attempt::CrossBorder);
     }
 
     #[test]

@@ -11,18 +11,10 @@ use crate::marking::verdict::{Action, Decision, Reason, Rule, Strictness, Verdic
 pub fn device_reasons(r: MarkCheckResult) -> Vec<Reason> {
     let mut out = Vec::new();
     if r.checked() && !r.crypto_ok() {
-        out.push(Reason::new(
-            "2106",
-            Rule::DeviceCryptoNegative,
-            format!("the register's crypto check of the code is negative (2106 = 0x{:02X})", r.0),
-        ));
+        out.push(Reason::new("2106", Rule::DeviceCryptoNegative, super::texts::device_crypto_negative(r.0)));
     }
     if r.status_checked() && !r.status_correct() {
-        out.push(Reason::new(
-            "2106",
-            Rule::DeviceStatusIncorrect,
-            format!("the OISM says the planned status is wrong (2106 = 0x{:02X})", r.0),
-        ));
+        out.push(Reason::new("2106", Rule::DeviceStatusIncorrect, super::texts::device_status_incorrect(r.0)));
     }
     out
 }

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::cdn::{self, Attempt, CacheFile, CdnState, End, Failover, Step};
+use super::emergency::EmergencyFile;
 use super::secret::Secret;
+use super::token::Signer;
 use crate::marking::model::CheckAnswer;
 use crate::marking::MarkingCode;
 
@@ -33,8 +35,10 @@ pub const MAX_CODES_PER_REQUEST: usize = 100;
 pub struct GisMtConfig {
     /// The discovery base URL (`--gismt-url`, `KKT_GISMT_URL`).
     pub base_url: String,
-    /// The `X-API-KEY` token.
+    /// The `X-API-KEY` token, when given as it is (a file, the environment).
     pub token: Option<Secret>,
+    /// The signer that obtains (and renews) the token (`--sign-command`); it wins over `token`.
+    pub signer: Option<Arc<Signer>>,
     /// Where the host list and the unavailability marks live (`KKT_CACHE_DIR`).
     pub cache_dir: std::path::PathBuf,
     /// No answer within this time of the first request: sell without the online check (1.5 s).
@@ -51,9 +55,6 @@ pub struct GisMtConfig {
     pub unavailable_for: Duration,
     /// Attempts on a busy host (429/5xx) before it is marked: the request and one repeat.
     pub tries_per_host: u32,
-    /// After a discovery met a 203 (§7) checks stay off until a discovery without it; while they
-    /// are off, the list is rediscovered in the background at most this often (1 min).
-    pub emergency_recheck: Duration,
     /// Extra trusted root certificates (PEM), added to the built-in web roots: e.g. the Russian
     /// Trusted Root CA when a host's certificate chains to it. Certificates are always verified.
     pub ca_file: Option<std::path::PathBuf>,
@@ -65,6 +66,7 @@ impl GisMtConfig {
         GisMtConfig {
             base_url: base_url.into(),
             token,
+            signer: None,
             cache_dir: cache_dir.into(),
             budget: Duration::from_millis(1500),
             discovery_timeout: Duration::from_secs(3),
@@ -73,7 +75,6 @@ impl GisMtConfig {
             refresh_by: Duration::from_secs(7 * 3600),
             unavailable_for: Duration::from_secs(15 * 60),
             tries_per_host: 2,
-            emergency_recheck: Duration::from_secs(60),
             ca_file: None,
         }
     }
@@ -92,8 +93,14 @@ pub enum GisMtError {
         why: String,
     },
     /// No token configured.
-    #[error("no ГИС МТ token: set KKT_GISMT_TOKEN or give a token file (KKT_GISMT_TOKEN_FILE)")]
+    #[error(
+        "no ГИС МТ token: give a sign command (--sign-command, `[marking] sign_command`) to obtain one, or a token \
+         ($KKT_GISMT_TOKEN, --gismt-token-file)"
+    )]
     NoToken,
+    /// The signer could not obtain a token.
+    #[error("no ГИС МТ token: {0}")]
+    Signer(#[from] super::token::TokenError),
     /// HTTP 401.
     #[error("ГИС МТ refused the token (HTTP 401 from {0}): set a valid token for this contour")]
     Auth(String),
@@ -128,8 +135,6 @@ pub enum NoAnswer {
     AllUnavailable,
     /// Code 5000 twice: the cross-border service is down.
     CrossBorder,
-    /// A ТС ПИОТ answered 514–520.
-    TsPiot(u16),
     /// No host is known and discovery failed.
     NoHosts,
 }
@@ -144,10 +149,10 @@ pub enum Online {
         /// The host that gave it.
         host: String,
     },
-    /// HTTP 203: emergency, checks off.
+    /// HTTP 203 (now, or within the last 3 days, or declared by the store): emergency, checks off.
     Emergency {
-        /// Who said so.
-        host: String,
+        /// What says so.
+        note: String,
     },
     /// No answer: sell without the online check.
     NoAnswer {
@@ -333,6 +338,7 @@ pub struct GisMt {
     cfg: GisMtConfig,
     base: String,
     cache: CacheFile,
+    emergency: EmergencyFile,
     fiscal_drive: Mutex<Option<String>>,
     refresher_running: AtomicBool,
     refreshing: AtomicBool,
@@ -351,11 +357,13 @@ impl GisMt {
     pub fn new(cfg: GisMtConfig) -> Result<GisMt, GisMtError> {
         let base = normalize_url(&cfg.base_url)?;
         let cache = CacheFile::in_dir(&cfg.cache_dir);
+        let emergency = EmergencyFile::in_dir(&cfg.cache_dir);
         let tls = cfg.ca_file.as_deref().map(tls_with_extra_roots).transpose()?;
         Ok(GisMt {
             cfg,
             base,
             cache,
+            emergency,
             fiscal_drive: Mutex::new(None),
             refresher_running: AtomicBool::new(false),
             refreshing: AtomicBool::new(false),
@@ -389,15 +397,40 @@ impl GisMt {
         &self.cache
     }
 
-    fn token(&self) -> Result<&Secret, GisMtError> {
-        self.cfg.token.as_ref().ok_or(GisMtError::NoToken)
+    /// The emergency latch (seed 003 §7) in the cache directory.
+    pub fn emergency(&self) -> &EmergencyFile {
+        &self.emergency
+    }
+
+    /// True when a token can be had: given, or a signer configured.
+    pub fn has_token(&self) -> bool {
+        self.cfg.signer.is_some() || self.cfg.token.is_some()
+    }
+
+    /// The token to send: the signer's (renewed before it expires), else the given one.
+    pub fn token(&self) -> Result<Secret, GisMtError> {
+        match &self.cfg.signer {
+            Some(s) => Ok(s.token(now_ms())?),
+            None => self.cfg.token.clone().ok_or(GisMtError::NoToken),
+        }
+    }
+
+    /// After a 401: a new token from the signer (None without one: the token is what it is).
+    fn renew_token(&self) -> Option<Result<Secret, GisMtError>> {
+        let s = self.cfg.signer.as_ref()?;
+        tracing::warn!(target: "kkt::gismt", "ГИС МТ refused the token (HTTP 401): obtaining a new one");
+        Some(s.obtain().map(|t| t.secret()).map_err(GisMtError::from))
     }
 
     fn scrub(&self, s: &str) -> String {
-        match &self.cfg.token {
+        let mut out = match &self.cfg.token {
             Some(t) => t.scrub(s),
             None => s.to_string(),
+        };
+        if let Some(t) = self.cfg.signer.as_ref().and_then(|s| s.stored()) {
+            out = t.secret().scrub(&out);
         }
+        out
     }
 
     fn save(&self, st: &CdnState) -> Result<(), GisMtError> {
@@ -406,23 +439,20 @@ impl GisMt {
             .map_err(|e| GisMtError::Cache { path: self.cache.path().display().to_string(), err: e.to_string() })
     }
 
-    /// A 203 was seen; `checks_off` when discovery saw it (checks stay off until a discovery
-    /// without it).
-    fn note_emergency(&self, checks_off: bool) {
+    /// A 203 was seen from `from`: the emergency latch holds for 3 days after it (§7).
+    fn note_emergency(&self, from: &str) {
         let now = now_ms();
-        let _ = self.cache.update(&self.base, |s| {
-            s.emergency_at_ms = Some(now);
-            if checks_off {
-                s.checks_off_at_ms = Some(now);
-            }
-        });
+        let _ = self.cache.update(&self.base, |s| s.emergency_at_ms = Some(now));
+        if let Err(e) = self.emergency.update(|l| l.saw_203(now, from)) {
+            tracing::warn!(target: "kkt::gismt", "the emergency latch {} could not be written: {e}", self.emergency.path().display());
+        }
     }
 
     /// Discovery (§1.4.1): `/cdn/info`, then `/cdn/health/check` on every host in parallel,
     /// ranked by the measured time to answer. Saved in the cache; `clear_marks` forgets the
     /// unavailability marks (after every host failed), otherwise unexpired marks are kept.
     pub fn discover(&self, clear_marks: bool) -> Result<Discovery, GisMtError> {
-        let token = self.token()?;
+        let token = &self.token()?;
         let a = agent(self.cfg.discovery_timeout, self.tls.as_ref());
         let url = format!("{}{INFO_PATH}", self.base);
         let reply = http(&a, "GET", &url, Some(token), None, self.cfg.discovery_timeout).map_err(|f| {
@@ -435,7 +465,7 @@ impl GisMt {
             200 => {}
             203 => {
                 tracing::warn!(target: "kkt::gismt", "ГИС МТ answered 203 to {INFO_PATH}: emergency mode, checks off");
-                self.note_emergency(true);
+                self.note_emergency(&format!("{}{INFO_PATH}", self.base));
                 let state = self.cached().unwrap_or_default();
                 return Ok(Discovery { state, emergency: true, skipped: Vec::new() });
             }
@@ -506,31 +536,32 @@ impl GisMt {
         if emergency {
             tracing::warn!(target: "kkt::gismt", "ГИС МТ answered 203 to {HEALTH_PATH}: emergency mode, checks off");
             state.emergency_at_ms = Some(now);
-            state.checks_off_at_ms = Some(now);
         }
         self.save(&state)?;
+        if emergency {
+            self.note_emergency(&format!("a CDN host's {HEALTH_PATH}"));
+        }
         tracing::info!(target: "kkt::gismt", hosts = state.hosts.len(), "CDN hosts discovered and ranked");
         Ok(Discovery { state, emergency, skipped })
     }
 
-    /// The host list for a check, and whether checks are off (a 203, §7). The cached list is
-    /// used as it is; when it is due (6 h, or 7 h while a [`Refresher`] runs) it is refreshed in
-    /// the background, and the check does not wait. A 203 met by the last discovery (a
-    /// background refresh, `kkt mark cdn --refresh`) keeps checks off until a discovery without
-    /// it; meanwhile the list is rediscovered in the background every `emergency_recheck`. Only
-    /// without any cached list is discovery done first; if it fails then, there is no host.
+    /// The host list for a check, and whether checks are off (the emergency latch, §7). The
+    /// cached list is used as it is; when it is due (6 h, or 7 h while a [`Refresher`] runs) it
+    /// is refreshed in the background, and the check does not wait. Only without any cached list
+    /// is discovery done first; if it fails then, there is no host.
     pub fn hosts(self: &Arc<Self>) -> Result<(CdnState, bool), GisMtError> {
         let limit =
             if self.refresher_running.load(Ordering::Relaxed) { self.cfg.refresh_by } else { self.cfg.refresh_every };
+        let now = now_ms();
+        if self.emergency.active(now) {
+            return Ok((self.cached().unwrap_or_default(), true));
+        }
         match self.cached() {
             Some(st) if !st.hosts.is_empty() => {
-                let now = now_ms();
-                let off = st.checks_off_at_ms;
-                let recheck = off.is_some_and(|t| now - t >= ms(self.cfg.emergency_recheck));
-                if st.due(now, ms(limit)) || recheck {
+                if st.due(now, ms(limit)) {
                     self.refresh_in_background(false);
                 }
-                Ok((st, off.is_some()))
+                Ok((st, false))
             }
             _ => self.discover(false).map(|d| (d.state, d.emergency)),
         }
@@ -564,6 +595,9 @@ impl GisMt {
         let hs: Vec<_> = std::mem::take(&mut *self.background.lock().expect("not poisoned"));
         for h in hs {
             let _ = h.join();
+        }
+        if let Some(s) = &self.cfg.signer {
+            s.wait_background();
         }
     }
 
@@ -604,9 +638,13 @@ impl GisMt {
     /// Checks the token at once (§1.4.3, the 401 note): a `/codes/check` with one code; HTTP 401
     /// is an error, any other answer means the token was accepted.
     pub fn check_token(self: &Arc<Self>) -> Result<(), GisMtError> {
-        let probe = MarkingCode::parse("0104600000000009215Probe\u{1d}93AAAA").expect("valid probe code");
+        let probe = MarkingCode::parse("0104600000000008215Probe\u{1d}93AAAA").expect("valid probe code");
         match self.session().check(std::slice::from_ref(&probe)) {
-            Online::Failed { field, .. } if field == "token" => Err(GisMtError::Auth(self.base.clone())),
+            Online::Failed { field, message } if field == "token" => match self.token() {
+                Err(e) => Err(e),
+                Ok(_) if message.contains("401") => Err(GisMtError::Auth(self.base.clone())),
+                Ok(_) => Err(GisMtError::Info(message)),
+            },
             _ => Ok(()),
         }
     }
@@ -621,6 +659,12 @@ impl GisMt {
 pub struct Refresher {
     stop: Option<mpsc::Sender<()>>,
     handle: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Refresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refresher").field("running", &self.handle.is_some()).finish()
+    }
 }
 
 impl Drop for Refresher {
@@ -643,6 +687,12 @@ pub struct Session {
     agent: ureq::Agent,
 }
 
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
+
 impl Session {
     /// Checks the codes of a receipt (in one request, up to 100 codes).
     ///
@@ -650,13 +700,38 @@ impl Session {
     /// the last request are inside it (see [`FINISH_MARGIN`]). A receipt of more than 100 codes
     /// has one budget per request of 100.
     pub fn check(&self, codes: &[MarkingCode]) -> Online {
+        // The emergency latch (§7): while it holds, nothing is sent.
+        let latch = self.gismt.emergency.load();
+        let now = now_ms();
+        if latch.active(now) {
+            return Online::Emergency { note: latch.note(now) };
+        }
+        // The token first: a signer that must run does not eat the check's budget.
+        let token = match self.gismt.token() {
+            Ok(t) => t,
+            Err(e) => return Online::Failed { field: "token".into(), message: e.to_string() },
+        };
+        let r = self.check_with(codes, &token);
+        // A 401 with a signer configured: one new token, and the check once more (a new budget).
+        if matches!(&r, Online::Failed { field, .. } if field == "token") {
+            if let Some(renewed) = self.gismt.renew_token() {
+                return match renewed {
+                    Ok(t) => self.check_with(codes, &t),
+                    Err(e) => Online::Failed { field: "token".into(), message: e.to_string() },
+                };
+            }
+        }
+        r
+    }
+
+    fn check_with(&self, codes: &[MarkingCode], token: &Secret) -> Online {
         let called = Instant::now();
         if codes.len() > MAX_CODES_PER_REQUEST {
             let mut all: Option<CheckAnswer> = None;
             let mut last_host = String::new();
             for (i, chunk) in codes.chunks(MAX_CODES_PER_REQUEST).enumerate() {
                 let started = if i == 0 { called } else { Instant::now() };
-                match self.check_chunk(chunk, started) {
+                match self.check_chunk(chunk, started, token) {
                     Online::Answer { answer, host } => {
                         last_host = host;
                         match &mut all {
@@ -669,20 +744,16 @@ impl Session {
             }
             return Online::Answer { answer: all.unwrap_or_default(), host: last_host };
         }
-        self.check_chunk(codes, called)
+        self.check_chunk(codes, called, token)
     }
 
     /// One request of up to 100 codes; its budget runs from `started`.
-    fn check_chunk(&self, codes: &[MarkingCode], started: Instant) -> Online {
+    fn check_chunk(&self, codes: &[MarkingCode], started: Instant, token: &Secret) -> Online {
         let g = &self.gismt;
         let deadline = started + g.cfg.budget.saturating_sub(FINISH_MARGIN.min(g.cfg.budget / 10));
-        let token = match g.token() {
-            Ok(t) => t,
-            Err(e) => return Online::Failed { field: "token".into(), message: e.to_string() },
-        };
         let (mut state, emergency) = match g.hosts() {
             Ok(x) => x,
-            Err(e @ (GisMtError::Auth(_) | GisMtError::NoToken)) => {
+            Err(e @ (GisMtError::Auth(_) | GisMtError::NoToken | GisMtError::Signer(_))) => {
                 return Online::Failed { field: "token".into(), message: e.to_string() }
             }
             Err(e) => {
@@ -694,7 +765,8 @@ impl Session {
         };
         if emergency {
             // 203 from /cdn/info or /cdn/health/check: checks are off (§7).
-            return Online::Emergency { host: g.base.clone() };
+            let now = now_ms();
+            return Online::Emergency { note: g.emergency.load().note(now) };
         }
         let mut available = state.available(now_ms());
         if available.is_empty() {
@@ -769,9 +841,9 @@ impl Session {
                 },
             },
             End::Emergency(host) => {
-                tracing::warn!(target: "kkt::gismt", %host, "ГИС МТ answered 203: emergency mode, checks off");
-                g.note_emergency(false);
-                Online::Emergency { host }
+                tracing::warn!(target: "kkt::gismt", %host, "ГИС МТ answered 203: emergency mode, checks off for 3 days");
+                g.note_emergency(&format!("{host}{CHECK_PATH}"));
+                Online::Emergency { note: g.emergency.load().note(now_ms()) }
             }
             End::Auth(host) => Online::Failed { field: "token".into(), message: GisMtError::Auth(host).to_string() },
             End::Client(status, host) => Online::Failed {
@@ -789,10 +861,6 @@ impl Session {
                 why: NoAnswer::CrossBorder,
                 note: "the cross-border check service is down (code 5000 twice): sale allowed without the online check"
                     .into(),
-            },
-            End::TsPiot(s) => Online::NoAnswer {
-                why: NoAnswer::TsPiot(s),
-                note: format!("ТС ПИОТ answered HTTP {s}: check through the Local Module"),
             },
             End::AllUnavailable => {
                 tracing::warn!(target: "kkt::gismt", "every CDN host failed: refreshing the list, clearing the marks");

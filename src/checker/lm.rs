@@ -56,6 +56,7 @@ pub const NOT_READY_CODES: [i64; 2] = [4045, 4050];
 /// The module's API generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum LmApi {
     /// `/api/v1/…`.
     V1,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::marking::model::{group, CodeInfo};
 use crate::marking::tag1260;
+use crate::marking::texts;
 use crate::marking::verdict::{Action, Reason, Rule, Source, Strictness, Verdict};
 use crate::marking::MarkingCode;
 
@@ -16,16 +17,22 @@ pub struct Settings {
     pub strictness: Strictness,
     /// Judge `expireDate` for every group the service returns it for, not only milk, beer and water.
     pub expiry_all_groups: bool,
+    /// A sale without a check answer is refused (`--mark-check required`, `[marking]
+    /// require_check = true`): no check source configured, or none answered. An emergency (§7)
+    /// still sells: checks are off by law then.
+    #[serde(default)]
+    pub require_check: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { strictness: Strictness::Deny, expiry_all_groups: false }
+        Settings { strictness: Strictness::Deny, expiry_all_groups: false, require_check: false }
     }
 }
 
 /// What the checker learned about one code.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Evidence {
     /// ГИС МТ answered.
     Online {
@@ -173,6 +180,9 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
         tag1265: None,
         host: None,
         info: None,
+        inn: None,
+        confirmation: None,
+        check_id: None,
     };
     let mut info_ref: Option<&CodeInfo> = None;
     match evidence {
@@ -230,7 +240,7 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
         }
         Evidence::Rejected { source, field, message } => {
             v.source = *source;
-            v.reasons.push(Reason::new(field.clone(), Rule::CheckFailed, message.clone()));
+            v.reasons.push(Reason::new(field.clone(), Rule::CheckFailed, texts::check_failed(message)));
         }
         Evidence::Emergency { note } => {
             v.emergency = true;
@@ -238,23 +248,22 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
         }
         Evidence::NoAnswer { note } => {
             v.notes.push(note.clone());
+            if settings.require_check {
+                v.reasons.push(Reason::new("check", Rule::CheckRequired, texts::check_required(note)));
+            }
         }
         Evidence::Failed { field, message } => {
-            v.reasons.push(Reason::new(field.clone(), Rule::CheckFailed, message.clone()));
+            v.reasons.push(Reason::new(field.clone(), Rule::CheckFailed, texts::check_failed(message)));
         }
     }
     // Rules on the code itself and the store's own facts hold whatever the service said.
     if let (Some(mrp), Some(price)) = (code.mrp_kopecks(), local.price_kopecks) {
         if is_tobacco(code, info_ref) && mrp != price {
-            let whence = if code.format() == crate::marking::code::Format::TobaccoPack {
-                "characters 22–25 of the pack code"
-            } else {
-                "AI 8005 of the block code"
-            };
+            let pack = code.format() == crate::marking::code::Format::TobaccoPack;
             v.reasons.push(Reason::new(
                 "price",
                 Rule::PriceNotMrp,
-                format!("selling price {} differs from the MRP {} in the code ({whence})", rub(price), rub(mrp)),
+                texts::price_not_mrp_in_code(&rub(price), &rub(mrp), pack),
             ));
         }
     }
@@ -264,14 +273,14 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
         if local.partial_sale && partial_group {
             v.notes.push("the code repeats in this receipt: allowed for a partial sale".into());
         } else {
-            v.reasons.push(Reason::new("code", Rule::DuplicateInReceipt, "the same code is already in this receipt"));
+            v.reasons.push(Reason::new("code", Rule::DuplicateInReceipt, texts::duplicate_in_receipt()));
         }
     }
     if let Some(hit) = &local.sold_here {
         v.reasons.push(Reason::new(
             "store",
             Rule::SoldByThisStore,
-            format!("this store already sold the code (receipt {}, at {} ms)", hit.receipt, hit.at_ms),
+            texts::sold_by_this_store(&hit.receipt, &fmt_time(hit.at_ms)),
         ));
     }
     v.settle(settings.strictness);
@@ -281,80 +290,134 @@ pub fn judge(code: &MarkingCode, evidence: &Evidence, local: &Local, settings: &
 fn online_rules(code: &MarkingCode, info: &CodeInfo, local: &Local, settings: &Settings, now_ms: i64, v: &mut Verdict) {
     let r = &mut v.reasons;
     if info.found == Some(false) {
-        r.push(Reason::new("found", Rule::NotFound, "the code is not found in ГИС МТ"));
+        r.push(Reason::new("found", Rule::NotFound, texts::not_found()));
     }
     if info.utilised == Some(false) {
-        r.push(Reason::new("utilised", Rule::NotUtilised, "the code was emitted but not applied to a package"));
+        r.push(Reason::new("utilised", Rule::NotUtilised, texts::not_utilised()));
     }
     if info.valid == Some(false) {
-        r.push(Reason::new("valid", Rule::InvalidStructure, "the code's structure is not valid"));
+        r.push(Reason::new("valid", Rule::InvalidStructure, texts::invalid_structure()));
     }
     if info.verified == Some(false) {
-        r.push(Reason::new("verified", Rule::NotVerified, "the crypto check of the code failed"));
+        r.push(Reason::new("verified", Rule::NotVerified, texts::not_verified()));
     }
     if info.sold == Some(true) {
-        let why = match info.elimination_state {
-            Some(1) => " (samples or distance sale)",
-            Some(2) => " (own or production needs)",
-            _ => "",
-        };
-        r.push(Reason::new("sold", Rule::Sold, format!("the item is withdrawn from circulation{why}")));
+        r.push(Reason::new("sold", Rule::Sold, texts::sold(info.elimination_state, false)));
     }
     if info.is_blocked == Some(true) {
-        let by = info.ogvs.as_ref().filter(|o| !o.is_empty()).map(|o| format!(" by {}", o.join(", ")));
-        r.push(Reason::new("isBlocked", Rule::Blocked, format!("the sale is blocked{}", by.unwrap_or_default())));
+        r.push(Reason::new(
+            "isBlocked",
+            Rule::Blocked,
+            texts::blocked(info.ogvs.as_deref().unwrap_or_default(), false),
+        ));
     }
     if info.realizable == Some(false) && info.sold != Some(true) {
         if is_tobacco(code, Some(info)) && info.gray_zone == Some(true) {
             v.notes.push("grayZone: tobacco temporarily untraceable, realizable = false does not ban the sale".into());
         } else {
-            r.push(Reason::new("realizable", Rule::NotRealizable, "the code is not in circulation"));
+            r.push(Reason::new("realizable", Rule::NotRealizable, texts::not_realizable()));
+        }
+    }
+    // errorCode 1–11: what is wrong with the code, unless a flag above already said the same.
+    if let Some(e) = info.error_code.filter(|&e| e != 0) {
+        let said = match e {
+            1 => info.valid == Some(false),
+            5..=7 => info.verified == Some(false),
+            10 => info.found == Some(false),
+            _ => false,
+        };
+        if !said {
+            r.push(Reason::new("errorCode", Rule::ErrorCode, texts::error_code(e)));
         }
     }
     let expiry_group = settings.expiry_all_groups
         || info.group_ids.is_none()
         || [group::MILK, group::BEER, group::WATER].iter().any(|g| info.in_group(*g));
-    if let (true, Some(exp)) = (expiry_group, info.expire_date.as_deref()) {
-        match parse_service_time(exp) {
-            Some(t) if now_ms >= t => {
-                r.push(Reason::new("expireDate", Rule::Expired, format!("the item expired at {exp}")))
-            }
-            Some(_) => {}
-            None => v.notes.push(format!("expireDate {exp:?} could not be read")),
-        }
+    if expiry_group {
+        expiry_rules(info, now_ms, v);
     }
+    let r = &mut v.reasons;
     if is_tobacco(code, Some(info)) {
         let code_mrp = code.mrp_kopecks();
         if let (Some(c), Some(s)) = (code_mrp, info.service_mrp()) {
             if c != s {
-                r.push(Reason::new(
-                    "mrp",
-                    Rule::MrpMismatch,
-                    format!("the MRP in the code {} differs from ГИС МТ's {}", rub(c), rub(s)),
-                ));
+                r.push(Reason::new("mrp", Rule::MrpMismatch, texts::mrp_mismatch(&rub(c), &rub(s))));
             }
         }
         if let (None, Some(s), Some(p)) = (code_mrp, info.service_mrp(), local.price_kopecks) {
             if s != p {
-                r.push(Reason::new(
-                    "mrp",
-                    Rule::PriceNotMrp,
-                    format!("selling price {} differs from ГИС МТ's MRP {}", rub(p), rub(s)),
-                ));
+                r.push(Reason::new("mrp", Rule::PriceNotMrp, texts::price_not_service_mrp(&rub(p), &rub(s))));
             }
         }
         if let (Some(m), Some(smp)) = (code_mrp.or(info.service_mrp()), info.smp) {
             if m < smp {
-                r.push(Reason::new(
-                    "smp",
-                    Rule::BelowMinimumPrice,
-                    format!("the MRP {} is below the single minimum price {}", rub(m), rub(smp)),
-                ));
+                r.push(Reason::new("smp", Rule::BelowMinimumPrice, texts::below_minimum_price(&rub(m), &rub(smp))));
             }
         }
     }
     if let Some(m) = info.message.as_deref().filter(|m| !m.is_empty()) {
         v.notes.push(format!("ГИС МТ: {m}"));
+    }
+}
+
+/// The variable expiry dates of dairy (`variableExpirations`: `{"1": date, "2": date}`, or a
+/// list of dates or of objects holding one), each with its key, as Unix ms; unreadable ones are
+/// returned apart.
+pub fn variable_expirations(v: &serde_json::Value) -> (Vec<(String, String, i64)>, Vec<String>) {
+    let mut dates = Vec::new();
+    let mut bad = Vec::new();
+    let mut one = |key: String, x: &serde_json::Value| {
+        let text = match x {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Object(o) => o.values().find_map(|y| y.as_str().map(str::to_string)),
+            _ => None,
+        };
+        match text.as_deref().and_then(parse_service_time) {
+            Some(t) => dates.push((key, text.unwrap_or_default(), t)),
+            None => bad.push(format!("{key}: {x}")),
+        }
+    };
+    match v {
+        serde_json::Value::Object(o) => o.iter().for_each(|(k, x)| one(k.clone(), x)),
+        serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| one((i + 1).to_string(), x)),
+        serde_json::Value::Null => {}
+        other => one("1".into(), other),
+    }
+    (dates, bad)
+}
+
+/// §4.6: `expireDate`, and for dairy its `variableExpirations` judged the same way. With
+/// variable dates the item is expired when the check time is at or after the latest of them
+/// (and of `expireDate`): which date applies depends on how the item was stored, which the till
+/// cannot know; a passed earlier date is a note.
+fn expiry_rules(info: &CodeInfo, now_ms: i64, v: &mut Verdict) {
+    let fixed = info.expire_date.as_deref().map(|e| (e, parse_service_time(e)));
+    if let Some((e, None)) = fixed {
+        v.notes.push(format!("expireDate {e:?} could not be read"));
+    }
+    let (vars, bad) = info.variable_expirations.as_ref().map(variable_expirations).unwrap_or_default();
+    for b in bad {
+        v.notes.push(format!("variableExpirations {b} could not be read"));
+    }
+    if vars.is_empty() {
+        if let Some((e, Some(t))) = fixed {
+            if now_ms >= t {
+                v.reasons.push(Reason::new("expireDate", Rule::Expired, texts::expired(e)));
+            }
+        }
+        return;
+    }
+    let mut all: Vec<(&str, i64)> = vars.iter().map(|(_, text, t)| (text.as_str(), *t)).collect();
+    if let Some((e, Some(t))) = fixed {
+        all.push((e, t));
+    }
+    let (latest_text, latest) = all.iter().copied().max_by_key(|(_, t)| *t).expect("not empty");
+    if now_ms >= latest {
+        v.reasons.push(Reason::new("variableExpirations", Rule::Expired, texts::expired_variable(latest_text)));
+    } else if let Some((text, _)) = all.iter().filter(|(_, t)| now_ms >= *t).max_by_key(|(_, t)| *t) {
+        v.notes.push(format!(
+            "a variable expiry date has passed ({text}) but not the latest ({latest_text}): sold if stored as that date needs"
+        ));
     }
 }
 
@@ -369,16 +432,22 @@ fn lm_1265(req_id: &str, ts: i64, inst: Option<&str>, version: Option<&str>) -> 
 
 fn lm_rules(info: &CodeInfo, v: &mut Verdict) {
     if info.is_blocked == Some(true) {
-        let by = info.ogvs.as_ref().filter(|o| !o.is_empty()).map(|o| format!(" by {}", o.join(", ")));
         v.reasons.push(Reason::new(
             "isBlocked",
             Rule::Blocked,
-            format!("the sale is blocked{} (Local Module)", by.unwrap_or_default()),
+            texts::blocked(info.ogvs.as_deref().unwrap_or_default(), true),
         ));
     }
     if info.sold == Some(true) {
-        v.reasons.push(Reason::new("sold", Rule::Sold, "the item is withdrawn from circulation (Local Module)"));
+        v.reasons.push(Reason::new("sold", Rule::Sold, texts::sold(None, true)));
     }
+}
+
+/// A time for people: local date and time.
+pub fn fmt_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| format!("{ms} ms"))
 }
 
 #[cfg(test)]
@@ -635,6 +704,136 @@ mod tests {
         let mut s = info;
         s.sold = Some(true);
         assert_eq!(fields(&judge(&code(DAIRY), &lm(s), &Local::default(), &Settings::default(), NOW)), vec!["sold"]);
+    }
+
+    #[test]
+    fn error_codes_refuse_with_their_meaning() {
+        for (e, words) in [
+            (1, "validation"),
+            (2, "GTIN"),
+            (4, "characters"),
+            (8, "issuing country"),
+            (9, "AIs"),
+            (11, "cross-border"),
+        ] {
+            let mut i = ok_info();
+            i.error_code = Some(e);
+            let v = judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW);
+            assert_eq!(fields(&v), vec!["errorCode"], "{e}");
+            assert_eq!(v.reasons[0].rule, Rule::ErrorCode);
+            assert!(
+                v.reasons[0].message.contains(words) && v.reasons[0].message.contains(&format!("errorCode {e}")),
+                "{e}: {}",
+                v.reasons[0].message
+            );
+            assert!(!v.reasons[0].message_ru.is_empty());
+            assert_eq!(v.action, Action::Refuse);
+        }
+        // Not said twice: errorCode 10 with found = false, 6 with verified = false.
+        let mut i = ok_info();
+        i.found = Some(false);
+        i.error_code = Some(10);
+        assert_eq!(
+            fields(&judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW)),
+            vec!["found"]
+        );
+        let mut i = ok_info();
+        i.verified = Some(false);
+        i.error_code = Some(6);
+        assert_eq!(
+            fields(&judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW)),
+            vec!["verified"]
+        );
+        // 0 is no error; an unknown code still refuses, by number.
+        let mut i = ok_info();
+        i.error_code = Some(0);
+        assert!(judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW).allowed);
+        i.error_code = Some(77);
+        let v = judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(v.reasons[0].message, "ГИС МТ error code 77");
+    }
+
+    #[test]
+    fn variable_expirations_are_judged_like_expire_date() {
+        let day = 86_400_000;
+        let at =
+            |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let mut i = ok_info();
+        // Seed 003's format: an object of dates. Every one passed: expired.
+        i.variable_expirations = Some(serde_json::json!({"1": at(NOW - 2 * day), "2": at(NOW - day)}));
+        let v = judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(fields(&v), vec!["variableExpirations"]);
+        assert_eq!(v.reasons[0].rule, Rule::Expired);
+        assert!(v.reasons[0].message.contains(&at(NOW - day)), "the latest date named: {}", v.reasons[0].message);
+        // The latest not yet: sold, with a note (which date applies depends on the storage).
+        i.variable_expirations = Some(serde_json::json!({"1": at(NOW - day), "2": at(NOW + day)}));
+        let v = judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW);
+        assert!(v.allowed, "{:?}", v.reasons);
+        assert!(v.notes.iter().any(|n| n.contains("variable expiry date has passed")), "{:?}", v.notes);
+        // At the boundary: expired (≥), as expireDate.
+        i.variable_expirations = Some(serde_json::json!({"1": at(NOW)}));
+        assert!(!judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW).allowed);
+        // With expireDate too: the latest of them all.
+        i.variable_expirations = Some(serde_json::json!({"1": at(NOW - day)}));
+        i.expire_date = Some(at(NOW + day));
+        assert!(judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW).allowed);
+        // A list, objects holding a date, an unreadable one.
+        i.expire_date = None;
+        i.variable_expirations = Some(serde_json::json!([{"expirationDate": at(NOW - day)}, "soon"]));
+        let v = judge(&code(DAIRY), &online(i.clone()), &Local::default(), &Settings::default(), NOW);
+        assert_eq!(fields(&v), vec!["variableExpirations"]);
+        assert!(v.notes.iter().any(|n| n.contains("could not be read")), "{:?}", v.notes);
+        // Not a group whose expiry is judged (shoes): nothing.
+        i.group_ids = Some(vec![2]);
+        assert!(judge(&code(DAIRY), &online(i), &Local::default(), &Settings::default(), NOW).allowed);
+    }
+
+    #[test]
+    fn a_required_check_refuses_without_an_answer_whatever_the_strictness() {
+        let req = Settings { require_check: true, strictness: Strictness::Ask, ..Settings::default() };
+        let none = Evidence::NoAnswer { note: "no answer within 1.5 s".into() };
+        let v = judge(&code(DAIRY), &none, &Local::default(), &req, NOW);
+        assert_eq!(v.action, Action::Refuse, "refused, not asked");
+        assert_eq!(v.reasons[0].rule, Rule::CheckRequired);
+        assert!(v.reasons[0].message.contains("no answer within 1.5 s"));
+        assert!(v.reasons[0].message_ru.contains("обязательна"));
+        // An emergency sells: checks are off by law then.
+        let v = judge(&code(DAIRY), &Evidence::Emergency { note: "203".into() }, &Local::default(), &req, NOW);
+        assert!(v.allowed && v.emergency);
+        // An answer: the usual rules.
+        assert!(judge(&code(DAIRY), &online(ok_info()), &Local::default(), &req, NOW).allowed);
+        // Optional (the default): sold, the note says why unchecked.
+        let v = judge(&code(DAIRY), &none, &Local::default(), &Settings::default(), NOW);
+        assert!(v.allowed && v.reasons.is_empty());
+    }
+
+    #[test]
+    fn every_reason_has_its_russian_text() {
+        let mut i = ok_info();
+        i.found = Some(false);
+        i.utilised = Some(false);
+        i.valid = Some(false);
+        i.verified = Some(false);
+        i.sold = Some(true);
+        i.is_blocked = Some(true);
+        i.ogvs = Some(vec!["RPN".into()]);
+        i.expire_date = Some("2022-12-22T12:16:00.000Z".into());
+        let dup = Local {
+            duplicate_in_receipt: true,
+            sold_here: Some(StoreHit { receipt: "FD 1".into(), at_ms: NOW }),
+            price_kopecks: Some(1),
+            ..Local::default()
+        };
+        let v = judge(&code(BLOCK), &online(i), &dup, &Settings::default(), NOW);
+        assert!(v.reasons.len() >= 9, "{:?}", v.reasons);
+        for r in &v.reasons {
+            assert!(r.message_ru.chars().any(|c| ('а'..='я').contains(&c)), "{:?}: {}", r.rule, r.message_ru);
+            assert_ne!(r.message, r.message_ru);
+            assert!(!r.rule.code().is_empty());
+        }
+        let json = serde_json::to_value(&v.reasons[0]).unwrap();
+        assert_eq!(json["rule"], "not_found");
+        assert_eq!(json["message_ru"], "код маркировки не найден в ГИС МТ");
     }
 
     #[test]

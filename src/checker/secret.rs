@@ -43,6 +43,14 @@ impl Secret {
             None => Ok(None),
         }
     }
+
+    /// From a file (None when it is empty); an unreadable file is an error that names the path,
+    /// not the content.
+    pub fn from_file(p: &Path) -> Result<Option<Secret>, SecretFileError> {
+        std::fs::read_to_string(p)
+            .map(|s| Some(Secret::new(s)).filter(|s| !s.0.is_empty()))
+            .map_err(|source| SecretFileError { path: p.to_path_buf(), source })
+    }
 }
 
 /// A token file that cannot be read (the message names the path, never the content).

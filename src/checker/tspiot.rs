@@ -145,6 +145,7 @@ impl TsPiotConfig {
 
 /// Configuration errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TsPiotError {
     /// A URL that is not allowed or not understood.
     #[error("ТС ПИОТ URL {url:?}: {why}")]
@@ -329,6 +330,7 @@ pub struct TsEntry {
 
 /// What one `/codes/check` came to.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The answer: per requested code its entry (None when the answer has none for it).
     Answer(Vec<Option<TsEntry>>),

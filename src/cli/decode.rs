@@ -2,8 +2,6 @@
 
 use std::io::Read as _;
 
-use bytes::BytesMut;
-
 use super::{exit, print_error};
 use kkt::describe::{describe, Direction};
 use kkt::protocol::frame::{self, Parsed};
@@ -21,10 +19,15 @@ pub struct Args {
     pub command: Option<u8>,
     /// Hex bytes: "B6 29 00 01 01 8C EF", "B6290001018CEF", "0xB6,0x29,...", or a log line.
     pub hex: Vec<String>,
+    /// Read a log file (kkt's `-vvv`/`--log-file` log, the virtual register's, any log with
+    /// hex) instead of the arguments or stdin.
+    #[arg(long, short = 'f', value_name = "PATH", conflicts_with = "hex")]
+    pub file: Option<std::path::PathBuf>,
 }
 
-fn parse_code(s: &str) -> Result<u8, String> {
-    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+/// A command code: `0x92`, `92h` or `146`.
+pub fn parse_code(s: &str) -> Result<u8, String> {
+    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).or_else(|| s.strip_suffix(['h', 'H'])) {
         Some(h) => u8::from_str_radix(h, 16),
         None => s.parse(),
     };
@@ -40,77 +43,206 @@ pub struct Segment {
     pub bytes: Vec<u8>,
 }
 
-/// Extracts hex bytes from free text: tokens that are whole hex byte strings (an optional
-/// `0x` each, separated by spaces, commas or semicolons) are kept; timestamps and words are
-/// not. `<` and `>` tokens switch the direction.
+/// Where a run of bytes came from in a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// kkt's own frame log (`kkt::frames … dir=tx|rx … hex=…`, what `-vvv` writes).
+    Driver,
+    /// The virtual register's frame log (`kkt::frames: <- +12ms …` received, `->` sent).
+    Emulator,
+    /// Anything else: hex in free text, `hex=`/`data=` fields, `>`/`<` markers.
+    Text,
+}
+
+/// The value of a `key=value` token (quotes taken off).
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split_whitespace().find_map(|t| t.strip_prefix(key)).map(|v| v.trim_matches(|c| c == '"' || c == '\''))
+}
+
+/// Hex bytes of one token (an optional `0x`), `None` if it is not a whole hex byte string.
+fn hex_token(raw: &str) -> Result<Option<Vec<u8>>, String> {
+    let tok = raw.strip_prefix("0x").or_else(|| raw.strip_prefix("0X")).unwrap_or(raw);
+    if tok.is_empty() || !tok.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    if tok.len() % 2 != 0 {
+        return Err(format!("{raw:?} has an odd number of hex digits; each byte is two digits"));
+    }
+    Ok(hex::decode(tok).ok())
+}
+
+/// A line of a kkt frame log (the driver's or the register's), as (source, direction, bytes).
+fn frame_log_line(line: &str) -> Option<(Source, Option<Direction>, &str)> {
+    let rest = &line[line.find("kkt::frames")? + "kkt::frames".len()..];
+    if let (Some(dir), Some(hex)) = (field(line, "dir="), field(line, "hex=")) {
+        let d = match dir {
+            "tx" => Direction::Request,
+            _ => Direction::Response,
+        };
+        return Some((Source::Driver, Some(d), hex));
+    }
+    let rest = rest.trim_start_matches(':').trim_start();
+    // The register's own log: `<-` it received a request, `->` it sent a response.
+    let (d, after) = if let Some(a) = rest.strip_prefix("<-") {
+        (Direction::Request, a)
+    } else if let Some(a) = rest.strip_prefix("->") {
+        (Direction::Response, a)
+    } else {
+        return None;
+    };
+    if after.contains("not logged") {
+        // A request whose data the register did not log (personal data): no bytes.
+        return Some((Source::Emulator, Some(d), ""));
+    }
+    let hex = after.split_whitespace().find(|t| !t.starts_with('+')).unwrap_or("");
+    Some((Source::Emulator, Some(d), hex))
+}
+
+/// A line that `tracing` wrote for kkt: a level word, then a `kkt` target or span.
+fn is_kkt_log_line(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    let level = words.nth(1).is_some_and(|w| matches!(w, "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR"));
+    level && (line.contains(" kkt::") || line.contains(" kkt_command{") || line.contains(": kkt"))
+}
+
+/// Extracts the frames' bytes from a log or free text, line by line:
+///
+/// * kkt's own log (`-vvv`, `--log-file`): the `kkt::frames` lines, `dir=tx` a request and
+///   `dir=rx` a response, the bytes in `hex=`; the pieces of a response read in several
+///   chunks are joined;
+/// * the virtual register's log (`kkt emulator -vvv`): `<-` a request it received, `->` the
+///   response it sent (when one log holds both, as an in-process register's does, kkt's own
+///   lines are used: the register's are the same frames);
+/// * any other log: a `hex=` or `data=` field, else every token that is a whole hex byte string
+///   (an optional `0x` each, separated by spaces, commas or semicolons); timestamps and words
+///   are not; a `>` token marks what follows as requests and `<` as responses, as the protocol
+///   documents do. CRLF line ends are fine.
 pub fn segments(text: &str, default: Direction) -> Result<Vec<Segment>, String> {
-    let mut out = vec![Segment { kind: default, bytes: Vec::new() }];
-    for raw in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
-        let mut tok = raw;
-        let mut marker = None;
-        if let Some(rest) = tok.strip_prefix('<') {
-            marker = Some(Direction::Response);
-            tok = rest.trim_start_matches('<');
-        } else if let Some(rest) = tok.strip_prefix('>') {
-            marker = Some(Direction::Request);
-            tok = rest.trim_start_matches('>');
-        }
-        if let Some(kind) = marker {
-            out.push(Segment { kind, bytes: Vec::new() });
-        }
-        let tok = tok.strip_prefix("0x").or_else(|| tok.strip_prefix("0X")).unwrap_or(tok);
-        if tok.is_empty() || !tok.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let mut runs: Vec<(Source, Direction, Vec<u8>)> = Vec::new();
+    let mut current = default;
+    let push = |runs: &mut Vec<(Source, Direction, Vec<u8>)>, src: Source, kind: Direction, bytes: &[u8]| match runs
+        .last_mut()
+    {
+        Some((s, k, b)) if *s == src && *k == kind => b.extend_from_slice(bytes),
+        _ => runs.push((src, kind, bytes.to_vec())),
+    };
+    for line in text.lines() {
+        if let Some((src, dir, hex)) = frame_log_line(line) {
+            let kind = dir.unwrap_or(current);
+            let bytes = hex_token(hex)?.unwrap_or_default();
+            // A new request always starts a run of its own (a frame per line).
+            if kind == Direction::Request {
+                runs.push((src, kind, bytes));
+            } else {
+                push(&mut runs, src, kind, &bytes);
+            }
             continue;
         }
-        if tok.len() % 2 != 0 {
-            return Err(format!("{raw:?} has an odd number of hex digits; each byte is two digits"));
+        if is_kkt_log_line(line) {
+            // Another line of kkt's own log (a command's span, an event): no frame bytes.
+            continue;
         }
-        if let Ok(b) = hex::decode(tok) {
-            if let Some(s) = out.last_mut() {
-                s.bytes.extend_from_slice(&b);
+        if let Some(v) = field(line, "hex=").or_else(|| field(line, "data=")) {
+            let dir = field(line, "dir=").or_else(|| field(line, "direction="));
+            let kind = match dir {
+                Some("tx" | "request" | "req" | "out" | ">") => Direction::Request,
+                Some("rx" | "response" | "resp" | "in" | "<") => Direction::Response,
+                _ if line.split_whitespace().any(|t| t == "<" || t == "<<") => Direction::Response,
+                _ if line.split_whitespace().any(|t| t == ">" || t == ">>") => Direction::Request,
+                _ => current,
+            };
+            current = kind;
+            if let Some(b) = hex_token(v)? {
+                push(&mut runs, Source::Text, kind, &b);
+            }
+            continue;
+        }
+        for raw in line.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
+            let mut tok = raw;
+            if let Some(rest) = tok.strip_prefix('<') {
+                current = Direction::Response;
+                runs.push((Source::Text, current, Vec::new()));
+                tok = rest.trim_start_matches('<').trim_start_matches('-');
+            } else if let Some(rest) = tok.strip_prefix('>') {
+                current = Direction::Request;
+                runs.push((Source::Text, current, Vec::new()));
+                tok = rest.trim_start_matches('>');
+            }
+            if let Some(b) = hex_token(tok)? {
+                push(&mut runs, Source::Text, current, &b);
             }
         }
     }
-    out.retain(|s| !s.bytes.is_empty());
+    let driver = runs.iter().any(|(s, _, b)| *s == Source::Driver && !b.is_empty());
+    let out: Vec<Segment> = runs
+        .into_iter()
+        .filter(|(s, _, b)| !(b.is_empty() || driver && *s == Source::Emulator))
+        .map(|(_, kind, bytes)| Segment { kind, bytes })
+        .collect();
     Ok(out)
+}
+
+/// The text of a log as saved on any system: UTF-8 (with or without a BOM), UTF-16 with a BOM
+/// (what Windows PowerShell's `>` writes), or a legacy code page (a vendor driver's log in
+/// windows-1251: its words are not needed, its hex is ASCII). Line ends are LF or CRLF alike:
+/// [`segments`] splits on any whitespace.
+pub fn log_text(bytes: &[u8]) -> String {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        return enc.decode_without_bom_handling(&bytes[bom..]).0.into_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1251.decode_without_bom_handling(bytes).0.into_owned(),
+    }
 }
 
 /// Runs `kkt decode`.
 pub fn run(args: &Args, json: bool) -> u8 {
+    use super::i18n::tr;
+    use std::io::Write as _;
     let mut text = args.hex.join(" ");
-    if args.hex.is_empty() || text.trim() == "-" {
-        text.clear();
-        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            print_error(json, "input", None, &format!("cannot read stdin: {e}"), "");
+    if let Some(p) = &args.file {
+        match std::fs::read(p) {
+            Ok(b) => text = log_text(&b),
+            Err(e) => {
+                print_error(json, "input", None, &format!("{}: {e}", p.display()), &tr!("hint-decode"));
+                return exit::INPUT;
+            }
+        }
+    } else if args.hex.is_empty() || text.trim() == "-" {
+        let mut bytes = Vec::new();
+        if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+            print_error(json, "input", None, &format!("cannot read stdin: {e}"), &tr!("hint-decode"));
             return exit::INPUT;
         }
+        text = log_text(&bytes);
     }
     let default = if args.response { Direction::Response } else { Direction::Request };
     let segs = match segments(&text, default) {
         Ok(s) => s,
         Err(e) => {
-            print_error(json, "input", None, &e, "give the frame as hex bytes, e.g. kkt decode B6 29 00 01 01 8C EF");
+            print_error(json, "input", None, &e, &tr!("hint-decode"));
             return exit::INPUT;
         }
     };
     if segs.is_empty() {
-        print_error(
-            json,
-            "input",
-            None,
-            "no hex bytes in the input",
-            "give the frame as hex, e.g. kkt decode B6 29 00 01 01 8C EF",
-        );
+        print_error(json, "input", None, &tr!("decode-no-hex"), &tr!("hint-decode"));
         return exit::INPUT;
     }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut status = exit::OK;
     let mut last_request = None;
     let mut frames = 0;
-    for seg in segs {
-        let mut buf = BytesMut::from(&seg.bytes[..]);
-        let mut base = 0usize; // offset of buf[0] in the segment
-        loop {
-            match frame::parse(&buf) {
+    let mut closed = false;
+    let fail = |out: &mut std::io::BufWriter<std::io::StdoutLock<'_>>, msg: &str| {
+        let _ = out.flush();
+        print_error(json, "frame", None, msg, &tr!("hint-decode-frame"));
+    };
+    'segments: for seg in segs {
+        let mut at = 0usize; // offset in the segment
+        while at < seg.bytes.len() {
+            match frame::parse(&seg.bytes[at..]) {
                 Parsed::Frame { frame, skipped, consumed } => {
                     frames += 1;
                     let command = match seg.kind {
@@ -121,29 +253,58 @@ pub fn run(args: &Args, json: bool) -> u8 {
                         Direction::Response => args.command.or(last_request),
                     };
                     let d = describe(frame, seg.kind, command, skipped);
-                    if json {
-                        println!("{}", serde_json::to_string(&d).unwrap_or_default());
+                    let written = if json {
+                        serde_json::to_writer(&mut out, &d).map_err(std::io::Error::from).and_then(|()| writeln!(out))
                     } else {
-                        print!("{d}");
+                        write!(out, "{d}")
+                    };
+                    if written.is_err() {
+                        // The reader went away (`| head`): stop writing, quietly.
+                        closed = true;
+                        break 'segments;
                     }
-                    let _ = buf.split_to(consumed);
-                    base += consumed;
+                    at += consumed;
                 }
-                Parsed::Invalid { error, consumed, .. } => {
-                    let msg = format!("malformed frame: {}", shift_offset(&error.to_string(), base));
-                    print_error(json, "frame", None, &msg, "check that the whole frame was copied");
+                Parsed::Invalid { error, consumed, skipped } => {
+                    // kkt's own log masks the customer's data (`*`) in a request: the CRC no
+                    // longer matches, but the frame is whole. Explain it, saying so.
+                    if let Some((fixed, len)) = masked_frame(&seg.bytes[at + skipped..]) {
+                        if let Parsed::Frame { frame, .. } = frame::parse(&fixed) {
+                            frames += 1;
+                            if seg.kind == Direction::Request {
+                                last_request = Some(frame.code);
+                            }
+                            let mut d = describe(frame, seg.kind, None, skipped);
+                            d.crc_ok = false;
+                            d.note =
+                                Some("personal data masked (*) in the log: the CRC is the original frame's".into());
+                            let written = if json {
+                                serde_json::to_writer(&mut out, &d)
+                                    .map_err(std::io::Error::from)
+                                    .and_then(|()| writeln!(out))
+                            } else {
+                                write!(out, "{d}")
+                            };
+                            if written.is_err() {
+                                closed = true;
+                                break 'segments;
+                            }
+                            at += skipped + len;
+                            continue;
+                        }
+                    }
+                    fail(&mut out, &format!("malformed frame: {}", shift_offset(&error.to_string(), at)));
                     status = exit::INPUT;
-                    let _ = buf.split_to(consumed);
-                    base += consumed;
+                    at += consumed;
                 }
                 Parsed::Incomplete { skipped, needed } => {
-                    if buf.len() > skipped {
+                    if seg.bytes.len() - at > skipped {
                         let msg = format!(
                             "incomplete frame at byte {}: {} more bytes needed (LEN says more than was given)",
-                            base + skipped,
+                            at + skipped,
                             needed
                         );
-                        print_error(json, "frame", None, &msg, "check that the whole frame was copied");
+                        fail(&mut out, &msg);
                         status = exit::INPUT;
                     }
                     break;
@@ -151,11 +312,33 @@ pub fn run(args: &Args, json: bool) -> u8 {
             }
         }
     }
-    if frames == 0 && status == exit::OK {
-        print_error(json, "frame", None, "no B6 29 frame found in the input", "a frame starts with the bytes B6 29");
+    if !closed && out.flush().is_err() {
+        closed = true;
+    }
+    drop(out);
+    if frames == 0 && status == exit::OK && !closed {
+        print_error(json, "frame", None, &tr!("decode-no-frame"), &tr!("hint-decode-frame"));
         status = exit::INPUT;
     }
     status
+}
+
+/// A whole frame with a wrong CRC whose personal tags' values are masked with `*` (as kkt's
+/// log writes a request), with the CRC made right again, and its length.
+fn masked_frame(bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
+    if bytes.len() < 7 || bytes[..2] != frame::MAGIC {
+        return None;
+    }
+    let len = usize::from(u16::from_be_bytes([bytes[2], bytes[3]]));
+    let total = 4 + len + 2;
+    if len == 0 || bytes.len() < total {
+        return None;
+    }
+    let mut fixed = Vec::with_capacity(total);
+    frame::encode(bytes[4], &bytes[5..4 + len], &mut fixed).ok()?;
+    // Masked exactly where the log masks: the frame is its own redaction, with a `*` in it.
+    let redacted = kkt::transport::redact(&fixed);
+    (redacted.as_ref() == fixed.as_slice() && bytes[5..4 + len].contains(&b'*')).then_some((fixed, total))
 }
 
 /// Rewrites "at byte N" in a message to the offset in the whole segment.
@@ -181,5 +364,29 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[1], Segment { kind: Direction::Response, bytes: vec![0xB6, 0x29, 0] });
         assert!(segments("B6 29 0", Direction::Request).is_err());
+    }
+
+    #[test]
+    fn windows_logs_crlf_utf16_and_cp1251() {
+        let frame = vec![0xB6, 0x29, 0, 1, 1, 0x8C, 0xEF];
+        let want = |t: &str| {
+            let s = segments(t, Direction::Request).unwrap();
+            assert_eq!(s.len(), 2, "{t:?}");
+            assert_eq!((s[0].kind, &s[0].bytes), (Direction::Request, &frame));
+            assert_eq!((s[1].kind, &s[1].bytes), (Direction::Response, &vec![0xB6, 0x29, 0]));
+        };
+        let crlf = "12:00:01 > B6 29 00 01 01 8C EF\r\n12:00:02 < B6 29 00\r\n";
+        want(&log_text(crlf.as_bytes()));
+        // PowerShell's `>`: UTF-16 LE with a BOM.
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(crlf.encode_utf16().flat_map(u16::to_le_bytes));
+        want(&log_text(&utf16));
+        // UTF-8 with a BOM (Notepad).
+        want(&log_text(&[b"\xEF\xBB\xBF".as_slice(), crlf.as_bytes()].concat()));
+        // A vendor driver's windows-1251 log: "Команда" before the bytes.
+        let cp1251 = [b"\xCA\xEE\xEC\xE0\xED\xE4\xE0 > B6 29 00 01 01 8C EF\r\n< B6 29 00\r\n".as_slice()].concat();
+        let text = log_text(&cp1251);
+        assert!(text.starts_with("Команда"), "{text}");
+        want(&text);
     }
 }

@@ -1,17 +1,19 @@
 //! The commands that talk to a register: status, info, shift, receipts, reports, settings.
 
-use std::io::{IsTerminal as _, Read as _};
+use std::io::Read as _;
 use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::i18n::tr;
 use super::{config::Config, exit, print_error, Cli};
 use crate::views::ReceiptResult;
-use kkt::commands::{info, marking, network, registration, settings, Request};
-use kkt::driver::{Event, Options};
+use kkt::commands::{info, network, registration, settings, Request};
+use kkt::driver::Options;
 use kkt::journaled::JournaledKkt;
+use kkt::protocol::values::{OperatingModes, ReregistrationReasons, TaxationSystems, UsageConditions};
 use kkt::receipt::{Cashier, Receipt};
 use kkt::{Error, Kkt};
 
@@ -61,6 +63,18 @@ pub enum SettingsCmd {
         #[command(subcommand)]
         action: HostAction,
     },
+    /// The print settings: printer model, font, retract of shift reports, receipt text (0x79 / 0x78).
+    Print {
+        /// get, or set.
+        #[command(subcommand)]
+        action: super::service::PrintAction,
+    },
+    /// How the register is controlled: RS-232 or Ethernet and its TCP port (0x81 / 0x80).
+    Control {
+        /// get, or set.
+        #[command(subcommand)]
+        action: super::service::ControlAction,
+    },
 }
 
 /// get or set a host.
@@ -87,18 +101,26 @@ pub enum HostAction {
 pub enum DateTimeCmd {
     /// The register's clock.
     Get,
-    /// Set the register's clock: `now` (this computer's local time) or `YYYY-MM-DDTHH:MM`.
+    /// Set the register's clock: `now` (this computer's local time) or `YYYY-MM-DDTHH:MM`. A
+    /// time before the FN's last document is refused (the register would refuse every receipt
+    /// until then) unless --force.
     Set {
         /// The time.
         value: String,
+        /// Set a time before the FN's last document anyway.
+        #[arg(long)]
+        force: bool,
     },
 }
 
 /// `kkt report ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum ReportCmd {
-    /// The settlement status report (0x27, 0x28).
+    /// The settlement status report (0x27, 0x28). Journaled.
     Settlement,
+    /// The shift's counters (0x20, 0xB0): the register has no X-report command; this is the
+    /// nearest (shift number, receipts, cash and electronic totals), with nothing printed or formed.
+    Shift,
 }
 
 /// `kkt fn ...`.
@@ -113,15 +135,13 @@ pub enum FnCmd {
         #[arg(long)]
         cashier: Option<String>,
     },
+    /// The FN's buffer of its last errors (0x09), in hex.
+    Errors,
 }
 
 /// The register to use, from the options, the environment or the config file.
 pub fn device_uri(cli: &Cli, cfg: &Config) -> Result<String, String> {
-    cli.device.clone().or_else(|| cfg.device.clone()).ok_or_else(|| {
-        "no register given: use --device URI (tcp://HOST:PORT, serial:///dev/ttyUSB0, emulator?state=FILE), \
-         KKT_DEVICE, or `device` in the config file"
-            .to_string()
-    })
+    cli.device_given().or_else(|| cfg.device.clone()).ok_or_else(|| tr!("error-no-device"))
 }
 
 /// Driver options from the command line and config.
@@ -157,32 +177,17 @@ pub fn options(cli: &Cli, cfg: &Config, print: bool) -> Options {
     o
 }
 
-/// Connects, with a progress line on a terminal for the key update at shift open.
-pub fn connect(cli: &Cli, cfg: &Config, print: bool) -> Result<Kkt, Failure> {
-    let uri = device_uri(cli, cfg).map_err(|m| Failure::usage(m, ""))?;
+/// Connects; the driver's events go to the progress line (on a terminal only).
+pub fn connect(cli: &Cli, cfg: &Config, print: bool, progress: &super::progress::Progress) -> Result<Kkt, Failure> {
+    if cfg.timeout == Some(0) && cli.timeout.is_none() {
+        return Err(Failure::usage(tr!("error-config-timeout-zero"), tr!("hint-fix-config")));
+    }
+    let uri = device_uri(cli, cfg).map_err(|m| Failure::usage(m, tr!("hint-device")))?;
     let mut kkt = Kkt::connect_with(&uri, options(cli, cfg, print)).map_err(Failure::from)?;
-    let tty = std::io::stderr().is_terminal() && !cli.json;
-    kkt.on_event(move |e| {
-        if !tty {
-            return;
-        }
-        match e {
-            Event::KeyUpdate { finished: None } => {
-                eprint!("kkt: opening the shift (the register may update marking-code keys, ~15 s)…")
-            }
-            Event::KeyUpdate { finished: Some(d) } => eprintln!(" done in {:.1} s", d.as_secs_f64()),
-            Event::Retrying { command, attempt, reason } => {
-                eprintln!("kkt: {command:#04X} attempt {attempt} failed ({reason}); retrying")
-            }
-            Event::Reconciling { command, cause } => {
-                eprintln!("kkt: the answer to {command:#04X} was lost ({cause}); asking the register what happened…")
-            }
-            Event::OismUnreachable => {
-                eprintln!("kkt: the OISM did not answer (0xCC): going on with the FN's check of the code")
-            }
-            _ => {}
-        }
-    });
+    if progress.enabled() {
+        let p = progress.clone();
+        kkt.on_event(move |e| p.event(e));
+    }
     Ok(kkt)
 }
 
@@ -199,18 +204,86 @@ pub struct Failure {
     pub message: String,
     /// What to do.
     pub hint: String,
+    /// More fields of the JSON error (`mark_refused`: the item, its verdict, the commands sent).
+    pub extra: Option<Box<serde_json::Value>>,
+    /// Already told in full (the exit code alone says it).
+    pub silent: bool,
 }
 
 impl Failure {
     /// Bad input or usage.
     pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Failure { exit: exit::INPUT, kind: "input", code: None, message: message.into(), hint: hint.into() }
+        Failure {
+            exit: exit::INPUT,
+            kind: "input",
+            code: None,
+            message: message.into(),
+            hint: hint.into(),
+            extra: None,
+            silent: false,
+        }
     }
 
     /// Prints it and gives the exit code.
     pub fn report(&self, json: bool) -> u8 {
-        print_error(json, self.kind, self.code, &self.message, &self.hint);
+        match (&self.extra, json) {
+            _ if self.silent => {}
+            (Some(extra), true) => {
+                let mut e = serde_json::json!({"kind": self.kind, "code": self.code, "message": self.message, "hint": self.hint});
+                if let (Some(o), Some(x)) = (e.as_object_mut(), extra.as_object()) {
+                    o.extend(x.clone());
+                }
+                println!("{}", serde_json::json!({ "error": e }));
+            }
+            _ => print_error(json, self.kind, self.code, &self.message, &self.hint),
+        }
         self.exit
+    }
+
+    /// Names the command line's options instead of the fields of the driver's input
+    /// (`--cashier-inn`, not `cashier.inn`).
+    pub fn with_option_names(mut self, command: &super::Command) -> Self {
+        if self.kind != "input" {
+            return self;
+        }
+        for (field, option) in option_names(command) {
+            let from = format!("{field}: ");
+            if self.message.contains(&from) {
+                self.message = self.message.replacen(&from, &format!("{option}: "), 1);
+            }
+            if self.hint.ends_with(field) {
+                self.hint = tr!("hint-fix-option", option = *option);
+            }
+        }
+        self
+    }
+}
+
+/// The driver's input fields of a command and the options that give them.
+fn option_names(c: &super::Command) -> &'static [(&'static str, &'static str)] {
+    use super::Command as C;
+    match c {
+        C::Shift { .. } | C::Fn { .. } => &[
+            ("cashier.cashier_inn", "--cashier-inn"),
+            ("cashier.inn", "--cashier-inn"),
+            ("cashier_inn", "--cashier-inn"),
+            ("cashier.name", "--cashier"),
+            ("cashier.cashier", "--cashier"),
+            ("cashier", "--cashier"),
+        ],
+        C::Settings { .. } => &[
+            ("address", "--host"),
+            ("host", "--host"),
+            ("port", "--port"),
+            ("timeout_s", "--host-timeout"),
+            ("timer_s", "--host-timeout"),
+            ("tcp_port", "--port"),
+            ("receipt_text", "--receipt-text"),
+            ("printer_model", "--model"),
+        ],
+        C::Network { .. } => &[("ip", "--ip"), ("mask", "--mask"), ("gateway", "--gateway"), ("dhcp", "--dhcp")],
+        C::Activate { .. } => &[("code", "CODE")],
+        _ => &[],
     }
 }
 
@@ -223,10 +296,17 @@ impl From<Error> for Failure {
             Error::UnknownOutcome(_) | Error::Pending { .. } => exit::UNKNOWN,
             Error::IdReused { .. } => exit::INPUT,
             Error::Journal(_) => exit::JOURNAL,
+            Error::MarkRefused(_) => exit::REFUSED,
+            Error::Interrupted { .. } => exit::INTERRUPTED,
             // A kind of failure this build does not know: do not say that nothing happened.
             _ => exit::UNKNOWN,
         };
-        Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint: e.hint() }
+        let extra = match &e {
+            Error::MarkRefused(r) => Some(Box::new(json!({"item": r.item, "verdict": r.verdict, "sent": r.sent}))),
+            _ => None,
+        };
+        let (message, hint) = super::i18n_error(&e);
+        Failure { exit, kind: e.kind().as_str(), code: e.device_code(), message, hint, extra, silent: false }
     }
 }
 
@@ -241,13 +321,29 @@ pub fn output<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> Strin
 
 /// Reads a JSON file, or stdin for `-`.
 pub fn read_input(path: &Path) -> Result<String, Failure> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| Failure::usage(format!("stdin: {e}"), ""))?;
-        Ok(s)
+    let (bytes, name) = if path.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::stdin().read_to_end(&mut b).map_err(|e| Failure::usage(format!("stdin: {e}"), ""))?;
+        (b, "stdin".to_string())
     } else {
-        std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display()), ""))
+        let b = std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display()), ""))?;
+        (b, path.display().to_string())
+    };
+    text(&bytes).map_err(|m| Failure::usage(format!("{name}: {m}"), "save the file as UTF-8"))
+}
+
+/// A text file as Windows editors save it too: UTF-8, with or without a byte-order mark, or
+/// UTF-16 with one (Notepad's "Unicode", PowerShell 5's `>`). Anything else is refused, never
+/// guessed: a receipt's names must reach the register as the user wrote them.
+pub fn text(bytes: &[u8]) -> Result<String, String> {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        return enc
+            .decode_without_bom_handling_and_without_replacement(&bytes[bom..])
+            .map(|s| s.into_owned())
+            .ok_or_else(|| format!("not valid {} after its byte-order mark", enc.name()));
     }
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| format!("not UTF-8 (byte {} is not; a windows-1251 or cp866 file?)", e.utf8_error().valid_up_to()))
 }
 
 /// The cashier from the options, else the config file.
@@ -258,80 +354,26 @@ pub fn cashier(args: &CashierArgs, cfg: &Config) -> Cashier {
     out
 }
 
-/// `kkt status`.
-pub fn status(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
-    let st = kkt.status()?;
-    let mark = kkt.call(&marking::GetMarkingStatus)?;
-    let notes = kkt.call(&marking::GetNotificationState).ok();
-    let memory = kkt.call(&marking::GetFnMemory).ok();
-    let v = crate::views::status_value(&st, &mark, &notes, &memory);
-    output(json, &v, || {
-        let mut s = String::new();
-        let f = &st.fn_status;
-        s += &format!("register     {} (clock {})\n", st.status.serial, st.status.datetime);
-        s += &format!("printer      {}\n", printer_status(st.status.printer_status));
-        s += &format!(
-            "FN           {} phase {:#04x} ({}), last FD {}\n",
-            f.fn_number,
-            f.phase,
-            f.phase.text_en().unwrap_or("unknown phase"),
-            f.last_fd_number
-        );
-        s += &format!("FN warnings  {:#04x}{}\n", f.warnings, if f.warnings == 0 { " (none)" } else { "" });
-        s += &format!(
-            "shift        {} number {}, receipts {}\n",
-            if st.shift.open { "open" } else { "closed" },
-            st.shift.shift_number,
-            st.shift.receipt_number
-        );
-        s += &format!("document     {}\n", f.current_document.text_en().unwrap_or("unknown document"));
-        s += &format!("marking      {}\n", serde_json::to_string(&mark).unwrap_or_default());
-        if let Some(n) = &notes {
-            s += &format!("OISM queue   {}\n", serde_json::to_string(n).unwrap_or_default());
+/// `kkt shift open|close`, journaled.
+pub fn shift_journaled(jk: &mut JournaledKkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<(), Failure> {
+    match cmd {
+        ShiftCmd::Open(a) => {
+            let r = match jk.open_shift(&cashier(a, cfg)) {
+                Ok(r) => r,
+                Err(e) => return Err(not_registered(jk.kkt(), e)),
+            };
+            output(json, &r, || {
+                format!("shift {} opened: FD {}, fiscal sign {}\n", r.shift_number, r.fd_number, r.fiscal_sign)
+            });
         }
-        if let Some(m) = &memory {
-            s += &format!("FN memory    {}\n", serde_json::to_string(m).unwrap_or_default());
+        ShiftCmd::Close(a) => {
+            let r = jk.close_shift(Some(&cashier(a, cfg)))?;
+            output(json, &r, || {
+                format!("shift {} closed: FD {}, fiscal sign {}\n", r.shift_number, r.fd_number, r.fiscal_sign)
+            });
         }
-        s
-    });
-    Ok(())
-}
-
-fn printer_status(b: u8) -> &'static str {
-    match b {
-        0 => "ok, paper present",
-        b => kkt::commands::printer::printer_status_name(b).unwrap_or("unknown status"),
+        ShiftCmd::Status => shift(jk.kkt(), cmd, cfg, json)?,
     }
-}
-
-/// `kkt info`.
-pub fn info(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
-    let model = kkt.call(&info::GetModel)?;
-    let serial = kkt.call(&info::GetSerial)?;
-    let fw = kkt.call(&info::GetFirmwareVersion)?;
-    let fn_serial = kkt.call(&info::GetFnSerial)?;
-    let fn_fw = kkt.call(&info::GetFnFirmwareVersion).ok();
-    let validity = kkt.call(&info::GetFnValidity).ok();
-    let config = kkt.call(&info::GetConfigVersion).ok();
-    let format = kkt.call(&settings::GetFnFormat).ok();
-    let service = kkt.call(&settings::GetServiceParams).ok();
-    let reg = kkt.call(&info::GetRegistration).ok();
-    let v = json!({"model": model.text, "serial": serial, "firmware": fw.text, "fn_serial": fn_serial.text,
-                   "fn_firmware": fn_fw.map(|t| t.text), "fn_validity": validity, "config_version": config.map(|t| t.text),
-                   "fn_format": format, "service_params": service.map(|t| t.text), "registration": reg});
-    output(json, &v, || {
-        let mut s = String::new();
-        for (k, val) in v.as_object().into_iter().flatten() {
-            s += &format!(
-                "{k:<16} {}\n",
-                match val {
-                    serde_json::Value::String(t) => t.clone(),
-                    other => other.to_string(),
-                }
-            );
-        }
-        s
-    });
     Ok(())
 }
 
@@ -339,7 +381,7 @@ pub fn info(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
 pub fn shift(kkt: &mut Kkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<(), Failure> {
     match cmd {
         ShiftCmd::Open(a) => {
-            let r = kkt.open_shift(&cashier(a, cfg))?;
+            let r = kkt.open_shift(&cashier(a, cfg)).map_err(|e| not_registered(kkt, e))?;
             output(json, &r, || {
                 format!("shift {} opened: FD {}, fiscal sign {}\n", r.shift_number, r.fd_number, r.fiscal_sign)
             });
@@ -365,12 +407,43 @@ pub fn shift(kkt: &mut Kkt, cmd: &ShiftCmd, cfg: &Config, json: bool) -> Result<
     Ok(())
 }
 
+/// A refused shift open on a register that is not registered yet (a factory-fresh FN) says so
+/// and what to run.
+fn not_registered(kkt: &mut Kkt, e: Error) -> Failure {
+    use kkt::protocol::values::LifePhase;
+    if !matches!(e, Error::Device { .. } | Error::Sequence(_)) {
+        return e.into();
+    }
+    match kkt.call(&info::GetFnStatus) {
+        Ok(fs) if fs.phase == LifePhase::FACTORY || fs.phase == LifePhase::SETUP => Failure {
+            exit: exit::DEVICE,
+            kind: "device",
+            code: e.device_code(),
+            message: tr!(
+                "error-not-registered",
+                phase = super::i18n::pick(fs.phase.text_ru().unwrap_or("?"), fs.phase.text_en().unwrap_or("?"))
+            ),
+            hint: tr!("hint-register-first"),
+            extra: None,
+            silent: false,
+        },
+        _ => e.into(),
+    }
+}
+
 /// Forms a receipt (or correction) from JSON text, through the journal (its `id` is honoured).
-pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool) -> Result<(), Failure> {
+pub fn receipt(
+    kkt: &mut JournaledKkt,
+    text: &str,
+    correction: bool,
+    json: bool,
+    progress: &super::progress::Progress,
+) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
     let limits = kkt.kkt().options().limits;
     r.validate_with(&limits).map_err(Error::from)?;
     let f = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
+    progress.finish();
     let out =
         ReceiptResult { replayed: f.replayed, journal_seq: Some(f.journal_seq), ..ReceiptResult::new(&f.document) };
     output(json, &out, || print_document(&r, &out));
@@ -380,7 +453,8 @@ pub fn receipt(kkt: &mut JournaledKkt, text: &str, correction: bool, json: bool)
 /// The fiscal document as a person reads it.
 pub fn print_document(r: &Receipt, d: &ReceiptResult) -> String {
     let mut s = String::new();
-    s += &format!("{:=^48}\n", " КАССОВЫЙ ЧЕК ");
+    let title = if d.document == "correction" { " ЧЕК КОРРЕКЦИИ " } else { " КАССОВЫЙ ЧЕК " };
+    s += &format!("{:=^48}\n", title);
     s += &format!(
         "{} / {}\n",
         r.operation.text_ru().unwrap_or("признак расчета неизвестен"),
@@ -403,6 +477,12 @@ pub fn print_document(r: &Receipt, d: &ReceiptResult) -> String {
             );
         }
     }
+    for u in &d.defaults {
+        s += &format!("    {} (tag {}) from the registration: {}\n", u.field, u.tag, u.value);
+    }
+    if let Some(c) = &r.correction {
+        s += &format!("корректируемый расчет от {}\n", c.date.format("%d.%m.%Y"));
+    }
     s += &format!("ИТОГ {:>43}\n", d.total);
     if d.change != "0.00" {
         s += &format!("СДАЧА {:>42}\n", d.change);
@@ -424,8 +504,8 @@ pub fn print_document(r: &Receipt, d: &ReceiptResult) -> String {
     s
 }
 
-/// `kkt report settlement`.
-pub fn report(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
+/// `kkt report settlement`, journaled.
+pub fn report(kkt: &mut JournaledKkt, json: bool) -> Result<(), Failure> {
     let r = kkt.settlement_report()?;
     output(json, &r, || {
         format!(
@@ -436,13 +516,18 @@ pub fn report(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The registration file of `kkt register FILE`.
+/// The registration file of `kkt register FILE` (README: kkt register; `kkt register --help`
+/// shows an example).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationFile {
-    /// 1 registration; re-registration types per seed 004 (0xE1).
-    #[serde(default = "one")]
+    /// 0xE1's report type: 0 first registration, 1 re-registration with FN replacement, 2
+    /// re-registration without (seed 004).
+    #[serde(default)]
     pub report_type: u8,
+    /// Re-registration reasons (tag 1205) by name: `fn_replacement`, `ofd_change`, …
+    #[serde(default, with = "kkt::protocol::values::by_names::option")]
+    pub reasons: Option<ReregistrationReasons>,
     /// User (organisation) name, tag 1048.
     pub user_name: String,
     /// User's INN (10 or 12 digits).
@@ -463,28 +548,35 @@ pub struct RegistrationFile {
     pub ofd_name: Option<String>,
     /// Receipt sender email.
     pub sender_email: Option<String>,
-    /// Vending machine number.
+    /// Vending machine number (tag 1036): a register in an automat.
     pub automat_number: Option<String>,
-    /// Usage condition bits (tag 9998).
-    #[serde(default)]
-    pub usage: u8,
-    /// Operating mode bits (tag 9999).
-    #[serde(default)]
-    pub modes: u8,
-    /// Taxation system bits.
-    pub taxation: u8,
-    /// Re-registration reason bits.
-    pub reasons: Option<u8>,
+    /// Usage conditions (tag 9998) by name: `marking`, `excise`, …
+    #[serde(default, with = "kkt::protocol::values::by_names")]
+    pub usage: UsageConditions,
+    /// Operating modes (tag 9999) by name: `encryption`, `autonomous`, `services`, `bso`, `internet`.
+    #[serde(default, with = "kkt::protocol::values::by_names")]
+    pub modes: OperatingModes,
+    /// Taxation systems by name: `osn`, `usn_income`, `usn_income_outcome`, `esn`, `patent`.
+    #[serde(with = "kkt::protocol::values::by_names")]
+    pub taxation: TaxationSystems,
 }
 
-fn one() -> u8 {
-    1
+/// Reads a registration file, naming the field of an error.
+pub fn registration_file(text: &str) -> Result<RegistrationFile, Failure> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let f: RegistrationFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        Failure::usage(
+            format!("registration file: {}: {}", if path == "." { "file".into() } else { path }, e.into_inner()),
+            "see `kkt register --help` and README: kkt register",
+        )
+    })?;
+    Ok(f)
 }
 
 /// `kkt register FILE`.
 pub fn register(kkt: &mut Kkt, text: &str, json: bool) -> Result<(), Failure> {
-    let f: RegistrationFile = serde_json::from_str(text)
-        .map_err(|e| Failure::usage(format!("registration file: {e}"), "see README: kkt register"))?;
+    let f = registration_file(text)?;
     let data = registration::RegistrationData {
         user_name: f.user_name,
         address: f.address,
@@ -495,18 +587,22 @@ pub fn register(kkt: &mut Kkt, text: &str, json: bool) -> Result<(), Failure> {
         ofd_name: f.ofd_name,
         sender_email: f.sender_email,
         automat_number: f.automat_number,
-        usage: f.usage.into(),
-        modes: f.modes.into(),
+        usage: f.usage,
+        modes: f.modes,
         ..Default::default()
     };
     let form = registration::FormRegistration {
         inn: f.inn,
         registration_number: f.registration_number,
-        taxation: f.taxation.into(),
-        reasons: f.reasons.map(Into::into),
+        taxation: f.taxation,
+        reasons: f.reasons,
     };
-    let r = if f.report_type == 1 { kkt.register(&data, &form)? } else { kkt.reregister(f.report_type, &data, &form)? };
-    output(json, &r, || format!("registration report formed: FD {}, fiscal sign {}\n", r.fd_number, r.fiscal_sign));
+    let r = if f.report_type == 0 { kkt.register(&data, &form)? } else { kkt.reregister(f.report_type, &data, &form)? };
+    let what = match f.report_type {
+        0 => "registration report",
+        _ => "re-registration report",
+    };
+    output(json, &r, || format!("{what} formed: FD {}, fiscal sign {}\n", r.fd_number, r.fiscal_sign));
     Ok(())
 }
 
@@ -523,35 +619,42 @@ pub fn fn_close(kkt: &mut Kkt, yes_given: bool, cashier: Option<&str>, json: boo
 }
 
 /// `kkt cancel`: the document this kkt's journal left open (a failed or interrupted attempt);
-/// one another program opened is refused (exit 3, `register_busy`).
+/// one another program opened is refused (exit 3, `register_busy`); with none open it says so
+/// (exit 0).
 pub fn cancel_own(kkt: &mut JournaledKkt, json: bool) -> Result<(), Failure> {
-    let cancelled = kkt.cancel_own()?;
-    output(json, &json!({"cancelled": cancelled}), || {
-        if cancelled {
-            "the document this journal's attempt left open was cancelled\n".into()
-        } else {
-            "no document is open on the register: nothing to cancel\n".into()
-        }
+    let before = kkt.kkt().call(&info::GetFnStatus)?;
+    if !kkt.cancel_own()? {
+        output(json, &json!({"cancelled": false, "open_document": null}), || format!("{}\n", tr!("cancel-nothing")));
+        return Ok(());
+    }
+    let what = super::i18n::pick(
+        before.current_document.text_ru().unwrap_or("?"),
+        before.current_document.text_en().unwrap_or("?"),
+    )
+    .to_string();
+    output(json, &json!({"cancelled": true, "open_document": before.current_document.name()}), || {
+        format!("{}\n", tr!("cancel-done", document = what.as_str()))
     });
     Ok(())
 }
 
-/// `kkt cancel --force`: whatever document is open, on a person's decision.
+/// `kkt cancel --force`: cancels whatever document is open on the register, on a person's
+/// decision (another program's receipt is then not formed); with none open it says so (exit 0).
 pub fn cancel_forced(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
-    let fs = kkt.call(&info::GetFnStatus)?;
-    let open = fs.current_document != kkt::protocol::values::CurrentDocument::NONE;
-    if open {
-        kkt.cancel_document()?;
+    use kkt::protocol::values::CurrentDocument;
+    let before = kkt.call(&info::GetFnStatus)?;
+    if before.current_document == CurrentDocument::NONE {
+        output(json, &json!({"cancelled": false, "open_document": null}), || format!("{}\n", tr!("cancel-nothing")));
+        return Ok(());
     }
-    output(json, &json!({"cancelled": open}), || {
-        if open {
-            format!(
-                "the open document ({}) was cancelled: the receipt it was is not formed\n",
-                fs.current_document.text_en().unwrap_or("a document")
-            )
-        } else {
-            "no document is open on the register: nothing to cancel\n".into()
-        }
+    let what = super::i18n::pick(
+        before.current_document.text_ru().unwrap_or("?"),
+        before.current_document.text_en().unwrap_or("?"),
+    )
+    .to_string();
+    kkt.cancel_document()?;
+    output(json, &json!({"cancelled": true, "open_document": before.current_document.name()}), || {
+        format!("{}\n", tr!("cancel-done", document = what.as_str()))
     });
     Ok(())
 }
@@ -600,6 +703,9 @@ pub fn settings(kkt: &mut Kkt, cmd: &SettingsCmd, json: bool) -> Result<(), Fail
             call_set(kkt, network::SetOfdSettings(h))?;
             output(json, &json!({"set": true}), || "OFD settings set\n".into());
         }
+        SettingsCmd::Print { .. } | SettingsCmd::Control { .. } => {
+            return super::service::settings(kkt, cmd, &super::service::Prepared::Nothing, json)
+        }
     }
     Ok(())
 }
@@ -611,14 +717,27 @@ pub fn datetime(kkt: &mut Kkt, cmd: &DateTimeCmd, json: bool) -> Result<(), Fail
             let d = kkt.call(&info::GetDateTime)?;
             output(json, &d, || format!("{}\n", d.datetime.format("%Y-%m-%d %H:%M")));
         }
-        DateTimeCmd::Set { value } => {
+        DateTimeCmd::Set { value, force } => {
             let t = if value == "now" {
                 chrono::Local::now().naive_local()
             } else {
                 chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M").map_err(|_| {
-                    Failure::usage(format!("datetime {value:?}: expected `now` or YYYY-MM-DDTHH:MM"), "")
+                    Failure::usage(tr!("error-datetime-format", value = value.as_str()), tr!("hint-datetime-format"))
                 })?
             };
+            let fs = kkt.call(&info::GetFnStatus)?;
+            let last = fs.last_document_datetime;
+            if fs.last_fd_number > 0 && t < last && !force {
+                return Err(Failure::usage(
+                    tr!(
+                        "error-datetime-before-last",
+                        value = t.format("%Y-%m-%d %H:%M").to_string(),
+                        last = last.format("%Y-%m-%d %H:%M").to_string(),
+                        fd = fs.last_fd_number
+                    ),
+                    tr!("hint-datetime-force"),
+                ));
+            }
             call_set(kkt, info::SetDateTime(info::DateTime { datetime: t }))?;
             output(json, &json!({"set": t.format("%Y-%m-%dT%H:%M").to_string()}), || {
                 format!("clock set to {}\n", t.format("%Y-%m-%d %H:%M"))
@@ -645,7 +764,9 @@ pub fn ports(json: bool) -> Result<(), Failure> {
         kind: "link",
         code: None,
         message: format!("cannot list serial ports: {e}"),
-        hint: String::new(),
+        hint: tr!("hint-ports"),
+        extra: None,
+        silent: false,
     })?;
     let v: Vec<_> = list
         .iter()

@@ -61,11 +61,11 @@ pub struct RecoverArgs {
 }
 
 /// The journal's path: `--journal`, `$KKT_JOURNAL`, else `kkt/journal.sqlite` in the user's
-/// data directory.
+/// local data directory ([`super::paths::journal`]).
 pub fn path(cli: &Cli) -> Result<PathBuf, Failure> {
     cli.journal
         .clone()
-        .or_else(|| dirs::data_dir().map(|d| d.join("kkt").join("journal.sqlite")))
+        .or_else(super::paths::journal)
         .ok_or_else(|| Failure::usage("no data directory for the journal", "give --journal PATH or set KKT_JOURNAL"))
 }
 
@@ -167,11 +167,18 @@ pub fn remember_fn(p: &Path, fn_serial: Option<&str>, created: bool) {
 }
 
 fn line(e: &Entry) -> String {
+    let money = |k: u64| kkt::receipt::Money::from_kopecks(k).to_string();
     let what = match (&e.state, &e.document) {
         (State::Formed, Some(d)) => format!("formed     FD {} FP {}", d.fd_number, d.fiscal_sign),
+        (State::Formed, None) if e.cash_after.is_some() => format!(
+            "done       {} → {}",
+            e.cash_before.map(money).unwrap_or_default(),
+            e.cash_after.map(money).unwrap_or_default()
+        ),
         (State::Formed, None) => "formed".to_string(),
         (State::NotFormed, _) => "not formed".to_string(),
         (State::Pending, _) => "PENDING".to_string(),
+        (other, _) => format!("{other:?}"),
     };
     let mut s = format!(
         "{:>6}  {}  {:<22} {:<30} {}",
@@ -263,6 +270,8 @@ pub fn recover(k: &mut JournaledKkt, a: &RecoverArgs, json: bool) -> Result<(), 
             code: None,
             message: format!("{unresolved} journal entries could not be reconciled with this register"),
             hint: "see each entry's note: connect to the register it was sent to, or check its FN archive".into(),
+            extra: None,
+            silent: false,
         });
     }
     Ok(())

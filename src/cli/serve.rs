@@ -131,13 +131,7 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     let cashier = cfg.cashier.clone().unwrap_or_default();
     c.cashier = kkt::receipt::Cashier { name: cashier.name.unwrap_or_else(|| "Кассир".into()), inn: cashier.inn };
     c.checker = super::mark::sale_checker(&a.marks, cfg).map_err(|m| Failure::usage(m, "see kkt serve --help"))?;
-    c.mark_settings = kkt::checker::Settings {
-        strictness: match a.marks.strict {
-            super::mark::StrictArg::Deny => kkt::checker::Strictness::Deny,
-            super::mark::StrictArg::Ask => kkt::checker::Strictness::Ask,
-        },
-        expiry_all_groups: a.marks.expiry_all_groups,
-    };
+    c.mark_settings = super::mark::settings(&a.marks.checker, cfg);
     c.access.origins = a.allow_origins.clone();
     c.access.hosts = a.allow_hosts.clone();
     c.limits.max_connections = a.max_connections.max(1);
@@ -154,7 +148,8 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
     Ok(c)
 }
 
-/// Runs the service until SIGINT or SIGTERM, then finishes the requests in flight.
+/// Runs the service until Ctrl-C (SIGINT), SIGTERM (Unix) or Ctrl-Break (Windows), then finishes
+/// the requests in flight.
 pub fn run(cli: &Cli, a: &Args) -> Result<(), Failure> {
     let file =
         super::config::load(cli.config.as_deref()).map_err(|m| Failure::usage(m, "fix or remove the config file"))?;
@@ -199,6 +194,8 @@ fn raise_open_files_limit() {
     }
 }
 
+/// Completes on the first stop request: Ctrl-C (SIGINT) everywhere, SIGTERM on Unix, Ctrl-Break
+/// on Windows (`kkt serve` in a console window, or a service wrapper that sends it).
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -212,7 +209,16 @@ async fn shutdown_signal() {
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    let term = async {
+        match tokio::signal::windows::ctrl_break() {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(any(unix, windows)))]
     let term = std::future::pending::<()>();
     tokio::select! {
         _ = ctrl_c => {},

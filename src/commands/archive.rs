@@ -307,6 +307,7 @@ impl SettlementRecord {
 /// The data of a document found by 0x30, by its type (Приложение 5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ArchiveDocument {
     /// Type 1, layout 5.1.
     Registration(RegistrationRecord),
@@ -525,7 +526,7 @@ fd_number_request!(
 pub struct OfdConfirmation {
     /// Date and time of the confirmation, DATETIME(5).
     pub datetime: NaiveDateTime,
-    /// The operator's fiscal sign, BYTE[18].
+    /// The operator's fiscal sign, `BYTE[18]`.
     #[serde(with = "hex_bytes")]
     pub operator_sign: [u8; 18],
     /// Number of the document confirmed.

@@ -45,7 +45,7 @@ impl WireOrder {
 
 /// A decoded TLV body from which documented tags are taken one by one.
 #[derive(Debug, Clone)]
-pub struct TlvFields {
+pub(crate) struct TlvFields {
     nodes: Vec<TlvNode>,
     offsets: Vec<usize>,
     taken: Vec<bool>,
@@ -57,7 +57,7 @@ fn value_error(field: &'static str, offset: usize, e: impl std::fmt::Display) ->
 
 impl TlvFields {
     /// Parses `data` (the whole TLV body) starting at byte `base` of the command's DATA.
-    pub fn parse(data: &[u8], base: usize, field: &'static str) -> Result<Self, DecodeError> {
+    pub(crate) fn parse(data: &[u8], base: usize, field: &'static str) -> Result<Self, DecodeError> {
         let list = TlvList::parse(data).map_err(|e| DecodeError::new(DecodeErrorKind::Tlv, field, base, e))?;
         Ok(Self::from_nodes(list.0, base))
     }
@@ -86,17 +86,17 @@ impl TlvFields {
     }
 
     /// Text (cp866), as on the wire; a zero-length TLV is `Some("")`.
-    pub fn string(&mut self, tag: u16) -> Option<String> {
+    pub(crate) fn string(&mut self, tag: u16) -> Option<String> {
         self.take_raw(tag, true).map(|(_, v)| types::decode_cp866(&v).into_owned())
     }
 
     /// Every TLV with `tag`, as text.
-    pub fn strings(&mut self, tag: u16) -> Vec<String> {
+    pub(crate) fn strings(&mut self, tag: u16) -> Vec<String> {
         std::iter::from_fn(|| self.string(tag)).collect()
     }
 
     /// Raw bytes; a zero-length TLV is `Some([])`.
-    pub fn bytes(&mut self, tag: u16) -> Option<Vec<u8>> {
+    pub(crate) fn bytes(&mut self, tag: u16) -> Option<Vec<u8>> {
         self.take_raw(tag, true).map(|(_, v)| v)
     }
 
@@ -113,38 +113,38 @@ impl TlvFields {
     }
 
     /// A BYTE, as a number or a wire enumeration (zero-length TLVs are left in `extra`).
-    pub fn byte<T: From<u8>>(&mut self, tag: u16, field: &'static str) -> Result<Option<T>, DecodeError> {
+    pub(crate) fn byte<T: From<u8>>(&mut self, tag: u16, field: &'static str) -> Result<Option<T>, DecodeError> {
         Ok(self.typed(tag, field, types::decode_byte)?.map(T::from))
     }
 
     /// A UINT16.
-    pub fn u16(&mut self, tag: u16, field: &'static str) -> Result<Option<u16>, DecodeError> {
+    pub(crate) fn u16(&mut self, tag: u16, field: &'static str) -> Result<Option<u16>, DecodeError> {
         self.typed(tag, field, types::decode_u16)
     }
 
     /// A UINT32.
-    pub fn u32(&mut self, tag: u16, field: &'static str) -> Result<Option<u32>, DecodeError> {
+    pub(crate) fn u32(&mut self, tag: u16, field: &'static str) -> Result<Option<u32>, DecodeError> {
         self.typed(tag, field, types::decode_u32)
     }
 
     /// A VLN (money in kopecks). A value not written in the fewest bytes is read too, and
     /// written back minimally.
-    pub fn vln(&mut self, tag: u16, field: &'static str) -> Result<Option<u64>, DecodeError> {
+    pub(crate) fn vln(&mut self, tag: u16, field: &'static str) -> Result<Option<u64>, DecodeError> {
         self.typed(tag, field, types::decode_vln)
     }
 
     /// A FVLN.
-    pub fn fvln(&mut self, tag: u16, field: &'static str) -> Result<Option<Decimal>, DecodeError> {
+    pub(crate) fn fvln(&mut self, tag: u16, field: &'static str) -> Result<Option<Decimal>, DecodeError> {
         self.typed(tag, field, types::decode_fvln)
     }
 
     /// A UNIXTIME.
-    pub fn unixtime(&mut self, tag: u16, field: &'static str) -> Result<Option<NaiveDateTime>, DecodeError> {
+    pub(crate) fn unixtime(&mut self, tag: u16, field: &'static str) -> Result<Option<NaiveDateTime>, DecodeError> {
         self.typed(tag, field, types::decode_unixtime)
     }
 
     /// Every STLV with `tag`, each as its own body.
-    pub fn stlvs(&mut self, tag: u16) -> Vec<TlvFields> {
+    pub(crate) fn stlvs(&mut self, tag: u16) -> Vec<TlvFields> {
         let mut out = Vec::new();
         for i in 0..self.nodes.len() {
             if self.taken[i] || self.nodes[i].tag != tag {
@@ -159,7 +159,7 @@ impl TlvFields {
     }
 
     /// What was not taken (in wire order), and the order of everything.
-    pub fn finish(self) -> (TlvList, WireOrder) {
+    pub(crate) fn finish(self) -> (TlvList, WireOrder) {
         let mut extra = Vec::new();
         let mut order = Vec::with_capacity(self.nodes.len());
         for (n, taken) in self.nodes.into_iter().zip(self.taken) {
@@ -175,13 +175,13 @@ impl TlvFields {
 }
 
 /// A required field: an error naming it when the tag is missing.
-pub fn required<T>(v: Option<T>, tag: u16, field: &'static str) -> Result<T, DecodeError> {
+pub(crate) fn required<T>(v: Option<T>, tag: u16, field: &'static str) -> Result<T, DecodeError> {
     v.ok_or_else(|| value_error(field, 0, format!("tag {tag} missing")))
 }
 
 /// Writes a body's fields, checking each against the tag table, then lays them out.
 #[derive(Debug, Default, Clone)]
-pub struct TlvBuilder {
+pub(crate) struct TlvBuilder {
     entries: Vec<(u16, Vec<u8>)>,
 }
 
@@ -191,7 +191,7 @@ fn tag_error(field: &'static str) -> impl Fn(crate::protocol::tlv::TagValueError
 
 impl TlvBuilder {
     /// Nothing written yet.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -203,12 +203,17 @@ impl TlvBuilder {
     }
 
     /// Text in cp866 (length checked against the tag table).
-    pub fn string(&mut self, tag: u16, field: &'static str, s: &str) -> Result<&mut Self, InputError> {
+    pub(crate) fn string(&mut self, tag: u16, field: &'static str, s: &str) -> Result<&mut Self, InputError> {
         self.push(tag, field, &Value::String(s.to_string()))
     }
 
     /// Optional text.
-    pub fn opt_string(&mut self, tag: u16, field: &'static str, s: &Option<String>) -> Result<&mut Self, InputError> {
+    pub(crate) fn opt_string(
+        &mut self,
+        tag: u16,
+        field: &'static str,
+        s: &Option<String>,
+    ) -> Result<&mut Self, InputError> {
         match s {
             Some(s) => self.string(tag, field, s),
             None => Ok(self),
@@ -216,7 +221,7 @@ impl TlvBuilder {
     }
 
     /// Repeated text.
-    pub fn strings(&mut self, tag: u16, field: &'static str, v: &[String]) -> Result<&mut Self, InputError> {
+    pub(crate) fn strings(&mut self, tag: u16, field: &'static str, v: &[String]) -> Result<&mut Self, InputError> {
         for s in v {
             self.string(tag, field, s)?;
         }
@@ -224,12 +229,17 @@ impl TlvBuilder {
     }
 
     /// Raw bytes.
-    pub fn bytes(&mut self, tag: u16, field: &'static str, b: &[u8]) -> Result<&mut Self, InputError> {
+    pub(crate) fn bytes(&mut self, tag: u16, field: &'static str, b: &[u8]) -> Result<&mut Self, InputError> {
         self.push(tag, field, &Value::Bytes(b.to_vec()))
     }
 
     /// Optional raw bytes.
-    pub fn opt_bytes(&mut self, tag: u16, field: &'static str, b: &Option<Vec<u8>>) -> Result<&mut Self, InputError> {
+    pub(crate) fn opt_bytes(
+        &mut self,
+        tag: u16,
+        field: &'static str,
+        b: &Option<Vec<u8>>,
+    ) -> Result<&mut Self, InputError> {
         match b {
             Some(b) => self.bytes(tag, field, b),
             None => Ok(self),
@@ -237,12 +247,12 @@ impl TlvBuilder {
     }
 
     /// A BYTE: a number or a wire enumeration.
-    pub fn byte(&mut self, tag: u16, field: &'static str, v: impl Into<u8>) -> Result<&mut Self, InputError> {
+    pub(crate) fn byte(&mut self, tag: u16, field: &'static str, v: impl Into<u8>) -> Result<&mut Self, InputError> {
         self.push(tag, field, &Value::Byte(v.into()))
     }
 
     /// An optional BYTE.
-    pub fn opt_byte<T: Into<u8>>(
+    pub(crate) fn opt_byte<T: Into<u8>>(
         &mut self,
         tag: u16,
         field: &'static str,
@@ -255,22 +265,22 @@ impl TlvBuilder {
     }
 
     /// A UINT16.
-    pub fn u16(&mut self, tag: u16, field: &'static str, v: u16) -> Result<&mut Self, InputError> {
+    pub(crate) fn u16(&mut self, tag: u16, field: &'static str, v: u16) -> Result<&mut Self, InputError> {
         self.push(tag, field, &Value::U16(v))
     }
 
     /// A UINT32.
-    pub fn u32(&mut self, tag: u16, field: &'static str, v: u32) -> Result<&mut Self, InputError> {
+    pub(crate) fn u32(&mut self, tag: u16, field: &'static str, v: u32) -> Result<&mut Self, InputError> {
         self.push(tag, field, &Value::U32(v))
     }
 
     /// A VLN (money in kopecks).
-    pub fn vln(&mut self, tag: u16, field: &'static str, v: u64) -> Result<&mut Self, InputError> {
+    pub(crate) fn vln(&mut self, tag: u16, field: &'static str, v: u64) -> Result<&mut Self, InputError> {
         self.push(tag, field, &Value::Vln(v))
     }
 
     /// An optional VLN.
-    pub fn opt_vln(&mut self, tag: u16, field: &'static str, v: Option<u64>) -> Result<&mut Self, InputError> {
+    pub(crate) fn opt_vln(&mut self, tag: u16, field: &'static str, v: Option<u64>) -> Result<&mut Self, InputError> {
         match v {
             Some(v) => self.vln(tag, field, v),
             None => Ok(self),
@@ -278,17 +288,22 @@ impl TlvBuilder {
     }
 
     /// A FVLN.
-    pub fn fvln(&mut self, tag: u16, field: &'static str, v: Decimal) -> Result<&mut Self, InputError> {
+    pub(crate) fn fvln(&mut self, tag: u16, field: &'static str, v: Decimal) -> Result<&mut Self, InputError> {
         self.push(tag, field, &Value::Fvln(v))
     }
 
     /// A UNIXTIME.
-    pub fn unixtime(&mut self, tag: u16, field: &'static str, t: NaiveDateTime) -> Result<&mut Self, InputError> {
+    pub(crate) fn unixtime(
+        &mut self,
+        tag: u16,
+        field: &'static str,
+        t: NaiveDateTime,
+    ) -> Result<&mut Self, InputError> {
         self.push(tag, field, &Value::UnixTime(t))
     }
 
     /// An STLV whose body `inner` wrote (laid out by its own order).
-    pub fn stlv(
+    pub(crate) fn stlv(
         &mut self,
         tag: u16,
         field: &'static str,
@@ -306,7 +321,7 @@ impl TlvBuilder {
 
     /// Appends the body to `out`: in `order` when one was recorded, then whatever it does not
     /// place (fields in the order written, then `extra`).
-    pub fn finish(self, extra: &TlvList, order: &WireOrder, out: &mut Vec<u8>) {
+    pub(crate) fn finish(self, extra: &TlvList, order: &WireOrder, out: &mut Vec<u8>) {
         let mut used = vec![false; self.entries.len()];
         let extras: Vec<Vec<u8>> = extra
             .0
@@ -348,7 +363,7 @@ impl TlvBuilder {
 /// A TLV body or a group of tags declared with `tlv_body!`: how its fields are read from a
 /// decoded TLV list and written to a [`TlvBuilder`]. The declaration is the only place that
 /// says which tag a field is, so the struct, its docs, decode and encode cannot disagree.
-pub trait TlvBody: Sized {
+pub(crate) trait TlvBody: Sized {
     /// What the layout needs beyond the data (the tags of a report's additional requisite), or
     /// `()`.
     type Ctx: Copy;
@@ -359,7 +374,7 @@ pub trait TlvBody: Sized {
 }
 
 /// A body that keeps what its layout does not name (`extra`) and the order its tags came in.
-pub trait TlvRest {
+pub(crate) trait TlvRest {
     /// The tags the layout does not name and the recorded order.
     fn rest(&self) -> (&TlvList, &WireOrder);
     /// Sets them after a decode.
@@ -367,7 +382,7 @@ pub trait TlvRest {
 }
 
 /// A body from the fields of a decoded list; what it does not take becomes its `extra`.
-pub fn from_fields<T: TlvBody + TlvRest>(mut f: TlvFields, ctx: T::Ctx) -> Result<T, DecodeError> {
+pub(crate) fn from_fields<T: TlvBody + TlvRest>(mut f: TlvFields, ctx: T::Ctx) -> Result<T, DecodeError> {
     let mut v = T::read_fields(&mut f, ctx)?;
     let (extra, order) = f.finish();
     v.set_rest(extra, order);
@@ -375,12 +390,12 @@ pub fn from_fields<T: TlvBody + TlvRest>(mut f: TlvFields, ctx: T::Ctx) -> Resul
 }
 
 /// Decodes a command's DATA that is one TLV body.
-pub fn decode_body<T: TlvBody + TlvRest>(data: &[u8], ctx: T::Ctx) -> Result<T, DecodeError> {
+pub(crate) fn decode_body<T: TlvBody + TlvRest>(data: &[u8], ctx: T::Ctx) -> Result<T, DecodeError> {
     from_fields(TlvFields::parse(data, 0, "tlv")?, ctx)
 }
 
 /// Encodes a body as a command's DATA: in its recorded order, then its `extra`.
-pub fn encode_body<T: TlvBody + TlvRest>(v: &T, ctx: T::Ctx, out: &mut Vec<u8>) -> Result<(), InputError> {
+pub(crate) fn encode_body<T: TlvBody + TlvRest>(v: &T, ctx: T::Ctx, out: &mut Vec<u8>) -> Result<(), InputError> {
     let mut b = TlvBuilder::new();
     v.write_fields(&mut b, ctx)?;
     let (extra, order) = v.rest();
@@ -389,12 +404,12 @@ pub fn encode_body<T: TlvBody + TlvRest>(v: &T, ctx: T::Ctx, out: &mut Vec<u8>) 
 }
 
 /// Every STLV `tag` of `f`, each read as a body.
-pub fn read_stlvs<T: TlvBody<Ctx = ()> + TlvRest>(f: &mut TlvFields, tag: u16) -> Result<Vec<T>, DecodeError> {
+pub(crate) fn read_stlvs<T: TlvBody<Ctx = ()> + TlvRest>(f: &mut TlvFields, tag: u16) -> Result<Vec<T>, DecodeError> {
     f.stlvs(tag).into_iter().map(|s| from_fields(s, ())).collect()
 }
 
 /// The one STLV `tag` of `f` (an error naming `field` when there is none or more than one).
-pub fn read_one_stlv<T: TlvBody<Ctx = ()> + TlvRest>(
+pub(crate) fn read_one_stlv<T: TlvBody<Ctx = ()> + TlvRest>(
     f: &mut TlvFields,
     tag: u16,
     field: &'static str,
@@ -407,7 +422,7 @@ pub fn read_one_stlv<T: TlvBody<Ctx = ()> + TlvRest>(
 }
 
 /// Writes `v` as the STLV `tag`.
-pub fn write_stlv<T: TlvBody<Ctx = ()> + TlvRest>(
+pub(crate) fn write_stlv<T: TlvBody<Ctx = ()> + TlvRest>(
     b: &mut TlvBuilder,
     tag: u16,
     field: &'static str,
@@ -607,7 +622,7 @@ macro_rules! tlv_body {
 pub(crate) use tlv_body;
 
 /// A value of a wire enumeration that its declaration names (what the register accepts).
-pub fn check_known<T: crate::protocol::values::WireEnum>(field: &'static str, v: T) -> Result<(), InputError> {
+pub(crate) fn check_known<T: crate::protocol::values::WireEnum>(field: &'static str, v: T) -> Result<(), InputError> {
     if v.known() {
         Ok(())
     } else {
@@ -626,7 +641,7 @@ pub(crate) fn max_chars(field: &'static str, s: Option<&str>, max: usize) -> Res
 }
 
 /// Checks an enumeration value against its allowed set.
-pub fn check_enum(field: &'static str, v: u8, allowed: &[u8]) -> Result<(), InputError> {
+pub(crate) fn check_enum(field: &'static str, v: u8, allowed: &[u8]) -> Result<(), InputError> {
     if allowed.contains(&v) {
         Ok(())
     } else {
@@ -635,7 +650,7 @@ pub fn check_enum(field: &'static str, v: u8, allowed: &[u8]) -> Result<(), Inpu
 }
 
 /// Checks a bit mask against the bits it may have.
-pub fn check_mask(field: &'static str, v: u8, allowed: u8) -> Result<(), InputError> {
+pub(crate) fn check_mask(field: &'static str, v: u8, allowed: u8) -> Result<(), InputError> {
     if v & !allowed == 0 {
         Ok(())
     } else {
@@ -645,7 +660,7 @@ pub fn check_mask(field: &'static str, v: u8, allowed: u8) -> Result<(), InputEr
 
 /// An INN as the device takes it: 10 or 12 digits, padded with spaces to 12. A value that
 /// is already padded (or all spaces, as some registers send for "no INN") is kept as it is.
-pub fn inn(field: &'static str, s: &str) -> Result<String, InputError> {
+pub(crate) fn inn(field: &'static str, s: &str) -> Result<String, InputError> {
     let digits = s.trim_end_matches(' ');
     if s.len() > 12
         || !(digits.is_empty() || (matches!(digits.len(), 10 | 12) && digits.bytes().all(|b| b.is_ascii_digit())))
@@ -659,7 +674,7 @@ pub fn inn(field: &'static str, s: &str) -> Result<String, InputError> {
 }
 
 /// An INN that must be a person's: 12 digits (or spaces/empty for "none").
-pub fn person_inn(field: &'static str, s: &str) -> Result<String, InputError> {
+pub(crate) fn person_inn(field: &'static str, s: &str) -> Result<String, InputError> {
     let digits = s.trim_end_matches(' ');
     if !digits.is_empty() && digits.len() != 12 {
         return Err(InputError::new(field, format!("{s:?}: must be exactly 12 digits")));
@@ -668,7 +683,7 @@ pub fn person_inn(field: &'static str, s: &str) -> Result<String, InputError> {
 }
 
 /// Text padded with spaces on the right to `n` characters (country codes); empty stays empty.
-pub fn pad_right(field: &'static str, s: &str, n: usize) -> Result<String, InputError> {
+pub(crate) fn pad_right(field: &'static str, s: &str, n: usize) -> Result<String, InputError> {
     let len = s.chars().count();
     if len > n {
         return Err(InputError::new(field, format!("{len} characters is longer than the limit of {n}")));
@@ -680,7 +695,7 @@ pub fn pad_right(field: &'static str, s: &str, n: usize) -> Result<String, Input
 }
 
 /// A date written DD.MM.YYYY (or empty).
-pub fn dd_mm_yyyy(field: &'static str, s: &str) -> Result<(), InputError> {
+pub(crate) fn dd_mm_yyyy(field: &'static str, s: &str) -> Result<(), InputError> {
     if s.is_empty() || chrono::NaiveDate::parse_from_str(s, "%d.%m.%Y").is_ok() && s.len() == 10 {
         Ok(())
     } else {
@@ -689,7 +704,7 @@ pub fn dd_mm_yyyy(field: &'static str, s: &str) -> Result<(), InputError> {
 }
 
 /// Checks that two optional values are given together (e.g. tags 1276 and 1277).
-pub fn both_or_neither<A, B>(field: &'static str, a: &Option<A>, b: &Option<B>) -> Result<(), InputError> {
+pub(crate) fn both_or_neither<A, B>(field: &'static str, a: &Option<A>, b: &Option<B>) -> Result<(), InputError> {
     if a.is_some() == b.is_some() {
         Ok(())
     } else {

@@ -460,7 +460,7 @@ impl Response for LineWidth {
 /// Serializes bytes as a hex string.
 pub(crate) mod hex_bytes {
     /// Hex of `b`.
-    pub fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode_upper(b))
     }
 }

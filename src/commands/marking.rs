@@ -438,7 +438,7 @@ mod tests {
     use super::*;
 
     /// The code of seed 004's 0x91 note, with its GS bytes.
-    pub const SEED_CODE: &str =
+    pub(crate) const SEED_CODE: &str =
         "010464007801637221gDDJ2VMOqvdNG\u{1d}91FFD0\u{1d}92dGVzdIjNx7Hb93pmLsV+niIDiJWV8ZFAjQdF9b2BO/o=";
 
     #[test]

@@ -6,7 +6,7 @@
 //! decodes responses with these types, the virtual register does the reverse, and
 //! `kkt decode` explains frames with them (every type is `Serialize`).
 //!
-//! [`registry!`] at the bottom lists every typed command once.
+//! The `registry!` macro at the bottom lists every typed command once.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -19,7 +19,7 @@ use crate::protocol::types::{self, TypeError};
 pub mod archive;
 pub mod cash;
 pub mod document;
-pub mod fields;
+pub(crate) mod fields;
 pub mod info;
 pub mod marking;
 pub mod network;
@@ -63,6 +63,7 @@ impl From<TagValueError> for InputError {
 /// How a command's data failed to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DecodeErrorKind {
     /// Too few or too many bytes (the register answers 0x27 to such a request).
     Length,

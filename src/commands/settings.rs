@@ -136,7 +136,7 @@ no_data_request!(
 /// 0xDD «Ввод кода активации для команд ФФД 1.2»: 16 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct EnterActivationCode {
-    /// The code, BYTE[16].
+    /// The code, `BYTE[16]`.
     #[serde(with = "hex16")]
     pub code: [u8; 16],
 }
@@ -159,7 +159,7 @@ impl Request for EnterActivationCode {
 }
 
 mod hex16 {
-    pub fn serialize<S: serde::Serializer>(b: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: serde::Serializer>(b: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode_upper(b))
     }
 }

@@ -225,21 +225,10 @@ no_data_request!(
 pub struct Warnings(pub u8);
 
 impl Warnings {
-    /// The names of the bits, from bit 0.
-    pub const BITS: [&'static str; 8] = [
-        "FN resource under 3 days",
-        "FN resource under 30 days",
-        "FN memory full",
-        "OFD not answering",
-        "format-logic (FLC) error",
-        "register setup needed",
-        "OFD cancelled",
-        "critical FN error",
-    ];
-
-    /// The names of the bits that are set.
+    /// The names of the bits that are set (seed 004 Таблица 1, declared once as
+    /// [`FnWarnings`](crate::protocol::values::FnWarnings)).
     pub fn explain(self) -> Vec<&'static str> {
-        (0..8).filter(|b| self.0 & (1 << b) != 0).map(|b| Self::BITS[b]).collect()
+        crate::protocol::values::FnWarnings::from(self.0).texts_en()
     }
 }
 
@@ -291,7 +280,7 @@ impl Response for ShiftReport {
 /// Serializes optional bytes as hex.
 pub(crate) mod opt_hex {
     /// Hex of `b`, if any.
-    pub fn serialize<S: serde::Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: serde::Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
         match b {
             Some(b) => s.serialize_some(&hex::encode_upper(b)),
             None => s.serialize_none(),

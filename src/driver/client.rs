@@ -92,6 +92,13 @@ impl Kkt {
     pub fn call<R: Request>(&mut self, req: &R) -> Result<R::Response, Error> {
         block_on(self.inner.call(req))
     }
+
+    /// Any command given as its code and DATA (what `kkt raw` sends), with the same checks and
+    /// retry policy as [`Kkt::call`]; the answer's DATA. A device error is
+    /// [`Error::Device`](crate::Error::Device).
+    pub fn call_raw(&mut self, code: u8, data: &[u8]) -> Result<Vec<u8>, Error> {
+        block_on(self.inner.call_raw(code, data))
+    }
 }
 
 #[cfg(feature = "tokio")]
@@ -158,6 +165,14 @@ macro_rules! client_accessors {
             /// The options.
             pub fn options(&self) -> &Options {
                 &self.inner.opts
+            }
+
+            /// Stops at the next step once `flag` is set (Ctrl-C): the exchange in flight
+            /// finishes, then no further command of a document is sent (it fails with
+            /// [`Error::Interrupted`](crate::Error::Interrupted), nothing sent); queries and the
+            /// cancel (0x10) still go, so that an open document can be cancelled.
+            pub fn set_interrupt(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+                self.inner.interrupt = Some(flag);
             }
 
             /// Calls `handler` with every [`Event`] (progress of the key update at shift open,
@@ -261,24 +276,24 @@ client_methods! {
     /// # Ok(()) }
     /// ```
     fn sell(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::SELL));
+        |d| d.receipt(receipt, Some(Operation::SELL), false);
 
     /// Forms a return of a sale (`operation` must be `sell_return`).
     fn refund(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::SELL_RETURN));
+        |d| d.receipt(receipt, Some(Operation::SELL_RETURN), false);
 
     /// Forms a purchase receipt (`operation` must be `buy`).
     fn buy(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::BUY));
+        |d| d.receipt(receipt, Some(Operation::BUY), false);
 
     /// Forms a return of a purchase (`operation` must be `buy_return`).
     fn buy_return(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, Some(Operation::BUY_RETURN));
+        |d| d.receipt(receipt, Some(Operation::BUY_RETURN), false);
 
-    /// Forms a receipt of whatever operation it names (a correction receipt when
-    /// `correction` is set).
+    /// Forms a receipt of whatever operation it names. A receipt with `correction` is refused
+    /// (naming the field): corrections go to [`Kkt::correction`].
     fn receipt(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
-        |d| d.receipt(receipt, None);
+        |d| d.receipt(receipt, None, false);
 
     /// Forms a correction receipt (0x25 … 0x26): `receipt.correction` gives the date of the
     /// corrected settlement and the tax authority's order number, if any.
@@ -294,16 +309,66 @@ client_methods! {
     /// let doc = kkt.correction(&r)?;
     /// # let _ = doc; Ok(()) }
     /// ```
-    fn correction(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> = |d| async move {
-        if receipt.correction.is_none() {
-            return Err(crate::commands::InputError::new(
-                "correction",
-                "a correction receipt needs the corrected settlement's date",
-            )
-            .into());
-        }
-        d.receipt(receipt, None).await
-    };
+    fn correction(&mut self, receipt: &Receipt) -> Result<FiscalDocument, Error> =
+        |d| d.receipt(receipt, None, true);
+
+    /// Puts cash into the drawer (0xB3), the money counters read before and after. A lost
+    /// answer is settled from the counters (0xB0), never sent again blindly.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), kkt::Error> {
+    /// # let mut kkt = kkt::Kkt::connect("emulator")?;
+    /// # kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А."))?;
+    /// use kkt::receipt::Money;
+    /// let c = kkt.cash_in(Money::from_kopecks(100_000))?;
+    /// assert_eq!(c.after.cash.kopecks(), c.before.cash.kopecks() + 100_000);
+    /// let e = kkt.cash_out(Money::from_kopecks(1_000_000_00)).unwrap_err(); // more than the drawer holds
+    /// assert_eq!(e.device_code(), Some(0x42));
+    /// # Ok(()) }
+    /// ```
+    fn cash_in(&mut self, amount: crate::receipt::Money) -> Result<super::CashOperation, Error> =
+        |d| d.move_cash(super::CashDirection::CashIn, amount);
+
+    /// Takes cash out of the drawer (0xB4); more than it holds is refused by the register
+    /// (error 0x42). As [`Kkt::cash_in`] otherwise.
+    fn cash_out(&mut self, amount: crate::receipt::Money) -> Result<super::CashOperation, Error> =
+        |d| d.move_cash(super::CashDirection::CashOut, amount);
+
+    /// The money counters (0xB0): cash in the drawer, electronic payments.
+    fn cash_totals(&mut self) -> Result<super::MoneyTotals, Error> = |d| d.cash_totals();
+
+    /// Fiscal document `fd_number` from the FN archive (0x30 and 0x3A), as it was formed:
+    /// items, totals, the fiscal sign as printed, the OFD's confirmation.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), kkt::Error> {
+    /// # let mut kkt = kkt::Kkt::connect("emulator")?;
+    /// let last = kkt.last_fd()?;
+    /// let doc = kkt.document(last)?;
+    /// println!("{} ФД {} ФП {}", doc.title, doc.fd_number, doc.fiscal_sign);
+    /// # Ok(()) }
+    /// ```
+    fn document(&mut self, fd_number: u32) -> Result<super::StoredDocument, Error> = |d| d.document(fd_number);
+
+    /// The number of the FN's last fiscal document (0x08).
+    fn last_fd(&mut self) -> Result<u32, Error> = |d| d.last_fd();
+
+    /// Prints a copy of fiscal document `fd_number` on the register's printer (0x39).
+    fn print_document_copy(&mut self, fd_number: u32) -> Result<(), Error> = |d| d.print_copy(fd_number);
+
+    /// Prints (and returns) the OFD's confirmation of document `fd_number` (0x31).
+    fn print_ofd_receipt(&mut self, fd_number: u32) -> Result<crate::commands::archive::OfdConfirmation, Error> =
+        |d| d.ofd_receipt(fd_number);
+
+    /// The OFD exchange (0x50, 0x32) with warnings: the first unsent document older than 24
+    /// hours, the FN's 30-day limit near.
+    fn ofd_status(&mut self) -> Result<super::OfdStatus, Error> = |d| d.ofd_status();
+
+    /// The shift's counters (0x20, 0xB0): the nearest to an X-report this register offers.
+    fn shift_counters(&mut self) -> Result<super::ShiftCounters, Error> = |d| d.shift_counters();
+
+    /// Prints text, a QR code or a barcode on the register's printer (no fiscal document).
+    fn print(&mut self, job: &super::PrintJob) -> Result<super::Printed, Error> = |d| d.print(job);
 
     /// Forms the settlement status report (0x27, 0x28).
     ///
@@ -316,11 +381,14 @@ client_methods! {
     /// ```
     fn settlement_report(&mut self) -> Result<SettlementReport, Error> = |d| d.settlement_report();
 
-    /// Registers the register (0xE1 type 0, 0xE2, 0xE3).
+    /// Registers the register (0xE1 type 0, 0xE2, 0xE3). A register with marked goods in data
+    /// transfer mode needs its OISM and key update hosts saved first (0x83, 0x85 are read;
+    /// refused naming `kkt settings oism set` / `kkt settings keys-host set`).
     fn register(&mut self, data: &RegistrationData, form: &FormRegistration) -> Result<FiscalResult, Error> =
         |d| d.register(0, data, form);
 
-    /// Re-registers: `report_type` 1 with FN replacement, 2 without; `form.reasons` says why.
+    /// Re-registers: `report_type` 1 with FN replacement (tag 1205 `fn_replacement` among
+    /// `form.reasons`), 2 without; `form.reasons` says why.
     fn reregister(&mut self, report_type: u8, data: &RegistrationData, form: &FormRegistration) -> Result<FiscalResult, Error> =
         |d| d.register(report_type, data, form);
 
@@ -338,7 +406,7 @@ client_methods! {
     /// # kkt.open_shift(&kkt::receipt::Cashier::new("Иванова А.А."))?;
     /// # kkt.call(&kkt::commands::receipt::OpenReceipt::default())?;
     /// use kkt::receipt::PlannedStatus;
-    /// let c = kkt.check_mark("0104607028393034215'Wt4q\u{1d}93dGVz", PlannedStatus::PIECE_SOLD, 1.into())?;
+    /// let c = kkt.check_mark("0104607028393037215'Wt4q\u{1d}93dGVz", PlannedStatus::PIECE_SOLD, 1.into())?;
     /// match c.flags() {
     ///     Some(f) if f.status_checked() && !f.status_correct() => { kkt.decline_mark()?; }
     ///     _ => { kkt.accept_mark()?; }
@@ -383,6 +451,10 @@ fn assert_send() {
     fn check(k: &mut AsyncKkt, r: &Receipt) {
         is_send(&k.sell(r));
         is_send(&k.status());
+        is_send(&k.cash_in(crate::receipt::Money::ZERO));
+        is_send(&k.document(1));
+        is_send(&k.ofd_status());
+        is_send(&k.print(&super::PrintJob::Qr { data: String::new() }));
     }
     let _ = check;
 }

@@ -23,6 +23,7 @@ use crate::commands::report::{
     BeginFnClose, BeginSettlementReport, FiscalResult, FnCloseData, FormFnClose, FormSettlementReport, ReportData,
     SettlementReport,
 };
+use crate::commands::settings::{GetKeyUpdateHost, GetOismHost};
 use crate::commands::shift::{
     BeginShiftClose, BeginShiftOpen, CloseShift, GetShiftParams, OpenShift, ShiftCloseData, ShiftOpenData, ShiftParams,
     ShiftReport, ShiftReportData,
@@ -30,6 +31,7 @@ use crate::commands::shift::{
 use crate::commands::{DecodeError, DecodeErrorKind, InputError, Request, Response};
 use crate::error::{Error, ProtocolError, UnknownOutcome};
 use crate::protocol::frame::{self, ResponseError};
+use crate::protocol::values::{OperatingModes, ReregistrationReasons, UsageConditions};
 use crate::protocol::{cmd, command_info, err, CommandClass, DeviceError};
 use crate::receipt::Cashier;
 use crate::session::{MarkStep, SessionState, ShiftState};
@@ -76,7 +78,7 @@ pub(crate) type Accept<'a> = dyn FnMut(Answer<'_>) -> Result<(), DecodeError> + 
 pub(crate) type EventHandler = Box<dyn FnMut(&Event) + Send>;
 
 /// The driver state around a link.
-pub struct Driver<L: Link> {
+pub(super) struct Driver<L: Link> {
     pub(crate) link: L,
     pub(crate) opts: Options,
     pub(crate) state: SessionState,
@@ -94,6 +96,17 @@ pub struct Driver<L: Link> {
     pub(crate) fn_number: Option<String>,
     /// While a receipt is formed: what its archive record must hold to be taken for ours.
     pub(crate) content: Option<super::reconcile::ReceiptContent>,
+    /// The registration INN (0x0A): the legal entity of a sale that names none.
+    pub(crate) registration_inn: Option<String>,
+    /// While a receipt is being filled: the commands sent for it, in order (what a refusal
+    /// names).
+    pub(crate) sent_log: Option<Vec<u8>>,
+    /// The registration as receipts need it (read on the first receipt; forgotten after a
+    /// registration).
+    pub(crate) profile: Option<super::profile::Profile>,
+    /// Set from outside (Ctrl-C): no new step of a document is sent; queries and the cancel
+    /// (0x10) still are.
+    pub(crate) interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// `prefix.field` for an input error inside a part of the input (`items[2]`, `cashier`).
@@ -125,11 +138,22 @@ impl<L: Link> Driver<L> {
             mark_ask: None,
             fn_number: None,
             content: None,
+            registration_inn: None,
+            sent_log: None,
+            profile: None,
+            interrupt: None,
         }
     }
 
+    /// Whether the caller asked to stop (see [`Driver::interrupt`]).
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt.as_ref().is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
     pub(crate) fn emit(&mut self, e: Event) {
-        tracing::debug!(event = ?e, "driver event");
+        if !matches!(e, Event::Sending { .. } | Event::Received { .. }) {
+            tracing::debug!(event = ?e, "driver event");
+        }
         if let Some(h) = self.events.as_mut() {
             h(&e);
         }
@@ -154,8 +178,10 @@ impl<L: Link> Driver<L> {
             let started = Instant::now();
             let wait =
                 budget.map_or(timeout, |b| timeout.min(b.saturating_sub(first.elapsed())).max(retry::MIN_SENDING));
+            self.emit(Event::Sending { command: code, attempt, timeout: wait });
             let r = self.link.exchange(&req, wait).await;
             let elapsed = started.elapsed();
+            self.emit(Event::Received { command: code, elapsed });
             let protocol = |error| SendFail::Lost(Error::Protocol { command: code, error }, true);
             let fail = match r {
                 Ok(f) => match f.response() {
@@ -178,7 +204,8 @@ impl<L: Link> Driver<L> {
                 self.link.reset();
             }
             let a = Attempt { class, number: attempt, failure: fail.failure(), spent: first.elapsed(), budget };
-            let Retry::After(pause) = retry::decide(&self.opts, &a) else {
+            let decision = if self.interrupted() { Retry::No } else { retry::decide(&self.opts, &a) };
+            let Retry::After(pause) = decision else {
                 if let SendFail::Refused(e) = &fail {
                     tracing::debug!(error = %e, "refused");
                 }
@@ -227,6 +254,9 @@ impl<L: Link> Driver<L> {
         if class != CommandClass::Query && !self.synced {
             self.resync().await?;
         }
+        if class != CommandClass::Query && code != crate::protocol::cmd::CANCEL_DOCUMENT && self.interrupted() {
+            return Err(Error::Interrupted { command: code });
+        }
         let mut next = self.next_state(code, data).await?;
         // The FN status before a fiscal command (what reconciliation compares with) feeds the
         // session model too: the command is judged again against what it says.
@@ -237,7 +267,11 @@ impl<L: Link> Driver<L> {
         } else {
             None
         };
-        match self.send(code, data, accept).instrument(command_span(code)).await {
+        let sent = self.send(code, data, accept).instrument(command_span(code)).await;
+        if let (Some(log), false) = (self.sent_log.as_mut(), matches!(sent, Err(SendFail::NotSent(_)))) {
+            log.push(code);
+        }
+        match sent {
             Ok(()) => {
                 self.state = next;
                 Ok(())
@@ -331,6 +365,22 @@ impl<L: Link> Driver<L> {
         }
     }
 
+    /// Any command as bytes (`kkt raw`): checked against the session state and sent with the
+    /// policy of its class like a typed one; the answer's DATA as it came (a fiscal answer
+    /// rebuilt after a loss is encoded again).
+    pub(crate) async fn call_raw(&mut self, code: u8, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut out: Option<Vec<u8>> = None;
+        let mut accept = |answer: Answer<'_>| -> Result<(), DecodeError> {
+            out = Some(match answer {
+                Answer::Data(d) => d.to_vec(),
+                Answer::Rebuilt(r) => r.to_bytes(),
+            });
+            Ok(())
+        };
+        self.call_data(code, data, &mut accept).await?;
+        Ok(out.unwrap_or_default())
+    }
+
     /// Reads the register's state: FN status, marking status, autonomous mode.
     pub(crate) async fn resync(&mut self) -> Result<SessionState, Error> {
         // An answer whose FN number is not 16 digits is damaged (a valid frame with bad
@@ -351,7 +401,10 @@ impl<L: Link> Driver<L> {
         };
         if self.autonomous.is_none() {
             self.autonomous = match self.query(&GetRegistration).await {
-                Ok(r) => Some(r.modes.contains(crate::protocol::values::OperatingModes::AUTONOMOUS)),
+                Ok(r) => {
+                    self.registration_inn = Some(r.inn.trim().to_string()).filter(|i| !i.is_empty());
+                    Some(r.modes.contains(crate::protocol::values::OperatingModes::AUTONOMOUS))
+                }
                 Err(Error::Device { .. }) => Some(false),
                 Err(e) => return Err(e),
             };
@@ -498,24 +551,29 @@ impl<L: Link> Driver<L> {
     /// Cancels whatever document is open and clears code checks, best effort, after a failure
     /// inside a multi-step operation. Errors are logged, not returned: the caller reports the
     /// original failure.
-    pub(crate) async fn abort_document(&mut self) {
-        if !self.synced && self.resync().await.is_err() {
-            return;
+    pub(crate) async fn abort_document(&mut self) -> String {
+        if !self.synced {
+            if let Err(e) = self.resync().await {
+                return format!("the register could not be asked whether the receipt is still open ({e})");
+            }
         }
+        let mut done = "nothing was left open on the register".to_string();
         if self.state.document_open() || self.state.mark() != MarkStep::Idle {
             if let Err(e) = self.call(&CancelDocument).await {
                 tracing::warn!(error = %e, "cancelling the open document failed");
-                return;
+                return format!("cancelling the receipt failed ({e}): `kkt cancel`");
             }
+            done = "the receipt was cancelled (0x10)".to_string();
         }
         if !self.synced && self.resync().await.is_err() {
-            return;
+            return done;
         }
         if self.state.saved_marks() > 0 || self.state.mark() != MarkStep::Idle {
             if let Err(e) = self.call(&ClearMarkChecks).await {
                 tracing::warn!(error = %e, "clearing the marking code checks failed");
             }
         }
+        done
     }
 
     // ---------------------------------------------------------------- procedures
@@ -599,9 +657,16 @@ impl<L: Link> Driver<L> {
         data: &RegistrationData,
         form: &FormRegistration,
     ) -> Result<FiscalResult, Error> {
+        check_report_type(report_type, form.reasons)?;
         let begin = Encoded::new(BeginRegistration { report_type })?;
-        let data = Encoded::new(data.clone())?;
+        let encoded_data = Encoded::new(data.clone())?;
         let form = Encoded::new(form.clone())?;
+        // Seed 004: the OISM and key update hosts are saved before a ФФД 1.2 register with
+        // marked goods is registered in data transfer mode.
+        if data.usage.contains(UsageConditions::MARKING) && !data.modes.contains(OperatingModes::AUTONOMOUS) {
+            self.check_marking_hosts().await?;
+        }
+        let data = encoded_data;
         self.call_encoded(&begin).await?;
         let r = async {
             self.call_encoded(&data).await?;
@@ -611,10 +676,55 @@ impl<L: Link> Driver<L> {
         if r.is_err() {
             self.abort_document().await;
         }
-        // A registration changes the modes (autonomous or not): read them again.
+        // A registration changes the modes (autonomous or not) and what receipts need: read
+        // them again.
         self.autonomous = None;
+        self.profile = None;
         self.synced = false;
         r
+    }
+
+    /// Reads the OISM host (0x83) and the key update host (0x85); refuses a registration while
+    /// either is empty. A register that answers neither command is let through (it says what
+    /// it needs itself).
+    async fn check_marking_hosts(&mut self) -> Result<(), Error> {
+        let empty = |r: Result<String, Error>| -> Result<bool, Error> {
+            match r {
+                Ok(a) => Ok(a.trim().is_empty()),
+                Err(Error::Device { error, .. }) => {
+                    tracing::warn!(%error, "the register did not give a marking host: registering without checking it");
+                    Ok(false)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        let oism = empty(self.query(&GetOismHost).await.map(|h| h.address))?;
+        let keys = empty(self.query(&GetKeyUpdateHost).await.map(|h| h.address))?;
+        let (expected, hint) = match (oism, keys) {
+            (false, false) => return Ok(()),
+            (true, true) => (
+                "save the OISM host and the key update host (seed 004: before registering a ФФД 1.2 register \
+                     with marked goods): `kkt settings oism set --host HOST --port PORT`, then `kkt settings \
+                     keys-host set --host HOST --port PORT` first",
+                "run `kkt settings oism set` and `kkt settings keys-host set`, then `kkt register` again",
+            ),
+            (true, false) => (
+                "save the OISM host (seed 004: before registering a ФФД 1.2 register with marked goods): \
+                     `kkt settings oism set --host HOST --port PORT` first",
+                "run `kkt settings oism set`, then `kkt register` again",
+            ),
+            (false, true) => (
+                "save the key update host (seed 004: before registering a ФФД 1.2 register with marked \
+                     goods): `kkt settings keys-host set --host HOST --port PORT` first",
+                "run `kkt settings keys-host set`, then `kkt register` again",
+            ),
+        };
+        Err(Error::Sequence(crate::session::Violation {
+            command: cmd::BEGIN_REGISTRATION,
+            expected,
+            code: err::REQUIRED_MISSING,
+            hint,
+        }))
     }
 
     pub(crate) async fn close_fn(&mut self, data: Option<&ReportData>) -> Result<FiscalResult, Error> {
@@ -671,6 +781,37 @@ fn opens_a_document(code: u8) -> bool {
             | cmd::BEGIN_REGISTRATION_105
             | cmd::BEGIN_FN_CLOSE
     )
+}
+
+/// The report type of 0xE1 and the reasons (tag 1205) agree: 0 (first registration) has none,
+/// 1 (with FN replacement) has `fn_replacement`, 2 (without) has reasons but not that one.
+fn check_report_type(report_type: u8, reasons: Option<ReregistrationReasons>) -> Result<(), InputError> {
+    let r = reasons.unwrap_or_default();
+    match report_type {
+        0 if !r.is_empty() => Err(InputError::new(
+            "reasons",
+            "a first registration (report_type 0) has no re-registration reasons (tag 1205)",
+        )),
+        1 if !r.contains(ReregistrationReasons::FN_REPLACEMENT) => Err(InputError::new(
+            "reasons",
+            "a re-registration with FN replacement (report_type 1) has the reason fn_replacement (tag 1205 bit 0)",
+        )),
+        2 if r.is_empty() => Err(InputError::new(
+            "reasons",
+            "a re-registration (report_type 2) says why: give at least one reason (tag 1205)",
+        )),
+        2 if r.contains(ReregistrationReasons::FN_REPLACEMENT) => Err(InputError::new(
+            "reasons",
+            "fn_replacement is the reason of report_type 1 (re-registration with FN replacement), not 2",
+        )),
+        0..=2 => Ok(()),
+        other => Err(InputError::new(
+            "report_type",
+            format!(
+                "{other} is not 0 (first registration), 1 (re-registration with FN replacement) or 2 (re-registration without)"
+            ),
+        )),
+    }
 }
 
 /// A request's DATA (checking every input: nothing is sent on error).

@@ -15,7 +15,7 @@ use crate::transport::AsyncTransport;
 use crate::transport::{ExchangeError, Transport};
 
 /// What the driver needs from a transport.
-pub trait Link: Send {
+pub(super) trait Link: Send {
     /// One request out, one response frame back.
     fn exchange<'a>(
         &'a mut self,
@@ -31,7 +31,7 @@ pub trait Link: Send {
 }
 
 /// A blocking transport as a [`Link`].
-pub struct SyncLink(pub Box<dyn Transport>);
+pub(super) struct SyncLink(pub Box<dyn Transport>);
 
 impl Link for SyncLink {
     fn exchange<'a>(
@@ -55,7 +55,7 @@ impl Link for SyncLink {
 
 /// An async transport as a [`Link`] (tokio timers).
 #[cfg(feature = "tokio")]
-pub struct AsyncLink(pub Box<dyn AsyncTransport>);
+pub(super) struct AsyncLink(pub Box<dyn AsyncTransport>);
 
 #[cfg(feature = "tokio")]
 impl Link for AsyncLink {
@@ -90,7 +90,7 @@ impl Wake for ThreadWaker {
 
 /// Runs a future to completion on this thread. Over a [`SyncLink`] every future is ready when
 /// first polled, so this never parks; it parks (and is woken) correctly for any other future.
-pub fn block_on<F: Future>(f: F) -> F::Output {
+pub(super) fn block_on<F: Future>(f: F) -> F::Output {
     let mut f = std::pin::pin!(f);
     let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
     let mut cx = Context::from_waker(&waker);

@@ -16,27 +16,62 @@ use crate::commands::InputError;
 use crate::marking::{CheckItem, CodeState, Decision, MarkingCode, Verdict};
 use crate::receipt::{Measure, Operation, Receipt};
 
+/// The register and the legal entity of a sale, for its check.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SaleContext<'a> {
+    /// The register's FN serial, when known (ГИС МТ's `fiscalDriveNumber`).
+    pub fn_number: Option<&'a str>,
+    /// The legal entity (INN) selling: the receipt's `seller_inn`, else the register's
+    /// registration INN, when known.
+    pub inn: Option<&'a str>,
+}
+
+/// What a formed receipt leaves in the checker's store.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceiptRecord<'a> {
+    /// The receipt's marking codes.
+    pub codes: &'a [MarkingCode],
+    /// Sold (a sale) or returned (a return of a sale).
+    pub state: CodeState,
+    /// The receipt ("FN … FD …").
+    pub receipt: &'a str,
+    /// Its FD number.
+    pub fd_number: u32,
+    /// The legal entity (as in [`SaleContext::inn`]).
+    pub inn: Option<&'a str>,
+    /// The verdicts its items were sold on ([`Verdict::check_id`]): the evidence trail gets the
+    /// FD number.
+    pub check_ids: &'a [i64],
+}
+
 /// What a sale needs from a checker of marked goods ([`Kkt::set_mark_checker`](super::Kkt::set_mark_checker)).
 pub trait MarkChecker: Send + Sync + std::fmt::Debug {
+    /// Refuses a sale for a legal entity the checker does not know (before anything is sent).
+    fn check_entity(&self, inn: Option<&str>) -> Result<(), String> {
+        let _ = inn;
+        Ok(())
+    }
+
     /// Checks the marked items of a sale (their codes in one request) and returns one verdict per
     /// item, in order. Blocking: the driver calls it on a thread of its own while the register
-    /// does 0x91/0x92. `fn_number` is the register's FN serial, when known (ГИС МТ's
-    /// `fiscalDriveNumber`).
-    fn check_sale(&self, items: &[CheckItem], fn_number: Option<&str>) -> Vec<Verdict>;
+    /// does 0x91/0x92.
+    fn check_sale(&self, items: &[CheckItem], sale: &SaleContext<'_>) -> Vec<Verdict>;
 
     /// What the sale does with an item: its verdict and the register's tag 2106 (None when the
     /// register's result is not judged) decide 0x94 save (and 0x97) or delete; `Ask` waits for
-    /// the cashier ([`Kkt::on_mark_ask`](super::Kkt::on_mark_ask)).
+    /// the cashier (the item's `mark_confirmation`, else [`Kkt::on_mark_ask`](super::Kkt::on_mark_ask)).
     fn decide(&self, verdict: &Verdict, device_2106: Option<MarkCheckResult>) -> Decision;
 
+    /// Whether the cashier's confirmation `token` (a receipt item's `mark_confirmation`) lets
+    /// `verdict`, with every reason it now has (the register's included), be sold; why not.
+    fn confirm(&self, verdict: &Verdict, token: &str) -> Result<(), String> {
+        let _ = (verdict, token);
+        Err("this checker takes no confirmations".into())
+    }
+
     /// After a receipt is formed: its codes are recorded as sold (a sale) or returned (a return
-    /// of a sale). `receipt` names it ("FN … FD …").
-    fn record_receipt(
-        &self,
-        codes: &[MarkingCode],
-        state: CodeState,
-        receipt: &str,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+    /// of a sale), and the verdicts of its items get its FD number.
+    fn record_receipt(&self, record: &ReceiptRecord<'_>) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
 }
 
 /// The check of a sale's marked items, running on its own thread.
@@ -47,16 +82,21 @@ pub(crate) struct MarkJob {
     index: Vec<Option<usize>>,
     /// The checker that gives the verdicts and decides.
     pub(crate) checker: Arc<dyn MarkChecker>,
+    /// The legal entity of the sale.
+    pub(crate) inn: Option<String>,
 }
 
 impl MarkJob {
     /// Starts the check of a sale's marked items (one request for all of them), so that it runs
     /// while the register does 0x91/0x92. Only for sales: returns and corrections are not
-    /// checked (None). A code that cannot be parsed is refused before anything is sent.
+    /// checked (None). `codes` are the plan's parsed codes, per receipt item. A legal entity the
+    /// checker does not know is refused before anything is sent.
     pub(crate) fn start(
         checker: &Arc<dyn MarkChecker>,
         receipt: &Receipt,
+        codes: &[Option<&MarkingCode>],
         fn_number: Option<&str>,
+        registration_inn: Option<&str>,
     ) -> Result<Option<MarkJob>, InputError> {
         if receipt.operation != Operation::SELL || receipt.correction.is_some() {
             return Ok(None);
@@ -64,12 +104,10 @@ impl MarkJob {
         let mut items = Vec::new();
         let mut index = vec![None; receipt.items.len()];
         for (i, it) in receipt.items.iter().enumerate() {
-            let Some(code) = &it.marking_code else { continue };
-            let code = MarkingCode::parse(code)
-                .map_err(|e| InputError::new(format!("items[{i}].marking_code"), e.to_string()))?;
+            let Some(Some(code)) = codes.get(i) else { continue };
             index[i] = Some(items.len());
             items.push(CheckItem {
-                code,
+                code: (*code).clone(),
                 price_kopecks: Some(it.price.kopecks()),
                 partial_sale: it.fraction.is_some() || it.measure != Measure::PIECE,
             });
@@ -77,10 +115,16 @@ impl MarkJob {
         if items.is_empty() {
             return Ok(None);
         }
+        let inn = receipt.seller_inn.clone().or_else(|| registration_inn.map(str::to_string));
+        let field = if receipt.seller_inn.is_some() { "seller_inn" } else { "marking" };
+        checker.check_entity(inn.as_deref()).map_err(|e| InputError::new(field, e))?;
         let (tx, rx) = oneshot();
-        let (c, fn_number) = (checker.clone(), fn_number.map(str::to_string));
-        std::thread::spawn(move || tx.send(c.check_sale(&items, fn_number.as_deref())));
-        Ok(Some(MarkJob { rx: Some(rx), verdicts: None, index, checker: checker.clone() }))
+        let (c, fn_number, sale_inn) = (checker.clone(), fn_number.map(str::to_string), inn.clone());
+        std::thread::spawn(move || {
+            let sale = SaleContext { fn_number: fn_number.as_deref(), inn: sale_inn.as_deref() };
+            tx.send(c.check_sale(&items, &sale))
+        });
+        Ok(Some(MarkJob { rx: Some(rx), verdicts: None, index, checker: checker.clone(), inn }))
     }
 
     /// The verdict of receipt item `item` (waits for the check the first time).
@@ -95,8 +139,17 @@ impl MarkJob {
 }
 
 /// After a receipt is formed: its codes are recorded as sold (a sale) or returned (a return of
-/// a sale) in the checker's store. A failure is logged: the receipt is already formed.
-pub(crate) fn record_receipt(checker: &dyn MarkChecker, receipt: &Receipt, label: &str) {
+/// a sale) in the checker's store, the verdicts it was sold on get its FD number. A failure is
+/// logged: the receipt is already formed.
+pub(crate) fn record_receipt(
+    checker: &dyn MarkChecker,
+    receipt: &Receipt,
+    codes: &[Option<&MarkingCode>],
+    label: &str,
+    fd_number: u32,
+    inn: Option<&str>,
+    check_ids: &[i64],
+) {
     let state = match receipt.operation {
         Operation::SELL => CodeState::Sold,
         Operation::SELL_RETURN => CodeState::Returned,
@@ -105,16 +158,13 @@ pub(crate) fn record_receipt(checker: &dyn MarkChecker, receipt: &Receipt, label
     if receipt.correction.is_some() {
         return;
     }
-    let codes: Vec<_> = receipt
-        .items
-        .iter()
-        .filter_map(|it| it.marking_code.as_deref())
-        .filter_map(|c| MarkingCode::parse(c).ok())
-        .collect();
+    let codes: Vec<MarkingCode> = codes.iter().flatten().map(|c| (*c).clone()).collect();
     if codes.is_empty() {
         return;
     }
-    if let Err(e) = checker.record_receipt(&codes, state, label) {
+    let inn = receipt.seller_inn.as_deref().or(inn);
+    let r = ReceiptRecord { codes: &codes, state, receipt: label, fd_number, inn, check_ids };
+    if let Err(e) = checker.record_receipt(&r) {
         tracing::warn!(error = %e, "recording the receipt's marking codes failed");
     }
 }

@@ -47,20 +47,26 @@ use crate::protocol::command_info;
 use crate::receipt::Money;
 use crate::session::SessionState;
 
+pub mod archive;
 mod client;
 mod core;
-pub mod link;
+mod link;
 mod mark;
 mod plan;
+pub mod profile;
 pub mod reconcile;
 mod retry;
 mod sale;
+mod till;
 
+pub use archive::{OfdStatus, StoredDocument, StoredItem};
 #[cfg(feature = "tokio")]
 pub use client::AsyncKkt;
 pub use client::Kkt;
-pub use mark::MarkChecker;
+pub use mark::{MarkChecker, ReceiptRecord, SaleContext};
+pub use profile::RequisiteDefault;
 pub use sale::MarkRefusal;
+pub use till::{CashDirection, CashOperation, MoneyTotals, PrintJob, Printed, ShiftCounters};
 
 /// Settings of a client.
 #[derive(Debug, Clone)]
@@ -130,6 +136,7 @@ impl Options {
 /// Which marking code check results allow a sale inside [`Kkt::sell`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MarkPolicy {
     /// Refuse the item when the OISM says the planned status is wrong or the goods are
     /// suspended, or a crypto-tail check is negative (the result is deleted, 0x94 with 0, and
@@ -177,6 +184,23 @@ pub enum Event {
         formed: bool,
         /// Its number, when formed.
         fd_number: Option<u32>,
+    },
+    /// A command goes to the register (each attempt); what a progress line shows while the
+    /// answer is awaited.
+    Sending {
+        /// The command.
+        command: u8,
+        /// 1 for the first sending.
+        attempt: u32,
+        /// How long this attempt waits for the answer.
+        timeout: Duration,
+    },
+    /// The exchange of [`Event::Sending`] ended (an answer, or a failure).
+    Received {
+        /// The command.
+        command: u8,
+        /// How long it took.
+        elapsed: Duration,
     },
     /// The session state was read from the register.
     Resynced {
@@ -240,6 +264,8 @@ pub struct ItemMark {
     pub tag1265: Option<String>,
     /// The checker's notes (no answer in time, emergency, accepted by the cashier, …).
     pub notes: Vec<String>,
+    /// The verdict's row in the checker's evidence trail, when it keeps one.
+    pub check_id: Option<i64>,
 }
 
 /// The cashier's answer to a verdict that asks (`Strictness::Ask`): `true` sells the item.
@@ -266,6 +292,11 @@ pub struct FiscalDocument {
     pub recovered: bool,
     /// The marked items' checks.
     pub marks: Vec<ItemMark>,
+    /// A correction receipt (0x25 … 0x26) rather than a receipt.
+    pub correction: bool,
+    /// The settlement requisites the receipt left out and the driver took from the
+    /// registration (a vending, delivery or one-to-many register needs them in every receipt).
+    pub defaults: Vec<RequisiteDefault>,
 }
 
 /// A fiscal command whose lost answer was rebuilt from the register's archive.

@@ -17,6 +17,7 @@ use crate::commands::receipt::{
 };
 use crate::commands::{InputError, Request};
 use crate::error::Error;
+use crate::marking::MarkingCode;
 use crate::protocol::Decimal;
 use crate::receipt::{Item, Measure, Money, PlannedStatus, Receipt};
 
@@ -79,6 +80,9 @@ pub(crate) enum ItemStep {
         online: Encoded<CheckMarkOnline>,
         /// 0x97: the item.
         item: Box<Encoded<MarkedItem>>,
+        /// The code, parsed once: its real bytes are what 0x91 and 0x97 (tag 2000) carry and
+        /// what the checker checks.
+        code: Box<MarkingCode>,
     },
 }
 
@@ -99,6 +103,8 @@ pub(crate) struct Plan {
     pub(crate) total: Money,
     /// The change handed back from cash.
     pub(crate) change: Money,
+    /// Per item, the cashier's confirmation of its check (`mark_confirmation`).
+    pub(crate) confirmations: Vec<Option<String>>,
 }
 
 impl Plan {
@@ -150,7 +156,19 @@ impl Plan {
                 Form::Receipt(Encoded::new(FormReceipt { operation, total: kopecks })?),
             )
         };
-        Ok(Plan { open, items, requisites, payment, form, total, change: settled.change })
+        let confirmations = receipt.items.iter().map(|it| it.mark_confirmation.clone()).collect();
+        Ok(Plan { open, items, requisites, payment, form, total, change: settled.change, confirmations })
+    }
+
+    /// Per item, its parsed marking code (None for unmarked goods).
+    pub(crate) fn codes(&self) -> Vec<Option<&MarkingCode>> {
+        self.items
+            .iter()
+            .map(|s| match s {
+                ItemStep::Marked { code, .. } => Some(code.as_ref()),
+                ItemStep::Plain(_) => None,
+            })
+            .collect()
     }
 
     /// The command that opens the receipt.
@@ -173,7 +191,7 @@ impl Plan {
         for step in &self.items {
             match step {
                 ItemStep::Plain(u) => out.push(u.frame()),
-                ItemStep::Marked { local, online, item } => {
+                ItemStep::Marked { local, online, item, .. } => {
                     out.extend([local.frame(), online.frame()]);
                     out.push(item.frame());
                 }
@@ -205,7 +223,11 @@ fn item_step(receipt: &Receipt, it: &Item) -> Result<ItemStep, InputError> {
             fill_details(&mut u.details, it);
             ItemStep::Plain(Box::new(Encoded::new(u)?))
         }
-        Some(code) => {
+        Some(scanned) => {
+            // Parsed once, whatever the rendering (`<GS>`, `\u001d`, `]d2`): the register, the
+            // checker and the journal get the code's real bytes (GS as 0x1D).
+            let parsed = MarkingCode::parse(scanned).map_err(|e| InputError::new("marking_code", e.to_string()))?;
+            let code = parsed.as_str();
             let status = it.planned_status_for(receipt.operation);
             let fraction = it.fraction.map(|f| (f.numerator, f.denominator));
             let mut m = MarkedItem::piece(
@@ -224,7 +246,7 @@ fn item_step(receipt: &Receipt, it: &Item) -> Result<ItemStep, InputError> {
             let item = Box::new(Encoded::new(m)?);
             let local = Encoded::new(CheckMarkLocal::new(code))?;
             let online = Encoded::new(online_request(status, it.quantity, it.measure, fraction))?;
-            ItemStep::Marked { local, online, item }
+            ItemStep::Marked { local, online, item, code: Box::new(parsed) }
         }
     })
 }
@@ -248,14 +270,38 @@ pub(crate) fn online_request(
     }
 }
 
-fn fill_details(d: &mut ItemDetails, it: &Item) {
-    d.excise = it.excise.map(Money::kopecks);
-    d.country = it.country.clone();
-    d.customs_declaration = it.customs_declaration.clone();
-    d.additional = it.additional.clone();
+/// Tags 1262–1265 of one STLV 1260 or 1261.
+fn industry(r: &crate::receipt::IndustryRequisite) -> crate::commands::receipt::IndustryRequisite {
+    crate::commands::receipt::IndustryRequisite::new(r.foiv_id, &r.document_date, &r.document_number, &r.value)
 }
 
-/// 0x98 from the receipt's cashier, customer and correction basis (None when it has none).
+fn fill_details(d: &mut ItemDetails, it: &Item) {
+    d.excise = it.excise.map(Money::kopecks);
+    d.country = it.country_code.clone();
+    d.customs_declaration = it.customs_declaration.clone();
+    d.additional = it.additional_requisite.clone();
+    if let Some(a) = &it.agent {
+        let g = &mut d.agent;
+        g.agent_type = Some(a.agent_type);
+        g.operation = a.operation.clone();
+        g.transfer_operator_phones = a.transfer_operator_phones.clone();
+        g.transfer_operator_name = a.transfer_operator_name.clone();
+        g.transfer_operator_address = a.transfer_operator_address.clone();
+        g.transfer_operator_inns = a.transfer_operator_inn.iter().cloned().collect();
+        g.agent_phones = a.payment_agent_phones.clone();
+        g.acceptance_operator_phones = a.payment_operator_phones.clone();
+    }
+    if let Some(sup) = &it.supplier {
+        d.agent.supplier_phones = sup.phones.clone();
+        d.agent.supplier_name = sup.name.clone();
+        d.agent.supplier_inn = sup.inn.clone();
+    }
+    d.industry = it.industry_requisites.iter().map(industry).collect();
+}
+
+/// 0x98 from the receipt's cashier, customer, settlement address, place and vending machine
+/// number, additional and user requisites, industry requisites and correction basis (None when
+/// it has none).
 fn requisites(receipt: &Receipt) -> Option<ReceiptRequisites> {
     let mut req = ReceiptRequisites::default();
     if let Some(c) = &receipt.cashier {
@@ -272,6 +318,15 @@ fn requisites(receipt: &Receipt) -> Option<ReceiptRequisites> {
         req.id_document = c.document.clone();
         req.customer_address = c.address.clone();
     }
+    req.address = receipt.settlement_address.clone();
+    req.place = receipt.settlement_place.clone();
+    req.automat_number = receipt.automat_number.clone();
+    req.additional = receipt.additional_requisite.clone();
+    if let Some(u) = &receipt.user_requisite {
+        req.user_requisite_name = Some(u.name.clone());
+        req.user_requisite_value = Some(u.value.clone());
+    }
+    req.industry = receipt.industry_requisites.iter().map(industry).collect();
     if let Some(c) = &receipt.correction {
         req.corrected_date = Some(c.date.and_time(chrono::NaiveTime::MIN));
         req.order_number = c.order_number.clone();
@@ -286,7 +341,7 @@ mod tests {
     use crate::protocol::cmd;
     use crate::receipt::{Cashier, CorrectionBasis, Operation, Taxation, Vat};
 
-    const CODE: &str = "0104607028393034215'Wt4q\u{1d}93dGVz";
+    const CODE: &str = "0104607028393037215'Wt4q\u{1d}93dGVz";
 
     fn sale() -> Receipt {
         let mut r = Receipt::sell(Taxation::OSN);
@@ -321,7 +376,7 @@ mod tests {
         for (step, i) in p.items.iter().zip(0..) {
             match step {
                 ItemStep::Plain(u) => assert_eq!(u.data, encoded(&u.req), "item {i}"),
-                ItemStep::Marked { local, online, item } => {
+                ItemStep::Marked { local, online, item, .. } => {
                     assert_eq!(local.req.code, CODE);
                     assert_eq!(online.req.planned_status, PlannedStatus::PIECE_SOLD);
                     assert_eq!(online.req.quantity, Decimal::integer(1));

@@ -36,6 +36,7 @@ use crate::receipt::Receipt;
 
 /// What the FN status after the loss says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The last fiscal document is unchanged: nothing was formed.
     NotFormed,
@@ -355,6 +356,19 @@ pub enum Rebuilt {
 }
 
 impl Rebuilt {
+    /// The answer's DATA as the register would have sent it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        use crate::commands::Response;
+        let mut out = Vec::new();
+        let _ = match self {
+            Rebuilt::Receipt(r) => r.encode(&mut out),
+            Rebuilt::Shift(r) => r.encode(&mut out),
+            Rebuilt::Settlement(r) => r.encode(&mut out),
+            Rebuilt::Fiscal(r) => r.encode(&mut out),
+        };
+        out
+    }
+
     /// The answer as `T`, the answer type of the command it was rebuilt for (None when `T` is
     /// another type).
     pub fn into_answer<T: 'static>(self) -> Option<T> {

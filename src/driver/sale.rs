@@ -13,7 +13,7 @@ use crate::commands::marking::{
 use crate::commands::receipt::{MarkedItem, ReceiptResult};
 use crate::commands::InputError;
 use crate::error::Error;
-use crate::marking::{tag1260, Decision};
+use crate::marking::{tag1260, Action, Decision};
 use crate::protocol::{err, Decimal};
 use crate::receipt::{Measure, Operation, PlannedStatus, Receipt};
 use crate::session::MarkStep;
@@ -29,7 +29,9 @@ impl<L: Link> Driver<L> {
         measure: Measure,
         fraction: Option<(u32, u32)>,
     ) -> Result<MarkCheck, Error> {
-        let local_req = Encoded::new(CheckMarkLocal::new(code))?;
+        // The code's real bytes (GS as 0x1D), whatever rendering the caller gave.
+        let code = crate::marking::MarkingCode::parse(code).map_err(|e| InputError::new("code", e.to_string()))?;
+        let local_req = Encoded::new(CheckMarkLocal::new(code.as_str()))?;
         let online_req = Encoded::new(plan::online_request(status, quantity, measure, fraction))?;
         if !self.synced {
             self.resync().await?;
@@ -96,11 +98,13 @@ impl<L: Link> Driver<L> {
         self.call(&KeepMarkCheck { keep }).await
     }
 
-    /// Opens, fills and forms a receipt (or a correction receipt).
+    /// Opens, fills and forms a receipt, or (`correction`) a correction receipt: a receipt with
+    /// a `correction` object goes to the correction call only, and a correction needs one.
     pub(crate) async fn receipt(
         &mut self,
         receipt: &Receipt,
         expected: Option<Operation>,
+        correction: bool,
     ) -> Result<FiscalDocument, Error> {
         if let Some(op) = expected {
             if receipt.operation != op {
@@ -111,20 +115,46 @@ impl<L: Link> Driver<L> {
                 .into());
             }
         }
+        match (correction, receipt.correction.is_some()) {
+            (false, true) => {
+                return Err(InputError::new(
+                    "correction",
+                    "a receipt with `correction` is a correction receipt: form it with `kkt correction` \
+                     (Kkt::correction, POST /v1/corrections)",
+                )
+                .into())
+            }
+            (true, false) => {
+                return Err(
+                    InputError::new("correction", "a correction receipt needs the corrected settlement's date").into()
+                )
+            }
+            _ => {}
+        }
+        // Every input is checked (each request encoded) before anything is sent.
         let plan = Plan::with_limits(receipt, &self.opts.limits)?;
-        let mut job = match &self.checker {
-            Some(c) => MarkJob::start(c, receipt, self.fn_number.as_deref())?,
-            None => None,
-        };
         if !self.synced {
             self.resync().await?;
         }
+        // Refuse before opening anything if the state machine would refuse the opening (after
+        // reading the register's state again: it may have changed outside this client).
+        self.next_state(plan.open_code(), &[]).await?;
+        // A vending, delivery or one-to-many register needs 1009, 1187 and 1036 in every
+        // receipt: those the receipt leaves out come from the registration.
+        let profile = self.profile().await?;
+        let (filled, defaults) = super::profile::fill(receipt, &profile)?;
+        let plan = if defaults.is_empty() { plan } else { Plan::with_limits(&filled, &self.opts.limits)? };
+        let codes = plan.codes();
+        let mut job = match &self.checker {
+            Some(c) => MarkJob::start(c, receipt, &codes, self.fn_number.as_deref(), self.registration_inn.as_deref())?,
+            None => None,
+        };
         let mut marks = Vec::new();
         let mut restarts = 0;
         loop {
-            // Refuse before opening anything if the state machine would refuse the opening
-            // (after reading the register's state again).
-            self.next_state(plan.open_code(), &[]).await?;
+            if restarts > 0 {
+                self.next_state(plan.open_code(), &[]).await?;
+            }
             let opened = match &plan.open {
                 Open::Receipt(r) => self.call_encoded(r).await.map(|_| ()),
                 Open::Correction(r) => self.call_encoded(r).await.map(|_| ()),
@@ -133,10 +163,22 @@ impl<L: Link> Driver<L> {
                 // Refused: nothing of ours is open (the document open may be another program's).
                 Err(e @ Error::Device { .. }) => return Err(e),
                 Err(e) => e,
-                Ok(()) => match self.fill(&plan, &mut marks, job.as_mut()).await {
-                    Ok(()) => break,
-                    Err(e) => e,
-                },
+                Ok(()) => {
+                    self.sent_log = Some(vec![plan.open_code()]);
+                    let filled = self.fill(&plan, &mut marks, job.as_mut()).await;
+                    let sent = self.sent_log.take().unwrap_or_default();
+                    match filled {
+                        Ok(()) => break,
+                        Err(Error::MarkRefused(mut r)) => {
+                            let cancelled = self.abort_document().await;
+                            r.sent = sent;
+                            r.cancelled = cancelled;
+                            tracing::warn!(item = r.item, "{r}");
+                            return Err(Error::MarkRefused(r));
+                        }
+                        Err(e) => e,
+                    }
+                }
             };
             // Nothing is formed before 0x24: the receipt this call opened is cancelled. When a
             // step's answer was lost (a noisy line: the step may or may not have been taken),
@@ -165,7 +207,9 @@ impl<L: Link> Driver<L> {
             Ok(r) => {
                 if let Some(c) = &self.checker {
                     let label = format!("FN {} FD {}", self.fn_number.as_deref().unwrap_or("?"), r.fd_number);
-                    mark::record_receipt(c.as_ref(), receipt, &label);
+                    let ids: Vec<i64> = marks.iter().filter_map(|m| m.check_id).collect();
+                    let inn = job.as_ref().and_then(|j| j.inn.clone()).or_else(|| self.registration_inn.clone());
+                    mark::record_receipt(c.as_ref(), receipt, &codes, &label, r.fd_number, inn.as_deref(), &ids);
                 }
                 Ok(FiscalDocument {
                     fd_number: r.fd_number,
@@ -177,6 +221,8 @@ impl<L: Link> Driver<L> {
                     change: plan.change,
                     recovered: self.last_reconciled.is_some(),
                     marks,
+                    correction,
+                    defaults,
                 })
             }
             Err(e @ Error::UnknownOutcome(_)) => Err(e),
@@ -200,11 +246,12 @@ impl<L: Link> Driver<L> {
                 ItemStep::Plain(u) => {
                     self.call_encoded(u.as_ref()).await?;
                 }
-                ItemStep::Marked { local, online, item } => {
+                ItemStep::Marked { local, online, item, .. } => {
                     let (local_r, online_r, no_oism) = self.check_code(local, online).await?;
                     let check = MarkCheck { local: local_r, online: online_r };
                     if let Some(job) = job.as_deref_mut() {
-                        self.judge_marked(i, check, item, job, marks, no_oism).await?;
+                        let confirmation = plan.confirmations.get(i).cloned().flatten();
+                        self.judge_marked(i, check, item, job, marks, no_oism, confirmation.as_deref()).await?;
                         continue;
                     }
                     if let Err(why) = self.opts.mark_policy.judge(&check) {
@@ -222,6 +269,7 @@ impl<L: Link> Driver<L> {
                         source: None,
                         tag1265: None,
                         notes: no_oism.into_iter().collect(),
+                        check_id: None,
                     });
                     self.call_encoded(item.as_ref()).await?;
                 }
@@ -264,7 +312,10 @@ impl<L: Link> Driver<L> {
     }
 
     /// A marked item under the checker: its verdict and the register's 2106 decide 0x94 save (and
-    /// 0x97 with 1260) or delete (and the item is refused).
+    /// 0x97 with 1260) or delete (and the item is refused, [`Error::MarkRefused`]). An `ask` is
+    /// settled by the item's confirmation (`mark_confirmation`), else by the cashier
+    /// ([`super::Kkt::on_mark_ask`]); with neither it is refused.
+    #[allow(clippy::too_many_arguments)]
     async fn judge_marked(
         &mut self,
         i: usize,
@@ -273,6 +324,7 @@ impl<L: Link> Driver<L> {
         job: &mut MarkJob,
         marks: &mut Vec<ItemMark>,
         no_oism: Option<String>,
+        confirmation: Option<&str>,
     ) -> Result<(), Error> {
         let field = format!("items[{i}].marking_code");
         let Some(verdict) = job.verdict(i).await else {
@@ -281,8 +333,33 @@ impl<L: Link> Driver<L> {
         };
         let device = if self.opts.mark_policy == MarkPolicy::Strict { check.device_result() } else { None };
         let mut decision = job.checker.decide(&verdict, device);
-        if matches!(decision, Decision::Ask { .. }) {
-            let yes = self.mark_ask.as_mut().is_some_and(|ask| ask(&verdict));
+        let mut not_accepted = None;
+        if let Decision::Ask { reasons, .. } = &decision {
+            // What the cashier is asked: the verdict with every reason of the decision.
+            let asked = crate::marking::Verdict { reasons: reasons.clone(), ..verdict.clone() };
+            let yes = match confirmation {
+                Some(token) => match job.checker.confirm(&asked, token) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        not_accepted = Some(format!("the confirmation does not apply: {e}"));
+                        false
+                    }
+                },
+                None => match self.mark_ask.as_mut() {
+                    Some(ask) => {
+                        let yes = ask(&asked);
+                        if !yes {
+                            not_accepted = Some("the cashier did not accept".into());
+                        }
+                        yes
+                    }
+                    None => {
+                        not_accepted =
+                            Some("nobody could be asked: no cashier's answer and no mark_confirmation".into());
+                        false
+                    }
+                },
+            };
             decision = decision.confirm(yes);
         }
         match decision {
@@ -296,6 +373,7 @@ impl<L: Link> Driver<L> {
                     source: Some(verdict.source),
                     tag1265: verdict.tag1265.clone(),
                     notes,
+                    check_id: verdict.check_id,
                 });
                 match &verdict.tag1265 {
                     // The item with its 1260: another request, encoded now.
@@ -312,11 +390,21 @@ impl<L: Link> Driver<L> {
             }
             Decision::Refuse { reasons } | Decision::Ask { reasons, .. } => {
                 let _ = self.call(&KeepMarkCheck { keep: false }).await;
-                let why: Vec<String> = reasons.iter().map(|r| format!("[{}] {}", r.field, r.message)).collect();
-                Err(Error::Input(InputError::new(
-                    field,
-                    format!("the marking code check refused the sale: {}", why.join("; ")),
-                )))
+                let action = if verdict.action == Action::Ask
+                    && reasons.iter().all(|r| r.rule != crate::marking::Rule::DeviceRefused)
+                {
+                    verdict.action
+                } else {
+                    Action::Refuse
+                };
+                let verdict = crate::marking::Verdict { reasons, action, allowed: false, ..verdict };
+                Err(Error::MarkRefused(Box::new(crate::error::MarkRefused {
+                    item: i,
+                    verdict,
+                    not_accepted,
+                    sent: Vec::new(),
+                    cancelled: String::new(),
+                })))
             }
         }
     }
@@ -343,7 +431,15 @@ impl<L: Link> Driver<L> {
     /// After a receipt was cancelled: the register's state read again shows no document open
     /// and no code under check (so forming the receipt again starts clean).
     async fn clean(&mut self) -> bool {
-        self.resync().await.is_ok()
+        // The state read itself may meet a damaged answer on the same noisy line.
+        let mut read = self.resync().await;
+        for _ in 0..2 {
+            if read.is_ok() {
+                break;
+            }
+            read = self.resync().await;
+        }
+        read.is_ok()
             && !self.state.document_open()
             && self.state.mark() == MarkStep::Idle
             && self.state.saved_marks() == 0

@@ -12,6 +12,7 @@
 //! * [`scenario`]: the OISM model, timing and faults, from a TOML or JSON file.
 
 mod handlers;
+pub mod paper;
 pub mod register;
 pub mod scenario;
 pub mod server;
@@ -96,11 +97,21 @@ struct Inner {
     clock: Clock,
 }
 
+/// Where a register's paper goes: called with the text of each thing it prints.
+pub struct PrintSink(Box<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for PrintSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrintSink")
+    }
+}
+
 /// The register as a library object: `exchange(request bytes) -> response bytes`.
 #[derive(Debug)]
 pub struct VirtualRegister {
     inner: Mutex<Inner>,
     started: Instant,
+    printer: std::sync::OnceLock<PrintSink>,
 }
 
 fn state_json(state: &RegisterState) -> Vec<u8> {
@@ -161,6 +172,7 @@ impl VirtualRegister {
         VirtualRegister {
             inner: Mutex::new(Inner { register, state_path: None, saved, clock }),
             started: Instant::now(),
+            printer: std::sync::OnceLock::new(),
         }
     }
 
@@ -176,7 +188,15 @@ impl VirtualRegister {
         Ok(VirtualRegister {
             inner: Mutex::new(Inner { register, state_path: Some(path.into()), saved, clock }),
             started: Instant::now(),
+            printer: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Sends the text of everything the register prints from now on (receipts, shift reports,
+    /// free lines) to `sink`, once per printed thing, after the answer is ready. Set once; the
+    /// sink must not block for long (the exchange waits for it).
+    pub fn on_print(&self, sink: impl Fn(&str) + Send + Sync + 'static) {
+        let _ = self.printer.set(PrintSink(Box::new(sink)));
     }
 
     /// Answers request bytes at once (the simulated time is not waited for).
@@ -196,7 +216,9 @@ impl VirtualRegister {
         let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = inner.clock.now();
         let before = inner.register.clone();
+        let printed_before = before.state().printer.printed_total;
         let mut reply = inner.register.handle_bytes(request, now);
+        let paper = inner.register.take_paper(printed_before);
         let json = state_json(inner.register.state());
         if json != inner.saved {
             if let Some(path) = inner.state_path.clone() {
@@ -211,6 +233,12 @@ impl VirtualRegister {
             inner.saved = json;
         }
         log_frame("->", &reply.bytes, self.started, None);
+        drop(inner);
+        if let Some(sink) = self.printer.get() {
+            for text in &paper {
+                (sink.0)(text);
+            }
+        }
         reply
     }
 

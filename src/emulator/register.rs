@@ -38,6 +38,11 @@ pub struct EmulatorOptions {
     pub hold_notifications: bool,
     /// Most items in one receipt (0x3D past it).
     pub max_items: usize,
+    /// Register (the default registration) for vending, delivery or one-to-many settlements:
+    /// every receipt then carries tags 1009, 1187 and 1036 (0xC9 without them).
+    pub settlement_modes: SettlementModes,
+    /// Send nothing to the OFD (as without a network): documents stay unconfirmed (0x50, 0x32).
+    pub hold_ofd: bool,
     /// The OISM model, timing and faults.
     pub scenario: Scenario,
 }
@@ -54,6 +59,8 @@ impl Default for EmulatorOptions {
             check_table_size: 16,
             hold_notifications: false,
             max_items: 100,
+            settlement_modes: SettlementModes::default(),
+            hold_ofd: false,
             scenario: Scenario::default(),
         }
     }
@@ -83,6 +90,9 @@ pub fn item_sum(price: u64, quantity: Decimal) -> u64 {
 pub struct Register {
     pub(super) state: RegisterState,
     pub(super) options: EmulatorOptions,
+    /// Fiscal documents printed since [`Register::take_paper`] (their text; not part of the
+    /// state file).
+    pub(super) paper: Vec<String>,
 }
 
 fn epoch() -> NaiveDateTime {
@@ -91,16 +101,25 @@ fn epoch() -> NaiveDateTime {
 
 fn default_registration(o: &EmulatorOptions) -> Registration {
     use crate::protocol::values::{OperatingModes, UsageConditions};
+    let m = o.settlement_modes;
+    let mut modes = if o.autonomous { OperatingModes::AUTONOMOUS } else { OperatingModes::ENCRYPTION };
+    if m.automatic() {
+        modes |= OperatingModes::AUTOMATIC;
+    }
     Registration {
         inn: "7806197274  ".into(),
         registration_number: "0000000000038045    ".into(),
         taxation: 0b0000_0011,
-        modes: if o.autonomous { OperatingModes::AUTONOMOUS } else { OperatingModes::ENCRYPTION }.bits(),
+        modes: modes.bits(),
         usage: if o.marking { UsageConditions::MARKING } else { UsageConditions::EMPTY }.bits(),
-        user_name: "ООО «Виртуальная касса»".into(),
-        address: "г. Москва, ул. Тестовая, д. 1".into(),
-        place: "Торговый зал".into(),
+        user_name: "ООО \"Виртуальная касса\"".into(),
+        // One-to-many: registered without address, place and machine number; delivery: without
+        // the place; a vending machine: with all three.
+        address: if m.one_to_many { String::new() } else { "г. Москва, ул. Тестовая, д. 1".into() },
+        place: if m.one_to_many || m.delivery { String::new() } else { "Торговый зал".into() },
         ofd_inn: "7704358518  ".into(),
+        automat_number: if m.automat && !m.one_to_many { "00000042".into() } else { String::new() },
+        settlement_modes: m,
     }
 }
 
@@ -136,6 +155,10 @@ impl Register {
             activated: false,
             electronic: 0,
             printer: Printer::default(),
+            tlv_cursor: None,
+            network: Default::default(),
+            print_settings: Default::default(),
+            control: Default::default(),
         };
         if !options.factory_fresh {
             state.oism_host = ("82.202.183.18".into(), 21701, 30);
@@ -146,16 +169,20 @@ impl Register {
             state.phase = FnPhase::Fiscal;
             state.ffd = 4;
         }
-        let mut r = Register { state, options };
+        let mut r = Register { state, options, paper: Vec::new() };
         if !r.options.factory_fresh {
             r.add_document(doc_type::REGISTRATION, now, 0, 0);
+            let tlv = r.registration_tlv();
+            if let Some(d) = r.state.documents.last_mut() {
+                d.tlv = tlv;
+            }
         }
         r
     }
 
     /// A register with a saved state.
     pub fn from_state(state: RegisterState, options: EmulatorOptions) -> Self {
-        Register { state, options }
+        Register { state, options, paper: Vec::new() }
     }
 
     /// The state (what the `--state` file holds).
@@ -278,13 +305,50 @@ impl Register {
             operation,
             total,
             reason: 0,
-            items: Vec::new(),
-            payment: None,
+            tlv: Vec::new(),
+            ofd_confirmed: !self.options.hold_ofd,
         };
         self.state.last_fd = number;
         self.state.last_document_at = t;
         self.state.documents.push(rec.clone());
         rec
+    }
+
+    /// The registration report's TLVs as the FN keeps them (0x3B, 0x3A): the user, the
+    /// settlement address, place and vending machine number, the INN, the registration number,
+    /// the taxation systems and the operating modes.
+    pub(super) fn registration_tlv(&self) -> Vec<u8> {
+        use crate::protocol::{tag, TlvWriter};
+        let Some(reg) = &self.state.registration else { return Vec::new() };
+        let mut w = TlvWriter::new();
+        let built = (|| {
+            w.string(tag::USER_NAME, &reg.user_name)?
+                .string(tag::USER_INN, &reg.inn)?
+                .string(tag::REGISTRATION_NUMBER, &reg.registration_number)?
+                .string(tag::SETTLEMENT_ADDRESS, &reg.address)?
+                .string(tag::SETTLEMENT_PLACE, &reg.place)?;
+            if !reg.automat_number.is_empty() {
+                w.string(tag::VENDING_MACHINE_NUMBER, &reg.automat_number)?;
+            }
+            w.byte(tag::TAXATION_SYSTEMS, reg.taxation)?
+                .byte(tag::AUTOMATIC_MODE_FLAG, u8::from(reg.settlement_modes.automatic()))?
+                .byte(tag::SERVICE_OPERATING_MODE, reg.modes)?
+                .byte(tag::SERVICE_USAGE_CONDITIONS, reg.usage)?;
+            Ok::<_, crate::protocol::tlv::TagValueError>(())
+        })();
+        if built.is_err() {
+            return Vec::new();
+        }
+        w.into_bytes()
+    }
+
+    /// The text of what was printed since the last call: the fiscal documents, and the lines,
+    /// QR codes, barcodes and cuts of the free printing after `printed_before` (a value of
+    /// `printer.printed_total`).
+    pub fn take_paper(&mut self, printed_before: u64) -> Vec<String> {
+        let mut out = std::mem::take(&mut self.paper);
+        out.extend(self.state.printer.since(printed_before));
+        out
     }
 
     pub(super) fn check_clock(&self, t: NaiveDateTime) -> Result<(), u8> {
@@ -297,6 +361,11 @@ impl Register {
 
     pub(super) fn registrations_done(&self) -> u8 {
         self.state.documents.iter().filter(|d| d.doc_type == doc_type::REREGISTRATION).count().min(255) as u8
+    }
+
+    /// The registration and re-registration reports, in order (0x3B numbers them from 1).
+    pub(super) fn registration_reports(&self) -> Vec<&DocumentRecord> {
+        self.state.documents.iter().filter(|d| doc_type::is_registration(d.doc_type)).collect()
     }
 
     pub(super) fn notification_percent(&self) -> u8 {
@@ -334,9 +403,9 @@ pub fn error_frame(code: u8) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::{self, printer, receipt, Request};
+    use crate::commands::{self, archive, printer, receipt, Request, Response};
     use crate::emulator::scenario::Timing;
-    use crate::protocol::values::{Operation, Taxation};
+    use crate::protocol::values::{OperatingModes, Operation, Taxation};
     use crate::protocol::{cmd, tag};
 
     fn t0() -> NaiveDateTime {
@@ -562,6 +631,109 @@ mod tests {
         send(&mut r, &receipt::FormReceipt { operation: Operation::SELL, total: 15_000 }).unwrap();
         let open = crate::session::State::ShiftOpen { opened_at: Some(t0()), document: None };
         assert_eq!(r.state().session.state(), open);
+    }
+
+    fn sell_without(r: &mut Register, requisites: Option<receipt::ReceiptRequisites>) -> Result<Vec<u8>, u8> {
+        call(r, cmd::BEGIN_RECEIPT, &[]).unwrap();
+        send(r, &receipt::UnmarkedItem::new("Вода", 5_000, Decimal::integer(1), 1, 4, 1)).unwrap();
+        if let Some(q) = requisites {
+            send(r, &q).unwrap();
+        }
+        send(r, &receipt::Payment { taxation: Some(Taxation::OSN), cash: Some(5_000), ..Default::default() }).unwrap();
+        send(r, &receipt::FormReceipt { operation: Operation::SELL, total: 5_000 })
+    }
+
+    #[test]
+    fn vending_delivery_and_one_to_many_need_1009_1187_1036() {
+        for modes in ["automat", "delivery", "one_to_many"] {
+            let settlement_modes = SettlementModes::parse(modes).unwrap();
+            let mut r = Register::new(EmulatorOptions { settlement_modes, ..Default::default() }, t0());
+            call(&mut r, cmd::BEGIN_SHIFT_OPEN, &[]).unwrap();
+            call(&mut r, cmd::OPEN_SHIFT, &[]).unwrap();
+            assert_eq!(sell_without(&mut r, None), Err(err::ADDRESS_PLACE_MISSING), "{modes}");
+            call(&mut r, cmd::CANCEL_DOCUMENT, &[]).unwrap();
+            let two = receipt::ReceiptRequisites {
+                address: Some("Москва".into()),
+                place: Some("Вокзал".into()),
+                ..Default::default()
+            };
+            assert_eq!(sell_without(&mut r, Some(two.clone())), Err(err::ADDRESS_PLACE_MISSING), "{modes}");
+            call(&mut r, cmd::CANCEL_DOCUMENT, &[]).unwrap();
+            let all = receipt::ReceiptRequisites { automat_number: Some("42".into()), ..two };
+            assert!(sell_without(&mut r, Some(all)).is_ok(), "{modes}");
+            // 0x0A says automatic mode for an automat and for one-to-many.
+            let reg =
+                crate::commands::info::Registration::decode(&call(&mut r, cmd::REGISTRATION_PARAMS, &[]).unwrap())
+                    .unwrap();
+            assert_eq!(reg.modes.contains(OperatingModes::AUTOMATIC), modes != "delivery", "{modes}");
+            // The registration report (0x3B) holds what was registered.
+            let tlv = crate::commands::TlvList::parse(
+                &send(&mut r, &archive::ReadRegistrationTlv { report_number: 1 }).unwrap(),
+            )
+            .unwrap();
+            let text = |t| tlv.raw(t).map(|v| crate::protocol::types::decode_cp866(v).into_owned());
+            match modes {
+                "automat" => assert_eq!(text(tag::VENDING_MACHINE_NUMBER).as_deref(), Some("00000042")),
+                "delivery" => assert_eq!(text(tag::SETTLEMENT_PLACE).as_deref(), Some("")),
+                _ => assert_eq!(text(tag::SETTLEMENT_ADDRESS).as_deref(), Some("")),
+            }
+            assert_eq!(send(&mut r, &archive::ReadRegistrationTlv { report_number: 2 }), Err(err::NOT_IN_ARCHIVE));
+        }
+        // A shop register needs none of them.
+        let mut r = Register::new(EmulatorOptions::default(), t0());
+        call(&mut r, cmd::BEGIN_SHIFT_OPEN, &[]).unwrap();
+        call(&mut r, cmd::OPEN_SHIFT, &[]).unwrap();
+        assert!(sell_without(&mut r, None).is_ok());
+    }
+
+    #[test]
+    fn the_ofd_queue_and_the_archive_commands() {
+        let mut r = Register::new(EmulatorOptions { hold_ofd: true, ..Default::default() }, t0());
+        call(&mut r, cmd::BEGIN_SHIFT_OPEN, &[]).unwrap();
+        call(&mut r, cmd::OPEN_SHIFT, &[]).unwrap();
+        let sold = receipt::ReceiptResult::decode(&sell_without(&mut r, None).unwrap()).unwrap();
+        let st =
+            crate::commands::info::OfdExchangeStatus::decode(&call(&mut r, cmd::OFD_STATUS, &[]).unwrap()).unwrap();
+        assert_eq!((st.queue_len, st.first_document), (3, 1), "registration, shift open, receipt wait");
+        let n = archive::UnconfirmedCount::decode(&send(&mut r, &archive::GetUnconfirmedCount).unwrap()).unwrap();
+        assert_eq!(n.count, 3);
+        let found = archive::FoundDocument::decode(
+            &send(&mut r, &archive::FindDocument { fd_number: sold.fd_number }).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(found.ofd_confirmed, 0);
+        assert_eq!(
+            send(&mut r, &archive::PrintOfdConfirmation { fd_number: sold.fd_number }),
+            Err(err::NOT_IN_ARCHIVE)
+        );
+        // 0x39 prints a copy; 0x35/0x36 give the document TLV by TLV, then 0x08.
+        send(&mut r, &archive::PrintDocument { fd_number: sold.fd_number }).unwrap();
+        assert!(matches!(r.state().printer.printed.first(), Some(Printed::Line { text, .. }) if text == "КОПИЯ"));
+        let whole = send(&mut r, &archive::ReadDocumentAsTlv { fd_number: sold.fd_number }).unwrap();
+        let info = archive::DocumentTlvInfo::decode(
+            &send(&mut r, &archive::RequestDocumentTlv { fd_number: sold.fd_number }).unwrap(),
+        )
+        .unwrap();
+        assert_eq!((info.document_type, usize::from(info.length)), (3, whole.len()));
+        let mut got = Vec::new();
+        while got.len() < whole.len() {
+            got.extend(send(&mut r, &archive::ReadDocumentTlv).unwrap());
+        }
+        assert_eq!(got, whole);
+        assert_eq!(send(&mut r, &archive::ReadDocumentTlv), Err(err::NOT_IN_ARCHIVE));
+        // Tag 1077: the fiscal sign of 0x24, big-endian in its last four bytes.
+        let tlv = crate::commands::TlvList::parse(&whole).unwrap();
+        let fp = tlv.raw(tag::DOCUMENT_FISCAL_SIGN).unwrap();
+        assert_eq!(u32::from_be_bytes([fp[2], fp[3], fp[4], fp[5]]), sold.fiscal_sign);
+        // Without hold_ofd everything is confirmed at once.
+        let mut r = Register::new(EmulatorOptions::default(), t0());
+        let st =
+            crate::commands::info::OfdExchangeStatus::decode(&call(&mut r, cmd::OFD_STATUS, &[]).unwrap()).unwrap();
+        assert_eq!(st.queue_len, 0);
+        let c =
+            archive::OfdConfirmation::decode(&send(&mut r, &archive::PrintOfdConfirmation { fd_number: 1 }).unwrap())
+                .unwrap();
+        assert_eq!(c.fd_number, 1);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// What the OISM says about a code's planned status (tag 2109), or that it cannot be reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum OismStatus {
     /// 2109 = 1: the planned status is correct.
     #[default]
@@ -49,6 +50,7 @@ fn yes() -> bool {
 /// When a fault applies to a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FaultAction {
     /// Close the connection after receiving the command, without executing it.
     CloseBefore,

@@ -161,17 +161,7 @@ pub fn serve_connection(reg: &VirtualRegister, faults: &Faults, mut stream: TcpS
 }
 
 /// How often the servers look at their stop flag while idle.
-const STOP_POLL: u16 = 100;
-
-/// Waits until `fd` is readable (or `ms` milliseconds passed, or a signal came).
-fn wait_readable(fd: &impl std::os::fd::AsFd, ms: u16) -> std::io::Result<()> {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-    match poll(&mut fds, PollTimeout::from(ms)) {
-        Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
+const STOP_POLL: Duration = Duration::from_millis(100);
 
 /// Serves TCP until `stop` is set (checked between connections; a connection per thread).
 pub fn serve_tcp(
@@ -180,10 +170,18 @@ pub fn serve_tcp(
     faults: Arc<Faults>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
+    // Waits for the next connection without sleeping through it (a fixed sleep here was an idle
+    // gap of up to 10 ms before every command of a per-command connection): mio's poll (epoll,
+    // kqueue, IOCP), so the same code serves on Unix and Windows.
     listener.set_nonblocking(true)?;
+    let mut listener = mio::net::TcpListener::from_std(listener);
+    let mut poll = mio::Poll::new()?;
+    poll.registry().register(&mut listener, mio::Token(0), mio::Interest::READABLE)?;
+    let mut events = mio::Events::with_capacity(4);
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, peer)) => {
+                let stream = TcpStream::from(stream);
                 stream.set_nonblocking(false)?;
                 let _ = stream.set_nodelay(true);
                 tracing::debug!("connection from {peer}");
@@ -194,9 +192,11 @@ pub fn serve_tcp(
                     }
                 });
             }
-            // Wait for the next connection without sleeping through it (a fixed sleep here was
-            // an idle gap of up to 10 ms before every command of a per-command connection).
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => wait_readable(&listener, STOP_POLL)?,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => match poll.poll(&mut events, Some(STOP_POLL)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            },
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -205,6 +205,8 @@ pub fn serve_tcp(
 }
 
 /// A pseudo-terminal the register answers on: hosts open [`Pty::path`] like a serial port.
+/// Unix only: on Windows [`Pty::open`] fails with
+/// [`NOT_AVAILABLE`](crate::transport::pty::NOT_AVAILABLE).
 pub struct Pty {
     pty: crate::transport::pty::RawPty,
 }
@@ -227,6 +229,13 @@ impl Pty {
     }
 
     /// Serves until `stop` is set.
+    #[cfg(not(unix))]
+    pub fn serve(self, _: Arc<VirtualRegister>, _: Arc<Faults>, _: Arc<AtomicBool>) -> std::io::Result<()> {
+        match self.pty {}
+    }
+
+    /// Serves until `stop` is set.
+    #[cfg(unix)]
     pub fn serve(
         mut self,
         reg: Arc<VirtualRegister>,

@@ -50,6 +50,65 @@ pub struct Registration {
     pub place: String,
     /// OFD INN.
     pub ofd_inn: String,
+    /// Vending machine number (tag 1036), empty when registered without one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub automat_number: String,
+    /// Registered for settlements whose address, place and vending machine number each receipt
+    /// gives (`kkt emulator --modes`): 1009, 1187 and 1036 are then required in every receipt
+    /// (0xC9 without them).
+    #[serde(default, skip_serializing_if = "SettlementModes::is_empty")]
+    pub settlement_modes: SettlementModes,
+}
+
+/// How a register registered for vending, delivery or one-to-many settlements works
+/// (`kkt emulator --modes automat,delivery,one_to_many`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SettlementModes {
+    /// In a vending machine (automatic mode: 0x0A's mode bit 2): registered with its address,
+    /// place and vending machine number.
+    pub automat: bool,
+    /// Delivery trade (развозная торговля): registered without a settlement place; every receipt
+    /// gives where it was settled.
+    pub delivery: bool,
+    /// One register for several automats (один-ко-многим, automatic mode): registered without
+    /// address, place and vending machine number; every receipt gives them.
+    pub one_to_many: bool,
+}
+
+impl SettlementModes {
+    /// None of the modes.
+    pub fn is_empty(&self) -> bool {
+        *self == SettlementModes::default()
+    }
+
+    /// Whether the register works in automatic mode (0x0A's mode bit 2).
+    pub fn automatic(&self) -> bool {
+        self.automat || self.one_to_many
+    }
+
+    /// The names of the modes set (`automat`, `delivery`, `one_to_many`).
+    pub fn names(&self) -> Vec<&'static str> {
+        [(self.automat, "automat"), (self.delivery, "delivery"), (self.one_to_many, "one_to_many")]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| n)
+            .collect()
+    }
+
+    /// Reads `automat,delivery,one_to_many` (any of them, comma-separated).
+    pub fn parse(text: &str) -> Result<SettlementModes, String> {
+        let mut m = SettlementModes::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "automat" => m.automat = true,
+                "delivery" => m.delivery = true,
+                "one_to_many" => m.one_to_many = true,
+                other => return Err(format!("{other:?} is not one of automat, delivery, one_to_many")),
+            }
+        }
+        Ok(m)
+    }
 }
 
 impl Registration {
@@ -75,13 +134,6 @@ pub struct ItemRecord {
     pub vat: u8,
     /// The marking code, for marked goods.
     pub code: Option<String>,
-    /// Price per unit in kopecks (tag 1079), as 0x96/0x97 gave it (state files of earlier
-    /// versions have none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<u64>,
-    /// Quantity (tag 1023), as 0x96/0x97 gave it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<crate::protocol::Decimal>,
 }
 
 /// The open receipt or correction receipt.
@@ -95,6 +147,28 @@ pub struct ReceiptDraft {
     pub payment: Option<PaymentRecord>,
     /// Whether 0x98 gave tag 1178 (correction receipts need it).
     pub corrected_date: bool,
+    /// The tags 0x98 gave for the settlement address, place and vending machine number
+    /// (1009, 1187, 1036), non-empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settlement_tags: Vec<u16>,
+    /// The document's TLVs as the FN keeps them (0x3A reads them back): each item as STLV 1059
+    /// of the tags 0x96/0x97 sent, the requisites of 0x98 and the payments of 0x2D.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "hex_bytes")]
+    pub tlv: Vec<u8>,
+}
+
+/// Bytes as hex text in the state file.
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode_upper(v))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let t = String::deserialize(d)?;
+        hex::decode(t).map_err(serde::de::Error::custom)
+    }
 }
 
 impl ReceiptDraft {
@@ -113,28 +187,6 @@ pub struct PaymentRecord {
     pub non_cash: u64,
     /// Tag 1055, if given.
     pub taxation: Option<u8>,
-    /// Each non-cash type (tags 1081, 1215, 1216, 1217), as 0x2D gave them.
-    #[serde(default, skip_serializing_if = "NonCash::is_zero")]
-    pub by_type: NonCash,
-}
-
-/// The non-cash payments of a receipt by type, kopecks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct NonCash {
-    /// Electronic (tag 1081).
-    pub electronic: u64,
-    /// Prepayment (tag 1215).
-    pub prepayment: u64,
-    /// Credit (tag 1216).
-    pub credit: u64,
-    /// Consideration (tag 1217).
-    pub consideration: u64,
-}
-
-impl NonCash {
-    fn is_zero(&self) -> bool {
-        *self == NonCash::default()
-    }
 }
 
 /// The code under check (0x91 … 0x94).
@@ -188,6 +240,21 @@ pub mod doc_type {
     pub fn is_registration(doc_type: u8) -> bool {
         matches!(doc_type, REGISTRATION | REREGISTRATION)
     }
+
+    /// The printed name of a document type.
+    pub fn name(doc_type: u8) -> &'static str {
+        match doc_type {
+            REGISTRATION => "ОТЧЕТ О РЕГИСТРАЦИИ",
+            SHIFT_OPEN => "ОТЧЕТ ОБ ОТКРЫТИИ СМЕНЫ",
+            RECEIPT => "КАССОВЫЙ ЧЕК",
+            SHIFT_CLOSE => "ОТЧЕТ О ЗАКРЫТИИ СМЕНЫ",
+            FN_CLOSE => "ОТЧЕТ О ЗАКРЫТИИ ФН",
+            REREGISTRATION => "ОТЧЕТ ОБ ИЗМЕНЕНИИ ПАРАМЕТРОВ РЕГИСТРАЦИИ",
+            SETTLEMENT => "ОТЧЕТ О ТЕКУЩЕМ СОСТОЯНИИ РАСЧЕТОВ",
+            CORRECTION => "ЧЕК КОРРЕКЦИИ",
+            _ => "ДОКУМЕНТ",
+        }
+    }
 }
 
 /// A fiscal document in the FN's archive.
@@ -209,15 +276,24 @@ pub struct DocumentRecord {
     pub operation: u8,
     /// Total of a receipt, kopecks.
     pub total: u64,
-    /// Re-registration reasons (0xE3), for type 11.
+    /// Re-registration reasons (0xE3, tag 1205), for type 11.
     #[serde(default)]
-    pub reason: u8,
-    /// A receipt's items, as the FN keeps them (0x3A reads them back as tag 1059).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub items: Vec<ItemRecord>,
-    /// A receipt's payments (0x3A: tags 1031, 1081, 1215, 1216, 1217).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment: Option<PaymentRecord>,
+    pub reason: u32,
+    /// The TLVs beyond the header the FN keeps for it (a receipt's items, requisites and
+    /// payments; a registration report's data), as 0x3A reads them back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "hex_bytes")]
+    pub tlv: Vec<u8>,
+    /// Whether the OFD confirmed it (a state file of an earlier version: yes).
+    #[serde(default = "confirmed", skip_serializing_if = "is_true")]
+    pub ofd_confirmed: bool,
+}
+
+fn confirmed() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A marked-goods sale notification waiting for the OISM's receipt.
@@ -287,6 +363,66 @@ pub struct RegisterState {
     /// The printer: what it printed last and the buffer of formatted lines (0x61–0x69).
     #[serde(default)]
     pub printer: Printer,
+    /// The document 0x35 selected and the index of the next TLV 0x36 gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tlv_cursor: Option<(u32, usize)>,
+    /// The Ethernet interface's settings (0x74/0x75; 0x0E reports the address). Not written
+    /// while the defaults (a state file of an earlier version stays as it was).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub network: NetworkState,
+    /// The print settings (0x78/0x79).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub print_settings: PrintState,
+    /// The control interface (0x80/0x81).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub control: ControlState,
+}
+
+/// The Ethernet interface (0x74/0x75): what was set, which 0x0E reports as the address in use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkState {
+    /// 0 static, 1 DHCP.
+    pub dhcp: u8,
+    /// IP address (with DHCP: the one the emulated lease gives, the last static one).
+    pub ip: String,
+    /// Subnet mask.
+    pub mask: String,
+    /// Default gateway.
+    pub gateway: String,
+}
+
+impl Default for NetworkState {
+    fn default() -> Self {
+        Self { dhcp: 0, ip: "127.0.0.1".into(), mask: "255.0.0.0".into(), gateway: "127.0.0.1".into() }
+    }
+}
+
+/// The print settings (0x78/0x79).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PrintState {
+    /// Printer model code (v01.05 Приложение 4; 0 detect automatically).
+    pub printer_model: u8,
+    /// 0 normal, 1 small font.
+    pub font_size: u8,
+    /// 1 pull shift reports in, 0 push them out.
+    pub retract: u8,
+    /// Text printed after the receipt's QR code.
+    pub receipt_text: String,
+}
+
+/// The control interface (0x80/0x81).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlState {
+    /// 0 RS-232, 1 Ethernet.
+    pub interface: u8,
+    /// The TCP port the register listens on.
+    pub tcp_port: u16,
+}
+
+impl Default for ControlState {
+    fn default() -> Self {
+        Self { interface: 1, tcp_port: 7778 }
+    }
 }
 
 /// Most entries [`Printer::printed`] keeps (the oldest go first).
@@ -324,6 +460,24 @@ pub enum Printed {
     },
 }
 
+impl Printed {
+    /// What it looks like on paper, as text.
+    pub fn paper_text(&self) -> String {
+        match self {
+            Printed::Line { alignment, text, .. } => match alignment {
+                1 => format!("{text:^48}").trim_end().to_string(),
+                2 => format!("{text:>48}"),
+                _ => text.clone(),
+            },
+            Printed::Cut { partial } => {
+                format!("{:-^48}", if *partial { " ✂ (partial cut) " } else { " ✂ " })
+            }
+            Printed::Qr { text } => format!("[QR: {text}]"),
+            Printed::Barcode { text, .. } => format!("[barcode: {text}]"),
+        }
+    }
+}
+
 /// A line waiting in the print buffer (0x64).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BufferedLine {
@@ -342,6 +496,13 @@ pub struct Printer {
     pub printed: Vec<Printed>,
     /// Lines written by 0x64, not printed yet (at most 255).
     pub buffer: Vec<BufferedLine>,
+    /// How many things were ever printed (the count goes on when [`Printer::printed`] drops its
+    /// oldest entries).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub printed_total: u64,
+    /// The shift report being formed is not printed (0x21/0x29 «без вывода на печать»).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub no_print: bool,
 }
 
 impl Printer {
@@ -351,6 +512,14 @@ impl Printer {
             self.printed.remove(0);
         }
         self.printed.push(p);
+        self.printed_total += 1;
+    }
+
+    /// The texts of what was printed after `since` (a value of [`Printer::printed_total`]).
+    pub fn since(&self, since: u64) -> Vec<String> {
+        let new =
+            usize::try_from(self.printed_total.saturating_sub(since)).unwrap_or(usize::MAX).min(self.printed.len());
+        self.printed[self.printed.len() - new..].iter().map(Printed::paper_text).collect()
     }
 
     /// Prints the buffer and empties it.
@@ -364,4 +533,8 @@ impl Printer {
 /// The OFD settings of a new register (a state file from before 0x76 was modelled gets them too).
 pub fn default_ofd() -> (String, u16, u16) {
     ("ofd.example.ru".into(), 7777, 60)
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }

@@ -159,6 +159,37 @@ pub enum CodeError {
         /// What it carries.
         what: &'static str,
     },
+    /// The GTIN's check digit does not match: the code was mistyped or misread.
+    #[error("GTIN {gtin}: the check digit is wrong ({expected} expected): the code was mistyped or misread")]
+    CheckDigit {
+        /// The GTIN as given.
+        gtin: String,
+        /// The check digit its other digits give.
+        expected: u8,
+    },
+    /// The crypto tail runs into the serial number: the GS separator before AI 91 or 93 is missing.
+    #[error(
+        "the GS separator (0x1D) before AI {ai} is missing: the serial number {serial:?} runs into the crypto \
+         tail (set the scanner to send GS)"
+    )]
+    MissingGs {
+        /// The AI whose separator is missing (`91` or `93`).
+        ai: &'static str,
+        /// The serial number as it was read, tail included.
+        serial: String,
+    },
+    /// Bytes that reached the register carry a textual rendering of GS (`<GS>`, `\u001d`, …) or a
+    /// symbology prefix (`]d2`): the FN takes them as characters, so the code is malformed there.
+    #[error(
+        "{found:?} at position {pos} is text, not the GS byte 0x1D: the register takes the code's bytes as they \
+         are (parse the scanned code first)"
+    )]
+    Rendering {
+        /// Position (0-based, bytes).
+        pos: usize,
+        /// The rendering found.
+        found: String,
+    },
     /// Neither a GS1 element string nor a 29-character pack code.
     #[error(
         "not a marking code: a GS1 code starts with AI 01 and a 14-digit GTIN; a tobacco pack code is 29 \
@@ -294,13 +325,33 @@ fn lookup_ai(rest: &[u8]) -> Option<(&'static AiSpec, String)> {
 
 /// The GS1 check digit of a GTIN (mod 10, weights 3 and 1 from the right).
 pub fn gtin_check_digit_ok(gtin: &str) -> bool {
+    gtin_check_digit(gtin).is_some_and(|c| gtin.as_bytes().last() == Some(&(b'0' + c)))
+}
+
+/// The check digit a GTIN's other digits give (None when it is not at least 2 digits).
+pub fn gtin_check_digit(gtin: &str) -> Option<u8> {
     let d: Vec<u32> = gtin.chars().filter_map(|c| c.to_digit(10)).collect();
     if d.len() != gtin.len() || d.len() < 2 {
-        return false;
+        return None;
     }
-    let (body, check) = d.split_at(d.len() - 1);
+    let body = &d[..d.len() - 1];
     let sum: u32 = body.iter().rev().enumerate().map(|(i, &x)| if i % 2 == 0 { 3 * x } else { x }).sum();
-    (10 - sum % 10) % 10 == check[0]
+    Some(((10 - sum % 10) % 10) as u8)
+}
+
+/// Serial lengths after which a fused `93` + 4-character tail is taken as a missing GS (seed 003's
+/// dairy, water and beer codes have 6; 7 and 13 are left out: a 13-character serial of a short
+/// code may hold `93` anywhere).
+const FUSED_93_SERIAL_LENS: &[usize] = &[6, 8];
+
+/// How strictly a code is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// What a scanner or a person delivered: GS renderings and symbology prefixes are read, and a
+    /// wrong GTIN check digit or a crypto tail fused into the serial is refused.
+    Scanned,
+    /// The bytes a register received: taken as they are (what a real FN does).
+    Wire,
 }
 
 /// Textual renderings of GS that scanners or people produce, replaced by the GS character.
@@ -329,25 +380,76 @@ fn replace_renderings(s: &str) -> String {
     out
 }
 
+/// The AI whose GS is missing when a serial number ends in a crypto tail that belongs after a GS:
+/// `93` + 4 characters after a serial of a known length, or `91` + a 4-character key id.
+fn fused_tail(serial: &str) -> Option<&'static str> {
+    let b = serial.as_bytes();
+    let n = b.len();
+    if n >= 6 && b[n - 6..n - 4] == *b"93" && FUSED_93_SERIAL_LENS.contains(&(n - 6)) {
+        return Some("93");
+    }
+    if n >= 6 && b[n - 6..n - 4] == *b"91" && FUSED_93_SERIAL_LENS.contains(&(n - 6)) {
+        return Some("91");
+    }
+    None
+}
+
 impl MarkingCode {
-    /// Parses what a scanner delivered (see the module docs for the accepted renderings).
+    /// Parses what a scanner delivered (see the module docs for the accepted renderings). A GTIN
+    /// whose check digit is wrong, or a crypto tail run into the serial number (no GS before AI
+    /// 93), is refused: such a code was misread.
     pub fn parse(input: &str) -> Result<MarkingCode, CodeError> {
-        let trimmed = input.trim_matches(|c: char| c == ' ' || c == '\r' || c == '\n' || c == '\t');
-        let mut s = replace_renderings(trimmed);
-        let mut forced = None;
-        for p in GS1_PREFIXES {
-            if let Some(rest) = s.strip_prefix(p) {
-                s = rest.to_string();
-                forced = Some(Format::Gs1);
-                break;
-            }
+        Self::parse_with(input, Mode::Scanned)
+    }
+
+    /// Reads the bytes a register received, as a real FN does: GS is the byte 0x1D and nothing
+    /// else, no prefix is stripped. A textual rendering of GS (`<GS>`, `\u001d`, `{GS}`, …) or a
+    /// symbology prefix makes the code malformed ([`CodeError::Rendering`]), so the virtual
+    /// register cannot hide a driver that forgot to parse a scanned code. A wrong GTIN check digit
+    /// is only a warning here (the FN does not check it).
+    pub fn from_wire(bytes: &[u8]) -> Result<MarkingCode, CodeError> {
+        if let Some(pos) = bytes.iter().position(|b| !b.is_ascii()) {
+            let ch = String::from_utf8_lossy(&bytes[pos..]).chars().next().unwrap_or('\u{fffd}');
+            return Err(CodeError::NonAscii { pos, ch });
         }
-        for p in PLAIN_PREFIXES {
-            if let Some(rest) = s.strip_prefix(p) {
-                s = rest.to_string();
-                forced = Some(Format::TobaccoPack);
-                break;
+        let text = std::str::from_utf8(bytes).expect("ASCII is UTF-8");
+        let lower = text.to_ascii_lowercase();
+        let prefix = GS1_PREFIXES.iter().chain(PLAIN_PREFIXES).find(|p| text.starts_with(**p)).map(|p| (0, p.len()));
+        let found = prefix.or_else(|| {
+            GS_RENDERINGS
+                .iter()
+                .filter(|r| r.is_ascii())
+                .filter_map(|r| lower.find(&r.to_ascii_lowercase()).map(|pos| (pos, r.len())))
+                .min()
+        });
+        if let Some((pos, len)) = found {
+            return Err(CodeError::Rendering { pos, found: text[pos..pos + len].to_string() });
+        }
+        Self::parse_with(text, Mode::Wire)
+    }
+
+    fn parse_with(input: &str, mode: Mode) -> Result<MarkingCode, CodeError> {
+        let mut s;
+        let mut forced = None;
+        if mode == Mode::Scanned {
+            let trimmed = input.trim_matches(|c: char| c == ' ' || c == '\r' || c == '\n' || c == '\t');
+            s = replace_renderings(trimmed);
+            for p in GS1_PREFIXES {
+                if let Some(rest) = s.strip_prefix(p) {
+                    s = rest.to_string();
+                    forced = Some(Format::Gs1);
+                    break;
+                }
             }
+            for p in PLAIN_PREFIXES {
+                if let Some(rest) = s.strip_prefix(p) {
+                    s = rest.to_string();
+                    forced = Some(Format::TobaccoPack);
+                    break;
+                }
+            }
+        } else {
+            s = input.to_string();
         }
         let s = s.trim_matches(GS_CHAR);
         if s.is_empty() {
@@ -367,13 +469,18 @@ impl MarkingCode {
             && bytes[..14].iter().all(u8::is_ascii_digit)
             && bytes[21..25].iter().all(|&c| mrp::index_of(c).is_some());
         let looks_gs1 = bytes.len() >= 16 && bytes.starts_with(b"01") && bytes[2..16].iter().all(u8::is_ascii_digit);
-        match forced {
-            Some(Format::Gs1) => Self::parse_gs1(s),
-            Some(Format::TobaccoPack) if pack_shape => Ok(Self::parse_pack(s)),
-            _ if pack_shape && (!looks_gs1 || gtin_check_digit_ok(&s[..14])) => Ok(Self::parse_pack(s)),
-            _ if looks_gs1 || bytes.contains(&GS) => Self::parse_gs1(s),
-            _ => Err(CodeError::Unrecognized { len: s.chars().count() }),
+        let code = match forced {
+            Some(Format::Gs1) => Self::parse_gs1(s, mode)?,
+            Some(Format::TobaccoPack) if pack_shape => Self::parse_pack(s),
+            _ if pack_shape && (!looks_gs1 || gtin_check_digit_ok(&s[..14])) => Self::parse_pack(s),
+            _ if looks_gs1 || bytes.contains(&GS) => Self::parse_gs1(s, mode)?,
+            _ => return Err(CodeError::Unrecognized { len: s.chars().count() }),
+        };
+        if mode == Mode::Scanned && !gtin_check_digit_ok(&code.gtin) {
+            let expected = gtin_check_digit(&code.gtin).unwrap_or(0);
+            return Err(CodeError::CheckDigit { gtin: code.gtin, expected });
         }
+        Ok(code)
     }
 
     /// Parses raw scanner bytes (GS as 0x1D). Bytes above 0x7F are refused: a marking code is ASCII.
@@ -413,7 +520,7 @@ impl MarkingCode {
         }
     }
 
-    fn parse_gs1(s: &str) -> Result<MarkingCode, CodeError> {
+    fn parse_gs1(s: &str, mode: Mode) -> Result<MarkingCode, CodeError> {
         let b = s.as_bytes();
         let mut pos = 0;
         let mut elements: Vec<Element> = Vec::new();
@@ -466,6 +573,11 @@ impl MarkingCode {
         let mut warnings = Vec::new();
         if !gtin_check_digit_ok(&gtin) {
             warnings.push(format!("GTIN {gtin}: the check digit is wrong"));
+        }
+        if mode == Mode::Scanned && crypto.is_none() && !b.contains(&GS) {
+            if let Some(ai) = fused_tail(&serial) {
+                return Err(CodeError::MissingGs { ai, serial });
+            }
         }
         if crypto.is_none() && !b.contains(&GS) && (serial.len() > 13 || serial.contains("93") || serial.contains("91"))
         {
@@ -660,11 +772,12 @@ pub struct LocalCheck {
     pub reason: u8,
 }
 
-/// Classifies raw scanner bytes as the FN does (the virtual register's 0x91): a code with a
-/// tail the FN checks is checked (positive when `crypto_valid`); other codes are not, with the
-/// documented reason.
+/// Classifies the bytes a register received as the FN does (the virtual register's 0x91), read
+/// with [`MarkingCode::from_wire`]: a code with a tail the FN checks is checked (positive when
+/// `crypto_valid`); other codes are not, with the documented reason; a malformed code (a
+/// textual `<GS>` among them) is not identified.
 pub fn local_check(raw: &[u8], fn_has_key: impl Fn(&str) -> bool, crypto_valid: bool) -> LocalCheck {
-    let Ok(code) = MarkingCode::parse_bytes(raw) else {
+    let Ok(code) = MarkingCode::from_wire(raw) else {
         return LocalCheck { code_type: CodeType::UNRECOGNIZED, result: 0, reason: 4 };
     };
     let t = code.code_type(fn_has_key);
@@ -781,9 +894,9 @@ mod tests {
         assert_eq!(c.code_type_2100(), 3, "seed 004's register answer for this code");
         let c = MarkingCode::parse(&SHOES.replace("FFD0", "EE10")).unwrap();
         assert_eq!(c.code_type_2100(), 4);
-        let long = format!("0104600000000009215abcdefghijkl\u{1d}91EE06\u{1d}92{}", "A".repeat(88));
+        let long = format!("0104600000000008215abcdefghijkl\u{1d}91EE06\u{1d}92{}", "A".repeat(88));
         assert_eq!(MarkingCode::parse(&long).unwrap().code_type_2100(), 2);
-        let short = MarkingCode::parse("010460000000000921ABCDEFGHIJKLM").unwrap();
+        let short = MarkingCode::parse("010460000000000821ABCDEFGHIJKLM").unwrap();
         assert_eq!(short.code_type_2100(), 1);
         assert_eq!(short.crypto_tail(), None);
     }
@@ -791,12 +904,12 @@ mod tests {
     #[test]
     fn other_gs1_ais() {
         // Dairy by weight: 3103 net weight (kg, 3 decimals), fixed length, no GS needed after it.
-        let c = MarkingCode::parse("0104600000000009215abcdef\u{1d}93dGVz\u{1d}3103001234").unwrap();
+        let c = MarkingCode::parse("0104600000000008215abcdef\u{1d}93dGVz\u{1d}3103001234").unwrap();
         assert_eq!(c.element("3103"), Some("001234"));
-        let c = MarkingCode::parse("010460000000000917250101215abcdef\u{1d}93dGVz").unwrap();
+        let c = MarkingCode::parse("010460000000000817250101215abcdef\u{1d}93dGVz").unwrap();
         assert_eq!(c.element("17"), Some("250101"));
         assert_eq!(c.serial(), "5abcdef");
-        let c = MarkingCode::parse("0104600000000009215abcdef\u{1d}10LOT42\u{1d}93dGVz").unwrap();
+        let c = MarkingCode::parse("0104600000000008215abcdef\u{1d}10LOT42\u{1d}93dGVz").unwrap();
         assert_eq!(c.element("10"), Some("LOT42"));
     }
 
@@ -835,12 +948,46 @@ mod tests {
     }
 
     #[test]
-    fn warnings_for_suspicious_codes() {
-        let c = MarkingCode::parse("0104670540176099215'W9Um93dGVz").unwrap();
+    fn misread_codes_are_refused() {
+        // A scanner that drops GS fuses the crypto tail into the serial number (seed 003's dairy
+        // code): refused, naming the missing separator.
+        let e = MarkingCode::parse("0104670540176099215'W9Um93dGVz").unwrap_err();
+        assert_eq!(e, CodeError::MissingGs { ai: "93", serial: "5'W9Um93dGVz".into() });
+        assert!(e.to_string().contains("GS separator"), "{e}");
+        // A 13-character serial may hold 93 anywhere: a short code, not refused.
+        let c = MarkingCode::parse("010464007801637221gDDJ2VM93vdNG").unwrap();
         assert_eq!(c.crypto_tail(), None);
         assert!(c.warnings().iter().any(|w| w.contains("drops the GS")), "{:?}", c.warnings());
-        let c = MarkingCode::parse("0104670540176098215'W9Um\u{1d}93dGVz").unwrap();
+        // A wrong GTIN check digit: a mistyped code.
+        let e = MarkingCode::parse("0104670540176098215'W9Um\u{1d}93dGVz").unwrap_err();
+        assert_eq!(e, CodeError::CheckDigit { gtin: "04670540176098".into(), expected: 9 });
+        assert!(e.to_string().contains("check digit"), "{e}");
+        let e = MarkingCode::parse("00000046185373KY4mjNZAB=U/FkO").unwrap_err();
+        assert!(matches!(e, CodeError::CheckDigit { .. }), "{e:?}");
+        assert!(matches!(MarkingCode::parse("hello world"), Err(CodeError::BadByte { .. })));
+    }
+
+    #[test]
+    fn wire_bytes_are_taken_as_they_are() {
+        let good = MarkingCode::from_wire(DAIRY.as_bytes()).unwrap();
+        assert_eq!(good, MarkingCode::parse(DAIRY).unwrap());
+        for (bytes, found) in [
+            ("0104670540176099215'W9Um<GS>93dGVz", "<GS>"),
+            ("0104670540176099215'W9Um\\u001d93dGVz", "\\u001d"),
+            ("0104670540176099215'W9Um{gs}93dGVz", "{gs}"),
+            ("]d20104670540176099215'W9Um\u{1d}93dGVz", "]d2"),
+        ] {
+            let e = MarkingCode::from_wire(bytes.as_bytes()).unwrap_err();
+            assert!(matches!(&e, CodeError::Rendering { found: f, .. } if f == found), "{bytes:?}: {e:?}");
+            // The scanner's reading of the same text is the good code.
+            assert_eq!(MarkingCode::parse(bytes).unwrap(), good, "{bytes:?}");
+        }
+        // The FN does not check the GTIN's check digit: a warning there.
+        let c = MarkingCode::from_wire(b"0104670540176098215'W9Um\x1d93dGVz").unwrap();
         assert!(c.warnings().iter().any(|w| w.contains("check digit")));
+        // Nor does it know a scanner dropped GS: a short code with a long serial.
+        let c = MarkingCode::from_wire(b"0104670540176099215'W9Um93dGVz").unwrap();
+        assert_eq!(c.code_type_2100(), 1);
     }
 
     #[test]
@@ -890,7 +1037,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn gs1_round_trip(gtin in "[0-9]{14}", serial in "[!-~&&[^\\[\\]{}<>\\\\]]{1,20}", tail in "[A-Za-z0-9+/=]{4}", mrp in proptest::option::of(0u32..1_000_000)) {
+        fn gs1_round_trip(body in "[0-9]{13}", serial in "[!-~&&[^\\[\\]{}<>\\\\]]{1,20}", tail in "[A-Za-z0-9+/=]{4}", mrp in proptest::option::of(0u32..1_000_000)) {
+            let gtin = format!("{body}{}", gtin_check_digit(&format!("{body}0")).unwrap());
             let mut s = format!("01{gtin}21{serial}\u{1d}");
             if let Some(m) = mrp { s.push_str(&format!("8005{m:06}\u{1d}")); }
             s.push_str(&format!("93{tail}"));
@@ -905,6 +1053,7 @@ mod tests {
         #[test]
         fn parse_never_panics(s in "\\PC{0,60}") {
             let _ = MarkingCode::parse(&s);
+            let _ = MarkingCode::from_wire(s.as_bytes());
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod code;
 pub mod model;
 pub mod mrp;
 pub mod tag1260;
+pub mod texts;
 pub mod verdict;
 
 pub use code::{local_check, CodeError, CodeType, LocalCheck, MarkingCode};

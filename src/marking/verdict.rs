@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::CodeInfo;
 use super::tag1260;
+use super::texts::{self, Text};
 use super::MarkingCode;
 
 /// One marked item to check.
@@ -41,6 +42,7 @@ pub enum Strictness {
 /// Where the facts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Source {
     /// ГИС МТ `/codes/check`.
     Online,
@@ -57,6 +59,7 @@ pub enum Source {
 /// Which rule fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Rule {
     /// §4.1: not found in ГИС МТ.
     NotFound,
@@ -84,8 +87,13 @@ pub enum Rule {
     DuplicateInReceipt,
     /// §6.2: this store already sold the code.
     SoldByThisStore,
+    /// The answer's `errorCode` (1–11, seed 003 §1.5) says what is wrong with the code.
+    ErrorCode,
     /// The check failed: the store's switch decides.
     CheckFailed,
+    /// No check answered and the store requires one (`--mark-check required`): refused whatever
+    /// the strictness.
+    CheckRequired,
     /// The register's FN found the crypto tail wrong (tag 2106 bit 1).
     DeviceCryptoNegative,
     /// The OISM said the planned status is wrong (tag 2106 bit 3).
@@ -95,21 +103,43 @@ pub enum Rule {
     DeviceRefused,
 }
 
+impl Rule {
+    /// The rule's stable code, as JSON spells it (`not_found`, `error_code`, …).
+    pub fn code(&self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+}
+
 /// One reason against the sale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     /// The field that caused it (`found`, `sold`, `isBlocked`, `expireDate`, `price`, …).
     pub field: String,
-    /// The rule.
+    /// The rule: a stable code (`not_found`, `sold`, `error_code`, …).
     pub rule: Rule,
-    /// For the cashier.
+    /// In English.
     pub message: String,
+    /// In Russian: what a POS shows the cashier.
+    pub message_ru: String,
 }
 
 impl Reason {
-    /// A reason.
-    pub fn new(field: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
-        Reason { field: field.into(), rule, message: message.into() }
+    /// A reason with its texts ([`super::texts`]).
+    pub fn new(field: impl Into<String>, rule: Rule, text: Text) -> Self {
+        Reason { field: field.into(), rule, message: text.en, message_ru: text.ru }
+    }
+
+    /// The reason's key for a confirmation: the rule and the field (`sold:sold`).
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.rule.code(), self.field)
+    }
+
+    /// The message in `lang`.
+    pub fn text(&self, lang: texts::Lang) -> &str {
+        match lang {
+            texts::Lang::En => &self.message,
+            texts::Lang::Ru => &self.message_ru,
+        }
     }
 }
 
@@ -154,6 +184,16 @@ pub struct Verdict {
     pub host: Option<String>,
     /// The answer's entry for this code.
     pub info: Option<CodeInfo>,
+    /// The legal entity (INN) the code was checked for, when known.
+    #[serde(default)]
+    pub inn: Option<String>,
+    /// With `action: ask`, the token by which the cashier's acceptance of exactly these reasons
+    /// for this code is given back (a receipt item's `mark_confirmation`), valid 10 minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<String>,
+    /// This verdict's row in the store's `checks` table (the evidence trail), when kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_id: Option<i64>,
 }
 
 impl Verdict {
@@ -166,7 +206,7 @@ impl Verdict {
     pub fn settle(&mut self, strictness: Strictness) {
         self.action = if self.reasons.is_empty() {
             Action::Sell
-        } else if self.reasons.iter().any(|r| r.rule == Rule::DeviceRefused) {
+        } else if self.reasons.iter().any(|r| matches!(r.rule, Rule::DeviceRefused | Rule::CheckRequired)) {
             Action::Refuse
         } else {
             match strictness {
@@ -249,6 +289,7 @@ impl Decision {
 /// Sold or returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CodeState {
     /// Sold (a re-sale is refused).
     Sold,

@@ -3,7 +3,7 @@
 //!
 //! Nothing here does I/O or reads a clock: bytes in, values out, and back.
 
-pub mod error;
+mod error;
 pub mod frame;
 pub mod tables;
 pub mod tlv;

@@ -11,6 +11,7 @@ use serde::Serialize;
 /// How a tag's value is encoded on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum TagType {
     /// One byte (also used for booleans and enumerations).
     Byte,
@@ -64,6 +65,7 @@ pub struct TagInfo {
 /// What a command does to the register; decides whether a retry is safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum CommandClass {
     /// Reads state, changes nothing: safe to repeat.
     Query,
@@ -101,6 +103,7 @@ pub struct CommandInfo {
 /// The family a device error code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorCategory {
     /// Frame or data format (CRC, structure, length, unknown command).
     Frame,
@@ -145,8 +148,14 @@ pub struct ErrorInfo {
 include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 
 /// The row of tag `tag`, if the table knows it.
+#[inline]
 pub fn tag_info(tag: u16) -> Option<&'static TagInfo> {
-    TAGS.binary_search_by_key(&tag, |t| t.tag).ok().map(|i| &TAGS[i])
+    let page = TAG_PAGE[usize::from(tag >> 8)];
+    if page == u8::MAX {
+        return None;
+    }
+    let row = TAG_SLOT[usize::from(page)][usize::from(tag & 0xFF)];
+    TAGS.get(usize::from(row))
 }
 
 /// Every tag of the table, sorted by number.
@@ -177,6 +186,31 @@ pub fn errors() -> &'static [ErrorInfo] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_direct_tag_index_agrees_with_the_table() {
+        for t in tags() {
+            assert_eq!(tag_info(t.tag).map(|i| i.tag), Some(t.tag));
+        }
+        for tag in 0..=u16::MAX {
+            assert_eq!(tag_info(tag).is_some(), TAGS.binary_search_by_key(&tag, |t| t.tag).is_ok(), "{tag}");
+        }
+    }
+
+    /// Hints name kkt's commands, never an opcode (`0x21`), and never repeat the message.
+    #[test]
+    fn error_hints_name_commands_not_opcodes() {
+        let opcode = |t: &str| {
+            t.as_bytes()
+                .windows(4)
+                .any(|w| w[0] == b'0' && w[1] == b'x' && w[2].is_ascii_hexdigit() && w[3].is_ascii_hexdigit())
+        };
+        for e in errors() {
+            assert!(!opcode(e.hint_en) && !opcode(e.hint_ru), "{:#04x}: {} / {}", e.code, e.hint_en, e.hint_ru);
+            assert!(!e.hint_en.is_empty() && !e.hint_ru.is_empty(), "{:#04x}", e.code);
+            assert_ne!(e.hint_en.trim_end_matches('.'), e.name_en, "{:#04x}", e.code);
+        }
+    }
 
     #[test]
     fn tables_are_sorted_and_searchable() {

@@ -80,6 +80,7 @@ impl<'a> TlvIter<'a> {
 impl<'a> Iterator for TlvIter<'a> {
     type Item = Result<Tlv<'a>, TlvError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done || self.pos >= self.data.len() {
             return None;
@@ -163,6 +164,7 @@ pub fn encode_list(nodes: &[TlvNode]) -> Vec<u8> {
 }
 
 /// Whether the tag table types `tag` as STLV.
+#[inline]
 pub fn is_stlv(tag: u16) -> bool {
     tag_info(tag).is_some_and(|t| t.ty == TagType::Stlv)
 }
@@ -388,26 +390,47 @@ impl TlvWriter {
     }
 }
 
-/// One TLV as JSON: `{tag, name, value}` (and `text`, the meaning of an enumeration's value)
-/// or `{tag, name, tlv: [...]}` for an STLV.
+/// One TLV as JSON: `{tag, name, name_ru, value}` with `text` and `text_ru`, the value's
+/// meaning where it has one (an enumeration's or a bit mask's names, money in roubles, the
+/// printed fiscal sign of tag 1077), or `{tag, name, name_ru, tlv: [...]}` for an STLV.
 pub fn tlv_json(nodes: &[TlvNode]) -> serde_json::Value {
     serde_json::Value::Array(nodes.iter().map(node_json).collect())
+}
+
+/// The meaning of a value, in Russian and English, where it says more than the value: the
+/// names of an enumeration's value or a mask's bits, money in roubles (VLN), the fiscal sign as
+/// printed (tag 1077: the last four of its six bytes, big-endian).
+pub fn value_meaning(tag: u16, v: &Value) -> Option<(String, String)> {
+    match v {
+        Value::Byte(b) => crate::protocol::values::tag_value_texts(tag, *b),
+        Value::Vln(k) => {
+            let s = format!("{}.{:02} ₽", k / 100, k % 100);
+            Some((s.clone(), s))
+        }
+        Value::Bytes(b) if tag == crate::protocol::tag::DOCUMENT_FISCAL_SIGN && b.len() == 6 => {
+            let fp = u32::from_be_bytes([b[2], b[3], b[4], b[5]]);
+            Some((format!("ФП {fp:010}"), format!("fiscal sign {fp:010} as printed")))
+        }
+        _ => None,
+    }
 }
 
 fn node_json(n: &TlvNode) -> serde_json::Value {
     let info = crate::protocol::tables::tag_info(n.tag);
     let name = info.map(|i| i.name_en);
+    let name_ru = info.map(|i| i.name_ru);
     match &n.value {
-        TlvValue::Nested(children) => serde_json::json!({"tag": n.tag, "name": name, "tlv": tlv_json(children)}),
+        TlvValue::Nested(children) => {
+            serde_json::json!({"tag": n.tag, "name": name, "name_ru": name_ru, "tlv": tlv_json(children)})
+        }
         TlvValue::Raw(raw) => {
-            let mut o = serde_json::json!({"tag": n.tag, "name": name});
+            let mut o = serde_json::json!({"tag": n.tag, "name": name, "name_ru": name_ru});
             match info.map(|i| Value::decode(i.ty, raw)) {
                 Some(Ok(v)) => {
                     o["value"] = value_json(&v);
-                    if let Value::Byte(b) = v {
-                        if let Some(t) = crate::protocol::values::tag_value_text(n.tag, b) {
-                            o["text"] = serde_json::json!(t);
-                        }
+                    if let Some((ru, en)) = value_meaning(n.tag, &v) {
+                        o["text"] = serde_json::json!(en);
+                        o["text_ru"] = serde_json::json!(ru);
                     }
                 }
                 Some(Err(e)) => {

@@ -51,6 +51,65 @@ pub struct UnknownName {
     pub allowed: String,
 }
 
+/// What `wire_flags!` gives every bit mask: its bits by JSON name (for [`by_names`]).
+pub trait WireFlags: Copy + Sized + 'static {
+    /// The JSON names of the documented bits set, in the order of the declaration.
+    fn names(self) -> Vec<&'static str>;
+    /// The mask with the bits of these names; a name that is not one of them is an error.
+    fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Self, UnknownName>;
+    /// The set bits that the declaration does not name.
+    fn undefined_bits(self) -> u64;
+    /// Every bit's JSON name, in the order of the declaration.
+    fn all_names() -> Vec<&'static str>;
+}
+
+/// Serde by JSON names for a bit mask (`#[serde(with = "by_names")]`): a list of the set bits'
+/// names, `["osn", "patent"]`; a name that is not one of the declaration's is an error listing
+/// them. A mask with undefined bits cannot be written by name (an error).
+pub mod by_names {
+    use serde::{de::Error as _, ser::Error as _, Deserialize, Deserializer, Serializer};
+
+    use super::WireFlags;
+
+    /// Writes the names of the set bits.
+    pub fn serialize<T: WireFlags, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        if v.undefined_bits() != 0 {
+            return Err(S::Error::custom(format!("bits {:#x} have no name", v.undefined_bits())));
+        }
+        s.collect_seq(v.names())
+    }
+
+    /// Reads a list of names.
+    pub fn deserialize<'de, T: WireFlags, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        T::from_names(&names)
+            .map_err(|e| D::Error::custom(format!("unknown name {}, expected one of {}", e.value, e.allowed)))
+    }
+
+    /// The same for an `Option` (`#[serde(default, with = "by_names::option")]`).
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use super::super::WireFlags;
+
+        /// Writes the names, or `null`.
+        pub fn serialize<T: WireFlags, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads a list of names or `null`.
+        pub fn deserialize<'de, T: WireFlags, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+            #[derive(Deserialize)]
+            #[serde(bound = "T: WireFlags")]
+            struct Named<T: WireFlags>(#[serde(with = "super")] T);
+            Ok(Option::<Named<T>>::deserialize(d)?.map(|n| n.0))
+        }
+    }
+}
+
 /// Declares an enumeration of the protocol once: a newtype over the wire integer with a named
 /// constant for each known value, its JSON name and its Russian and English texts.
 ///
@@ -332,6 +391,34 @@ macro_rules! wire_flags {
             /// The Russian texts of the set documented bits.
             pub fn texts_ru(self) -> Vec<&'static str> {
                 Self::BITS.iter().filter(|b| self.contains(b.0)).map(|b| b.2).collect()
+            }
+        }
+
+        impl $crate::protocol::values::WireFlags for $name {
+            fn names(self) -> Vec<&'static str> {
+                $name::BITS.iter().filter(|b| self.contains(b.0)).map(|b| b.1).collect()
+            }
+            fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Self, $crate::protocol::values::UnknownName> {
+                let mut v = Self::EMPTY;
+                for n in names {
+                    let n = n.as_ref();
+                    match $name::BITS.iter().find(|b| b.1 == n) {
+                        Some(b) => v |= b.0,
+                        None => {
+                            return Err($crate::protocol::values::UnknownName {
+                                value: n.to_string(),
+                                allowed: $name::BITS.iter().map(|b| b.1).collect::<Vec<_>>().join(", "),
+                            })
+                        }
+                    }
+                }
+                Ok(v)
+            }
+            fn undefined_bits(self) -> u64 {
+                u64::from(self.undefined())
+            }
+            fn all_names() -> Vec<&'static str> {
+                $name::BITS.iter().map(|b| b.1).collect()
             }
         }
 
@@ -735,6 +822,8 @@ wire_enum! {
     /// The FN's life phase of 0x01 and 0x08 (v01.05 Приложение 7: bit 0 set up, bit 1 fiscal
     /// mode, bit 2 post-fiscal, bit 3 archive read; the documented values are cumulative).
     pub struct LifePhase(u8);
+    /// Настройка: no bit set, the FN as it leaves the factory (not yet ready for registration).
+    FACTORY = 0x00 => "factory", "Настройка (ФН с завода)", "factory fresh (setup)";
     /// Готовность к фискализации.
     SETUP = 0x01 => "setup", "Готовность к фискализации", "ready for registration";
     /// Фискальный режим.
@@ -837,25 +926,74 @@ wire_flags! {
 }
 
 wire_flags! {
-    /// The low byte of tag 1205 «коды причин изменения сведений о ККТ» (seed 004, Приложение 1),
-    /// which 0xE3 sends as one BYTE (the tag's bits 8–31 do not fit it).
-    pub struct ReregistrationReasons(u8);
+    /// Tag 1205 «коды причин изменения сведений о ККТ» (seed 004, Приложение 1): a 32-bit mask,
+    /// bits 0–14, 17–21 and 31. Seed 004 gives 0xE3's parameter as a BYTE, which cannot hold
+    /// bits 8–31; kkt sends the tag's four bytes (UINT32 LE, as the tag table types 1205) and
+    /// reads either width.
+    pub struct ReregistrationReasons(u32);
     /// Замена фискального накопителя.
-    FN_REPLACED = 0 => "fn_replaced", "Замена ФН", "FN replaced";
+    FN_REPLACEMENT = 0 => "fn_replacement", "Замена ФН", "FN replaced";
     /// Замена оператора фискальных данных.
-    OFD_CHANGED = 1 => "ofd_changed", "Замена ОФД", "OFD changed";
+    OFD_CHANGE = 1 => "ofd_change", "Замена ОФД", "OFD changed";
     /// Изменение наименования пользователя ККТ.
-    USER_NAME_CHANGED = 2 => "user_name_changed", "Изменение наименования пользователя", "user name changed";
-    /// Изменение адреса и (или) места установки ККТ.
-    ADDRESS_CHANGED = 3 => "address_changed", "Изменение адреса или места установки", "address or place changed";
+    USER_NAME_CHANGE = 2 => "user_name_change", "Изменение наименования пользователя", "user name changed";
+    /// Изменение адреса и (или) места установки (применения) ККТ.
+    ADDRESS_CHANGE = 3 => "address_change", "Изменение адреса и (или) места установки", "address or place changed";
     /// Перевод ККТ из автономного режима в режим передачи данных.
     TO_ONLINE = 4 => "to_online", "Из автономного режима в режим передачи данных", "autonomous to online";
     /// Перевод ККТ из режима передачи данных в автономный режим.
     TO_AUTONOMOUS = 5 => "to_autonomous", "Из режима передачи данных в автономный", "online to autonomous";
     /// Изменение версии модели ККТ.
-    MODEL_VERSION_CHANGED = 6 => "model_version_changed", "Изменение версии модели ККТ", "register model version changed";
+    MODEL_VERSION_CHANGE = 6 => "model_version_change", "Изменение версии модели ККТ", "register model version changed";
     /// Изменение перечня систем налогообложения.
-    TAXATION_CHANGED = 7 => "taxation_changed", "Изменение систем налогообложения", "taxation systems changed";
+    TAXATION_CHANGE = 7 => "taxation_change", "Изменение перечня систем налогообложения", "taxation systems changed";
+    /// Изменение номера автоматического устройства для расчетов.
+    AUTOMAT_NUMBER_CHANGE = 8 => "automat_number_change", "Изменение номера автоматического устройства",
+        "vending machine number changed";
+    /// Перевод ККТ из автоматического режима в неавтоматический (расчеты кассиром).
+    TO_NON_AUTOMATIC = 9 => "to_non_automatic", "Из автоматического режима в неавтоматический",
+        "automatic to non-automatic (a cashier)";
+    /// Перевод ККТ из неавтоматического режима в автоматический.
+    TO_AUTOMATIC = 10 => "to_automatic", "Из неавтоматического режима в автоматический", "non-automatic to automatic";
+    /// Перевод ККТ в режим, позволяющий формировать БСО.
+    TO_BSO = 11 => "to_bso", "В режим, позволяющий формировать БСО", "to a mode that forms BSO";
+    /// Перевод ККТ в режим, не позволяющий формировать БСО.
+    FROM_BSO = 12 => "from_bso", "В режим, не позволяющий формировать БСО", "to a mode that forms no BSO";
+    /// Перевод ККТ из режима расчетов в сети Интернет в режим печати чеков и БСО.
+    FROM_INTERNET = 13 => "from_internet", "Из режима расчетов в сети Интернет в режим печати",
+        "internet payments to printing receipts";
+    /// Перевод ККТ в режим расчетов в сети Интернет.
+    TO_INTERNET = 14 => "to_internet", "В режим расчетов в сети Интернет", "printing receipts to internet payments";
+    /// Перевод ККТ в режим, не позволяющий принимать ставки азартных игр.
+    FROM_GAMBLING = 17 => "from_gambling", "В режим без азартных игр", "to a mode without gambling";
+    /// Перевод ККТ в режим, позволяющий принимать ставки азартных игр.
+    TO_GAMBLING = 18 => "to_gambling", "В режим азартных игр", "to a mode with gambling";
+    /// Перевод ККТ в режим, не позволяющий проводить лотереи.
+    FROM_LOTTERY = 19 => "from_lottery", "В режим без лотерей", "to a mode without lotteries";
+    /// Перевод ККТ в режим, позволяющий проводить лотереи.
+    TO_LOTTERY = 20 => "to_lottery", "В режим лотерей", "to a mode with lotteries";
+    /// Изменение версии ФФД.
+    FFD_VERSION_CHANGE = 21 => "ffd_version_change", "Изменение версии ФФД", "FFD version changed";
+    /// Иные причины.
+    OTHER = 31 => "other", "Иные причины", "other reasons";
+}
+
+impl ReregistrationReasons {
+    /// The v01.05 reason code of the archive's 5.2 layout (0x30: 1 FN replaced, 2 OFD changed, 3
+    /// requisites changed, 4 settings changed) that these bits come nearest to; 0 for none.
+    pub fn archive_code(self) -> u8 {
+        if self.is_empty() {
+            0
+        } else if self.contains(Self::FN_REPLACEMENT) {
+            1
+        } else if self.contains(Self::OFD_CHANGE) {
+            2
+        } else if self.intersects(Self::USER_NAME_CHANGE | Self::ADDRESS_CHANGE | Self::AUTOMAT_NUMBER_CHANGE) {
+            3
+        } else {
+            4
+        }
+    }
 }
 
 wire_flags! {
@@ -878,30 +1016,256 @@ wire_flags! {
     ANOTHER = 6 => "another", "Агент", "other agent";
 }
 
+wire_flags! {
+    /// The FN's warning flags of 0x08 «Запрос статуса ФН» (seed 004 Таблица 1; v01.05
+    /// Приложение 3 «Флаги и предупреждения ФН» documents bits 0–3 and 7).
+    pub struct FnWarnings(u8);
+    /// РЕСУРС ФН МЕНЕЕ 3 ДНЕЙ: срочная замена КС.
+    REPLACE_URGENTLY = 0 => "replace_urgently", "Ресурс ФН менее 3 дней (срочная замена)", "FN resource under 3 days";
+    /// РЕСУРС ФН МЕНЕЕ 30 ДНЕЙ: исчерпание ресурса КС.
+    REPLACE_SOON = 1 => "replace_soon", "Ресурс ФН менее 30 дней", "FN resource under 30 days";
+    /// ПАМЯТЬ ФН ЗАПОЛНЕНА: архив ФН заполнен на 90 %.
+    MEMORY_FULL = 2 => "memory_full", "Память ФН заполнена (архив на 90 %)", "FN memory full";
+    /// ОФД НЕ ОТВЕЧАЕТ: превышено время ожидания ответа ОФД.
+    OFD_TIMEOUT = 3 => "ofd_timeout", "ОФД не отвечает", "OFD not answering";
+    /// ОШИБКА ФЛК: ошибка форматно-логического контроля.
+    FLC_ERROR = 4 => "flc_error", "Ошибка ФЛК (форматно-логического контроля)", "format-logic (FLC) error";
+    /// ТРЕБ. НАСТР. ККТ.
+    SETUP_NEEDED = 5 => "setup_needed", "Требуется настройка ККТ", "register setup needed";
+    /// ОФД АННУЛИРОВАН.
+    OFD_CANCELLED = 6 => "ofd_cancelled", "ОФД аннулирован", "OFD cancelled";
+    /// КРИТИЧЕСКАЯ ОШИБКА ФН.
+    CRITICAL = 7 => "critical", "Критическая ошибка ФН", "critical FN error";
+}
+
+wire_flags! {
+    /// «Флаги разрешения команд работы с КМ» of 0x90 (seed 004 Таблица 2, for diagnostics): which
+    /// of the FN's own marking commands it accepts now. B1h takes a code for the check (0x91),
+    /// B2h saves a check result (0x94 with 1), B3h clears the results (0x95); B5h and B6h are the
+    /// OISM request and its answer (0x92); B7h with codes 1–3 builds the sale notification.
+    pub struct MarkCommandsAllowed(u8);
+    /// B1h.
+    B1 = 0 => "b1", "B1h: передать КМ на проверку (0x91)", "B1h: take a code for the check (0x91)";
+    /// B2h.
+    B2 = 1 => "b2", "B2h: сохранить результат проверки (0x94)", "B2h: save the check result (0x94)";
+    /// B3h.
+    B3 = 2 => "b3", "B3h: очистить результаты проверки (0x95)", "B3h: clear the check results (0x95)";
+    /// B5h.
+    B5 = 3 => "b5", "B5h: сформировать запрос о КМ для ОИСМ (0x92)", "B5h: form the OISM request (0x92)";
+    /// B6h.
+    B6 = 4 => "b6", "B6h: передать ответ ОИСМ (0x92)", "B6h: take the OISM's answer (0x92)";
+    /// B7h with code 1.
+    B7_1 = 5 => "b7_1", "B7h с доп. кодом 1 (уведомление о реализации)", "B7h code 1 (sale notification)";
+    /// B7h with code 2.
+    B7_2 = 6 => "b7_2", "B7h с доп. кодом 2 (уведомление о реализации)", "B7h code 2 (sale notification)";
+    /// B7h with code 3.
+    B7_3 = 7 => "b7_3", "B7h с доп. кодом 3 (уведомление о реализации)", "B7h code 3 (sale notification)";
+}
+
+wire_enum! {
+    /// «Состояние по проверке КМ» of 0x90.
+    pub struct MarkCheckState(u8);
+    /// Таблица проверки КМ переполнена.
+    TABLE_FULL = 0 => "table_full", "Таблица проверки КМ переполнена", "the check table is full";
+    /// Нет КМ на проверке.
+    IDLE = 1 => "idle", "Нет КМ на проверке", "no code under check";
+    /// Передан КМ в команде B1h.
+    CODE_GIVEN = 2 => "code_given", "КМ передан на проверку (B1h)", "a code was given for the check (B1h)";
+    /// Сформирован запрос о коде маркировки.
+    REQUEST_FORMED = 3 => "request_formed", "Сформирован запрос о КМ", "the OISM request was formed";
+    /// Получен и передан в ФН ответ на запрос.
+    ANSWER_GIVEN = 4 => "answer_given", "Ответ ОИСМ получен и передан в ФН", "the OISM's answer was passed to the FN";
+}
+
+wire_enum! {
+    /// «Состояние по формированию уведомления о реализации маркированного товара» of 0x90.
+    pub struct NotificationState(u8);
+    /// Уведомление о реализации МТ не формируется.
+    IDLE = 0 => "idle", "Уведомление не формируется", "no notification being formed";
+    /// Начато формирование уведомления о реализации МТ.
+    FORMING = 1 => "forming", "Формируется уведомление о реализации", "a sale notification is being formed";
+    /// Формирование уведомлений заблокировано из-за переполнения области временного хранения.
+    BLOCKED = 2 => "blocked", "Уведомления заблокированы: область хранения переполнена", "notifications blocked: storage full";
+}
+
+wire_enum! {
+    /// «Предупреждение о заполнении области хранения уведомлений» of 0x90.
+    pub struct NotificationStorage(u8);
+    /// Заполнена менее чем на 50 %.
+    UNDER_50 = 0 => "under_50", "заполнена менее чем на 50 %", "under 50 % full";
+    /// От 50 до 80 %.
+    FROM_50 = 1 => "from_50", "заполнена на 50–80 %", "50–80 % full";
+    /// От 80 до 90 %.
+    FROM_80 = 2 => "from_80", "заполнена на 80–90 %", "80–90 % full";
+    /// Более чем на 90 %.
+    OVER_90 = 3 => "over_90", "заполнена более чем на 90 %", "over 90 % full";
+    /// Полностью заполнена, формирование новых уведомлений невозможно.
+    FULL = 4 => "full", "заполнена полностью: новые уведомления невозможны", "full: no new notifications";
+}
+
+wire_enum! {
+    /// «Состояние по передаче уведомлений» of 0x9E.
+    pub struct OismExchange(u8);
+    /// Нет активного обмена.
+    IDLE = 0 => "idle", "Нет активного обмена", "no exchange";
+    /// Начато чтение уведомления.
+    READING = 1 => "reading", "Начато чтение уведомления", "reading a notification";
+    /// Ожидание квитанции на уведомление.
+    AWAITING_RECEIPT = 2 => "awaiting_receipt", "Ожидание квитанции на уведомление", "waiting for the OISM's receipt";
+}
+
+wire_enum! {
+    /// The FFD an FN works with, 0x0F «Запрос формата ФН» (seed 004).
+    pub struct FfdVersion(u8);
+    /// ФН неактивизирован.
+    NOT_ACTIVATED = 0 => "not_activated", "ФН не активизирован", "FN not activated";
+    /// ФН 1.2 в режиме ФФД 1.0 (1.05).
+    FFD105 = 1 => "ffd105", "ФФД 1.05", "FFD 1.05";
+    /// ФН 1.2 в режиме ФФД 1.1.
+    FFD11 = 3 => "ffd11", "ФФД 1.1", "FFD 1.1";
+    /// ФН 1.2 в режиме ФФД 1.2.
+    FFD12 = 4 => "ffd12", "ФФД 1.2", "FFD 1.2";
+}
+
+wire_enum! {
+    /// Printer models of v01.05 Приложение 4 «Модели печатающих устройств» (tag 30019 of 0x78/0x79).
+    pub struct PrinterModel(u8);
+    /// ККТ попытается определить принтер автоматически.
+    AUTO = 0 => "auto", "Определить автоматически", "detect automatically";
+    /// Custom VKP80.
+    CUSTOM_VKP80 = 1 => "custom_vkp80", "Custom VKP80", "Custom VKP80";
+    /// Custom TG2480H.
+    CUSTOM_TG2480H = 2 => "custom_tg2480h", "Custom TG2480H", "Custom TG2480H";
+    /// Citizen CT-S2000.
+    CITIZEN_CTS2000 = 3 => "citizen_cts2000", "Citizen CT-S2000", "Citizen CT-S2000";
+    /// Citizen PPU-700.
+    CITIZEN_PPU700 = 4 => "citizen_ppu700", "Citizen PPU-700", "Citizen PPU-700";
+    /// Star TSP (ESC/POS).
+    STAR_TSP = 5 => "star_tsp", "Star TSP (ESC/POS)", "Star TSP (ESC/POS)";
+    /// Star TUP (ESC/POS).
+    STAR_TUP = 6 => "star_tup", "Star TUP (ESC/POS)", "Star TUP (ESC/POS)";
+    /// Epson EU-422.
+    EPSON_EU422 = 7 => "epson_eu422", "Epson EU-422", "Epson EU-422";
+    /// Custom TG02H.
+    CUSTOM_TG02H = 8 => "custom_tg02h", "Custom TG02H", "Custom TG02H";
+    /// DP_Q582P.
+    DP_Q582P = 9 => "dp_q582p", "DP_Q582P", "DP_Q582P";
+    /// Custom TG2460H.
+    CUSTOM_TG2460H = 10 => "custom_tg2460h", "Custom TG2460H", "Custom TG2460H";
+}
+
+wire_enum! {
+    /// The printer status byte of 0x01 and of the printing commands' answers (v01.05).
+    pub struct PrinterStatus(u8);
+    /// Принтер готов.
+    READY = 0 => "ready", "Принтер готов, бумага есть", "ready, paper present";
+    /// Принтер не подключен.
+    NOT_CONNECTED = 1 => "not_connected", "Принтер не подключен", "printer not connected";
+    /// Бумага отсутствует.
+    NO_PAPER = 2 => "no_paper", "Нет бумаги", "out of paper";
+    /// Замятие бумаги.
+    JAM = 3 => "jam", "Замятие бумаги", "paper jam";
+    /// Крышка принтера открыта.
+    COVER_OPEN = 5 => "cover_open", "Крышка принтера открыта", "printer cover open";
+    /// Ошибка отрезчика.
+    CUTTER = 6 => "cutter", "Ошибка отрезчика", "cutter error";
+    /// Аппаратная ошибка принтера.
+    HARDWARE = 7 => "hardware", "Аппаратная ошибка принтера", "printer hardware error";
+}
+
+wire_enum! {
+    /// Tag 30030 «интерфейс управления» of 0x80/0x81.
+    pub struct ControlInterface(u8);
+    /// RS-232.
+    RS232 = 0 => "rs232", "RS-232", "RS-232";
+    /// Ethernet (TCP/IP).
+    ETHERNET = 1 => "ethernet", "Ethernet (TCP/IP)", "Ethernet (TCP/IP)";
+}
+
+wire_enum! {
+    /// Tag 30001 «использовать динамический адрес» of 0x74/0x75.
+    pub struct AddressMode(u8);
+    /// Статический адрес.
+    STATIC = 0 => "static", "Статический адрес", "static address";
+    /// Динамический адрес (DHCP).
+    DHCP = 1 => "dhcp", "Динамический адрес (DHCP)", "dynamic address (DHCP)";
+}
+
+wire_enum! {
+    /// Tag 30015 «размер шрифта» of 0x78/0x79.
+    pub struct FontSize(u8);
+    /// Обычный шрифт.
+    NORMAL = 0 => "normal", "Обычный шрифт", "normal font";
+    /// Уменьшенный шрифт.
+    SMALL = 1 => "small", "Уменьшенный шрифт", "small font";
+}
+
 /// The English text of a BYTE value of a tag whose values are declared here (an enumeration,
 /// or the set bits of a mask), for `kkt decode`; `None` for another tag or an unknown value.
 pub fn tag_value_text(tag: u16, v: u8) -> Option<String> {
+    tag_value_texts(tag, v).map(|(_, en)| en)
+}
+
+/// The Russian and English texts of a BYTE value of a tag whose values are declared here (an
+/// enumeration, or the set bits of a mask, joined with ", "); `None` for another tag or an
+/// unknown value.
+pub fn tag_value_texts(tag: u16, v: u8) -> Option<(String, String)> {
     use crate::protocol::tag as t;
-    fn bits(texts: Vec<&'static str>) -> Option<String> {
-        (!texts.is_empty()).then(|| texts.join(", "))
+    fn one(ru: Option<&'static str>, en: Option<&'static str>) -> Option<(String, String)> {
+        Some((ru?.to_string(), en?.to_string()))
     }
-    let text = match tag {
-        t::OPERATION_TYPE => Operation::from(v).text_en(),
-        t::TAXATION_SYSTEM => Taxation::from(v).text_en(),
-        t::VAT_RATE => Vat::from(v).text_en(),
-        t::ITEM_TYPE => PaymentObject::from(v).text_en(),
-        t::PAYMENT_METHOD => PaymentMethod::from(v).text_en(),
-        t::PLANNED_ITEM_STATUS | t::ASSIGNED_ITEM_STATUS => PlannedStatus::from(v).text_en(),
-        t::MARKING_CODE_TYPE => CodeType::from(v).text_en(),
-        t::QUANTITY_MEASURE => Measure::from(v).text_en(),
-        t::ITEM_AGENT_TYPE => AgentType::from(v).text_en(),
-        t::TAXATION_SYSTEMS => return bits(TaxationSystems::from(v).texts_en()),
-        t::SERVICE_OPERATING_MODE => return bits(OperatingModes::from(v).texts_en()),
-        t::SERVICE_USAGE_CONDITIONS => return bits(UsageConditions::from(v).texts_en()),
-        t::PAYMENT_AGENT_FLAGS => return bits(AgentTypes::from(v).texts_en()),
+    fn bits(ru: Vec<&'static str>, en: Vec<&'static str>) -> Option<(String, String)> {
+        (!en.is_empty()).then(|| (ru.join(", "), en.join(", ")))
+    }
+    macro_rules! e {
+        ($t:ident) => {{
+            let x = $t::from(v);
+            one(x.text_ru(), x.text_en())
+        }};
+    }
+    macro_rules! f {
+        ($t:ident) => {{
+            let x = $t::from(v);
+            bits(x.texts_ru(), x.texts_en())
+        }};
+    }
+    match tag {
+        t::OPERATION_TYPE => e!(Operation),
+        t::TAXATION_SYSTEM => e!(Taxation),
+        t::VAT_RATE => e!(Vat),
+        t::ITEM_TYPE => e!(PaymentObject),
+        t::PAYMENT_METHOD => e!(PaymentMethod),
+        t::PLANNED_ITEM_STATUS | t::ASSIGNED_ITEM_STATUS => e!(PlannedStatus),
+        t::MARKING_CODE_TYPE => e!(CodeType),
+        t::QUANTITY_MEASURE => e!(Measure),
+        t::ITEM_AGENT_TYPE => e!(AgentType),
+        t::USE_DHCP => e!(AddressMode),
+        t::FONT_SIZE => e!(FontSize),
+        t::PRINTER_MODEL => e!(PrinterModel),
+        t::CONTROL_INTERFACE => e!(ControlInterface),
+        t::TAXATION_SYSTEMS => f!(TaxationSystems),
+        t::SERVICE_OPERATING_MODE => f!(OperatingModes),
+        t::SERVICE_USAGE_CONDITIONS => f!(UsageConditions),
+        t::PAYMENT_AGENT_FLAGS => f!(AgentTypes),
+        t::ITEM_INFORMATION_CHECK_RESULT => f!(MarkCheckFlags),
         _ => None,
-    };
-    text.map(Into::into)
+    }
+}
+
+wire_flags! {
+    /// Tag 2106 «результат проверки сведений о товаре» (seed 004 Таблица 4), bit by bit (the
+    /// driver's view with each bit's both states is [`crate::commands::marking::MarkCheckResult`]).
+    pub struct MarkCheckFlags(u8);
+    /// Проверка КМ проведена.
+    CHECKED = 0 => "checked", "КМ проверен", "code checked";
+    /// Результат проверки КП КМ положительный.
+    CRYPTO_OK = 1 => "crypto_ok", "Проверка КП КМ положительная", "crypto tail check positive";
+    /// Проверка статуса ОИСМ проведена.
+    STATUS_CHECKED = 2 => "status_checked", "Статус проверен в ОИСМ", "OISM status checked";
+    /// ОИСМ: планируемый статус корректен.
+    STATUS_CORRECT = 3 => "status_correct", "ОИСМ: планируемый статус корректен", "OISM: planned status correct";
+    /// Результат сформирован в автономном режиме.
+    AUTONOMOUS = 4 => "autonomous", "Сформирован в автономном режиме", "formed in autonomous mode";
 }
 
 #[cfg(test)]
@@ -961,6 +1325,11 @@ mod tests {
         assert_eq!(format!("{:02X}", LifePhase::ARCHIVE), "0F");
         assert_eq!(CurrentDocument::SETTLEMENT.text_en(), Some("settlement report"));
         assert_eq!(LifePhase::FISCAL.text_ru(), Some("Фискальный режим"));
+        // Phase 0, the FN as it leaves the factory, is a phase with a name, not "unknown".
+        assert_eq!(LifePhase::from(0).text_en(), Some("factory fresh (setup)"));
+        assert_eq!(FnWarnings::from(0b1000_1000).texts_en(), ["OFD not answering", "critical FN error"]);
+        assert_eq!(MarkCommandsAllowed::from(0b11).texts_en().len(), 2);
+        assert_eq!(tag_value_texts(crate::protocol::tag::VAT_RATE, 1), Some(("НДС 20%".into(), "VAT 20%".into())));
         assert_eq!("kilogram".parse::<Measure>(), Ok(Measure::KILOGRAM));
         let e = "kilo".parse::<Measure>().unwrap_err();
         assert!(e.to_string().starts_with("\"kilo\" is not one of piece, gram, kilogram"), "{e}");
@@ -1019,8 +1388,15 @@ mod tests {
         assert_eq!(OperatingModes::DEFINED.bits(), 0x3F);
         assert_eq!(UsageConditions::DEFINED.bits(), 0x7F);
         assert_eq!(AgentTypes::DEFINED.bits(), 0x7F);
-        assert_eq!(ReregistrationReasons::DEFINED.bits(), 0xFF);
-        assert_eq!((ReregistrationReasons::FN_REPLACED | ReregistrationReasons::ADDRESS_CHANGED).bits(), 0b1001);
+        // Tag 1205: bits 0–14, 17–21 and 31 (seed 004, Приложение 1).
+        assert_eq!(ReregistrationReasons::DEFINED.bits(), 0x803E_7FFF);
+        assert_eq!((ReregistrationReasons::FN_REPLACEMENT | ReregistrationReasons::ADDRESS_CHANGE).bits(), 0b1001);
+        let r = ReregistrationReasons::from_names(&["fn_replacement", "ffd_version_change"]).unwrap();
+        assert_eq!(r.bits(), 1 | 1 << 21);
+        assert_eq!(r.names(), ["fn_replacement", "ffd_version_change"]);
+        let e = ReregistrationReasons::from_names(&["fn_replaced"]).unwrap_err();
+        assert!(e.allowed.starts_with("fn_replacement, ofd_change"), "{e}");
+        assert_eq!(TaxationSystems::from_names(&["osn", "patent"]).unwrap(), t);
         assert_eq!(OperatingModes::EMPTY.to_string(), "none");
         assert_eq!(serde_json::to_value(t).unwrap(), serde_json::json!(33));
         // The agent bits are the agent types' values.

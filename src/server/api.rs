@@ -13,9 +13,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::worker::{Inflight, MarkQuery, Op, Queue};
-use kkt::checker::decide::device_reasons;
-use kkt::checker::{CheckItem, Checker, Reason, Rule};
-use kkt::commands::marking::MarkCheckResult;
+use kkt::checker::{CheckItem, Checker};
 use kkt::journal::Journal;
 use kkt::marking::MarkingCode;
 use kkt::protocol::Decimal;
@@ -137,7 +135,9 @@ fn marking_status(checker: &Checker, fn_number: Option<String>, serial: Option<S
         Ok(st) => serde_json::to_value(st).unwrap_or_default(),
         Err(e) => json!({"url": t.url(), "error": e.to_string()}),
     });
-    json!({"path": checker.path(), "tspiot": tspiot})
+    let p = checker.path_status();
+    json!({"path": p.path, "tspiot": tspiot, "store": p.store, "require_check": p.require_check,
+           "emergency": p.emergency, "entities": p.entities})
 }
 
 /// The body of the shift commands.
@@ -222,6 +222,135 @@ pub async fn receipts(State(s): State<AppState>, body: Body) -> Response {
 /// `POST /v1/corrections`.
 pub async fn corrections(State(s): State<AppState>, body: Body) -> Response {
     answer(fiscal_receipt(&s, body, true).await)
+}
+
+/// The body of `POST /v1/cash/in` and `/v1/cash/out`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CashBody {
+    amount: Money,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+async fn cash(s: &AppState, body: Body, out: bool) -> Result<Value, ApiError> {
+    let b: CashBody = parse(&text(s, body).await?, "body")?;
+    if b.amount.kopecks() == 0 {
+        return Err(ApiError::input("amount", "0.00: the amount is at least 0.01"));
+    }
+    if let Some(id) = &b.id {
+        if id.is_empty() || id.len() > 128 {
+            return Err(ApiError::input("id", "an idempotency key of 1 to 128 characters"));
+        }
+    }
+    let guard = match &b.id {
+        Some(id) => Some(s.inflight.claim(id).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "in_progress",
+                format!("a request with id {id:?} is being done now"),
+                "wait for that request",
+            )
+        })?),
+        None => None,
+    };
+    s.queue.run(Op::Cash { out, amount: b.amount, id: b.id }, guard).await
+}
+
+/// `POST /v1/cash/in`.
+pub async fn cash_in(State(s): State<AppState>, body: Body) -> Response {
+    answer(cash(&s, body, false).await)
+}
+
+/// `POST /v1/cash/out`.
+pub async fn cash_out(State(s): State<AppState>, body: Body) -> Response {
+    answer(cash(&s, body, true).await)
+}
+
+/// `GET /v1/cash`: the money counters.
+pub async fn cash_totals(State(s): State<AppState>) -> Response {
+    answer(s.queue.run(Op::CashTotals, None).await)
+}
+
+/// `GET /v1/documents/{fd}` (`last` for the last one).
+pub async fn document(
+    State(s): State<AppState>,
+    fd: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    let r = async {
+        let Path(fd) = fd.map_err(|e| ApiError::input("fd", e.body_text()))?;
+        let n =
+            if fd == "last" {
+                None
+            } else {
+                Some(fd.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ApiError::input("fd", format!("{fd:?} is not a document number (from 1) or `last`"))
+                })?)
+            };
+        s.queue.run(Op::Document(n), None).await
+    };
+    answer(r.await)
+}
+
+/// `GET /v1/ofd`: the exchange with the OFD and its warnings.
+pub async fn ofd(State(s): State<AppState>) -> Response {
+    answer(s.queue.run(Op::Ofd, None).await)
+}
+
+/// `GET /v1/reports/shift`: the shift's counters (the register has no X-report).
+pub async fn shift_counters(State(s): State<AppState>) -> Response {
+    answer(s.queue.run(Op::ShiftCounters, None).await)
+}
+
+/// The body of `POST /v1/print`: exactly one of `text`, `qr`, `barcode`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrintBody {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    buffered: bool,
+    #[serde(default)]
+    cut: bool,
+    #[serde(default)]
+    qr: Option<String>,
+    #[serde(default)]
+    barcode: Option<String>,
+    #[serde(default)]
+    barcode_type: Option<String>,
+}
+
+fn print_job(text: &str) -> Result<kkt::driver::PrintJob, ApiError> {
+    let b: PrintBody = parse(text, "body")?;
+    let given = [b.text.is_some(), b.qr.is_some(), b.barcode.is_some()].iter().filter(|x| **x).count();
+    if given != 1 {
+        return Err(ApiError::input("body", "give exactly one of text, qr, barcode"));
+    }
+    if let Some(t) = b.text {
+        return Ok(kkt::driver::PrintJob::Text {
+            lines: t.lines().map(str::to_string).collect(),
+            buffered: b.buffered,
+            cut: b.cut,
+        });
+    }
+    if let Some(q) = b.qr {
+        return Ok(kkt::driver::PrintJob::Qr { data: q });
+    }
+    let barcode_type = match b.barcode_type.as_deref().unwrap_or("ean13") {
+        "ean13" => 0,
+        "code128" => 1,
+        other => return Err(ApiError::input("barcode_type", format!("{other:?} is not ean13 or code128"))),
+    };
+    Ok(kkt::driver::PrintJob::Barcode { barcode_type, data: b.barcode.unwrap_or_default() })
+}
+
+/// `POST /v1/print`: text, a QR code or a barcode on the register's printer.
+pub async fn print(State(s): State<AppState>, body: Body) -> Response {
+    let r = async {
+        let job = print_job(&text(&s, body).await?)?;
+        s.queue.run(Op::Print(job), None).await
+    };
+    answer(r.await)
 }
 
 /// Runs a journal read off the async threads.
@@ -372,11 +501,26 @@ impl<'de> Deserialize<'de> for CodeArg {
 #[serde(deny_unknown_fields)]
 struct MarkCheckBody {
     codes: Vec<CodeArg>,
+    /// The legal entity (INN) selling the codes (default: the register's registration INN).
+    #[serde(default)]
+    seller_inn: Option<String>,
 }
 
-/// Reads `POST /v1/marks/check`'s body: the register's queries and the checker's items.
-fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>), ApiError> {
+/// What `POST /v1/marks/check` asks: the register's queries, the checker's items, the legal
+/// entity.
+type MarkQueries = (Vec<MarkQuery>, Vec<CheckItem>, Option<String>);
+
+/// Reads `POST /v1/marks/check`'s body.
+fn mark_queries(text: &str) -> Result<MarkQueries, ApiError> {
     let b: MarkCheckBody = parse(text, "body")?;
+    if let Some(inn) = &b.seller_inn {
+        if !(matches!(inn.len(), 10 | 12) && inn.bytes().all(|c| c.is_ascii_digit())) {
+            return Err(ApiError::input(
+                "seller_inn",
+                "an INN of 10 digits (a company) or 12 (an individual entrepreneur)",
+            ));
+        }
+    }
     if b.codes.is_empty() || b.codes.len() > MAX_CODES {
         return Err(ApiError::input("codes", format!("give 1 to {MAX_CODES} codes ({} given)", b.codes.len())));
     }
@@ -394,25 +538,26 @@ fn mark_queries(text: &str) -> Result<(Vec<MarkQuery>, Vec<CheckItem>), ApiError
             quantity: m.quantity.unwrap_or(Decimal::integer(1)),
             measure: m.measure,
             fraction: m.fraction.map(|f| (f.numerator, f.denominator)),
-            code: m.code,
+            // The code's real bytes (GS as 0x1D) reach the register, whatever the rendering.
+            code: code.as_str().to_string(),
         });
         items.push(CheckItem { code, price_kopecks: m.price.map(Money::kopecks), partial_sale: m.partial_sale });
     }
-    Ok((queries, items))
+    Ok((queries, items, b.seller_inn))
 }
 
 /// `POST /v1/marks/check`: the register's own check of every code (through the queue), then the
-/// checker's verdict (ГИС МТ, the Local Module, the store; off the queue), with the register's
-/// tag 2106 added to its reasons, as a sale would decide.
+/// checker's verdict (the one function every entry point uses: the ТС ПИОТ or ГИС МТ, the Local
+/// Module, the store; off the queue), with the register's tag 2106 and refusals among its
+/// reasons, as a sale would decide. An `ask` verdict carries its `confirmation`.
 pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
-        let (queries, items) = mark_queries(&text(&s, body).await?)?;
+        let (queries, items, seller_inn) = mark_queries(&text(&s, body).await?)?;
         // One job per code, so that receipts queued meanwhile run between them, and a time
         // budget for the whole request: the register is never held for minutes.
         let started = std::time::Instant::now();
         let n = queries.len();
-        let mut fn_number = None;
-        let mut checks = Vec::with_capacity(n);
+        let mut all: Option<Value> = None;
         for (i, q) in queries.into_iter().enumerate() {
             if i > 0 && started.elapsed() >= MARKS_BUDGET {
                 return Err(ApiError::new(
@@ -425,51 +570,26 @@ pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
                     "send fewer codes per request, or repeat later",
                 ));
             }
-            let reg = s.queue.run(Op::CheckMarks(vec![q]), None).await?;
-            if fn_number.is_none() {
-                fn_number = reg["fn_number"].as_str().filter(|n| !n.is_empty()).map(str::to_string);
+            let one = s.queue.run(Op::CheckMarks(vec![q]), None).await?;
+            match all.as_mut().and_then(|a| a["checks"].as_array_mut()) {
+                Some(checks) => checks.extend(one["checks"].as_array().cloned().unwrap_or_default()),
+                None => all = Some(one),
             }
-            checks.extend(reg["checks"].as_array().cloned().unwrap_or_default());
         }
+        let reg = crate::views::RegisterChecks::from_json(&all.unwrap_or_default());
         let checker = s.checker.clone();
+        let facts = reg.facts();
+        let (fn_number, serial, inn) = (reg.fn_number.clone(), reg.serial.clone(), reg.inn.clone());
         let verdicts = tokio::task::spawn_blocking(move || {
-            checker.set_fiscal_drive_number(fn_number);
-            checker.receipt().check(&items)
+            checker.set_register(fn_number, serial);
+            checker.set_register_inn(inn);
+            checker.receipt_for(seller_inn.as_deref()).map(|mut rc| rc.check_with(&items, &facts))
         })
         .await
-        .map_err(|e| ApiError::internal(format!("the marking check failed: {e}")))?;
-        let strictness = s.checker.settings().strictness;
-        let out: Vec<Value> = verdicts
-            .into_iter()
-            .zip(checks)
-            .map(|(mut v, c)| {
-                if let Some(raw) = c["device_2106"].as_u64().and_then(|r| u8::try_from(r).ok()) {
-                    v.reasons.extend(device_reasons(MarkCheckResult(raw)));
-                }
-                let refused = &c["register_error"];
-                if refused.is_object() {
-                    v.reasons.push(Reason::new(
-                        "register",
-                        Rule::DeviceRefused,
-                        format!(
-                            "the register refused the code: error 0x{:02X} {} ({})",
-                            refused["code"].as_u64().unwrap_or(0),
-                            refused["en"].as_str().unwrap_or(""),
-                            refused["ru"].as_str().unwrap_or("")
-                        ),
-                    ));
-                }
-                v.settle(strictness);
-                let mut o = serde_json::to_value(&v).unwrap_or_default();
-                if let Some(m) = o.as_object_mut() {
-                    m.insert("register".into(), c["register"].clone());
-                    if refused.is_object() {
-                        m.insert("register_error".into(), refused.clone());
-                    }
-                }
-                o
-            })
-            .collect();
+        .map_err(|e| ApiError::internal(format!("the marking check failed: {e}")))?
+        .map_err(|e| ApiError::input("seller_inn", e))?;
+        let out: Vec<Value> =
+            verdicts.iter().zip(&reg.checks).map(|(v, c)| crate::views::verdict_json(v, Some(c))).collect();
         Ok(json!({"verdicts": out}))
     };
     answer(r.await)
@@ -513,7 +633,7 @@ mod tests {
             r#"{{"codes": ["{CODE}", {{"code": "{CODE}", "planned_status": "measured_sold", "quantity": "0.5",
                "measure": "kilogram", "price": "146.30", "partial_sale": true}}]}}"#
         );
-        let (q, items) = mark_queries(&body).unwrap();
+        let (q, items, _) = mark_queries(&body).unwrap();
         assert_eq!(q.len(), 2);
         assert_eq!(q[0].planned_status, PlannedStatus::PIECE_SOLD);
         assert_eq!(q[1].quantity, "0.5".parse().unwrap());

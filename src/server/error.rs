@@ -18,6 +18,7 @@
 //! | `link` | 503/504 | the register cannot be reached (503) or did not answer in time (504) |
 //! | `not_formed` | 504 | a fiscal command's answer was lost; the register formed nothing: safe to repeat |
 //! | `unknown_outcome` | 504 | a fiscal command's answer was lost and the outcome is unknown: check before repeating |
+//! | `mark_refused` | 422 | the marked-goods check refused an item of the receipt (with `item`, `verdict`, `sent`): the receipt was cancelled, nothing formed |
 //! | `journal`, `internal` | 500 | the journal's disk, or a fault of the service (never bad input) |
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -29,7 +30,7 @@ use kkt::transport::LinkError;
 use kkt::Error;
 
 /// An error answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
@@ -41,6 +42,8 @@ pub struct ApiError {
     pub message: String,
     /// What to do.
     pub hint: String,
+    /// More fields of the error object (`mark_refused`: the item, its verdict, the commands sent).
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 #[derive(Serialize)]
@@ -54,12 +57,14 @@ struct Inner<'a> {
     code: Option<u8>,
     message: &'a str,
     hint: &'a str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    extra: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
     /// An error of `kind` with `status`.
     pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Self { status, kind, code: None, message: message.into(), hint: hint.into() }
+        Self { status, kind, code: None, message: message.into(), hint: hint.into(), extra: None }
     }
 
     /// Bad input naming `field`.
@@ -90,7 +95,13 @@ impl ApiError {
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
         serde_json::to_value(Body {
-            error: Inner { kind: self.kind, code: self.code, message: &self.message, hint: &self.hint },
+            error: Inner {
+                kind: self.kind,
+                code: self.code,
+                message: &self.message,
+                hint: &self.hint,
+                extra: self.extra.as_deref(),
+            },
         })
         .unwrap_or_default()
     }
@@ -110,6 +121,7 @@ impl From<&Error> for ApiError {
             Error::Link { .. } | Error::Connect(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::NotFormed { .. } | Error::UnknownOutcome(_) => StatusCode::GATEWAY_TIMEOUT,
             Error::Journal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::MarkRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             // A kind of failure this build does not know.
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -119,7 +131,14 @@ impl From<&Error> for ApiError {
             }
             _ => e.hint(),
         };
-        Self { status, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint }
+        let extra = match e {
+            Error::MarkRefused(r) => serde_json::json!({"item": r.item, "verdict": r.verdict, "sent": r.sent})
+                .as_object()
+                .cloned()
+                .map(Box::new),
+            _ => None,
+        };
+        Self { status, kind: e.kind().as_str(), code: e.device_code(), message: e.to_string(), hint, extra }
     }
 }
 

@@ -18,23 +18,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::error::ApiError;
 use kkt::journal::State;
 use kkt::journaled::{Fiscalized, JournaledKkt};
-use kkt::protocol::Decimal;
-use kkt::receipt::{Cashier, Measure, PlannedStatus, Receipt};
+use kkt::receipt::{Cashier, Receipt};
 
 /// One code of `POST /v1/marks/check`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MarkQuery {
-    /// The code as scanned.
-    pub code: String,
-    /// The planned status (2003).
-    pub planned_status: PlannedStatus,
-    /// The quantity.
-    pub quantity: Decimal,
-    /// The measure (2108).
-    pub measure: Measure,
-    /// A fraction of a piece.
-    pub fraction: Option<(u32, u32)>,
-}
+pub use crate::views::MarkQuery;
 
 /// What the worker is asked to do.
 #[derive(Debug)]
@@ -50,11 +37,31 @@ pub enum Op {
     /// A receipt (or, with `correction`, a correction receipt).
     Receipt(Box<Receipt>),
     /// Check marking codes with the register (0x91, 0x92, then 0x94 with 0: nothing is kept).
-    /// Answers `{"fn_number", "checks": [{"register", "device_2106"}]}`: per code the CLI's
-    /// `register` object and tag 2106 as a byte.
+    /// Answers [`crate::views::RegisterChecks`] as JSON: the FN serial, the register's serial
+    /// and registration INN, per code the CLI's `register` object and tag 2106 as a byte, or the
+    /// register's refusal.
     CheckMarks(Vec<MarkQuery>),
     /// Settle pending journal entries.
     Recover,
+    /// Cash in (`out` false) or out, with its idempotency key.
+    Cash {
+        /// Cash out rather than in.
+        out: bool,
+        /// The amount.
+        amount: kkt::receipt::Money,
+        /// The idempotency key.
+        id: Option<String>,
+    },
+    /// The money counters (0xB0).
+    CashTotals,
+    /// A document from the FN archive (`None`: the last one).
+    Document(Option<u32>),
+    /// The OFD exchange.
+    Ofd,
+    /// Print on the register's printer.
+    Print(kkt::driver::PrintJob),
+    /// The shift's counters (0x20, 0xB0).
+    ShiftCounters,
 }
 
 const WAITING: u8 = 0;
@@ -208,6 +215,22 @@ fn execute(jk: &mut JournaledKkt, op: Op) -> Result<Value, ApiError> {
             Ok(receipt_answer(&r, &f))
         }
         Op::CheckMarks(codes) => check_marks(jk, &codes),
+        Op::Cash { out, amount, id } => {
+            let d = if out { jk.cash_out(amount, id.as_deref())? } else { jk.cash_in(amount, id.as_deref())? };
+            Ok(crate::views::cash_json(&d, id.as_deref()))
+        }
+        Op::CashTotals => Ok(crate::views::money_json(&jk.kkt().cash_totals()?)),
+        Op::Document(fd) => {
+            let k = jk.kkt();
+            let n = match fd {
+                Some(n) => n,
+                None => k.last_fd()?,
+            };
+            to_value(&k.document(n)?)
+        }
+        Op::Ofd => to_value(&jk.kkt().ofd_status()?),
+        Op::Print(job) => Ok(crate::views::printed_json(&jk.kkt().print(&job)?)),
+        Op::ShiftCounters => Ok(crate::views::shift_counters_json(&jk.kkt().shift_counters()?)),
         Op::Recover => {
             let entries = jk.recover()?;
             let settled: Vec<_> = entries.into_iter().filter(|e| e.state != State::Pending).collect();
@@ -231,45 +254,7 @@ pub fn receipt_answer(r: &Receipt, f: &Fiscalized) -> Value {
     v
 }
 
-/// The register's check of each code (as `kkt mark check --device` gives it): 0x91, 0x92, then
-/// 0x94 with 0 so that no result stays in the FN.
+/// The register's check of each code (as `kkt mark check --device` gives it).
 fn check_marks(jk: &mut JournaledKkt, codes: &[MarkQuery]) -> Result<Value, ApiError> {
-    let kkt = jk.kkt();
-    let fn_number = kkt.status()?.fn_status.fn_number.trim().to_string();
-    let mut checks = Vec::with_capacity(codes.len());
-    for q in codes {
-        let c = if q.measure == Measure::PIECE && q.fraction.is_none() {
-            kkt.check_mark(&q.code, q.planned_status, q.quantity)
-        } else {
-            kkt.check_mark_measured(&q.code, q.planned_status, q.quantity, q.measure, q.fraction)
-        };
-        let c = match c {
-            Ok(c) => c,
-            // The register refused this code itself (0x91/0x92 answered an error about the
-            // code; the driver has already dropped a half-checked code): a verdict for this
-            // code, not a failed request. An error about the register's state (marking not
-            // allowed, check table full …), a link or a protocol failure fails the request.
-            Err(kkt::Error::Device { command, error })
-                if kkt::commands::marking::CODE_REFUSALS.contains(&error.code) =>
-            {
-                checks.push(json!({
-                    "register_error": {
-                        "command": command,
-                        "code": error.code,
-                        "ru": error.text_ru(),
-                        "en": error.text_en(),
-                        "hint": error.hint_en(),
-                    },
-                }));
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        kkt.decline_mark()?;
-        checks.push(json!({
-            "register": crate::views::register_check_json(&c),
-            "device_2106": c.device_result().map(|r| r.0),
-        }));
-    }
-    Ok(json!({"fn_number": fn_number, "checks": checks}))
+    Ok(crate::views::register_checks(jk.kkt(), codes)?.to_json())
 }

@@ -20,6 +20,25 @@ pub struct Violation {
     pub expected: &'static str,
     /// The error code the register answers.
     pub code: u8,
+    /// What to do, naming kkt's commands (what the CLI and the HTTP service print as the hint).
+    pub hint: &'static str,
+}
+
+impl Violation {
+    /// A stable name of the hint, for a translation of it (`document-open`, `open-shift`, …).
+    pub fn hint_key(&self) -> &'static str {
+        match self.hint {
+            HINT_DOCUMENT_OPEN => "document-open",
+            HINT_OPEN_SHIFT => "open-shift",
+            HINT_CLOSE_SHIFT => "close-shift",
+            HINT_SHIFT_STEPS => "shift-steps",
+            HINT_MARK_STEPS => "mark-steps",
+            HINT_REPORT_STEPS => "report-steps",
+            HINT_SENT_ONCE => "sent-once",
+            HINT_OPEN_RECEIPT => "open-receipt",
+            _ => "receipt-steps",
+        }
+    }
 }
 
 /// Longest a shift may stay open.
@@ -28,8 +47,63 @@ pub const MAX_SHIFT: TimeDelta = TimeDelta::hours(24);
 const FINISH_DOCUMENT: &str = "finish or cancel (0x10) the open document first";
 const NO_ITEMS_NOW: &str = "no items after payment or receipt data";
 
+/// What to run when a document is open that this step cannot go on with: it may be another
+/// program's, so cancelling is offered only with that warning.
+const HINT_DOCUMENT_OPEN: &str = "a document is open on the register (`kkt status` shows which): finish it, or, \
+     if no other program is working with the register, cancel it with `kkt cancel`";
+const HINT_OPEN_SHIFT: &str = "open a shift first: `kkt shift open`";
+const HINT_CLOSE_SHIFT: &str = "close the shift first: `kkt shift close`";
+const HINT_SHIFT_STEPS: &str = "`kkt shift open` and `kkt shift close` send a shift report's steps in order";
+const HINT_OPEN_RECEIPT: &str =
+    "open a receipt first: `kkt receipt FILE` (the driver's `sell`) opens, fills and closes one";
+const HINT_RECEIPT_STEPS: &str = "`kkt receipt FILE` (the driver's `sell`) sends a receipt's steps in order";
+const HINT_MARK_STEPS: &str =
+    "`kkt receipt FILE` (the driver's `sell`) checks and saves each marking code in order; `kkt status` shows the marking state";
+const HINT_REPORT_STEPS: &str =
+    "`kkt report settlement`, `kkt register FILE` and `kkt fn close --yes` send a report's steps in order";
+const HINT_SENT_ONCE: &str = "the data went once already: to start the receipt over, cancel it with `kkt cancel`";
+
 fn refuse(command: u8, expected: &'static str, code: u8) -> Result<(), Violation> {
-    Err(Violation { command, expected, code })
+    Err(Violation { command, expected, code, hint: hint_for(command, expected) })
+}
+
+/// The hint of a refusal: by what was expected, else by the command's family.
+fn hint_for(command: u8, expected: &'static str) -> &'static str {
+    if expected == FINISH_DOCUMENT {
+        return HINT_DOCUMENT_OPEN;
+    }
+    if expected.contains("already sent") {
+        return HINT_SENT_ONCE;
+    }
+    if expected.starts_with("open a receipt") {
+        return HINT_OPEN_RECEIPT;
+    }
+    if expected.starts_with("open a shift") || expected.contains("an open shift") {
+        return HINT_OPEN_SHIFT;
+    }
+    if expected.contains("close the shift") || expected.contains("already open") || expected.contains("24 hours") {
+        return HINT_CLOSE_SHIFT;
+    }
+    match command {
+        cmd::BEGIN_SHIFT_OPEN
+        | cmd::SHIFT_OPEN_DATA
+        | cmd::OPEN_SHIFT
+        | cmd::BEGIN_SHIFT_CLOSE
+        | cmd::SHIFT_CLOSE_DATA
+        | cmd::CLOSE_SHIFT => HINT_SHIFT_STEPS,
+        cmd::CHECK_MARK | cmd::CHECK_MARK_ONLINE | cmd::KEEP_MARK_CHECK | cmd::CLEAR_MARK_CHECKS => HINT_MARK_STEPS,
+        cmd::MARKED_ITEM if expected.contains("0x94") => HINT_MARK_STEPS,
+        cmd::BEGIN_SETTLEMENT_REPORT
+        | cmd::SETTLEMENT_REPORT_DATA
+        | cmd::FORM_SETTLEMENT_REPORT
+        | cmd::BEGIN_REGISTRATION
+        | cmd::REGISTRATION_DATA
+        | cmd::FORM_REGISTRATION
+        | cmd::BEGIN_FN_CLOSE
+        | cmd::FN_CLOSE_DATA
+        | cmd::FORM_FN_CLOSE => HINT_REPORT_STEPS,
+        _ => HINT_RECEIPT_STEPS,
+    }
 }
 
 impl ReceiptKind {
@@ -500,6 +574,7 @@ mod tests {
         let v = step(&mut after).unwrap_err();
         assert_eq!(v.code, code, "{v}");
         assert!(!v.expected.is_empty());
+        assert!(v.hint.contains("`kkt ") && !v.hint.contains("0x"), "a hint names kkt's commands: {v:?}");
         assert_eq!(&after, s, "a refused step changes nothing");
         v
     }

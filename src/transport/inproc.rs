@@ -61,7 +61,7 @@ impl InProcTransport {
         match r.step(started) {
             ReadStep::Done(f) => Ok(f),
             ReadStep::Corrupt(e) => Err(ExchangeError::BadFrame(e)),
-            ReadStep::Read(_) | ReadStep::TimedOut { .. } => Err(r.closed_error(&self.peer)),
+            ReadStep::Read(_) | ReadStep::TimedOut => Err(r.closed_error(&self.peer)),
         }
     }
 }

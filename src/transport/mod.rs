@@ -25,9 +25,10 @@ use bytes::BytesMut;
 
 use crate::protocol::frame::{Frame, FrameDecoder, FrameError};
 
-pub mod inproc;
+mod inproc;
 mod line;
-#[cfg(all(feature = "serial", unix))]
+// On every system: where there is no pseudo-terminal (Windows) it says so (pty::NOT_AVAILABLE).
+#[cfg(any(feature = "serial", feature = "emulator"))]
 pub mod pty;
 #[cfg(feature = "serial")]
 pub mod serial;
@@ -48,6 +49,10 @@ pub use serial::SerialTransport;
 #[cfg(feature = "tcp")]
 pub use tcp::TcpTransport;
 pub use uri::{DeviceUri, UriError};
+
+fn frame_magic() -> &'static [u8; 2] {
+    &crate::protocol::frame::MAGIC
+}
 
 /// How long to keep reading after a response frame failed its check (bad CRC or LEN) before
 /// calling the response corrupted: a real frame may still follow a false start in the garbage.
@@ -110,6 +115,31 @@ pub enum LinkError {
         /// Bytes received before the close.
         received: usize,
     },
+    /// The peer answered, but nothing it sent began a B6 29 frame: it is another kind of
+    /// server or device (an HTTP server, a printer, a modem), not a fiscal register.
+    #[error("{peer} is not a fiscal register (it answered {answered})")]
+    NotARegister {
+        /// The device.
+        peer: String,
+        /// The start of what it sent, as text where it is text (`"HTTP/1.1 400 Bad Request"`),
+        /// else in hex.
+        answered: String,
+    },
+}
+
+/// The first bytes a peer sent, for [`LinkError::NotARegister`]: quoted text when they are
+/// printable, hex otherwise.
+pub fn answered_text(bytes: &[u8]) -> String {
+    let printable =
+        bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ' || *b == b'\r' || *b == b'\n' || *b == b'\t');
+    if printable && !bytes.is_empty() {
+        let text = String::from_utf8_lossy(bytes);
+        let line = text.lines().next().unwrap_or("").trim();
+        format!("{line:?}")
+    } else {
+        let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        format!("the bytes {}", hex.join(" "))
+    }
 }
 
 fn timeout_text(peer: &str, waited: Duration, attempts: u32, received: usize) -> String {
@@ -128,7 +158,7 @@ impl LinkError {
         match self {
             LinkError::Connect { .. } | LinkError::Busy { .. } => true,
             LinkError::Io { sent, .. } => !sent,
-            LinkError::Timeout { .. } | LinkError::Closed { .. } => false,
+            LinkError::Timeout { .. } | LinkError::Closed { .. } | LinkError::NotARegister { .. } => false,
         }
     }
 }
@@ -227,6 +257,7 @@ impl fmt::Display for Direction {
 /// The bytes as they may be logged: in a request frame carrying TLVs, the values of the
 /// customer's tags (contact, name, INN, birth date, citizenship, identity document, address)
 /// are replaced by `*`.
+#[doc(hidden)]
 pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     use crate::protocol::frame::{parse, Parsed};
     let Parsed::Frame { frame, skipped, .. } = parse(bytes) else {
@@ -250,7 +281,7 @@ pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 }
 
 /// Logs bytes at TRACE: direction, elapsed time since the request was sent, hex.
-pub fn trace_bytes(peer: &str, dir: Direction, bytes: &[u8], elapsed: Duration) {
+pub(crate) fn trace_bytes(peer: &str, dir: Direction, bytes: &[u8], elapsed: Duration) {
     if tracing::enabled!(tracing::Level::TRACE) {
         let shown = if dir == Direction::Tx { redact(bytes) } else { bytes.into() };
         tracing::trace!(
@@ -268,7 +299,7 @@ pub fn trace_bytes(peer: &str, dir: Direction, bytes: &[u8], elapsed: Duration) 
 /// The receiving half of an exchange: feeds the bytes that arrive to the codec and decides
 /// when a response is complete, corrupted or late. Shared by every transport.
 #[derive(Debug)]
-pub struct ResponseReader {
+pub(crate) struct ResponseReader {
     buf: BytesMut,
     decoder: FrameDecoder,
     started: Instant,
@@ -278,27 +309,29 @@ pub struct ResponseReader {
     grace: Duration,
     /// When bytes last arrived.
     last_rx: Option<Instant>,
+    /// The first bytes received, for [`LinkError::NotARegister`] (no allocation).
+    first: [u8; FIRST_KEPT],
 }
+
+/// How many of the first bytes a reader keeps to say what a peer that is no register sent.
+const FIRST_KEPT: usize = 48;
 
 /// What the reader wants next.
 #[derive(Debug)]
-pub enum ReadStep {
+pub(crate) enum ReadStep {
     /// Read more bytes, waiting at most this long.
     Read(Duration),
     /// A whole response frame.
     Done(Frame),
     /// The response was corrupted and nothing valid followed within the grace time.
     Corrupt(FrameError),
-    /// The deadline passed.
-    TimedOut {
-        /// Bytes received.
-        received: usize,
-    },
+    /// The deadline passed (what came is in the reader's `received`).
+    TimedOut,
 }
 
 impl ResponseReader {
     /// A reader for a response due within `timeout` of `started`.
-    pub fn new(started: Instant, timeout: Duration) -> Self {
+    pub(crate) fn new(started: Instant, timeout: Duration) -> Self {
         Self {
             buf: BytesMut::with_capacity(64),
             decoder: FrameDecoder::new(),
@@ -308,31 +341,31 @@ impl ResponseReader {
             bad: None,
             grace: BAD_FRAME_GRACE,
             last_rx: None,
+            first: [0; FIRST_KEPT],
         }
     }
 
-    /// Bytes received so far.
-    pub fn received(&self) -> usize {
-        self.received
-    }
-
     /// Time since the request was sent.
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
 
     /// How long the reader waited in all.
-    pub fn waited(&self) -> Duration {
+    pub(crate) fn waited(&self) -> Duration {
         self.deadline.saturating_duration_since(self.started)
     }
 
     /// Adds bytes that arrived (now).
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.push_at(bytes, Instant::now());
     }
 
     /// Adds bytes that arrived at `at`.
-    pub fn push_at(&mut self, bytes: &[u8], at: Instant) {
+    pub(crate) fn push_at(&mut self, bytes: &[u8], at: Instant) {
+        if self.received < FIRST_KEPT {
+            let n = bytes.len().min(FIRST_KEPT - self.received);
+            self.first[self.received..self.received + n].copy_from_slice(&bytes[..n]);
+        }
         self.received += bytes.len();
         self.buf.extend_from_slice(bytes);
         if !bytes.is_empty() {
@@ -340,16 +373,42 @@ impl ResponseReader {
         }
     }
 
+    /// When bytes came but none began a frame (B6 29): the peer is no register.
+    fn not_a_register(&self, peer: &str) -> Option<LinkError> {
+        let seen_start = self.first[..self.received.min(FIRST_KEPT)].windows(2).any(|w| w == frame_magic())
+            || self.buf.windows(2).any(|w| w == frame_magic())
+            || self.buf.first() == Some(&frame_magic()[0]);
+        (self.received > 0 && self.bad.is_none() && !seen_start).then(|| LinkError::NotARegister {
+            peer: peer.to_string(),
+            answered: answered_text(&self.first[..self.received.min(FIRST_KEPT)]),
+        })
+    }
+
     /// The error for a connection the device closed now: a corrupted response if one was seen.
-    pub fn closed_error(&self, peer: &str) -> ExchangeError {
+    pub(crate) fn closed_error(&self, peer: &str) -> ExchangeError {
         match self.bad {
             Some((e, _)) => ExchangeError::BadFrame(e),
-            None => LinkError::Closed { peer: peer.to_string(), received: self.received }.into(),
+            None => self
+                .not_a_register(peer)
+                .unwrap_or(LinkError::Closed { peer: peer.to_string(), received: self.received })
+                .into(),
         }
     }
 
+    /// The error for a response that did not come in time (what came is in `received`).
+    pub(crate) fn timeout_error(&self, peer: &str) -> ExchangeError {
+        self.not_a_register(peer)
+            .unwrap_or(LinkError::Timeout {
+                peer: peer.to_string(),
+                waited: self.waited(),
+                attempts: 1,
+                received: self.received,
+            })
+            .into()
+    }
+
     /// What to do next, at time `now`.
-    pub fn step(&mut self, now: Instant) -> ReadStep {
+    pub(crate) fn step(&mut self, now: Instant) -> ReadStep {
         loop {
             match self.decoder.decode(&mut self.buf) {
                 Some(Ok(frame)) => {
@@ -376,14 +435,19 @@ impl ResponseReader {
         }
         let left = match self.deadline.checked_duration_since(now) {
             Some(d) if !d.is_zero() => d,
-            _ => return ReadStep::TimedOut { received: self.received },
+            _ => return ReadStep::TimedOut,
         };
         // A frame begun and stalled (its LEN announced more than will come), or bytes that
-        // were all garbage (a damaged start of frame) and then silence: a register sends its
-        // answer whole, so either is a corrupted answer, not a silent register.
+        // were all garbage but began as a register's frame does (one of B6 29 in its place: a
+        // damaged start of frame) and then silence: a register sends its answer whole, so
+        // either is a corrupted answer, not a silent register. Bytes that never looked like a
+        // frame are waited for until the deadline (then: not a register).
+        let magic = frame_magic();
+        let kept = &self.first[..self.received.min(FIRST_KEPT)];
+        let damaged_start = kept.first() == Some(&magic[0]) || kept.get(1) == Some(&magic[1]);
         let stalled = match self.decoder.pending_len(&self.buf) {
             Some(need) => Some(need),
-            None if self.received > 0 => Some(0),
+            None if self.received > 0 && damaged_start => Some(0),
             None => None,
         };
         if let (Some(need), Some(at)) = (stalled, self.last_rx) {
@@ -424,11 +488,7 @@ pub(crate) fn read_response_blocking(
             },
             ReadStep::Done(frame) => return Ok(frame),
             ReadStep::Corrupt(e) => return Err(ExchangeError::BadFrame(e)),
-            ReadStep::TimedOut { received } => {
-                return Err(
-                    LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), attempts: 1, received }.into()
-                )
-            }
+            ReadStep::TimedOut => return Err(r.timeout_error(peer)),
         }
     }
 }
@@ -462,7 +522,8 @@ mod tests {
         let t0 = Instant::now();
         let mut r = ResponseReader::new(t0, Duration::from_secs(5));
         r.push(&[0xB6, 0x29, 0x00]);
-        assert!(matches!(r.step(t0 + Duration::from_secs(5)), ReadStep::TimedOut { received: 3 }));
+        assert!(matches!(r.step(t0 + Duration::from_secs(5)), ReadStep::TimedOut));
+        assert_eq!(r.received, 3);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Serial line (RS-232 or USB serial): 115200 baud, 8 data bits, no parity, 1 stop bit by
-//! default. The port is opened exclusively (TIOCEXCL and an exclusive `flock` on unix; Windows
-//! opens COM ports exclusively anyway), so two programs cannot interleave frames on one line.
+//! default. The port is opened exclusively (TIOCEXCL and an exclusive `flock` on Unix; Windows
+//! opens COM ports exclusively, sharing mode 0), so two programs cannot interleave frames on one
+//! line. Windows names: `COM3`, and `\\.\COM12` (both work for any number).
 
 use std::fmt;
 use std::io::{ErrorKind, Read, Write};
@@ -41,7 +42,14 @@ impl SerialConfig {
 
 /// A serialport error when opening `peer`, as a link error (busy ports are told apart).
 pub(crate) fn open_error(peer: &str, e: serialport::Error) -> LinkError {
-    let busy = matches!(e.kind, serialport::ErrorKind::NoDevice | serialport::ErrorKind::Io(ErrorKind::WouldBlock))
+    // Windows says NoDevice both for a port that is not there and for one another program
+    // holds (COM ports open exclusively there): busy only if the system lists the port.
+    #[cfg(windows)]
+    let no_device = matches!(e.kind, serialport::ErrorKind::NoDevice) && windows_port_listed(peer);
+    #[cfg(not(windows))]
+    let no_device = matches!(e.kind, serialport::ErrorKind::NoDevice);
+    let busy = no_device
+        || matches!(e.kind, serialport::ErrorKind::Io(ErrorKind::WouldBlock))
         || e.description.to_ascii_lowercase().contains("busy")
         || e.description.to_ascii_lowercase().contains("lock");
     let kind = match e.kind {
@@ -56,6 +64,16 @@ pub(crate) fn open_error(peer: &str, e: serialport::Error) -> LinkError {
     } else {
         LinkError::Connect { peer: peer.to_string(), source }
     }
+}
+
+/// Whether Windows lists `peer` (`COM3`, `\\.\COM12`) among its serial ports (true if the
+/// list cannot be had).
+#[cfg(windows)]
+fn windows_port_listed(peer: &str) -> bool {
+    let name = peer.trim_start_matches(r"\\.\");
+    serialport::available_ports()
+        .map(|ports| ports.iter().any(|p| p.port_name.eq_ignore_ascii_case(name)))
+        .unwrap_or(true)
 }
 
 /// A register on a serial line (blocking). The port stays open (and locked) while this lives.

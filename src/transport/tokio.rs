@@ -42,11 +42,7 @@ async fn read_response<R: AsyncRead + Unpin>(
             },
             ReadStep::Done(f) => return Ok(f),
             ReadStep::Corrupt(e) => return Err(ExchangeError::BadFrame(e)),
-            ReadStep::TimedOut { received } => {
-                return Err(
-                    LinkError::Timeout { peer: peer.to_string(), waited: r.waited(), attempts: 1, received }.into()
-                )
-            }
+            ReadStep::TimedOut => return Err(r.timeout_error(peer)),
         }
     }
 }

@@ -16,6 +16,7 @@ use super::line::{Flow, Parity, SerialConfig, TcpMode};
 
 /// A parsed device address.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DeviceUri {
     /// A register on the network.
     Tcp {
@@ -48,10 +49,71 @@ pub struct UriError {
     pub uri: String,
     /// What is wrong.
     pub message: String,
+    /// The address the user probably meant (`tcp://127.0.0.1:7778` for `127.0.0.1:7778`).
+    pub suggestion: Option<String>,
 }
 
 fn err(uri: &str, message: impl Into<String>) -> UriError {
-    UriError { uri: uri.to_string(), message: message.into() }
+    UriError { uri: uri.to_string(), message: message.into(), suggestion: None }
+}
+
+fn did_you_mean(uri: &str, meant: String) -> UriError {
+    UriError { uri: uri.to_string(), message: format!("did you mean {meant}?"), suggestion: Some(meant) }
+}
+
+/// Levenshtein distance of two short ASCII words (for "did you mean").
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// A mistake that is surely one: `HOST:PORT` without `tcp://`, a misspelt scheme or
+/// `emulator`.
+fn mistake(uri: &str, s: &str) -> Option<UriError> {
+    // HOST:PORT (an address or a host name, no path): TCP without its scheme.
+    if let Some((host, port)) = s.rsplit_once(':') {
+        let hostlike = !host.is_empty()
+            && !host.contains('/')
+            && !host.contains('\\')
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'[' || b == b']' || b == b':');
+        if hostlike && !is_com_port(host) && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(did_you_mean(uri, format!("tcp://{s}")));
+        }
+    }
+    if let Some((scheme, rest)) = s.split_once("://") {
+        for known in ["tcp", "serial"] {
+            let lower = scheme.to_ascii_lowercase();
+            let mut a: Vec<char> = lower.chars().collect();
+            let mut b: Vec<char> = known.chars().collect();
+            a.sort_unstable();
+            b.sort_unstable();
+            if lower != known && (distance(&lower, known) <= 1 || a == b) {
+                return Some(did_you_mean(uri, format!("{known}://{rest}")));
+            }
+        }
+    }
+    let word = s.split(['?', ':']).next().unwrap_or(s);
+    let rest = &s[word.len()..];
+    if word != "emulator"
+        && !word.is_empty()
+        && word.bytes().all(|b| b.is_ascii_alphabetic())
+        && distance(&word.to_ascii_lowercase(), "emulator") <= 2
+    {
+        return Some(did_you_mean(uri, format!("emulator{rest}")));
+    }
+    None
 }
 
 fn split_query(s: &str) -> (&str, Vec<(&str, &str)>) {
@@ -75,6 +137,9 @@ impl FromStr for DeviceUri {
         let s = uri.trim();
         if s.is_empty() {
             return Err(err(uri, "empty"));
+        }
+        if let Some(e) = mistake(uri, s) {
+            return Err(e);
         }
         if let Some(rest) = s.strip_prefix("tcp://") {
             let (addr, query) = split_query(rest);
@@ -232,6 +297,9 @@ mod tests {
         assert_eq!(p("/dev/ttyS0"), DeviceUri::Serial { path: "/dev/ttyS0".into(), config: SerialConfig::default() });
         assert_eq!(p("COM3"), DeviceUri::Serial { path: "COM3".into(), config: SerialConfig::default() });
         assert_eq!(p("serial://COM12"), DeviceUri::Serial { path: "COM12".into(), config: SerialConfig::default() });
+        // Windows' own name for ports above COM9, as Device Manager and the vendor drivers give it.
+        assert_eq!(p(r"\\.\COM12"), DeviceUri::Serial { path: r"\\.\COM12".into(), config: SerialConfig::default() });
+        assert_eq!(p(r"serial://\\.\COM12?baud=57600").to_string(), r"serial:\\.\COM12?baud=57600");
         assert_eq!(p("serial:///dev/ttyUSB0").to_string(), "serial:///dev/ttyUSB0?baud=115200");
         assert_eq!(p("emulator"), DeviceUri::Emulator { state: None });
         assert_eq!(p("emulator?state=/tmp/r.json"), DeviceUri::Emulator { state: Some("/tmp/r.json".into()) });
@@ -262,6 +330,25 @@ mod tests {
         ] {
             let e = s.parse::<DeviceUri>().unwrap_err();
             assert!(e.to_string().contains(needle), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn likely_mistakes_say_what_was_meant() {
+        for (s, meant) in [
+            ("127.0.0.1:7778", "tcp://127.0.0.1:7778"),
+            ("kkt.local:7778", "tcp://kkt.local:7778"),
+            ("emulatr", "emulator"),
+            ("emualtor?state=x.json", "emulator?state=x.json"),
+            ("tpc://10.0.0.5:7778", "tcp://10.0.0.5:7778"),
+            ("serail:///dev/ttyUSB0", "serial:///dev/ttyUSB0"),
+        ] {
+            let e = s.parse::<DeviceUri>().unwrap_err();
+            assert_eq!(e.suggestion.as_deref(), Some(meant), "{s}: {e}");
+            assert!(e.to_string().contains(&format!("did you mean {meant}?")), "{e}");
+        }
+        for s in ["COM3", "/dev/ttyUSB0", "emulator", "ttyS0", "http://x"] {
+            assert!(s.parse::<DeviceUri>().map_or_else(|e| e.suggestion.is_none(), |_| true), "{s}");
         }
     }
 }

@@ -90,6 +90,12 @@ fn host_killed_during_kkt_receipt_then_recover() {
         std::thread::sleep(Duration::from_millis(ms));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
+        // The register may still be reading or executing the killed host's last command (its
+        // bytes were on the wire when the host died): let its connection finish, then a query
+        // it answers after that command (it executes one at a time) says its state is written.
+        std::thread::sleep(Duration::from_millis(200));
+        let settled = kkt(&emu, &dir).arg("status").output().unwrap();
+        assert!(settled.status.success(), "run {run}: status: {}", String::from_utf8_lossy(&settled.stdout));
         let formed_by_killed = receipts(&state_file(&dir.join("state.json"))).len() - before;
         killed_formed += formed_by_killed;
 

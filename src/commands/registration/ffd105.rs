@@ -128,11 +128,22 @@ impl Request for FormRegistration105 {
         if let Some(r) = self.reason {
             check_enum("reason", r, &[1, 2, 3, 4])?;
         }
-        encode_form(out, &self.inn, &self.registration_number, self.taxation, TaxationSystems::DEFINED, self.reason)
+        let last = self.reason.map(|r| [r]);
+        encode_form(
+            out,
+            &self.inn,
+            &self.registration_number,
+            self.taxation,
+            TaxationSystems::DEFINED,
+            last.as_ref().map_or(&[][..], |b| &b[..]),
+        )
     }
 
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let (inn, registration_number, taxation, reason) = decode_form(data, "reason")?;
+        let (inn, registration_number, taxation, rest) = decode_form(data)?;
+        let mut r = Reader::new(rest);
+        let reason = if rest.is_empty() { None } else { Some(r.byte("reason")?) };
+        r.end("data")?;
         Ok(Self { inn, registration_number, taxation, reason })
     }
 }

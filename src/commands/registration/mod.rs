@@ -120,8 +120,8 @@ pub struct FormRegistration {
     pub registration_number: String,
     /// Taxation systems ([`TaxationSystems::FFD12`] bits).
     pub taxation: TaxationSystems,
-    /// Reasons for re-registration (tag 1205 bits 0–7; seed 004 sends one BYTE); none for the
-    /// first registration.
+    /// Reasons for re-registration (tag 1205, a 32-bit mask: sent as UINT32 LE, see
+    /// [`ReregistrationReasons`]); none for the first registration.
     pub reasons: Option<ReregistrationReasons>,
 }
 
@@ -130,26 +130,55 @@ impl Request for FormRegistration {
     type Response = FiscalResult;
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let reasons = self.reasons.map(|r| r.bits());
-        encode_form(out, &self.inn, &self.registration_number, self.taxation, TaxationSystems::FFD12, reasons)
+        if let Some(r) = self.reasons {
+            if r.undefined() != 0 {
+                return Err(InputError::new(
+                    "reasons",
+                    format!("bits {:#x} are not reasons of tag 1205 (bits 0–14, 17–21 and 31 are)", r.undefined()),
+                ));
+            }
+        }
+        let reasons = self.reasons.map(|r| r.bits().to_le_bytes());
+        encode_form(
+            out,
+            &self.inn,
+            &self.registration_number,
+            self.taxation,
+            TaxationSystems::FFD12,
+            reasons.as_ref().map_or(&[][..], |b| &b[..]),
+        )
     }
 
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let (inn, registration_number, taxation, reasons) = decode_form(data, "reasons")?;
+        let (inn, registration_number, taxation, rest) = decode_form(data)?;
+        // Four bytes (tag 1205's UINT32, as kkt sends it) or the seed's one BYTE.
+        let reasons = match rest.len() {
+            0 => None,
+            1 => Some(u32::from(rest[0])),
+            4 => Some(u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]])),
+            n => {
+                return Err(DecodeError::new(
+                    super::DecodeErrorKind::Length,
+                    "reasons",
+                    33,
+                    format!("{n} bytes; the reasons are 4 bytes (UINT32) or 1 (BYTE)"),
+                ))
+            }
+        };
         Ok(FormRegistration { inn, registration_number, taxation, reasons: reasons.map(Into::into) })
     }
 }
 
 /// The layout 0xE3 shares with ФФД 1.05's 0x13: the user's INN (12), the registration number
-/// (20), the taxation systems (of `allowed`) and an optional last BYTE (0xE3: the
-/// re-registration reasons; 0x13: one reason code), checked and written.
+/// (20), the taxation systems (of `allowed`) and the optional last bytes `last` (0xE3: the
+/// re-registration reasons, UINT32; 0x13: one reason code BYTE), checked and written.
 pub(crate) fn encode_form(
     out: &mut Vec<u8>,
     inn: &str,
     registration_number: &str,
     taxation: TaxationSystems,
     allowed: TaxationSystems,
-    last: Option<u8>,
+    last: &[u8],
 ) -> Result<(), InputError> {
     let inn = fields::inn("inn", inn)?;
     if inn.trim().is_empty() {
@@ -165,24 +194,14 @@ pub(crate) fn encode_form(
     put_fixed_string(out, "inn", &inn, 12)?;
     put_fixed_string(out, "registration_number", registration_number, 20)?;
     out.push(taxation.bits());
-    out.extend(last);
+    out.extend_from_slice(last);
     Ok(())
 }
 
-/// Reads the layout of [`encode_form`]: (INN, registration number, taxation, the last BYTE
-/// named `last`).
-pub(crate) fn decode_form(
-    data: &[u8],
-    last: &'static str,
-) -> Result<(String, String, TaxationSystems, Option<u8>), DecodeError> {
+/// Reads the layout of [`encode_form`]: (INN, registration number, taxation, the bytes after).
+pub(crate) fn decode_form(data: &[u8]) -> Result<(String, String, TaxationSystems, &[u8]), DecodeError> {
     let mut r = Reader::new(data);
-    let v = (
-        r.string("inn", 12)?,
-        r.string("registration_number", 20)?,
-        r.byte("taxation")?.into(),
-        if r.remaining() > 0 { Some(r.byte(last)?) } else { None },
-    );
-    r.end("data")?;
+    let v = (r.string("inn", 12)?, r.string("registration_number", 20)?, r.byte("taxation")?.into(), r.rest());
     Ok(v)
 }
 
@@ -241,13 +260,24 @@ mod tests {
         let back = FormRegistration::decode(&out).unwrap();
         assert_eq!(back, f);
         let f2 = FormRegistration {
-            reasons: Some(ReregistrationReasons::FN_REPLACED | ReregistrationReasons::USER_NAME_CHANGED),
+            reasons: Some(ReregistrationReasons::FN_REPLACEMENT | ReregistrationReasons::FFD_VERSION_CHANGE),
             ..f.clone()
         };
         let mut out = Vec::new();
         f2.encode(&mut out).unwrap();
-        assert_eq!(out.len(), 34);
+        // Tag 1205 bits 0 and 21 as UINT32 LE.
+        assert_eq!(out.len(), 37);
+        assert_eq!(&out[33..], [0x01, 0x00, 0x20, 0x00]);
         assert_eq!(FormRegistration::decode(&out).unwrap(), f2);
+        // The seed's one BYTE is read too.
+        let mut one = out[..33].to_vec();
+        one.push(0b101);
+        assert_eq!(FormRegistration::decode(&one).unwrap().reasons.map(|r| r.bits()), Some(0b101));
+        let mut two = out[..33].to_vec();
+        two.extend_from_slice(&[1, 2]);
+        assert_eq!(FormRegistration::decode(&two).unwrap_err().field, "reasons");
+        let bad = FormRegistration { reasons: Some(ReregistrationReasons::from(1 << 15)), ..f.clone() };
+        assert_eq!(bad.encode(&mut Vec::new()).unwrap_err().field, "reasons");
         let bad = FormRegistration { taxation: TaxationSystems::ENVD, ..f.clone() };
         assert_eq!(bad.encode(&mut Vec::new()).unwrap_err().field, "taxation");
         let bad = FormRegistration { inn: "".into(), ..f };

@@ -1,21 +1,100 @@
-//! The FN's archive: a document by number (0x30) and as TLVs (0x3A).
+//! The FN's archive: a document by number (0x30), as TLVs (0x3A; 0x35 then 0x36 one TLV at a
+//! time), a registration report as TLVs (0x3B), a printed copy (0x39), the OFD's confirmation
+//! (0x31) and the count of documents it has not confirmed (0x32).
+
+use sha2::{Digest, Sha256};
 
 use super::{Cx, Handled};
 use crate::commands::archive::*;
 use crate::commands::TlvList;
 use crate::emulator::register::Register;
-use crate::emulator::state::{doc_type, DocumentRecord, FnPhase};
+use crate::emulator::state::{doc_type, DocumentRecord, FnPhase, Printed};
 use crate::protocol::tlv::TagValueError;
+use crate::protocol::values::ReregistrationReasons;
 use crate::protocol::{err, tag, TlvWriter, Value};
 
 pub(super) fn find(r: &mut Register, req: FindDocument, _: &mut Cx) -> Handled<FoundDocument> {
     let doc = document(r, req.fd_number)?;
-    Ok(FoundDocument { ofd_confirmed: 1, document: archive_document(r, &doc) })
+    Ok(FoundDocument { ofd_confirmed: u8::from(doc.ofd_confirmed), document: archive_document(r, &doc) })
 }
 
 pub(super) fn read_tlv(r: &mut Register, req: ReadDocumentAsTlv, _: &mut Cx) -> Handled<TlvAnswer> {
     let doc = document(r, req.fd_number)?;
     Ok(TlvAnswer { tlv: document_tlv(r, &doc)? })
+}
+
+/// 0x35: selects the document that 0x36 then reads TLV by TLV.
+pub(super) fn request_tlv(r: &mut Register, req: RequestDocumentTlv, _: &mut Cx) -> Handled<DocumentTlvInfo> {
+    let doc = document(r, req.fd_number)?;
+    let tlv = document_tlv(r, &doc)?;
+    let length = u16::try_from(tlv.to_bytes().len()).map_err(|_| err::TLV_TOO_LARGE)?;
+    r.state.tlv_cursor = Some((doc.number, 0));
+    Ok(DocumentTlvInfo { document_type: u16::from(doc.doc_type), length })
+}
+
+/// 0x36: the next TLV of the document 0x35 selected; after the last one, 0x08.
+pub(super) fn read_next_tlv(r: &mut Register, _: ReadDocumentTlv, _: &mut Cx) -> Handled<TlvAnswer> {
+    let (fd, next) = r.state.tlv_cursor.ok_or(err::WRONG_FN_STATE)?;
+    let doc = document(r, fd)?;
+    let tlv = document_tlv(r, &doc)?;
+    let node = tlv.0.get(next).cloned().ok_or(err::NOT_IN_ARCHIVE)?;
+    r.state.tlv_cursor = Some((fd, next + 1));
+    Ok(TlvAnswer { tlv: TlvList(vec![node]) })
+}
+
+/// 0x3B: registration report `report_number` (from 1) as TLVs.
+pub(super) fn read_registration(r: &mut Register, req: ReadRegistrationTlv, _: &mut Cx) -> Handled<TlvAnswer> {
+    if r.state.phase == FnPhase::Setup {
+        return Err(err::WRONG_FN_STATE);
+    }
+    let doc = r
+        .registration_reports()
+        .get(usize::from(req.report_number).wrapping_sub(1))
+        .map(|d| (*d).clone())
+        .ok_or(err::NOT_IN_ARCHIVE)?;
+    Ok(TlvAnswer { tlv: document_tlv(r, &doc)? })
+}
+
+/// 0x39: a copy of the document on the printer.
+pub(super) fn print_copy(r: &mut Register, req: PrintDocument, _: &mut Cx) -> Handled<IgnoredData> {
+    let doc = document(r, req.fd_number)?;
+    let name = doc_type::name(doc.doc_type);
+    for text in [
+        "КОПИЯ".to_string(),
+        name.to_string(),
+        format!("ФД {} ФП {}", doc.number, doc.fiscal_sign),
+        doc.datetime.format("%d.%m.%Y %H:%M").to_string(),
+    ] {
+        r.state.printer.print(Printed::Line { attributes: 0, alignment: 1, text });
+    }
+    Ok(IgnoredData::default())
+}
+
+/// 0x31: the OFD's confirmation of the document, printed and returned; 0x08 while the OFD has
+/// not confirmed it.
+pub(super) fn ofd_confirmation(r: &mut Register, req: PrintOfdConfirmation, _: &mut Cx) -> Handled<OfdConfirmation> {
+    let doc = document(r, req.fd_number)?;
+    if !doc.ofd_confirmed {
+        return Err(err::NOT_IN_ARCHIVE);
+    }
+    let mut h = Sha256::new();
+    h.update(r.state.key.as_bytes());
+    h.update(b"ofd");
+    h.update(doc.number.to_le_bytes());
+    let mut operator_sign = [0; 18];
+    operator_sign.copy_from_slice(&h.finalize()[..18]);
+    r.state.printer.print(Printed::Line {
+        attributes: 0,
+        alignment: 1,
+        text: format!("ПОДТВЕРЖДЕНИЕ ОФД: ФД {}", doc.number),
+    });
+    Ok(OfdConfirmation { datetime: doc.datetime, operator_sign, fd_number: doc.number })
+}
+
+/// 0x32: documents the OFD has not confirmed.
+pub(super) fn unconfirmed(r: &mut Register, _: GetUnconfirmedCount, _: &mut Cx) -> Handled<UnconfirmedCount> {
+    let n = r.state.documents.iter().filter(|d| !d.ofd_confirmed).count();
+    Ok(UnconfirmedCount { count: u16::try_from(n).unwrap_or(u16::MAX) })
 }
 
 fn document(r: &Register, number: u32) -> Result<DocumentRecord, u8> {
@@ -40,9 +119,10 @@ fn archive_document(r: &Register, d: &DocumentRecord) -> ArchiveDocument {
     let receipt = ReceiptRecord { header, operation: d.operation.into(), total: d.total };
     match d.doc_type {
         doc_type::REGISTRATION => ArchiveDocument::Registration(registration),
-        doc_type::REREGISTRATION => {
-            ArchiveDocument::RegistrationChange(RegistrationChangeRecord { registration, reason: d.reason })
-        }
+        doc_type::REREGISTRATION => ArchiveDocument::RegistrationChange(RegistrationChangeRecord {
+            registration,
+            reason: ReregistrationReasons::from(d.reason).archive_code(),
+        }),
         doc_type::SHIFT_OPEN => ArchiveDocument::ShiftOpen(ShiftRecord { header, shift_number: d.shift }),
         doc_type::SHIFT_CLOSE => ArchiveDocument::ShiftClose(ShiftRecord { header, shift_number: d.shift }),
         doc_type::RECEIPT => ArchiveDocument::Receipt(receipt),
@@ -57,9 +137,23 @@ fn archive_document(r: &Register, d: &DocumentRecord) -> ArchiveDocument {
     }
 }
 
-/// The document as TLVs (0x3A): date, number, shift, receipt data (operation, total, the items
-/// as tag 1059, the payments), the FN and the registration numbers. The fiscal sign is in
-/// 0x30's answer (tag 1077 is not modelled).
+/// Tag 1077 as the FN writes it: six bytes, the last four the fiscal sign printed on the
+/// document (big-endian; 0x24 and 0x30 give the same number as UINT32 LE), the first two a
+/// check of the FN's own.
+fn fiscal_sign_tlv(r: &Register, d: &DocumentRecord) -> [u8; 6] {
+    let mut h = Sha256::new();
+    h.update(r.state.key.as_bytes());
+    h.update(b"1077");
+    h.update(d.number.to_le_bytes());
+    let head = h.finalize();
+    let fp = d.fiscal_sign.to_be_bytes();
+    [head[0], head[1], fp[0], fp[1], fp[2], fp[3]]
+}
+
+/// The document as TLVs (0x3A): date, number, the FN and the registration numbers, shift,
+/// receipt data (number, operation, total), then what the FN kept of it (a receipt's items as
+/// STLV 1059, its requisites and payments; a registration report's data; a re-registration's
+/// reasons), and the fiscal sign (1077).
 fn document_tlv(r: &Register, d: &DocumentRecord) -> Result<TlvList, u8> {
     let mut w = TlvWriter::new();
     let built = (|| {
@@ -67,7 +161,9 @@ fn document_tlv(r: &Register, d: &DocumentRecord) -> Result<TlvList, u8> {
             .u32(tag::FD_NUMBER, d.number)?
             .string(tag::FN_NUMBER, &r.state.fn_number)?;
         if let Some(reg) = &r.state.registration {
-            w.string(tag::USER_INN, &reg.inn)?.string(tag::REGISTRATION_NUMBER, &reg.registration_number)?;
+            if !doc_type::is_registration(d.doc_type) {
+                w.string(tag::USER_INN, &reg.inn)?.string(tag::REGISTRATION_NUMBER, &reg.registration_number)?;
+            }
         }
         if !doc_type::is_registration(d.doc_type) {
             w.u32(tag::SHIFT_NUMBER, u32::from(d.shift))?;
@@ -76,29 +172,17 @@ fn document_tlv(r: &Register, d: &DocumentRecord) -> Result<TlvList, u8> {
             w.u32(tag::RECEIPT_NUMBER_IN_SHIFT, u32::from(d.receipt))?
                 .byte(tag::OPERATION_TYPE, d.operation)?
                 .vln(tag::RECEIPT_TOTAL, d.total)?;
-            for i in &d.items {
-                w.stlv(tag::RECEIPT_ITEM, |w| {
-                    w.string(tag::ITEM_NAME, &i.name)?;
-                    if let Some(p) = i.price {
-                        w.vln(tag::UNIT_PRICE, p)?;
-                    }
-                    if let Some(q) = i.quantity {
-                        w.fvln(tag::QUANTITY, q)?;
-                    }
-                    w.vln(tag::ITEM_TOTAL, i.sum)?.byte(tag::VAT_RATE, i.vat)?;
-                    Ok(())
-                })?;
-            }
-            if let Some(p) = &d.payment {
-                w.vln(tag::CASH_PAYMENT_AMOUNT, p.cash)?
-                    .vln(tag::ELECTRONIC_PAYMENT_AMOUNT, p.by_type.electronic)?
-                    .vln(tag::PREPAYMENT_AMOUNT, p.by_type.prepayment)?
-                    .vln(tag::CREDIT_AMOUNT, p.by_type.credit)?
-                    .vln(tag::CONSIDERATION_AMOUNT, p.by_type.consideration)?;
-            }
+        }
+        if d.doc_type == doc_type::REREGISTRATION {
+            w.u32(tag::REREGISTRATION_REASONS, d.reason)?;
         }
         Ok::<_, TagValueError>(())
     })();
     built.map_err(|_| err::BAD_PARAMETER)?;
-    TlvList::parse(w.as_bytes()).map_err(|_| err::BAD_PARAMETER)
+    let mut bytes = w.into_bytes();
+    bytes.extend_from_slice(&d.tlv);
+    let mut tail = TlvWriter::new();
+    tail.raw(tag::DOCUMENT_FISCAL_SIGN, &fiscal_sign_tlv(r, d)).map_err(|_| err::BAD_PARAMETER)?;
+    bytes.extend_from_slice(tail.as_bytes());
+    TlvList::parse(&bytes).map_err(|_| err::BAD_PARAMETER)
 }

@@ -85,21 +85,25 @@ pub(super) fn config_version(_: &mut Register, _: GetConfigVersion, _: &mut Cx) 
     Ok(Text { text: "1.0.0".into() })
 }
 
-pub(super) fn tcp_ip(_: &mut Register, _: GetTcpIp, _: &mut Cx) -> Handled<TcpIp> {
-    Ok(TcpIp {
-        ip: std::net::Ipv4Addr::LOCALHOST,
-        mask: std::net::Ipv4Addr::new(255, 0, 0, 0),
-        gateway: std::net::Ipv4Addr::UNSPECIFIED,
-    })
+/// 0x0E: the address in use, from the Ethernet settings (0x74).
+pub(super) fn tcp_ip(r: &mut Register, _: GetTcpIp, _: &mut Cx) -> Handled<TcpIp> {
+    let n = &r.state.network;
+    let a = |s: &str| s.parse().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+    Ok(TcpIp { ip: a(&n.ip), mask: a(&n.mask), gateway: a(&n.gateway) })
 }
 
+/// 0x50: the documents the OFD has not confirmed (with `hold_ofd`, every new one): how many,
+/// and the first of them. Status bit 1 «есть сообщение для передачи в ОФД» is set while there
+/// are any.
 pub(super) fn ofd_status(r: &mut Register, _: GetOfdExchangeStatus, _: &mut Cx) -> Handled<OfdExchangeStatus> {
+    let unsent: Vec<_> = r.state.documents.iter().filter(|d| !d.ofd_confirmed).collect();
+    let first = unsent.first();
     Ok(OfdExchangeStatus {
-        status: 0,
+        status: if unsent.is_empty() { 0 } else { 0b10 },
         read_state: 0,
-        queue_len: 0,
-        first_document: 0,
-        first_document_datetime: r.state.last_document_at,
+        queue_len: u16::try_from(unsent.len()).unwrap_or(u16::MAX),
+        first_document: first.map_or(0, |d| d.number),
+        first_document_datetime: first.map_or(r.state.last_document_at, |d| d.datetime),
     })
 }
 
@@ -113,6 +117,7 @@ pub(super) fn datetime(_: &mut Register, _: GetDateTime, cx: &mut Cx) -> Handled
     Ok(DateTime { datetime: cx.t })
 }
 
-pub(super) fn line_width(_: &mut Register, _: GetLineWidth, _: &mut Cx) -> Handled<LineWidth> {
-    Ok(LineWidth { chars: 48 })
+/// 0xBB: 48 characters in the normal font, 64 in the small one (0x78).
+pub(super) fn line_width(r: &mut Register, _: GetLineWidth, _: &mut Cx) -> Handled<LineWidth> {
+    Ok(LineWidth { chars: if r.state.print_settings.font_size == 1 { 64 } else { 48 } })
 }

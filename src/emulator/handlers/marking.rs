@@ -42,7 +42,7 @@ pub(super) fn check_local(r: &mut Register, req: CheckMarkLocal, _: &mut Cx) -> 
         return Err(err::MARK_TABLE_FULL);
     }
     let raw = crate::protocol::types::cp866(&req.code).map_err(|_| err::BAD_PARAMETER)?;
-    let parsed = MarkingCode::parse_bytes(&raw).ok();
+    let parsed = MarkingCode::from_wire(&raw).ok();
     let scenario = &r.options.scenario;
     let rule = scenario.rule(&req.code, parsed.as_ref().map(MarkingCode::product_id).as_deref());
     if let Some(e) = rule.and_then(|r| r.fn_error) {
@@ -75,7 +75,7 @@ pub(super) fn check_online(r: &mut Register, req: CheckMarkOnline, cx: &mut Cx) 
         return Err(err::BAD_PARAMETER);
     }
     let mark = r.state.mark.clone().ok_or(err::WRONG_FN_STATE)?;
-    let parsed = MarkingCode::parse(&mark.code).ok();
+    let parsed = MarkingCode::from_wire(mark.code.as_bytes()).ok();
     let product_id = parsed.as_ref().map(MarkingCode::product_id);
     let rule = r.options.scenario.rule(&mark.code, product_id.as_deref()).cloned();
     let status = rule.as_ref().map_or(r.options.scenario.default_status, |r| r.status);

@@ -59,9 +59,8 @@ pub(crate) enum Access {
     /// so it refuses them as commands it does not know, 0x26 «Неизвестная команда» (seed 004
     /// Приложение 3 has no other code for a command of another FFD).
     Legacy,
-    /// Not modelled: 0x26. (Printing a document, its OFD receipt or the cash report, the
-    /// unconfirmed-document count, the activation totals, the reset of the cash counters, the
-    /// TLV archive reader, the network, print and control settings.)
+    /// Not modelled: 0x26. (The cash report, the activation totals, the reset of the cash
+    /// counters.)
     NotModelled,
 }
 
@@ -191,13 +190,13 @@ pub(crate) const TABLE: &[Entry] = &[
     // The archive.
     row!(a::FindDocument => archive::find),
     row!(a::ReadDocumentAsTlv => archive::read_tlv),
-    row!(a::PrintOfdConfirmation, not_modelled),
-    row!(a::GetUnconfirmedCount, not_modelled),
+    row!(a::PrintOfdConfirmation => archive::ofd_confirmation),
+    row!(a::GetUnconfirmedCount => archive::unconfirmed),
     row!(a::GetActivationTotals, not_modelled),
-    row!(a::RequestDocumentTlv, not_modelled),
-    row!(a::ReadDocumentTlv, not_modelled),
-    row!(a::PrintDocument, not_modelled),
-    row!(a::ReadRegistrationTlv, not_modelled),
+    row!(a::RequestDocumentTlv => archive::request_tlv),
+    row!(a::ReadDocumentTlv => archive::read_next_tlv),
+    row!(a::PrintDocument => archive::print_copy),
+    row!(a::ReadRegistrationTlv => archive::read_registration),
     // Cash.
     row!(c::GetCashTotals => cash::totals),
     row!(c::CashIn => cash::cash_in),
@@ -211,8 +210,8 @@ pub(crate) const TABLE: &[Entry] = &[
     row!(p::PrintBarcode => printer::barcode),
     row!(p::WriteFormattedLines => printer::write_buffer, decode_error = printer::buffer_decode_error),
     row!(p::PrintBuffer => printer::print_buffer),
-    row!(p::GetPrintSettings, not_modelled),
-    row!(p::SetPrintSettings, not_modelled),
+    row!(p::GetPrintSettings => printer::settings),
+    row!(p::SetPrintSettings => printer::set_settings),
     // Settings.
     row!(s::GetFnFormat => settings::fn_format),
     row!(n::SetOfdSettings => settings::set_ofd),
@@ -223,10 +222,10 @@ pub(crate) const TABLE: &[Entry] = &[
     row!(s::GetKeyUpdateHost => settings::key_host),
     row!(s::GetServiceParams => settings::service_params),
     row!(s::EnterActivationCode => settings::activate),
-    row!(n::GetNetworkSettings, not_modelled),
-    row!(n::SetNetworkSettings, not_modelled),
-    row!(n::GetControlSettings, not_modelled),
-    row!(n::SetControlSettings, not_modelled),
+    row!(n::GetNetworkSettings => settings::network),
+    row!(n::SetNetworkSettings => settings::set_network),
+    row!(n::GetControlSettings => settings::control),
+    row!(n::SetControlSettings => settings::set_control),
     // Reports.
     row!(o::BeginSettlementReport => report::begin_settlement),
     row!(o::SettlementReportData => report::settlement_data),
@@ -377,16 +376,19 @@ mod tests {
         let mut legacy = REFUSED_LEGACY.to_vec();
         legacy.sort_unstable();
         assert_eq!(legacy, [0x12, 0x13, 0x16, 0x1F, 0x2B, 0x2C, 0x2E, 0x2F, 0x34, 0x3F, 0x40]);
-        // The commands the register answered before the table (a regression pin).
+        // The commands the register answers (a regression pin; 0x31, 0x32, 0x35, 0x36, 0x39 and
+        // 0x3B were added with the archive of issue 16; issue 17 added the network, print and
+        // control settings, 0x74/0x75, 0x78/0x79, 0x80/0x81).
         let mut answered = COMMANDS.to_vec();
         answered.sort_unstable();
         assert_eq!(
             answered,
             [
                 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0E, 0x0F, 0x10, 0x14, 0x15, 0x17,
-                0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2D, 0x30, 0x3A, 0x50, 0x61, 0x62,
-                0x63, 0x64, 0x65, 0x69, 0x72, 0x73, 0x76, 0x77, 0x82, 0x83, 0x84, 0x85, 0x90, 0x91, 0x92, 0x94, 0x95,
-                0x96, 0x97, 0x98, 0x9D, 0x9E, 0xA2, 0xB0, 0xB3, 0xB4, 0xBB, 0xDD, 0xE1, 0xE2, 0xE3, 0xE4, 0xE5, 0xE6
+                0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2D, 0x30, 0x31, 0x32, 0x35, 0x36,
+                0x39, 0x3A, 0x3B, 0x50, 0x61, 0x62, 0x63, 0x64, 0x65, 0x69, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78,
+                0x79, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x90, 0x91, 0x92, 0x94, 0x95, 0x96, 0x97, 0x98, 0x9D, 0x9E,
+                0xA2, 0xB0, 0xB3, 0xB4, 0xBB, 0xDD, 0xE1, 0xE2, 0xE3, 0xE4, 0xE5, 0xE6
             ]
         );
     }

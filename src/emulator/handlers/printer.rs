@@ -1,5 +1,5 @@
-//! The printer: a line, a cut, a QR code, a barcode (0x61, 0x62, 0x63, 0x69) and the buffer of
-//! formatted lines (0x64, 0x65).
+//! The printer: a line, a cut, a QR code, a barcode (0x61, 0x62, 0x63, 0x69), the buffer of
+//! formatted lines (0x64, 0x65) and the print settings (0x78/0x79, kept in the state).
 
 use super::{Cx, Handled};
 use crate::commands::printer::*;
@@ -50,5 +50,31 @@ pub(super) fn write_buffer(r: &mut Register, w: WriteFormattedLines, _: &mut Cx)
 
 pub(super) fn print_buffer(r: &mut Register, _: PrintBuffer, _: &mut Cx) -> Handled<Empty> {
     r.state.printer.print_buffer();
+    Ok(Empty)
+}
+
+/// 0x79: the print settings as set.
+pub(super) fn settings(r: &mut Register, _: GetPrintSettings, _: &mut Cx) -> Handled<PrintSettings> {
+    let p = &r.state.print_settings;
+    Ok(PrintSettings {
+        printer_model: Some(p.printer_model),
+        ..PrintSettings::new(p.font_size, p.retract, &p.receipt_text)
+    })
+}
+
+/// 0x78: the model is optional (the register keeps its own); values outside the documented ones
+/// are 0x28.
+pub(super) fn set_settings(r: &mut Register, req: SetPrintSettings, _: &mut Cx) -> Handled<Empty> {
+    let s = req.0;
+    if s.font_size > 1 || s.retract > 1 || s.printer_model.is_some_and(|m| printer_model_name(m).is_none()) {
+        return Err(err::BAD_PARAMETER);
+    }
+    let p = &mut r.state.print_settings;
+    if let Some(m) = s.printer_model {
+        p.printer_model = m;
+    }
+    p.font_size = s.font_size;
+    p.retract = s.retract;
+    p.receipt_text = s.receipt_text;
     Ok(Empty)
 }

@@ -6,11 +6,12 @@ use chrono::{Datelike, NaiveDateTime};
 use super::{decode_error_code, Cx, Handled};
 use crate::commands::document::CancelDocument;
 use crate::commands::receipt::{self, *};
+use crate::commands::Request;
 use crate::commands::{DecodeError, Empty};
 use crate::emulator::register::{item_sum, Register};
-use crate::emulator::state::{doc_type, ItemRecord, NonCash, Notification, PaymentRecord, ReceiptDraft};
-use crate::protocol::err;
+use crate::emulator::state::{doc_type, ItemRecord, Notification, PaymentRecord, ReceiptDraft};
 use crate::protocol::values::{Operation, Vat};
+use crate::protocol::{err, tag, TlvWriter};
 use crate::session::{ReceiptKind, SessionState};
 
 pub(super) fn cancel(r: &mut Register, _: CancelDocument, _: &mut Cx) -> Handled<Empty> {
@@ -29,7 +30,14 @@ fn open_kind(r: &mut Register, kind: ReceiptKind, cx: &Cx) -> Handled<Empty> {
     r.need_fiscal()?;
     let t = cx.t;
     r.state.session = r.order(|s| s.open_receipt(kind, Some(t)))?;
-    r.state.receipt = Some(ReceiptDraft { kind, items: Vec::new(), payment: None, corrected_date: false });
+    r.state.receipt = Some(ReceiptDraft {
+        kind,
+        items: Vec::new(),
+        payment: None,
+        corrected_date: false,
+        settlement_tags: Vec::new(),
+        tlv: Vec::new(),
+    });
     Ok(Empty)
 }
 
@@ -53,12 +61,21 @@ impl Register {
         Ok(())
     }
 
-    fn add_item(&mut self, item: ItemRecord) -> Result<(), u8> {
+    /// Adds an item to the open receipt; `tlv` is the item's data as 0x96/0x97 sent it, kept as
+    /// its STLV 1059 with the item's total (1043).
+    fn add_item(&mut self, item: ItemRecord, tlv: &[u8]) -> Result<(), u8> {
         let max = self.options.max_items;
         let rc = self.state.receipt.as_mut().ok_or(err::WRONG_FN_STATE)?;
         if rc.items.len() >= max {
             return Err(err::TOO_MANY_ITEMS);
         }
+        let mut body = tlv.to_vec();
+        let mut w = TlvWriter::new();
+        w.vln(tag::ITEM_TOTAL, item.sum).map_err(|_| err::BAD_PARAMETER)?;
+        body.extend_from_slice(w.as_bytes());
+        let mut s = TlvWriter::new();
+        s.raw(tag::RECEIPT_ITEM, &body).map_err(|_| err::TLV_TOO_LARGE)?;
+        rc.tlv.extend_from_slice(s.as_bytes());
         rc.items.push(item);
         Ok(())
     }
@@ -68,14 +85,12 @@ pub(super) fn item(r: &mut Register, item: UnmarkedItem, cx: &mut Cx) -> Handled
     let next = r.order(SessionState::add_item)?;
     r.check_vat(item.vat.code(), cx.t)?;
     item.validate().map_err(|_| err::BAD_PARAMETER)?;
-    r.add_item(ItemRecord {
-        name: item.name,
-        sum: item_sum(item.price, item.quantity),
-        vat: item.vat.code(),
-        code: None,
-        price: Some(item.price),
-        quantity: Some(item.quantity),
-    })?;
+    let mut tlv = Vec::new();
+    item.encode(&mut tlv).map_err(|_| err::BAD_PARAMETER)?;
+    r.add_item(
+        ItemRecord { name: item.name, sum: item_sum(item.price, item.quantity), vat: item.vat.code(), code: None },
+        &tlv,
+    )?;
     r.state.session = next;
     Ok(Empty)
 }
@@ -104,14 +119,9 @@ pub(super) fn marked_item(r: &mut Register, item: MarkedItem, cx: &mut Cx) -> Ha
         Some((n, d)) => item_sum(item.price, item.quantity) * u64::from(n) / u64::from(d),
         None => item_sum(item.price, item.quantity),
     };
-    r.add_item(ItemRecord {
-        name: item.name,
-        sum,
-        vat: item.vat.code(),
-        code: Some(item.code),
-        price: Some(item.price),
-        quantity: Some(item.quantity),
-    })?;
+    let mut tlv = Vec::new();
+    item.encode(&mut tlv).map_err(|_| err::MARK_DATA_MISSING)?;
+    r.add_item(ItemRecord { name: item.name, sum, vat: item.vat.code(), code: Some(item.code) }, &tlv)?;
     r.state.check_table.remove(saved);
     r.state.session = next;
     Ok(Empty)
@@ -125,8 +135,20 @@ pub(super) fn requisites(r: &mut Register, req: ReceiptRequisites, cx: &mut Cx) 
             return Err(err::BAD_PARAMETER);
         }
     }
+    let mut tlv = Vec::new();
+    req.encode(&mut tlv).map_err(|_| err::BAD_PARAMETER)?;
     if let Some(rc) = r.state.receipt.as_mut() {
         rc.corrected_date |= req.corrected_date.is_some();
+        for (t, v) in [
+            (tag::SETTLEMENT_ADDRESS, &req.address),
+            (tag::SETTLEMENT_PLACE, &req.place),
+            (tag::VENDING_MACHINE_NUMBER, &req.automat_number),
+        ] {
+            if v.as_deref().is_some_and(|v| !v.trim().is_empty()) && !rc.settlement_tags.contains(&t) {
+                rc.settlement_tags.push(t);
+            }
+        }
+        rc.tlv.extend_from_slice(&tlv);
     }
     r.state.session = next;
     Ok(Empty)
@@ -144,19 +166,12 @@ pub(super) fn payment(r: &mut Register, p: Payment, _: &mut Cx) -> Handled<Empty
         return Err(err::BAD_TAXATION);
     }
     let non_cash = [p.electronic, p.prepayment, p.credit, p.consideration].iter().flatten().sum();
+    let mut tlv = Vec::new();
+    p.encode(&mut tlv).map_err(|_| err::BAD_PARAMETER)?;
     if let Some(rc) = r.state.receipt.as_mut() {
-        let by_type = NonCash {
-            electronic: p.electronic.unwrap_or(0),
-            prepayment: p.prepayment.unwrap_or(0),
-            credit: p.credit.unwrap_or(0),
-            consideration: p.consideration.unwrap_or(0),
-        };
-        rc.payment = Some(PaymentRecord {
-            cash: p.cash.unwrap_or(0),
-            non_cash,
-            taxation: p.taxation.map(|t| t.code()),
-            by_type,
-        });
+        rc.tlv.extend_from_slice(&tlv);
+        rc.payment =
+            Some(PaymentRecord { cash: p.cash.unwrap_or(0), non_cash, taxation: p.taxation.map(|t| t.code()) });
     }
     r.state.session = next;
     Ok(Empty)
@@ -181,6 +196,16 @@ fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx:
     if rc.items.is_empty() || (correction && !rc.corrected_date) {
         return Err(err::REQUIRED_MISSING);
     }
+    // Registered for vending, delivery or one-to-many settlements: every receipt gives the
+    // settlement address, place and vending machine number (seed 004, 0x98 and error 0xC9).
+    let modes = r.state.registration.as_ref().map(|g| g.settlement_modes).unwrap_or_default();
+    if !modes.is_empty()
+        && ![tag::SETTLEMENT_ADDRESS, tag::SETTLEMENT_PLACE, tag::VENDING_MACHINE_NUMBER]
+            .iter()
+            .all(|t| rc.settlement_tags.contains(t))
+    {
+        return Err(err::ADDRESS_PLACE_MISSING);
+    }
     if total / 100 != rc.total() / 100 {
         return Err(err::ITEMS_TOTAL_MISMATCH);
     }
@@ -194,12 +219,6 @@ fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx:
     r.check_clock(t)?;
     r.state.session = next;
     r.state.receipt = None;
-    if !correction {
-        // v01.05 0x64/0x65: lines left in the print buffer go into the receipt, then the
-        // buffer is empty. (The ФФД 1.2 0x24 has no «дополнительный текст» that would
-        // replace them.)
-        r.state.printer.print_buffer();
-    }
     r.state.check_table.clear();
     r.state.receipts_in_shift = r.state.receipts_in_shift.wrapping_add(1);
     r.state.cash = match operation {
@@ -209,10 +228,17 @@ fn form_kind(r: &mut Register, kind: ReceiptKind, operation: u8, total: u64, cx:
     };
     r.state.electronic = r.state.electronic.saturating_add(pay.non_cash);
     let doc = r.add_document(if correction { doc_type::CORRECTION } else { doc_type::RECEIPT }, t, operation, total);
-    // The FN keeps the receipt's items and payments (0x3A reads them back).
+    // The FN keeps the receipt's data: items, requisites, payments (0x3A reads them back).
     if let Some(kept) = r.state.documents.last_mut() {
-        kept.items = rc.items.iter().map(|i| ItemRecord { code: None, ..i.clone() }).collect();
-        kept.payment = Some(pay);
+        kept.tlv = rc.tlv.clone();
+    }
+    let paper = crate::emulator::paper::receipt(&r.state, &rc, &doc, correction);
+    r.paper.push(paper);
+    if !correction {
+        // v01.05 0x64/0x65: lines left in the print buffer go into the receipt, then the
+        // buffer is empty. (The ФФД 1.2 0x24 has no «дополнительный текст» that would
+        // replace them.)
+        r.state.printer.print_buffer();
     }
     if rc.items.iter().any(|i| i.code.is_some()) {
         r.state.last_notification += 1;

@@ -15,9 +15,10 @@ pub(super) fn params(r: &mut Register, _: GetShiftParams, _: &mut Cx) -> Handled
     Ok(ShiftParams { open: s.session.shift_open(), shift_number: s.shift_number, receipt_number: s.receipts_in_shift })
 }
 
-pub(super) fn begin_open(r: &mut Register, _: BeginShiftOpen, cx: &mut Cx) -> Handled<Empty> {
+pub(super) fn begin_open(r: &mut Register, req: BeginShiftOpen, cx: &mut Cx) -> Handled<Empty> {
     r.need_fiscal()?;
     let next = r.order(SessionState::begin_shift_open)?;
+    r.state.printer.no_print = req.no_print == Some(true);
     if !r.autonomous() {
         cx.extra += r.timing().map_or(Duration::ZERO, |tm| Duration::from_millis(tm.key_update_ms));
     }
@@ -25,9 +26,10 @@ pub(super) fn begin_open(r: &mut Register, _: BeginShiftOpen, cx: &mut Cx) -> Ha
     Ok(Empty)
 }
 
-pub(super) fn begin_close(r: &mut Register, _: BeginShiftClose, _: &mut Cx) -> Handled<Empty> {
+pub(super) fn begin_close(r: &mut Register, req: BeginShiftClose, _: &mut Cx) -> Handled<Empty> {
     r.need_fiscal()?;
     r.state.session = r.order(SessionState::begin_shift_close)?;
+    r.state.printer.no_print = req.no_print == Some(true);
     Ok(Empty)
 }
 
@@ -71,6 +73,10 @@ pub(super) fn close(r: &mut Register, _: CloseShift, cx: &mut Cx) -> Handled<Shi
 
 fn report(r: &mut Register, doc_type: u8, cx: &Cx) -> ShiftReport {
     let doc = r.add_document(doc_type, cx.t, 0, 0);
+    if !std::mem::take(&mut r.state.printer.no_print) {
+        let text = crate::emulator::paper::shift_report(&r.state, &doc);
+        r.paper.push(text);
+    }
     ShiftReport {
         shift_number: r.state.shift_number,
         fd_number: doc.number,

@@ -49,6 +49,28 @@ fn a_log_with_request_and_response_uses_the_request_code() {
 }
 
 #[test]
+fn a_windows_log_crlf_or_utf16_decodes_the_same() {
+    let crlf = format!("12:00:01.100 > {REQ_92}\r\n12:00:02.300 < {RESP_92}\r\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(crlf.encode_utf16().flat_map(u16::to_le_bytes));
+    for input in [crlf.clone().into_bytes(), utf16] {
+        let out = kkt().args(["decode", "--json"]).write_stdin(input).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let lines: Vec<serde_json::Value> =
+            String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0]["kind"].as_str(), lines[1]["kind"].as_str()), (Some("request"), Some("response")));
+        assert_eq!(lines[1]["fields"]["result"]["raw"], 15);
+    }
+    // The human text keeps its Cyrillic (UTF-8 bytes when piped; a Windows console gets them as
+    // Unicode), never `?` for a letter.
+    let out = kkt().args(["decode"]).write_stdin(crlf).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Выполнить проверку текущего КМ в ОИСМ"), "{text}");
+    assert!(!text.contains('?'), "{text}");
+}
+
+#[test]
 fn several_frames_and_garbage() {
     kkt()
         .args(["decode", "00 FF", "B6290001018CEF", "B62900010429BF"])

@@ -42,10 +42,19 @@ impl Emulator {
         let mut c = Command::new(BIN);
         // Each register its own journal (the default one is in the user's data directory).
         let journal = std::env::temp_dir().join(format!("kkt-cli-journal-{}", self.uri.replace([':', '/'], "_")));
+        // And its own cache (the sold-codes store): a code sold in an earlier run is not "sold
+        // by this store" in this one.
+        let cache = std::env::temp_dir().join(format!(
+            "kkt-cli-cache-{}-{}",
+            std::process::id(),
+            self.uri.replace([':', '/'], "_")
+        ));
         c.env("KKT_DEVICE", &self.uri)
             .env_remove("KKT_CONFIG")
+            .env_remove("KKT_STORE")
             .env("HOME", std::env::temp_dir())
             .env("KKT_STATE_DIR", crate::support::state_dir())
+            .env("KKT_CACHE_DIR", cache)
             .env("KKT_JOURNAL", journal);
         c
     }
@@ -215,15 +224,21 @@ fn demo_runs_on_the_built_in_register() {
 fn registration_activation_and_fn_close() {
     let emu = Emulator::start(&["--factory-fresh", "--activation-code", "ABCDEF0123456789"]);
     let reg = format!("{}/fixtures/registration.json", env!("CARGO_MANIFEST_DIR"));
+    // Marking needs the OISM and key-update hosts before registration: kkt reads them (0x83,
+    // 0x85) and refuses before 0xE1, naming the commands that save them.
+    let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let e = json_of(&out)["error"].clone();
+    let text = format!("{} {}", e["message"], e["hint"]);
+    assert!(text.contains("kkt settings oism set") && text.contains("kkt settings keys-host set"), "{e}");
+    emu.kkt().args(["settings", "oism", "set", "--host", "oism.example.ru", "--port", "21701"]).assert().success();
+    emu.kkt().args(["settings", "keys-host", "set", "--host", "keys.example.ru", "--port", "21702"]).assert().success();
     // The ФФД 1.2 registration commands wait for the activation code (device error 0xDD).
     let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(json_of(&out)["error"]["code"], 0xDD);
     emu.kkt().args(["activate", "ABCDEF0123"]).assert().code(2);
     emu.kkt().args(["activate", "ABCDEF0123456789"]).assert().success();
-    // Marking needs the OISM and key-update hosts before registration.
-    emu.kkt().args(["settings", "oism", "set", "--host", "oism.example.ru", "--port", "21701"]).assert().success();
-    emu.kkt().args(["settings", "keys-host", "set", "--host", "keys.example.ru", "--port", "21702"]).assert().success();
     let out = emu.kkt().args(["--json", "register", &reg]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(json_of(&out)["fd_number"].as_u64().unwrap() >= 1);
@@ -262,7 +277,7 @@ fn mark_check_on_the_register() {
     let out = emu
         .kkt()
         .args(["--json", "mark", "check", "--no-online", "--no-store", "--status", "piece_sold"])
-        .arg("0104607028393034215'Wt4q<GS>93dGVz")
+        .arg("0104607028393037215'Wt4q<GS>93dGVz")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

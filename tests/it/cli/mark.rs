@@ -9,7 +9,17 @@ use serde_json::{json, Value};
 
 fn kkt(mock: Option<&MockGisMt>, cache: &Path) -> Command {
     let mut c = Command::cargo_bin("kkt").unwrap();
-    for v in ["KKT_DEVICE", "KKT_STORE", "KKT_LM_URL", "KKT_MARK_STRICT", "KKT_GISMT_TOKEN_FILE", "KKT_CONFIG"] {
+    for v in [
+        "KKT_DEVICE",
+        "KKT_STORE",
+        "KKT_LM_URL",
+        "KKT_MARK_STRICT",
+        "KKT_MARK_CHECK",
+        "KKT_GISMT_TOKEN_FILE",
+        "KKT_CONFIG",
+        "KKT_SIGN_COMMAND",
+        "KKT_TSPIOT_URL",
+    ] {
         c.env_remove(v);
     }
     c.env("KKT_CACHE_DIR", cache).env("KKT_GISMT_TOKEN", TOKEN);
@@ -273,13 +283,22 @@ fn kkt_receipt_checks_marked_items_and_sends_1260() {
     assert!(m["tag1265"].as_str().unwrap().starts_with("UUID="), "{v}");
     let body = mock.hosts[0].state.bodies.lock().unwrap()[0].clone();
     assert_eq!(body["fiscalDriveNumber"].as_str().map(str::len), Some(16));
-    // A withdrawn code: refused, exit 2, the reason named.
+    // A withdrawn code: refused by the checker, exit 6 (not 2: the input was fine), the reason
+    // named, what had been sent, and that the receipt was cancelled.
     let out = run(&["receipt", "-"], Some(receipt_json(code_of(4), "100.00")));
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("[sold]"));
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[sold]") && err.contains("sent before: 0x23, 0x91") && err.contains("cancelled"), "{err}");
+    // With --json: the verdict in the error.
+    let out = run(&["--json", "receipt", "-"], Some(receipt_json(code_of(4), "100.00")));
+    assert_eq!(out.status.code(), Some(6));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "mark_refused");
+    assert_eq!(v["error"]["verdict"]["reasons"][0]["rule"], "sold");
+    assert!(v["error"]["verdict"]["reasons"][0]["message_ru"].as_str().unwrap().contains("выведен из оборота"), "{v}");
     // The block again: this store sold it.
     let out = run(&["receipt", "-"], Some(receipt_json(code_of(7), "1060.00")));
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(6));
     assert!(String::from_utf8_lossy(&out.stderr).contains("[store]"));
     // Checks off: the register alone decides.
     let out = run(&["receipt", "--no-mark-check", "-"], Some(receipt_json(code_of(4), "100.00")));
@@ -290,4 +309,84 @@ fn kkt_receipt_checks_marked_items_and_sends_1260() {
     let bodies = mock.hosts[0].state.bodies.lock().unwrap().clone();
     assert_eq!(bodies.len(), before + 1);
     assert_eq!(bodies[before]["fiscalDriveNumber"], body["fiscalDriveNumber"]);
+}
+
+#[test]
+fn the_checks_trail_keeps_every_verdict_and_the_receipt_it_sold_in() {
+    let mock = MockGisMt::start(1);
+    let emu = Emulator::start();
+    let dir = temp_dir("cli-trail");
+    let run = |args: &[&str], stdin: Option<String>| {
+        let mut c = kkt(Some(&mock), &dir);
+        c.env("KKT_DEVICE", &emu.uri).env("HOME", &dir).env("KKT_JOURNAL", dir.join("j.sqlite")).args(args);
+        if let Some(s) = stdin {
+            c.write_stdin(s);
+        }
+        c.output().unwrap()
+    };
+    let started = chrono::Local::now().format("%Y-%m-%d").to_string();
+    assert!(run(&["shift", "open"], None).status.success());
+    // A check alone, a sale, a refused sale: three verdicts.
+    assert_eq!(run(&["mark", "check", code_of(4)], None).status.code(), Some(6));
+    let out = run(&["--json", "receipt", "-"], Some(receipt_json(code_of(7), "1060.00")));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fd = doc["fd_number"].as_i64().unwrap();
+    let check_id = doc["marks"][0]["check_id"].as_i64().expect("the sold item's verdict row");
+    assert_eq!(run(&["receipt", "-"], Some(receipt_json(code_of(4), "100.00"))).status.code(), Some(6));
+    let out = run(&["--json", "mark", "checks", "--since", &started], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v["checks"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{v}");
+    let actions: Vec<&str> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["refuse", "sell", "refuse"]);
+    for r in rows {
+        assert_eq!(r["source"], "online");
+        assert!(r["req_id"].is_string() && r["req_timestamp"].is_i64(), "{r}");
+        assert_eq!(r["inn"].as_str().map(str::len), Some(10), "the register's registration INN: {r}");
+        assert!(
+            r["decided"]["found"].is_boolean() && r["decided"]["sold"].is_boolean(),
+            "the fields that decided: {r}"
+        );
+    }
+    assert_eq!(rows[1]["id"].as_i64(), Some(check_id));
+    assert_eq!(rows[1]["fd_number"].as_i64(), Some(fd), "the sold item's verdict carries the FD number");
+    assert!(rows[1]["receipt"].as_str().unwrap().ends_with(&format!("FD {fd}")));
+    assert_eq!(rows[0]["print_view"], rows[2]["print_view"]);
+    assert!(rows[0]["fd_number"].is_null() && rows[2]["fd_number"].is_null(), "no receipt for a refusal");
+    assert_eq!(rows[2]["reasons"][0]["rule"], "sold");
+    // `kkt mark history`: the checks and the sale.
+    let out = run(&["mark", "history", code_of(7)], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("checks:") && text.contains("sold in FN") && text.contains("Sold"), "{text}");
+    // Retention: verdicts and events older than it are pruned (the sold state stays).
+    let mut s = kkt::checker::store::SqliteStore::open(&kkt::checker::store::default_path(&dir)).unwrap();
+    let old = kkt::checker::gismt::now_ms() - 3 * 86_400_000;
+    let mut rec: kkt::checker::store::CheckRecord = serde_json::from_value(rows[0].clone()).unwrap();
+    rec.at_ms = old;
+    kkt::checker::store::SoldCodes::add_check(&mut s, &rec).unwrap();
+    drop(s);
+    let v: Value =
+        serde_json::from_slice(&run(&["--json", "mark", "checks", "--since", "2000-01-01"], None).stdout).unwrap();
+    assert_eq!(v["checks"].as_array().unwrap().len(), 4);
+    // Pruning runs at most once a day (a marker in the cache directory says when it last ran):
+    // today's has run already, without this retention.
+    run(&["mark", "check", "--retention-days", "1", code_of(2)], None);
+    let v: Value =
+        serde_json::from_slice(&run(&["--json", "mark", "checks", "--since", "2000-01-01"], None).stdout).unwrap();
+    assert_eq!(v["checks"].as_array().unwrap().len(), 5, "not pruned twice a day");
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().unwrap().to_string_lossy().starts_with("store-pruned-") {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    run(&["mark", "check", "--retention-days", "1", code_of(2)], None);
+    let v: Value =
+        serde_json::from_slice(&run(&["--json", "mark", "checks", "--since", "2000-01-01"], None).stdout).unwrap();
+    let rows = v["checks"].as_array().unwrap();
+    assert_eq!(rows.len(), 5, "the old verdict pruned, the new ones kept: {v}");
+    assert!(rows.iter().all(|r| r["at_ms"].as_i64().unwrap() > old));
+    assert_eq!(run(&["mark", "check", "--price", "1060", code_of(7)], None).status.code(), Some(6), "still sold here");
 }

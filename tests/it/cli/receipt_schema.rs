@@ -98,3 +98,59 @@ fn both_refuse_the_same_bad_receipts() {
         assert!(parsed.is_err(), "parser accepts {what}");
     }
 }
+
+#[test]
+fn both_refuse_the_same_bad_requisites() {
+    let s = schema();
+    let base = fixtures().into_iter().find(|(n, _)| n.ends_with("requisites.json")).unwrap().1;
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = base.clone();
+        f(&mut v);
+        v
+    };
+    let cases: Vec<(&str, Value)> = vec![
+        ("an unknown agent type", edit(&|v| v["items"][0]["agent"]["type"] = json!("bank_agent"))),
+        ("an agent without its type", edit(&|v| v["items"][2]["agent"] = json!({}))),
+        ("a supplier INN of 11 digits", edit(&|v| v["items"][2]["supplier"]["inn"] = json!("77400000761"))),
+        ("a supplier without an INN", edit(&|v| v["items"][2]["supplier"] = json!({"name": "ИП Петров"}))),
+        ("a 4-digit country code", edit(&|v| v["items"][2]["country_code"] = json!("6430"))),
+        ("an additional receipt requisite of 17", edit(&|v| v["additional_requisite"] = json!("x".repeat(17)))),
+        ("a user requisite without its value", edit(&|v| v["user_requisite"] = json!({"name": "Карта"}))),
+        ("a ФОИВ id of 73", edit(&|v| v["industry_requisites"][0]["foiv_id"] = json!(73))),
+        ("a basis date in ISO form", edit(&|v| v["industry_requisites"][0]["document_date"] = json!("2022-03-26"))),
+        ("a machine number of 22", edit(&|v| v["automat_number"] = json!("1".repeat(22)))),
+        ("the old field name `country`", edit(&|v| v["items"][2]["country"] = json!("250"))),
+        (
+            "a transfer operator phone of 21",
+            edit(&|v| v["items"][0]["agent"]["transfer_operator_phones"] = json!(["1".repeat(21)])),
+        ),
+    ];
+    for (what, v) in cases {
+        assert!(!s.is_valid(&v), "schema accepts {what}");
+        let parsed = Receipt::from_json(&v.to_string()).and_then(|r| r.validate().map(|_| r));
+        assert!(parsed.is_err(), "parser accepts {what}");
+    }
+}
+
+#[test]
+fn every_field_of_the_schema_names_its_tag() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/protocol/receipt.schema.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    fn walk(path: &str, props: &Value, out: &mut Vec<String>) {
+        for (k, p) in props.as_object().into_iter().flatten() {
+            let d = p["description"].as_str().unwrap_or("").to_lowercase();
+            if !(d.contains("tag ") || d.contains("tags ") || d.contains("stlv ") || d.starts_with("no tag:")) {
+                out.push(format!("{path}.{k}"));
+            }
+            if p["properties"].is_object() {
+                walk(&format!("{path}.{k}"), &p["properties"], out);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    walk("receipt", &v["properties"], &mut missing);
+    for (name, d) in v["$defs"].as_object().unwrap() {
+        walk(name, &d["properties"], &mut missing);
+    }
+    assert!(missing.is_empty(), "fields whose description names no tag: {missing:?}");
+}

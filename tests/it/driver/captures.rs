@@ -168,7 +168,9 @@ fn datetime_0x72_0x73() {
     let d: info::DateTime = typed_roundtrip("kitpos_get_datetime_response");
     assert_eq!(d.datetime.to_string(), "2023-01-24 14:46:00");
     let j = json_of("kitpos_get_datetime_response");
-    assert_eq!(j["tlv"], serde_json::Value::Null);
+    // The answer is one TLV (tag 30000): issue 17 shows the tags of every TLV body.
+    assert_eq!(j["tlv"][0]["tag"], 30000, "{j}");
+    assert_eq!(j["tlv"][0]["value"], "2023-01-24T14:46:00", "{j}");
     assert_eq!(j["fields"], json!({"datetime": "2023-01-24T14:46:00"}));
 }
 

@@ -99,6 +99,7 @@ impl Responder for Faulty {
                 a
             }
             Some(FaultAction::Delay) | None => self.reg.exchange(request),
+            Some(other) => panic!("fault {other:?} is not modelled by this test's register"),
         }
     }
 }

@@ -12,9 +12,6 @@ use kkt::protocol::Decimal;
 use kkt::receipt::{Cashier, Item, Money, Receipt, Taxation, Vat};
 use kkt::{AsyncKkt, Error, Kkt};
 
-/// pty tests run one at a time.
-static PTY: Mutex<()> = Mutex::new(());
-
 const CODE: &str = "010464007801637221gDDJ2VMOqvdNG\u{1d}91FFD0\u{1d}92dGVzdIjNx7Hb93pmLsV+niIDiJWV8ZFAjQdF9b2BO/o=";
 
 struct Emulator {
@@ -132,9 +129,11 @@ fn tcp_persistent_faulty_day() {
     faulty_day(&mut k);
 }
 
+// Unix only: `kkt emulator --pty` (Windows has no pseudo-terminal).
+#[cfg(unix)]
 #[test]
 fn pty_serial_faulty_day() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let emu = Emulator::start(&["--pty"], DAY_FAULTS);
     let mut k = Kkt::connect_with(&emu.at, opts()).unwrap();
     faulty_day(&mut k);
@@ -164,9 +163,11 @@ fn async_tcp_sale_with_a_lost_answer() {
     });
 }
 
+// Unix only: `kkt emulator --pty` (Windows has no pseudo-terminal).
+#[cfg(unix)]
 #[test]
 fn async_pty_sale() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let emu = Emulator::start(&["--pty"], r#"[{"command": 36, "action": "corrupt"}]"#);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
@@ -278,7 +279,36 @@ fn whole_life(k: &mut Kkt) {
     // The archive.
     let found = k.call(&archive::FindDocument { fd_number: sold.fd_number }).unwrap();
     assert_eq!(found.document.header().map(|h| h.fiscal_sign), Some(sold.fiscal_sign));
-    k.call(&archive::ReadDocumentAsTlv { fd_number: sold.fd_number }).unwrap();
+    let whole = k.call(&archive::ReadDocumentAsTlv { fd_number: sold.fd_number }).unwrap();
+    // The same document TLV by TLV (0x35, then 0x36 until its length is read).
+    let info = k.call(&archive::RequestDocumentTlv { fd_number: sold.fd_number }).unwrap();
+    assert_eq!(usize::from(info.length), whole.tlv.to_bytes().len());
+    let mut one_by_one = Vec::new();
+    while one_by_one.len() < usize::from(info.length) {
+        one_by_one.extend(k.call(&archive::ReadDocumentTlv).unwrap().tlv.to_bytes());
+    }
+    assert_eq!(one_by_one, whole.tlv.to_bytes());
+    // As a person reads it: the fiscal sign of 1077 is 0x24's and 0x30's.
+    assert_eq!(k.document(sold.fd_number).unwrap().fiscal_sign, sold.fiscal_sign);
+    k.print_document_copy(sold.fd_number).unwrap();
+    assert_eq!(k.print_ofd_receipt(sold.fd_number).unwrap().fd_number, sold.fd_number);
+    assert_eq!(k.call(&archive::GetUnconfirmedCount).unwrap().count, 0);
+    assert!(k.ofd_status().unwrap().warnings.is_empty());
+    // The service settings a technician reads and writes: network, print, control.
+    use kkt::commands::{network, printer};
+    k.call(&network::SetNetworkSettings(network::NetworkSettings::fixed(
+        "192.168.1.50",
+        "255.255.255.0",
+        "192.168.1.1",
+    )))
+    .unwrap();
+    let n = k.call(&network::GetNetworkSettings).unwrap();
+    assert_eq!(n, network::NetworkSettings::fixed("192.168.1.50", "255.255.255.0", "192.168.1.1"));
+    let p = k.call(&printer::GetPrintSettings).unwrap();
+    k.call(&printer::SetPrintSettings(p.clone())).unwrap();
+    assert_eq!(k.call(&printer::GetPrintSettings).unwrap(), p);
+    k.call(&network::SetControlSettings(network::ControlSettings::ethernet(7778))).unwrap();
+    assert_eq!(k.call(&network::GetControlSettings).unwrap(), network::ControlSettings::ethernet(7778));
     // The end of the FN.
     let end =
         k.close_fn(Some(&report::ReportData { cashier: Some("Иванова А.А.".into()), ..Default::default() })).unwrap();
@@ -322,9 +352,11 @@ fn whole_life_over_tcp() {
     whole_life(&mut k);
 }
 
+// Unix only: `kkt emulator --pty` (Windows has no pseudo-terminal).
+#[cfg(unix)]
 #[test]
 fn whole_life_over_a_pty() {
-    let _g = PTY.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::support::pty_lock();
     let emu = Emulator::start(&["--pty", "--factory-fresh"], "[]");
     let mut k = Kkt::connect_with(&format!("serial://{}?baud=115200", emu.at), opts()).unwrap();
     whole_life(&mut k);

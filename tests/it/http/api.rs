@@ -247,6 +247,13 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("post", "/v1/marks/check"),
     ("get", "/v1/journal"),
     ("post", "/v1/recover"),
+    ("post", "/v1/cash/in"),
+    ("post", "/v1/cash/out"),
+    ("get", "/v1/cash"),
+    ("get", "/v1/documents/{fd}"),
+    ("get", "/v1/ofd"),
+    ("get", "/v1/reports/shift"),
+    ("post", "/v1/print"),
     ("get", "/openapi.json"),
 ];
 

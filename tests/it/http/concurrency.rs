@@ -4,7 +4,9 @@
 //! leave a half-formed receipt; shutdown finishes the request in flight.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
+use std::io::Read;
+#[cfg(unix)]
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
@@ -256,8 +258,23 @@ fn a_request_that_waits_too_long_is_503_and_never_sent() {
     assert_eq!(c.get("/v1/journal", "/v1/journal").body["entries"], json!([]));
 }
 
+// Unix only, as the next two: they stop the service with a signal, and on Windows std cannot
+// send Ctrl-Break to another process (Service::shutdown ends it there instead).
+#[cfg(unix)]
 #[test]
 fn shutdown_finishes_the_request_in_flight() {
+    stops_after_the_request_in_flight(Service::shutdown);
+}
+
+/// Ctrl-C (SIGINT; on Windows the console's Ctrl-C and Ctrl-Break, the same `shutdown_signal`).
+#[cfg(unix)]
+#[test]
+fn ctrl_c_finishes_the_request_in_flight() {
+    stops_after_the_request_in_flight(|svc| svc.signal(nix::sys::signal::Signal::SIGINT));
+}
+
+#[cfg(unix)]
+fn stops_after_the_request_in_flight(stop: fn(&mut Service)) {
     let reg = Silent::start();
     let mut svc = Service::start(&reg.addr, patient);
     let c = svc.client.clone();
@@ -267,7 +284,7 @@ fn shutdown_finishes_the_request_in_flight() {
         std::thread::spawn(move || c.get("/v1/status", "/v1/status"))
     };
     let held = reg.conns.recv().unwrap();
-    let stopping = std::thread::spawn(move || svc.shutdown());
+    let stopping = std::thread::spawn(move || stop(&mut svc));
     // Wait until the service stops accepting connections (bounded: it does at once).
     let mut refused = false;
     for _ in 0..1000 {
@@ -286,6 +303,7 @@ fn shutdown_finishes_the_request_in_flight() {
     stopping.join().unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn a_client_that_leaves_leaves_no_half_formed_receipt() {
     let emu = Emulator::start(&[]);

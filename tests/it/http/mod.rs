@@ -2,6 +2,8 @@
 
 mod api;
 mod concurrency;
+mod confirm;
+mod day;
 mod hardening;
 mod security;
 mod trust;

@@ -90,6 +90,7 @@ fn crashed_entry(j: &mut Journal, r: &kkt::receipt::Receipt, device: &str, expec
         expected_fd: Some(expected),
         total: Some(r.total().kopecks()),
         content: None,
+        cash_before: None,
     };
     match j.begin_entry(&new).unwrap() {
         Begun::New(seq) => seq,
@@ -153,6 +154,7 @@ fn recovery_cancels_or_reports_a_document_left_open() {
                 assert!(reg.state().receipt.is_some());
                 assert!(note.contains("still open"), "{note}");
             }
+            other => panic!("policy {other:?} is not covered by this test"),
         }
     }
 }
@@ -194,5 +196,90 @@ fn a_document_another_entry_owns_is_not_taken() {
     assert!(!f.replayed);
     assert_eq!(f.document.fd_number, expected + 1);
     assert_eq!(receipts(&reg.state()).len(), 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cash_in_and_out_are_journaled_with_ids() {
+    let (mut jk, reg) = setup();
+    let m = kkt::receipt::Money::from_kopecks;
+    let a = jk.cash_in(m(150_000), Some("float-1")).unwrap();
+    assert_eq!((a.cash_before, a.cash_after, a.replayed), (m(0), m(150_000), false));
+    // The same id and amount: the first outcome, nothing sent; another amount: refused.
+    let b = jk.cash_in(m(150_000), Some("float-1")).unwrap();
+    assert_eq!((b.replayed, b.journal_seq, b.cash_after), (true, a.journal_seq, a.cash_after));
+    assert_eq!(reg.state().cash, 150_000, "done once");
+    let e = jk.cash_in(m(1), Some("float-1")).unwrap_err();
+    assert!(matches!(&e, Error::IdReused { .. }), "{e}");
+    // An id of a receipt is not a cash id.
+    jk.receipt(&sale(Some("r-1"), 1, 0)).unwrap();
+    assert!(matches!(jk.cash_out(m(100), Some("r-1")).unwrap_err(), Error::IdReused { .. }));
+    // More than the drawer holds: the register's 0x42, written as not done; a later try with
+    // the same id goes again.
+    let drawer = reg.state().cash;
+    let e = jk.cash_out(m(drawer + 1), Some("out-1")).unwrap_err();
+    assert_eq!(e.device_code(), Some(0x42), "{e}");
+    assert_eq!(jk.outcome("out-1").unwrap().unwrap().state, State::NotFormed);
+    jk.cash_in(m(10_000), None).unwrap();
+    let c = jk.cash_out(m(drawer + 1), Some("out-1")).unwrap();
+    assert_eq!(c.cash_after.kopecks(), 10_000 - 1);
+    let e = jk.outcome("out-1").unwrap().unwrap();
+    assert_eq!((e.state, e.cash_before, e.cash_after), (State::Formed, Some(drawer + 10_000), Some(10_000 - 1)));
+}
+
+/// A cash entry as a crashed process leaves it: pending, with the drawer before.
+fn crashed_cash_entry(j: &mut Journal, op: &str, id: &str, amount: u64, before: u64, device: &str) -> i64 {
+    let hash = kkt::journal::content_hash(format!("{op}:{amount}").as_bytes());
+    let new = NewEntry {
+        id: Some(id),
+        operation: op,
+        content_hash: &hash,
+        device: Some(device),
+        expected_fd: None,
+        total: Some(amount),
+        content: None,
+        cash_before: Some(before),
+    };
+    match j.begin_entry(&new).unwrap() {
+        Begun::New(seq) => seq,
+        Begun::Existing(e) => panic!("{e:?}"),
+    }
+}
+
+#[test]
+fn a_cash_entry_left_pending_is_settled_from_the_counters() {
+    let dir = tmpdir("cash-crash");
+    let path = dir.join("journal.sqlite");
+    let reg = Arc::new(VirtualRegister::new(kkt::emulator::EmulatorOptions::default()));
+    let fn_number = reg.state().fn_number.clone();
+    {
+        let k = Kkt::with_transport(InProcTransport::new(reg.clone()), Options::fast()).unwrap();
+        let mut jk = JournaledKkt::with_kkt(k, Journal::open(&path).unwrap()).unwrap();
+        jk.open_shift(&cashier()).unwrap();
+        jk.cash_in(kkt::receipt::Money::from_kopecks(50_000), None).unwrap();
+    }
+    // The host died after sending 0xB3 for 200.00 (done: the drawer moved) and before an 0xB4
+    // for 10.00 was sent (not done: it did not).
+    let mut j = Journal::open(&path).unwrap();
+    let done = crashed_cash_entry(&mut j, "cash_in", "in-7", 20_000, 50_000, &fn_number);
+    drop(j);
+    {
+        let mut k = Kkt::with_transport(InProcTransport::new(reg.clone()), Options::fast()).unwrap();
+        k.call(&kkt::commands::cash::CashIn { amount: 20_000 }).unwrap();
+    }
+    let mut j = Journal::open(&path).unwrap();
+    let not_done = crashed_cash_entry(&mut j, "cash_out", "out-7", 1_000, 70_000, &fn_number);
+    drop(j);
+    let k = Kkt::with_transport(InProcTransport::new(reg.clone()), Options::fast()).unwrap();
+    let mut jk = JournaledKkt::with_kkt(k, Journal::open(&path).unwrap()).unwrap();
+    let e = jk.journal().get(done).unwrap().unwrap();
+    assert_eq!((e.state, e.cash_after), (State::Formed, Some(70_000)));
+    assert_eq!(jk.journal().get(not_done).unwrap().unwrap().state, State::NotFormed);
+    // Asked again under their ids: the done one is replayed, the other is done now, once.
+    let a = jk.cash_in(kkt::receipt::Money::from_kopecks(20_000), Some("in-7")).unwrap();
+    assert!(a.replayed);
+    let b = jk.cash_out(kkt::receipt::Money::from_kopecks(1_000), Some("out-7")).unwrap();
+    assert!(!b.replayed);
+    assert_eq!(reg.state().cash, 69_000);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,4 +1,5 @@
 //! The host's journal and the journaled driver.
 
 mod journaled;
+mod lock;
 mod trust;

@@ -41,6 +41,7 @@ fn crashed_entry(j: &mut Journal, r: &Receipt, device: &str, expected: u32) -> i
         expected_fd: Some(expected),
         total: Some(r.total().kopecks()),
         content: Some(&content),
+        cash_before: None,
     };
     match j.begin_entry(&new).unwrap() {
         Begun::New(seq) => seq,
@@ -256,6 +257,7 @@ fn two_creators_of_the_same_journal_both_succeed() {
                         expected_fd: None,
                         total: None,
                         content: None,
+                        cash_before: None,
                     };
                     j.begin_entry(&new).map(|_| ())
                 })

@@ -72,10 +72,11 @@ fn appendix_2_scenarios() {
         (9, None, false, vec!["found", "utilised", "verified", "realizable"], Source::Online, false, ""),
         (10, None, false, vec!["verified"], Source::Online, false, ""),
         (11, None, true, vec![], Source::None, false, "every ГИС МТ CDN host failed"),
-        (12, None, true, vec![], Source::None, true, "emergency"),
         (13, None, true, vec![], Source::None, false, "every ГИС МТ CDN host failed"),
         (14, None, true, vec![], Source::None, false, "within 1.5 s"),
         (15, None, true, vec![], Source::None, false, "code 5000"),
+        // Last: a 203 latches the emergency for 3 days (§7).
+        (12, None, true, vec![], Source::None, true, "emergency"),
     ];
     println!("\n| # | price | verdict | reasons | source | emergency | ms |");
     println!("|---|---|---|---|---|---|---|");
@@ -108,6 +109,11 @@ fn appendix_2_scenarios() {
             assert_eq!(v.action, Action::Refuse);
         }
     }
+    // After scenario 12's 203 checks are off: nothing more is sent, whatever the code.
+    let before = mock.total_checks();
+    let (v, _) = check(&ch, code_of(4), None);
+    assert!(v.allowed && v.emergency, "{v:?}");
+    assert_eq!(mock.total_checks(), before, "no /codes/check while the emergency holds");
     ch.gismt().unwrap().wait_background();
 }
 
@@ -271,7 +277,19 @@ fn best_and_next(mock: &MockGisMt, g: &GisMt) -> (usize, usize) {
 
 #[test]
 fn failover_429_and_5xx_retry_then_mark_for_15_minutes() {
-    for status in [429u16, 500, 502, 503, 504] {
+    busy_row(&[429, 500, 502, 503, 504]);
+}
+
+/// 514–520 from a ГИС МТ CDN host are server errors there: §1.4.3's 5xx row (the request and
+/// one repeat, the host marked for 15 minutes, the next host). Only a ТС ПИОТ gives them a
+/// meaning of their own (the Local Module).
+#[test]
+fn failover_514_to_520_from_a_cdn_host_is_the_5xx_row() {
+    busy_row(&[514, 515, 516, 517, 518, 519, 520]);
+}
+
+fn busy_row(statuses: &[u16]) {
+    for &status in statuses {
         let mock = MockGisMt::start(3);
         let dir = temp_dir("busy");
         let ch = checker(&mock, &dir, Strictness::Deny);
@@ -401,32 +419,46 @@ fn emergency_203_from_any_method() {
 }
 
 #[test]
-fn a_203_seen_by_a_refresh_turns_checks_off_until_a_discovery_without_it() {
+fn a_203_holds_checks_off_for_3_days_after_the_last_one() {
     // A background refresh (or `kkt mark cdn --refresh`) meets 203 on /cdn/health/check while
-    // /codes/check still answers: checks are off all the same (§7), and come back once a
-    // discovery no longer sees 203.
+    // /codes/check still answers: checks are off all the same (§7), and stay off 3 days after
+    // the last 203 seen, even once discovery no longer sees it, for every process of the till.
     let mock = MockGisMt::start(2);
     let dir = temp_dir("203latch");
     for h in &mock.hosts {
         h.state.health_status.store(203, Ordering::Relaxed);
     }
-    let mut cfg = config(&mock, &dir);
-    cfg.emergency_recheck = Duration::ZERO; // rediscover on the next check (in the background)
-    let g = Arc::new(GisMt::new(cfg).unwrap());
+    let g = gismt(&mock, &dir);
+    let t0 = now_ms();
     assert!(g.discover(false).unwrap().emergency);
-    // The emergency is already over, but only a discovery can tell.
+    // The emergency is over at ГИС МТ, a discovery sees no 203 any more: the 3 days hold.
     for h in &mock.hosts {
         h.state.health_status.store(0, Ordering::Relaxed);
     }
+    assert!(!g.discover(false).unwrap().emergency);
     let ch = Checker::new(Some(Arc::clone(&g)), None, Settings { strictness: Strictness::Deny, ..Settings::default() });
     let (v, _) = check(&ch, code_of(4), None);
     assert!(v.allowed && v.emergency, "{v:?}");
+    assert!(v.notes.iter().any(|n| n.contains("3 days")), "{:?}", v.notes);
     assert_eq!(mock.total_checks(), 0, "checks are off: /codes/check is not asked");
-    // The rediscovery that check started sees no 203: checks are back.
-    g.wait_background();
+    // Another process (a new client on the same cache directory) sees it too.
+    let (v, _) = check(&checker(&mock, &dir, Strictness::Deny), code_of(4), None);
+    assert!(v.emergency);
+    let latch = g.emergency().load();
+    let until = latch.status(now_ms()).until.unwrap();
+    let until_ms = chrono::DateTime::parse_from_rfc3339(&until).unwrap().timestamp_millis();
+    assert!(until_ms >= t0 + 3 * 86_400_000 - 1000 && until_ms <= now_ms() + 3 * 86_400_000, "{until}");
+    // Three days after the last 203: checks are back.
+    g.emergency().update(|l| l.last_203_ms = Some(now_ms() - 3 * 86_400_000 - 1)).unwrap();
     let (v, _) = check(&ch, code_of(4), None);
     assert!(!v.allowed && !v.emergency, "{v:?}");
     assert_eq!(fields(&v), vec!["sold"]);
+    // A 203 from /codes/check starts it again; so does the store by hand, on every path.
+    let (v, _) = check(&ch, code_of(12), None);
+    assert!(v.emergency);
+    let n = mock.total_checks();
+    assert!(check(&ch, code_of(4), None).0.emergency);
+    assert_eq!(mock.total_checks(), n);
 }
 
 #[test]
@@ -576,7 +608,7 @@ fn no_token_is_a_clear_error() {
     match g.session().check(&[MarkingCode::parse(code_of(4)).unwrap()]) {
         Online::Failed { field, message } => {
             assert_eq!(field, "token");
-            assert!(message.contains("KKT_GISMT_TOKEN"));
+            assert!(message.contains("KKT_GISMT_TOKEN") && message.contains("--sign-command"), "{message}");
         }
         other => panic!("{other:?}"),
     }
@@ -610,7 +642,9 @@ fn no_answer_kinds_are_reported() {
     let g = gismt(&mock, &temp_dir("kinds"));
     let code = MarkingCode::parse(code_of(15)).unwrap();
     assert!(matches!(g.session().check(&[code]), Online::NoAnswer { why: NoAnswer::CrossBorder, .. }));
-    mock.hosts[0].state.force(517, json!({}), 1);
+    // 517 from the only host, twice: it is marked, and no host is left.
+    mock.hosts[0].state.force(517, json!({}), 2);
     let code = MarkingCode::parse(code_of(4)).unwrap();
-    assert!(matches!(g.session().check(&[code]), Online::NoAnswer { why: NoAnswer::TsPiot(517), .. }));
+    assert!(matches!(g.session().check(&[code]), Online::NoAnswer { why: NoAnswer::AllUnavailable, .. }));
+    assert_eq!(mock.hosts[0].state.checks(), 4, "the 5000 code twice, then 517 and its repeat");
 }

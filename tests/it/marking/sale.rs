@@ -135,10 +135,12 @@ fn a_clean_code_is_sold_with_1260_and_recorded() {
     }
     // Recorded as sold: a second sale of the same code is refused without asking the register twice.
     let e = s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000)])).unwrap_err();
+    // A refusal by the checker is its own error (exit 6 on the command line), with the verdict.
     assert!(
-        matches!(&e, Error::Input(i) if i.field == "items[0].marking_code" && i.message.contains("[store]")),
+        matches!(&e, Error::MarkRefused(r) if r.item == 0 && r.verdict.reasons.iter().any(|x| x.field == "store")),
         "{e}"
     );
+    assert!(e.to_string().contains("items[0].marking_code") && e.to_string().contains("[store]"), "{e}");
     assert!(e.to_string().contains(&format!("FD {}", doc.fd_number)), "{e}");
     // A return records it as returned; then it sells again.
     s.kkt.refund(&sale(Operation::SELL_RETURN, &[(code_of(7), 106000)])).unwrap();
@@ -150,8 +152,13 @@ fn a_clean_code_is_sold_with_1260_and_recorded() {
 fn a_banned_code_is_deleted_and_the_sale_refused() {
     let mut s = setup(kkt::emulator::EmulatorOptions::default(), Strictness::Deny, None);
     let e = s.kkt.sell(&sale(Operation::SELL, &[(code_of(7), 106000), (code_of(4), 14500)])).unwrap_err();
-    assert!(matches!(&e, Error::Input(i) if i.field == "items[1].marking_code"), "{e}");
+    assert!(matches!(&e, Error::MarkRefused(r) if r.item == 1), "{e}");
     assert!(e.to_string().contains("[sold]"), "{e}");
+    let Error::MarkRefused(r) = &e else { unreachable!() };
+    // It says what had been sent and that the receipt was cancelled.
+    assert_eq!(r.sent, vec![0x23, 0x91, 0x92, 0x94, 0x97, 0x91, 0x92, 0x94], "{e}");
+    assert!(r.cancelled.contains("cancelled"), "{e}");
+    assert!(e.to_string().contains("sent before: 0x23, 0x91") && e.to_string().contains("cancelled"), "{e}");
     assert_eq!(s.rec.keeps_94(), vec![true, false], "the banned code's result is deleted");
     assert_eq!(s.rec.requests(0x24).len(), 0, "no receipt formed");
     // The tobacco MRP rule: the block sold below its MRP.

@@ -101,7 +101,8 @@ fn the_marked_sale_carries_the_right_1260() {
     assert!(doc.marks[0].notes.iter().any(|n| n.contains("another register")), "{:?}", doc.marks[0].notes);
     // A refusal names the item.
     let e = kkt.sell(&sale(&[(SOLD, 9900)])).unwrap_err();
-    assert!(matches!(&e, Error::Input(i) if i.field == "items[0].marking_code" && i.message.contains("[sold]")), "{e}");
+    assert!(matches!(&e, Error::MarkRefused(r) if r.item == 0), "{e}");
+    assert!(e.to_string().contains("items[0].marking_code") && e.to_string().contains("[sold]"), "{e}");
     rec.items_97();
     // Emergency: sold, no 1260.
     ts.state.force(Some(Ts::Http(203, json!({"code": 203}))));

@@ -28,7 +28,7 @@ fn item() -> impl Strategy<Value = Item> {
             let mut it = Item::new(name, Money::from_kopecks(price), Decimal::new(m, scale), vat);
             it.payment_method = pm;
             it.payment_object = po;
-            it.country = country;
+            it.country_code = country;
             it
         })
 }

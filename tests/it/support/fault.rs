@@ -16,14 +16,23 @@ pub fn cashier() -> Cashier {
     Cashier { name: "Иванова А.А.".into(), inn: Some("500100732259".into()) }
 }
 
-/// A sale: bread, and `marked` marked items; `n` varies the price so that receipts differ.
+/// CODE and CODE2 with serials of their own for `n` (the same `n`, the same codes): a till's
+/// sold-codes store refuses a code sold before, and these receipts are all sales.
+pub fn codes(n: u64) -> [String; 2] {
+    let a = CODE.replacen("gDDJ2VMOqvdNG", &format!("gDDJ2VMOq{:04}", n % 10_000), 1);
+    let b = CODE2.replacen("5Bd;cj,", &format!("5B{:05}", n % 100_000), 1);
+    [a, b]
+}
+
+/// A sale: bread, and `marked` marked items (their codes from `n`); `n` varies the price so that
+/// receipts differ.
 pub fn sale(id: Option<&str>, n: u64, marked: usize) -> Receipt {
     let mut r = Receipt::sell(Taxation::OSN);
     r.id = id.map(str::to_string);
     r.cashier = Some(cashier());
     r.items.push(Item::new("Хлеб", Money::from_kopecks(4550 + n % 1000), Decimal::integer(2), Vat::VAT10));
-    for (i, code) in [CODE, CODE2].iter().take(marked).enumerate() {
-        r.items.push(Item::marked(format!("Молоко {i}"), Money::from_kopecks(8990), Vat::VAT10, *code));
+    for (i, code) in codes(n).iter().take(marked).enumerate() {
+        r.items.push(Item::marked(format!("Молоко {i}"), Money::from_kopecks(8990), Vat::VAT10, code.as_str()));
     }
     if marked > 0 {
         r.customer = Some(Customer { contact: Some("+79990000000".into()), ..Customer::default() });

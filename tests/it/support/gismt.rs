@@ -231,10 +231,29 @@ impl HostState {
     }
 }
 
-/// The shared "back end" behind every CDN host.
-#[derive(Default)]
+/// The shared "back end" behind every CDN host (and the discovery host).
 pub struct Backend {
     pub codes: Mutex<HashMap<String, Behaviour>>,
+    /// The tokens accepted as X-API-KEY (TOKEN, and those the auth endpoint issued).
+    pub tokens: Mutex<HashSet<String>>,
+    /// The X-API-KEY of every /codes/check, in order.
+    pub keys: Mutex<Vec<String>>,
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        Backend {
+            codes: Mutex::default(),
+            tokens: Mutex::new([TOKEN.to_string()].into_iter().collect()),
+            keys: Mutex::default(),
+        }
+    }
+}
+
+impl Backend {
+    fn authorized(&self, r: &Req) -> bool {
+        r.header("X-API-KEY").is_some_and(|k| self.tokens.lock().unwrap().contains(k))
+    }
 }
 
 pub struct CdnHost {
@@ -248,15 +267,11 @@ impl CdnHost {
     }
 }
 
-fn authorized(r: &Req) -> bool {
-    r.header("X-API-KEY") == Some(TOKEN)
-}
-
 pub fn cdn_host(backend: Arc<Backend>) -> CdnHost {
     let state = Arc::new(HostState::default());
     let st = Arc::clone(&state);
     let server = serve(move |r| {
-        if !authorized(&r) {
+        if !backend.authorized(&r) {
             return Reply::json(401, json!({"code": 401, "description": "unauthorized"}));
         }
         match (r.method.as_str(), r.path.as_str()) {
@@ -282,6 +297,7 @@ pub fn cdn_host(backend: Arc<Backend>) -> CdnHost {
                     return Reply::json(400, json!({"code": 400, "description": "bad json"}));
                 };
                 st.bodies.lock().unwrap().push(body.clone());
+                backend.keys.lock().unwrap().push(r.header("X-API-KEY").unwrap_or_default().to_string());
                 if st.forced_times.load(Ordering::Relaxed) > 0 {
                     st.forced_times.fetch_sub(1, Ordering::Relaxed);
                     if let Some((s, b)) = st.forced.lock().unwrap().clone() {
@@ -327,13 +343,14 @@ pub struct Discovery {
     pub calls: Arc<AtomicU32>,
 }
 
-pub fn discovery(hosts: Vec<String>) -> Discovery {
+/// The discovery host of a back end (its tokens).
+pub fn discovery_with(hosts: Vec<String>, backend: Arc<Backend>) -> Discovery {
     let list = Arc::new(Mutex::new(hosts));
     let status = Arc::new(AtomicU16::new(0));
     let calls = Arc::new(AtomicU32::new(0));
     let (l, s, c) = (Arc::clone(&list), Arc::clone(&status), Arc::clone(&calls));
     let server = serve(move |r| {
-        if !authorized(&r) {
+        if !backend.authorized(&r) {
             return Reply::json(401, json!({"code": 401, "description": "unauthorized"}));
         }
         if r.path != "/api/v4/true-api/cdn/info" {
@@ -355,6 +372,7 @@ pub fn discovery(hosts: Vec<String>) -> Discovery {
 pub struct MockGisMt {
     pub discovery: Discovery,
     pub hosts: Vec<CdnHost>,
+    pub backend: Arc<Backend>,
 }
 
 impl MockGisMt {
@@ -367,8 +385,18 @@ impl MockGisMt {
             }
         }
         let hosts: Vec<CdnHost> = (0..n).map(|_| cdn_host(Arc::clone(&backend))).collect();
-        let discovery = discovery(hosts.iter().map(|h| h.url().to_string()).collect());
-        MockGisMt { discovery, hosts }
+        let discovery = discovery_with(hosts.iter().map(|h| h.url().to_string()).collect(), Arc::clone(&backend));
+        MockGisMt { discovery, hosts, backend }
+    }
+
+    /// Refuses `token` from now on (a revoked or expired token: 401).
+    pub fn revoke(&self, token: &str) {
+        self.backend.tokens.lock().unwrap().remove(token);
+    }
+
+    /// The X-API-KEY of every /codes/check so far.
+    pub fn keys(&self) -> Vec<String> {
+        self.backend.keys.lock().unwrap().clone()
     }
 
     pub fn url(&self) -> &str {
@@ -479,4 +507,102 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// What the fake signer writes before the data it signs (it "signs" by prefixing it and
+/// Base64-encoding the lot): the mock auth endpoint checks for it.
+pub const SIGNED_PREFIX: &str = "SIGNED-BY-TEST-UKEP:";
+
+/// A fake signer: a shell script that reads the data on stdin and prints the Base64 of
+/// SIGNED_PREFIX + the data (optionally tagged with `who`), as CryptoPro's csptest would print
+/// an attached CMS in Base64. Counts its runs in `runs` (one line per run).
+pub fn fake_signer(dir: &std::path::Path, who: &str) -> (String, std::path::PathBuf) {
+    let script = dir.join(format!("sign-{who}.sh"));
+    let runs = dir.join(format!("sign-{who}.runs"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\n{{ printf '%s' '{SIGNED_PREFIX}{who}:'; cat; }} | base64\n",
+            runs.display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (format!("sh {}", script.display()), runs)
+}
+
+/// How many times a fake signer ran.
+pub fn signer_runs(runs: &std::path::Path) -> usize {
+    std::fs::read_to_string(runs).map(|s| s.lines().count()).unwrap_or(0)
+}
+
+/// A mock of ГИС МТ's /api/v3/true-api/auth/permissive-access (seed 003 §1.1): checks the
+/// request (POST, JSON, `data` Base64 of what the fake signer signed: 64 random hex digits,
+/// never the same twice) and issues a new token each time, accepted by `backend` from then on.
+pub struct MockAuth {
+    pub server: Server,
+    /// (who signed, the data signed), per request.
+    pub signed: Arc<Mutex<Vec<(String, String)>>>,
+    /// The tokens issued.
+    pub issued: Arc<Mutex<Vec<String>>>,
+    /// expires_in of the next tokens, seconds.
+    pub expires_in: Arc<AtomicU64>,
+    /// Requests the mock refused, and why.
+    pub refused: Arc<Mutex<Vec<String>>>,
+    /// When false, the tokens issued are not accepted by the back end (a contour mismatch).
+    pub accept_issued: Arc<AtomicBool>,
+}
+
+pub fn mock_auth(backend: Arc<Backend>) -> MockAuth {
+    use base64::Engine;
+    let signed: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let issued: Arc<Mutex<Vec<String>>> = Arc::default();
+    let refused: Arc<Mutex<Vec<String>>> = Arc::default();
+    let expires_in = Arc::new(AtomicU64::new(36_000));
+    let accept_issued = Arc::new(AtomicBool::new(true));
+    let (sg, is, rf, ex) = (Arc::clone(&signed), Arc::clone(&issued), Arc::clone(&refused), Arc::clone(&expires_in));
+    let ai = Arc::clone(&accept_issued);
+    let server = serve(move |r| {
+        let refuse = |why: String| {
+            rf.lock().unwrap().push(why.clone());
+            Reply::json(400, json!({"error_message": why}))
+        };
+        if (r.method.as_str(), r.path.as_str()) != ("POST", "/api/v3/true-api/auth/permissive-access") {
+            return Reply::json(404, json!({"error_message": "no such method"}));
+        }
+        if !r.header("Content-Type").is_some_and(|c| c.starts_with("application/json")) {
+            return refuse("Content-Type is not application/json".into());
+        }
+        let Ok(body) = serde_json::from_str::<Value>(&r.body) else { return refuse("not JSON".into()) };
+        let Some(data) = body["data"].as_str() else { return refuse("no data".into()) };
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) else {
+            return refuse("data is not Base64".into());
+        };
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let Some(rest) = text.strip_prefix(SIGNED_PREFIX) else {
+            return Reply::json(403, json!({"error_message": "the signature is not valid"}));
+        };
+        let (who, signed_data) = rest.split_once(':').unwrap_or(("", rest));
+        if signed_data.len() != 64 || !signed_data.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return refuse(format!("the signed data is not 32 random bytes in hex: {signed_data:?}"));
+        }
+        if sg.lock().unwrap().iter().any(|(_, d)| d == signed_data) {
+            return refuse("the same data signed twice".into());
+        }
+        sg.lock().unwrap().push((who.to_string(), signed_data.to_string()));
+        let token = format!("tok-{who}-{}", is.lock().unwrap().len() + 1);
+        is.lock().unwrap().push(token.clone());
+        if ai.load(Ordering::Relaxed) {
+            backend.tokens.lock().unwrap().insert(token.clone());
+        }
+        Reply::json(
+            200,
+            json!({"access_token": token, "id_token": "id", "expires_in": ex.load(Ordering::Relaxed), "token_type": "Bearer"}),
+        )
+    });
+    MockAuth { server, signed, issued, expires_in, refused, accept_issued }
 }

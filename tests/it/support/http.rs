@@ -264,6 +264,8 @@ impl Default for ServeOptions {
 pub struct Service {
     child: Option<Child>,
     pub client: Client,
+    /// Its journal, config and home (read by the Unix-only shutdown tests; removed on drop).
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub dir: TempDir,
 }
 
@@ -303,6 +305,12 @@ impl Service {
             "KKT_TSPIOT_URL",
             "KKT_LM_URL",
             "KKT_GISMT_TOKEN",
+            "KKT_GISMT_TOKEN_FILE",
+            "KKT_CACHE_DIR",
+            "KKT_STORE",
+            "KKT_MARK_CHECK",
+            "KKT_MARK_STRICT",
+            "KKT_SIGN_COMMAND",
         ] {
             cmd.env_remove(v);
         }
@@ -328,17 +336,19 @@ impl Service {
         Service::start("emulator", |_| {})
     }
 
-    /// Asks the service to stop as Ctrl-C or `kill` would (SIGTERM; on Windows the process is
-    /// ended) and waits until it has: it finishes the requests in flight first.
+    /// Asks the service to stop as `kill` would (SIGTERM) and waits until it has: it finishes
+    /// the requests in flight first. Unix only: std cannot send Ctrl-Break to another process.
+    #[cfg(unix)]
     pub fn shutdown(&mut self) {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+    }
+
+    /// Sends `signal` (SIGINT is what Ctrl-C sends) and waits until the service has stopped.
+    #[cfg(unix)]
+    pub fn signal(&mut self, signal: nix::sys::signal::Signal) {
         let Some(mut child) = self.child.take() else { return };
-        #[cfg(unix)]
-        {
-            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        }
-        #[cfg(not(unix))]
-        let _ = child.kill();
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, signal);
         let _ = child.wait();
     }
 }
@@ -430,11 +440,38 @@ pub fn request_codes(log: &str) -> Vec<u8> {
 }
 
 /// Reads a fixture receipt, with `id` set when given.
+///
+/// Each marked item gets a code of its own (a new 6-character serial, the same for the same
+/// `id`): the sold-codes store is on, and a real shop never sells one code twice.
 pub fn fixture(name: &str, id: Option<&str>) -> String {
     let text = std::fs::read_to_string(format!("{}/fixtures/receipts/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let mut v: Value = serde_json::from_str(&text).unwrap();
     if let Some(id) = id {
         v["id"] = Value::String(id.into());
     }
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seed = match id {
+        Some(id) => id.bytes().fold(1469598103934665603u64, |h, b| (h ^ u64::from(b)).wrapping_mul(1099511628211)),
+        None => N.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + u64::from(std::process::id()) * 1_000_003,
+    };
+    for (k, it) in v["items"].as_array_mut().into_iter().flatten().enumerate() {
+        if let Some(code) = it["marking_code"].as_str().map(str::to_string) {
+            it["marking_code"] = Value::String(unique_serial(&code, seed.wrapping_add(k as u64)));
+        }
+    }
     v.to_string()
+}
+
+/// `code` (01 GTIN 21 serial of 6 GS 93 tail) with its serial replaced by one from `seed`.
+pub fn unique_serial(code: &str, seed: u64) -> String {
+    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut x = seed;
+    let serial: String = (0..6)
+        .map(|_| {
+            let c = A[(x % A.len() as u64) as usize] as char;
+            x /= A.len() as u64;
+            c
+        })
+        .collect();
+    format!("{}{serial}{}", &code[..18], &code[24..])
 }

@@ -7,10 +7,12 @@ pub mod gismt;
 pub mod http;
 pub mod tspiot;
 
+#[cfg(unix)]
 use std::sync::{Mutex, MutexGuard};
 
 /// Tests that use a pseudo-terminal pair run one at a time (they share the process's
-/// controlling-terminal state and the kernel's pty numbering).
+/// controlling-terminal state and the kernel's pty numbering). Unix only, as the pty tests are.
+#[cfg(unix)]
 pub fn pty_lock() -> MutexGuard<'static, ()> {
     static PTY: Mutex<()> = Mutex::new(());
     PTY.lock().unwrap_or_else(|e| e.into_inner())

@@ -1,7 +1,8 @@
 //! A fault-injecting proxy between a host and a register: corrupts, drops, duplicates and
 //! delays bytes at configurable rates, in either or both directions. The host side is a TCP
 //! listener or a new pseudo-terminal (which the host opens like a serial port); the register
-//! side is `tcp://HOST:PORT` or a serial line. `kkt-faultproxy` is the command; kkt's fault
+//! side is `tcp://HOST:PORT` or a serial line. The pseudo-terminal is Unix only: on Windows
+//! [`PtySide::open`] fails with [`kkt::transport::pty::NOT_AVAILABLE`]. `kkt-faultproxy` is the command; kkt's fault
 //! tests use this library in process (a dev-dependency).
 //!
 //! [`Mangler`] is the sans-IO core: bytes in, pieces (bytes, pauses) out, from a seeded
@@ -224,6 +225,8 @@ pub struct Config {
 /// One side of the proxy.
 enum Conn {
     Tcp(TcpStream),
+    /// The pseudo-terminal's master (Unix only).
+    #[cfg(unix)]
     File(std::fs::File),
     Serial(Box<dyn serialport::SerialPort>),
 }
@@ -235,6 +238,7 @@ impl Conn {
     fn try_clone(&self) -> std::io::Result<Conn> {
         Ok(match self {
             Conn::Tcp(s) => Conn::Tcp(s.try_clone()?),
+            #[cfg(unix)]
             Conn::File(f) => Conn::File(f.try_clone()?),
             Conn::Serial(p) => Conn::Serial(p.try_clone().map_err(std::io::Error::other)?),
         })
@@ -248,6 +252,7 @@ impl Conn {
                 s.set_read_timeout(Some(POLL))?;
                 s.read(buf)
             }
+            #[cfg(unix)]
             Conn::File(f) => {
                 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
                 use std::os::fd::AsFd;
@@ -272,6 +277,7 @@ impl Conn {
     fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
         match self {
             Conn::Tcp(s) => s.write_all(b).and_then(|_| s.flush()),
+            #[cfg(unix)]
             Conn::File(f) => f.write_all(b).and_then(|_| f.flush()),
             Conn::Serial(p) => p.write_all(b).and_then(|_| p.flush()),
         }
@@ -334,7 +340,7 @@ fn connect_upstream(upstream: &DeviceUri) -> std::io::Result<Conn> {
             let p = config.builder(path).timeout(POLL).open().map_err(std::io::Error::other)?;
             Ok(Conn::Serial(p))
         }
-        DeviceUri::Emulator { .. } => Err(std::io::Error::new(
+        _ => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "the upstream must be a register on TCP or a serial line (run `kkt emulator --listen` for the virtual one)",
         )),
@@ -396,7 +402,7 @@ pub fn serve_tcp(
     Ok(())
 }
 
-/// A pseudo-terminal the host opens like a serial port.
+/// A pseudo-terminal the host opens like a serial port (Unix only).
 pub struct PtySide {
     pty: kkt::transport::pty::RawPty,
 }
@@ -418,8 +424,15 @@ impl PtySide {
         self.pty.path()
     }
 
+    /// Serves until `stop` is set (never called: there is no pseudo-terminal here).
+    #[cfg(not(unix))]
+    pub fn serve(self, _: DeviceUri, _: Config, _: Arc<Stats>, _: Arc<AtomicBool>) -> std::io::Result<()> {
+        match self.pty {}
+    }
+
     /// Serves until `stop` is set. The register connection is made when the host first
     /// writes and made again after the register closes it.
+    #[cfg(unix)]
     pub fn serve(
         self,
         upstream: DeviceUri,

@@ -20,7 +20,8 @@ struct Args {
     /// Listen for hosts on TCP at this address (port 0 picks one); the first line on stdout is the address.
     #[arg(long, value_name = "ADDR", conflicts_with = "pty")]
     listen: Option<String>,
-    /// Offer a new pseudo-terminal to the host instead; the first line on stdout is its path.
+    /// Offer a new pseudo-terminal to the host instead; the first line on stdout is its path
+    /// (Unix only).
     #[arg(long)]
     pty: bool,
     /// The register: tcp://HOST:PORT or serial:///dev/ttyUSB0?baud=115200.
@@ -103,6 +104,9 @@ fn main() -> ExitCode {
         announce(&l.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.clone()));
         serve_tcp(l, upstream, cfg, stats.clone(), stop.clone())
     } else if a.pty {
+        if !kkt::transport::pty::AVAILABLE {
+            return fail(format!("--pty: {}", kkt::transport::pty::NOT_AVAILABLE));
+        }
         let p = match PtySide::open() {
             Ok(p) => p,
             Err(e) => return fail(format!("cannot open a pseudo-terminal: {e}")),
