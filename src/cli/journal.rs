@@ -219,10 +219,9 @@ fn read_only(cli: &Cli) -> Result<Option<Journal>, Failure> {
 
 /// `kkt journal [--pending]`.
 pub fn list(cli: &Cli, a: &ListArgs) -> Result<(), Failure> {
-    let entries = match read_only(cli)? {
-        Some(j) => j.list(a.pending, a.limit).map_err(journal_failure)?,
-        None => Vec::new(),
-    };
+    // As every journaled command: created where no journal was used before (the path help
+    // names), refused where one is missing or damaged.
+    let entries = open(cli)?.journal.list(a.pending, a.limit).map_err(journal_failure)?;
     output(cli.json, &entries, || {
         if entries.is_empty() {
             return if a.pending { "no pending entries\n".into() } else { "the journal is empty\n".into() };

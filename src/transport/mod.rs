@@ -254,9 +254,9 @@ impl fmt::Display for Direction {
     }
 }
 
-/// The bytes as they may be logged: in a request frame carrying TLVs, the values of the
-/// customer's tags (contact, name, INN, birth date, citizenship, identity document, address)
-/// are replaced by `*`.
+/// The bytes as they may be logged: in a frame carrying TLVs (a request such as 0x98, or an
+/// answer such as 0x3A's document), the values of the customer's tags (contact, name, INN,
+/// birth date, citizenship, identity document, address) are replaced by `*`, inside STLVs too.
 #[doc(hidden)]
 pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     use crate::protocol::frame::{parse, Parsed};
@@ -264,26 +264,33 @@ pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         return bytes.into();
     };
     let mut out: Option<Vec<u8>> = None;
-    let data_at = skipped + 5;
-    let mut it = crate::protocol::tlv::iter(frame.data);
-    while let Some(Ok(t)) = it.next() {
-        if crate::protocol::tag_info(t.tag).is_some_and(|i| i.personal) {
-            let end = data_at + it.offset();
-            let start = end - t.value.len();
-            let v = out.get_or_insert_with(|| bytes.to_vec());
-            v[start..end].fill(b'*');
-        }
-    }
+    mask_personal(frame.data, skipped + 5, bytes, &mut out, 0);
     match out {
         Some(v) => v.into(),
         None => bytes.into(),
     }
 }
 
+/// Masks the personal tags' values among the TLVs `data` (at `base` in `bytes`) into `out`.
+fn mask_personal(data: &[u8], base: usize, bytes: &[u8], out: &mut Option<Vec<u8>>, depth: u8) {
+    let mut it = crate::protocol::tlv::iter(data);
+    while let Some(Ok(t)) = it.next() {
+        let end = base + it.offset();
+        let start = end - t.value.len();
+        match crate::protocol::tag_info(t.tag) {
+            Some(i) if i.personal => out.get_or_insert_with(|| bytes.to_vec())[start..end].fill(b'*'),
+            Some(i) if i.ty == crate::protocol::TagType::Stlv && depth < 4 => {
+                mask_personal(t.value, start, bytes, out, depth + 1)
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Logs bytes at TRACE: direction, elapsed time since the request was sent, hex.
 pub(crate) fn trace_bytes(peer: &str, dir: Direction, bytes: &[u8], elapsed: Duration) {
     if tracing::enabled!(tracing::Level::TRACE) {
-        let shown = if dir == Direction::Tx { redact(bytes) } else { bytes.into() };
+        let shown = redact(bytes);
         tracing::trace!(
             target: "kkt::frames",
             peer,
@@ -556,6 +563,11 @@ mod tests {
         assert!(s.contains("2A2A2A2A2A2A2A2A2A2A2A2A"));
         // The cashier's name (1021) stays.
         assert_eq!(&r[r.len() - 2 - 7..r.len() - 2], &f[f.len() - 2 - 7..f.len() - 2]);
+        // An answer carrying a document (0x3A: RESULT 0, then its TLVs) is masked too.
+        let mut w = crate::protocol::TlvWriter::new();
+        w.string(1008, "+79990000000").unwrap();
+        let a = redact(&frame(0, w.as_bytes())).into_owned();
+        assert!(!hex::encode_upper(&a).contains(&hex::encode_upper("+7999")));
         // Frames without personal tags are not copied.
         let plain = frame(0x01, &[]);
         assert!(matches!(redact(&plain), std::borrow::Cow::Borrowed(_)));
