@@ -66,6 +66,7 @@ const CHECKS_INDEXES: &[&str] = &[
 ];
 
 /// The advisory lock key taken while the schema is created ("kktmark" in ASCII).
+#[cfg(feature = "postgres")]
 const SCHEMA_LOCK: i64 = 0x006b_6b74_6d61_726b;
 
 const UPSERT: &str =
@@ -161,6 +162,7 @@ pub enum StoreError {
     #[error("sold-codes store (SQLite): {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL.
+    #[cfg(feature = "postgres")]
     #[error("sold-codes store (PostgreSQL): {0}")]
     Postgres(#[from] postgres::Error),
     /// The store's directory could not be made.
@@ -434,11 +436,13 @@ impl SoldCodes for SqliteStore {
     }
 }
 
+#[cfg(feature = "postgres")]
 /// The PostgreSQL store.
 pub struct PostgresStore {
     client: postgres::Client,
 }
 
+#[cfg(feature = "postgres")]
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The connection string holds a password: never printed.
@@ -446,6 +450,7 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host:port/db`; no TLS) and creates the
     /// tables when missing (or migrates those of the first schema).
@@ -500,6 +505,7 @@ impl PostgresStore {
     }
 }
 
+#[cfg(feature = "postgres")]
 fn pg_check(r: &postgres::Row) -> CheckRecord {
     CheckRecord {
         id: r.get(0),
@@ -519,6 +525,7 @@ fn pg_check(r: &postgres::Row) -> CheckRecord {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl SoldCodes for PostgresStore {
     fn lookup(&mut self, inn: &str, print_view: &str) -> Result<Option<CodeRecord>, StoreError> {
         let rows = self.client.query(LOOKUP, &[&print_view, &inn])?;
@@ -620,7 +627,13 @@ impl SoldCodes for PostgresStore {
 /// Opens a store from a location: `postgres://…` / `postgresql://…`, `sqlite:PATH`, or a path.
 pub fn open(location: &str) -> Result<Box<dyn SoldCodes>, StoreError> {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
         return Ok(Box::new(PostgresStore::connect(location)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(StoreError::Data(format!(
+            "{}: this kkt was built without the `postgres` feature: use a SQLite store",
+            location.split('@').next_back().unwrap_or("postgres://…")
+        )));
     }
     let path = location.strip_prefix("sqlite:").unwrap_or(location);
     if path.is_empty() {

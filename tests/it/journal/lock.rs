@@ -25,9 +25,16 @@ fn two_processes_cannot_use_one_journal_at_once() {
     std::fs::write(&receipt, fixture("sale.json", Some("till-1-0001"))).unwrap();
     let kkt = |args: &[&str]| {
         let mut c = Command::new(BIN);
-        // Its own store and state (not the user's: a code sold by an earlier run stays sold).
-        c.env_remove("KKT_CONFIG").env("KKT_CACHE_DIR", dir.path("cache")).env("KKT_STATE_DIR", dir.path("state"));
-        c.arg("--device").arg(&emu.uri).arg("--journal").arg(&journal).args(args);
+        // Its own home and cache: the sold-codes store of an earlier run does not know these codes.
+        c.env_remove("KKT_CONFIG")
+            .env_remove("KKT_STORE")
+            .env("HOME", dir.path("home"))
+            .env("KKT_CACHE_DIR", dir.path("cache"))
+            .arg("--device")
+            .arg(&emu.uri)
+            .arg("--journal")
+            .arg(&journal)
+            .args(args);
         c
     };
     assert!(kkt(&["shift", "open"]).stdout(Stdio::null()).status().unwrap().success());
