@@ -11,6 +11,7 @@
 //! | [`Error::UnknownOutcome`] | a fiscal command's answer was lost and the register could not be asked | check before trying again |
 //! | [`Error::IdReused`] | an idempotency key was used before for different content, nothing was sent | choose a new id |
 //! | [`Error::Pending`] | an earlier attempt with this id is still unresolved and the register could not settle it | `kkt recover`, then repeat |
+//! | [`Error::RegisterBusy`] | another program has a document open on the register, nothing was sent | let that program finish it |
 //! | [`Error::Journal`] | the host's journal (disk) failed | check the disk and the journal file |
 //! | [`Error::MarkRefused`] | the marked-goods check refused an item; the receipt was cancelled | take the item out (or, for `ask`, let the cashier accept) |
 //! | [`Error::Interrupted`] | the caller stopped (Ctrl-C) before the command; nothing sent | see the register's state |
@@ -187,6 +188,14 @@ pub enum Error {
         /// Why it could not be settled.
         detail: String,
     },
+    /// Another program (another POS, a vendor utility, kkt with another journal) has a document
+    /// open on the register, and this journal did not open it: it is not cancelled, and
+    /// nothing was sent.
+    #[error("another program has a document open on the register ({}); kkt cancels only the documents its own journal opened, so nothing was sent", document.text_en().unwrap_or("a document"))]
+    RegisterBusy {
+        /// The open document (FN status).
+        document: crate::protocol::values::CurrentDocument,
+    },
     /// The host's journal failed (nothing was sent when this comes before the command).
     #[cfg(feature = "journal")]
     #[error("{0}")]
@@ -250,6 +259,7 @@ impl Error {
             Error::UnknownOutcome(_) => ErrorKind::UnknownOutcome,
             Error::IdReused { .. } => ErrorKind::IdReused,
             Error::Pending { .. } => ErrorKind::Pending,
+            Error::RegisterBusy { .. } => ErrorKind::RegisterBusy,
             #[cfg(feature = "journal")]
             Error::Journal(_) => ErrorKind::Journal,
             Error::MarkRefused(_) => ErrorKind::MarkRefused,
@@ -282,8 +292,16 @@ impl Error {
             Error::Pending { .. } => {
                 "reconnect to the register (or run `kkt recover`), then repeat with the same id: it returns the document if it was formed".into()
             }
+            Error::RegisterBusy { .. } => {
+                "let the program that opened it finish or cancel it (another POS, a vendor utility, kkt with another journal), then repeat; if that program is gone for good, a person who decides the document is abandoned can cancel it with `kkt cancel --force`".into()
+            }
             #[cfg(feature = "journal")]
-            Error::Journal(_) => "check the disk and the journal file (--journal PATH, KKT_JOURNAL); nothing is sent without it".into(),
+            Error::Journal(e) => match e {
+                JournalError::Empty { .. } | JournalError::Unreadable { .. } | JournalError::Missing { .. } => {
+                    "nothing was sent: restore the journal (or a backup from `kkt journal backup`), point --journal at it, or start a new one deliberately with --new-journal".into()
+                }
+                _ => "check the disk and the journal file (--journal PATH, KKT_JOURNAL); nothing is sent without it".into(),
+            },
             Error::MarkRefused(r) if r.verdict.action == crate::marking::Action::Ask => {
                 "the cashier must accept these reasons: on a terminal answer the question, or give --accept-asked, or \
                  a mark_confirmation from POST /v1/marks/check; or sell without this item"
@@ -319,6 +337,8 @@ pub enum ErrorKind {
     IdReused,
     /// An earlier attempt with this idempotency key is unresolved.
     Pending,
+    /// Another program has a document open on the register.
+    RegisterBusy,
     /// The host's journal failed.
     Journal,
     /// The marked-goods check refused an item (the receipt was cancelled).
@@ -329,7 +349,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// The machine name: `input`, `sequence`, `device`, `link`, `protocol`, `not_formed`,
-    /// `unknown_outcome`, `id_reused`, `pending`, `journal`, `mark_refused` (the CLI's and the service's JSON
+    /// `unknown_outcome`, `id_reused`, `pending`, `register_busy`, `journal`, `mark_refused` (the CLI's and the service's JSON
     /// `kind`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -342,6 +362,7 @@ impl ErrorKind {
             ErrorKind::UnknownOutcome => "unknown_outcome",
             ErrorKind::IdReused => "id_reused",
             ErrorKind::Pending => "pending",
+            ErrorKind::RegisterBusy => "register_busy",
             ErrorKind::Journal => "journal",
             ErrorKind::MarkRefused => "mark_refused",
             ErrorKind::Interrupted => "interrupted",
@@ -375,6 +396,7 @@ mod tests {
             ErrorKind::UnknownOutcome,
             ErrorKind::IdReused,
             ErrorKind::Pending,
+            ErrorKind::RegisterBusy,
             ErrorKind::Journal,
             ErrorKind::MarkRefused,
             ErrorKind::Interrupted,

@@ -51,6 +51,30 @@ pub fn write_private(path: &Path, bytes: &[u8], durable: bool) -> std::io::Resul
     Ok(())
 }
 
+/// Syncs the directory holding `path` (best effort), so that a new name in it survives a power
+/// cut.
+pub fn sync_dir(path: &Path) {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Creates directory `dir` (and its parents) for kkt's private files: the directories this
+/// call creates get mode 0700 on Unix (the user's own); on Windows they take the access list of
+/// the folder above (the user's profile for kkt's default folders).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,15 +7,28 @@
 //! `not_formed`. SQLite in WAL mode with `synchronous = FULL`: a power cut at any moment
 //! leaves a readable journal. The file is created with mode 0600.
 //!
-//! No personal data is stored: the content hash identifies a receipt, and the outcome holds
-//! only the document's numbers.
+//! The journal cannot silently vanish: a file that exists but is empty, is not SQLite, or is
+//! not a journal (a copy made without its `-wal` file) is refused ([`JournalError::Empty`],
+//! [`JournalError::Unreadable`]), never taken for a new journal; a new journal is written
+//! whole beside its path and linked into place, so a second process creating the same journal
+//! at the same moment opens the one that won ([`Journal::create`]); the WAL is checkpointed
+//! after each write, so the main file alone holds every entry; [`Journal::backup`] copies a
+//! journal in use consistently (SQLite's online backup). [`known::Known`] remembers the
+//! journals a user has used, so that a missing one can be told from a new one.
+//!
+//! No personal data is stored: the content hash identifies a receipt; for a receipt the entry
+//! keeps what its document is recognised by in the FN archive (operation, total, payments, the
+//! items' names, prices and quantities: [`Entry::content`], no customer or cashier); the
+//! outcome holds only the document's numbers.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+pub mod known;
 
 /// A journal failure (the disk, the lock, or a misuse of an idempotency key).
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +55,38 @@ pub enum JournalError {
         path: String,
         /// How long it was waited for.
         waited: Duration,
+    },
+    /// The journal file exists but is empty (0 bytes): refused, never taken for a new journal.
+    #[error(
+        "journal file {path} is empty (0 bytes): it is not taken for a new journal, since the ids formed before would \
+         not be recognised and formed again; restore the journal (or its backup) to this path"
+    )]
+    Empty {
+        /// The file.
+        path: String,
+    },
+    /// The journal file exists but cannot be read as a journal.
+    #[error("journal file {path} cannot be read as a kkt journal: {reason}; restore the journal (or its backup) to this path")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// No journal at this path, and it must exist (a path used before, or an open that does not create).
+    #[error("journal file {path} is missing{}: the ids formed through it cannot be recognised any more, so they would be formed again; restore the journal (or its backup) to this path, or start a new journal deliberately with --new-journal",
+        used.as_deref().map(|u| format!(" (it was used {u})")).unwrap_or_default())]
+    Missing {
+        /// The file.
+        path: String,
+        /// When and for which FN it was used, as [`known::Known`] remembers it.
+        used: Option<String>,
+    },
+    /// A backup's destination exists already.
+    #[error("{path} exists: a backup is written to a new file only")]
+    BackupExists {
+        /// The destination.
+        path: String,
     },
     /// An idempotency key was reused for different content.
     #[error(
@@ -126,6 +171,11 @@ pub struct Entry {
     /// The receipt's total in kopecks (receipts only): with the operation, it tells this
     /// receipt's document from another in the FN archive; for cash in and out, the amount.
     pub total: Option<u64>,
+    /// What the receipt's document in the FN archive must hold to be this entry's (JSON of
+    /// `driver::reconcile::ReceiptContent`: operation, total, payments, items' names, prices,
+    /// quantities); receipts only.
+    #[serde(skip)]
+    pub content: Option<String>,
     /// Cash in and out: the cash in the drawer before (kopecks, 0xB0), what the outcome is
     /// judged by (after = before ± the amount: done; after = before: not done).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,6 +220,8 @@ pub struct NewEntry<'a> {
     pub expected_fd: Option<u32>,
     /// The receipt's total in kopecks (cash in and out: the amount).
     pub total: Option<u64>,
+    /// What its document must hold ([`Entry::content`]).
+    pub content: Option<&'a str>,
     /// Cash in and out: the cash in the drawer before, kopecks.
     pub cash_before: Option<u64>,
 }
@@ -201,27 +253,121 @@ CREATE TABLE IF NOT EXISTS entries (
     receipt_number INTEGER,
     note TEXT,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    total INTEGER,
+    content TEXT,
+    cash_before INTEGER,
+    cash_after INTEGER
 );
 CREATE INDEX IF NOT EXISTS entries_state ON entries(state);
+CREATE INDEX IF NOT EXISTS entries_fd ON entries(device, fd_number);
 ";
+
+/// Columns added since the first journals, added to an older journal when it is opened.
+const ADDED_COLUMNS: &[(&str, &str)] =
+    &[("total", "INTEGER"), ("content", "TEXT"), ("cash_before", "INTEGER"), ("cash_after", "INTEGER")];
+
+/// The first bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 impl Journal {
-    /// Opens (or creates, mode 0600) the journal at `path`.
+    /// Opens the journal at `path`, creating it (mode 0600) when there is no file: a file that
+    /// exists is opened only if it is a journal (never reinitialised). See [`Journal::create`]
+    /// and [`Journal::open_existing`].
     pub fn open(path: &Path) -> Result<Self, JournalError> {
-        let io = |source| JournalError::Io { path: path.display().to_string(), source };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
+        Self::create(path).map(|(j, _)| j)
+    }
+
+    /// Opens the journal at `path`, which must exist: [`JournalError::Missing`] otherwise,
+    /// [`JournalError::Empty`] or [`JournalError::Unreadable`] for a file that is not a journal.
+    pub fn open_existing(path: &Path) -> Result<Self, JournalError> {
+        let shown = path.display().to_string();
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(JournalError::Missing { path: shown, used: None })
+            }
+            Err(source) => return Err(JournalError::Io { path: shown, source }),
+        };
+        if meta.is_dir() {
+            return Err(JournalError::Unreadable { path: shown, reason: "it is a directory".into() });
         }
-        if !path.exists() {
-            crate::fsutil::open_private_append(path).map_err(io)?;
+        if meta.len() == 0 {
+            return Err(JournalError::Empty { path: shown });
         }
-        let db = Connection::open(path)?;
+        let mut head = [0u8; 16];
+        let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head));
+        match read {
+            Ok(()) if &head == SQLITE_HEADER => {}
+            Ok(()) => {
+                return Err(JournalError::Unreadable { path: shown, reason: "it is not an SQLite database".into() })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(JournalError::Unreadable { path: shown, reason: "it is truncated".into() })
+            }
+            Err(e) => return Err(JournalError::Unreadable { path: shown, reason: e.to_string() }),
+        }
+        let unreadable = |e: rusqlite::Error| JournalError::Unreadable { path: shown.clone(), reason: e.to_string() };
+        let db = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(unreadable)?;
+        let has_entries: i64 = db
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'entries'", [], |r| r.get(0))
+            .map_err(unreadable)?;
+        if has_entries == 0 {
+            return Err(JournalError::Unreadable {
+                path: shown,
+                reason: "it holds no journal (a copy made without its -wal file?)".into(),
+            });
+        }
         Self::init(db)
+    }
+
+    /// Creates the journal at `path` (mode 0600; its directory too) if there is no file, and
+    /// opens it; `true` when this call created it. The new journal is written whole beside
+    /// `path` and linked into place, so that it never exists half made, and two processes
+    /// creating it at once both open the one journal (the one that lost the race opens the
+    /// winner's). A file that exists is opened as [`Journal::open_existing`] does.
+    pub fn create(path: &Path) -> Result<(Self, bool), JournalError> {
+        let io = |source| JournalError::Io { path: path.display().to_string(), source };
+        if path.exists() {
+            return Self::open_existing(path).map(|j| (j, false));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::fsutil::create_private_dir(dir).map_err(io)?;
+        }
+        let tmp = sibling(path, "new");
+        let made = (|| {
+            crate::fsutil::private_options().write(true).create_new(true).open(&tmp).map_err(io)?;
+            let db = Connection::open(&tmp)?;
+            Self::init(db)?;
+            Ok::<_, JournalError>(())
+        })();
+        if let Err(e) = made {
+            remove_db_files(&tmp);
+            return Err(e);
+        }
+        let linked = match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            // A file system without hard links: copy into a file only this process creates.
+            Err(_) => match crate::fsutil::private_options().write(true).create_new(true).open(path) {
+                Ok(mut f) => std::fs::read(&tmp)
+                    .and_then(|bytes| std::io::Write::write_all(&mut f, &bytes))
+                    .and_then(|()| f.sync_all())
+                    .map(|()| true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(e),
+            },
+        };
+        remove_db_files(&tmp);
+        let created = linked.map_err(io)?;
+        if created {
+            crate::fsutil::sync_dir(path);
+        }
+        Self::open_existing(path).map(|j| (j, created))
     }
 
     /// A journal in memory (tests, the demo).
@@ -229,29 +375,84 @@ impl Journal {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(db: Connection) -> Result<Self, JournalError> {
+    fn init(mut db: Connection) -> Result<Self, JournalError> {
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
-        db.busy_timeout(std::time::Duration::from_secs(10))?;
-        db.execute_batch(SCHEMA)?;
-        // Journals written before the total was kept gain the column.
-        let has_total: i64 =
-            db.query_row("SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'total'", [], |r| r.get(0))?;
-        if has_total == 0 {
-            db.execute_batch("ALTER TABLE entries ADD COLUMN total INTEGER")?;
+        // The schema in one transaction, idempotently: two processes opening (or creating) the
+        // same journal at once both succeed.
+        let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA)?;
+        for (name, ty) in ADDED_COLUMNS {
+            let has: i64 =
+                tx.query_row("SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })?;
+            if has == 0 {
+                tx.execute_batch(&format!("ALTER TABLE entries ADD COLUMN {name} {ty}"))?;
+            }
         }
-        // … and the cash counters of cash in and out.
-        let has_cash: i64 =
-            db.query_row("SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'cash_before'", [], |r| {
-                r.get(0)
-            })?;
-        if has_cash == 0 {
-            db.execute_batch(
-                "ALTER TABLE entries ADD COLUMN cash_before INTEGER; ALTER TABLE entries ADD COLUMN cash_after INTEGER",
-            )?;
-        }
-        db.execute_batch("CREATE INDEX IF NOT EXISTS entries_fd ON entries(device, fd_number)")?;
+        tx.commit()?;
         Ok(Self { db })
+    }
+
+    /// Copies the whole journal into the new file `dest` (mode 0600), consistently while it
+    /// is in use (SQLite's online backup): the copy is a journal of its own, every entry
+    /// committed so far in its main file.
+    pub fn backup(&self, dest: &Path) -> Result<(), JournalError> {
+        let io = |source| JournalError::Io { path: dest.display().to_string(), source };
+        if dest.exists() {
+            return Err(JournalError::BackupExists { path: dest.display().to_string() });
+        }
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::fsutil::create_private_dir(dir).map_err(io)?;
+        }
+        let tmp = sibling(dest, "backup");
+        let copied = (|| {
+            crate::fsutil::private_options().write(true).create_new(true).open(&tmp).map_err(io)?;
+            let mut to = Connection::open(&tmp)?;
+            {
+                let b = rusqlite::backup::Backup::new(&self.db, &mut to)?;
+                b.run_to_completion(256, Duration::ZERO, None)?;
+            }
+            // Closing the copy's only connection folds its WAL into its main file.
+            drop(to);
+            Ok::<_, JournalError>(())
+        })();
+        if let Err(e) = copied {
+            remove_db_files(&tmp);
+            return Err(e);
+        }
+        let linked = std::fs::hard_link(&tmp, dest).or_else(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Err(e),
+            _ => std::fs::copy(&tmp, dest).map(|_| ()),
+        });
+        remove_db_files(&tmp);
+        match linked {
+            Ok(()) => {
+                crate::fsutil::sync_dir(dest);
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(JournalError::BackupExists { path: dest.display().to_string() })
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// Folds the WAL into the main file, so that a copy of the main file alone holds every
+    /// entry written so far. A failure (another process reading) is logged: the entry is
+    /// committed either way, and the next checkpoint catches up.
+    fn checkpoint(&self) {
+        if self.path().is_none() {
+            return;
+        }
+        let r = self.db.query_row("PRAGMA wal_checkpoint(FULL)", [], |r| r.get::<_, i64>(0));
+        match r {
+            Ok(0) => {}
+            Ok(_) => tracing::debug!("journal: WAL checkpoint not complete (a reader was busy)"),
+            Err(e) => tracing::warn!(error = %e, "journal: WAL checkpoint failed"),
+        }
     }
 
     /// The file the journal lives in (`None` in memory).
@@ -303,12 +504,21 @@ impl Journal {
         device: Option<&str>,
         expected_fd: Option<u32>,
     ) -> Result<Begun, JournalError> {
-        self.begin_entry(&NewEntry { id, operation, content_hash, device, expected_fd, total: None, cash_before: None })
+        self.begin_entry(&NewEntry {
+            id,
+            operation,
+            content_hash,
+            device,
+            expected_fd,
+            total: None,
+            content: None,
+            cash_before: None,
+        })
     }
 
     /// [`Journal::begin`] with every field of the entry (the receipt's total too).
     pub fn begin_entry(&mut self, new: &NewEntry<'_>) -> Result<Begun, JournalError> {
-        let NewEntry { id, operation, content_hash, device, expected_fd, total, cash_before } = *new;
+        let NewEntry { id, operation, content_hash, device, expected_fd, total, content, cash_before } = *new;
         let tx = self.db.transaction()?;
         if let Some(id) = id {
             let old =
@@ -325,8 +535,8 @@ impl Journal {
         }
         let t = now();
         tx.execute(
-            "INSERT INTO entries (idem_key, operation, content_hash, device, expected_fd, total, cash_before, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)",
+            "INSERT INTO entries (idem_key, operation, content_hash, device, expected_fd, total, content, cash_before, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9)",
             params![
                 id,
                 operation,
@@ -334,12 +544,14 @@ impl Journal {
                 device,
                 expected_fd,
                 total.map(|t| t as i64),
+                content,
                 cash_before.map(|t| t as i64),
                 t
             ],
         )?;
         let seq = tx.last_insert_rowid();
         tx.commit()?;
+        self.checkpoint();
         Ok(Begun::New(seq))
     }
 
@@ -350,6 +562,7 @@ impl Journal {
              shift_number = ?5, receipt_number = ?6, note = NULL, updated_at = ?7 WHERE seq = ?1",
             params![seq, doc.fd_number, doc.fiscal_sign, doc.datetime, doc.shift_number, doc.receipt_number, now()],
         )?;
+        self.checkpoint();
         Ok(())
     }
 
@@ -359,6 +572,7 @@ impl Journal {
             "UPDATE entries SET state = 'formed', cash_after = ?2, note = NULL, updated_at = ?3 WHERE seq = ?1",
             params![seq, cash_after as i64, now()],
         )?;
+        self.checkpoint();
         Ok(())
     }
 
@@ -378,6 +592,7 @@ impl Journal {
             "UPDATE entries SET state = 'not_formed', note = ?2, updated_at = ?3 WHERE seq = ?1",
             params![seq, why, now()],
         )?;
+        self.checkpoint();
         Ok(())
     }
 
@@ -389,12 +604,26 @@ impl Journal {
              WHERE seq = ?1 AND state = 'not_formed'",
             params![seq, device, expected_fd, now()],
         )?;
+        self.checkpoint();
+        Ok(n == 1)
+    }
+
+    /// Records that pending entry `seq` was sent to register (FN) `device`: for an entry whose
+    /// recorded FN number was damaged (`kkt recover --settle-foreign`). Returns false if the
+    /// entry was not pending.
+    pub fn set_device(&mut self, seq: i64, device: &str, expected_fd: Option<u32>) -> Result<bool, JournalError> {
+        let n = self.db.execute(
+            "UPDATE entries SET device = ?2, expected_fd = ?3, updated_at = ?4 WHERE seq = ?1 AND state = 'pending'",
+            params![seq, device, expected_fd, now()],
+        )?;
+        self.checkpoint();
         Ok(n == 1)
     }
 
     /// Leaves entry `seq` pending with a note on what is unknown.
     pub fn note(&mut self, seq: i64, note: &str) -> Result<(), JournalError> {
         self.db.execute("UPDATE entries SET note = ?2, updated_at = ?3 WHERE seq = ?1", params![seq, note, now()])?;
+        self.checkpoint();
         Ok(())
     }
 
@@ -452,7 +681,25 @@ impl Journal {
 }
 
 const COLS: &str = "seq, idem_key, operation, content_hash, device, expected_fd, state, fd_number, fiscal_sign,
-    doc_datetime, shift_number, receipt_number, note, created_at, updated_at, total, cash_before, cash_after";
+    doc_datetime, shift_number, receipt_number, note, created_at, updated_at, total, content, cash_before, cash_after";
+
+/// `path` with `.NAME-PID-N.tmp` after its file name: a file beside it that no other call uses.
+fn sibling(path: &Path, name: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut s = path.as_os_str().to_owned();
+    s.push(format!(".{name}-{}-{n}.tmp", std::process::id()));
+    PathBuf::from(s)
+}
+
+/// Removes a database file and its `-wal`, `-shm` and `-journal` files (best effort).
+fn remove_db_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut s = path.as_os_str().to_owned();
+        s.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(s));
+    }
+}
 
 fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let state = State::parse(&r.get::<_, String>(6)?);
@@ -475,8 +722,9 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         device: r.get(4)?,
         expected_fd: r.get(5)?,
         total: r.get::<_, Option<i64>>(15)?.map(|t| t as u64),
-        cash_before: r.get::<_, Option<i64>>(16)?.map(|t| t as u64),
-        cash_after: r.get::<_, Option<i64>>(17)?.map(|t| t as u64),
+        content: r.get(16)?,
+        cash_before: r.get::<_, Option<i64>>(17)?.map(|t| t as u64),
+        cash_after: r.get::<_, Option<i64>>(18)?.map(|t| t as u64),
         state,
         document,
         note: r.get(12)?,

@@ -13,11 +13,23 @@
 //! could not settle) is *reconciled* with the register on [`JournaledKkt::connect`], by
 //! [`JournaledKkt::recover`] and before a receipt with the same `id` is run again: the FN
 //! status says whether document `N + 1` exists; if it does, it is read from the FN archive
-//! (0x30) and compared with the entry (document type; for a receipt the operation and total),
-//! its receipt and shift numbers read with 0x3A. The entry becomes `formed` (with the
-//! document) or `not_formed`; a document left open on the register is cancelled (0x10) or
-//! reported, by [`OpenDocumentPolicy`]. A document another journal entry already owns is never
-//! taken for this one.
+//! (0x30) and compared with the entry (document type; for a receipt the operation and total,
+//! then its content read back with 0x3A: the payments by type, the number of items and each
+//! item's name, price and quantity, [`ReceiptContent`]), its receipt and shift numbers read
+//! with 0x3A too. The entry becomes `formed` (with the document) or `not_formed`. A document
+//! another journal entry already owns is never taken for this one, and a receipt whose content
+//! differs is another program's: the entry stays "not formed" (safe to form again), its note
+//! naming the document seen.
+//!
+//! Only a document this journal opened is cancelled (0x10): the one a pending entry left open,
+//! while no document was formed after that entry began ([`OpenDocumentPolicy`]). A document
+//! open on the register that no entry of this journal accounts for belongs to another program
+//! (another POS, a vendor utility, kkt with another journal): the command is refused with
+//! [`Error::RegisterBusy`], nothing is sent, nothing is cancelled.
+//!
+//! The FN status before each document must name a valid FN (16 digits), the one read at
+//! connect, and a last document number not behind one seen before: a damaged answer is read
+//! again, never journaled.
 //!
 //! With an `id`, a receipt is never formed twice: running it again returns the first
 //! document ([`Fiscalized::replayed`]). Without an `id` a repeated receipt is a new sale.
@@ -48,18 +60,21 @@
 
 use std::time::Duration;
 
-use crate::commands::archive::{ArchiveDocument, FindDocument, FoundDocument, ReadDocumentAsTlv};
-use crate::commands::info::{FnStatus, GetFnStatus};
+use crate::commands::archive::{
+    ArchiveDocument, FindDocument, FoundDocument, ReadDocumentAsTlv, ReadDocumentTlv, RequestDocumentTlv,
+};
+use crate::commands::info::{is_fn_number, FnStatus, GetFnStatus};
 use crate::commands::receipt::{FormCorrectionReceipt, FormReceipt};
 use crate::commands::report::SettlementReport;
 use crate::commands::shift::ShiftReport;
+use crate::commands::TlvList;
 use crate::commands::{InputError, Request};
-use crate::driver::reconcile::{self, ReceiptKey};
+use crate::driver::reconcile::{self, ReceiptContent, ReceiptKey};
 use crate::driver::{CashDirection, FiscalDocument, Options};
 use crate::error::Error;
 use crate::journal::{self, Begun, Document, Entry, Journal, JournalError, NewEntry, State};
-use crate::protocol::cmd;
 use crate::protocol::values::CurrentDocument;
+use crate::protocol::{cmd, tag};
 use crate::receipt::{Cashier, Money, Operation, Receipt};
 use crate::Kkt;
 
@@ -67,7 +82,19 @@ use crate::Kkt;
 /// looking for an entry's document (another program formed documents in between).
 const SCAN: u32 = 16;
 
-/// What to do with a document left open on the register by an attempt that was not formed.
+/// How many of the last documents `kkt recover --settle-foreign` reads for an entry whose
+/// recorded FN (and so its expected document number) was damaged.
+const FOREIGN_SCAN: u32 = 64;
+
+/// How often a damaged FN status answer is read again before the command is refused.
+const FN_STATUS_READS: usize = 3;
+
+/// How often more a document's TLVs (0x3A) are asked for after a damaged answer.
+const TLV_READS: usize = 3;
+
+/// What to do with a document a pending entry of this journal left open on the register (its
+/// attempt was not formed, and no document was formed since). A document open that no entry
+/// accounts for is never cancelled ([`Error::RegisterBusy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum OpenDocumentPolicy {
@@ -95,8 +122,9 @@ pub struct Fiscalized {
 enum Found {
     /// The entry's document, read from the archive.
     Formed { doc: Box<FoundDocument>, numbers: (Option<u32>, Option<u32>) },
-    /// No document of the entry: the FN's last document, and the open document type (0 none).
-    Absent { last_fd: u32, open_document: CurrentDocument },
+    /// No document of the entry: the FN's last document, the open document type (0 none),
+    /// and the receipts of other programs seen where the entry's could have been.
+    Absent { last_fd: u32, open_document: CurrentDocument, expected: u32, foreign: Vec<String> },
     /// Cash in or out done: the cash in the drawer now.
     CashDone(u64),
     /// The register cannot tell (another FN, too many documents since, no expected number).
@@ -109,6 +137,10 @@ pub struct JournaledKkt {
     journal: Journal,
     policy: OpenDocumentPolicy,
     lock_wait: Duration,
+    /// The FN serial read at connect (validated), or first read valid since.
+    fn_serial: Option<String>,
+    /// The highest last-document number an FN status gave (a damaged answer gives less).
+    max_fd: u32,
 }
 
 impl std::fmt::Debug for JournaledKkt {
@@ -186,7 +218,20 @@ impl JournaledKkt {
     /// A connected [`Kkt`] with a journal, without reconciling anything yet (call
     /// [`JournaledKkt::recover`]).
     pub fn without_recovery(kkt: Kkt, journal: Journal) -> Self {
-        Self { kkt, journal, policy: OpenDocumentPolicy::default(), lock_wait: Duration::from_secs(60) }
+        let fn_serial = kkt.fn_number().filter(|n| is_fn_number(n)).map(str::to_string);
+        Self {
+            kkt,
+            journal,
+            policy: OpenDocumentPolicy::default(),
+            lock_wait: Duration::from_secs(60),
+            fn_serial,
+            max_fd: 0,
+        }
+    }
+
+    /// The FN serial this journal serves now (read at connect, validated).
+    pub fn fn_serial(&self) -> Option<&str> {
+        self.fn_serial.as_deref()
     }
 
     /// What to do with a document left open by an attempt that was not formed.
@@ -233,12 +278,13 @@ impl JournaledKkt {
 
     /// A receipt or a correction receipt (by `r.correction`), journaled.
     fn fiscal_receipt(&mut self, r: &Receipt) -> Result<Fiscalized, Error> {
-        r.validate()?;
+        r.validate_with(&self.kkt.options().limits)?;
         let correction = r.correction.is_some();
         let settled = r.settle()?;
         let op = operation_name(r);
         let hash = receipt_hash(r);
         let total = r.total();
+        let content = ReceiptContent::of(r).map(|c| c.to_json());
         let _lock = self.journal.lock(self.lock_wait)?;
         let replay = |e: &Entry, recovered: bool| -> Result<Fiscalized, Error> {
             let d = e.document.clone().ok_or_else(|| Error::Pending {
@@ -317,6 +363,7 @@ impl JournaledKkt {
                     device: Some(&fs.fn_number),
                     expected_fd: expected,
                     total: Some(total.kopecks()),
+                    content: content.as_deref(),
                     cash_before: None,
                 };
                 match self.journal.begin_entry(&new)? {
@@ -343,7 +390,7 @@ impl JournaledKkt {
                 Ok(Fiscalized { document: doc, replayed: false, journal_seq: seq })
             }
             Err(e) => {
-                let (entry, _) = self.after_failure(seq, e)?;
+                let (entry, _) = self.after_failure(seq, e).map_err(|e| self.busy_instead(e))?;
                 let mut f = replay(&entry, true)?;
                 f.replayed = false;
                 Ok(f)
@@ -435,6 +482,7 @@ impl JournaledKkt {
                     device: Some(&fs.fn_number),
                     expected_fd: None,
                     total: Some(k),
+                    content: None,
                     cash_before: Some(before),
                 };
                 match self.journal.begin_entry(&new)? {
@@ -542,6 +590,84 @@ impl JournaledKkt {
         self.settle_pending(None)
     }
 
+    /// `kkt recover --settle-foreign`: settles the pending entries whose recorded FN number is
+    /// not a valid one (a damaged FN status answer was journaled by an earlier kkt), against
+    /// this register: their expected document number came from the same damaged answer, so
+    /// the last documents are read instead and a receipt is taken for formed only when one of
+    /// them has its content; otherwise it is not formed. An entry of another kind (a shift
+    /// report: no id, never replayed) is written not formed. Returns those entries as they
+    /// now stand.
+    pub fn settle_foreign(&mut self) -> Result<Vec<Entry>, Error> {
+        let _lock = self.journal.lock(self.lock_wait)?;
+        let foreign: Vec<Entry> =
+            self.journal.pending()?.into_iter().filter(|e| !e.device.as_deref().is_some_and(is_fn_number)).collect();
+        if foreign.is_empty() {
+            return Ok(Vec::new());
+        }
+        let status = self.fn_status(false)?;
+        let device = status.fn_number.clone();
+        let last = status.last_fd_number;
+        let first = last.saturating_sub(FOREIGN_SCAN - 1).max(1);
+        let mut out = Vec::with_capacity(foreign.len());
+        for e in foreign {
+            let recorded = e.device.clone().unwrap_or_default();
+            self.journal.set_device(e.seq, &device, None)?;
+            let found = if let Some(dir) = cash_direction(&e.operation) {
+                // Cash in or out: judged by the drawer's counter, as on this register.
+                self.find_cash(&e, dir, &status)?
+            } else if command_of(&e).is_some_and(|(_, k)| k.is_some()) && last > 0 {
+                self.look(&e, &device, first..=last, FOREIGN_SCAN, |foreign| Found::Absent {
+                    last_fd: last,
+                    open_document: CurrentDocument::NONE,
+                    expected: 0,
+                    foreign,
+                })?
+            } else {
+                Found::Absent { last_fd: last, open_document: CurrentDocument::NONE, expected: 0, foreign: Vec::new() }
+            };
+            match found {
+                Found::Formed { .. } | Found::CashDone(_) => {
+                    let (settled, _) = self.settle_found(&e, found)?;
+                    out.push(settled);
+                }
+                Found::Absent { foreign, .. } => {
+                    let mut why = format!(
+                        "settled by --settle-foreign: its recorded FN {recorded:?} was damaged; none of documents {first}..{last} of FN {device} is it"
+                    );
+                    for f in &foreign {
+                        why += &format!("; {f}");
+                    }
+                    self.journal.not_formed(e.seq, &why)?;
+                    out.push(self.journal.get(e.seq)?.unwrap_or(e));
+                }
+                Found::Unknown(why) => {
+                    self.journal.note(e.seq, &why)?;
+                    out.push(self.journal.get(e.seq)?.unwrap_or(e));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `kkt cancel`: cancels the document open on the register only when this journal opened
+    /// it (a pending entry left it open: settling the pending entries cancels it). Returns
+    /// whether a document was cancelled; a document another program opened is
+    /// [`Error::RegisterBusy`] (nothing is cancelled; `kkt cancel --force` is a person's
+    /// decision: [`Kkt::cancel_document`]).
+    pub fn cancel_own(&mut self) -> Result<bool, Error> {
+        let _lock = self.journal.lock(self.lock_wait)?;
+        let before = self.fn_status(false)?;
+        if before.current_document == CurrentDocument::NONE {
+            return Ok(false);
+        }
+        self.settle_pending(None)?;
+        let after = self.fn_status(false)?;
+        if after.current_document == CurrentDocument::NONE {
+            return Ok(true);
+        }
+        Err(Error::RegisterBusy { document: after.current_document })
+    }
+
     /// Before a new document: settles the entries still pending (but `except`), so that each
     /// is judged against the register before more documents follow. A failure is logged: the
     /// entries stay pending and are settled later.
@@ -562,7 +688,7 @@ impl JournaledKkt {
         if pending.is_empty() {
             return Ok(Vec::new());
         }
-        let fn_number = self.kkt.call(&GetFnStatus)?.fn_number;
+        let fn_number = self.fn_status(false)?.fn_number;
         let mut out = Vec::with_capacity(pending.len());
         for e in pending {
             if e.device.as_deref().is_some_and(|d| d != fn_number) {
@@ -576,20 +702,111 @@ impl JournaledKkt {
         Ok(out)
     }
 
-    /// The FN status before a new document, after cancelling (by the policy) a document an
-    /// earlier failed attempt left open: every pending entry is settled by now (under the
-    /// lock), so an open document formed nothing and belongs to no one waiting.
+    /// The FN status before a new document. Every pending entry of this register is settled by
+    /// now (under the lock), and settling cancels the document an entry of this journal left
+    /// open: a document still open was opened by another program, and is not touched
+    /// ([`Error::RegisterBusy`]), unless an entry of this register is still unresolved (then it
+    /// may be that entry's: [`Error::Pending`]).
     fn ready(&mut self) -> Result<FnStatus, Error> {
-        let fs = self.kkt.call(&GetFnStatus)?;
-        if fs.current_document == CurrentDocument::NONE || self.policy != OpenDocumentPolicy::Cancel {
+        let fs = self.fn_status(true)?;
+        if fs.current_document == CurrentDocument::NONE {
             return Ok(fs);
         }
-        tracing::info!(
+        let unresolved =
+            self.journal.pending()?.into_iter().find(|e| e.device.as_deref() == Some(fs.fn_number.as_str()));
+        if let Some(e) = unresolved {
+            return Err(Error::Pending {
+                id: e.id.clone().unwrap_or_default(),
+                seq: e.seq,
+                detail: format!(
+                    "a document is open on the register and journal entry {} ({}) is still unresolved: it may be that entry's",
+                    e.seq, e.operation
+                ),
+            });
+        }
+        tracing::warn!(
             document = fs.current_document.code(),
-            "a document left open by a failed attempt: cancelling it (0x10)"
+            "a document another program opened is open on the register: refusing, nothing cancelled"
         );
-        self.kkt.cancel_document()?;
-        self.kkt.call(&GetFnStatus)
+        Err(Error::RegisterBusy { document: fs.current_document })
+    }
+
+    /// The FN status, validated: its FN number 16 digits and the one this journal serves, its
+    /// last document not behind one seen before; with `twice` (before a document is journaled:
+    /// its numbers go into the entry) two answers in a row must agree. A damaged answer (a valid
+    /// frame with bad content) is read again; two answers alike in a row are taken as the
+    /// register's word (an FN replaced meanwhile). Nothing is journaled from an answer that fails.
+    fn fn_status(&mut self, twice: bool) -> Result<FnStatus, Error> {
+        let mut previous: Option<FnStatus> = None;
+        let mut why = String::new();
+        for _ in 0..FN_STATUS_READS + usize::from(twice) {
+            let fs = self.kkt.call(&GetFnStatus)?;
+            let agrees =
+                previous.as_ref().is_some_and(|p| p.fn_number == fs.fn_number && p.last_fd_number == fs.last_fd_number);
+            if twice && previous.is_none() {
+                previous = Some(fs);
+                continue;
+            }
+            if twice && !agrees {
+                why = "two answers in a row disagree".to_string();
+            } else if !fs.fn_number_valid() {
+                why = format!("the FN number in the answer is {:?}, not 16 digits", fs.fn_number);
+            } else if self.fn_serial.as_deref().is_some_and(|f| f != fs.fn_number) && !agrees {
+                why = format!(
+                    "the answer names FN {}, the register was connected with FN {}",
+                    fs.fn_number,
+                    self.fn_serial.as_deref().unwrap_or_default()
+                );
+            } else if fs.last_fd_number < self.max_fd && !agrees {
+                why = format!("the answer's last document {} is behind {} seen before", fs.last_fd_number, self.max_fd);
+            } else {
+                if self.fn_serial.as_deref() != Some(fs.fn_number.as_str()) {
+                    if let Some(old) = &self.fn_serial {
+                        tracing::warn!(old = %old, new = %fs.fn_number, "the register's FN changed");
+                        self.max_fd = 0;
+                    }
+                    self.fn_serial = Some(fs.fn_number.clone());
+                }
+                self.max_fd = self.max_fd.max(fs.last_fd_number);
+                return Ok(fs);
+            }
+            tracing::warn!(%why, "a damaged FN status answer: reading it again");
+            previous = Some(fs);
+        }
+        Err(Error::Protocol {
+            command: GetFnStatus::CODE,
+            error: crate::error::ProtocolError::Unexpected(format!(
+                "the FN status answer was damaged {FN_STATUS_READS} times ({why}); nothing was journaled or sent"
+            )),
+        })
+    }
+
+    /// A refused opening (the register's error, or the session model's after reading the
+    /// register again) while a document this journal did not open is open: that is
+    /// [`Error::RegisterBusy`], not a hint to cancel it.
+    fn busy_instead(&mut self, e: Error) -> Error {
+        let command = match &e {
+            Error::Device { command, .. } => *command,
+            Error::Sequence(v) => v.command,
+            _ => return e,
+        };
+        let opening = matches!(
+            command,
+            cmd::BEGIN_RECEIPT
+                | cmd::BEGIN_CORRECTION
+                | cmd::BEGIN_SHIFT_OPEN
+                | cmd::BEGIN_SHIFT_CLOSE
+                | cmd::BEGIN_SETTLEMENT_REPORT
+        );
+        if !opening {
+            return e;
+        }
+        match self.kkt.call(&GetFnStatus) {
+            Ok(fs) if fs.current_document != CurrentDocument::NONE => {
+                Error::RegisterBusy { document: fs.current_document }
+            }
+            _ => e,
+        }
     }
 
     /// Writes a formed outcome; a failure to write is logged, not returned: the document
@@ -694,6 +911,7 @@ impl JournaledKkt {
             device: Some(&fs.fn_number),
             expected_fd: fs.last_fd_number.checked_add(1),
             total: None,
+            content: None,
             cash_before: None,
         };
         let Begun::New(seq) = self.journal.begin_entry(&new)? else {
@@ -704,7 +922,7 @@ impl JournaledKkt {
                 self.record_formed(seq, &document(&t, &fs));
                 Ok(t)
             }
-            Err(e) => match self.after_failure(seq, e)? {
+            Err(e) => match self.after_failure(seq, e).map_err(|e| self.busy_instead(e))? {
                 (entry, Some(doc)) => {
                     let code = command_of(&entry).map_or(0, |(c, _)| c);
                     let status = self.kkt.call(&GetFnStatus)?;
@@ -723,6 +941,11 @@ impl JournaledKkt {
     /// stands, with the archive record when formed.
     fn settle(&mut self, entry: &Entry) -> Result<(Entry, Option<Box<FoundDocument>>), Error> {
         let found = self.find(entry)?;
+        self.settle_found(entry, found)
+    }
+
+    /// Writes what the register said about `entry`.
+    fn settle_found(&mut self, entry: &Entry, found: Found) -> Result<(Entry, Option<Box<FoundDocument>>), Error> {
         let seq = entry.seq;
         let mut kept = None;
         match found {
@@ -754,20 +977,30 @@ impl JournaledKkt {
                 self.journal.cash_done(seq, after)?;
                 tracing::info!(seq, after, "journal: reconciled: cash done");
             }
-            Found::Absent { last_fd, open_document } => {
+            Found::Absent { last_fd, open_document, expected, foreign } => {
                 let mut why = format!("the register has no document for it (its last document is {last_fd})");
+                for f in &foreign {
+                    why += &format!("; {f}");
+                }
+                // The document the entry left open is still open only if nothing was formed
+                // since it began: one open after a later document is another program's.
+                let ours = last_fd.checked_add(1) == Some(expected);
                 if open_document != CurrentDocument::NONE && entry.state == State::Pending {
-                    match self.policy {
-                        OpenDocumentPolicy::Cancel => match self.kkt.cancel_document() {
-                            Ok(()) => why += "; the document left open was cancelled (0x10)",
+                    match (ours, self.policy) {
+                        (true, OpenDocumentPolicy::Cancel) => match self.kkt.cancel_document() {
+                            Ok(()) => why += "; the document it left open was cancelled (0x10)",
                             Err(e) => {
-                                why += &format!("; the document left open could not be cancelled: {e}");
+                                why += &format!("; the document it left open could not be cancelled: {e}");
                             }
                         },
-                        OpenDocumentPolicy::Report => {
+                        (true, OpenDocumentPolicy::Report) => {
                             why += &format!(
-                                "; a document (type {open_document:#04x}) is still open on the register: cancel it (`kkt cancel`) or finish it"
+                                "; a document (type {:#04x}) is still open on the register: finish it or cancel it (`kkt cancel`)",
+                                open_document.code()
                             )
+                        }
+                        (false, _) => {
+                            why += "; a document another program opened since is open on the register: it was left open"
                         }
                     }
                 }
@@ -789,10 +1022,15 @@ impl JournaledKkt {
 
     /// Looks for the entry's document on the register.
     fn find(&mut self, entry: &Entry) -> Result<Found, Error> {
-        let status = self.kkt.call(&GetFnStatus)?;
+        let status = self.fn_status(false)?;
         if let Some(d) = entry.device.as_deref().filter(|d| *d != status.fn_number) {
+            let hint = if is_fn_number(d) {
+                "connect to that register"
+            } else {
+                "that FN number is damaged: `kkt recover --settle-foreign` settles it against this register"
+            };
             return Ok(Found::Unknown(format!(
-                "the entry was sent to FN {d}; this register has FN {}: connect to that register",
+                "the entry was sent to FN {d:?}; this register has FN {}: {hint}",
                 status.fn_number
             )));
         }
@@ -802,43 +1040,122 @@ impl JournaledKkt {
         let Some(expected) = entry.expected_fd else {
             return Ok(Found::Unknown("the entry has no expected document number".into()));
         };
+        let last = status.last_fd_number;
+        let absent =
+            |foreign| Found::Absent { last_fd: last, open_document: status.current_document, expected, foreign };
+        if last < expected {
+            return Ok(absent(Vec::new()));
+        }
+        let device = status.fn_number.clone();
+        self.look(entry, &device, expected..=last, SCAN, absent)
+    }
+
+    /// Reads the documents `fds` (skipping those other entries own, at most `limit` of the
+    /// others) for the entry's: its type, and for a receipt its operation, total and content.
+    fn look(
+        &mut self,
+        entry: &Entry,
+        device: &str,
+        fds: std::ops::RangeInclusive<u32>,
+        limit: u32,
+        absent: impl FnOnce(Vec<String>) -> Found,
+    ) -> Result<Found, Error> {
         let Some((code, key)) = command_of(entry) else {
             return Ok(Found::Unknown(format!("operation {:?} is not one the journal knows", entry.operation)));
         };
-        let last = status.last_fd_number;
-        if last < expected {
-            return Ok(Found::Absent { last_fd: last, open_document: status.current_document });
-        }
-        let device = status.fn_number.clone();
-        // Documents other entries own are skipped; of the others, at most SCAN are read.
+        let receipt = matches!(code, cmd::FORM_RECEIPT | cmd::FORM_CORRECTION);
+        let content = entry.content.as_deref().and_then(ReceiptContent::from_json);
+        let (first, last) = (*fds.start(), *fds.end());
+        let mut foreign = Vec::new();
         let mut read = 0;
-        for fd in expected..=last {
-            if self.journal.formed_by_fd(&device, fd)?.is_some_and(|o| o.seq != entry.seq) {
+        for fd in fds {
+            if self.journal.formed_by_fd(device, fd)?.is_some_and(|o| o.seq != entry.seq) {
                 continue;
             }
-            if read == SCAN {
+            if read == limit {
                 return Ok(Found::Unknown(format!(
-                    "documents {expected}..{last} were formed since, {SCAN} of them by no entry of this journal, and none is this one: check the FN archive (`kkt fd N`)"
+                    "documents {first}..{last} were formed since, {limit} of them by no entry of this journal, and none is this one: check the FN archive (`kkt fd N`)"
                 )));
             }
             read += 1;
             let doc = self.kkt.call(&FindDocument { fd_number: fd })?;
-            if reconcile::confirm(code, key, &doc).is_ok() {
-                let numbers = if matches!(code, cmd::FORM_RECEIPT | cmd::FORM_CORRECTION) {
-                    match self.kkt.call(&ReadDocumentAsTlv { fd_number: fd }) {
-                        Ok(t) => (t.tlv.raw(1038).and_then(le_uint), t.tlv.raw(1042).and_then(le_uint)),
-                        Err(e) => {
-                            tracing::debug!(error = %e, "0x3A: receipt numbers not read");
-                            (None, None)
-                        }
-                    }
-                } else {
-                    (None, None)
-                };
-                return Ok(Found::Formed { doc: Box::new(doc), numbers });
+            match reconcile::confirm(code, key, &doc) {
+                Ok(()) => {}
+                Err(reconcile::ReconcileError::OtherReceipt { found, .. }) => {
+                    foreign.push(format!(
+                        "FD {fd} is another receipt (operation {}, total {} kopecks)",
+                        found.operation.code(),
+                        found.total
+                    ));
+                    continue;
+                }
+                Err(_) => continue,
+            }
+            if !receipt {
+                return Ok(Found::Formed { doc: Box::new(doc), numbers: (None, None) });
+            }
+            let Some(content) = &content else {
+                return Ok(Found::Unknown(format!(
+                    "FD {fd} has this receipt's operation and total, but the entry keeps no content to compare it with (written by an earlier kkt): check it (`kkt fd {fd}`)"
+                )));
+            };
+            let tlv = match self.document_tlv(fd) {
+                Ok(t) => t,
+                Err(e) => {
+                    return Ok(Found::Unknown(format!(
+                        "FD {fd} has this receipt's operation and total, but its content could not be read back ({e}): check it (`kkt fd {fd}`)"
+                    )))
+                }
+            };
+            match content.compare(&tlv) {
+                Ok(()) => {
+                    let numbers = (
+                        tlv.raw(tag::SHIFT_NUMBER).and_then(le_uint),
+                        tlv.raw(tag::RECEIPT_NUMBER_IN_SHIFT).and_then(le_uint),
+                    );
+                    return Ok(Found::Formed { doc: Box::new(doc), numbers });
+                }
+                Err(m) => {
+                    tracing::info!(seq = entry.seq, fd, mismatch = %m, "journal: a receipt of another program");
+                    foreign.push(format!("FD {fd} is another program's receipt ({m})"));
+                }
             }
         }
-        Ok(Found::Absent { last_fd: last, open_document: status.current_document })
+        Ok(absent(foreign))
+    }
+
+    /// A document's TLVs: 0x3A, or 0x35 and 0x36 one TLV at a time when the register refuses
+    /// 0x3A (a document over its 1024 bytes).
+    fn document_tlv(&mut self, fd: u32) -> Result<TlvList, Error> {
+        // The long 0x3A answer is the one a noisy line damages most: asked again (each call
+        // within its own budget) before giving up.
+        let mut read = self.kkt.call(&ReadDocumentAsTlv { fd_number: fd });
+        for _ in 0..TLV_READS {
+            match &read {
+                Err(Error::Protocol { .. }) => read = self.kkt.call(&ReadDocumentAsTlv { fd_number: fd }),
+                _ => break,
+            }
+        }
+        match read {
+            Ok(t) => Ok(t.tlv),
+            Err(first @ Error::Device { .. }) => {
+                let Ok(info) = self.kkt.call(&RequestDocumentTlv { fd_number: fd }) else { return Err(first) };
+                let mut bytes = Vec::with_capacity(usize::from(info.length));
+                while bytes.len() < usize::from(info.length) {
+                    let t = self.kkt.call(&ReadDocumentTlv)?;
+                    let b = t.tlv.to_bytes();
+                    if b.is_empty() {
+                        break;
+                    }
+                    bytes.extend_from_slice(&b);
+                }
+                TlvList::parse(&bytes).map_err(|e| Error::Protocol {
+                    command: ReadDocumentTlv::CODE,
+                    error: crate::error::ProtocolError::Unexpected(format!("document {fd}'s TLVs: {e}")),
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -853,7 +1170,12 @@ impl JournaledKkt {
         if Some(now) == dir.after(before, amount) {
             Ok(Found::CashDone(now))
         } else if now == before {
-            Ok(Found::Absent { last_fd: status.last_fd_number, open_document: status.current_document })
+            Ok(Found::Absent {
+                last_fd: status.last_fd_number,
+                open_document: status.current_document,
+                expected: 0,
+                foreign: Vec::new(),
+            })
         } else {
             Ok(Found::Unknown(format!(
                 "the drawer held {} before, the amount was {}, it holds {} now (other payments since?): check the drawer and `kkt cash totals`",

@@ -161,6 +161,9 @@ impl<'de> Deserialize<'de> for Money {
 /// receipt JSON and the HTTP service read quantities with it).
 pub fn decimal_exact<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     let t = exact_text(d)?;
+    if t.contains(['e', 'E']) {
+        return Err(D::Error::custom(format!("{t}: write the quantity without an exponent (e.g. \"1500\", \"0.25\")")));
+    }
     if t.starts_with('-') {
         return Err(D::Error::custom(format!("{t:?} is negative")));
     }
@@ -603,8 +606,21 @@ fn max_len(t: u16) -> usize {
     usize::from(tag_info(t).map_or(u16::MAX, |i| i.max_len))
 }
 
-/// A text within the tag table's limit for tag `t`.
+/// A text within the tag table's limit for tag `t`, without NUL or other control characters
+/// (a real FN refuses them; a marking code's GS is checked apart).
 fn text(field: impl Into<String>, s: &str, t: u16) -> Result<(), InputError> {
+    let field = field.into();
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(InputError::new(
+            field,
+            format!("control character U+{:04X} in the text: only printable characters are allowed", u32::from(c)),
+        ));
+    }
+    length(field, s, t)
+}
+
+/// A text within the tag table's limit for tag `t` (any characters cp866 has).
+fn length(field: impl Into<String>, s: &str, t: u16) -> Result<(), InputError> {
     let field = field.into();
     let max = max_len(t);
     let b = types::cp866(s).map_err(|e| InputError::new(field.clone(), e.to_string()))?;
@@ -636,6 +652,43 @@ fn digits(field: &str, s: &str, lens: &[usize], what: &str) -> Result<(), InputE
     } else {
         Err(InputError::new(field.to_string(), format!("{s:?} is not {what}")))
     }
+}
+
+/// Limits a receipt is checked against besides the register's own: what a real FN or OFD
+/// would refuse later, and typos (`kkt --max-items`, `--max-change`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most items (the virtual register takes 100; refused before 0x23).
+    pub max_items: usize,
+    /// The most change cash may give (cash tendered above the rest of the total).
+    pub max_change: Money,
+}
+
+impl Limits {
+    /// 100 items, 100 000.00 of change.
+    pub const DEFAULT: Limits = Limits { max_items: 100, max_change: Money(10_000_000) };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// Whether `s` is a customer's phone number (`+` and 10 to 15 digits, or 10 to 15 digits) or
+/// e-mail address, as tag 1008 takes them.
+pub fn is_contact(s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if (10..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    let atom = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    atom(local)
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
 }
 
 /// Tag 1262's values: the federal authorities of Приложение 1 are numbered 001 to 072.
@@ -846,9 +899,17 @@ impl Receipt {
         })
     }
 
-    /// Checks everything the register would refuse, naming the field and the limit. Nothing
-    /// is sent when this fails.
+    /// Checks everything the register would refuse, naming the field and the limit, with the
+    /// default [`Limits`]. Nothing is sent when this fails.
     pub fn validate(&self) -> Result<(), InputError> {
+        self.validate_with(&Limits::DEFAULT)
+    }
+
+    /// [`Receipt::validate`] with `limits`: besides the register's own limits, what a real FN
+    /// or OFD refuses (control characters in texts, a contact that is neither a phone number
+    /// nor an e-mail, an electronic receipt without a contact, a total of 0.00) and more items
+    /// or change than `limits` allow.
+    pub fn validate_with(&self, limits: &Limits) -> Result<(), InputError> {
         if let Some(id) = &self.id {
             if id.is_empty() || id.len() > 128 {
                 return Err(InputError::new("id", "an idempotency key of 1 to 128 characters"));
@@ -869,6 +930,12 @@ impl Receipt {
         if let Some(c) = &self.customer {
             if let Some(v) = &c.contact {
                 text("customer.contact", v, tag::CUSTOMER_EMAIL_OR_PHONE)?;
+                if !is_contact(v) {
+                    return Err(InputError::new(
+                        "customer.contact",
+                        "neither a phone number (+79990000000) nor an e-mail address (name@example.ru)",
+                    ));
+                }
             }
             if let Some(v) = &c.name {
                 text("customer.name", v, tag::CUSTOMER_NAME)?;
@@ -900,6 +967,19 @@ impl Receipt {
         known("taxation", self.taxation)?;
         if self.items.is_empty() {
             return Err(InputError::new("items", "a receipt needs at least one item"));
+        }
+        if self.items.len() > limits.max_items {
+            return Err(InputError::new(
+                "items",
+                format!("{} items are more than the limit of {} (--max-items)", self.items.len(), limits.max_items),
+            ));
+        }
+        if !self.print && self.correction.is_none() && self.customer.as_ref().and_then(|c| c.contact.as_ref()).is_none()
+        {
+            return Err(InputError::new(
+                "customer.contact",
+                "an electronic receipt (print: false) is sent to the customer: give their phone number or e-mail",
+            ));
         }
         for (i, it) in self.items.iter().enumerate() {
             known(&at(i, "measure"), it.measure)?;
@@ -949,11 +1029,20 @@ impl Receipt {
                     // What reaches tag 2000 is the parsed code (GS as the byte 0x1D): its limit
                     // is checked on that; a code too long to be one is refused first.
                     if code.len() > 4 * max_len(tag::MARKING_CODE) {
-                        text(at(i, "marking_code"), code, tag::MARKING_CODE)?;
+                        length(at(i, "marking_code"), code, tag::MARKING_CODE)?;
                     }
                     let parsed = crate::marking::MarkingCode::parse(code)
                         .map_err(|e| InputError::new(at(i, "marking_code"), e.to_string()))?;
-                    text(at(i, "marking_code"), parsed.as_str(), tag::MARKING_CODE)?;
+                    length(at(i, "marking_code"), parsed.as_str(), tag::MARKING_CODE)?;
+                    if let Some(c) = parsed.as_str().chars().find(|c| c.is_control() && *c != '\u{1d}') {
+                        return Err(InputError::new(
+                            at(i, "marking_code"),
+                            format!(
+                                "control character U+{:04X}: only GS (U+001D) separates a code's fields",
+                                u32::from(c)
+                            ),
+                        ));
+                    }
                     check_marked_quantity(it.measure, it.quantity, it.fraction_pair()).map_err(|e| {
                         let f = if matches!(e, MarkedQuantityError::PieceNotOne(_)) { "quantity" } else { "fraction" };
                         InputError::new(at(i, f), e.to_string())
@@ -1024,7 +1113,19 @@ impl Receipt {
         for (j, r) in self.industry_requisites.iter().enumerate() {
             r.validate(&format!("industry_requisites[{j}]"))?;
         }
-        self.settle()?;
+        if self.total() == Money::ZERO {
+            return Err(InputError::new("items", "the receipt total is 0.00: a real FN refuses it"));
+        }
+        let settled = self.settle()?;
+        if settled.change > limits.max_change {
+            return Err(InputError::new(
+                "payments.cash",
+                format!(
+                    "the change {} is more than the limit of {} (--max-change): is the cash tendered a typo?",
+                    settled.change, limits.max_change
+                ),
+            ));
+        }
         Ok(())
     }
 }

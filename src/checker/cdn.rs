@@ -120,7 +120,7 @@ impl CacheFile {
     /// Writes the state.
     pub fn store(&self, st: &CdnState) -> io::Result<()> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::fsutil::create_private_dir(dir)?;
         }
         // Not synced: a lost cache is rebuilt by discovery, and the check's budget is short.
         crate::fsutil::write_private(&self.path, &serde_json::to_vec_pretty(st).map_err(io::Error::other)?, false)

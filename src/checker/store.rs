@@ -239,8 +239,26 @@ impl SqliteStore {
     /// Opens (creating, or migrating from the first schema) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
+            crate::fsutil::create_private_dir(dir)
                 .map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
+        }
+        // The file private to the user (0600 on Unix; SQLite gives its -wal and -shm files the
+        // same mode): created so before SQLite opens it, and one an earlier kkt left readable
+        // by others is made private.
+        let io = |source| StoreError::Io { path: path.display().to_string(), source };
+        match crate::fsutil::private_options().write(true).create_new(true).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
+                    if mode & 0o077 != 0 {
+                        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700)).map_err(io)?;
+                    }
+                }
+            }
+            Err(e) => return Err(io(e)),
         }
         let mut conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;

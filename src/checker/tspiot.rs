@@ -619,11 +619,9 @@ impl VersionFile {
 
     /// Saves (atomically: a temporary file and a rename).
     pub fn store(dir: &Path, url: &str, version: u8, now_ms: i64) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
+        crate::fsutil::create_private_dir(dir)?;
         let f = VersionFile { url: url.to_string(), version, at_ms: now_ms };
-        let tmp = dir.join(format!("tspiot-version.json.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec(&f).expect("serializable"))?;
-        std::fs::rename(&tmp, Self::path(dir))
+        crate::fsutil::write_private(&Self::path(dir), &serde_json::to_vec(&f).expect("serializable"), false)
     }
 
     /// Forgets it.

@@ -73,8 +73,10 @@ pub struct Entity {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Driver {
-    /// How often a query (or a command that certainly did not reach the register) is repeated
-    /// (default 2).
+    /// How often a query (or a command that certainly did not reach the register) is repeated,
+    /// each sending waiting its own timeout. Without it (the default), a query is repeated as
+    /// long as `--timeout` (the whole wait for one command, default 20 s) leaves room, at most
+    /// 16 sendings.
     pub retries: Option<u32>,
     /// Pause before the first repetition, in milliseconds (default 200).
     pub retry_delay_ms: Option<u64>,

@@ -146,7 +146,11 @@ pub fn device_uri(cli: &Cli, cfg: &Config) -> Result<String, String> {
 
 /// Driver options from the command line and config.
 pub fn options(cli: &Cli, cfg: &Config, print: bool) -> Options {
-    let mut o = Options { print_reports: print, ..Options::default() };
+    let mut o = Options {
+        print_reports: print,
+        limits: kkt::receipt::Limits { max_items: cli.max_items, max_change: cli.max_change },
+        ..Options::default()
+    };
     if let Some(d) = &cfg.driver {
         o.retries = d.retries.unwrap_or(o.retries);
         o.retry_delay = d.retry_delay_ms.map_or(o.retry_delay, Duration::from_millis);
@@ -161,6 +165,14 @@ pub fn options(cli: &Cli, cfg: &Config, print: bool) -> Options {
             let d = Duration::from_millis(u64::from(c.timeout_ms));
             o.timeouts.insert(c.code, if d > Duration::from_secs(20) { d.max(t) } else { t });
         }
+    }
+    // `--timeout` is the whole wait for one command, its repetitions included (by default the
+    // command table's timeout: 20 s, longer for shift open). A `retries` count given in the
+    // config's [driver] table keeps the counted policy instead: that many repetitions, each
+    // sending waiting its own timeout.
+    let counted = cfg.driver.as_ref().is_some_and(|d| d.retries.is_some());
+    if !counted {
+        o.budget = Some(cli.timeout.or(cfg.timeout).map_or(Duration::from_secs(20), Duration::from_secs));
     }
     o
 }
@@ -279,7 +291,7 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let exit = match &e {
             Error::Input(_) | Error::Uri(_) | Error::Sequence(_) => exit::INPUT,
-            Error::Device { .. } => exit::DEVICE,
+            Error::Device { .. } | Error::RegisterBusy { .. } => exit::DEVICE,
             Error::Link { .. } | Error::Connect(_) | Error::Protocol { .. } | Error::NotFormed { .. } => exit::LINK,
             Error::UnknownOutcome(_) | Error::Pending { .. } => exit::UNKNOWN,
             Error::IdReused { .. } => exit::INPUT,
@@ -428,7 +440,8 @@ pub fn receipt(
     progress: &super::progress::Progress,
 ) -> Result<(), Failure> {
     let r = Receipt::from_json(text).map_err(Error::from)?;
-    r.validate().map_err(Error::from)?;
+    let limits = kkt.kkt().options().limits;
+    r.validate_with(&limits).map_err(Error::from)?;
     let f = if correction { kkt.correction(&r)? } else { kkt.receipt(&r)? };
     progress.finish();
     let out =
@@ -605,8 +618,29 @@ pub fn fn_close(kkt: &mut Kkt, yes_given: bool, cashier: Option<&str>, json: boo
     Ok(())
 }
 
-/// `kkt cancel`: cancels the document open on the register; with none open it says so (exit 0).
-pub fn cancel(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
+/// `kkt cancel`: the document this kkt's journal left open (a failed or interrupted attempt);
+/// one another program opened is refused (exit 3, `register_busy`); with none open it says so
+/// (exit 0).
+pub fn cancel_own(kkt: &mut JournaledKkt, json: bool) -> Result<(), Failure> {
+    let before = kkt.kkt().call(&info::GetFnStatus)?;
+    if !kkt.cancel_own()? {
+        output(json, &json!({"cancelled": false, "open_document": null}), || format!("{}\n", tr!("cancel-nothing")));
+        return Ok(());
+    }
+    let what = super::i18n::pick(
+        before.current_document.text_ru().unwrap_or("?"),
+        before.current_document.text_en().unwrap_or("?"),
+    )
+    .to_string();
+    output(json, &json!({"cancelled": true, "open_document": before.current_document.name()}), || {
+        format!("{}\n", tr!("cancel-done", document = what.as_str()))
+    });
+    Ok(())
+}
+
+/// `kkt cancel --force`: cancels whatever document is open on the register, on a person's
+/// decision (another program's receipt is then not formed); with none open it says so (exit 0).
+pub fn cancel_forced(kkt: &mut Kkt, json: bool) -> Result<(), Failure> {
     use kkt::protocol::values::CurrentDocument;
     let before = kkt.call(&info::GetFnStatus)?;
     if before.current_document == CurrentDocument::NONE {

@@ -62,8 +62,8 @@ pub struct Cli {
     /// only this option, and only a virtual register).
     #[arg(long, global = true, value_name = "URI")]
     pub device: Option<String>,
-    /// Answer timeout per command, in seconds, at least 1 (default: the command table's, 20 s;
-    /// 60 s for shift open).
+    /// The whole wait for one command, in seconds, at least 1, its repetitions included
+    /// (default: the command table's, 20 s; 60 s for shift open).
     #[arg(long, global = true, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<u64>,
     /// Language of messages and hints: en or ru (default: $KKT_LANG, else the system's locale).
@@ -74,9 +74,22 @@ pub struct Cli {
     #[arg(long, global = true, env = "KKT_CONFIG", value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
     /// The host's journal of fiscal documents (SQLite; default: `kkt/journal.sqlite` in the
-    /// user's local data folder, see Files below).
+    /// user's local data folder, see Files below). A path never used before gets a new journal
+    /// (with a notice); a journal missing where one was used is refused.
     #[arg(long, global = true, env = "KKT_JOURNAL", value_name = "PATH")]
     pub journal: Option<std::path::PathBuf>,
+    /// Start a new journal where one was used before and is now missing: the ids formed
+    /// through the old one cannot be recognised any more (they would be formed again).
+    #[arg(long, global = true)]
+    pub new_journal: bool,
+    /// The most items a receipt may have (refused before anything is sent; the virtual
+    /// register's limit is 100).
+    #[arg(long, global = true, value_name = "N", default_value_t = kkt::receipt::Limits::DEFAULT.max_items)]
+    pub max_items: usize,
+    /// The most change a receipt may give from the cash tendered, in rubles (a typo in the
+    /// cash is refused before anything is sent).
+    #[arg(long, global = true, value_name = "RUBLES", default_value = "100000.00")]
+    pub max_change: kkt::receipt::Money,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -142,10 +155,10 @@ pub enum Command {
         cmd: till::PrintCmd,
     },
     /// The host's journal of fiscal documents: outcome of each (formed with FD and fiscal
-    /// sign, not formed, pending).
-    Journal(journal::ListArgs),
+    /// sign, not formed, pending); `kkt journal backup PATH` copies it.
+    Journal(journal::Args),
     /// Reconcile every pending journal entry with the register: formed or not formed.
-    Recover,
+    Recover(journal::RecoverArgs),
     /// Reports.
     Report {
         /// Which.
@@ -164,8 +177,15 @@ pub enum Command {
         #[command(subcommand)]
         cmd: device::FnCmd,
     },
-    /// Cancel the document open on the register.
-    Cancel,
+    /// Cancel the document open on the register, if this kkt's journal opened it (a receipt
+    /// left open by a failed or interrupted attempt); a document another program opened is
+    /// left to it unless --force.
+    Cancel {
+        /// Cancel whatever document is open, whoever opened it (a person's decision: that
+        /// program's receipt is then not formed).
+        #[arg(long)]
+        force: bool,
+    },
     /// OISM host, key update host, OFD settings.
     Settings {
         /// Which.
@@ -292,7 +312,7 @@ pub fn run() -> ExitCode {
         Command::Emulator(a) => emulator::run(a, cli.json),
         Command::Demo => done(demo::run(cli.device.as_deref(), &cli), cli.json),
         Command::Ports => done(device::ports(cli.json), cli.json),
-        Command::Journal(a) => done(journal::list(&cli, a), cli.json),
+        Command::Journal(a) => done(journal::run(&cli, a), cli.json),
         Command::Serve(a) => done(serve::run(&cli, a), cli.json),
         Command::Config { cmd } => done(config::run(cmd, &cli), cli.json),
         Command::Status
@@ -304,11 +324,11 @@ pub fn run() -> ExitCode {
         | Command::Fd(_)
         | Command::Ofd { .. }
         | Command::Print { .. }
-        | Command::Recover
+        | Command::Recover(_)
         | Command::Report { .. }
         | Command::Register { .. }
         | Command::Fn { .. }
-        | Command::Cancel
+        | Command::Cancel { .. }
         | Command::Settings { .. }
         | Command::Datetime { .. }
         | Command::Activate { .. }
@@ -402,7 +422,8 @@ fn on_device_inner(cli: &Cli) -> Result<(), device::Failure> {
             }
             _ => {}
         }
-        r.validate().map_err(kkt::Error::from)?;
+        let limits = kkt::receipt::Limits { max_items: cli.max_items, max_change: cli.max_change };
+        r.validate_with(&limits).map_err(kkt::Error::from)?;
     }
     if let Command::Cash { cmd: till::CashCmd::In(a) | till::CashCmd::Out(a) } = &cli.command {
         till::amount(&a.amount, "amount")?;
@@ -413,6 +434,20 @@ fn on_device_inner(cli: &Cli) -> Result<(), device::Failure> {
         Command::Shift { cmd: device::ShiftCmd::Open(a) | device::ShiftCmd::Close(a) } => !a.no_print,
         _ => true,
     };
+    // Every command that forms a fiscal document or moves cash goes through the journal, and
+    // the journal comes first: one that is missing or damaged is refused before anything is
+    // sent to the register.
+    let journaled = matches!(
+        &cli.command,
+        Command::Receipt { .. }
+            | Command::Correction { .. }
+            | Command::Recover(_)
+            | Command::Cancel { force: false }
+            | Command::Shift { cmd: device::ShiftCmd::Open(_) | device::ShiftCmd::Close(_) }
+            | Command::Report { cmd: device::ReportCmd::Settlement }
+            | Command::Cash { cmd: till::CashCmd::In(_) | till::CashCmd::Out(_) }
+    ) || service::journaled(&prepared);
+    let opened = if journaled { Some(journal::open(cli)?) } else { None };
     let progress = progress::Progress::new(cli.json);
     let mut kkt = device::connect(cli, &cfg, print, &progress)?;
     // Ctrl-C during a command that forms a document: the exchange in flight finishes, then the
@@ -438,20 +473,10 @@ fn on_device_inner(cli: &Cli) -> Result<(), device::Failure> {
         }
     }
     let json = cli.json;
-    // Every command that forms a fiscal document or moves cash goes through the journal.
-    let journaled = matches!(
-        &cli.command,
-        Command::Receipt { .. }
-            | Command::Correction { .. }
-            | Command::Recover
-            | Command::Shift { cmd: device::ShiftCmd::Open(_) | device::ShiftCmd::Close(_) }
-            | Command::Report { cmd: device::ReportCmd::Settlement }
-            | Command::Cash { cmd: till::CashCmd::In(_) | till::CashCmd::Out(_) }
-    ) || service::journaled(&prepared);
-    let result = if journaled {
-        let j = journal::open(cli)?;
+    let result = if let Some(journal::Opened { journal: j, path, created }) = opened {
+        journal::remember_fn(&path, kkt.fn_number(), created);
         let mut jk = match &cli.command {
-            Command::Recover => kkt::journaled::JournaledKkt::without_recovery(kkt, j),
+            Command::Recover(_) | Command::Cancel { .. } => kkt::journaled::JournaledKkt::without_recovery(kkt, j),
             _ => kkt::journaled::JournaledKkt::with_kkt(kkt, j)?,
         };
         let text = input.as_deref().unwrap_or("");
@@ -468,7 +493,9 @@ fn on_device_inner(cli: &Cli) -> Result<(), device::Failure> {
             Command::Report { .. } => device::report(&mut jk, json),
             Command::Cash { cmd } => till::cash_move(&mut jk, cmd, json),
             Command::Raw(_) => service::raw_journaled(&mut jk, &prepared, json),
-            _ => journal::recover(&mut jk, json),
+            Command::Cancel { .. } => device::cancel_own(&mut jk, json),
+            Command::Recover(a) => journal::recover(&mut jk, a, json),
+            _ => Ok(()),
         };
         progress.finish();
         interrupt::after(&stop, r, json, |f| f(jk.kkt()))
@@ -487,7 +514,7 @@ fn on_device_inner(cli: &Cli) -> Result<(), device::Failure> {
                 device::fn_close(&mut kkt, *yes, cashier.as_deref(), json)
             }
             Command::Fn { cmd: device::FnCmd::Errors } => service::fn_errors(&mut kkt, json),
-            Command::Cancel => device::cancel(&mut kkt, json),
+            Command::Cancel { .. } => device::cancel_forced(&mut kkt, json),
             Command::Settings { cmd } => service::settings(&mut kkt, cmd, &prepared, json),
             Command::Datetime { cmd } => device::datetime(&mut kkt, cmd, json),
             Command::Activate { code } => device::activate(&mut kkt, code, json),
@@ -509,8 +536,8 @@ fn forms_document(c: &Command) -> bool {
         | Command::Correction { .. }
         | Command::Report { .. }
         | Command::Register { .. }
-        | Command::Recover
-        | Command::Cancel => true,
+        | Command::Recover(_)
+        | Command::Cancel { .. } => true,
         Command::Cash { cmd } => !matches!(cmd, till::CashCmd::Totals),
         Command::Fn { cmd } => matches!(cmd, device::FnCmd::Close { .. }),
         Command::Raw(a) => a.forms_document(),

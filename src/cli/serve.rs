@@ -143,6 +143,7 @@ pub fn config(cli: &Cli, a: &Args, cfg: &FileConfig) -> Result<server::Config, F
         c.limits.tls = Some(std::sync::Arc::new(tls));
     }
     c.insecure_lan = a.insecure_lan;
+    c.known = super::journal::known_path();
     c.check().map_err(|m| Failure::usage(m, "see `kkt serve --help`"))?;
     Ok(c)
 }
@@ -153,6 +154,9 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), Failure> {
     let file =
         super::config::load(cli.config.as_deref()).map_err(|m| Failure::usage(m, "fix or remove the config file"))?;
     let cfg = config(cli, a, &file)?;
+    // The journal: created here only where none was used before (with a notice), refused when
+    // missing where one was, or damaged (exit 8).
+    super::journal::open_at(&cfg.journal, cli.new_journal)?;
     let io = |e: std::io::Error| Failure::usage(format!("cannot start: {e}"), "");
     raise_open_files_limit();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io)?;
@@ -161,7 +165,10 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", cfg.listen), "choose another --listen"))?;
         let addr = listener.local_addr().map_err(io)?;
-        let prepared = server::prepare(&cfg).map_err(|e| Failure::usage(e.to_string(), ""))?;
+        let prepared = server::prepare(&cfg).map_err(|e| match e {
+            server::StartError::Journal(j) => Failure::from(kkt::Error::from(j)),
+            e => Failure::usage(e.to_string(), ""),
+        })?;
         // The first line on stdout is the address (as `kkt emulator` does).
         let scheme = if cfg.limits.tls.is_some() { "https" } else { "http" };
         println!("{scheme}://{addr}");

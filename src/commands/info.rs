@@ -111,6 +111,19 @@ pub struct FnStatus {
     pub last_fd_number: u32,
 }
 
+impl FnStatus {
+    /// Whether the FN number is one a real FN has: 16 ASCII digits ([`is_fn_number`]).
+    pub fn fn_number_valid(&self) -> bool {
+        is_fn_number(&self.fn_number)
+    }
+}
+
+/// Whether `s` is an FN serial number as every FN has one: 16 ASCII digits. A status answer
+/// whose FN number is anything else is damaged (its frame was valid but its content is not).
+pub fn is_fn_number(s: &str) -> bool {
+    s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 impl Response for FnStatus {
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(data);

@@ -156,6 +156,12 @@ macro_rules! client_accessors {
                 self.inner.link.peer()
             }
 
+            /// The FN serial number (16 digits) as the FN status read at connect (or at the last
+            /// resync) gave it; `None` before it was read, or when every answer was damaged.
+            pub fn fn_number(&self) -> Option<&str> {
+                self.inner.fn_number.as_deref()
+            }
+
             /// The options.
             pub fn options(&self) -> &Options {
                 &self.inner.opts

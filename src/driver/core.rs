@@ -14,7 +14,7 @@ use super::plan::Encoded;
 use super::reconcile::{self, Outcome, Rebuilt, ReceiptKey};
 use super::retry::{self, Attempt, Failure, Retry};
 use super::{Event, Options, Reconciliation};
-use crate::commands::archive::FindDocument;
+use crate::commands::archive::{FindDocument, ReadDocumentAsTlv};
 use crate::commands::document::CancelDocument;
 use crate::commands::info::{FnStatus, GetFnStatus, GetRegistration, GetStatus, Status};
 use crate::commands::marking::{ClearMarkChecks, GetMarkingStatus};
@@ -43,8 +43,9 @@ enum SendFail {
     Refused(DeviceError),
     /// The request never left: nothing happened.
     NotSent(Error),
-    /// Sent, but no usable answer: the command may or may not have run.
-    Lost(Error),
+    /// Sent, but no usable answer: the command may or may not have run. `corrupted` when an
+    /// answer came, damaged.
+    Lost(Error, bool),
 }
 
 impl SendFail {
@@ -54,7 +55,8 @@ impl SendFail {
             SendFail::Refused(e) if e.code == err::BAD_FRAME => Failure::BadRequestFrame,
             SendFail::Refused(_) => Failure::Refused,
             SendFail::NotSent(_) => Failure::NotSent,
-            SendFail::Lost(_) => Failure::Lost,
+            SendFail::Lost(_, true) => Failure::Corrupted,
+            SendFail::Lost(_, false) => Failure::Lost,
         }
     }
 }
@@ -92,6 +94,8 @@ pub(super) struct Driver<L: Link> {
     pub(crate) mark_ask: Option<super::MarkAsk>,
     /// The FN serial, read with the FN status (`fiscalDriveNumber` of the online check).
     pub(crate) fn_number: Option<String>,
+    /// While a receipt is formed: what its archive record must hold to be taken for ours.
+    pub(crate) content: Option<super::reconcile::ReceiptContent>,
     /// The registration INN (0x0A): the legal entity of a sale that names none.
     pub(crate) registration_inn: Option<String>,
     /// While a receipt is being filled: the commands sent for it, in order (what a refusal
@@ -133,6 +137,7 @@ impl<L: Link> Driver<L> {
             checker: None,
             mark_ask: None,
             fn_number: None,
+            content: None,
             registration_inn: None,
             sent_log: None,
             profile: None,
@@ -160,17 +165,24 @@ impl<L: Link> Driver<L> {
     async fn send(&mut self, code: u8, data: &[u8], accept: &mut Accept<'_>) -> Result<(), SendFail> {
         let class = class_of(code);
         let timeout = self.opts.timeout(code);
+        // The whole wait for the command; never less than one sending's own timeout (shift
+        // open keeps its longer one).
+        let budget = self.opts.budget.map(|b| b.max(timeout));
         let mut req = Vec::with_capacity(data.len() + 7);
         frame::encode(code, data, &mut req)
             .map_err(|e| SendFail::NotSent(InputError::new("data", e.to_string()).into()))?;
+        let first = Instant::now();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let started = Instant::now();
-            self.emit(Event::Sending { command: code, attempt, timeout });
-            let r = self.link.exchange(&req, timeout).await;
+            let wait =
+                budget.map_or(timeout, |b| timeout.min(b.saturating_sub(first.elapsed())).max(retry::MIN_SENDING));
+            self.emit(Event::Sending { command: code, attempt, timeout: wait });
+            let r = self.link.exchange(&req, wait).await;
             let elapsed = started.elapsed();
             self.emit(Event::Received { command: code, elapsed });
+            let protocol = |error| SendFail::Lost(Error::Protocol { command: code, error }, true);
             let fail = match r {
                 Ok(f) => match f.response() {
                     Ok(bytes) => match accept(Answer::Data(bytes)) {
@@ -178,41 +190,33 @@ impl<L: Link> Driver<L> {
                             tracing::debug!(elapsed_ms = elapsed.as_millis() as u64, attempt, "done");
                             return Ok(());
                         }
-                        Err(error) => SendFail::Lost(Error::Protocol {
-                            command: code,
-                            error: ProtocolError::Decode { command: code, error },
-                        }),
+                        Err(error) => protocol(ProtocolError::Decode { command: code, error }),
                     },
                     Err(ResponseError::Device(e)) => SendFail::Refused(e),
-                    Err(ResponseError::MalformedError { len }) => {
-                        SendFail::Lost(Error::Protocol { command: code, error: ProtocolError::MalformedError { len } })
-                    }
-                    Err(ResponseError::UnknownResult(r)) => {
-                        SendFail::Lost(Error::Protocol { command: code, error: ProtocolError::UnknownResult(r) })
-                    }
+                    Err(ResponseError::MalformedError { len }) => protocol(ProtocolError::MalformedError { len }),
+                    Err(ResponseError::UnknownResult(r)) => protocol(ProtocolError::UnknownResult(r)),
                 },
                 Err(e) if e.request_not_sent() => SendFail::NotSent(Error::from_exchange(code, e)),
-                Err(e @ (ExchangeError::Link(_) | ExchangeError::BadFrame(_))) => {
-                    SendFail::Lost(Error::from_exchange(code, e))
-                }
+                Err(e @ ExchangeError::BadFrame(_)) => SendFail::Lost(Error::from_exchange(code, e), true),
+                Err(e @ ExchangeError::Link(_)) => SendFail::Lost(Error::from_exchange(code, e), false),
             };
-            if matches!(fail, SendFail::NotSent(_) | SendFail::Lost(_)) {
+            if matches!(fail, SendFail::NotSent(_) | SendFail::Lost(..)) {
                 self.link.reset();
             }
-            let a = Attempt { class, number: attempt, failure: fail.failure(), elapsed, timeout };
+            let a = Attempt { class, number: attempt, failure: fail.failure(), spent: first.elapsed(), budget };
             let decision = if self.interrupted() { Retry::No } else { retry::decide(&self.opts, &a) };
             let Retry::After(pause) = decision else {
                 if let SendFail::Refused(e) = &fail {
                     tracing::debug!(error = %e, "refused");
                 }
-                return Err(fail);
+                return Err(counted(fail, attempt, first.elapsed()));
             };
             let reason = match &fail {
                 SendFail::Refused(_) => {
                     tracing::warn!(attempt, "the register got a damaged request (0x25): sending it again");
                     "the register received a damaged frame (0x25) and did not execute it".to_string()
                 }
-                SendFail::NotSent(e) | SendFail::Lost(e) => {
+                SendFail::NotSent(e) | SendFail::Lost(e, _) => {
                     let reason = e.to_string();
                     tracing::info!(attempt, %reason, "retrying");
                     reason
@@ -232,10 +236,12 @@ impl<L: Link> Driver<L> {
         let mut accept = decoder::<R::Response>(&mut out);
         self.send(R::CODE, &data, &mut accept).instrument(command_span(R::CODE)).await.map_err(|f| match f {
             SendFail::Refused(error) => Error::Device { command: R::CODE, error },
-            SendFail::NotSent(e) | SendFail::Lost(e) => e,
+            SendFail::NotSent(e) | SendFail::Lost(e, _) => e,
         })?;
         drop(accept);
-        Ok(out.expect("accepted"))
+        let v = out.expect("accepted");
+        self.observe_answer(R::CODE, &v);
+        Ok(v)
     }
 
     /// Any command: checked against the session state, sent with the policy of its class, the
@@ -251,8 +257,16 @@ impl<L: Link> Driver<L> {
         if class != CommandClass::Query && code != crate::protocol::cmd::CANCEL_DOCUMENT && self.interrupted() {
             return Err(Error::Interrupted { command: code });
         }
-        let next = self.state.next(code, data, None)?;
-        let before = if class == CommandClass::Fiscal { Some(self.query(&GetFnStatus).await?) } else { None };
+        let mut next = self.next_state(code, data).await?;
+        // The FN status before a fiscal command (what reconciliation compares with) feeds the
+        // session model too: the command is judged again against what it says.
+        let before = if class == CommandClass::Fiscal {
+            let fs = self.query(&GetFnStatus).await?;
+            next = self.state.next(code, data, None)?;
+            Some(fs)
+        } else {
+            None
+        };
         let sent = self.send(code, data, accept).instrument(command_span(code)).await;
         if let (Some(log), false) = (self.sent_log.as_mut(), matches!(sent, Err(SendFail::NotSent(_)))) {
             log.push(code);
@@ -270,7 +284,7 @@ impl<L: Link> Driver<L> {
                 Err(Error::Device { command: code, error })
             }
             Err(SendFail::NotSent(e)) => Err(e),
-            Err(SendFail::Lost(e)) => match (class, before) {
+            Err(SendFail::Lost(e, _)) => match (class, before) {
                 (CommandClass::Fiscal, Some(before)) => self.reconcile(code, data, before, e, accept).await,
                 _ => {
                     if class != CommandClass::Query {
@@ -298,7 +312,57 @@ impl<L: Link> Driver<L> {
         let mut accept = decoder::<R::Response>(&mut out);
         self.call_data(R::CODE, data, &mut accept).await?;
         drop(accept);
-        Ok(out.expect("accepted"))
+        let v = out.expect("accepted");
+        self.observe_answer(R::CODE, &v);
+        Ok(v)
+    }
+
+    /// Feeds an answer into the session model: every FN status (0x08), whoever asked for it.
+    fn observe_answer<T: 'static>(&mut self, code: u8, v: &T) {
+        if code == GetFnStatus::CODE {
+            if let Some(fs) = (v as &dyn std::any::Any).downcast_ref::<FnStatus>() {
+                self.observe(fs);
+            }
+        }
+    }
+
+    /// The register's shift flag and open document (FN status) where the session model
+    /// differs (a technician's `kkt shift open`, another process, another program): the model
+    /// takes the register's, the marked-item step as it was.
+    pub(crate) fn observe(&mut self, fs: &FnStatus) {
+        let shift_open = fs.shift_open != 0;
+        if self.state.shift_open() == shift_open && self.state.current_document() == fs.current_document {
+            return;
+        }
+        tracing::info!(
+            shift_open,
+            document = fs.current_document.code(),
+            "the register's shift or open document changed outside this client: following it"
+        );
+        self.state = SessionState::from_device(
+            shift_open,
+            fs.current_document,
+            self.state.mark().device_state(),
+            self.state.saved_marks(),
+            self.state.autonomous(),
+        );
+    }
+
+    /// The session state after `code`: when the model would refuse it, the register's state is
+    /// read again once first (it may have changed outside this client), and the command is
+    /// judged against that. Inside a document this client opened, the model's word stands.
+    pub(crate) async fn next_state(&mut self, code: u8, data: &[u8]) -> Result<SessionState, Error> {
+        match self.state.next(code, data, None) {
+            Ok(next) => Ok(next),
+            Err(v) if self.state.document_open() && !opens_a_document(code) => Err(v.into()),
+            Err(v) => {
+                tracing::debug!(violation = %v, "the session model refuses: reading the register's state again");
+                if self.resync().await.is_err() {
+                    return Err(v.into());
+                }
+                Ok(self.state.next(code, data, None)?)
+            }
+        }
     }
 
     /// Any command as bytes (`kkt raw`): checked against the session state and sent with the
@@ -319,8 +383,17 @@ impl<L: Link> Driver<L> {
 
     /// Reads the register's state: FN status, marking status, autonomous mode.
     pub(crate) async fn resync(&mut self) -> Result<SessionState, Error> {
-        let fs = self.query(&GetFnStatus).await?;
-        self.fn_number = Some(fs.fn_number.trim().to_string()).filter(|n| !n.is_empty());
+        // An answer whose FN number is not 16 digits is damaged (a valid frame with bad
+        // content): read it again, at most twice more.
+        let mut fs = self.query(&GetFnStatus).await?;
+        for _ in 0..2 {
+            if fs.fn_number_valid() {
+                break;
+            }
+            tracing::warn!(fn_number = ?fs.fn_number, "the FN status answer names no valid FN number: reading it again");
+            fs = self.query(&GetFnStatus).await?;
+        }
+        self.fn_number = fs.fn_number_valid().then(|| fs.fn_number.clone());
         let ms = match self.query(&GetMarkingStatus).await {
             Ok(m) => Some(m),
             Err(Error::Device { .. }) => None,
@@ -414,6 +487,39 @@ impl<L: Link> Driver<L> {
                 };
                 if let Err(why) = reconcile::confirm(code, ReceiptKey::of(code, data), &doc) {
                     return Err(unknown(format!("document {fd_number} was formed, but {why}")));
+                }
+                // A receipt's content too (another program may have formed one with the same
+                // operation and total).
+                if let Some(content) =
+                    self.content.clone().filter(|_| matches!(code, cmd::FORM_RECEIPT | cmd::FORM_CORRECTION))
+                {
+                    match self.query(&ReadDocumentAsTlv { fd_number }).await {
+                        Ok(t) => {
+                            if let Err(m) = content.compare(&t.tlv) {
+                                return Err(unknown(format!("document {fd_number} was formed, but it is not ours: {m}")));
+                            }
+                        }
+                        // The FN status read just before 0x24 showed this client's receipt
+                        // open (the register holds one document at a time, and the session let
+                        // 0x24 go only inside the receipt this client opened and filled): the
+                        // one document formed after it, with its operation and total, is that
+                        // receipt. Another program would first have had to cancel it in the
+                        // instant between that status and 0x24, and then our 0x24 finds no
+                        // receipt to form. On a noisy line the long 0x3A answer is the one most
+                        // often damaged, so this case does not hang on reading it.
+                        Err(e) if before.current_document != crate::protocol::values::CurrentDocument::NONE => {
+                            tracing::warn!(
+                                fd_number,
+                                error = %e,
+                                "the receipt's content could not be read back; the register had this client's receipt open just before 0x24: taken for ours"
+                            );
+                        }
+                        Err(e) => {
+                            return Err(unknown(format!(
+                                "document {fd_number} has our operation and total, but its content could not be read back to confirm it is ours: {e}"
+                            )))
+                        }
+                    }
                 }
                 let shift = if matches!(code, cmd::FORM_RECEIPT | cmd::FORM_CORRECTION) {
                     match self.query(&GetShiftParams).await {
@@ -644,6 +750,37 @@ impl<L: Link> Driver<L> {
     pub(crate) async fn shift_params(&mut self) -> Result<ShiftParams, Error> {
         self.query(&GetShiftParams).await
     }
+}
+
+/// The last failure of a command sent `attempts` times over `spent`: a timeout says how long kkt
+/// waited in all and how many times it asked.
+fn counted(fail: SendFail, attempts: u32, spent: std::time::Duration) -> SendFail {
+    use crate::transport::LinkError;
+    match fail {
+        SendFail::Lost(Error::Link { command, error: LinkError::Timeout { peer, waited, received, .. } }, c)
+            if attempts > 1 =>
+        {
+            let waited = spent.max(waited);
+            SendFail::Lost(Error::Link { command, error: LinkError::Timeout { peer, waited, attempts, received } }, c)
+        }
+        f => f,
+    }
+}
+
+/// Whether `code` begins a document (a receipt, a shift report, a report): the commands a
+/// document opened elsewhere would make the register refuse.
+fn opens_a_document(code: u8) -> bool {
+    matches!(
+        code,
+        cmd::BEGIN_RECEIPT
+            | cmd::BEGIN_CORRECTION
+            | cmd::BEGIN_SHIFT_OPEN
+            | cmd::BEGIN_SHIFT_CLOSE
+            | cmd::BEGIN_SETTLEMENT_REPORT
+            | cmd::BEGIN_REGISTRATION
+            | cmd::BEGIN_REGISTRATION_105
+            | cmd::BEGIN_FN_CLOSE
+    )
 }
 
 /// The report type of 0xE1 and the reasons (tag 1205) agree: 0 (first registration) has none,

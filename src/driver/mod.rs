@@ -87,6 +87,12 @@ pub struct Options {
     pub print_reports: bool,
     /// Read the register's state when connecting.
     pub resync_on_connect: bool,
+    /// The whole wait for one command, every sending and pause included (`kkt --timeout`):
+    /// each sending waits at most what is left of it, and no sending starts once it is spent.
+    /// `None`: each sending waits its own timeout, up to [`Options::retries`] times.
+    pub budget: Option<Duration>,
+    /// Limits a receipt is checked against before anything is sent (items, change).
+    pub limits: crate::receipt::Limits,
 }
 
 impl Default for Options {
@@ -100,6 +106,8 @@ impl Default for Options {
             mark_policy: MarkPolicy::Strict,
             print_reports: true,
             resync_on_connect: true,
+            budget: None,
+            limits: crate::receipt::Limits::DEFAULT,
         }
     }
 }

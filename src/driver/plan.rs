@@ -42,6 +42,11 @@ impl<R: Request> Encoded<R> {
     fn frame(&self) -> (u8, &[u8]) {
         (R::CODE, &self.data)
     }
+
+    /// The command code.
+    pub(crate) fn frame_code(&self) -> u8 {
+        R::CODE
+    }
 }
 
 /// 0x23 or 0x25.
@@ -105,8 +110,14 @@ pub(crate) struct Plan {
 impl Plan {
     /// The requests of `receipt` (a correction receipt when `correction` is set), each encoded:
     /// an input that cannot be sent is refused here, naming its field.
+    #[cfg(test)]
     pub(crate) fn new(receipt: &Receipt) -> Result<Plan, Error> {
-        receipt.validate()?;
+        Self::with_limits(receipt, &crate::receipt::Limits::DEFAULT)
+    }
+
+    /// [`Plan::new`] with the limits of the driver's options.
+    pub(crate) fn with_limits(receipt: &Receipt, limits: &crate::receipt::Limits) -> Result<Plan, Error> {
+        receipt.validate_with(limits)?;
         let settled = receipt.settle()?;
         let total = receipt.total();
         let mut items = Vec::with_capacity(receipt.items.len());

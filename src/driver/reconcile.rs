@@ -12,6 +12,12 @@
 //!      (typed, as the command's answer);
 //!    * anything else: another program used the register; the outcome is unknown.
 //!
+//! A receipt's record is taken for ours only when its content matches what was sent
+//! ([`ReceiptContent`]: the operation, the total, the payments by type, and each item's name,
+//! price and quantity, read back with 0x3A): another program on the same register (another
+//! POS, a vendor utility, kkt with another journal) may have formed a receipt with the same
+//! operation and total meanwhile.
+//!
 //! The command is never sent again blindly.
 
 use std::any::Any;
@@ -21,9 +27,12 @@ use crate::commands::info::FnStatus;
 use crate::commands::receipt::{FormCorrectionReceipt, FormReceipt, ReceiptResult};
 use crate::commands::report::{FiscalResult, SettlementReport};
 use crate::commands::shift::{ShiftParams, ShiftReport, Warnings};
-use crate::commands::Request;
-use crate::protocol::cmd;
+use crate::commands::{Request, TlvList};
+use crate::protocol::tlv::{TlvNode, TlvValue};
+use crate::protocol::types::{self, Decimal};
 use crate::protocol::values::Operation;
+use crate::protocol::{cmd, tag};
+use crate::receipt::Receipt;
 
 /// What the FN status after the loss says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +112,162 @@ impl ReceiptKey {
             _ => None,
         }
     }
+}
+
+/// What a receipt's archive record must hold to be taken for ours: the journal keeps it with
+/// the entry (as JSON), and the driver keeps it while the receipt is formed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReceiptContent {
+    /// Tag 1054.
+    pub operation: Operation,
+    /// Tag 1020, kopecks.
+    pub total: u64,
+    /// The payments by type, as 0x2D sent them (cash without the change).
+    pub payments: PaymentAmounts,
+    /// The items in order: tag 1059's name (1030), price (1079) and quantity (1023).
+    pub items: Vec<ItemContent>,
+}
+
+/// A receipt's payments by type, kopecks (tags 1031, 1081, 1215, 1216, 1217).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct PaymentAmounts {
+    /// Tag 1031.
+    pub cash: u64,
+    /// Tag 1081.
+    pub electronic: u64,
+    /// Tag 1215.
+    pub prepayment: u64,
+    /// Tag 1216.
+    pub credit: u64,
+    /// Tag 1217.
+    pub consideration: u64,
+}
+
+/// One item of a receipt as its archive record is compared.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemContent {
+    /// Tag 1030.
+    pub name: String,
+    /// Tag 1079, kopecks.
+    pub price: u64,
+    /// Tag 1023.
+    pub quantity: Decimal,
+}
+
+impl ReceiptContent {
+    /// The content of `receipt` as the register records it (its payments settled: cash is
+    /// what stays after the change). `None` when the payments do not settle (such a receipt is
+    /// refused before anything is sent).
+    pub fn of(receipt: &Receipt) -> Option<ReceiptContent> {
+        let s = receipt.settle().ok()?;
+        Some(ReceiptContent {
+            operation: receipt.operation,
+            total: receipt.total().kopecks(),
+            payments: PaymentAmounts {
+                cash: s.cash.kopecks(),
+                electronic: s.electronic.kopecks(),
+                prepayment: s.prepayment.kopecks(),
+                credit: s.credit.kopecks(),
+                consideration: s.consideration.kopecks(),
+            },
+            items: receipt
+                .items
+                .iter()
+                .map(|i| ItemContent { name: i.name.clone(), price: i.price.kopecks(), quantity: i.quantity })
+                .collect(),
+        })
+    }
+
+    /// The key 0x30's record is compared with first.
+    pub fn key(&self) -> ReceiptKey {
+        ReceiptKey { operation: self.operation, total: self.total }
+    }
+
+    /// The JSON the journal keeps.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Back from the journal's JSON.
+    pub fn from_json(text: &str) -> Option<ReceiptContent> {
+        serde_json::from_str(text).ok()
+    }
+
+    /// Compares the document's TLVs (0x3A) with this content: `Ok` when every compared field
+    /// is the same, else what differs first.
+    pub fn compare(&self, doc: &TlvList) -> Result<(), ContentMismatch> {
+        let differ = |what: String| Err(ContentMismatch(what));
+        let vln = |nodes: &[TlvNode], t: u16| -> Option<u64> { raw(nodes, t).and_then(|b| types::decode_vln(b).ok()) };
+        if let Some(op) = raw(&doc.0, tag::OPERATION_TYPE).and_then(|b| b.first().copied()) {
+            if op != self.operation.code() {
+                return differ(format!("operation {op}, ours {}", self.operation.code()));
+            }
+        }
+        if let Some(t) = vln(&doc.0, tag::RECEIPT_TOTAL) {
+            if t != self.total {
+                return differ(format!("total {t} kopecks, ours {}", self.total));
+            }
+        }
+        let items: Vec<&[TlvNode]> = doc
+            .0
+            .iter()
+            .filter(|n| n.tag == tag::RECEIPT_ITEM)
+            .filter_map(|n| match &n.value {
+                TlvValue::Nested(c) => Some(c.as_slice()),
+                TlvValue::Raw(_) => None,
+            })
+            .collect();
+        if items.len() != self.items.len() {
+            return differ(format!("{} items, ours {}", items.len(), self.items.len()));
+        }
+        for (i, (theirs, ours)) in items.iter().zip(&self.items).enumerate() {
+            let name = raw(theirs, tag::ITEM_NAME).map(types::decode_cp866);
+            if name.as_deref().map(str::trim_end) != Some(ours.name.trim_end()) {
+                return differ(format!("item {}'s name {:?}, ours {:?}", i + 1, name.unwrap_or_default(), ours.name));
+            }
+            let price = vln(theirs, tag::UNIT_PRICE);
+            if price != Some(ours.price) {
+                return differ(format!("item {}'s price {price:?} kopecks, ours {}", i + 1, ours.price));
+            }
+            let quantity = raw(theirs, tag::QUANTITY).and_then(|b| types::decode_fvln(b).ok());
+            if !quantity.is_some_and(|q| same_number(q, ours.quantity)) {
+                let q = quantity.map_or_else(|| "none".to_string(), |q| q.to_string());
+                return differ(format!("item {}'s quantity {q}, ours {}", i + 1, ours.quantity));
+            }
+        }
+        let p = &self.payments;
+        for (t, name, ours) in [
+            (tag::CASH_PAYMENT_AMOUNT, "cash", p.cash),
+            (tag::ELECTRONIC_PAYMENT_AMOUNT, "electronic", p.electronic),
+            (tag::PREPAYMENT_AMOUNT, "prepayment", p.prepayment),
+            (tag::CREDIT_AMOUNT, "credit", p.credit),
+            (tag::CONSIDERATION_AMOUNT, "consideration", p.consideration),
+        ] {
+            let theirs = vln(&doc.0, t).unwrap_or(0);
+            if theirs != ours {
+                return differ(format!("{name} payment {theirs} kopecks, ours {ours}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What differs between an archive record and a journal entry's receipt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the receipt in the archive has {0}")]
+pub struct ContentMismatch(pub String);
+
+fn raw(nodes: &[TlvNode], t: u16) -> Option<&[u8]> {
+    nodes.iter().find(|n| n.tag == t).and_then(|n| match &n.value {
+        TlvValue::Raw(v) => Some(v.as_slice()),
+        TlvValue::Nested(_) => None,
+    })
+}
+
+/// Whether two decimals are the same number (`2` and `2.000`).
+fn same_number(a: Decimal, b: Decimal) -> bool {
+    let scale = a.scale.max(b.scale);
+    matches!((a.to_scale(scale), b.to_scale(scale)), (Some(x), Some(y)) if x == y)
 }
 
 /// Why an archive record is not (or cannot be read as) the lost command's document.

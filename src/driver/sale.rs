@@ -8,7 +8,7 @@ use super::mark::{self, MarkJob};
 use super::plan::{self, Encoded, Form, ItemStep, Open, Plan};
 use super::{Event, FiscalDocument, ItemMark, MarkCheck, MarkPolicy};
 use crate::commands::marking::{
-    CheckMarkLocal, CheckMarkOnline, CheckMarkOnlineResult, KeepMarkCheck, KeepMarkCheckResult,
+    CheckMarkLocal, CheckMarkLocalResult, CheckMarkOnline, CheckMarkOnlineResult, KeepMarkCheck, KeepMarkCheckResult,
 };
 use crate::commands::receipt::{MarkedItem, ReceiptResult};
 use crate::commands::InputError;
@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::marking::{tag1260, Action, Decision};
 use crate::protocol::{err, Decimal};
 use crate::receipt::{Measure, Operation, PlannedStatus, Receipt};
+use crate::session::MarkStep;
 
 impl<L: Link> Driver<L> {
     /// 0x91, then 0x92 unless the register is autonomous. The code stays under check until
@@ -35,16 +36,62 @@ impl<L: Link> Driver<L> {
         if !self.synced {
             self.resync().await?;
         }
-        let local = self.call_encoded(&local_req).await?;
-        let online = match self.ask_oism(&online_req).await {
-            Ok((online, _)) => online,
-            Err(e) => {
-                // Leave no code half-checked: drop it.
-                let _ = self.call(&KeepMarkCheck { keep: false }).await;
-                return Err(e);
-            }
-        };
+        let (local, online, _) = self.check_code(&local_req, &online_req).await?;
         Ok(MarkCheck { local, online })
+    }
+
+    /// 0x91 and 0x92 for one code. When an answer is lost (a noisy line), the code's check is
+    /// dropped (0x94 with 0, if the register holds one: the marking status says) and done again,
+    /// up to [`CODE_CHECK_REDOS`] times: a check keeps nothing until 0x94 saves it. On any other
+    /// failure the code is left unchecked (dropped).
+    async fn check_code(
+        &mut self,
+        local: &Encoded<CheckMarkLocal>,
+        online: &Encoded<CheckMarkOnline>,
+    ) -> Result<(CheckMarkLocalResult, Option<CheckMarkOnlineResult>, Option<String>), Error> {
+        let mut redo = 0;
+        loop {
+            let checked = async {
+                let l = self.call_encoded(local).await?;
+                let (o, note) = self.ask_oism(online).await?;
+                Ok::<_, Error>((l, o, note))
+            }
+            .await;
+            let e = match checked {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            if redo < CODE_CHECK_REDOS && answer_lost(&e) && self.drop_code_check().await {
+                redo += 1;
+                tracing::info!(redo, error = %e, "a marking code check's answer was lost: checking the code again");
+                self.emit(Event::Retrying {
+                    command: local.frame_code(),
+                    attempt: redo,
+                    reason: format!("{e}; the code's check was dropped and is done again"),
+                });
+                continue;
+            }
+            // Leave no code half-checked: drop it.
+            if self.state.mark() != MarkStep::Idle || answer_lost(&e) {
+                let _ = self.call(&KeepMarkCheck { keep: false }).await;
+            }
+            return Err(e);
+        }
+    }
+
+    /// Drops the code under check, if the register holds one (its marking status read again);
+    /// true when no code is under check any more.
+    async fn drop_code_check(&mut self) -> bool {
+        for _ in 0..3 {
+            if self.resync().await.is_err() {
+                return false;
+            }
+            if self.state.mark() == MarkStep::Idle {
+                return true;
+            }
+            let _ = self.call(&KeepMarkCheck { keep: false }).await;
+        }
+        false
     }
 
     pub(crate) async fn keep_mark(&mut self, keep: bool) -> Result<KeepMarkCheckResult, Error> {
@@ -85,50 +132,77 @@ impl<L: Link> Driver<L> {
             _ => {}
         }
         // Every input is checked (each request encoded) before anything is sent.
-        let plan = Plan::new(receipt)?;
+        let plan = Plan::with_limits(receipt, &self.opts.limits)?;
         if !self.synced {
             self.resync().await?;
         }
-        // Refuse before opening anything if the state machine would refuse the opening.
-        self.state.next(plan.open_code(), &[], None)?;
+        // Refuse before opening anything if the state machine would refuse the opening (after
+        // reading the register's state again: it may have changed outside this client).
+        self.next_state(plan.open_code(), &[]).await?;
         // A vending, delivery or one-to-many register needs 1009, 1187 and 1036 in every
         // receipt: those the receipt leaves out come from the registration.
         let profile = self.profile().await?;
         let (filled, defaults) = super::profile::fill(receipt, &profile)?;
-        let plan = if defaults.is_empty() { plan } else { Plan::new(&filled)? };
+        let plan = if defaults.is_empty() { plan } else { Plan::with_limits(&filled, &self.opts.limits)? };
         let codes = plan.codes();
         let mut job = match &self.checker {
             Some(c) => MarkJob::start(c, receipt, &codes, self.fn_number.as_deref(), self.registration_inn.as_deref())?,
             None => None,
         };
-        let opened = match &plan.open {
-            Open::Receipt(r) => self.call_encoded(r).await,
-            Open::Correction(r) => self.call_encoded(r).await,
-        };
-        if let Err(e) = opened {
+        let mut marks = Vec::new();
+        let mut restarts = 0;
+        loop {
+            if restarts > 0 {
+                self.next_state(plan.open_code(), &[]).await?;
+            }
+            let opened = match &plan.open {
+                Open::Receipt(r) => self.call_encoded(r).await.map(|_| ()),
+                Open::Correction(r) => self.call_encoded(r).await.map(|_| ()),
+            };
+            let e = match opened {
+                // Refused: nothing of ours is open (the document open may be another program's).
+                Err(e @ Error::Device { .. }) => return Err(e),
+                Err(e) => e,
+                Ok(()) => {
+                    self.sent_log = Some(vec![plan.open_code()]);
+                    let filled = self.fill(&plan, &mut marks, job.as_mut()).await;
+                    let sent = self.sent_log.take().unwrap_or_default();
+                    match filled {
+                        Ok(()) => break,
+                        Err(Error::MarkRefused(mut r)) => {
+                            let cancelled = self.abort_document().await;
+                            r.sent = sent;
+                            r.cancelled = cancelled;
+                            tracing::warn!(item = r.item, "{r}");
+                            return Err(Error::MarkRefused(r));
+                        }
+                        Err(e) => e,
+                    }
+                }
+            };
+            // Nothing is formed before 0x24: the receipt this call opened is cancelled. When a
+            // step's answer was lost (a noisy line: the step may or may not have been taken),
+            // the receipt is formed again from its start, up to RECEIPT_RESTARTS times.
             self.abort_document().await;
+            marks.clear();
+            if restarts < RECEIPT_RESTARTS && answer_lost(&e) && self.clean().await {
+                restarts += 1;
+                tracing::info!(restarts, error = %e, "a receipt step's answer was lost: the receipt was cancelled and is formed again");
+                self.emit(Event::Retrying {
+                    command: plan.open_code(),
+                    attempt: restarts,
+                    reason: format!("{e}; the receipt was cancelled and is formed again"),
+                });
+                continue;
+            }
             return Err(e);
         }
-        let mut marks = Vec::new();
-        self.sent_log = Some(vec![plan.open_code()]);
-        let filled = self.fill(&plan, &mut marks, job.as_mut()).await;
-        let sent = self.sent_log.take().unwrap_or_default();
-        if let Err(e) = filled {
-            let cancelled = self.abort_document().await;
-            return Err(match e {
-                Error::MarkRefused(mut r) => {
-                    r.sent = sent;
-                    r.cancelled = cancelled;
-                    tracing::warn!(item = r.item, "{r}");
-                    Error::MarkRefused(r)
-                }
-                e => e,
-            });
-        }
+        self.content = super::reconcile::ReceiptContent::of(receipt);
         let formed: Result<ReceiptResult, Error> = match &plan.form {
             Form::Receipt(r) => self.call_encoded(r).await,
             Form::Correction(r) => self.call_encoded(r).await,
         };
+        self.content = None;
         match formed {
             Ok(r) => {
                 if let Some(c) = &self.checker {
@@ -173,8 +247,7 @@ impl<L: Link> Driver<L> {
                     self.call_encoded(u.as_ref()).await?;
                 }
                 ItemStep::Marked { local, online, item, .. } => {
-                    let local_r = self.call_encoded(local).await?;
-                    let (online_r, no_oism) = self.ask_oism(online).await?;
+                    let (local_r, online_r, no_oism) = self.check_code(local, online).await?;
                     let check = MarkCheck { local: local_r, online: online_r };
                     if let Some(job) = job.as_deref_mut() {
                         let confirmation = plan.confirmations.get(i).cloned().flatten();
@@ -334,6 +407,42 @@ impl<L: Link> Driver<L> {
                 })))
             }
         }
+    }
+}
+
+/// How often a code's check is done again after a lost answer (0x91, 0x92).
+const CODE_CHECK_REDOS: u32 = 4;
+
+/// How often a receipt is cancelled and formed again after a lost answer to one of its steps
+/// before 0x24 (an item, the payment, the requisites, the opening).
+const RECEIPT_RESTARTS: u32 = 4;
+
+/// An answer lost or corrupted on the line (the step may or may not have been taken), as
+/// opposed to a refusal, bad input or a link that is down.
+fn answer_lost(e: &Error) -> bool {
+    match e {
+        Error::Protocol { .. } => true,
+        Error::Link { error, .. } => !error.request_not_sent(),
+        _ => false,
+    }
+}
+
+impl<L: Link> Driver<L> {
+    /// After a receipt was cancelled: the register's state read again shows no document open
+    /// and no code under check (so forming the receipt again starts clean).
+    async fn clean(&mut self) -> bool {
+        // The state read itself may meet a damaged answer on the same noisy line.
+        let mut read = self.resync().await;
+        for _ in 0..2 {
+            if read.is_ok() {
+                break;
+            }
+            read = self.resync().await;
+        }
+        read.is_ok()
+            && !self.state.document_open()
+            && self.state.mark() == MarkStep::Idle
+            && self.state.saved_marks() == 0
     }
 }
 

@@ -390,7 +390,16 @@ impl<L: Link> Driver<L> {
         };
         let mut report = None;
         for n in 1..=MAX_REGISTRATIONS {
-            match self.query(&ReadRegistrationTlv { report_number: n }).await {
+            // The report is a long answer, the one a noisy line damages most: asked again
+            // (each time within its own budget) before giving up.
+            let mut read = self.query(&ReadRegistrationTlv { report_number: n }).await;
+            for _ in 0..LONG_ANSWER_READS {
+                match &read {
+                    Err(Error::Protocol { .. }) => read = self.query(&ReadRegistrationTlv { report_number: n }).await,
+                    _ => break,
+                }
+            }
+            match read {
                 // A register that answers any number with the same report has no more.
                 Ok(t) if report.as_ref() == Some(&t.tlv) => break,
                 Ok(t) => report = Some(t.tlv),
@@ -403,3 +412,7 @@ impl<L: Link> Driver<L> {
         Ok(p)
     }
 }
+
+/// How often more a long query's answer (the registration report) is asked for after it came
+/// damaged.
+const LONG_ANSWER_READS: usize = 3;

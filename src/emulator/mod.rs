@@ -155,7 +155,7 @@ fn log_frame(direction: &str, bytes: &[u8], started: Instant, request_code: Opti
     if request_code == Some(crate::protocol::cmd::RECEIPT_REQUISITES) && direction == "<-" {
         tracing::trace!(target: "kkt::frames", "{direction} +{ms}ms 0x98 request, {} bytes (personal data not logged)", bytes.len());
     } else {
-        tracing::trace!(target: "kkt::frames", "{direction} +{ms}ms {}", hex::encode_upper(bytes));
+        tracing::trace!(target: "kkt::frames", "{direction} +{ms}ms {}", hex::encode_upper(&*crate::transport::redact(bytes)));
     }
 }
 

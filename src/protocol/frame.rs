@@ -69,6 +69,16 @@ pub enum FrameError {
         /// Length of the data given.
         len: usize,
     },
+    /// A response frame stopped in the middle (its LEN announced more than came): a damaged
+    /// LEN, or a line that broke off (the transports' reader, not the parser, tells this).
+    #[error("{}", if *need == 0 { format!("the response stopped after {have} bytes without a whole frame") } else { format!("the response frame stopped after {have} of its {need} bytes") })]
+    Stalled {
+        /// Bytes of the frame received.
+        have: usize,
+        /// Bytes its header announced (0 while the header itself is incomplete, or when no
+        /// frame began: the bytes were all garbage).
+        need: usize,
+    },
 }
 
 impl FrameError {
@@ -76,7 +86,7 @@ impl FrameError {
     pub fn offset(&self) -> Option<usize> {
         match self {
             Self::BadLength { offset, .. } | Self::BadCrc { offset, .. } => Some(*offset),
-            Self::TooLong { .. } => None,
+            Self::TooLong { .. } | Self::Stalled { .. } => None,
         }
     }
 }
@@ -305,6 +315,18 @@ impl FrameDecoder {
                 Some(Err(error))
             }
         }
+    }
+
+    /// After [`FrameDecoder::decode`] gave `None`: the length of the frame begun in `buf` (from
+    /// its LEN; 0 while its header is incomplete), or `None` when no frame has begun.
+    pub fn pending_len(&self, buf: &[u8]) -> Option<usize> {
+        if buf.is_empty() || buf[0] != MAGIC[0] {
+            return None;
+        }
+        if buf.len() < 4 {
+            return Some(0);
+        }
+        Some(4 + usize::from(u16::from_be_bytes([buf[2], buf[3]])) + 2)
     }
 
     fn drop_garbage(&mut self, buf: &mut BytesMut, n: usize) {

@@ -25,6 +25,10 @@ pub const BODY_LIMIT: usize = 1 << 20;
 /// The most codes in one `POST /v1/marks/check`.
 pub const MAX_CODES: usize = 100;
 
+/// How long one `POST /v1/marks/check` may keep checking codes with the register (a code begun
+/// is finished; the codes after it are not begun).
+pub const MARKS_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The most journal entries in one answer.
 pub const MAX_ENTRIES: usize = 10_000;
 
@@ -370,9 +374,14 @@ pub async fn receipt_outcome(
 ) -> Response {
     let r = async {
         let Path(id) = id.map_err(|e| ApiError::input("id", e.body_text()))?;
+        // A request with this id queued or running: its outcome is coming, it is not safe to
+        // send it again.
+        if s.inflight.contains(&id) {
+            return Ok(Err(id));
+        }
         let key = id.clone();
         match read_journal(&s, move |j| j.by_id(&key)).await? {
-            Some(e) => Ok(serde_json::to_value(e).unwrap_or_default()),
+            Some(e) => Ok(Ok(serde_json::to_value(e).unwrap_or_default())),
             None => Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -381,7 +390,19 @@ pub async fn receipt_outcome(
             )),
         }
     };
-    answer(r.await)
+    match r.await {
+        Ok(Ok(v)) => ok(v),
+        Ok(Err(id)) => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "state": "in_progress",
+                "id": id,
+                "message": "a request with this id is queued or being formed now: ask again for its outcome; do not send it again",
+            })),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET /v1/journal?pending=true&limit=N`.
@@ -532,7 +553,30 @@ fn mark_queries(text: &str) -> Result<MarkQueries, ApiError> {
 pub async fn marks_check(State(s): State<AppState>, body: Body) -> Response {
     let r = async {
         let (queries, items, seller_inn) = mark_queries(&text(&s, body).await?)?;
-        let reg = crate::views::RegisterChecks::from_json(&s.queue.run(Op::CheckMarks(queries), None).await?);
+        // One job per code, so that receipts queued meanwhile run between them, and a time
+        // budget for the whole request: the register is never held for minutes.
+        let started = std::time::Instant::now();
+        let n = queries.len();
+        let mut all: Option<Value> = None;
+        for (i, q) in queries.into_iter().enumerate() {
+            if i > 0 && started.elapsed() >= MARKS_BUDGET {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    format!(
+                        "the register checked {i} of the {n} codes within this request's time budget of {} s; nothing was kept in the FN",
+                        MARKS_BUDGET.as_secs()
+                    ),
+                    "send fewer codes per request, or repeat later",
+                ));
+            }
+            let one = s.queue.run(Op::CheckMarks(vec![q]), None).await?;
+            match all.as_mut().and_then(|a| a["checks"].as_array_mut()) {
+                Some(checks) => checks.extend(one["checks"].as_array().cloned().unwrap_or_default()),
+                None => all = Some(one),
+            }
+        }
+        let reg = crate::views::RegisterChecks::from_json(&all.unwrap_or_default());
         let checker = s.checker.clone();
         let facts = reg.facts();
         let (fn_number, serial, inn) = (reg.fn_number.clone(), reg.serial.clone(), reg.inn.clone());

@@ -11,6 +11,7 @@
 //! | `in_progress` | 409 | a receipt with this id is being formed by another request now |
 //! | `pending` | 409 | an earlier attempt with this id has an outcome the register cannot tell now |
 //! | `id_reused` | 409 | the id was used before for different content |
+//! | `register_busy` | 409 | another program has a document open on the register: nothing was sent, nothing cancelled |
 //! | `device` | 502 | the register refused: `code` is its error code, the message has its Russian and English texts |
 //! | `protocol` | 502 | a corrupted or unexpected answer from the register |
 //! | `busy` | 503 | the register queue is full, or the request waited longer than the queue timeout: nothing was sent |
@@ -110,7 +111,9 @@ impl From<&Error> for ApiError {
     fn from(e: &Error) -> Self {
         let status = match e {
             Error::Input(_) | Error::Uri(_) => StatusCode::BAD_REQUEST,
-            Error::Sequence(_) | Error::IdReused { .. } | Error::Pending { .. } => StatusCode::CONFLICT,
+            Error::Sequence(_) | Error::IdReused { .. } | Error::Pending { .. } | Error::RegisterBusy { .. } => {
+                StatusCode::CONFLICT
+            }
             Error::Device { .. } | Error::Protocol { .. } => StatusCode::BAD_GATEWAY,
             Error::Link { error: LinkError::Timeout { .. } | LinkError::Closed { .. }, .. } => {
                 StatusCode::GATEWAY_TIMEOUT
@@ -187,6 +190,7 @@ mod tests {
             error: LinkError::Timeout {
                 peer: "tcp://x:1".into(),
                 waited: std::time::Duration::from_secs(1),
+                attempts: 1,
                 received: 0,
             },
         };

@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+
+use super::errbody::ErrorBodies;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -92,7 +94,7 @@ pub async fn run(
         let service = TowerToHyperService::new(app.clone());
         match &tls {
             None => {
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(ErrorBodies::new(stream)), service));
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!(target: "kkt::http", "connection from {peer}: {e}");
@@ -106,7 +108,9 @@ pub async fn run(
                 tokio::spawn(async move {
                     match tokio::time::timeout(deadline, acceptor.accept(stream)).await {
                         Ok(Ok(s)) => {
-                            if let Err(e) = watcher.watch(http.serve_connection(TokioIo::new(s), service)).await {
+                            if let Err(e) =
+                                watcher.watch(http.serve_connection(TokioIo::new(ErrorBodies::new(s)), service)).await
+                            {
                                 tracing::debug!(target: "kkt::http", "connection from {peer}: {e}");
                             }
                         }

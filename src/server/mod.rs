@@ -31,6 +31,7 @@ use kkt::journal::Journal;
 use kkt::receipt::Cashier;
 
 pub mod api;
+pub mod errbody;
 pub mod error;
 pub mod guard;
 pub mod listen;
@@ -109,6 +110,9 @@ pub struct Config {
     /// Listen beyond loopback without TLS (`--insecure-lan`): the token and customers' data
     /// would cross the network in clear.
     pub insecure_lan: bool,
+    /// The remembered journals (`kkt::journal::known`): the FN the journal serves is written
+    /// there once the register is reached.
+    pub known: Option<PathBuf>,
 }
 
 impl Config {
@@ -129,6 +133,7 @@ impl Config {
             limits: listen::Limits::default(),
             body_timeout: Duration::from_secs(30),
             insecure_lan: false,
+            known: None,
         }
     }
 
@@ -251,14 +256,25 @@ impl std::fmt::Debug for Prepared {
 /// Checks the configuration, opens the journal and starts the register's worker.
 pub fn prepare(cfg: &Config) -> Result<Prepared, StartError> {
     cfg.check().map_err(StartError::Config)?;
-    // The journal must open before anything is served; the worker opens its own connection.
-    let reader = Journal::open(&cfg.journal)?;
+    // The journal must exist (the command line created it, or refused) and open before anything
+    // is served; the worker opens its own connection, to the journal that exists only: one
+    // removed meanwhile is refused, never made again empty.
+    let reader = Journal::open_existing(&cfg.journal)?;
     let (uri, opts, path) = (cfg.device.clone(), cfg.options.clone(), cfg.journal.clone());
     let checker = cfg.checker.clone();
+    let known = cfg.known.clone();
     let connect: worker::Connect = Box::new(move || {
-        let journal = Journal::open(&path)?;
+        let journal = Journal::open_existing(&path)?;
         let mut kkt = kkt::Kkt::connect_with(&uri, opts.clone())?;
         kkt.set_mark_checker(checker.clone().map(|c| c as Arc<dyn kkt::driver::MarkChecker>));
+        if let (Some(k), Some(f)) = (&known, kkt.fn_number()) {
+            match kkt::journal::known::Known::open(k) {
+                Ok(k) => {
+                    let _ = k.remember(&path, Some(f));
+                }
+                Err(e) => tracing::warn!(error = %e, "the list of journals used before cannot be written"),
+            }
+        }
         kkt::journaled::JournaledKkt::with_kkt(kkt, journal)
     });
     let (queue, worker) = worker::spawn(connect, cfg.queue_size, cfg.queue_timeout)?;

@@ -96,6 +96,11 @@ impl Inflight {
         }
         Some(InflightGuard { set: self.0.clone(), id: id.to_string() })
     }
+
+    /// Whether a request with `id` is queued or being formed now.
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.lock().map(|s| s.contains(id)).unwrap_or(false)
+    }
 }
 
 /// A queued request.

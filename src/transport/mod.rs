@@ -56,6 +56,9 @@ fn frame_magic() -> &'static [u8; 2] {
 
 /// How long to keep reading after a response frame failed its check (bad CRC or LEN) before
 /// calling the response corrupted: a real frame may still follow a false start in the garbage.
+/// A response that stops this long in the middle of a frame (fewer bytes than its LEN) is
+/// corrupted too: a register sends a frame whole, and a damaged LEN waits for bytes that never
+/// come.
 pub const BAD_FRAME_GRACE: Duration = Duration::from_millis(300);
 
 /// The link failed: nothing about the register's state can be concluded from it.
@@ -93,12 +96,14 @@ pub enum LinkError {
         source: std::io::Error,
     },
     /// No whole response arrived in time.
-    #[error("no response from {peer} within {waited:?} ({received} bytes received)")]
+    #[error("{}", timeout_text(peer, *waited, *attempts, *received))]
     Timeout {
         /// The device.
         peer: String,
-        /// How long the driver waited.
+        /// How long the driver waited (every sending of the command together).
         waited: Duration,
+        /// How many times the command was sent (1 for one exchange).
+        attempts: u32,
         /// Bytes received before the deadline (a partial frame or garbage).
         received: usize,
     },
@@ -134,6 +139,15 @@ pub fn answered_text(bytes: &[u8]) -> String {
     } else {
         let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
         format!("the bytes {}", hex.join(" "))
+    }
+}
+
+fn timeout_text(peer: &str, waited: Duration, attempts: u32, received: usize) -> String {
+    let secs = waited.as_secs_f64();
+    if attempts <= 1 {
+        format!("no response from {peer} within {secs:.1} s ({received} bytes received)")
+    } else {
+        format!("no response from {peer}: kkt waited {secs:.1} s in all and asked {attempts} times ({received} bytes received the last time)")
     }
 }
 
@@ -240,9 +254,9 @@ impl fmt::Display for Direction {
     }
 }
 
-/// The bytes as they may be logged: in a request frame carrying TLVs, the values of the
-/// customer's tags (contact, name, INN, birth date, citizenship, identity document, address)
-/// are replaced by `*`.
+/// The bytes as they may be logged: in a frame carrying TLVs (a request such as 0x98, or an
+/// answer such as 0x3A's document), the values of the customer's tags (contact, name, INN,
+/// birth date, citizenship, identity document, address) are replaced by `*`, inside STLVs too.
 #[doc(hidden)]
 pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     use crate::protocol::frame::{parse, Parsed};
@@ -250,26 +264,33 @@ pub fn redact(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         return bytes.into();
     };
     let mut out: Option<Vec<u8>> = None;
-    let data_at = skipped + 5;
-    let mut it = crate::protocol::tlv::iter(frame.data);
-    while let Some(Ok(t)) = it.next() {
-        if crate::protocol::tag_info(t.tag).is_some_and(|i| i.personal) {
-            let end = data_at + it.offset();
-            let start = end - t.value.len();
-            let v = out.get_or_insert_with(|| bytes.to_vec());
-            v[start..end].fill(b'*');
-        }
-    }
+    mask_personal(frame.data, skipped + 5, bytes, &mut out, 0);
     match out {
         Some(v) => v.into(),
         None => bytes.into(),
     }
 }
 
+/// Masks the personal tags' values among the TLVs `data` (at `base` in `bytes`) into `out`.
+fn mask_personal(data: &[u8], base: usize, bytes: &[u8], out: &mut Option<Vec<u8>>, depth: u8) {
+    let mut it = crate::protocol::tlv::iter(data);
+    while let Some(Ok(t)) = it.next() {
+        let end = base + it.offset();
+        let start = end - t.value.len();
+        match crate::protocol::tag_info(t.tag) {
+            Some(i) if i.personal => out.get_or_insert_with(|| bytes.to_vec())[start..end].fill(b'*'),
+            Some(i) if i.ty == crate::protocol::TagType::Stlv && depth < 4 => {
+                mask_personal(t.value, start, bytes, out, depth + 1)
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Logs bytes at TRACE: direction, elapsed time since the request was sent, hex.
 pub(crate) fn trace_bytes(peer: &str, dir: Direction, bytes: &[u8], elapsed: Duration) {
     if tracing::enabled!(tracing::Level::TRACE) {
-        let shown = if dir == Direction::Tx { redact(bytes) } else { bytes.into() };
+        let shown = redact(bytes);
         tracing::trace!(
             target: "kkt::frames",
             peer,
@@ -293,6 +314,8 @@ pub(crate) struct ResponseReader {
     received: usize,
     bad: Option<(FrameError, Instant)>,
     grace: Duration,
+    /// When bytes last arrived.
+    last_rx: Option<Instant>,
     /// The first bytes received, for [`LinkError::NotARegister`] (no allocation).
     first: [u8; FIRST_KEPT],
 }
@@ -324,6 +347,7 @@ impl ResponseReader {
             received: 0,
             bad: None,
             grace: BAD_FRAME_GRACE,
+            last_rx: None,
             first: [0; FIRST_KEPT],
         }
     }
@@ -338,14 +362,22 @@ impl ResponseReader {
         self.deadline.saturating_duration_since(self.started)
     }
 
-    /// Adds bytes that arrived.
+    /// Adds bytes that arrived (now).
     pub(crate) fn push(&mut self, bytes: &[u8]) {
+        self.push_at(bytes, Instant::now());
+    }
+
+    /// Adds bytes that arrived at `at`.
+    pub(crate) fn push_at(&mut self, bytes: &[u8], at: Instant) {
         if self.received < FIRST_KEPT {
             let n = bytes.len().min(FIRST_KEPT - self.received);
             self.first[self.received..self.received + n].copy_from_slice(&bytes[..n]);
         }
         self.received += bytes.len();
         self.buf.extend_from_slice(bytes);
+        if !bytes.is_empty() {
+            self.last_rx = Some(at);
+        }
     }
 
     /// When bytes came but none began a frame (B6 29): the peer is no register.
@@ -373,7 +405,12 @@ impl ResponseReader {
     /// The error for a response that did not come in time (what came is in `received`).
     pub(crate) fn timeout_error(&self, peer: &str) -> ExchangeError {
         self.not_a_register(peer)
-            .unwrap_or(LinkError::Timeout { peer: peer.to_string(), waited: self.waited(), received: self.received })
+            .unwrap_or(LinkError::Timeout {
+                peer: peer.to_string(),
+                waited: self.waited(),
+                attempts: 1,
+                received: self.received,
+            })
             .into()
     }
 
@@ -403,10 +440,34 @@ impl ResponseReader {
                 _ => ReadStep::Corrupt(e),
             };
         }
-        match self.deadline.checked_duration_since(now) {
-            Some(d) if !d.is_zero() => ReadStep::Read(d),
-            _ => ReadStep::TimedOut,
+        let left = match self.deadline.checked_duration_since(now) {
+            Some(d) if !d.is_zero() => d,
+            _ => return ReadStep::TimedOut,
+        };
+        // A frame begun and stalled (its LEN announced more than will come), or bytes that
+        // were all garbage but began as a register's frame does (one of B6 29 in its place: a
+        // damaged start of frame) and then silence: a register sends its answer whole, so
+        // either is a corrupted answer, not a silent register. Bytes that never looked like a
+        // frame are waited for until the deadline (then: not a register).
+        let magic = frame_magic();
+        let kept = &self.first[..self.received.min(FIRST_KEPT)];
+        let damaged_start = kept.first() == Some(&magic[0]) || kept.get(1) == Some(&magic[1]);
+        let stalled = match self.decoder.pending_len(&self.buf) {
+            Some(need) => Some(need),
+            None if self.received > 0 && damaged_start => Some(0),
+            None => None,
+        };
+        if let (Some(need), Some(at)) = (stalled, self.last_rx) {
+            let until = at + self.grace;
+            return match until.checked_duration_since(now) {
+                Some(d) if !d.is_zero() => ReadStep::Read(d.min(left)),
+                _ => ReadStep::Corrupt(FrameError::Stalled {
+                    have: if need == 0 { self.received } else { self.buf.len() },
+                    need,
+                }),
+            };
         }
+        ReadStep::Read(left)
     }
 }
 
@@ -502,6 +563,11 @@ mod tests {
         assert!(s.contains("2A2A2A2A2A2A2A2A2A2A2A2A"));
         // The cashier's name (1021) stays.
         assert_eq!(&r[r.len() - 2 - 7..r.len() - 2], &f[f.len() - 2 - 7..f.len() - 2]);
+        // An answer carrying a document (0x3A: RESULT 0, then its TLVs) is masked too.
+        let mut w = crate::protocol::TlvWriter::new();
+        w.string(1008, "+79990000000").unwrap();
+        let a = redact(&frame(0, w.as_bytes())).into_owned();
+        assert!(!hex::encode_upper(&a).contains(&hex::encode_upper("+7999")));
         // Frames without personal tags are not copied.
         let plain = frame(0x01, &[]);
         assert!(matches!(redact(&plain), std::borrow::Cow::Borrowed(_)));

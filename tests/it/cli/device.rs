@@ -53,6 +53,7 @@ impl Emulator {
             .env_remove("KKT_CONFIG")
             .env_remove("KKT_STORE")
             .env("HOME", std::env::temp_dir())
+            .env("KKT_STATE_DIR", crate::support::state_dir())
             .env("KKT_CACHE_DIR", cache)
             .env("KKT_JOURNAL", journal);
         c
@@ -289,4 +290,190 @@ fn mark_check_on_the_register() {
     // The check left nothing in the FN's table: a receipt can follow at once.
     emu.kkt().args(["--json", "status"]).assert().success().stdout(predicate::str::contains("\"kept_results\":0"));
     emu.log();
+}
+
+/// A plain sale with an id, written to `dir`.
+fn bread_with_id(dir: &std::path::Path, id: &str) -> String {
+    let p = dir.join(format!("{id}.json"));
+    let text = serde_json::json!({
+        "id": id,
+        "operation": "sell",
+        "taxation": "osn",
+        "cashier": {"name": "Иванова А.А."},
+        "items": [{"name": "Хлеб", "price": "45.50", "quantity": "2", "vat": "vat10", "payment_method": "full_payment", "payment_object": "commodity"}],
+        "payments": {"cash": "100.00"}
+    });
+    std::fs::write(&p, text.to_string()).unwrap();
+    p.display().to_string()
+}
+
+fn last_fd(emu: &Emulator) -> u64 {
+    let out = emu.kkt().args(["--json", "status"]).output().unwrap();
+    json_of(&out)["fn"]["last_fd_number"].as_u64().unwrap()
+}
+
+/// Issue 18 §4: an emptied or deleted journal is refused (exit 8) and nothing is formed; a
+/// new journal at a path used before only with --new-journal; `kkt journal backup`.
+#[test]
+fn an_emptied_or_missing_journal_is_refused_with_exit_8() {
+    let emu = Emulator::start(&[]);
+    let dir = std::env::temp_dir().join(format!("kkt-cli-vanish-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("journal.sqlite");
+    let kkt = || {
+        let mut c = emu.kkt();
+        c.env("KKT_JOURNAL", &journal).env("KKT_STATE_DIR", dir.join("state"));
+        c
+    };
+    kkt().args(["shift", "open", "--cashier", "Иванова А.А."]).assert().success();
+    let sale = bread_with_id(&dir, "vanish-1");
+    let out = kkt().args(["--json", "receipt", &sale]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let fd = json_of(&out)["fd_number"].as_u64().unwrap();
+    // The same id again: replayed, not formed again.
+    let out = kkt().args(["--json", "receipt", &sale]).output().unwrap();
+    assert_eq!(json_of(&out)["replayed"], true);
+
+    // Emptied (0 bytes, its -wal and -shm gone): refused, nothing formed.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", journal.display()));
+    }
+    std::fs::write(&journal, b"").unwrap();
+    let out = kkt().args(["--json", "receipt", &sale]).output().unwrap();
+    assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json_of(&out)["error"]["kind"], "journal");
+    assert_eq!(std::fs::metadata(&journal).unwrap().len(), 0, "not reinitialised");
+    assert_eq!(last_fd(&emu), fd, "nothing formed");
+
+    // Deleted: the path was used before, so refused too, with the way out named.
+    std::fs::remove_file(&journal).unwrap();
+    let out = kkt().args(["--json", "receipt", &sale]).output().unwrap();
+    assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stdout));
+    let e = json_of(&out);
+    assert!(e["error"]["message"].as_str().unwrap().contains("--new-journal"), "{e}");
+    assert!(!journal.exists());
+    assert_eq!(last_fd(&emu), fd, "nothing formed");
+    // `kkt journal` does not create it either.
+    kkt().args(["journal"]).assert().code(8);
+
+    // A person's decision: a new journal.
+    let out = kkt().args(["--json", "--new-journal", "receipt", &sale]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("new journal"), "a notice on stderr");
+    assert_eq!(json_of(&out)["fd_number"].as_u64(), Some(fd + 1));
+
+    // A consistent copy.
+    let backup = dir.join("backup.sqlite");
+    let out = kkt().args(["--json", "journal", "backup", backup.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json_of(&out)["entries"], 1);
+    kkt().args(["journal", "backup", backup.to_str().unwrap()]).assert().failure();
+    let out = kkt().env("KKT_JOURNAL", &backup).args(["--json", "receipt", &sale]).output().unwrap();
+    assert_eq!(json_of(&out)["replayed"], true, "the backup replays the id");
+    assert_eq!(last_fd(&emu), fd + 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 18 §3: a document another program opened is not cancelled: `kkt receipt` and
+/// `kkt cancel` exit 3 (`register_busy`), `kkt cancel --force` cancels it.
+#[test]
+fn a_document_another_program_opened_exits_3_until_cancel_force() {
+    let emu = Emulator::start(&[]);
+    let dir = std::env::temp_dir().join(format!("kkt-cli-busy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kkt = || {
+        let mut c = emu.kkt();
+        c.env("KKT_JOURNAL", dir.join("journal.sqlite")).env("KKT_STATE_DIR", dir.join("state"));
+        c
+    };
+    kkt().args(["shift", "open", "--cashier", "Иванова А.А."]).assert().success();
+    let fd = last_fd(&emu);
+    // Another program opens a receipt and keeps it open.
+    {
+        let mut other = kkt::Kkt::connect(&emu.uri).unwrap();
+        other.call(&kkt::commands::receipt::OpenReceipt::default()).unwrap();
+    }
+    let sale = bread_with_id(&dir, "busy-1");
+    let out = kkt().args(["--json", "receipt", &sale]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json_of(&out)["error"]["kind"], "register_busy");
+    let out = kkt().args(["--json", "cancel"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json_of(&out)["error"]["kind"], "register_busy");
+    let out = kkt().args(["--json", "status"]).output().unwrap();
+    assert_ne!(json_of(&out)["fn"]["current_document"], 0, "still open: {}", json_of(&out));
+    assert_eq!(last_fd(&emu), fd);
+
+    let out = kkt().args(["--json", "cancel", "--force"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json_of(&out)["cancelled"], true);
+    let out = kkt().args(["--json", "receipt", &sale]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json_of(&out)["fd_number"].as_u64(), Some(fd + 1));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 18 §7: `--max-items` and `--max-change` are the limits named, checked before
+/// anything reaches the register.
+#[test]
+fn max_items_and_max_change_are_refused_before_sending() {
+    let emu = Emulator::start(&[]);
+    let dir = std::env::temp_dir().join(format!("kkt-cli-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    emu.kkt().args(["shift", "open", "--cashier", "Иванова А.А."]).assert().success();
+    let fd = last_fd(&emu);
+    let sale = bread_with_id(&dir, "limits-1");
+    let out = emu.kkt().args(["--json", "--max-items", "0", "receipt", &sale]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let m = json_of(&out)["error"]["message"].as_str().unwrap().to_string();
+    assert!(m.contains("items") && m.contains("--max-items"), "{m}");
+    // 100.00 tendered for 91.00: 9.00 of change, above --max-change 5.
+    let out = emu.kkt().args(["--json", "--max-change", "5.00", "receipt", &sale]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let m = json_of(&out)["error"]["message"].as_str().unwrap().to_string();
+    assert!(m.contains("payments.cash") && m.contains("--max-change"), "{m}");
+    assert_eq!(last_fd(&emu), fd, "nothing formed");
+    let out = emu.kkt().args(["--json", "--max-change", "9.00", "receipt", &sale]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 18 §7: `kkt --json receipt … | true`: stdout is closed before the answer is written;
+/// kkt does not panic (exit 101) but exits with the receipt's code, and the journal holds the
+/// outcome (a repeat with the id is replayed).
+#[test]
+fn a_closed_stdout_never_panics_after_a_receipt() {
+    let emu = Emulator::start(&[]);
+    let dir = std::env::temp_dir().join(format!("kkt-cli-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    emu.kkt().args(["shift", "open", "--cashier", "Иванова А.А."]).assert().success();
+    let fd = last_fd(&emu);
+    let sale = bread_with_id(&dir, "pipe-1");
+    for human in [false, true] {
+        let mut cmd = Proc::new(BIN);
+        cmd.env("KKT_DEVICE", &emu.uri)
+            .env_remove("KKT_CONFIG")
+            .env("HOME", std::env::temp_dir())
+            .env("KKT_JOURNAL", dir.join("journal.sqlite"))
+            .env("KKT_STATE_DIR", dir.join("state"));
+        if !human {
+            cmd.arg("--json");
+        }
+        let mut child = cmd.args(["receipt", &sale]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // `| true`: the reader is gone before kkt writes.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "json {}: {}", !human, String::from_utf8_lossy(&out.stderr));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(last_fd(&emu), fd + 1, "formed once (the second run replayed it)");
+    let out = emu
+        .kkt()
+        .env("KKT_JOURNAL", dir.join("journal.sqlite"))
+        .env("KKT_STATE_DIR", dir.join("state"))
+        .args(["--json", "receipt", &sale])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["replayed"], true);
+    std::fs::remove_dir_all(&dir).ok();
 }

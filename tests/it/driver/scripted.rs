@@ -299,15 +299,23 @@ fn damaged_request_0x25_is_sent_again_even_for_fiscal_commands() {
 
 #[test]
 fn out_of_order_calls_are_refused_before_sending() {
-    // Shift closed, no document: a receipt cannot be formed.
-    let s = Script::new(vec![(0x08, fn_status(10, false, 0)), (0x90, marking_status()), (0x0A, registration())]);
+    // Shift closed, no document: a receipt cannot be formed. Issue 18 §5: before refusing, the
+    // register's state is read again once (0x08, 0x90); the refused command is never sent.
+    let s = Script::new(vec![
+        (0x08, fn_status(10, false, 0)),
+        (0x90, marking_status()),
+        (0x0A, registration()),
+        (0x08, fn_status(10, false, 0)),
+        (0x90, marking_status()),
+    ]);
     let mut k = kkt(&s);
     let sent_before = s.sent().len();
     let e = k.call(&FORM).unwrap_err();
     let Error::Sequence(v) = &e else { panic!("{e}") };
     assert_eq!((v.command, v.code), (0x24, 0x5B));
     assert!(e.hint().contains("open a receipt"), "{}", e.hint());
-    assert_eq!(s.sent().len(), sent_before, "nothing sent");
+    assert_eq!(s.sent()[sent_before..], [0x08, 0x90], "only the state read again");
+    assert_eq!(s.left(), 0);
 }
 
 #[test]

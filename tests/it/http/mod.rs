@@ -6,3 +6,4 @@ mod confirm;
 mod day;
 mod hardening;
 mod security;
+mod trust;

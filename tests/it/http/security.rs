@@ -37,7 +37,8 @@ fn kkt() -> Command {
         .env_remove("KKT_DEVICE")
         .env_remove("KKT_CONFIG")
         .env_remove("KKT_GISMT_TOKEN")
-        .env("HOME", std::env::temp_dir());
+        .env("HOME", std::env::temp_dir())
+        .env("KKT_STATE_DIR", crate::support::state_dir());
     c
 }
 

@@ -89,6 +89,7 @@ fn crashed_entry(j: &mut Journal, r: &kkt::receipt::Receipt, device: &str, expec
         device: Some(device),
         expected_fd: Some(expected),
         total: Some(r.total().kopecks()),
+        content: None,
         cash_before: None,
     };
     match j.begin_entry(&new).unwrap() {
@@ -236,6 +237,7 @@ fn crashed_cash_entry(j: &mut Journal, op: &str, id: &str, amount: u64, before: 
         device: Some(device),
         expected_fd: None,
         total: Some(amount),
+        content: None,
         cash_before: Some(before),
     };
     match j.begin_entry(&new).unwrap() {

@@ -2,3 +2,4 @@
 
 mod journaled;
 mod lock;
+mod trust;

@@ -159,7 +159,7 @@ fn kkt_cli(cache: &Path) -> Command {
     ] {
         c.env_remove(v);
     }
-    c.env("KKT_CACHE_DIR", cache).env("KKT_CONFIG", cache.join("none.toml"));
+    c.env("KKT_CACHE_DIR", cache).env("KKT_CONFIG", cache.join("none.toml")).env("KKT_STATE_DIR", cache.join("state"));
     std::fs::write(cache.join("none.toml"), "").unwrap();
     c
 }

@@ -114,6 +114,48 @@ fn the_gismt_cache_is_private() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Issue 18 §7: the sold-codes store and every cache file 0600, the directories kkt creates
+/// for them 0700 (not the umask's 0644 / 0755), and a store an earlier kkt left readable made
+/// private.
+#[cfg(unix)]
+#[test]
+fn the_sold_codes_store_and_caches_and_their_directories_are_private() {
+    use kkt::checker::store::{CodeState, SoldCodes, SqliteStore};
+    let dir = tmpdir("private-store");
+    let store_dir = dir.join("new").join("kkt");
+    let path = store_dir.join("sold-codes.sqlite");
+    let mut s = SqliteStore::open(&path).unwrap();
+    s.record("7806197274", "0104670540176099215abc", "0104670540176099215abc", CodeState::Sold, "FD 1", 1).unwrap();
+    for d in [dir.join("new"), store_dir.clone()] {
+        assert_eq!(mode(&d), 0o700, "{}", d.display());
+    }
+    for e in std::fs::read_dir(&store_dir).unwrap() {
+        let p = e.unwrap().path();
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+    drop(s);
+    // A store left 0644 by an earlier kkt.
+    let old = dir.join("old.sqlite");
+    drop(SqliteStore::open(&old).unwrap());
+    std::fs::set_permissions(&old, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    drop(SqliteStore::open(&old).unwrap());
+    assert_eq!(mode(&old), 0o600);
+
+    // The ГИС МТ CDN cache and the ТС ПИОТ version cache, in directories that do not exist yet.
+    let cache = dir.join("cache").join("kkt");
+    let c = kkt::checker::cdn::CacheFile::in_dir(&cache);
+    c.store(&kkt::checker::cdn::CdnState::ranked("https://example", 0, vec![("h".into(), Some(5))])).unwrap();
+    kkt::checker::tspiot::VersionFile::store(&cache, "https://tspiot.example", 2, 0).unwrap();
+    assert_eq!(mode(&dir.join("cache")), 0o700);
+    assert_eq!(mode(&cache), 0o700);
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for p in files {
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn no_unsafe_code() {
     let root = env!("CARGO_MANIFEST_DIR");

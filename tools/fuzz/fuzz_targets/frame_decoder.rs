@@ -30,7 +30,9 @@ fn event(r: Result<Frame, FrameError>) -> Event {
         Ok(f) => Event::Frame { code: f.code, data: f.data.to_vec(), skipped: f.skipped },
         Err(FrameError::BadLength { len, .. }) => Event::BadLength { len },
         Err(FrameError::BadCrc { found, computed, .. }) => Event::BadCrc { found, computed },
-        Err(e @ FrameError::TooLong { .. }) => panic!("decoder returned an encoder error: {e:?}"),
+        Err(e @ (FrameError::TooLong { .. } | FrameError::Stalled { .. })) => {
+            panic!("decoder returned an error that is not its own: {e:?}")
+        }
     }
 }
 

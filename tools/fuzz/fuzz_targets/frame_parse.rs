@@ -65,6 +65,7 @@ fn check(buf: &[u8]) -> usize {
                     assert_eq!(found, u16::from_le_bytes([buf[end], buf[end + 1]]));
                 }
                 FrameError::TooLong { .. } => panic!("parse returned an encoder error"),
+                FrameError::Stalled { .. } => panic!("parse returned a reader error"),
             }
             consumed
         }
