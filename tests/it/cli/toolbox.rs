@@ -691,3 +691,33 @@ fn the_emulator_shows_what_it_printed() {
     let _ = child.wait();
     assert!(seen.contains("ОТЧЕТ ОБ ОТКРЫТИИ СМЕНЫ"), "{seen}");
 }
+
+/// `--timeout` is the whole wait for one command, retries included (not one timeout per
+/// sending), and the message after the last try says how long kkt waited and how many times it
+/// asked.
+#[test]
+fn the_timeout_is_the_whole_wait_and_the_message_says_how_often_kkt_asked() {
+    fn silent(_: u8) -> Option<Vec<u8>> {
+        Some(Vec::new())
+    }
+    let (addr, seen) = fake_peer(silent);
+    let dir = tmp("timeout-whole");
+    let out = kkt_alone(&dir)
+        .args(["--json", "--timeout", "2", "--device", &format!("tcp://{addr}"), "status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stdout));
+    let e = json_of(&out);
+    let m = e["error"]["message"].as_str().unwrap().to_string();
+    let number_after = |word: &str| -> Option<f64> { m.split(word).nth(1)?.split(' ').next()?.parse().ok() };
+    let (waited, asked) = if m.contains(" in all and asked ") {
+        (number_after("waited ").expect(&m), number_after("asked ").expect(&m))
+    } else {
+        (number_after("within ").expect(&m), 1.0)
+    };
+    // The budget of one command, not one per sending.
+    assert!(waited <= 2.5, "{m}");
+    let sent = seen.lock().unwrap().len() as f64;
+    assert!(asked >= 1.0 && asked <= sent, "asked {asked}, the peer got {sent} frames: {m}");
+    assert!(!e["error"]["hint"].as_str().unwrap().is_empty());
+}
