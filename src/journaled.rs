@@ -809,6 +809,48 @@ impl JournaledKkt {
         }
     }
 
+    /// After a failure that formed nothing: whether no document of this attempt is left open on
+    /// the register (none open, or the one this attempt opened cancelled now). A failure of the
+    /// opening command itself opened nothing of ours, and an open document then is not touched.
+    fn own_document_closed(&mut self, e: &Error) -> bool {
+        let command = match e {
+            Error::Device { command, .. } | Error::NotFormed { command, .. } | Error::Interrupted { command } => {
+                Some(*command)
+            }
+            Error::Sequence(v) => Some(v.command),
+            Error::MarkRefused(_) => None,
+            // Refused before anything was sent.
+            _ => return true,
+        };
+        let opening = |c: u8| {
+            matches!(
+                c,
+                cmd::BEGIN_RECEIPT
+                    | cmd::BEGIN_CORRECTION
+                    | cmd::BEGIN_SHIFT_OPEN
+                    | cmd::BEGIN_SHIFT_CLOSE
+                    | cmd::BEGIN_SETTLEMENT_REPORT
+            )
+        };
+        if command.is_some_and(opening) {
+            return true;
+        }
+        match self.kkt.call(&GetFnStatus) {
+            Ok(fs) if fs.current_document == CurrentDocument::NONE => true,
+            Ok(_) => match self.kkt.cancel_document() {
+                Ok(()) => {
+                    tracing::info!("journal: the document this attempt left open is cancelled");
+                    true
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "journal: the document this attempt left open could not be cancelled now");
+                    false
+                }
+            },
+            Err(_) => false,
+        }
+    }
+
     /// Writes a formed outcome; a failure to write is logged, not returned: the document
     /// exists, and the entry left pending is settled by the next reconciliation.
     fn record_formed(&mut self, seq: i64, d: &Document) {
@@ -835,6 +877,14 @@ impl JournaledKkt {
                 | Error::Interrupted { .. }
         );
         if certain {
+            // The driver cancels the document it opened; on a noisy line that cancel can fail.
+            // A document still open now was opened by this attempt (`ready` saw none before it):
+            // it is cancelled here, or the entry stays pending, so that settling it cancels the
+            // document later (settled as not formed, it would be taken for another program's).
+            if !self.own_document_closed(&e) {
+                tracing::warn!(seq, "journal: this attempt's document is still open; the entry stays pending");
+                return Err(e);
+            }
             let why = outcome_text(&e);
             self.journal.not_formed(seq, &why)?;
             tracing::info!(seq, %why, "journal: not formed");
@@ -985,12 +1035,19 @@ impl JournaledKkt {
                 // The document the entry left open is still open only if nothing was formed
                 // since it began: one open after a later document is another program's.
                 let ours = last_fd.checked_add(1) == Some(expected);
+                // Our document still open (its cancel failed now): the entry stays pending, so
+                // that the next settling cancels it; settled, it would be taken for another
+                // program's and block every later document.
+                let mut still_ours = false;
                 if open_document != CurrentDocument::NONE && entry.state == State::Pending {
                     match (ours, self.policy) {
                         (true, OpenDocumentPolicy::Cancel) => match self.kkt.cancel_document() {
                             Ok(()) => why += "; the document it left open was cancelled (0x10)",
                             Err(e) => {
-                                why += &format!("; the document it left open could not be cancelled: {e}");
+                                why += &format!(
+                                    "; the document it left open could not be cancelled now ({e}): it stays pending"
+                                );
+                                still_ours = true;
                             }
                         },
                         (true, OpenDocumentPolicy::Report) => {
@@ -1004,7 +1061,10 @@ impl JournaledKkt {
                         }
                     }
                 }
-                if entry.state == State::Pending {
+                if entry.state == State::Pending && still_ours {
+                    self.journal.note(seq, &why)?;
+                    tracing::warn!(seq, %why, "journal: not settled yet");
+                } else if entry.state == State::Pending {
                     self.journal.not_formed(seq, &why)?;
                     tracing::info!(seq, %why, "journal: reconciled: not formed");
                 }
