@@ -519,7 +519,9 @@ impl Journal {
     /// [`Journal::begin`] with every field of the entry (the receipt's total too).
     pub fn begin_entry(&mut self, new: &NewEntry<'_>) -> Result<Begun, JournalError> {
         let NewEntry { id, operation, content_hash, device, expected_fd, total, content, cash_before } = *new;
-        let tx = self.db.transaction()?;
+        // IMMEDIATE: it reads, then writes; a deferred transaction that another writer overtook
+        // between the two would fail at once (SQLITE_BUSY without the busy wait).
+        let tx = self.db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if let Some(id) = id {
             let old =
                 tx.query_row("SELECT seq FROM entries WHERE idem_key = ?1", [id], |r| r.get::<_, i64>(0)).optional()?;

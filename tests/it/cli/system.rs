@@ -13,7 +13,8 @@ fn kkt(home: &TempDir) -> Command {
     if cfg!(all(unix, not(target_os = "macos"))) {
         c.env("XDG_CONFIG_HOME", home.path("config"))
             .env("XDG_DATA_HOME", home.path("data"))
-            .env("XDG_CACHE_HOME", home.path("cache"));
+            .env("XDG_CACHE_HOME", home.path("cache"))
+            .env("XDG_STATE_HOME", home.path("state"));
     }
     c
 }
