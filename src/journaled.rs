@@ -790,15 +790,7 @@ impl JournaledKkt {
             Error::Sequence(v) => v.command,
             _ => return e,
         };
-        let opening = matches!(
-            command,
-            cmd::BEGIN_RECEIPT
-                | cmd::BEGIN_CORRECTION
-                | cmd::BEGIN_SHIFT_OPEN
-                | cmd::BEGIN_SHIFT_CLOSE
-                | cmd::BEGIN_SETTLEMENT_REPORT
-        );
-        if !opening {
+        if !opens_document(command) {
             return e;
         }
         match self.kkt.call(&GetFnStatus) {
@@ -822,17 +814,7 @@ impl JournaledKkt {
             // Refused before anything was sent.
             _ => return true,
         };
-        let opening = |c: u8| {
-            matches!(
-                c,
-                cmd::BEGIN_RECEIPT
-                    | cmd::BEGIN_CORRECTION
-                    | cmd::BEGIN_SHIFT_OPEN
-                    | cmd::BEGIN_SHIFT_CLOSE
-                    | cmd::BEGIN_SETTLEMENT_REPORT
-            )
-        };
-        if command.is_some_and(opening) {
+        if command.is_some_and(opens_document) {
             return true;
         }
         match self.kkt.call(&GetFnStatus) {
@@ -1335,4 +1317,16 @@ fn rebuild<T: 'static>(code: u8, doc: &FoundDocument, status: &FnStatus) -> Resu
         .map_err(|why| pending(format!("formed, but the answer cannot be rebuilt: {why}")))?
         .into_answer()
         .ok_or_else(|| pending(format!("formed, but {code:#04X}'s answer cannot be rebuilt from this record")))
+}
+
+/// Whether `command` opens a document (a receipt, a correction, a shift or settlement report).
+fn opens_document(command: u8) -> bool {
+    matches!(
+        command,
+        cmd::BEGIN_RECEIPT
+            | cmd::BEGIN_CORRECTION
+            | cmd::BEGIN_SHIFT_OPEN
+            | cmd::BEGIN_SHIFT_CLOSE
+            | cmd::BEGIN_SETTLEMENT_REPORT
+    )
 }
