@@ -3,7 +3,7 @@
 //! side by side in one run. Not a test: it prints the figures for BENCHMARKS.md.
 //!
 //! `cargo bench --bench decode_log` (the Python with crcmod: `$KKT_BENCH_PYTHON`, else
-//! `python3`, else `/usr/bin/python3`).
+//! `python3`, else `/usr/bin/python3`). `KKT_BENCH_KEEP=1` keeps the log, to profile with.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -170,5 +170,9 @@ fn main() {
         mb / t_py.as_secs_f64()
     );
     println!("kkt is {:.1}x faster", t_py.as_secs_f64() / t_kkt.as_secs_f64());
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("KKT_BENCH_KEEP").is_some() {
+        println!("the log is kept (KKT_BENCH_KEEP): {}", path.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

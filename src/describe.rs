@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use crate::commands;
 use crate::protocol::frame::{FrameRef, RESULT_ERROR, RESULT_OK};
 use crate::protocol::tables::{command_info, tag_info};
-use crate::protocol::tlv::tlv_json;
+use crate::protocol::tlv::{hex_upper, tlv_json};
 use crate::protocol::DeviceError;
 
 /// Which way a frame went.
@@ -61,10 +61,10 @@ pub struct Description {
     pub crc_ok: bool,
     /// The device error of an error response.
     pub error: Option<ErrorDescription>,
-    /// The typed fields of the command's layout, when it has one.
-    pub fields: Option<Json>,
-    /// The TLV part of the data.
-    pub tlv: Option<Json>,
+    /// The typed fields of the command's layout, when it has one (their JSON text).
+    pub fields: Option<Box<serde_json::value::RawValue>>,
+    /// The TLV part of the data (serialized as [`tlv_json`] shows it).
+    pub tlv: Option<commands::TlvList>,
     /// A problem decoding the data with its layout (the frame itself is valid).
     pub data_error: Option<String>,
     /// Garbage bytes before the frame.
@@ -116,7 +116,7 @@ pub fn describe(frame: FrameRef<'_>, kind: Direction, command: Option<u8>, skipp
         tlv: None,
         data_error: None,
         skipped,
-        data: hex::encode_upper(frame.data),
+        data: hex_upper(frame.data),
         note: None,
     };
     let typed = match kind {
@@ -158,13 +158,12 @@ pub fn describe(frame: FrameRef<'_>, kind: Direction, command: Option<u8>, skipp
 }
 
 /// The data as a TLV list, if it is one (every tag known to the table, lengths exact).
-fn generic_tlv(data: &[u8]) -> Option<Json> {
+fn generic_tlv(data: &[u8]) -> Option<commands::TlvList> {
     if data.is_empty() {
         return None;
     }
     let list = commands::TlvList::parse(data).ok()?;
-    let plausible = list.0.iter().all(|n| tag_info(n.tag).is_some());
-    plausible.then(|| tlv_json(&list.0))
+    list.0.iter().all(|n| tag_info(n.tag).is_some()).then_some(list)
 }
 
 impl fmt::Display for Description {
@@ -196,13 +195,13 @@ impl fmt::Display for Description {
             writeln!(f, "  error {:#04X}: {} / {}", e.code, e.text_ru, e.text_en)?;
             writeln!(f, "  what to do: {}", e.hint)?;
         }
-        if let Some(Json::Object(m)) = &self.fields {
-            for (k, v) in m {
+        if let Some(Ok(Json::Object(m))) = self.fields.as_ref().map(|j| serde_json::from_str(j.get())) {
+            for (k, v) in &m {
                 writeln!(f, "  {k}: {}", text(v))?;
             }
         }
-        if let Some(Json::Array(t)) = &self.tlv {
-            write_tlv(f, t, 1)?;
+        if let Some(Json::Array(t)) = self.tlv.as_ref().map(|t| tlv_json(&t.0)) {
+            write_tlv(f, &t, 1)?;
         }
         if let Some(e) = &self.data_error {
             writeln!(f, "  data does not match the command's layout: {e}")?;

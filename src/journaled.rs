@@ -1289,7 +1289,7 @@ fn outcome_text(e: &Error) -> String {
 /// The document a raw command's answer names: its `fd_number` and `fiscal_sign` when the answer
 /// decodes with the command's layout, else the FD number the FN status before it expected.
 fn raw_document(code: u8, answer: &[u8], fs: &FnStatus) -> Document {
-    let fields = crate::commands::describe_response(code, answer).and_then(Result::ok).map(|d| d.fields);
+    let fields = crate::commands::describe_response(code, answer).and_then(Result::ok).map(|d| d.fields_json());
     let num = |k: &str| fields.as_ref().and_then(|f| f[k].as_u64()).and_then(|n| u32::try_from(n).ok());
     Document {
         fd_number: num("fd_number").unwrap_or_else(|| fs.last_fd_number.saturating_add(1)),

@@ -56,23 +56,126 @@ enum Source {
 
 /// The value of a `key=value` token (quotes taken off).
 fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    if !line.contains(key) {
+        return None;
+    }
     line.split_whitespace().find_map(|t| t.strip_prefix(key)).map(|v| v.trim_matches(|c| c == '"' || c == '\''))
 }
 
 /// Hex bytes of one token (an optional `0x`), `None` if it is not a whole hex byte string.
 fn hex_token(raw: &str) -> Result<Option<Vec<u8>>, String> {
-    let tok = raw.strip_prefix("0x").or_else(|| raw.strip_prefix("0X")).unwrap_or(raw);
-    if tok.is_empty() || !tok.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(None);
+    let mut v = Vec::new();
+    Ok(hex_token_into(raw, &mut v)?.then_some(v))
+}
+
+/// The value of each byte as a hex digit, 16 for a byte that is not one.
+static HEX_DIGIT: [u8; 256] = {
+    let mut t = [16u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = match i as u8 {
+            b @ b'0'..=b'9' => b - b'0',
+            b @ b'a'..=b'f' => b - b'a' + 10,
+            b @ b'A'..=b'F' => b - b'A' + 10,
+            _ => 16,
+        };
+        i += 1;
+    }
+    t
+};
+
+fn hex_digit(b: u8) -> u8 {
+    HEX_DIGIT[usize::from(b)]
+}
+
+/// [`hex_token`] appending to `out` (a log has millions of one-byte tokens: no allocation
+/// each): `false`, with `out` as it was, if the token is not a whole hex byte string.
+fn hex_token_into(raw: &str, out: &mut Vec<u8>) -> Result<bool, String> {
+    // The common case first: one byte, two digits.
+    if let &[h, l] = raw.as_bytes() {
+        let (h, l) = (hex_digit(h), hex_digit(l));
+        if h | l < 16 {
+            out.push(h << 4 | l);
+            return Ok(true);
+        }
+    }
+    let tok = raw.strip_prefix("0x").or_else(|| raw.strip_prefix("0X")).unwrap_or(raw).as_bytes();
+    if tok.is_empty() || !tok.iter().all(u8::is_ascii_hexdigit) {
+        return Ok(false);
     }
     if tok.len() % 2 != 0 {
         return Err(format!("{raw:?} has an odd number of hex digits; each byte is two digits"));
     }
-    Ok(hex::decode(tok).ok())
+    out.extend(tok.chunks_exact(2).map(|p| hex_digit(p[0]) << 4 | hex_digit(p[1])));
+    Ok(true)
+}
+
+/// A token of a line: a run of whole hex bytes (two digits each, one separator between them:
+/// `B6 29 00 01`), found as the line is split, or any other token as text.
+enum Token<'a> {
+    Hex(&'a [u8]),
+    Text(&'a str),
+}
+
+/// The tokens of an ASCII `line` between separators, as `str::split` gives them (without the
+/// empty ones, which say nothing), found on bytes; two-digit tokens one separator apart come
+/// as one run.
+fn ascii_tokens(line: &str) -> impl Iterator<Item = Token<'_>> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && is_separator(b[i]) {
+            i += 1;
+        }
+        // `end`: just after the last whole pair's second digit; `at`: where the next pair would be.
+        let (start, mut end, mut at) = (i, i, i);
+        while let [h, l, rest @ ..] = &b[at..] {
+            if hex_digit(*h) | hex_digit(*l) >= 16 {
+                break;
+            }
+            match rest.first() {
+                None => {
+                    end = at + 2;
+                    break;
+                }
+                Some(c) if is_separator(*c) => {
+                    end = at + 2;
+                    at += 3;
+                }
+                Some(_) => break,
+            }
+        }
+        if end > start {
+            i = end;
+            return Some(Token::Hex(&b[start..end]));
+        }
+        while i < b.len() && !is_separator(b[i]) {
+            i += 1;
+        }
+        (start < i).then(|| Token::Text(&line[start..i]))
+    })
+}
+
+/// Whether `b` separates the tokens of a line: what [`char::is_whitespace`] says of an ASCII
+/// byte (vertical tab included), a comma or a semicolon.
+fn is_separator(b: u8) -> bool {
+    static SEPARATOR: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = matches!(i as u8, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b',' | b';');
+            i += 1;
+        }
+        t
+    };
+    SEPARATOR[usize::from(b)]
 }
 
 /// A line of a kkt frame log (the driver's or the register's), as (source, direction, bytes).
 fn frame_log_line(line: &str) -> Option<(Source, Option<Direction>, &str)> {
+    if !line.contains("kkt::frames") {
+        return None;
+    }
     let rest = &line[line.find("kkt::frames")? + "kkt::frames".len()..];
     if let (Some(dir), Some(hex)) = (field(line, "dir="), field(line, "hex=")) {
         let d = match dir {
@@ -120,11 +223,19 @@ fn is_kkt_log_line(line: &str) -> bool {
 pub fn segments(text: &str, default: Direction) -> Result<Vec<Segment>, String> {
     let mut runs: Vec<(Source, Direction, Vec<u8>)> = Vec::new();
     let mut current = default;
+    let mut scratch = Vec::new();
     let push = |runs: &mut Vec<(Source, Direction, Vec<u8>)>, src: Source, kind: Direction, bytes: &[u8]| match runs
         .last_mut()
     {
         Some((s, k, b)) if *s == src && *k == kind => b.extend_from_slice(bytes),
         _ => runs.push((src, kind, bytes.to_vec())),
+    };
+    // Pushes what `scratch` gathered, if anything (an empty push could start a run).
+    let flush = |runs: &mut Vec<(Source, Direction, Vec<u8>)>, kind: Direction, scratch: &mut Vec<u8>| {
+        if !scratch.is_empty() {
+            push(runs, Source::Text, kind, scratch);
+            scratch.clear();
+        }
     };
     for line in text.lines() {
         if let Some((src, dir, hex)) = frame_log_line(line) {
@@ -157,21 +268,39 @@ pub fn segments(text: &str, default: Direction) -> Result<Vec<Segment>, String> 
             }
             continue;
         }
-        for raw in line.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
-            let mut tok = raw;
+        // An ASCII line (every log of hex) is split on bytes; another on chars, whose Unicode
+        // spaces separate too. Either way the same tokens.
+        // (One of the two, statically: no call through `dyn` per token.)
+        let ascii = line.is_ascii();
+        let by_bytes = ascii.then(|| ascii_tokens(line));
+        let by_chars =
+            (!ascii).then(|| line.split(|c: char| c.is_whitespace() || c == ',' || c == ';').map(Token::Text));
+        let tokens = by_bytes.into_iter().flatten().chain(by_chars.into_iter().flatten());
+        // The bytes of the line's tokens gather in `scratch` until the direction changes or the
+        // line ends: one push for them all, as a push for each would join them.
+        scratch.clear();
+        for token in tokens {
+            let mut tok = match token {
+                Token::Hex(run) => {
+                    scratch.extend(run.chunks(3).map(|p| hex_digit(p[0]) << 4 | hex_digit(p[1])));
+                    continue;
+                }
+                Token::Text(t) => t,
+            };
             if let Some(rest) = tok.strip_prefix('<') {
+                flush(&mut runs, current, &mut scratch);
                 current = Direction::Response;
                 runs.push((Source::Text, current, Vec::new()));
                 tok = rest.trim_start_matches('<').trim_start_matches('-');
             } else if let Some(rest) = tok.strip_prefix('>') {
+                flush(&mut runs, current, &mut scratch);
                 current = Direction::Request;
                 runs.push((Source::Text, current, Vec::new()));
                 tok = rest.trim_start_matches('>');
             }
-            if let Some(b) = hex_token(tok)? {
-                push(&mut runs, Source::Text, current, &b);
-            }
+            hex_token_into(tok, &mut scratch)?;
         }
+        flush(&mut runs, current, &mut scratch);
     }
     let driver = runs.iter().any(|(s, _, b)| *s == Source::Driver && !b.is_empty());
     let out: Vec<Segment> = runs
@@ -186,13 +315,14 @@ pub fn segments(text: &str, default: Direction) -> Result<Vec<Segment>, String> 
 /// (what Windows PowerShell's `>` writes), or a legacy code page (a vendor driver's log in
 /// windows-1251: its words are not needed, its hex is ASCII). Line ends are LF or CRLF alike:
 /// [`segments`] splits on any whitespace.
-pub fn log_text(bytes: &[u8]) -> String {
-    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+pub fn log_text(bytes: Vec<u8>) -> String {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
         return enc.decode_without_bom_handling(&bytes[bom..]).0.into_owned();
     }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1251.decode_without_bom_handling(bytes).0.into_owned(),
+    // UTF-8 keeps its buffer (a log of many megabytes is not copied).
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => encoding_rs::WINDOWS_1251.decode_without_bom_handling(e.as_bytes()).0.into_owned(),
     }
 }
 
@@ -203,7 +333,7 @@ pub fn run(args: &Args, json: bool) -> u8 {
     let mut text = args.hex.join(" ");
     if let Some(p) = &args.file {
         match std::fs::read(p) {
-            Ok(b) => text = log_text(&b),
+            Ok(b) => text = log_text(b),
             Err(e) => {
                 print_error(json, "input", None, &format!("{}: {e}", p.display()), &tr!("hint-decode"));
                 return exit::INPUT;
@@ -215,7 +345,7 @@ pub fn run(args: &Args, json: bool) -> u8 {
             print_error(json, "input", None, &format!("cannot read stdin: {e}"), &tr!("hint-decode"));
             return exit::INPUT;
         }
-        text = log_text(&bytes);
+        text = log_text(bytes);
     }
     let default = if args.response { Direction::Response } else { Direction::Request };
     let segs = match segments(&text, default) {
@@ -356,6 +486,30 @@ fn shift_offset(msg: &str, base: usize) -> String {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// An ASCII line is split on bytes, with two-digit tokens read on the way; any other line
+        /// on chars. A token that is not hex (`ж`) makes the line take the other way: the same
+        /// segments, or the same refusal, either way.
+        #[test]
+        fn ascii_lines_read_as_any_line(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "B6", "29", "0", "00", "8C", "EF", "ab", "0xB6", "0X2900", "B6290001", "<", ">", "<<", ">>",
+                "<-", "<B6", ">29", "B6>", "12:00:01.123", "TX:", "xyz", "1", "123",
+            ]),
+            0..24,
+        ), seps in proptest::collection::vec(proptest::sample::select(vec![" ", "  ", "\t", ",", ";", "\x0B", "\x0C", ", "]), 24)) {
+            let mut line = String::new();
+            for (p, s) in parts.iter().zip(&seps) {
+                line += p;
+                line += s;
+            }
+            let other = format!("{line} ж");
+            for d in [Direction::Request, Direction::Response] {
+                proptest::prop_assert_eq!(segments(&line, d), segments(&other, d), "{:?}", line);
+            }
+        }
+    }
+
     #[test]
     fn tokens_from_a_log_line() {
         let s = segments("2024-01-05 12:00:01.123 TX: B6 29 00 01 01 8C EF", Direction::Request).unwrap();
@@ -376,16 +530,16 @@ mod tests {
             assert_eq!((s[1].kind, &s[1].bytes), (Direction::Response, &vec![0xB6, 0x29, 0]));
         };
         let crlf = "12:00:01 > B6 29 00 01 01 8C EF\r\n12:00:02 < B6 29 00\r\n";
-        want(&log_text(crlf.as_bytes()));
+        want(&log_text(crlf.as_bytes().to_vec()));
         // PowerShell's `>`: UTF-16 LE with a BOM.
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend(crlf.encode_utf16().flat_map(u16::to_le_bytes));
-        want(&log_text(&utf16));
+        want(&log_text(utf16));
         // UTF-8 with a BOM (Notepad).
-        want(&log_text(&[b"\xEF\xBB\xBF".as_slice(), crlf.as_bytes()].concat()));
+        want(&log_text([b"\xEF\xBB\xBF".as_slice(), crlf.as_bytes()].concat()));
         // A vendor driver's windows-1251 log: "Команда" before the bytes.
         let cp1251 = [b"\xCA\xEE\xEC\xE0\xED\xE4\xE0 > B6 29 00 01 01 8C EF\r\n< B6 29 00\r\n".as_slice()].concat();
-        let text = log_text(&cp1251);
+        let text = log_text(cp1251);
         assert!(text.starts_with("Команда"), "{text}");
         want(&text);
     }

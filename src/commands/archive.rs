@@ -1160,11 +1160,11 @@ mod tests {
     #[test]
     fn registry_describes_0x30() {
         let d = crate::commands::describe_response(0x30, &hex::decode(REAL_SHIFT_CLOSE).unwrap()).unwrap().unwrap();
-        assert_eq!(d.fields["document"]["kind"], "shift_close");
-        assert_eq!(d.fields["document"]["shift_number"], 1);
+        assert_eq!(d.fields_json()["document"]["kind"], "shift_close");
+        assert_eq!(d.fields_json()["document"]["shift_number"], 1);
         assert!(d.tlv.is_none());
         let d = crate::commands::describe_response(0x3A, &hex::decode(REAL_DOCUMENT_TLV).unwrap()).unwrap().unwrap();
-        assert_eq!(d.tlv.unwrap()[0]["tag"], 1041);
+        assert_eq!(crate::protocol::tlv::tlv_json(&d.tlv.unwrap().0)[0]["tag"], 1041);
     }
 
     fn arb_datetime() -> impl Strategy<Value = NaiveDateTime> {

@@ -248,7 +248,7 @@ impl TlvList {
 
 impl Serialize for TlvList {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        tlv::tlv_json(&self.0).serialize(s)
+        tlv::TlvJson(&self.0).serialize(s)
     }
 }
 
@@ -348,19 +348,25 @@ macro_rules! no_data_request {
 pub(crate) use no_data_request;
 
 /// A decoded command or response: its fields as JSON and its TLV part.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Described {
-    /// The typed value, serialized.
-    pub fields: serde_json::Value,
+    /// The typed value, serialized (the JSON text itself: `kkt decode --json` writes it as it
+    /// is, without a [`serde_json::Value`] tree per frame).
+    pub fields: Box<serde_json::value::RawValue>,
     /// The TLV part, if the layout has one.
-    pub tlv: Option<serde_json::Value>,
+    pub tlv: Option<TlvList>,
+}
+
+impl Described {
+    /// The fields as a JSON value, to look into.
+    pub fn fields_json(&self) -> serde_json::Value {
+        serde_json::from_str(self.fields.get()).unwrap_or(serde_json::Value::Null)
+    }
 }
 
 fn described<T: Serialize>(v: &T, tlv: Option<&TlvList>) -> Described {
-    Described {
-        fields: serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
-        tlv: tlv.map(|t| tlv::tlv_json(&t.0)),
-    }
+    let null = || serde_json::value::RawValue::from_string("null".into()).expect("null is JSON");
+    Described { fields: serde_json::value::to_raw_value(v).unwrap_or_else(|_| null()), tlv: tlv.cloned() }
 }
 
 macro_rules! registry {

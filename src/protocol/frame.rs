@@ -24,21 +24,15 @@ pub const MAX_DATA: usize = MAX_LEN - 1;
 /// Bytes of a frame besides CODE and DATA: magic, LEN, CRC.
 pub const OVERHEAD: usize = 6;
 
-// Slice-by-16 tables (8 KiB, one static copy): about 7x faster than the byte-wise table on a
-// 1000-byte frame, which is what keeps frame decode well above 500 MB/s.
+// Slice-by-16 tables (8 KiB, one static copy), for every length: about 8x faster than the
+// byte-wise table on a 1000-byte frame, and 2-3x on a 16-48-byte status answer (measured with
+// crc 3.4: 16 bytes 10 ns against 28, 32 bytes 7-14 against 42-84; at 3 bytes both 4 ns).
 static CRC: Crc<u16, crc::Table<16>> = Crc::<u16, crc::Table<16>>::new(&CRC_16_IBM_3740);
-// The byte-wise table (512 bytes) for short frames, where slice-by-16's set-up costs more than
-// it saves (a status answer is 20–40 bytes).
-static CRC_SHORT: Crc<u16, crc::Table<1>> = Crc::<u16, crc::Table<1>>::new(&CRC_16_IBM_3740);
 
 /// CRC-16/CCITT-FALSE of LEN, CODE and DATA as they stand on the wire.
 #[inline]
 pub fn crc16(len_code_data: &[u8]) -> u16 {
-    if len_code_data.len() < 48 {
-        CRC_SHORT.checksum(len_code_data)
-    } else {
-        CRC.checksum(len_code_data)
-    }
+    CRC.checksum(len_code_data)
 }
 
 /// Why bytes that start with B6 29 are not a frame.
@@ -300,6 +294,12 @@ impl FrameDecoder {
                 let code = frame.code;
                 let data_len = frame.data.len();
                 let skipped_now = self.take_skip(skipped);
+                if data_len == 0 {
+                    // No DATA (a query, a bare "done"): nothing to share, no reference count to
+                    // take and give back (about half the frames of an exchange).
+                    buf.advance(consumed);
+                    return Some(Ok(Frame { code, data: Bytes::new(), skipped: skipped_now }));
+                }
                 // One split (one reference count taken), then the frame's own view of its DATA.
                 let mut whole = buf.split_to(consumed);
                 whole.advance(skipped + 5);

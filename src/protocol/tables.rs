@@ -150,12 +150,19 @@ include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 /// The row of tag `tag`, if the table knows it.
 #[inline]
 pub fn tag_info(tag: u16) -> Option<&'static TagInfo> {
+    TAGS.get(tag_row(tag)?)
+}
+
+/// Where tag `tag` stands in [`tags`], if the table knows it (for tables of one's own, parallel
+/// to it).
+#[inline]
+pub fn tag_row(tag: u16) -> Option<usize> {
     let page = TAG_PAGE[usize::from(tag >> 8)];
     if page == u8::MAX {
         return None;
     }
-    let row = TAG_SLOT[usize::from(page)][usize::from(tag & 0xFF)];
-    TAGS.get(usize::from(row))
+    let row = usize::from(TAG_SLOT[usize::from(page)][usize::from(tag & 0xFF)]);
+    (row < TAGS.len()).then_some(row)
 }
 
 /// Every tag of the table, sorted by number.

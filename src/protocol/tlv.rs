@@ -394,7 +394,107 @@ impl TlvWriter {
 /// meaning where it has one (an enumeration's or a bit mask's names, money in roubles, the
 /// printed fiscal sign of tag 1077), or `{tag, name, name_ru, tlv: [...]}` for an STLV.
 pub fn tlv_json(nodes: &[TlvNode]) -> serde_json::Value {
-    serde_json::Value::Array(nodes.iter().map(node_json).collect())
+    serde_json::to_value(TlvJson(nodes)).unwrap_or(serde_json::Value::Null)
+}
+
+/// A TLV list serialized as [`tlv_json`] shows it, written straight to the serializer (no
+/// [`serde_json::Value`] tree in between: `kkt decode --json` of a long log writes millions).
+#[derive(Debug, Clone, Copy)]
+pub struct TlvJson<'a>(pub &'a [TlvNode]);
+
+impl serde::Serialize for TlvJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(NodeJson))
+    }
+}
+
+/// One TLV as JSON (see [`tlv_json`]).
+struct NodeJson<'a>(&'a TlvNode);
+
+impl serde::Serialize for NodeJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let n = self.0;
+        let row = crate::protocol::tables::tag_row(n.tag);
+        let info = row.map(|r| &crate::protocol::tables::tags()[r]);
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("tag", &n.tag)?;
+        match row.and_then(|r| tag_names_json().get(r)) {
+            Some((en, ru)) => {
+                m.serialize_entry("name", en)?;
+                m.serialize_entry("name_ru", ru)?;
+            }
+            None => {
+                m.serialize_entry("name", &None::<&str>)?;
+                m.serialize_entry("name_ru", &None::<&str>)?;
+            }
+        }
+        match &n.value {
+            TlvValue::Nested(children) => m.serialize_entry("tlv", &TlvJson(children))?,
+            TlvValue::Raw(raw) => match info.map(|i| Value::decode(i.ty, raw)) {
+                Some(Ok(v)) => {
+                    m.serialize_entry("value", &ValueJson(&v))?;
+                    if let Some((ru, en)) = value_meaning(n.tag, &v) {
+                        m.serialize_entry("text", &en)?;
+                        m.serialize_entry("text_ru", &ru)?;
+                    }
+                }
+                Some(Err(e)) => {
+                    m.serialize_entry("value", &hex_upper(raw))?;
+                    m.serialize_entry("value_error", &e.to_string())?;
+                }
+                None => m.serialize_entry("value", &hex_upper(raw))?,
+            },
+        }
+        m.end()
+    }
+}
+
+/// Every tag's English and Russian names as JSON strings, parallel to the tag table: escaped
+/// once per run, not once per TLV (a long log names the same tags millions of times). With
+/// serde_json a [`serde_json::value::RawValue`] is written as it is, and read back as the
+/// string it holds.
+fn tag_names_json() -> &'static [(Box<serde_json::value::RawValue>, Box<serde_json::value::RawValue>)] {
+    static NAMES: std::sync::OnceLock<Vec<(Box<serde_json::value::RawValue>, Box<serde_json::value::RawValue>)>> =
+        std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let json = |s: &str| {
+            serde_json::value::to_raw_value(s)
+                .unwrap_or_else(|_| serde_json::value::RawValue::from_string("null".into()).expect("null is JSON"))
+        };
+        crate::protocol::tables::tags().iter().map(|t| (json(t.name_en), json(t.name_ru))).collect()
+    })
+}
+
+/// A typed value serialized as [`value_json`] shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct ValueJson<'a>(pub &'a Value);
+
+impl serde::Serialize for ValueJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Byte(b) => s.serialize_u8(*b),
+            Value::U16(x) => s.serialize_u16(*x),
+            Value::U32(x) => s.serialize_u32(*x),
+            Value::U40(x) | Value::Vln(x) => s.serialize_u64(*x),
+            Value::Fvln(d) => s.collect_str(d),
+            Value::UnixTime(t) | Value::DateTime5(t) => s.collect_str(&t.format("%Y-%m-%dT%H:%M:%S")),
+            Value::DateTime3(d) => s.collect_str(&d.format("%Y-%m-%d")),
+            Value::String(x) => s.serialize_str(x),
+            Value::Bytes(b) => s.serialize_str(&hex_upper(b)),
+        }
+    }
+}
+
+/// Bytes in upper-case hex, as the logs and `kkt decode` show them (a table lookup per byte:
+/// `hex::encode_upper` goes through a char iterator, a tenth of `kkt decode`'s time).
+pub fn hex_upper(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0F)]]);
+    }
+    String::from_utf8(out).unwrap_or_default() // hex digits are ASCII: never the default
 }
 
 /// The meaning of a value, in Russian and English, where it says more than the value: the
@@ -415,49 +515,10 @@ pub fn value_meaning(tag: u16, v: &Value) -> Option<(String, String)> {
     }
 }
 
-fn node_json(n: &TlvNode) -> serde_json::Value {
-    let info = crate::protocol::tables::tag_info(n.tag);
-    let name = info.map(|i| i.name_en);
-    let name_ru = info.map(|i| i.name_ru);
-    match &n.value {
-        TlvValue::Nested(children) => {
-            serde_json::json!({"tag": n.tag, "name": name, "name_ru": name_ru, "tlv": tlv_json(children)})
-        }
-        TlvValue::Raw(raw) => {
-            let mut o = serde_json::json!({"tag": n.tag, "name": name, "name_ru": name_ru});
-            match info.map(|i| Value::decode(i.ty, raw)) {
-                Some(Ok(v)) => {
-                    o["value"] = value_json(&v);
-                    if let Some((ru, en)) = value_meaning(n.tag, &v) {
-                        o["text"] = serde_json::json!(en);
-                        o["text_ru"] = serde_json::json!(ru);
-                    }
-                }
-                Some(Err(e)) => {
-                    o["value"] = serde_json::json!(hex::encode_upper(raw));
-                    o["value_error"] = serde_json::json!(e.to_string());
-                }
-                None => o["value"] = serde_json::json!(hex::encode_upper(raw)),
-            }
-            o
-        }
-    }
-}
-
 /// A typed value as JSON: numbers, strings, FVLN as a decimal string, dates in ISO 8601,
 /// bytes as hex.
 pub fn value_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Byte(b) => serde_json::json!(b),
-        Value::U16(x) => serde_json::json!(x),
-        Value::U32(x) => serde_json::json!(x),
-        Value::U40(x) | Value::Vln(x) => serde_json::json!(x),
-        Value::Fvln(d) => serde_json::json!(d.to_string()),
-        Value::UnixTime(t) | Value::DateTime5(t) => serde_json::json!(t.format("%Y-%m-%dT%H:%M:%S").to_string()),
-        Value::DateTime3(d) => serde_json::json!(d.format("%Y-%m-%d").to_string()),
-        Value::String(s) => serde_json::json!(s),
-        Value::Bytes(b) => serde_json::json!(hex::encode_upper(b)),
-    }
+    serde_json::to_value(ValueJson(v)).unwrap_or(serde_json::Value::Null)
 }
 
 #[cfg(test)]
@@ -572,5 +633,39 @@ mod tests {
         );
         assert_eq!((j[1]["value"].as_str(), j[1].get("text")), (Some("Хлеб"), None));
         assert_eq!((j[2]["name"].as_str(), j[2]["value"].as_str()), (None, Some("AB")));
+    }
+
+    #[test]
+    fn tlv_json_is_written_as_the_value_shows_it() {
+        use crate::protocol::tag;
+        let mut w = TlvWriter::new();
+        w.byte(tag::VAT_RATE, 1).unwrap().string(tag::ITEM_NAME, "Сок \"Добрый\"").unwrap().raw(7777, &[0xAB]).unwrap();
+        let mut list = parse_tree(w.as_bytes(), &is_stlv).unwrap();
+        // A BYTE tag with two bytes (the writer refuses it; a frame may hold it): shown as hex,
+        // saying why.
+        list.push(TlvNode::raw(tag::VAT_RATE, [1, 2]));
+        list.push(TlvNode::nested(1059, vec![TlvNode::raw(tag::ITEM_NAME, *b"AB")]));
+        let written = serde_json::to_string(&TlvJson(&list)).unwrap();
+        // Straight to the writer (the names escaped once per run) as through a Value tree.
+        assert_eq!(written, tlv_json(&list).to_string());
+        let vat = tag_info(tag::VAT_RATE).unwrap();
+        assert!(
+            written.starts_with(&format!(
+                r#"[{{"tag":1199,"name":"{}","name_ru":"{}","value":1,"text":"VAT 20%","text_ru":"НДС 20%"}},"#,
+                vat.name_en, vat.name_ru
+            )),
+            "{written}"
+        );
+        assert!(written.contains(r#""value":"Сок \"Добрый\"""#), "{written}");
+        assert!(written.contains(r#"{"tag":7777,"name":null,"name_ru":null,"value":"AB"}"#), "{written}");
+        assert!(written.contains(r#""value":"0102","value_error":"#), "{written}");
+        assert!(written.contains(r#""tlv":[{"tag":1030,"#), "{written}");
+    }
+
+    proptest! {
+        #[test]
+        fn hex_upper_is_hex_in_capitals(b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(hex_upper(&b), hex::encode_upper(&b));
+        }
     }
 }
