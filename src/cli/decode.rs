@@ -91,14 +91,6 @@ fn hex_digit(b: u8) -> u8 {
 /// [`hex_token`] appending to `out` (a log has millions of one-byte tokens: no allocation
 /// each): `false`, with `out` as it was, if the token is not a whole hex byte string.
 fn hex_token_into(raw: &str, out: &mut Vec<u8>) -> Result<bool, String> {
-    // The common case first: one byte, two digits.
-    if let &[h, l] = raw.as_bytes() {
-        let (h, l) = (hex_digit(h), hex_digit(l));
-        if h | l < 16 {
-            out.push(h << 4 | l);
-            return Ok(true);
-        }
-    }
     let tok = raw.strip_prefix("0x").or_else(|| raw.strip_prefix("0X")).unwrap_or(raw).as_bytes();
     if tok.is_empty() || !tok.iter().all(u8::is_ascii_hexdigit) {
         return Ok(false);
@@ -173,6 +165,7 @@ fn is_separator(b: u8) -> bool {
 
 /// A line of a kkt frame log (the driver's or the register's), as (source, direction, bytes).
 fn frame_log_line(line: &str) -> Option<(Source, Option<Direction>, &str)> {
+    // A quick look first (most lines of most logs are not kkt's frame lines), then where.
     if !line.contains("kkt::frames") {
         return None;
     }
